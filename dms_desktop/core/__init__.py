@@ -1,0 +1,1 @@
+"""The Qt-free core: data model, AWS access, document service, configuration."""

@@ -1,0 +1,156 @@
+"""boto3 plumbing: client configuration and the translation of AWS errors into domain errors.
+
+Every boto3 call of the app goes through clients made here from an explicit ``boto3.Session``
+(one per thread; never the shared default session), with bounded standard-mode retries and
+timeouts. :func:`aws_errors` turns botocore failures into the few domain errors users see.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ReadTimeoutError,
+)
+from botocore.exceptions import ConnectTimeoutError as BotoConnectTimeoutError
+
+from .. import __version__
+from .errors import (
+    AuthError,
+    ConfigError,
+    Conflict,
+    DmsError,
+    NotFound,
+    Throttled,
+    Unavailable,
+    ValidationError,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+
+_THROTTLING = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "Throttling",
+    "SlowDown",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "RequestThrottled",
+}
+_AUTH = {
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnrecognizedClientException",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "InvalidSignatureException",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "InvalidClientTokenId",
+    "NotAuthorizedException",
+    "MissingAuthenticationTokenException",
+}
+_NOT_FOUND = {"NoSuchKey", "NotFound", "404", "NoSuchUpload"}
+_MISCONFIGURED = {"ResourceNotFoundException", "NoSuchBucket"}
+
+
+def client_config(*, max_pool_connections: int = 10) -> Config:
+    """Bounded retries and timeouts, so a dead backend fails in seconds, not minutes."""
+    return Config(
+        retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
+        connect_timeout=5,
+        read_timeout=60,
+        max_pool_connections=max_pool_connections,
+        user_agent_extra=f"dms-desktop/{__version__}",
+    )
+
+
+def make_client(
+    session: boto3.Session, service: str, endpoint_url: str | None, **config: Any
+) -> Any:
+    """A client of ``service`` on ``session`` (thread-safe to use; the session itself is not)."""
+    factory: Any = session.client  # boto3-stubs overloads every service name; ours is a variable
+    return factory(service, endpoint_url=endpoint_url, config=client_config(**config))
+
+
+def quiet_botocore_logs() -> None:
+    """botocore and urllib3 log headers (Authorization, security tokens) at DEBUG: keep them out."""
+    for name in ("botocore", "boto3", "s3transfer", "urllib3"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def translate(exc: BaseException, action: str) -> DmsError:
+    """The domain error for a botocore failure while doing ``action`` ("list documents")."""
+    if isinstance(exc, DmsError):
+        return exc
+    if isinstance(exc, ClientError):
+        code = error_code(exc)
+        message = exc.response.get("Error", {}).get("Message") or code
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if code == "ConditionalCheckFailedException":
+            return Conflict(f"Could not {action}: the document was changed by someone else.")
+        if code in _THROTTLING:
+            return Throttled(
+                f"Could not {action}: the backend is busy (throttling). Try again in a moment."
+            )
+        if code in _AUTH or status == 403:
+            return AuthError(
+                f"Could not {action}: access denied or the session expired ({message}). "
+                "Sign in again."
+            )
+        if code in _MISCONFIGURED:
+            return ConfigError(
+                f"Could not {action}: {message}. Check the table and bucket names of the profile."
+            )
+        if code in _NOT_FOUND or status == 404:
+            return NotFound(f"Could not {action}: it does not exist (any more).")
+        if code == "ValidationException":
+            return ValidationError(f"Could not {action}: the backend rejected it ({message}).")
+        if status >= 500 or code in {"InternalServerError", "ServiceUnavailable"}:
+            return Unavailable(
+                f"Could not {action}: the backend failed ({code or status}). Try again later."
+            )
+        return DmsError(f"Could not {action}: {message} ({code}).")
+    if isinstance(exc, NoCredentialsError):
+        return AuthError(f"Could not {action}: no credentials. Sign in first.")
+    if isinstance(
+        exc,
+        EndpointConnectionError
+        | BotoConnectTimeoutError
+        | ConnectionClosedError
+        | ReadTimeoutError,
+    ):
+        return Unavailable(
+            f"Could not {action}: the backend cannot be reached ({exc}). "
+            "Check the network or that the sandbox is running, then try again."
+        )
+    if isinstance(exc, BotoCoreError):
+        return Unavailable(f"Could not {action}: {exc}.")
+    return DmsError(f"Could not {action}: unexpected error ({type(exc).__name__}).")
+
+
+@contextmanager
+def aws_errors(action: str) -> Iterator[None]:
+    """Re-raise botocore failures inside the block as domain errors (the original as the cause)."""
+    try:
+        yield
+    except (ClientError, BotoCoreError) as exc:
+        error = translate(exc, action)
+        log.debug("%s failed: %r", action, exc)
+        raise error from exc

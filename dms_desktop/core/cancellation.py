@@ -1,0 +1,56 @@
+"""Cooperative cancellation and progress reporting for long operations (transfers, batches)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from .errors import Cancelled
+
+ProgressCallback = Callable[[int, int], None]
+"""Called with (bytes done, bytes total); may be called from transfer threads."""
+
+
+class CancelToken:
+    """Set once by whoever wants the operation stopped; checked by the operation.
+
+    Callbacks registered with :meth:`on_cancel` run (on the cancelling thread) when it is set,
+    so a blocked transfer can be interrupted, not only polled.
+    """
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._lock = threading.Lock()
+        self._callbacks: list[Callable[[], object]] = []
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def cancel(self) -> None:
+        with self._lock:
+            if self._event.is_set():
+                return
+            self._event.set()
+            callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            callback()
+
+    def raise_if_cancelled(self, what: str = "The operation") -> None:
+        if self._event.is_set():
+            raise Cancelled(f"{what} was cancelled.")
+
+    def on_cancel(self, callback: Callable[[], object]) -> Callable[[], None]:
+        """Run ``callback`` when cancelled (at once if already); returns an unregister function."""
+        with self._lock:
+            if not self._event.is_set():
+                self._callbacks.append(callback)
+
+                def unregister() -> None:
+                    with self._lock:
+                        if callback in self._callbacks:
+                            self._callbacks.remove(callback)
+
+                return unregister
+        callback()
+        return lambda: None

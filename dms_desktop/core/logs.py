@@ -1,0 +1,45 @@
+"""Logging to a rotating file in the log folder. Secrets never reach it: botocore, which logs
+request headers (Authorization, security tokens) at DEBUG, is held at WARNING whatever -v says."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+from pathlib import Path
+
+from .aws import quiet_botocore_logs
+
+LOG_FILE_NAME = "dms.log"
+
+
+def configure_logging(log_dir: Path, verbosity: int = 0, *, console: bool = True) -> Path:
+    """File log (INFO, DEBUG with -v) and, with -v, INFO/DEBUG on stderr. Returns the file."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_file = log_dir / LOG_FILE_NAME
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_dms_handler", False):
+            root.removeHandler(handler)
+            handler.close()
+    file_handler = logging.handlers.RotatingFileHandler(
+        log_file, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
+    )
+    file_handler.setFormatter(
+        logging.Formatter(
+            "%(asctime)s %(process)d %(threadName)s %(levelname)s %(name)s: %(message)s"
+        )
+    )
+    file_handler.setLevel(logging.DEBUG if verbosity else logging.INFO)
+    handlers: list[logging.Handler] = [file_handler]
+    if console and verbosity:
+        stream = logging.StreamHandler()
+        stream.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        stream.setLevel(logging.DEBUG if verbosity > 1 else logging.INFO)
+        handlers.append(stream)
+    for handler in handlers:
+        handler._dms_handler = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbosity else logging.INFO)
+    quiet_botocore_logs()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    return log_file

@@ -1,0 +1,94 @@
+"""The backend's shape: the `Documents` table with its indexes, and the S3 key scheme.
+
+One definition, used by the sandbox (to create the table) and by the repository (to query it).
+The sort orders are local secondary indexes on the user's partition, so that every sort order is a
+single Query that pages through the whole partition (see README, "Indexes").
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+TABLE_NAME = "Documents"
+BUCKET_NAME = "dms-documents"
+
+# Derived attributes the repository maintains next to the data model's fields.
+NAME_KEY = "nameKey"  # NFC + casefolded filename: case-insensitive name order and search
+TYPE_KEY = "typeKey"  # fileType + NUL + nameKey: type order, then name order inside a type
+TAG_KEYS = "tagKeys"  # casefolded tags: case-insensitive tag filter
+CHECKSUM_INDEX = "byChecksum"
+
+
+class SortField(StrEnum):
+    """A sort order of the document list; each one is a single Query on one index."""
+
+    CREATED = "created"
+    NAME = "name"
+    SIZE = "size"
+    TYPE = "type"
+    UPDATED = "updated"
+
+
+# sort field -> (index name or None for the table itself, range key attribute, attribute type)
+SORT_INDEXES: dict[SortField, tuple[str | None, str, str]] = {
+    SortField.CREATED: (None, "documentId", "S"),
+    SortField.NAME: ("byName", NAME_KEY, "S"),
+    SortField.SIZE: ("bySize", "size", "N"),
+    SortField.TYPE: ("byType", TYPE_KEY, "S"),
+    SortField.UPDATED: ("byUpdated", "updatedAt", "S"),
+}
+
+
+def object_key(user_id: str, document_id: str) -> str:
+    """The S3 key of a document's body: never built from the filename."""
+    return f"private/{user_id}/{document_id}"
+
+
+def user_prefix(user_id: str) -> str:
+    return f"private/{user_id}/"
+
+
+def table_definition(table_name: str = TABLE_NAME) -> dict[str, Any]:
+    """`CreateTable` arguments for the Documents table with its sort and checksum indexes."""
+    attributes = {"userId": "S", "documentId": "S", "checksum": "S"}
+    local_indexes = []
+    for index_name, range_key, attr_type in SORT_INDEXES.values():
+        if index_name is None:
+            continue
+        attributes[range_key] = attr_type
+        local_indexes.append(
+            {
+                "IndexName": index_name,
+                "KeySchema": [
+                    {"AttributeName": "userId", "KeyType": "HASH"},
+                    {"AttributeName": range_key, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        )
+    return {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [
+            {"AttributeName": name, "AttributeType": kind} for name, kind in attributes.items()
+        ],
+        "KeySchema": [
+            {"AttributeName": "userId", "KeyType": "HASH"},
+            {"AttributeName": "documentId", "KeyType": "RANGE"},
+        ],
+        "LocalSecondaryIndexes": local_indexes,
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": CHECKSUM_INDEX,
+                "KeySchema": [
+                    {"AttributeName": "userId", "KeyType": "HASH"},
+                    {"AttributeName": "checksum", "KeyType": "RANGE"},
+                ],
+                "Projection": {
+                    "ProjectionType": "INCLUDE",
+                    "NonKeyAttributes": ["filename", "size"],
+                },
+            }
+        ],
+    }
