@@ -1,0 +1,127 @@
+"""From a profile to a working document service: start or join the sandbox, sign in, build clients.
+
+Shared by the CLI and the window (which calls it on its worker thread), so both reach the backend
+the same way.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from .core.auth import (
+    CognitoPool,
+    RememberedSessions,
+    SignedIn,
+    sign_in_with_password,
+    sign_in_with_refresh_token,
+)
+from .core.aws import make_client
+from .core.blobs import BlobStore, TransferSettings
+from .core.config import AwsProfile, ChosenProfile, choose_profile, load_config
+from .core.errors import AuthError, ConfigError
+from .core.paths import AppPaths
+from .core.repository import DocumentRepository
+from .core.service import DocumentService
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Where the documents live, for one profile."""
+
+    profile: ChosenProfile
+    region: str
+    endpoint_url: str | None
+    table: str
+    bucket: str
+    pool: CognitoPool | None
+
+    @property
+    def is_sandbox(self) -> bool:
+        return self.profile.is_sandbox
+
+
+def open_backend(paths: AppPaths, profile_name: str | None = None) -> Backend:
+    """Resolve the profile; for the sandbox, join the running one or start it."""
+    profile = choose_profile(load_config(paths.config_file), profile_name)
+    settings = profile.settings
+    if isinstance(settings, AwsProfile):
+        pool = None
+        if settings.user_pool_id and settings.app_client_id and settings.identity_pool_id:
+            pool = CognitoPool(
+                region=settings.region,
+                user_pool_id=settings.user_pool_id,
+                app_client_id=settings.app_client_id,
+                identity_pool_id=settings.identity_pool_id,
+                endpoint_url=settings.endpoint_url,
+            )
+        return Backend(
+            profile, settings.region, settings.endpoint_url, settings.table, settings.bucket, pool
+        )
+    from .sandbox import connect_or_start
+
+    info = connect_or_start(paths, port=settings.port)
+    pool = CognitoPool(
+        region=info.region,
+        user_pool_id=info.user_pool_id,
+        app_client_id=info.app_client_id,
+        identity_pool_id=info.identity_pool_id,
+        endpoint_url=info.endpoint_url,
+        stable_ids_from_sub=True,
+    )
+    return Backend(profile, info.region, info.endpoint_url, info.table, info.bucket, pool)
+
+
+def _require_pool(backend: Backend) -> CognitoPool:
+    if backend.pool is None:
+        raise ConfigError(
+            f"Profile {backend.profile.name!r} uses a named AWS profile; signing in with an AWS "
+            "profile is not supported yet. Add the Cognito ids to the profile."
+        )
+    return backend.pool
+
+
+def sign_in(backend: Backend, username: str, password: str) -> SignedIn:
+    return sign_in_with_password(_require_pool(backend), username, password)
+
+
+def resume_session(backend: Backend, sessions: RememberedSessions | None = None) -> SignedIn | None:
+    """Sign in again with the remembered refresh token of this profile, if there is one."""
+    remembered = (sessions or RememberedSessions()).recall(backend.profile.name)
+    if remembered is None:
+        return None
+    username, refresh_token = remembered
+    return sign_in_with_refresh_token(_require_pool(backend), username, refresh_token)
+
+
+def sign_in_non_interactive(
+    backend: Backend, sessions: RememberedSessions | None = None
+) -> SignedIn:
+    """Sign in without asking: DMS_USERNAME/DMS_PASSWORD, else the remembered session, else (on
+    the sandbox) the demo user."""
+    username = os.environ.get("DMS_USERNAME")
+    password = os.environ.get("DMS_PASSWORD")
+    if username and password:
+        return sign_in(backend, username, password)
+    resumed = resume_session(backend, sessions)
+    if resumed is not None:
+        return resumed
+    if backend.is_sandbox:
+        from .sandbox import DEMO_USER
+
+        return sign_in(backend, *DEMO_USER)
+    raise AuthError("Not signed in: run `dms login`, or set DMS_USERNAME and DMS_PASSWORD.")
+
+
+def open_service(
+    backend: Backend, user: SignedIn, settings: TransferSettings | None = None
+) -> DocumentService:
+    """The document service of ``user``: every call goes through their own credentials."""
+    session = user.session
+    dynamodb = make_client(session, "dynamodb", backend.endpoint_url)
+    s3 = make_client(session, "s3", backend.endpoint_url, max_pool_connections=20)
+    return DocumentService(
+        DocumentRepository(dynamodb, backend.table),
+        BlobStore(s3, backend.bucket, settings),
+        user.user_id,
+    )

@@ -1,0 +1,306 @@
+"""Document bodies in S3: uploads through s3transfer, verified downloads, deletes.
+
+Uploads read the local file exactly once, front to back, through a non-seekable reader: the
+SHA-256 of what was actually sent is computed on the way (s3transfer then keeps each part in
+memory for retries, so nothing is read twice). Multipart above a threshold, with part sizes that
+respect S3's 10,000-part limit. Cancelling aborts the transfer; s3transfer aborts the multipart
+upload, so no object and no dangling upload is left.
+
+Downloads are one streamed GET (ranged multipart GETs are very slow on moto, see findings) into a
+temporary file beside the target, resumed with a Range request if the stream breaks, and moved
+into place only after size and checksum match; an existing file is never replaced unless asked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, cast
+
+from botocore.exceptions import BotoCoreError, ClientError
+from s3transfer.exceptions import CancelledError as TransferCancelled
+from s3transfer.manager import TransferConfig, TransferManager
+from s3transfer.subscribers import BaseSubscriber
+
+from .aws import aws_errors, translate
+from .cancellation import CancelToken, ProgressCallback
+from .errors import Cancelled, IntegrityError, TargetExists, Unavailable, ValidationError
+
+log = logging.getLogger(__name__)
+
+MiB = 1024 * 1024
+MAX_PARTS = 10_000
+DOWNLOAD_CHUNK = MiB
+DOWNLOAD_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class TransferSettings:
+    multipart_threshold: int = 16 * MiB
+    part_size: int = 16 * MiB
+    concurrency: int = 8
+
+
+@dataclass(frozen=True)
+class StoredBody:
+    size: int
+    checksum: str  # SHA-256, lower-case hex
+
+
+def part_size_for(size: int, preferred: int) -> int:
+    """The smallest part size >= ``preferred`` (whole MiB) that fits ``size`` in 10,000 parts."""
+    needed = -(-size // MAX_PARTS)
+    return max(preferred, -(-needed // MiB) * MiB)
+
+
+class _HashingReader:
+    """Hands s3transfer the file front to back once, hashing and counting the bytes."""
+
+    def __init__(self, file: IO[bytes], cancel: CancelToken | None) -> None:
+        self._file = file
+        self._cancel = cancel
+        self._hash = hashlib.sha256()
+        self.bytes_read = 0
+
+    def read(self, amount: int = -1) -> bytes:
+        if self._cancel is not None:
+            self._cancel.raise_if_cancelled("The upload")
+        data = self._file.read(amount)
+        self._hash.update(data)
+        self.bytes_read += len(data)
+        return data
+
+    def seekable(self) -> bool:
+        return False
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
+
+
+class _ProgressSubscriber(BaseSubscriber):
+    def __init__(self, total: int, callback: ProgressCallback) -> None:
+        self._total = total
+        self._done = 0
+        self._callback = callback
+
+    def on_progress(self, future: Any, bytes_transferred: int, **kwargs: Any) -> None:
+        # Counts go negative when a retry rewinds a part; never report below zero.
+        self._done = max(0, self._done + bytes_transferred)
+        self._callback(min(self._done, self._total), self._total)
+
+
+class BlobStore:
+    """The bucket's objects, through one S3 client (thread-safe)."""
+
+    def __init__(self, client: Any, bucket: str, settings: TransferSettings | None = None) -> None:
+        self._client = client
+        self._bucket = bucket
+        self._settings = settings or TransferSettings()
+
+    @property
+    def bucket(self) -> str:
+        return self._bucket
+
+    def upload(
+        self,
+        source: Path,
+        key: str,
+        content_type: str,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> StoredBody:
+        """Store ``source`` at ``key``; returns the size and checksum of what was sent."""
+        size = source.stat().st_size
+        settings = self._settings
+        config = TransferConfig(
+            multipart_threshold=settings.multipart_threshold,
+            multipart_chunksize=part_size_for(size, settings.part_size),
+            max_request_concurrency=settings.concurrency,
+        )
+        manager = TransferManager(self._client, config)
+        try:
+            with source.open("rb") as file:
+                reader = _HashingReader(file, cancel)
+                subscribers: list[BaseSubscriber] = [_SizeHint(size)]
+                if progress is not None:
+                    subscribers.append(_ProgressSubscriber(size, progress))
+                future = manager.upload(
+                    cast(IO[bytes], reader),
+                    self._bucket,
+                    key,
+                    extra_args={"ContentType": content_type},
+                    subscribers=subscribers,
+                )
+                unregister = cancel.on_cancel(future.cancel) if cancel else None
+                try:
+                    _wait_for(future, "upload the file")
+                finally:
+                    if unregister is not None:
+                        unregister()
+        finally:
+            manager.shutdown()
+        if cancel is not None and cancel.cancelled:
+            self.delete(key)
+            raise Cancelled("The upload was cancelled.")
+        if reader.bytes_read != size:
+            self.delete(key)
+            raise ValidationError(
+                f"{source.name} changed while it was being uploaded "
+                f"({size} bytes expected, {reader.bytes_read} read); nothing was stored. "
+                "Upload it again when it is no longer being written."
+            )
+        return StoredBody(size, reader.hexdigest())
+
+    def download(
+        self,
+        key: str,
+        target: Path,
+        *,
+        expected_size: int,
+        expected_checksum: str,
+        overwrite: bool = False,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Path:
+        """Write the object to ``target`` only if its size and checksum match; returns target."""
+        if target.exists() and not overwrite:
+            raise TargetExists(
+                f"{target} already exists; choose another name or allow overwriting."
+            )
+        if not target.parent.is_dir():
+            raise ValidationError(f"The folder {target.parent} does not exist.")
+        handle, temp_name = tempfile.mkstemp(
+            dir=target.parent, prefix=f".{target.name[:100]}.", suffix=".dms-partial"
+        )
+        temp = Path(temp_name)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                digest = self._stream_into(key, out, expected_size, progress, cancel)
+                out.flush()
+                os.fsync(out.fileno())
+            written = temp.stat().st_size
+            if written != expected_size or digest != expected_checksum:
+                raise IntegrityError(
+                    f"The stored file does not match its checksum (got {written} bytes, "
+                    f"expected {expected_size}); it was changed or damaged on the server. "
+                    "Nothing was written."
+                )
+            _move_into_place(temp, target, overwrite)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        return target
+
+    def _stream_into(
+        self,
+        key: str,
+        out: IO[bytes],
+        expected_size: int,
+        progress: ProgressCallback | None,
+        cancel: CancelToken | None,
+    ) -> str:
+        digest = hashlib.sha256()
+        done = 0
+        etag: str | None = None
+        for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
+            request: dict[str, Any] = {"Bucket": self._bucket, "Key": key}
+            if done:
+                request["Range"] = f"bytes={done}-"
+                request["IfMatch"] = etag
+            try:
+                with aws_errors("download the file"):
+                    response = self._client.get_object(**request)
+                etag = response.get("ETag")
+                for chunk in response["Body"].iter_chunks(DOWNLOAD_CHUNK):
+                    if cancel is not None:
+                        cancel.raise_if_cancelled("The download")
+                    out.write(chunk)
+                    digest.update(chunk)
+                    done += len(chunk)
+                    if progress is not None:
+                        progress(min(done, expected_size), expected_size)
+                return digest.hexdigest()
+            except (BotoCoreError, OSError) as exc:
+                if isinstance(exc, OSError) and not _is_network_error(exc):
+                    raise
+                if attempt == DOWNLOAD_ATTEMPTS:
+                    raise translate(exc, "download the file") from exc
+                log.warning("download of %s broke after %d bytes, resuming: %r", key, done, exc)
+        raise Unavailable("Could not download the file.")  # unreachable: the loop returns
+
+    def read_head(self, key: str, max_bytes: int) -> bytes:
+        """The first ``max_bytes`` of the object (all of it if smaller), for previews."""
+        if max_bytes <= 0:
+            return b""
+        with aws_errors("read the file for a preview"):
+            response = self._client.get_object(
+                Bucket=self._bucket, Key=key, Range=f"bytes=0-{max_bytes - 1}"
+            )
+            data: bytes = response["Body"].read()
+        return data[:max_bytes]
+
+    def delete(self, key: str) -> None:
+        """Delete the object (no error if it is already gone)."""
+        with aws_errors("delete the stored file"):
+            self._client.delete_object(Bucket=self._bucket, Key=key)
+
+    def size_of(self, key: str) -> int | None:
+        """The stored object's size, or None when there is no such object."""
+        try:
+            response = self._client.head_object(Bucket=self._bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
+                return None
+            raise translate(exc, "look up the stored file") from exc
+        except BotoCoreError as exc:
+            raise translate(exc, "look up the stored file") from exc
+        return int(response["ContentLength"])
+
+
+class _SizeHint(BaseSubscriber):
+    """Tells s3transfer the size of the non-seekable stream, so it plans parts up front."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+
+    def on_queued(self, future: Any, **kwargs: Any) -> None:
+        future.meta.provide_transfer_size(self._size)
+
+
+def _wait_for(future: Any, action: str) -> None:
+    try:
+        future.result()
+    except TransferCancelled as exc:
+        raise Cancelled("The upload was cancelled.") from exc
+    except (ClientError, BotoCoreError) as exc:
+        raise translate(exc, action) from exc
+
+
+def _is_network_error(exc: OSError) -> bool:
+    return isinstance(exc, ConnectionError | TimeoutError)
+
+
+def _move_into_place(temp: Path, target: Path, overwrite: bool) -> None:
+    if overwrite:
+        temp.replace(target)
+        return
+    try:
+        os.link(temp, target)  # fails if target exists: no check-then-replace race
+    except FileExistsError as exc:
+        raise TargetExists(
+            f"{target} already exists; choose another name or allow overwriting."
+        ) from exc
+    except OSError:
+        # No hard links on this filesystem (FAT, some network shares).
+        if target.exists():
+            raise TargetExists(f"{target} already exists; choose another name.") from None
+        temp.replace(target)
+        return
+    with contextlib.suppress(FileNotFoundError):
+        temp.unlink()

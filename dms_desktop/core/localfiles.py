@@ -1,0 +1,108 @@
+"""The local side of transfers: which files an upload takes, and safe names for downloads."""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import LocalFileError
+from .models import DEFAULT_FILE_TYPE
+
+# Built-in table only: the same answer on every machine, whatever /etc/mime.types says.
+_mime_types = mimetypes.MimeTypes(filenames=())
+for _type, _extension in [
+    ("text/markdown", ".md"),
+    ("text/markdown", ".markdown"),
+    ("text/x-python", ".py"),
+    ("application/x-yaml", ".yaml"),
+    ("application/x-yaml", ".yml"),
+    ("application/toml", ".toml"),
+    ("image/webp", ".webp"),
+]:
+    _mime_types.add_type(_type, _extension)
+
+_WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.IGNORECASE)
+_UNSAFE_CHARS = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
+MAX_LOCAL_NAME_BYTES = 255
+
+
+def guess_file_type(filename: str) -> str:
+    guessed, _ = _mime_types.guess_type(filename, strict=False)
+    return guessed or DEFAULT_FILE_TYPE
+
+
+@dataclass(frozen=True)
+class UploadSource:
+    path: Path
+    folder: str  # relative folder inside an uploaded folder ('' for a file chosen directly)
+
+
+def check_readable_file(path: Path) -> None:
+    """LocalFileError unless ``path`` is an existing, readable regular file."""
+    if not path.exists():
+        raise LocalFileError(f"{path} does not exist.")
+    if path.is_dir():
+        raise LocalFileError(f"{path} is a folder; upload it as a folder or choose a file.")
+    if not path.is_file():
+        raise LocalFileError(f"{path} is not a regular file.")
+    if not os.access(path, os.R_OK):
+        raise LocalFileError(f"{path} cannot be read (permission denied).")
+
+
+def collect_upload_sources(paths: list[Path]) -> list[UploadSource]:
+    """Files to upload: each file as given; each folder recursively.
+
+    A folder's files keep their place as ``folder`` = the folder's name plus the path inside it
+    ('Invoices/2024'); symlinked folders are not followed (no loops), symlinked files are.
+    """
+    sources: list[UploadSource] = []
+    for path in paths:
+        if path.is_dir():
+            # The folder's own name, also for '.' or '..' (whose path has no usable name).
+            top = Path(os.path.normpath(path.absolute())).name  # not resolve(): keep link names
+            for root, dirs, files in os.walk(path, followlinks=False):
+                dirs.sort()
+                relative = (Path(top) / Path(root).relative_to(path)).as_posix()
+                for name in sorted(files):
+                    candidate = Path(root) / name
+                    if candidate.is_file():
+                        sources.append(UploadSource(candidate, relative))
+        else:
+            check_readable_file(path)
+            sources.append(UploadSource(path, ""))
+    return sources
+
+
+def safe_local_name(filename: str) -> str:
+    """A name safe to create in a local folder: no separators, control or reserved names.
+
+    The stored filename is untrusted input: it may try to escape the folder ('../x'), hide
+    itself ('.bashrc'), or be unusable on Windows ('CON', 'name. ').
+    """
+    name = unicodedata.normalize("NFC", filename)
+    name = _UNSAFE_CHARS.sub("_", name)
+    name = name.strip().rstrip(". ").lstrip(".")
+    if not name:
+        name = "document"
+    if _WINDOWS_RESERVED.match(name):
+        name = f"_{name}"
+    stem, dot, extension = name.rpartition(".")
+    if not dot:
+        stem, extension = name, ""
+    suffix = f".{extension}" if dot and len(extension.encode()) < 32 else ""
+    base = stem if suffix else name
+    while len((base + suffix).encode("utf-8")) > MAX_LOCAL_NAME_BYTES:
+        base = base[:-1]
+    return base + suffix
+
+
+def download_target(folder: Path, filename: str) -> Path:
+    """Where a download of ``filename`` goes inside ``folder``; never outside it."""
+    target = folder / safe_local_name(filename)
+    if target.resolve().parent != folder.resolve():
+        raise LocalFileError(f"Refusing to write {filename!r} outside {folder}.")
+    return target

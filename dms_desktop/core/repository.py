@@ -1,0 +1,389 @@
+"""Document metadata in DynamoDB: create, get, page through, update with a version lock, delete.
+
+Paging is by hand with ``Limit`` + ``ExclusiveStartKey``. The cursor handed to callers is the key
+of the last document *returned* (not DynamoDB's ``LastEvaluatedKey``), encoded, so a page cut
+short because it was full resumes exactly after its last row; with filters, DynamoDB pages are
+pulled until the requested page is full or the partition ends (a rare tag never shows as empty
+pages). Both end-of-partition shapes are handled: no ``LastEvaluatedKey`` (moto at an exact page
+boundary) and a ``LastEvaluatedKey`` followed by an empty page (DynamoDB).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from .aws import aws_errors, error_code
+from .errors import Conflict, NotFound, ValidationError
+from .models import Document, format_timestamp, normalize_filename, normalize_tags, tag_key, utc_now
+from .schema import CHECKSUM_INDEX, NAME_KEY, SORT_INDEXES, TAG_KEYS, TYPE_KEY, SortField
+
+log = logging.getLogger(__name__)
+
+MAX_PAGE_SIZE = 1000
+_FILTER_READ_GROWTH = 2  # filtered listing: each further DynamoDB read asks for twice as many
+_CURSOR_VERSION = 1
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """What to list: the sort order and optional filters (combined with AND)."""
+
+    sort: SortField = SortField.CREATED
+    descending: bool = True
+    tag: str | None = None
+    text: str | None = None  # case-insensitive substring of the filename
+    file_type: str | None = None  # exact MIME type, or a family such as "image/*"
+    page_size: int = 100
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.page_size <= MAX_PAGE_SIZE:
+            raise ValidationError(f"The page size must be between 1 and {MAX_PAGE_SIZE}.")
+
+    @property
+    def is_filtered(self) -> bool:
+        return bool(self.tag or self.text or self.file_type)
+
+
+@dataclass(frozen=True)
+class Page:
+    documents: list[Document]
+    cursor: str | None  # None: the listing is complete
+    requests: int = field(default=0, compare=False)  # DynamoDB requests it took (for benchmarks)
+
+    @property
+    def has_more(self) -> bool:
+        return self.cursor is not None
+
+
+def sort_value(document: Document, sort: SortField) -> Any:
+    """The value DynamoDB orders ``document`` by for ``sort`` (to place a new row locally)."""
+    if sort is SortField.NAME:
+        return tag_key(document.filename)
+    if sort is SortField.SIZE:
+        return document.size
+    if sort is SortField.TYPE:
+        return f"{document.file_type}\x00{tag_key(document.filename)}"
+    if sort is SortField.UPDATED:
+        return format_timestamp(document.updated_at)
+    return document.document_id
+
+
+def matches(document: Document, query: ListQuery) -> bool:
+    """Whether ``document`` belongs in the listing of ``query`` (the same test as the filters)."""
+    if query.tag and not document.has_tag(query.tag):
+        return False
+    if query.text and tag_key(query.text) not in tag_key(document.filename):
+        return False
+    if query.file_type:
+        wanted = query.file_type.strip().lower()
+        if wanted.endswith("/*"):
+            return document.file_type.startswith(wanted[:-1])
+        return document.file_type == wanted
+    return True
+
+
+def to_item(document: Document) -> dict[str, Any]:
+    """The DynamoDB item of a document: the model's fields plus the derived index attributes."""
+    plain = document.model_dump(mode="json", by_alias=True)
+    plain["tags"] = list(document.tags)
+    plain[NAME_KEY] = tag_key(document.filename)
+    plain[TYPE_KEY] = f"{document.file_type}\x00{plain[NAME_KEY]}"
+    plain[TAG_KEYS] = [tag_key(tag) for tag in document.tags]
+    return {name: _serializer.serialize(value) for name, value in plain.items()}
+
+
+def from_item(item: dict[str, Any]) -> Document:
+    plain = {name: _plain(_deserializer.deserialize(value)) for name, value in item.items()}
+    return Document.model_validate(plain)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, list):
+        return [_plain(element) for element in value]
+    if isinstance(value, set):
+        return sorted(_plain(element) for element in value)
+    return value
+
+
+class DocumentRepository:
+    """The `Documents` table, through a low-level DynamoDB client (thread-safe)."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def create(self, document: Document) -> Document:
+        with aws_errors("save the document's metadata"):
+            try:
+                self._client.put_item(
+                    TableName=self._table,
+                    Item=to_item(document),
+                    ConditionExpression="attribute_not_exists(documentId)",
+                )
+            except self._client.exceptions.ConditionalCheckFailedException as exc:
+                raise Conflict(
+                    f"A document with id {document.document_id} already exists."
+                ) from exc
+        return document
+
+    def get(self, user_id: str, document_id: str) -> Document:
+        with aws_errors("read the document"):
+            response = self._client.get_item(
+                TableName=self._table, Key=_key(user_id, document_id), ConsistentRead=True
+            )
+        item = response.get("Item")
+        if item is None:
+            raise NotFound(f"There is no document with id {document_id}.")
+        return from_item(item)
+
+    def list_page(self, user_id: str, query: ListQuery, cursor: str | None = None) -> Page:
+        """One page of the user's documents in the query's order, and the cursor of the next."""
+        index_name, range_key, range_type = SORT_INDEXES[query.sort]
+        key_types = {"userId": "S", "documentId": "S", range_key: range_type}
+        key_names = tuple(key_types)
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "userId = :user",
+            "ExpressionAttributeValues": {":user": {"S": user_id}},
+            "ScanIndexForward": not query.descending,
+        }
+        if index_name is not None:
+            request["IndexName"] = index_name
+        _add_filters(request, query)
+        start = _decode_cursor(cursor, user_id, key_types) if cursor else None
+        read_size = query.page_size
+        documents: list[Document] = []
+        requests = 0
+        while True:
+            if start is not None:
+                request["ExclusiveStartKey"] = start
+            request["Limit"] = read_size
+            with aws_errors("list the documents"):
+                response = self._client.query(**request)
+            requests += 1
+            items = response.get("Items", [])
+            last_evaluated = response.get("LastEvaluatedKey")
+            for position, item in enumerate(items):
+                documents.append(from_item(item))
+                if len(documents) == query.page_size:
+                    more = position < len(items) - 1 or last_evaluated is not None
+                    next_cursor = _encode_cursor(item, key_names) if more else None
+                    return Page(documents, next_cursor, requests)
+            if last_evaluated is None:
+                return Page(documents, None, requests)
+            start = last_evaluated
+            if query.is_filtered:
+                read_size = min(read_size * _FILTER_READ_GROWTH, MAX_PAGE_SIZE)
+
+    def iter_all(self, user_id: str, query: ListQuery) -> Iterator[Document]:
+        cursor: str | None = None
+        while True:
+            page = self.list_page(user_id, query, cursor)
+            yield from page.documents
+            if page.cursor is None:
+                return
+            cursor = page.cursor
+
+    def tag_counts(self, user_id: str) -> dict[str, int]:
+        """Each of the user's tags (first spelling seen) with how many documents carry it.
+
+        Reads only the tags of the user's partition (a projection), page by page.
+        """
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "userId = :user",
+            "ExpressionAttributeValues": {":user": {"S": user_id}},
+            "ProjectionExpression": "tags",
+        }
+        counts: dict[str, int] = {}
+        spellings: dict[str, str] = {}
+        with aws_errors("count the tags"):
+            while True:
+                response = self._client.query(**request)
+                for item in response.get("Items", []):
+                    for value in item.get("tags", {}).get("L", []):
+                        tag = value.get("S", "")
+                        spelling = spellings.setdefault(tag_key(tag), tag)
+                        counts[spelling] = counts.get(spelling, 0) + 1
+                if "LastEvaluatedKey" not in response:
+                    return counts
+                request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def find_by_checksum(self, user_id: str, checksum: str) -> list[str]:
+        """Ids of the user's documents whose body has this checksum (for duplicate warnings)."""
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": CHECKSUM_INDEX,
+            "KeyConditionExpression": "userId = :user AND checksum = :sum",
+            "ExpressionAttributeValues": {":user": {"S": user_id}, ":sum": {"S": checksum}},
+        }
+        ids: list[str] = []
+        with aws_errors("look for duplicates"):
+            while True:
+                response = self._client.query(**request)
+                ids.extend(item["documentId"]["S"] for item in response.get("Items", []))
+                if "LastEvaluatedKey" not in response:
+                    return ids
+                request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def update(
+        self,
+        user_id: str,
+        document_id: str,
+        expected_version: int,
+        *,
+        filename: str | None = None,
+        tags: tuple[str, ...] | list[str] | None = None,
+    ) -> Document:
+        """Rename and/or retag, only if the stored version is still ``expected_version``."""
+        if filename is None and tags is None:
+            raise ValidationError("Nothing to change: give a new filename or tags.")
+        values: dict[str, Any] = {
+            ":expected": expected_version,
+            ":one": 1,
+            ":now": format_timestamp(utc_now()),
+        }
+        names: dict[str, str] = {"#version": "version"}
+        assignments = ["#version = #version + :one", "updatedAt = :now"]
+        if filename is not None:
+            clean = normalize_filename(filename)
+            values[":filename"] = clean
+            values[":nameKey"] = tag_key(clean)
+            assignments += [
+                "filename = :filename",
+                f"{NAME_KEY} = :nameKey",
+                f"{TYPE_KEY} = :typeKey",
+            ]
+        if tags is not None:
+            clean_tags = normalize_tags(tags)
+            values[":tags"] = list(clean_tags)
+            values[":tagKeys"] = [tag_key(tag) for tag in clean_tags]
+            assignments += ["tags = :tags", f"{TAG_KEYS} = :tagKeys"]
+        if filename is not None:
+            # typeKey embeds the name; it needs the stored type, which a condition cannot read.
+            current = self.get(user_id, document_id)
+            values[":typeKey"] = f"{current.file_type}\x00{values[':nameKey']}"
+        with aws_errors("update the document"):
+            try:
+                response = self._client.update_item(
+                    TableName=self._table,
+                    Key=_key(user_id, document_id),
+                    UpdateExpression="SET " + ", ".join(assignments),
+                    ConditionExpression="attribute_exists(documentId) AND #version = :expected",
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues={
+                        name: _serializer.serialize(value) for name, value in values.items()
+                    },
+                    ReturnValues="ALL_NEW",
+                )
+            except self._client.exceptions.ConditionalCheckFailedException as exc:
+                raise self._explain_failed_update(user_id, document_id, expected_version) from exc
+        return from_item(response["Attributes"])
+
+    def _explain_failed_update(
+        self, user_id: str, document_id: str, expected_version: int
+    ) -> Exception:
+        try:
+            current = self.get(user_id, document_id)
+        except NotFound as missing:
+            return missing
+        return Conflict(
+            f"{current.filename!r} was changed elsewhere (version {current.version}, you edited "
+            f"version {expected_version}); reload it and make your change again."
+        )
+
+    def delete(self, user_id: str, document_id: str) -> Document:
+        """Delete the metadata; NotFound if it is already gone. Returns what was deleted."""
+        with aws_errors("delete the document"):
+            try:
+                response = self._client.delete_item(
+                    TableName=self._table,
+                    Key=_key(user_id, document_id),
+                    ConditionExpression="attribute_exists(documentId)",
+                    ReturnValues="ALL_OLD",
+                )
+            except self._client.exceptions.ConditionalCheckFailedException as exc:
+                if error_code(exc) == "ConditionalCheckFailedException":
+                    raise NotFound(f"There is no document with id {document_id}.") from exc
+                raise
+        return from_item(response["Attributes"])
+
+
+def _key(user_id: str, document_id: str) -> dict[str, Any]:
+    return {"userId": {"S": user_id}, "documentId": {"S": document_id}}
+
+
+def _add_filters(request: dict[str, Any], query: ListQuery) -> None:
+    conditions: list[str] = []
+    values = request["ExpressionAttributeValues"]
+    if query.tag:
+        conditions.append(f"contains({TAG_KEYS}, :tag)")
+        values[":tag"] = {"S": tag_key(query.tag)}
+    if query.text:
+        conditions.append(f"contains({NAME_KEY}, :text)")
+        values[":text"] = {"S": tag_key(query.text)}
+    if query.file_type:
+        wanted = query.file_type.strip().lower()
+        if wanted.endswith("/*"):
+            conditions.append("begins_with(fileType, :type)")
+            values[":type"] = {"S": wanted[:-1]}
+        else:
+            conditions.append("fileType = :type")
+            values[":type"] = {"S": wanted}
+    if conditions:
+        request["FilterExpression"] = " AND ".join(conditions)
+
+
+def _encode_cursor(item: dict[str, Any], key_names: tuple[str, ...]) -> str:
+    key = {name: item[name] for name in key_names}
+    payload = json.dumps({"v": _CURSOR_VERSION, "k": key}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, user_id: str, key_types: dict[str, str]) -> dict[str, Any]:
+    malformed = ValidationError(
+        "The page cursor is malformed or belongs to another listing; start from the first page."
+    )
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        payload = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (ValueError, UnicodeError, binascii.Error) as exc:
+        raise malformed from exc
+    if not isinstance(payload, dict) or payload.get("v") != _CURSOR_VERSION:
+        raise malformed
+    key = payload.get("k")
+    if not isinstance(key, dict) or set(key) != set(key_types):
+        raise malformed
+    for name, value in key.items():
+        if not isinstance(value, dict) or len(value) != 1:
+            raise malformed
+        ((kind, raw),) = value.items()
+        # A wrongly typed key is a ValidationException on DynamoDB but a server error on moto.
+        if kind != key_types[name] or not isinstance(raw, str):
+            raise malformed
+        if kind == "N" and not _is_number(raw):
+            raise malformed
+    if key["userId"] != {"S": user_id}:
+        raise malformed
+    return key
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return Decimal(text).is_finite()
+    except ArithmeticError:
+        return False
