@@ -1,0 +1,56 @@
+"""Sample documents for a fresh sandbox, uploaded as the demo user through the app's own service
+(the same path as any upload), so the first `dms list` or window shows something real."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+from dms_desktop.core.auth import CognitoPool, sign_in_with_password
+from dms_desktop.core.aws import make_client
+from dms_desktop.core.blobs import BlobStore
+from dms_desktop.core.repository import DocumentRepository
+from dms_desktop.core.service import DocumentService
+from dms_desktop.sandbox.info import DEMO_USER, SandboxInfo
+
+log = logging.getLogger(__name__)
+
+SAMPLE_DOCUMENTS: list[tuple[str, tuple[str, ...]]] = [
+    ("welcome.md", ("getting-started",)),
+    ("meeting-notes.txt", ("meetings", "project")),
+    ("budget-2026.csv", ("finance", "2026")),
+    ("quarterly-report.pdf", ("finance", "reports")),
+    ("sunrise.png", ("photos",)),
+    ("settings-example.json", ("project",)),
+]
+
+
+def sandbox_pool(info: SandboxInfo) -> CognitoPool:
+    """The sandbox's sign-in settings (ids made stable from the user's sub; see core.auth)."""
+    return CognitoPool(
+        region=info.region,
+        user_pool_id=info.user_pool_id,
+        app_client_id=info.app_client_id,
+        identity_pool_id=info.identity_pool_id,
+        endpoint_url=info.endpoint_url,
+        stable_ids_from_sub=True,
+    )
+
+
+def seed_sample_documents(info: SandboxInfo) -> None:
+    """Upload the sample documents as the demo user (called once, on the first start)."""
+    user = sign_in_with_password(sandbox_pool(info), *DEMO_USER)
+    service = DocumentService(
+        DocumentRepository(make_client(user.session, "dynamodb", info.endpoint_url), info.table),
+        BlobStore(make_client(user.session, "s3", info.endpoint_url), info.bucket),
+        user.user_id,
+    )
+    samples = resources.files("dms_desktop.resources") / "samples"
+    with tempfile.TemporaryDirectory(prefix="dms-samples-") as folder:
+        for name, tags in SAMPLE_DOCUMENTS:
+            local = Path(folder) / name
+            local.write_bytes((samples / name).read_bytes())
+            service.upload(local, tags=tags)
+    log.info("seeded %d sample documents for %s", len(SAMPLE_DOCUMENTS), DEMO_USER[0])

@@ -1,0 +1,716 @@
+"""The sandbox server: moto behind a middleware that serialises checkpoints against requests.
+
+Every request holds a shared lock for its whole WSGI call, including reading its body and
+iterating its response; a checkpoint holds it exclusively, so it pickles the backends between
+requests. A checkpoint runs ``CHECKPOINT_QUIET_SECONDS`` after the last mutating request ended, or
+at the latest ``CHECKPOINT_MAX_DELAY_SECONDS`` after the first unsaved one under continuous load.
+
+What a ``kill -9`` of the sandbox loses at worst: the mutations of the last
+``CHECKPOINT_MAX_DELAY_SECONDS`` (normally only of the last ``CHECKPOINT_QUIET_SECONDS``), plus the
+time of a checkpoint in progress, and multipart uploads in progress since the last checkpoint. The
+state file itself is replaced atomically, so it is either the old or the new checkpoint, never a
+mix; body files are written and synced before any state refers to them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import json
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import boto3
+import botocore.config
+import filelock
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from dms_desktop.core.errors import SandboxError
+from dms_desktop.core.schema import BUCKET_NAME, TABLE_NAME, table_definition
+from dms_desktop.sandbox import samples
+from dms_desktop.sandbox.info import (
+    ACCESS_KEY_ID,
+    ADMIN_USER,
+    ADMINS_GROUP,
+    DEMO_USER,
+    HEALTH_PATH,
+    INFO_FILE,
+    REGION,
+    RUN_LOCK_FILE,
+    SECRET_ACCESS_KEY,
+    SHUTDOWN_PATH,
+    SandboxInfo,
+    write_atomically,
+)
+from dms_desktop.sandbox.persistence import (
+    SandboxResources,
+    StateStore,
+    clear_backends,
+    keys_without_body_file,
+)
+
+log = logging.getLogger(__name__)
+
+HOST = "127.0.0.1"
+SERVICE_NAME = "dms-sandbox"
+CHECKPOINT_QUIET_SECONDS = 0.5
+CHECKPOINT_MAX_DELAY_SECONDS = 5.0
+CHECKPOINT_RETRY_SECONDS = 5.0
+
+SAMPLES_TIMEOUT_SECONDS = 60.0
+
+_serving_in_this_process = threading.Lock()  # moto's backends are process-wide
+
+# DynamoDB operations that do not change anything; every other request is a mutation, including
+# all Cognito calls (sign-ins store refresh tokens, GetId stores identities).
+DYNAMODB_READS = frozenset(
+    {
+        "BatchGetItem",
+        "DescribeContinuousBackups",
+        "DescribeEndpoints",
+        "DescribeLimits",
+        "DescribeTable",
+        "DescribeTimeToLive",
+        "GetItem",
+        "ListTables",
+        "ListTagsOfResource",
+        "Query",
+        "Scan",
+        "TransactGetItems",
+    }
+)
+
+WsgiApp = Callable[[dict[str, Any], Any], Iterable[bytes]]
+
+
+def is_mutation(environ: dict[str, Any]) -> bool:
+    """Whether a request may change the backends (and so needs a checkpoint)."""
+    if environ.get("REQUEST_METHOD", "GET") in ("GET", "HEAD", "OPTIONS"):
+        return False
+    target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
+    if target.startswith("DynamoDB_"):
+        return target.rsplit(".", 1)[-1] not in DYNAMODB_READS
+    return True
+
+
+def quiet_noisy_loggers() -> None:
+    """Werkzeug logs each request; botocore logs credentials and tokens at DEBUG."""
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    for name in ("botocore", "boto3", "s3transfer", "urllib3"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+class SharedExclusiveLock:
+    """A readers-writer lock: requests share it, a checkpoint holds it alone.
+
+    A waiting checkpoint blocks new requests, so continuous load cannot starve it.
+    """
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._readers = 0
+        self._writer = False
+        self._writers_waiting = 0
+
+    def acquire_shared(self) -> None:
+        with self._condition:
+            self._condition.wait_for(lambda: not self._writer and not self._writers_waiting)
+            self._readers += 1
+
+    def release_shared(self) -> None:
+        with self._condition:
+            self._readers -= 1
+            if self._readers == 0:
+                self._condition.notify_all()
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._condition:
+            self._writers_waiting += 1
+            try:
+                self._condition.wait_for(lambda: not self._writer and self._readers == 0)
+            finally:
+                self._writers_waiting -= 1
+            self._writer = True
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._writer = False
+                self._condition.notify_all()
+
+
+@dataclass
+class _CheckpointStatus:
+    generation: int = 0  # mutating requests started
+    saved_generation: int = 0  # mutating requests whose effects are in the state file
+    first_unsaved_at: float | None = None
+    last_mutation_end: float = 0.0
+    checkpoints: int = 0
+    last_error: str | None = None
+    failed_at: float | None = None
+
+
+class Checkpointer:
+    """Saves the state after mutations, debounced, on its own thread."""
+
+    def __init__(
+        self, store: StateStore, lock: SharedExclusiveLock, resources: SandboxResources
+    ) -> None:
+        self.store = store
+        self.lock = lock
+        self.resources = resources
+        self.samples_seeded = False
+        self.status = _CheckpointStatus()
+        self._condition = threading.Condition()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="sandbox-checkpoint", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        with self._condition:
+            self._stopping = True
+            self._condition.notify_all()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def mutation_started(self) -> None:
+        """Call with the shared lock held, before the request changes anything."""
+        with self._condition:
+            self.status.generation += 1
+            if self.status.first_unsaved_at is None:
+                self.status.first_unsaved_at = time.monotonic()
+
+    def mutation_finished(self) -> None:
+        with self._condition:
+            self.status.last_mutation_end = time.monotonic()
+            self._condition.notify_all()
+
+    def mark_dirty(self) -> None:
+        """Something outside a request changed what the state holds."""
+        self.mutation_started()
+        self.mutation_finished()
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._condition:
+            return {
+                "generation": self.status.generation,
+                "saved_generation": self.status.saved_generation,
+                "checkpoints": self.status.checkpoints,
+                "last_checkpoint_error": self.status.last_error,
+            }
+
+    def _seconds_until_due(self) -> float | None:
+        """None when nothing is unsaved; 0 when a checkpoint is due now."""
+        status = self.status
+        if status.generation == status.saved_generation or status.first_unsaved_at is None:
+            return None
+        now = time.monotonic()
+        due = min(
+            status.last_mutation_end + CHECKPOINT_QUIET_SECONDS,
+            status.first_unsaved_at + CHECKPOINT_MAX_DELAY_SECONDS,
+        )
+        if status.failed_at is not None:
+            due = max(due, status.failed_at + CHECKPOINT_RETRY_SECONDS)
+        return max(0.0, due - now)
+
+    def _run(self) -> None:
+        while True:
+            with self._condition:
+                while not self._stopping:
+                    wait = self._seconds_until_due()
+                    if wait == 0.0:
+                        break
+                    self._condition.wait(wait)
+                if self._stopping:
+                    return
+            self.checkpoint_now()
+
+    def checkpoint_now(self) -> bool:
+        """Save the state now; False (logged, retried later) if it failed."""
+        started = time.monotonic()
+        try:
+            with self.lock.exclusive():
+                new_keys = keys_without_body_file()
+            # Large bodies are copied while requests go on: a stored body never changes.
+            self.store.write_bodies(new_keys)
+            with self.lock.exclusive():
+                with self._condition:
+                    generation = self.status.generation
+                removed = self.store.save(self.resources, self.samples_seeded)
+                with self._condition:
+                    self.status.saved_generation = generation
+                    self.status.first_unsaved_at = None
+                    self.status.checkpoints += 1
+                    self.status.last_error = None
+                    self.status.failed_at = None
+        except Exception as exc:
+            log.exception("Sandbox checkpoint failed")
+            with self._condition:
+                self.status.last_error = f"{type(exc).__name__}: {exc}"
+                self.status.failed_at = time.monotonic()
+            return False
+        log.debug(
+            "Checkpoint %d in %.3f s (%d new bodies, %d unused removed)",
+            generation,
+            time.monotonic() - started,
+            len(new_keys),
+            removed,
+        )
+        return True
+
+
+class _ClosingResponse:
+    """Passes the response through and runs ``on_close`` once, when the server closes it."""
+
+    def __init__(self, result: Iterable[bytes], on_close: Callable[[], None]) -> None:
+        self._result = result
+        self._on_close: Callable[[], None] | None = on_close
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._result)
+
+    def close(self) -> None:
+        try:
+            close = getattr(self._result, "close", None)
+            if close is not None:
+                close()
+        finally:
+            on_close, self._on_close = self._on_close, None
+            if on_close is not None:
+                on_close()
+
+
+@dataclass
+class _Runtime:
+    """What the middleware needs from the running server."""
+
+    sandbox_dir: Path
+    lock: SharedExclusiveLock = field(default_factory=SharedExclusiveLock)
+    checkpointer: Checkpointer | None = None
+    stop_requested: threading.Event = field(default_factory=threading.Event)
+    closed: bool = False
+    last_request: float = field(default_factory=time.monotonic)
+
+
+class SandboxMiddleware:
+    """Health and shutdown endpoints, and the request/checkpoint lock around moto."""
+
+    def __init__(self, app: WsgiApp, runtime: _Runtime) -> None:
+        self.app = app
+        self.runtime = runtime
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        runtime = self.runtime
+        runtime.last_request = time.monotonic()
+        path = environ.get("PATH_INFO", "")
+        if path == HEALTH_PATH:
+            body: dict[str, Any] = {
+                "service": SERVICE_NAME,
+                "pid": os.getpid(),
+                "sandbox_dir": str(runtime.sandbox_dir),
+                "ready": runtime.checkpointer is not None,
+            }
+            if runtime.checkpointer is not None:
+                body.update(runtime.checkpointer.snapshot())
+            return _json_response(start_response, "200 OK", body)
+        if path == SHUTDOWN_PATH and environ.get("REQUEST_METHOD") == "POST":
+            if not _is_loopback(str(environ.get("REMOTE_ADDR", ""))):
+                return _json_response(start_response, "403 Forbidden", {"error": "loopback only"})
+            runtime.stop_requested.set()
+            return _json_response(start_response, "202 Accepted", {"stopping": True})
+
+        mutating = is_mutation(environ)
+        runtime.lock.acquire_shared()
+        if runtime.closed:
+            runtime.lock.release_shared()
+            return _json_response(start_response, "503 Service Unavailable", {"error": "stopping"})
+        checkpointer = runtime.checkpointer
+        if mutating and checkpointer is not None:
+            checkpointer.mutation_started()
+
+        def finished() -> None:
+            runtime.last_request = time.monotonic()
+            runtime.lock.release_shared()
+            if mutating and checkpointer is not None:
+                checkpointer.mutation_finished()
+
+        try:
+            result = self.app(environ, start_response)
+        except BaseException:
+            finished()
+            raise
+        return _ClosingResponse(result, finished)
+
+
+def _json_response(start_response: Any, status: str, body: dict[str, Any]) -> list[bytes]:
+    data = json.dumps(body).encode()
+    start_response(
+        status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
+    )
+    return [data]
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+class _Connections:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open: dict[socket.socket, threading.Thread] = {}
+
+    def add(self, connection: socket.socket, thread: threading.Thread) -> None:
+        with self._lock:
+            self._open[connection] = thread
+
+    def discard(self, connection: socket.socket) -> None:
+        with self._lock:
+            self._open.pop(connection, None)
+
+    def close_all(self, timeout: float) -> None:
+        with self._lock:
+            open_now = list(self._open.items())
+        for connection, _thread in open_now:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+        deadline = time.monotonic() + timeout
+        for _connection, thread in open_now:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+
+def _request_handler(connections: _Connections) -> type[MotoRequestHandler]:
+    class TrackedRequestHandler(MotoRequestHandler):
+        """Remembers open connections so that stopping can close idle keep-alive ones."""
+
+        def setup(self) -> None:
+            super().setup()
+            connections.add(self.connection, threading.current_thread())
+
+        def finish(self) -> None:
+            try:
+                super().finish()
+            finally:
+                connections.discard(self.connection)
+
+    return TrackedRequestHandler
+
+
+def _listening_socket(port: int) -> socket.socket:
+    """A socket listening on 127.0.0.1:port; SandboxError if the port is taken."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        if os.name == "nt":  # without this, Windows lets another program share the port
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1)  # type: ignore[attr-defined,unused-ignore]
+        else:  # restart at once on the same port (TIME_WAIT); still refuses a live listener
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((HOST, port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        if port:
+            raise SandboxError(
+                f"Port {port} on {HOST} is already in use by another program "
+                f"({exc.strerror}); choose another port under [profiles.local] in the config "
+                "file, or use port = 0 for any free port"
+            ) from exc
+        raise SandboxError(f"The local sandbox cannot listen on {HOST}: {exc}") from exc
+    return sock
+
+
+def _bind(app: WsgiApp, port: int, connections: _Connections) -> BaseWSGIServer:
+    # Our own socket: werkzeug would print and sys.exit() if binding failed.
+    with _listening_socket(port) as sock:
+        return make_server(
+            HOST,
+            port,
+            app,
+            threaded=True,
+            request_handler=_request_handler(connections),
+            fd=sock.fileno(),
+        )
+
+
+def _session() -> boto3.session.Session:
+    return boto3.session.Session(
+        aws_access_key_id=ACCESS_KEY_ID,
+        aws_secret_access_key=SECRET_ACCESS_KEY,
+        region_name=REGION,
+    )
+
+
+def sandbox_client(endpoint_url: str, service: str, session: boto3.session.Session | None) -> Any:
+    """A boto3 client for the sandbox (dummy credentials, few retries)."""
+    config = botocore.config.Config(
+        retries={"mode": "standard", "total_max_attempts": 2}, connect_timeout=5, read_timeout=60
+    )
+    service_name: Any = service  # boto3-stubs overloads on literal service names
+    return (session or _session()).client(service_name, endpoint_url=endpoint_url, config=config)
+
+
+def create_user(cognito: Any, user_pool_id: str, username: str, password: str, admin: bool) -> None:
+    """A confirmed user with a permanent password (raises botocore ClientError)."""
+    cognito.admin_create_user(UserPoolId=user_pool_id, Username=username, MessageAction="SUPPRESS")
+    cognito.admin_set_user_password(
+        UserPoolId=user_pool_id, Username=username, Password=password, Permanent=True
+    )
+    if admin:
+        cognito.admin_add_user_to_group(
+            UserPoolId=user_pool_id, Username=username, GroupName=ADMINS_GROUP
+        )
+
+
+def _create_resources(endpoint_url: str) -> SandboxResources:
+    """First start of an empty folder: the table, bucket, user pool, users and identity pool."""
+    session = _session()
+    dynamodb = sandbox_client(endpoint_url, "dynamodb", session)
+    s3 = sandbox_client(endpoint_url, "s3", session)
+    cognito = sandbox_client(endpoint_url, "cognito-idp", session)
+    identity = sandbox_client(endpoint_url, "cognito-identity", session)
+    try:
+        dynamodb.create_table(**table_definition(TABLE_NAME))
+        s3.create_bucket(Bucket=BUCKET_NAME)
+        pool = cognito.create_user_pool(
+            PoolName="dms-local",
+            Policies={
+                "PasswordPolicy": {
+                    "MinimumLength": 8,
+                    "RequireUppercase": False,
+                    "RequireLowercase": False,
+                    "RequireNumbers": False,
+                    "RequireSymbols": False,
+                }
+            },
+        )["UserPool"]
+        client = cognito.create_user_pool_client(
+            UserPoolId=pool["Id"],
+            ClientName="dms-desktop",
+            GenerateSecret=False,
+            ExplicitAuthFlows=[
+                "ALLOW_USER_PASSWORD_AUTH",
+                "ALLOW_REFRESH_TOKEN_AUTH",
+                "ALLOW_USER_SRP_AUTH",
+            ],
+        )["UserPoolClient"]
+        cognito.create_group(UserPoolId=pool["Id"], GroupName=ADMINS_GROUP)
+        create_user(cognito, pool["Id"], *DEMO_USER, admin=False)
+        create_user(cognito, pool["Id"], *ADMIN_USER, admin=True)
+        identity_pool = identity.create_identity_pool(
+            IdentityPoolName="dms_local",
+            AllowUnauthenticatedIdentities=False,
+            CognitoIdentityProviders=[
+                {
+                    "ProviderName": f"cognito-idp.{REGION}.amazonaws.com/{pool['Id']}",
+                    "ClientId": client["ClientId"],
+                    "ServerSideTokenCheck": False,
+                }
+            ],
+        )
+    finally:
+        for service_client in (dynamodb, s3, cognito, identity):
+            service_client.close()
+    return SandboxResources(
+        user_pool_id=pool["Id"],
+        app_client_id=client["ClientId"],
+        identity_pool_id=identity_pool["IdentityPoolId"],
+        table=TABLE_NAME,
+        bucket=BUCKET_NAME,
+    )
+
+
+@contextlib.contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """SIGTERM/SIGINT set ``stop`` while serving (only possible on the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        log.info("Signal %d: stopping the sandbox", signum)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _seed_samples(info: SandboxInfo) -> None:
+    try:
+        samples.seed_sample_documents(info)
+    except Exception:
+        log.exception("Could not add the sample documents to the local sandbox")
+
+
+def run_sandbox(
+    sandbox_dir: Path,
+    port: int = 0,
+    idle_timeout: float | None = None,
+    on_ready: Callable[[SandboxInfo], None] | None = None,
+    stop_event: threading.Event | None = None,
+) -> None:
+    """Serve the sandbox of ``sandbox_dir`` until stopped, idle, or signalled; see ``serve``."""
+    quiet_noisy_loggers()
+    sandbox_dir = sandbox_dir.expanduser().resolve()
+    sandbox_dir.mkdir(parents=True, exist_ok=True)
+    if not _serving_in_this_process.acquire(blocking=False):
+        raise SandboxError(
+            "A local sandbox is already running in this program (moto's state is per process)"
+        )
+    try:
+        _run_in_folder(sandbox_dir, port, idle_timeout, on_ready, stop_event)
+    finally:
+        _serving_in_this_process.release()
+
+
+def _run_in_folder(
+    sandbox_dir: Path,
+    port: int,
+    idle_timeout: float | None,
+    on_ready: Callable[[SandboxInfo], None] | None,
+    stop_event: threading.Event | None,
+) -> None:
+    run_lock = filelock.FileLock(str(sandbox_dir / RUN_LOCK_FILE))
+    try:
+        run_lock.acquire(timeout=0)
+    except filelock.Timeout as exc:
+        raise SandboxError(
+            f"A local sandbox is already running for {sandbox_dir}; stop it with "
+            "`dms local stop` first"
+        ) from exc
+    try:
+        _serve_locked(sandbox_dir, port, idle_timeout, on_ready, stop_event)
+    finally:
+        clear_backends()
+        run_lock.release()
+
+
+def _serve_locked(
+    sandbox_dir: Path,
+    port: int,
+    idle_timeout: float | None,
+    on_ready: Callable[[SandboxInfo], None] | None,
+    stop_event: threading.Event | None,
+) -> None:
+    store = StateStore(sandbox_dir)
+    loaded = store.load()
+    runtime = _Runtime(sandbox_dir=sandbox_dir)
+    if stop_event is not None:
+        runtime.stop_requested = stop_event
+    app = SandboxMiddleware(DomainDispatcherApplication(create_backend_app), runtime)
+    connections = _Connections()
+    server = _bind(app, port, connections)
+    endpoint_url = f"http://{HOST}:{server.port}"
+    server_thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.2}, name="sandbox-http"
+    )
+    server_thread.start()
+    checkpointer: Checkpointer | None = None
+    samples_thread: threading.Thread | None = None
+    info_path = sandbox_dir / INFO_FILE
+    try:
+        if loaded is None:
+            log.info("First start of the local sandbox in %s", sandbox_dir)
+            try:
+                resources, samples_seeded = _create_resources(endpoint_url), False
+            except Exception as exc:
+                log.exception("Could not create the sandbox's resources")
+                raise SandboxError(
+                    f"The local sandbox could not set itself up in {sandbox_dir}: {exc}"
+                ) from exc
+        else:
+            resources, samples_seeded = loaded
+        checkpointer = Checkpointer(store, runtime.lock, resources)
+        # Recorded before seeding: the hook runs once, even if it fails or is interrupted.
+        checkpointer.samples_seeded = True
+        if loaded is None and not checkpointer.checkpoint_now():
+            raise SandboxError(f"The local sandbox cannot write its state in {sandbox_dir}")
+        runtime.checkpointer = checkpointer
+        checkpointer.start()
+        info = SandboxInfo(
+            endpoint_url=endpoint_url,
+            region=REGION,
+            user_pool_id=resources.user_pool_id,
+            app_client_id=resources.app_client_id,
+            identity_pool_id=resources.identity_pool_id,
+            table=resources.table,
+            bucket=resources.bucket,
+            pid=os.getpid(),
+        )
+        if not samples_seeded:
+            if loaded is not None:
+                checkpointer.mark_dirty()
+            # Clients are told about the sandbox only once its samples are in: none of them
+            # sees a half-seeded first start. Seeding talks HTTP to us, so not a request thread.
+            samples_thread = threading.Thread(
+                target=_seed_samples, args=(info,), name="sandbox-samples"
+            )
+            samples_thread.start()
+            samples_thread.join(timeout=SAMPLES_TIMEOUT_SECONDS)
+        write_atomically(info_path, info.to_json().encode())
+        log.info("Local sandbox for %s listening on %s", sandbox_dir, endpoint_url)
+        if on_ready is not None:
+            on_ready(info)
+        with _stop_on_signals(runtime.stop_requested):
+            _wait_for_stop(runtime, idle_timeout)
+    finally:
+        _shut_down(server, server_thread, runtime, checkpointer, samples_thread, connections)
+        with contextlib.suppress(OSError):
+            info_path.unlink()
+
+
+def _wait_for_stop(runtime: _Runtime, idle_timeout: float | None) -> None:
+    while True:
+        timeout = 1.0
+        if idle_timeout is not None:
+            idle_for = time.monotonic() - runtime.last_request
+            if idle_for >= idle_timeout:
+                log.info("Local sandbox idle for %.0f s: stopping", idle_for)
+                return
+            timeout = min(timeout, idle_timeout - idle_for)
+        if runtime.stop_requested.wait(timeout):
+            return
+
+
+def _shut_down(
+    server: BaseWSGIServer,
+    server_thread: threading.Thread,
+    runtime: _Runtime,
+    checkpointer: Checkpointer | None,
+    samples_thread: threading.Thread | None,
+    connections: _Connections,
+) -> None:
+    if samples_thread is not None:  # let a first start finish its samples
+        samples_thread.join(timeout=30)
+    server.shutdown()  # no new connections
+    server_thread.join()
+    if checkpointer is not None:
+        checkpointer.stop()
+    with runtime.lock.exclusive():  # waits for requests in flight; later ones get 503
+        runtime.closed = True
+    if checkpointer is not None:
+        checkpointer.checkpoint_now()
+    connections.close_all(timeout=10)
+    server.server_close()
+    log.info("Local sandbox for %s stopped", runtime.sandbox_dir)

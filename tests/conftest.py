@@ -1,0 +1,66 @@
+"""Every test runs isolated from the real user's config, data, keyring and AWS settings."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+# GUI tests run offscreen unless a test starts its own X server.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import keyring
+import pytest
+
+from tests.support.keyrings import MemoryKeyring
+
+_ISOLATED_ENV = (
+    "DMS_HOME",
+    "DMS_PROFILE",
+    "DMS_USERNAME",
+    "DMS_PASSWORD",
+    "AWS_PROFILE",
+    "AWS_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_DEFAULT_REGION",
+)
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[MemoryKeyring]:
+    for name in _ISOLATED_ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path_factory.mktemp("aws") / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(Path("/nonexistent/credentials")))
+    backend = MemoryKeyring()
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+def _new_live_threads(before: set[threading.Thread]) -> list[threading.Thread]:
+    return [
+        thread
+        for thread in threading.enumerate()
+        if thread not in before
+        and thread.is_alive()
+        and not isinstance(thread, threading._DummyThread)  # foreign (Qt) threads seen once
+    ]
+
+
+@pytest.fixture(autouse=True)
+def no_thread_left_running() -> Iterator[None]:
+    """Fail a test that leaves a Python thread running (workers, pools, transfers)."""
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + 5
+    while (leftovers := _new_live_threads(before)) and time.monotonic() < deadline:
+        leftovers[0].join(0.05)
+    assert not leftovers, f"threads left running: {[thread.name for thread in leftovers]}"

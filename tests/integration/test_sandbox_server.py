@@ -1,0 +1,302 @@
+"""The local sandbox against a real server: persistence, users, daemons, failures."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from boto3.s3.transfer import TransferConfig
+from botocore.exceptions import ClientError
+
+from dms_desktop.core.errors import SandboxError
+from dms_desktop.core.paths import AppPaths
+from dms_desktop.sandbox import (
+    ADMIN_USER,
+    DEMO_USER,
+    SandboxInfo,
+    add_user,
+    connect_or_start,
+    reset,
+    serve,
+    stop,
+)
+from dms_desktop.sandbox import samples as samples_module
+from dms_desktop.sandbox.control import health
+from dms_desktop.sandbox.server import sandbox_client
+
+pytestmark = pytest.mark.server
+
+BIG = 9 * 1024 * 1024  # above s3transfer's 8 MB multipart threshold
+
+
+@pytest.fixture
+def paths(tmp_path: Path) -> Iterator[AppPaths]:
+    app_paths = AppPaths.resolve(tmp_path)
+    yield app_paths
+    stop(app_paths)  # a daemon a test started, if any
+
+
+@pytest.fixture
+def seeded(monkeypatch: pytest.MonkeyPatch) -> list[SandboxInfo]:
+    """Replaces the samples hook (in-thread servers only) and records its calls."""
+    calls: list[SandboxInfo] = []
+    monkeypatch.setattr(samples_module, "seed_sample_documents", calls.append)
+    return calls
+
+
+@contextlib.contextmanager
+def running(paths: AppPaths, **kwargs: Any) -> Iterator[SandboxInfo]:
+    """``serve`` on a thread until the block ends."""
+    stop_event = threading.Event()
+    outcome: queue.Queue[SandboxInfo | BaseException] = queue.Queue()
+
+    def target() -> None:
+        try:
+            serve(paths, on_ready=outcome.put, stop_event=stop_event, **kwargs)
+        except BaseException as exc:  # noqa: BLE001 (handed to the test thread)
+            outcome.put(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    first = outcome.get(timeout=60)
+    if isinstance(first, BaseException):
+        thread.join(10)
+        raise first
+    try:
+        yield first
+    finally:
+        stop_event.set()
+        thread.join(60)
+        assert not thread.is_alive()
+        assert outcome.empty(), outcome.get()
+
+
+@contextlib.contextmanager
+def client(info: SandboxInfo, service: str) -> Iterator[Any]:
+    made = sandbox_client(info.endpoint_url, service, None)
+    try:
+        yield made
+    finally:
+        made.close()
+
+
+def sign_in(info: SandboxInfo, username: str, password: str) -> dict[str, Any]:
+    with client(info, "cognito-idp") as cognito:
+        result: dict[str, Any] = cognito.initiate_auth(
+            ClientId=info.app_client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": username, "PASSWORD": password},
+        )["AuthenticationResult"]
+        return result
+
+
+def user_sub(info: SandboxInfo, username: str, password: str) -> str:
+    token = sign_in(info, username, password)["AccessToken"]
+    with client(info, "cognito-idp") as cognito:
+        attributes = cognito.get_user(AccessToken=token)["UserAttributes"]
+    return next(str(a["Value"]) for a in attributes if a["Name"] == "sub")
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_items_and_objects_survive_a_restart(paths: AppPaths, seeded: list[SandboxInfo]) -> None:
+    big = os.urandom(BIG)
+    item = {"userId": {"S": "u1"}, "documentId": {"S": "d1"}, "filename": {"S": "a.txt"}}
+    with running(paths) as info:
+        with client(info, "dynamodb") as dynamodb:
+            dynamodb.put_item(TableName=info.table, Item=item)
+        with client(info, "s3") as s3:
+            s3.put_object(Bucket=info.bucket, Key="private/u1/small", Body=b"small body")
+            s3.upload_fileobj(
+                io.BytesIO(big),
+                info.bucket,
+                "private/u1/big",
+                Config=TransferConfig(multipart_threshold=8 * 1024 * 1024),
+            )
+    assert len(seeded) == 1
+    with running(paths) as info:
+        with client(info, "dynamodb") as dynamodb:
+            assert dynamodb.scan(TableName=info.table)["Items"] == [item]
+        with client(info, "s3") as s3:
+            assert s3.get_object(Bucket=info.bucket, Key="private/u1/small")["Body"].read() == (
+                b"small body"
+            )
+            assert s3.get_object(Bucket=info.bucket, Key="private/u1/big")["Body"].read() == big
+            ranged = s3.get_object(Bucket=info.bucket, Key="private/u1/big", Range="bytes=5-9")
+            assert ranged["Body"].read() == big[5:10]
+            s3.delete_object(Bucket=info.bucket, Key="private/u1/big")
+    assert len(seeded) == 1  # only on the first start
+    # One body file per live object; the deleted one's file is gone.
+    assert len(list((paths.sandbox_dir / "bodies").iterdir())) == 1
+
+
+def test_users_sign_in_after_restart_with_the_same_sub(
+    paths: AppPaths, seeded: list[SandboxInfo]
+) -> None:
+    with running(paths) as info:
+        subs = {name: user_sub(info, name, password) for name, password in (DEMO_USER, ADMIN_USER)}
+        add_user(info, "carol", "carol-password")
+        with pytest.raises(SandboxError, match="carol"):
+            add_user(info, "carol", "another-password")
+        subs["carol"] = user_sub(info, "carol", "carol-password")
+    with running(paths) as info:
+        for name, password in (DEMO_USER, ADMIN_USER, ("carol", "carol-password")):
+            assert user_sub(info, name, password) == subs[name]
+        with pytest.raises(ClientError) as raised:
+            sign_in(info, "demo", "wrong-password")
+        assert raised.value.response["Error"]["Code"] == "NotAuthorizedException"
+        with client(info, "cognito-idp") as cognito:
+            groups = cognito.admin_list_groups_for_user(
+                UserPoolId=info.user_pool_id, Username="admin"
+            )["Groups"]
+            assert [g["GroupName"] for g in groups] == ["admins"]
+            refreshed = cognito.initiate_auth(
+                ClientId=info.app_client_id,
+                AuthFlow="REFRESH_TOKEN_AUTH",
+                AuthParameters={"REFRESH_TOKEN": sign_in(info, *DEMO_USER)["RefreshToken"]},
+            )
+            assert "AccessToken" in refreshed["AuthenticationResult"]
+
+
+def test_a_failing_samples_hook_does_not_stop_the_sandbox(
+    paths: AppPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(_info: SandboxInfo) -> None:
+        raise RuntimeError("no samples today")
+
+    monkeypatch.setattr(samples_module, "seed_sample_documents", broken)
+    with running(paths) as info:
+        assert sign_in(info, *DEMO_USER)["AccessToken"]
+
+
+def test_a_taken_port_names_the_port(paths: AppPaths) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(SandboxError, match=f"Port {port} .*already in use"):
+            serve(paths, port=port)
+
+
+def test_a_corrupt_state_asks_for_a_reset_which_moves_it_aside(
+    paths: AppPaths, seeded: list[SandboxInfo]
+) -> None:
+    paths.sandbox_dir.mkdir(parents=True)
+    (paths.sandbox_dir / "state.pickle").write_bytes(b"not a pickle")
+    with pytest.raises(SandboxError, match="dms local reset") as raised:
+        serve(paths)
+    assert "state.pickle" in str(raised.value)
+    backup = reset(paths)
+    assert backup is not None
+    assert (backup / "state.pickle").read_bytes() == b"not a pickle"
+    with running(paths) as info:
+        assert sign_in(info, *DEMO_USER)["AccessToken"]
+
+
+def test_a_second_server_for_the_same_folder_is_refused(
+    paths: AppPaths, seeded: list[SandboxInfo]
+) -> None:
+    with running(paths), pytest.raises(SandboxError, match="already running"):
+        serve(paths)
+
+
+def test_idle_timeout_stops_the_server(paths: AppPaths, seeded: list[SandboxInfo]) -> None:
+    started = time.monotonic()
+    serve(paths, idle_timeout=0.3)
+    assert time.monotonic() - started < 30
+    assert (paths.sandbox_dir / "state.pickle").exists()
+
+
+def _is_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (our exited child, not yet reaped) counts as dead.
+    with contextlib.suppress(ChildProcessError):
+        if os.waitpid(pid, os.WNOHANG) != (0, 0):
+            return False
+    return True
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+def test_kill_9_after_the_checkpoint_keeps_the_data(paths: AppPaths) -> None:
+    info = connect_or_start(paths)
+    assert connect_or_start(paths).pid == info.pid  # connects, does not start another
+    with client(info, "s3") as s3:
+        s3.put_object(Bucket=info.bucket, Key="private/u/kept", Body=b"kept")
+    status = health(info.endpoint_url)
+    assert status is not None
+    mutations = status["generation"]
+
+    def checkpointed() -> bool:
+        now = health(info.endpoint_url)
+        return now is not None and now["saved_generation"] >= mutations
+
+    wait_for(checkpointed)
+    os.kill(info.pid, signal.SIGKILL)
+    wait_for(lambda: not _is_alive(info.pid))
+
+    again = connect_or_start(paths)
+    assert again.pid != info.pid
+    with client(again, "s3") as s3:
+        assert s3.get_object(Bucket=again.bucket, Key="private/u/kept")["Body"].read() == b"kept"
+    assert stop(paths) is True
+    assert not _is_alive(again.pid)
+    assert stop(paths) is False
+
+
+def test_concurrent_starts_end_with_one_sandbox(paths: AppPaths) -> None:
+    code = (
+        "import json, sys\n"
+        "from dms_desktop.core.paths import AppPaths\n"
+        "from dms_desktop.sandbox import connect_or_start\n"
+        "info = connect_or_start(AppPaths.resolve(sys.argv[1]))\n"
+        "print(json.dumps([info.pid, info.endpoint_url]))\n"
+    )
+    home = str(paths.data_dir.parent)
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, home], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        for _ in range(2)
+    ]
+    results: list[SandboxInfo | BaseException] = []
+
+    def in_thread() -> None:
+        try:
+            results.append(connect_or_start(paths))
+        except BaseException as exc:  # noqa: BLE001 (handed to the test thread)
+            results.append(exc)
+
+    threads = [threading.Thread(target=in_thread) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    outputs = []
+    for process in processes:
+        out, err = process.communicate(timeout=90)
+        assert process.returncode == 0, err.decode()
+        outputs.append(tuple(json.loads(out)))
+    for thread in threads:
+        thread.join(90)
+    seen = {(r.pid, r.endpoint_url) for r in results if isinstance(r, SandboxInfo)}
+    assert len(results) == 2
+    assert len(seen | set(outputs)) == 1, (results, outputs)

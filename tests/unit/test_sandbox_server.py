@@ -1,0 +1,113 @@
+"""The sandbox's pieces that need no server: request classification, locking, body files."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from dms_desktop.core.errors import SandboxError
+from dms_desktop.core.paths import AppPaths
+from dms_desktop.sandbox import reset
+from dms_desktop.sandbox.persistence import StoredBody
+from dms_desktop.sandbox.server import SharedExclusiveLock, is_mutation
+
+
+@pytest.mark.parametrize(
+    ("method", "target", "mutation"),
+    [
+        ("GET", "", False),
+        ("HEAD", "", False),
+        ("PUT", "", True),
+        ("DELETE", "", True),
+        ("POST", "", True),  # S3 multipart, DeleteObjects
+        ("POST", "DynamoDB_20120810.Query", False),
+        ("POST", "DynamoDB_20120810.GetItem", False),
+        ("POST", "DynamoDB_20120810.BatchGetItem", False),
+        ("POST", "DynamoDB_20120810.PutItem", True),
+        ("POST", "DynamoDB_20120810.TransactWriteItems", True),
+        ("POST", "AWSCognitoIdentityProviderService.InitiateAuth", True),
+        ("POST", "AWSCognitoIdentityService.GetId", True),
+    ],
+)
+def test_is_mutation(method: str, target: str, mutation: bool) -> None:
+    environ = {"REQUEST_METHOD": method}
+    if target:
+        environ["HTTP_X_AMZ_TARGET"] = target
+    assert is_mutation(environ) is mutation
+
+
+def test_exclusive_waits_for_shared_and_blocks_new_shared() -> None:
+    lock = SharedExclusiveLock()
+    lock.acquire_shared()
+    writer_in = threading.Event()
+    writer_release = threading.Event()
+
+    def writer() -> None:
+        with lock.exclusive():
+            writer_in.set()
+            writer_release.wait(10)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    assert not writer_in.wait(0.1)  # a reader holds it
+    second_reader_in = threading.Event()
+
+    def reader() -> None:
+        lock.acquire_shared()
+        second_reader_in.set()
+        lock.release_shared()
+
+    reader_thread = threading.Thread(target=reader)
+    reader_thread.start()
+    assert not second_reader_in.wait(0.1)  # the waiting writer goes first
+    lock.release_shared()
+    assert writer_in.wait(5)
+    assert not second_reader_in.is_set()
+    writer_release.set()
+    thread.join(5)
+    reader_thread.join(5)
+    assert second_reader_in.is_set()
+
+
+def test_stored_body_reads_like_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "body"
+    path.write_bytes(b"0123456789")
+    body = StoredBody(path)
+    body.seek(0)
+    assert body.read(4) == b"0123"
+    assert body.read() == b"456789"
+    body.seek(2)
+    assert body.read() == b"23456789"
+    body.close()
+
+
+def test_reset_of_an_empty_folder_returns_none(tmp_path: Path) -> None:
+    assert reset(AppPaths.resolve(tmp_path)) is None
+
+
+def test_reset_moves_everything_aside_and_deletes_nothing(tmp_path: Path) -> None:
+    paths = AppPaths.resolve(tmp_path)
+    (paths.sandbox_dir / "bodies").mkdir(parents=True)
+    (paths.sandbox_dir / "state.pickle").write_bytes(b"state")
+    (paths.sandbox_dir / "bodies" / "abc").write_bytes(b"body")
+    backup = reset(paths)
+    assert backup is not None
+    assert (backup / "state.pickle").read_bytes() == b"state"
+    assert (backup / "bodies" / "abc").read_bytes() == b"body"
+    assert not (paths.sandbox_dir / "state.pickle").exists()
+
+
+def test_reset_refuses_while_running(tmp_path: Path) -> None:
+    import filelock
+
+    paths = AppPaths.resolve(tmp_path)
+    paths.sandbox_dir.mkdir(parents=True)
+    (paths.sandbox_dir / "state.pickle").write_bytes(b"state")
+    with (
+        filelock.FileLock(str(paths.sandbox_dir / "sandbox.lock")),
+        pytest.raises(SandboxError, match="dms local stop"),
+    ):
+        reset(paths)
+    assert (paths.sandbox_dir / "state.pickle").exists()
