@@ -1,0 +1,57 @@
+"""A real sandbox (moto server on 127.0.0.1, persisted in a temporary DMS_HOME) for e2e tests."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from dms_desktop.cli import main
+from dms_desktop.core.paths import AppPaths
+from dms_desktop.sandbox import SandboxInfo, connect_or_start, stop
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+@dataclass
+class SandboxHome:
+    home: Path
+    info: SandboxInfo
+
+    @property
+    def paths(self) -> AppPaths:
+        return AppPaths.resolve(self.home)
+
+    def dms(self, *argv: str) -> CliResult:
+        """Run `dms --home HOME ARGV...` in this process and capture what it prints."""
+        out, err = io.StringIO(), io.StringIO()
+        code = main(["--home", str(self.home), *argv], out=out, err=err)
+        return CliResult(code, out.getvalue(), err.getvalue())
+
+
+def _start(home: Path) -> SandboxHome:
+    return SandboxHome(home, connect_or_start(AppPaths.resolve(home)))
+
+
+@pytest.fixture(scope="session")
+def shared_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxHome]:
+    """One sandbox for the tests that only add their own documents (fast)."""
+    sandbox = _start(tmp_path_factory.mktemp("shared-home"))
+    yield sandbox
+    stop(sandbox.paths)
+
+
+@pytest.fixture
+def fresh_sandbox(tmp_path: Path) -> Iterator[SandboxHome]:
+    """A sandbox of its own, for tests that restart it or depend on its exact contents."""
+    sandbox = _start(tmp_path / "home")
+    yield sandbox
+    stop(sandbox.paths)
