@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import pydantic
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from .aws import aws_errors, error_code
-from .errors import Conflict, NotFound, ValidationError
+from .errors import Conflict, IntegrityError, NotFound, ValidationError
 from .models import Document, format_timestamp, normalize_filename, normalize_tags, tag_key, utc_now
 from .schema import CHECKSUM_INDEX, NAME_KEY, SORT_INDEXES, TAG_KEYS, TYPE_KEY, SortField
 
@@ -105,8 +106,17 @@ def to_item(document: Document) -> dict[str, Any]:
 
 
 def from_item(item: dict[str, Any]) -> Document:
+    """The document of a stored item; IntegrityError if the item breaks the data model."""
     plain = {name: _plain(_deserializer.deserialize(value)) for name, value in item.items()}
-    return Document.model_validate(plain)
+    try:
+        return Document.model_validate(plain)
+    except pydantic.ValidationError as exc:
+        problem = exc.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"])
+        raise IntegrityError(
+            f"The stored metadata of document {plain.get('documentId', '?')} is damaged "
+            f"({where}: {problem['msg']}); an administrator can repair it."
+        ) from exc
 
 
 def _plain(value: Any) -> Any:
