@@ -352,3 +352,27 @@ def test_console_script_exit_code_and_stderr(shared_sandbox: SandboxHome) -> Non
     assert result.returncode == 3
     assert result.stderr.strip().startswith("dms: ")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_no_password_token_or_credential_reaches_the_log(
+    shared_sandbox: SandboxHome, monkeypatch: pytest.MonkeyPatch, isolated_environment: object
+) -> None:
+    import logging
+
+    password = "Known-Fake-Secret-9137"
+    monkeypatch.setenv("DMS_PASSWORD", password)
+    assert shared_sandbox.dms("local", "add-user", "secretive").code == 0
+    login = shared_sandbox.dms("-vv", "login", "--username", "secretive")
+    assert login.code == 0, login.err
+    assert shared_sandbox.dms("-vv", "list").code == 0
+    logging.shutdown()  # flush the file handler
+
+    remembered = json.loads(
+        isolated_environment.secrets[("dms-desktop", "local")]  # type: ignore[attr-defined]
+    )
+    log_text = "".join(
+        path.read_text(errors="replace") for path in (shared_sandbox.home / "logs").glob("*.log*")
+    )
+    assert "signed in as secretive" in log_text  # the log is written, at debug level
+    for secret in (password, remembered["refresh_token"], "X-Amz-Security-Token", "Authorization"):
+        assert secret not in log_text
