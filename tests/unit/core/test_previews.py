@@ -71,7 +71,7 @@ def test_text_is_capped_and_large_images_and_pdfs_get_no_preview() -> None:
     assert plan_preview(small_text).max_bytes == 10
 
     limit_pdf = make_document(size=WHOLE_BODY_LIMIT)
-    assert plan_preview(limit_pdf) .kind is PreviewKind.PDF
+    assert plan_preview(limit_pdf).kind is PreviewKind.PDF
     assert plan_preview(limit_pdf).max_bytes == WHOLE_BODY_LIMIT
     for file_type, name in (("application/pdf", "big.pdf"), ("image/png", "big.png")):
         plan = plan_preview(
@@ -146,9 +146,7 @@ def test_unpreviewable_documents_are_not_read(
     assert calls == []
 
 
-def test_text_preview_reads_only_the_cap(
-    service: DocumentService, s3: Any, tmp_path: Path
-) -> None:
+def test_text_preview_reads_only_the_cap(service: DocumentService, s3: Any, tmp_path: Path) -> None:
     cache = PreviewCache(tmp_path / "previews")
     document = upload(service, tmp_path, "big.txt", b"x" * (TEXT_PREVIEW_BYTES * 3))
     data = load_preview_bytes(service, document, cache)
