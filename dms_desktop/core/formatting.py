@@ -33,3 +33,32 @@ def human_duration(seconds: float) -> str:
         return f"{minutes}m{seconds:02d}s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h{minutes:02d}m"
+
+
+_TYPE_NAMES = {
+    "application/pdf": "PDF document",
+    "application/json": "JSON",
+    "application/zip": "ZIP archive",
+    "application/x-yaml": "YAML",
+    "application/toml": "TOML",
+    "application/octet-stream": "Binary file",
+    "text/plain": "Text",
+    "text/markdown": "Markdown",
+    "text/csv": "CSV spreadsheet",
+    "text/html": "HTML page",
+    "text/x-python": "Python source",
+    "image/svg+xml": "SVG image",
+}
+
+
+def describe_type(mime: str) -> str:
+    """A short name for a MIME type, as a file manager shows it ('PNG image', 'PDF document')."""
+    if mime in _TYPE_NAMES:
+        return _TYPE_NAMES[mime]
+    family, _, subtype = mime.partition("/")
+    subtype = subtype.removeprefix("x-").removeprefix("vnd.").split("+")[0].split(".")[-1]
+    if family in {"image", "audio", "video"} and subtype:
+        return f"{subtype.upper()} {family}"
+    if family == "text" and subtype:
+        return f"{subtype.upper()} text"
+    return f"{subtype.upper()} file" if subtype else "File"

@@ -1,0 +1,179 @@
+"""`dms-desktop`: start the window on the configured profile (the local sandbox by default).
+
+Start-up: the window shows at once; the worker joins or starts the sandbox, resumes a remembered
+session or opens the sign-in dialog (prefilled with the demo account on the sandbox), then the
+first page loads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from PySide6.QtCore import QObject, Slot
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from .. import __version__
+from ..connect import Backend
+from ..core.auth import SignedIn
+from ..core.errors import DmsError
+from ..core.logs import configure_logging
+from ..core.paths import AppPaths
+from . import session
+from .backend import BackendClient, WorkerState
+from .icons import app_icon
+from .main_window import MainWindow
+from .message_bar import MessageBar
+from .sign_in_dialog import SignInDialog
+from .transfers import TransferQueue
+
+log = logging.getLogger(__name__)
+
+
+class DesktopApp(QObject):
+    """Owns the worker, the transfer queue and the window, and runs the session flow."""
+
+    def __init__(self, paths: AppPaths, profile_name: str | None = None) -> None:
+        super().__init__()
+        self.paths = paths
+        self.message_bar = MessageBar()
+        self.state = WorkerState(paths, profile_name)
+        self.backend = BackendClient(self.state, self.message_bar.report_error)
+        self.transfers = TransferQueue(self._service_for_transfers)
+        self.window = MainWindow(self.backend, self.transfers, self.message_bar, paths)
+        self.window.sign_out_requested.connect(self.sign_out)
+        self.window.sign_in_requested.connect(self.ask_sign_in)
+        self.connected_backend: Backend | None = None
+        self.user: SignedIn | None = None
+        self.sign_in_dialog: SignInDialog | None = None
+
+    def _service_for_transfers(self):  # type: ignore[no-untyped-def]
+        return self.state.service  # read on transfer threads; the service's clients are thread-safe
+
+    def start(self) -> None:
+        """Show the window and connect in the background."""
+        self.window.show()
+        self.window.loaded_label.setText("Connecting…")
+        self.backend.call(session.connect, self._on_connected, self._on_connect_failed)
+
+    def _on_connected(self, backend: object) -> None:
+        assert isinstance(backend, Backend)
+        self.connected_backend = backend
+        self.window.loaded_label.setText("Signing in…")
+        self.backend.call(session.resume, self._on_resumed)
+
+    def _on_connect_failed(self, error: DmsError) -> None:
+        self.message_bar.report_error(error)
+        self.message_bar.set_action("Try again", self.start)
+        self.window.loaded_label.setText("Not connected")
+
+    def _on_resumed(self, user: object) -> None:
+        if isinstance(user, SignedIn):
+            self._signed_in(user)
+        else:
+            self.ask_sign_in()
+
+    @Slot()
+    def ask_sign_in(self) -> None:
+        backend = self.connected_backend
+        if backend is None:
+            self.start()
+            return
+        if backend.is_sandbox:
+            from ..sandbox import DEMO_USER
+
+            where = "the local sandbox (demo account filled in)"
+            username, password = DEMO_USER
+        else:
+            where = f"{backend.profile.name} ({backend.region})"
+            username, password = "", ""
+        dialog = SignInDialog(self.backend, where, username, password, self.window)
+        dialog.accepted.connect(self._on_sign_in_accepted)
+        dialog.rejected.connect(self._on_sign_in_rejected)
+        self.sign_in_dialog = dialog
+        self.window.loaded_label.setText("Not signed in")
+        dialog.open()
+
+    @Slot()
+    def _on_sign_in_accepted(self) -> None:
+        dialog = self.sign_in_dialog
+        if dialog is None or dialog.result_value is None:
+            return
+        result = dialog.result_value
+        self.sign_in_dialog = None
+        if result.remembered is False:
+            self.message_bar.show_notice(
+                "Signed in. This system has no keyring, so the session cannot be remembered: "
+                "you will sign in again next time."
+            )
+        self._signed_in(result.user)
+
+    @Slot()
+    def _on_sign_in_rejected(self) -> None:
+        self.sign_in_dialog = None
+        self.message_bar.show_notice("You are not signed in.")
+        self.message_bar.set_action("Sign in…", self.ask_sign_in)
+
+    def _signed_in(self, user: SignedIn) -> None:
+        self.user = user
+        profile = self.connected_backend.profile.name if self.connected_backend else ""
+        self.window.show_user(user.username, profile)
+        self.window.set_signed_in(True)
+        self.window.start_browsing()
+
+    @Slot()
+    def sign_out(self) -> None:
+        running = self.transfers.active_count
+        if running:
+            answer = QMessageBox.question(
+                self.window,
+                "Transfers are running",
+                f"{running} transfer(s) are still running. Cancel them and sign out?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+            self.transfers.cancel_all()
+        self.user = None
+        self.window.clear_user()
+        self.window.set_signed_in(False)
+        self.transfers.clear_finished()
+        self.backend.call(session.sign_out, lambda _result: self.ask_sign_in())
+
+    def shutdown(self) -> None:
+        """Cancel transfers and stop every thread (on quit)."""
+        self.transfers.shutdown()
+        self.backend.shutdown()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dms-desktop", description="DMS Desktop")
+    parser.add_argument("--version", action="version", version=f"dms-desktop {__version__}")
+    parser.add_argument("--profile", help="the profile to use (default: local, the sandbox)")
+    parser.add_argument("--home", help="keep config, data, cache and logs under this folder")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="log more")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args, qt_args = build_parser().parse_known_args(argv)
+    paths = AppPaths.resolve(args.home)
+    configure_logging(paths.log_dir, args.verbose, console=False)
+    app = QApplication.instance() or QApplication([sys.argv[0], *qt_args])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("DMS Desktop")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("dms-desktop")
+    app.setWindowIcon(app_icon())
+    desktop = DesktopApp(paths, args.profile)
+    desktop.start()
+    code = app.exec()
+    desktop.shutdown()
+    return int(code)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

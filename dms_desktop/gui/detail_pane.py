@@ -1,0 +1,734 @@
+"""The pane beside the document list: every metadata field, name and tag editing, and a preview.
+
+Edits are saved on the backend worker with the version the user saw (optimistic locking); if
+someone changed the document meanwhile the pane explains it inline and offers to reload. Preview
+replies that arrive after the user selected something else are dropped (a generation counter).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Iterable
+
+from PySide6.QtCore import QSize, QStringListModel, Qt, QUrl, Signal, Slot
+from PySide6.QtGui import (
+    QFontDatabase,
+    QGuiApplication,
+    QImage,
+    QPixmap,
+    QResizeEvent,
+)
+from PySide6.QtWidgets import (
+    QCompleter,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSizePolicy,
+    QStackedWidget,
+    QTextBrowser,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.errors import AuthError, Conflict, DmsError, ValidationError
+from ..core.formatting import human_size, human_time
+from ..core.models import Document, normalize_filename, normalize_tags, tag_key
+from ..core.previews import PreviewKind, plan_preview
+from .backend import BackendClient, Job, WorkerState
+from .icons import file_type_icon
+from .previews import PreviewResult, preview_job
+
+log = logging.getLogger(__name__)
+
+EMPTY_TEXT = "Select a document to see its details"
+LOADING_TEXT = "Loading preview…"
+ErrorReporter = Callable[[DmsError], None]
+
+
+class EditConflict(Conflict):
+    """A save lost the race: ``latest`` is the document as it is now (if it could be read),
+    ``saved`` the document after the part of the edit that did get saved (the rename), if any."""
+
+    def __init__(
+        self, message: str, *, latest: Document | None, saved: Document | None = None
+    ) -> None:
+        super().__init__(message)
+        self.latest = latest
+        self.saved = saved
+
+
+def parse_tag_text(text: str) -> tuple[str, ...]:
+    """Comma-separated tags as typed (empty pieces ignored); ValidationError if one is bad."""
+    return normalize_tags([piece for piece in text.split(",") if piece.strip()])
+
+
+def format_tags(tags: Iterable[str]) -> str:
+    return ", ".join(tags)
+
+
+def save_edits_job(document: Document, filename: str | None, tags: tuple[str, ...] | None) -> Job:
+    """A job that renames and/or retags ``document`` from the version the user saw.
+
+    Both changes run in one job, the retag with the version the rename produced. A Conflict
+    comes back as :class:`EditConflict` carrying the current document.
+    """
+    document_id = document.document_id
+
+    def job(state: WorkerState) -> Document:
+        service = state.service
+        current = document
+        try:
+            if filename is not None:
+                current = service.rename(document_id, filename, expected_version=current.version)
+            if tags is not None:
+                current = service.retag(document_id, replace=tags, expected_version=current.version)
+        except Conflict as conflict:
+            try:
+                latest: Document | None = service.get(document_id)
+            except DmsError:
+                latest = None
+            saved = current if current is not document else None
+            raise EditConflict(conflict.message, latest=latest, saved=saved) from conflict
+        return current
+
+    return job
+
+
+def reload_job(document_id: str) -> Job:
+    """A job that reads the document's current metadata."""
+
+    def job(state: WorkerState) -> Document:
+        return state.service.get(document_id)
+
+    return job
+
+
+class TagListEdit(QLineEdit):
+    """A comma-separated tag list with completion of the tag being typed (case-insensitive)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._known = QStringListModel(self)
+        self._completer = QCompleter(self._known, self)
+        self._completer.setObjectName("detailTagsCompleter")
+        self._completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self._completer.setModelSorting(QCompleter.ModelSorting.CaseInsensitivelySortedModel)
+        self._completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        self._completer.setWidget(self)
+        self._completer.activated.connect(self.insert_completion)
+        self.textEdited.connect(self._update_completion)
+
+    def completer_for_tags(self) -> QCompleter:
+        return self._completer
+
+    def set_known_tags(self, tags: Iterable[str]) -> None:
+        unique: dict[str, str] = {}
+        for tag in tags:
+            unique.setdefault(tag_key(tag), tag)
+        self._known.setStringList(sorted(unique.values(), key=tag_key))
+
+    def current_fragment(self) -> str:
+        """The part of the tag under the cursor typed so far."""
+        before = self.text()[: self.cursorPosition()]
+        return before[before.rfind(",") + 1 :].lstrip()
+
+    @Slot(str)
+    def _update_completion(self, _text: str) -> None:
+        fragment = self.current_fragment()
+        popup = self._completer.popup()
+        if not fragment or popup is None:
+            if popup is not None:
+                popup.hide()
+            return
+        self._completer.setCompletionPrefix(fragment)
+        if self._completer.completionCount() == 0:
+            popup.hide()
+            return
+        self._completer.complete()
+        popup.setCurrentIndex(self._completer.completionModel().index(0, 0))
+
+    @Slot(str)
+    def insert_completion(self, tag: str) -> None:
+        """Replace the tag under the cursor by ``tag`` and start the next one."""
+        text = self.text()
+        cursor = self.cursorPosition()
+        before, after = text[:cursor], text[cursor:]
+        start = before.rfind(",") + 1
+        head = before[:start] + (" " if start else "") + tag
+        comma = after.find(",")
+        rest = after[comma + 1 :].lstrip() if comma >= 0 else ""
+        new_text = f"{head}, {rest}" if rest else f"{head}, "
+        self.setText(new_text)
+        self.setCursorPosition(len(head) + 2)
+        self.textEdited.emit(self.text())
+
+
+class ElidedLabel(QLabel):
+    """A selectable one-line label that elides long text in the middle; the tooltip has it all."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full_text = ""
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(40)
+
+    def full_text(self) -> str:
+        return self._full_text
+
+    def set_full_text(self, text: str) -> None:
+        self._full_text = text
+        self.setToolTip(text)
+        self._elide()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        metrics = self.fontMetrics()
+        width = max(self.width(), self.minimumWidth())
+        self.setText(metrics.elidedText(self._full_text, Qt.TextElideMode.ElideMiddle, width))
+
+
+class ImageLabel(QLabel):
+    """Shows a QImage scaled to fit the label (never enlarged), keeping its aspect ratio."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._image = QImage()
+        self.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        # Ignored: the pixmap follows the label's size, never the other way round (no loops).
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.setMinimumSize(QSize(32, 32))
+
+    def image(self) -> QImage:
+        return self._image
+
+    def set_image(self, image: QImage | None) -> None:
+        self._image = image if image is not None else QImage()
+        self._rescale()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._rescale()
+
+    def _rescale(self) -> None:
+        if self._image.isNull():
+            self.clear()
+            return
+        ratio = self.devicePixelRatioF()
+        bounds = QSize(
+            min(self._image.width(), int(self.width() * ratio)),
+            min(self._image.height(), int(self.height() * ratio)),
+        )
+        scaled = self._image.scaled(
+            bounds.expandedTo(QSize(1, 1)),
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
+        pixmap = QPixmap.fromImage(scaled)
+        pixmap.setDevicePixelRatio(ratio)
+        self.setPixmap(pixmap)
+
+
+class MarkdownView(QTextBrowser):
+    """Read-only Markdown that never loads anything: documents are untrusted, so no local
+    files or remote images are read on their behalf and links are not followed."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setOpenLinks(False)
+        self.setOpenExternalLinks(False)
+
+    def loadResource(self, type: int, name: QUrl | str) -> object:  # noqa: N802 (Qt's name)
+        return None
+
+
+class DetailPane(QWidget):
+    """Metadata, name/tag editing and a preview of the selected document."""
+
+    document_changed = Signal(object)
+    """A Document saved or reloaded here (the list should show it)."""
+    open_requested = Signal(object)
+    """The user asked to open the Document with the default application."""
+    preview_shown = Signal(object)
+    """The PreviewKind now on screen (NONE for the no-preview page)."""
+
+    def __init__(
+        self,
+        backend: BackendClient,
+        report_error: ErrorReporter,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("detailPane")
+        self._backend = backend
+        self._report_error = report_error
+        self._document: Document | None = None
+        self._saving = False
+        self._conflicted = False
+        self._preview_generation = 0
+        self._preview_key: tuple[str, str, PreviewKind] | None = None
+
+        self._pages = QStackedWidget(self)
+        self._pages.setObjectName("detailPages")
+        self._message_label = QLabel(EMPTY_TEXT)
+        self._message_label.setObjectName("detailMessageLabel")
+        self._message_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._message_label.setWordWrap(True)
+        self._message_label.setEnabled(False)  # the palette's muted text
+        self._details = QWidget()
+        self._details.setObjectName("detailContent")
+        self._pages.addWidget(self._message_label)
+        self._pages.addWidget(self._details)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._pages)
+
+        self._build_details()
+        self._show_message(EMPTY_TEXT)
+
+    # --- building ---------------------------------------------------------------------------
+
+    def _build_details(self) -> None:
+        self._type_icon = QLabel()
+        self._type_icon.setObjectName("detailTypeIcon")
+        self._title = QLabel()
+        self._title.setObjectName("detailTitleLabel")
+        self._title.setWordWrap(True)
+        self._title.setTextFormat(Qt.TextFormat.PlainText)
+        title_font = self._title.font()
+        title_font.setBold(True)
+        title_font.setPointSizeF(title_font.pointSizeF() * 1.15)
+        self._title.setFont(title_font)
+        header = QHBoxLayout()
+        header.addWidget(self._type_icon)
+        header.addWidget(self._title, 1)
+
+        self._name_edit = QLineEdit()
+        self._name_edit.setObjectName("detailNameEdit")
+        self._name_edit.setPlaceholderText("File name")
+        self._tags_edit = TagListEdit()
+        self._tags_edit.setObjectName("detailTagsEdit")
+        self._tags_edit.setPlaceholderText("Tags, separated by commas")
+        self._name_edit.textChanged.connect(self._revalidate)
+        self._tags_edit.textChanged.connect(self._revalidate)
+        self._name_edit.returnPressed.connect(self._save)
+        self._tags_edit.returnPressed.connect(self._save)
+
+        self._problem_label = QLabel()
+        self._problem_label.setObjectName("detailProblemLabel")
+        self._problem_label.setWordWrap(True)
+        self._problem_label.setTextFormat(Qt.TextFormat.PlainText)
+        self._problem_label.setStyleSheet("color: #d9434d;")
+        self._problem_label.hide()
+
+        self._conflict_box = QFrame()
+        self._conflict_box.setObjectName("detailConflictBox")
+        self._conflict_box.setFrameShape(QFrame.Shape.StyledPanel)
+        self._conflict_label = QLabel()
+        self._conflict_label.setObjectName("detailConflictLabel")
+        self._conflict_label.setWordWrap(True)
+        self._conflict_label.setTextFormat(Qt.TextFormat.PlainText)
+        self._reload_button = QPushButton("Reload")
+        self._reload_button.setObjectName("detailReloadButton")
+        self._reload_button.clicked.connect(self._reload)
+        conflict_layout = QVBoxLayout(self._conflict_box)
+        conflict_layout.addWidget(self._conflict_label)
+        conflict_layout.addWidget(self._reload_button, 0, Qt.AlignmentFlag.AlignRight)
+        self._conflict_box.hide()
+
+        self._save_button = QPushButton("Save")
+        self._save_button.setObjectName("detailSaveButton")
+        self._save_button.setDefault(True)
+        self._save_button.clicked.connect(self._save)
+        self._revert_button = QPushButton("Revert")
+        self._revert_button.setObjectName("detailRevertButton")
+        self._revert_button.clicked.connect(self._revert)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self._revert_button)
+        buttons.addWidget(self._save_button)
+
+        edit_form = QFormLayout()
+        edit_form.addRow("Name", self._name_edit)
+        edit_form.addRow("Tags", self._tags_edit)
+
+        self._type_label = self._value_label("detailTypeLabel")
+        self._size_label = self._value_label("detailSizeLabel")
+        self._folder_label = self._value_label("detailFolderLabel")
+        self._created_label = self._value_label("detailCreatedLabel")
+        self._updated_label = self._value_label("detailUpdatedLabel")
+        self._version_label = self._value_label("detailVersionLabel")
+        self._checksum_label = ElidedLabel()
+        self._checksum_label.setObjectName("detailChecksumLabel")
+        self._copy_checksum_button = QToolButton()
+        self._copy_checksum_button.setObjectName("detailCopyChecksumButton")
+        self._copy_checksum_button.setText("Copy")
+        self._copy_checksum_button.setToolTip("Copy the full SHA-256 checksum")
+        self._copy_checksum_button.clicked.connect(self._copy_checksum)
+        checksum_row = QHBoxLayout()
+        checksum_row.setContentsMargins(0, 0, 0, 0)
+        checksum_row.addWidget(self._checksum_label, 1)
+        checksum_row.addWidget(self._copy_checksum_button)
+        self._id_label = self._value_label("detailIdLabel")
+
+        info_form = QFormLayout()
+        info_form.addRow("Type", self._type_label)
+        info_form.addRow("Size", self._size_label)
+        info_form.addRow("Folder", self._folder_label)
+        info_form.addRow("Created", self._created_label)
+        info_form.addRow("Updated", self._updated_label)
+        info_form.addRow("Version", self._version_label)
+        info_form.addRow("SHA-256", checksum_row)
+        info_form.addRow("Document ID", self._id_label)
+
+        layout = QVBoxLayout(self._details)
+        layout.addLayout(header)
+        layout.addLayout(edit_form)
+        layout.addWidget(self._problem_label)
+        layout.addWidget(self._conflict_box)
+        layout.addLayout(buttons)
+        layout.addLayout(info_form)
+        layout.addWidget(self._build_preview_area(), 1)
+
+    def _build_preview_area(self) -> QWidget:
+        self._preview_area = QStackedWidget()
+        self._preview_area.setObjectName("previewArea")
+        self._preview_area.setMinimumHeight(160)
+
+        self._loading_label = QLabel(LOADING_TEXT)
+        self._loading_label.setObjectName("previewLoadingLabel")
+        self._loading_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._image_label = ImageLabel()
+        self._image_label.setObjectName("previewImageLabel")
+        self._text_view = QPlainTextEdit()
+        self._text_view.setObjectName("previewTextView")
+        self._text_view.setReadOnly(True)
+        self._text_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self._markdown_view = MarkdownView()
+        self._markdown_view.setObjectName("previewMarkdownView")
+
+        self._no_preview_page = QWidget()
+        self._no_preview_page.setObjectName("previewNonePage")
+        self._file_icon_label = QLabel()
+        self._file_icon_label.setObjectName("previewFileIcon")
+        self._file_icon_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._no_preview_note = QLabel()
+        self._no_preview_note.setObjectName("previewNoteLabel")
+        self._no_preview_note.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._no_preview_note.setWordWrap(True)
+        self._no_preview_note.setTextFormat(Qt.TextFormat.PlainText)
+        self._open_button = QPushButton("Open with the default app")
+        self._open_button.setObjectName("openExternallyButton")
+        self._open_button.clicked.connect(self._request_open)
+        none_layout = QVBoxLayout(self._no_preview_page)
+        none_layout.addStretch(1)
+        none_layout.addWidget(self._file_icon_label)
+        none_layout.addWidget(self._no_preview_note)
+        none_layout.addWidget(self._open_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        none_layout.addStretch(1)
+
+        for page in (
+            self._loading_label,
+            self._image_label,
+            self._text_view,
+            self._markdown_view,
+            self._no_preview_page,
+        ):
+            self._preview_area.addWidget(page)
+
+        self._preview_caption = QLabel()
+        self._preview_caption.setObjectName("previewCaptionLabel")
+        self._preview_caption.setEnabled(False)
+        self._preview_caption.setTextFormat(Qt.TextFormat.PlainText)
+        self._preview_caption.hide()
+
+        box = QWidget()
+        box_layout = QVBoxLayout(box)
+        box_layout.setContentsMargins(0, 0, 0, 0)
+        box_layout.addWidget(self._preview_area, 1)
+        box_layout.addWidget(self._preview_caption)
+        return box
+
+    @staticmethod
+    def _value_label(name: str) -> QLabel:
+        label = QLabel()
+        label.setObjectName(name)
+        label.setTextFormat(Qt.TextFormat.PlainText)
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        label.setWordWrap(True)
+        return label
+
+    # --- public API ---------------------------------------------------------------------------
+
+    def document(self) -> Document | None:
+        """The document shown, or None (nothing or several selected)."""
+        return self._document
+
+    def show_document(self, document: Document | None) -> None:
+        """Show ``document`` (None: the empty state). Unsaved edits survive a refresh of the
+        same document version; a newer version replaces them."""
+        if document is None:
+            self._show_message(EMPTY_TEXT)
+            return
+        previous = self._document
+        keep_edits = (
+            previous is not None
+            and previous.document_id == document.document_id
+            and previous.version == document.version
+            and self._has_unsaved_text()
+        )
+        self._display(document, reset_edits=not keep_edits)
+
+    def show_selection_count(self, count: int) -> None:
+        """Several (or no) documents are selected: no details, no preview."""
+        if count <= 0:
+            self._show_message(EMPTY_TEXT)
+        elif count == 1:
+            if self._document is None:
+                self._show_message("1 document selected")
+        else:
+            self._show_message(f"{count} documents selected")
+
+    def set_known_tags(self, tags: list[str]) -> None:
+        """Tags offered for completion in the tags field."""
+        self._tags_edit.set_known_tags(tags)
+
+    # --- showing ------------------------------------------------------------------------------
+
+    def _show_message(self, text: str) -> None:
+        self._document = None
+        self._conflicted = False
+        self._conflict_box.hide()
+        self._preview_generation += 1  # replies for what was shown are stale now
+        self._preview_key = None
+        self._image_label.set_image(None)
+        self._message_label.setText(text)
+        self._pages.setCurrentWidget(self._message_label)
+
+    def _display(self, document: Document, *, reset_edits: bool) -> None:
+        self._document = document
+        self._pages.setCurrentWidget(self._details)
+        self._type_icon.setPixmap(file_type_icon(document.file_type).pixmap(QSize(32, 32)))
+        self._title.setText(document.filename)
+        self._type_label.setText(document.file_type)
+        self._size_label.setText(_size_text(document.size))
+        self._folder_label.setText(document.folder or "—")
+        self._created_label.setText(human_time(document.created_at))
+        self._updated_label.setText(human_time(document.updated_at))
+        self._version_label.setText(str(document.version))
+        self._checksum_label.set_full_text(document.checksum)
+        self._id_label.setText(document.document_id)
+        if reset_edits:
+            self._conflicted = False
+            self._conflict_box.hide()
+            self._name_edit.setText(document.filename)
+            self._tags_edit.setText(format_tags(document.tags))
+        self._revalidate()
+        key = (document.document_id, document.checksum, plan_preview(document).kind)
+        if key != self._preview_key:
+            self._load_preview(document, key)
+
+    def _load_preview(self, document: Document, key: tuple[str, str, PreviewKind]) -> None:
+        self._preview_generation += 1
+        generation = self._preview_generation
+        self._preview_key = key
+        self._image_label.set_image(None)
+        plan = plan_preview(document)
+        if plan.kind is PreviewKind.NONE:
+            self._show_no_preview(document, plan.reason)
+            return
+        self._set_caption("")
+        self._preview_area.setCurrentWidget(self._loading_label)
+        self._backend.call(
+            preview_job(document),
+            functools.partial(self._on_preview_ready, generation),
+            functools.partial(self._on_preview_failed, generation),
+        )
+
+    def _on_preview_ready(self, generation: int, result: PreviewResult) -> None:
+        if generation != self._preview_generation or self._document is None:
+            return  # the user has moved on
+        if result.kind in {PreviewKind.IMAGE, PreviewKind.PDF} and result.image is not None:
+            self._image_label.set_image(result.image)
+            self._preview_area.setCurrentWidget(self._image_label)
+        elif result.kind is PreviewKind.TEXT and result.text is not None:
+            self._text_view.setPlainText(result.text)
+            self._preview_area.setCurrentWidget(self._text_view)
+        elif result.kind is PreviewKind.MARKDOWN and result.text is not None:
+            self._markdown_view.setMarkdown(result.text)
+            self._preview_area.setCurrentWidget(self._markdown_view)
+        else:
+            self._show_no_preview(self._document, result.note or "No preview available.")
+            return
+        self._set_caption(result.note)
+        self.preview_shown.emit(result.kind)
+
+    def _on_preview_failed(self, generation: int, error: DmsError) -> None:
+        if isinstance(error, AuthError):
+            self._report_error(error)  # the session matters beyond this preview
+        if generation != self._preview_generation or self._document is None:
+            return
+        self._show_no_preview(self._document, f"Preview unavailable: {error}")
+
+    def _show_no_preview(self, document: Document, note: str) -> None:
+        icon = file_type_icon(document.file_type)
+        self._file_icon_label.setPixmap(icon.pixmap(QSize(96, 96)))
+        self._no_preview_note.setText(note)
+        self._set_caption("")
+        self._preview_area.setCurrentWidget(self._no_preview_page)
+        self.preview_shown.emit(PreviewKind.NONE)
+
+    def _set_caption(self, text: str) -> None:
+        self._preview_caption.setText(text)
+        self._preview_caption.setVisible(bool(text))
+
+    # --- editing ------------------------------------------------------------------------------
+
+    def _has_unsaved_text(self) -> bool:
+        document = self._document
+        if document is None:
+            return False
+        return self._name_edit.text() != document.filename or self._tags_edit.text() != (
+            format_tags(document.tags)
+        )
+
+    def _pending_edit(self) -> tuple[str | None, tuple[str, ...] | None]:
+        """The new name and tags (None: unchanged); ValidationError if either is invalid."""
+        document = self._document
+        if document is None:
+            return None, None
+        name = normalize_filename(self._name_edit.text())
+        tags = parse_tag_text(self._tags_edit.text())
+        return (
+            name if name != document.filename else None,
+            tags if tags != document.tags else None,
+        )
+
+    @Slot()
+    def _revalidate(self) -> None:
+        problem = ""
+        changed = False
+        try:
+            name, tags = self._pending_edit()
+            changed = name is not None or tags is not None
+        except ValidationError as invalid:
+            problem = invalid.message
+        self._problem_label.setText(problem)
+        self._problem_label.setVisible(bool(problem))
+        idle = not self._saving
+        self._save_button.setEnabled(idle and changed and not problem and not self._conflicted)
+        self._revert_button.setEnabled(idle and self._has_unsaved_text())
+        self._name_edit.setReadOnly(self._saving)
+        self._tags_edit.setReadOnly(self._saving)
+        self._reload_button.setEnabled(idle)
+
+    @Slot()
+    def _revert(self) -> None:
+        if self._document is not None and not self._saving:
+            self._display(self._document, reset_edits=True)
+
+    @Slot()
+    def _save(self) -> None:
+        document = self._document
+        if document is None or not self._save_button.isEnabled():
+            return
+        try:
+            name, tags = self._pending_edit()
+        except ValidationError:
+            return  # the problem label already says what is wrong
+        if name is None and tags is None:
+            return
+        self._saving = True
+        self._revalidate()
+        self._backend.call(
+            save_edits_job(document, name, tags),
+            functools.partial(self._on_saved, document.document_id),
+            functools.partial(self._on_save_failed, document.document_id),
+        )
+
+    def _showing(self, document_id: str) -> bool:
+        return self._document is not None and self._document.document_id == document_id
+
+    def _on_saved(self, document_id: str, updated: Document) -> None:
+        self._saving = False
+        self.document_changed.emit(updated)
+        if self._showing(document_id):
+            self._display(updated, reset_edits=True)
+        else:
+            self._revalidate()
+
+    def _on_save_failed(self, document_id: str, error: DmsError) -> None:
+        self._saving = False
+        if not isinstance(error, Conflict) or not self._showing(document_id):
+            self._revalidate()
+            self._report_error(error)
+            return
+        latest = error.latest if isinstance(error, EditConflict) else None
+        saved = error.saved if isinstance(error, EditConflict) else None
+        if saved is not None:
+            self.document_changed.emit(saved)
+            self._display(saved, reset_edits=False)
+        self._conflicted = True
+        self._conflict_label.setText(_conflict_text(latest, saved))
+        self._conflict_box.show()
+        self._revalidate()
+
+    @Slot()
+    def _reload(self) -> None:
+        document = self._document
+        if document is None or self._saving:
+            return
+        self._reload_button.setEnabled(False)
+        self._backend.call(
+            reload_job(document.document_id),
+            functools.partial(self._on_reloaded, document.document_id),
+            self._on_reload_failed,
+        )
+
+    def _on_reloaded(self, document_id: str, current: Document) -> None:
+        self.document_changed.emit(current)
+        if self._showing(document_id):
+            self._display(current, reset_edits=True)
+
+    def _on_reload_failed(self, error: DmsError) -> None:
+        self._revalidate()
+        self._report_error(error)
+
+    @Slot()
+    def _copy_checksum(self) -> None:
+        if self._document is not None:
+            QGuiApplication.clipboard().setText(self._document.checksum)
+
+    @Slot()
+    def _request_open(self) -> None:
+        if self._document is not None:
+            self.open_requested.emit(self._document)
+
+
+def _size_text(size: int) -> str:
+    exact = "1 byte" if size == 1 else f"{size:,} bytes"
+    friendly = human_size(size)
+    return exact if friendly == exact else f"{friendly} ({exact})"
+
+
+def _conflict_text(latest: Document | None, saved: Document | None) -> str:
+    now = f" (now version {latest.version})" if latest is not None else ""
+    if saved is not None:
+        return (
+            f"The new name was saved, but someone changed this document meanwhile{now}. "
+            "Your tag edit was not saved. Reload to see their change, then edit again."
+        )
+    return (
+        f"Someone changed this document meanwhile{now}. Your edit was not saved. "
+        "Reload to see their change, then edit again."
+    )

@@ -1,0 +1,311 @@
+"""The document list's table model: pages load lazily from the worker as the user scrolls.
+
+As in Qt's ``threadedfetchmore`` example: ``canFetchMore`` is false while a page is in flight;
+``fetchMore`` only sends a request to the worker; the reply inserts the rows. Sorting and filtering
+change the backend query (each sort order is one Query on an index), never sort loaded rows.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QIcon
+
+from ..core.errors import DmsError
+from ..core.formatting import describe_type, human_size, human_time
+from ..core.models import Document
+from ..core.repository import ListQuery, Page, matches, sort_value
+from ..core.schema import SortField
+from .backend import BackendClient, WorkerState
+
+log = logging.getLogger(__name__)
+
+DOCUMENT_ROLE = Qt.ItemDataRole.UserRole + 1
+COLUMNS = ("Name", "Type", "Size", "Tags", "Created", "Updated")
+COLUMN_SORTS: dict[int, SortField] = {
+    0: SortField.NAME,
+    1: SortField.TYPE,
+    2: SortField.SIZE,
+    4: SortField.CREATED,
+    5: SortField.UPDATED,
+}
+SORT_COLUMNS = {sort: column for column, sort in COLUMN_SORTS.items()}
+DEFAULT_PAGE_SIZE = 100
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+
+class DocumentTableModel(QAbstractTableModel):
+    """The signed-in user's documents for the current query, loaded page by page."""
+
+    loading_changed = Signal(bool)
+    status_changed = Signal()
+    load_failed = Signal(object)  # DmsError
+
+    def __init__(
+        self,
+        backend: BackendClient,
+        icon_for: Callable[[str], QIcon] | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._backend = backend
+        self._icon_for = icon_for
+        self._query = ListQuery(page_size=page_size)
+        self._rows: list[Document] = []
+        self._cursor: str | None = None
+        self._has_more = False
+        self._fetching = False
+        self._generation = 0
+        self._active = False
+
+    # --- state ---
+
+    @property
+    def query(self) -> ListQuery:
+        return self._query
+
+    @property
+    def has_more(self) -> bool:
+        return self._has_more
+
+    @property
+    def is_loading(self) -> bool:
+        return self._fetching
+
+    def status_text(self) -> str:
+        count = len(self._rows)
+        noun = "document" if count == 1 else "documents"
+        if self._fetching and not count:
+            return "Loading documents…"
+        if self._has_more:
+            return f"{count} {noun} loaded, more available"
+        if not count and self._active and self._query.is_filtered:
+            return "No documents match the filter"
+        return f"{count} {noun}"
+
+    def document_at(self, row: int) -> Document:
+        return self._rows[row]
+
+    def documents(self) -> list[Document]:
+        return list(self._rows)
+
+    def row_of(self, document_id: str) -> int | None:
+        for row, document in enumerate(self._rows):
+            if document.document_id == document_id:
+                return row
+        return None
+
+    # --- loading ---
+
+    def set_query(self, query: ListQuery) -> None:
+        """Show ``query``'s listing from its first page (the loaded rows are dropped)."""
+        self._query = query
+        self.reload()
+
+    def update_query(self, **changes: Any) -> None:
+        query = replace(self._query, **changes)
+        if query != self._query:
+            self.set_query(query)
+
+    def reload(self) -> None:
+        """Start the listing again from the first page (F5)."""
+        self._active = True
+        self._generation += 1
+        self.beginResetModel()
+        self._rows = []
+        self._cursor = None
+        self._has_more = False
+        self.endResetModel()
+        self._set_fetching(False)
+        self._request_page()
+
+    def clear(self) -> None:
+        """Forget everything (sign-out); nothing loads until the next ``reload``."""
+        self._active = False
+        self._generation += 1
+        self.beginResetModel()
+        self._rows = []
+        self._cursor = None
+        self._has_more = False
+        self.endResetModel()
+        self._set_fetching(False)
+
+    def canFetchMore(self, parent: AnyIndex = QModelIndex()) -> bool:  # noqa: B008, N802
+        return not parent.isValid() and self._has_more and not self._fetching
+
+    def fetchMore(self, parent: AnyIndex = QModelIndex()) -> None:  # noqa: B008, N802
+        if self.canFetchMore(parent):
+            self._request_page()
+
+    def _request_page(self) -> None:
+        generation = self._generation
+        query, cursor = self._query, self._cursor
+        self._set_fetching(True)
+
+        def job(state: WorkerState) -> Page:
+            return state.service.list_page(query, cursor)
+
+        def on_page(page: Page) -> None:
+            if generation == self._generation:
+                self._append_page(page)
+
+        def on_failure(error: DmsError) -> None:
+            if generation == self._generation:
+                self._set_fetching(False)
+                self.load_failed.emit(error)
+
+        self._backend.call(job, on_page, on_failure)
+
+    def _append_page(self, page: Page) -> None:
+        known = {document.document_id for document in self._rows}
+        fresh = [document for document in page.documents if document.document_id not in known]
+        if fresh:
+            first = len(self._rows)
+            self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
+            self._rows.extend(fresh)
+            self.endInsertRows()
+        self._cursor = page.cursor
+        self._has_more = page.cursor is not None
+        self._set_fetching(False)
+
+    def _set_fetching(self, fetching: bool) -> None:
+        changed = fetching != self._fetching
+        self._fetching = fetching
+        if changed:
+            self.loading_changed.emit(fetching)
+        self.status_changed.emit()
+
+    # --- local changes (no full reload) ---
+
+    def add_document(self, document: Document) -> None:
+        """Show a newly stored document where the current listing would have it."""
+        if not self._active or not matches(document, self._query):
+            return
+        if self.row_of(document.document_id) is not None:
+            self.replace_document(document)
+            return
+        position = self._position_for(document)
+        if position == len(self._rows) and self._has_more:
+            return  # it belongs to a page not loaded yet; it comes with that page
+        self.beginInsertRows(QModelIndex(), position, position)
+        self._rows.insert(position, document)
+        self.endInsertRows()
+        self.status_changed.emit()
+
+    def _position_for(self, document: Document) -> int:
+        sort = self._query.sort
+        keys = [sort_value(row, sort) for row in self._rows]
+        value = sort_value(document, sort)
+        if self._query.descending:
+            negated = [_Descending(key) for key in keys]
+            return bisect.bisect_left(negated, _Descending(value))
+        return bisect.bisect_right(keys, value)
+
+    def replace_document(self, document: Document) -> None:
+        """Show an edited document (renamed, retagged) in its row, or drop it if it no longer
+        matches the filter."""
+        row = self.row_of(document.document_id)
+        if row is None:
+            return
+        if not matches(document, self._query):
+            self.remove_documents([document.document_id])
+            return
+        self._rows[row] = document
+        self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+
+    def remove_documents(self, document_ids: Iterable[str]) -> None:
+        wanted = set(document_ids)
+        for row in range(len(self._rows) - 1, -1, -1):
+            if self._rows[row].document_id in wanted:
+                self.beginRemoveRows(QModelIndex(), row, row)
+                del self._rows[row]
+                self.endRemoveRows()
+        self.status_changed.emit()
+
+    # --- Qt model interface ---
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(  # noqa: N802
+        self,
+        section: int,
+        orientation: Qt.Orientation,
+        role: int = Qt.ItemDataRole.DisplayRole,
+    ) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if section in COLUMN_SORTS:
+                return f"Sort by {COLUMNS[section].lower()}"
+            return "Tags (use the tag list to filter)"
+        return None
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        document = self._rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return _display(document, column)
+        if role == Qt.ItemDataRole.DecorationRole and column == 0 and self._icon_for:
+            return self._icon_for(document.file_type)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            where = f" in {document.folder}" if document.folder else ""
+            return f"{document.filename}{where}\n{document.file_type}, {human_size(document.size)}"
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == 2:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == DOCUMENT_ROLE:
+            return document
+        return None
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        field = COLUMN_SORTS.get(column)
+        if field is None:
+            return
+        self.update_query(sort=field, descending=order == Qt.SortOrder.DescendingOrder)
+
+
+def _display(document: Document, column: int) -> str:
+    if column == 0:
+        return document.filename
+    if column == 1:
+        return describe_type(document.file_type)
+    if column == 2:
+        return human_size(document.size)
+    if column == 3:
+        return ", ".join(document.tags)
+    if column == 4:
+        return human_time(document.created_at)
+    return human_time(document.updated_at)
+
+
+class _Descending:
+    """Reverses the order of a sort value, for bisecting a descending list."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __lt__(self, other: _Descending) -> bool:
+        return bool(other.value < self.value)

@@ -1,0 +1,672 @@
+"""The main window: document list, tag browser, detail pane, transfers, and the actions on them.
+
+A thin layer: every backend call goes through the BackendClient (worker thread) or the
+TransferQueue (transfer threads); every failure reaches the one MessageBar.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDockWidget,
+    QFileDialog,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QSplitter,
+    QTableView,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.errors import DmsError
+from ..core.localfiles import safe_local_name
+from ..core.models import Document
+from ..core.paths import AppPaths
+from .backend import BackendClient, WorkerState
+from .detail_pane import DetailPane
+from .document_model import SORT_COLUMNS, DocumentTableModel
+from .drops import DropHandler
+from .icons import action_icon, app_icon, file_type_icon
+from .message_bar import MessageBar
+from .transfers import DownloadSpec, TransferQueue, UploadSpec
+from .transfers_panel import TransfersPanel
+from .upload_dialog import UploadDialog
+
+log = logging.getLogger(__name__)
+
+SEARCH_DELAY_MS = 300
+TYPE_FILTERS: list[tuple[str, str | None]] = [
+    ("All types", None),
+    ("PDF", "application/pdf"),
+    ("Images", "image/*"),
+    ("Text", "text/*"),
+    ("Markdown", "text/markdown"),
+    ("Spreadsheets (CSV)", "text/csv"),
+    ("JSON", "application/json"),
+]
+ALL_TAGS_ROLE = Qt.ItemDataRole.UserRole + 10
+MAX_NAMES_IN_CONFIRMATION = 10
+
+
+class MainWindow(QMainWindow):
+    """The document browser of one signed-in user."""
+
+    sign_out_requested = Signal()
+    sign_in_requested = Signal()
+
+    def __init__(
+        self,
+        backend: BackendClient,
+        transfers: TransferQueue,
+        message_bar: MessageBar,
+        paths: AppPaths,
+    ) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.setWindowTitle("DMS Desktop")
+        self.setWindowIcon(app_icon())
+        self._fit_to_screen()
+        self._backend = backend
+        self._transfers = transfers
+        self._paths = paths
+        self._message_bar = message_bar
+        self._open_after_download: set[int] = set()
+        self._quitting_confirmed = False
+        self._known_tags: list[str] = []
+        self._signed_in = False
+
+        self.model = DocumentTableModel(backend, file_type_icon, parent=self)
+        self._build_table()
+        self.detail_pane = DetailPane(backend, message_bar.report_error)
+        self._build_central()
+        self._build_tag_browser()
+        self.transfers_panel = TransfersPanel(transfers, self)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.transfers_panel)
+        self._build_actions()
+        self._build_status_bar()
+        self._connect_signals()
+        self.drop_handler = DropHandler(self)
+        self.drop_handler.install(self)
+        self.drop_handler.files_dropped.connect(self._on_files_dropped)
+        self.drop_handler.unsupported_drop.connect(self._message_bar.show_notice)
+        self.transfers_panel.hide()  # shown when the first transfer starts
+        self._transfers.changed.connect(self._show_transfers_panel)
+        self.set_signed_in(False)
+
+    # --- building ---
+
+    def _fit_to_screen(self) -> None:
+        screen = self.screen().availableGeometry() if self.screen() else None
+        width, height = 1440, 880
+        if screen is not None:
+            width = min(width, int(screen.width() * 0.95))
+            height = min(height, int(screen.height() * 0.92))
+        self.resize(width, height)
+
+    def _build_table(self) -> None:
+        table = QTableView()
+        table.setObjectName("documentTable")
+        table.setModel(self.model)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        table.setAlternatingRowColors(True)
+        table.setShowGrid(False)
+        table.setWordWrap(False)
+        table.verticalHeader().hide()
+        table.verticalHeader().setDefaultSectionSize(26)
+        header = table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column, width in ((1, 105), (2, 75), (3, 125), (4, 120), (5, 120)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+            table.setColumnWidth(column, width)
+        header.setSortIndicatorShown(True)
+        header.setSortIndicator(
+            SORT_COLUMNS[self.model.query.sort],
+            Qt.SortOrder.DescendingOrder
+            if self.model.query.descending
+            else Qt.SortOrder.AscendingOrder,
+        )
+        header.setSectionsClickable(True)
+        header.sortIndicatorChanged.connect(self._on_sort_indicator)
+        table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        table.customContextMenuRequested.connect(self._show_context_menu)
+        table.activated.connect(self._on_activated)
+        self.table = table
+
+    def _build_central(self) -> None:
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.setObjectName("mainSplitter")
+        splitter.addWidget(self.table)
+        splitter.addWidget(self.detail_pane)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([900, 340])
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(4, 4, 4, 0)
+        layout.addWidget(self._message_bar)
+        layout.addWidget(splitter, 1)
+        self.setCentralWidget(central)
+
+    def _build_tag_browser(self) -> None:
+        self.tag_browser = QListWidget()
+        self.tag_browser.setObjectName("tagBrowser")
+        self.tag_browser.itemClicked.connect(self._on_tag_clicked)
+        dock = QDockWidget("Tags", self)
+        dock.setObjectName("tagsDock")
+        dock.setWidget(self.tag_browser)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        self.resizeDocks([dock], [180], Qt.Orientation.Horizontal)
+        self.tags_dock = dock
+        self._fill_tag_browser({})
+
+    def _action(
+        self,
+        name: str,
+        text: str,
+        icon: str,
+        shortcut: QKeySequence | QKeySequence.StandardKey | str | None,
+        slot: Callable[[], object],
+    ) -> QAction:
+        action = QAction(action_icon(icon), text, self)
+        action.setObjectName(name)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(slot)
+        return action
+
+    def _build_actions(self) -> None:
+        self.upload_action = self._action(
+            "uploadAction", "&Upload…", "upload", "Ctrl+U", self.show_upload_dialog
+        )
+        self.download_action = self._action(
+            "downloadAction", "&Download…", "download", "Ctrl+S", self.download_selected
+        )
+        self.open_action = self._action("openAction", "&Open", "open", None, self.open_selected)
+        self.delete_action = self._action(
+            "deleteAction",
+            "De&lete…",
+            "delete",
+            QKeySequence.StandardKey.Delete,
+            self.delete_selected,
+        )
+        self.refresh_action = self._action(
+            "refreshAction", "&Refresh", "refresh", "F5", self.refresh
+        )
+        self.sign_out_action = self._action(
+            "signOutAction", "Sign &out", "sign-out", None, self.sign_out_requested.emit
+        )
+        self.sign_in_action = self._action(
+            "signInAction", "Sign &in…", "sign-out", None, self.sign_in_requested.emit
+        )
+        self.sign_in_action.setVisible(False)
+        find = QAction("Find", self)
+        find.setShortcut(QKeySequence("Ctrl+F"))
+        find.triggered.connect(self._focus_search)
+        self.addAction(find)
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+
+        self.search_edit = QLineEdit()
+        self.search_edit.setObjectName("searchEdit")
+        self.search_edit.setPlaceholderText("Search by name (Ctrl+F)")
+        self.search_edit.setClearButtonEnabled(True)
+        self.search_edit.setMaximumWidth(320)
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self._apply_search)
+        self.search_edit.textChanged.connect(self._search_timer.start)
+        self.search_edit.returnPressed.connect(self._apply_search)
+
+        self.type_filter = QComboBox()
+        self.type_filter.setObjectName("typeFilter")
+        for label, value in TYPE_FILTERS:
+            self.type_filter.addItem(label, value)
+        self.type_filter.currentIndexChanged.connect(self._apply_type_filter)
+
+        toolbar = QToolBar("Main")
+        toolbar.setObjectName("mainToolbar")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        for action in (
+            self.upload_action,
+            self.download_action,
+            self.open_action,
+            self.delete_action,
+            self.refresh_action,
+        ):
+            toolbar.addAction(action)
+        toolbar.addSeparator()
+        toolbar.addWidget(self.search_edit)
+        toolbar.addWidget(self.type_filter)
+        spacer = QWidget()
+        spacer.setSizePolicy(
+            spacer.sizePolicy().horizontalPolicy().Expanding,
+            spacer.sizePolicy().verticalPolicy().Preferred,
+        )
+        toolbar.addWidget(spacer)
+        toolbar.addAction(self.sign_out_action)
+        self.addToolBar(toolbar)
+
+        menus = self.menuBar()
+        file_menu = menus.addMenu("&File")
+        for action in (
+            self.upload_action,
+            self.download_action,
+            self.open_action,
+            self.delete_action,
+        ):
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        file_menu.addAction(quit_action)
+        view_menu = menus.addMenu("&View")
+        view_menu.addAction(self.refresh_action)
+        view_menu.addAction(self.tags_dock.toggleViewAction())
+        view_menu.addAction(self.transfers_panel.toggleViewAction())
+        account_menu = menus.addMenu("&Account")
+        self._account_label_action = account_menu.addAction("Not signed in")
+        self._account_label_action.setEnabled(False)
+        account_menu.addAction(self.sign_in_action)
+        account_menu.addAction(self.sign_out_action)
+
+    def _build_status_bar(self) -> None:
+        self.loaded_label = QLabel()
+        self.loaded_label.setObjectName("loadedStatusLabel")
+        self.user_label = QLabel("Not signed in")
+        self.user_label.setObjectName("userStatusLabel")
+        self.statusBar().addWidget(self.loaded_label, 1)
+        self.statusBar().addPermanentWidget(self.user_label)
+
+    def _connect_signals(self) -> None:
+        self.model.status_changed.connect(self._update_status)
+        self.model.load_failed.connect(self._message_bar.report_error)
+        self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
+        self.model.modelReset.connect(self._on_selection_changed)
+        self.model.rowsRemoved.connect(self._on_selection_changed)
+        self.detail_pane.document_changed.connect(self._on_document_changed)
+        self.detail_pane.open_requested.connect(self._open_document)
+        self._transfers.upload_finished.connect(self._on_upload_finished)
+        self._transfers.download_finished.connect(self._on_download_finished)
+        self._transfers.transfer_failed.connect(self._on_transfer_failed)
+
+    # --- session ---
+
+    def show_user(self, username: str, profile: str) -> None:
+        self.user_label.setText(f"Signed in as {username} ({profile})")
+        self._account_label_action.setText(f"Signed in as {username}")
+
+    def set_signed_in(self, signed_in: bool) -> None:
+        self.sign_in_action.setVisible(not signed_in)
+        self.sign_out_action.setVisible(signed_in)
+        for action in (self.upload_action, self.refresh_action):
+            action.setEnabled(signed_in)
+        self.search_edit.setEnabled(signed_in)
+        self.type_filter.setEnabled(signed_in)
+        self._signed_in = signed_in
+        self._update_actions()
+
+    def start_browsing(self) -> None:
+        """Load the first page and the tag counts (after sign-in)."""
+        self.model.reload()
+        self.refresh_tags()
+
+    def clear_user(self) -> None:
+        """Sign-out: forget everything of the previous user that the window shows."""
+        self.model.clear()
+        self.detail_pane.show_document(None)
+        self.detail_pane.set_known_tags([])
+        self._known_tags = []
+        self._fill_tag_browser({})
+        self.user_label.setText("Not signed in")
+        self._account_label_action.setText("Not signed in")
+        self.search_edit.blockSignals(True)
+        self.search_edit.clear()
+        self.search_edit.blockSignals(False)
+        self._update_status()
+
+    # --- browsing ---
+
+    @Slot()
+    def refresh(self) -> None:
+        self._message_bar.dismiss()
+        self.model.reload()
+        self.refresh_tags()
+
+    def refresh_tags(self) -> None:
+        def job(state: WorkerState) -> dict[str, int]:
+            return state.service.tag_counts()
+
+        self._backend.call(job, self._on_tag_counts)
+
+    def _on_tag_counts(self, counts: object) -> None:
+        assert isinstance(counts, dict)
+        self._fill_tag_browser(counts)
+
+    def _fill_tag_browser(self, counts: dict[str, int]) -> None:
+        current = self.model.query.tag
+        self.tag_browser.clear()
+        everything = QListWidgetItem("All documents")
+        everything.setData(ALL_TAGS_ROLE, None)
+        self.tag_browser.addItem(everything)
+        if current is None:
+            everything.setSelected(True)
+        for tag, count in sorted(counts.items(), key=lambda item: item[0].casefold()):
+            item = QListWidgetItem(action_icon("tag"), f"{tag}  ({count})")
+            item.setData(ALL_TAGS_ROLE, tag)
+            self.tag_browser.addItem(item)
+            if current is not None and tag.casefold() == current.casefold():
+                item.setSelected(True)
+        self._known_tags = sorted(counts, key=str.casefold)
+        self.detail_pane.set_known_tags(self._known_tags)
+
+    @Slot(QListWidgetItem)
+    def _on_tag_clicked(self, item: QListWidgetItem) -> None:
+        tag = item.data(ALL_TAGS_ROLE)
+        self.model.update_query(tag=tag)
+
+    @Slot()
+    def _apply_search(self) -> None:
+        self._search_timer.stop()
+        text = self.search_edit.text().strip() or None
+        self.model.update_query(text=text)
+
+    @Slot(int)
+    def _apply_type_filter(self, index: int) -> None:
+        self.model.update_query(file_type=self.type_filter.itemData(index))
+
+    @Slot()
+    def _focus_search(self) -> None:
+        self.search_edit.setFocus()
+        self.search_edit.selectAll()
+
+    @Slot(int, Qt.SortOrder)
+    def _on_sort_indicator(self, column: int, order: Qt.SortOrder) -> None:
+        if column not in (0, 1, 2, 4, 5):
+            header = self.table.horizontalHeader()
+            header.blockSignals(True)
+            header.setSortIndicator(
+                SORT_COLUMNS[self.model.query.sort],
+                Qt.SortOrder.DescendingOrder
+                if self.model.query.descending
+                else Qt.SortOrder.AscendingOrder,
+            )
+            header.blockSignals(False)
+            return
+        self.model.sort(column, order)
+
+    @Slot()
+    def _update_status(self) -> None:
+        self.loaded_label.setText(self.model.status_text())
+
+    def selected_documents(self) -> list[Document]:
+        rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
+        return [self.model.document_at(row) for row in rows if row < self.model.rowCount()]
+
+    @Slot()
+    def _on_selection_changed(self) -> None:
+        selected = self.selected_documents()
+        if len(selected) == 1:
+            self.detail_pane.show_document(selected[0])
+        elif selected:
+            self.detail_pane.show_selection_count(len(selected))
+        else:
+            self.detail_pane.show_document(None)
+        self._update_actions()
+
+    def _update_actions(self) -> None:
+        count = len(self.selected_documents())
+        self.download_action.setEnabled(count > 0)
+        self.delete_action.setEnabled(count > 0)
+        self.open_action.setEnabled(count == 1)
+
+    @Slot(object)
+    def _on_document_changed(self, document: Document) -> None:
+        self.model.replace_document(document)
+        self.refresh_tags()
+
+    @Slot(QPoint)
+    def _show_context_menu(self, position: QPoint) -> None:
+        if not self.selected_documents():
+            return
+        menu = QMenu(self)
+        menu.addAction(self.open_action)
+        menu.addAction(self.download_action)
+        rename = menu.addAction("Rename…")
+        rename.triggered.connect(self._focus_name_edit)
+        menu.addSeparator()
+        menu.addAction(self.delete_action)
+        menu.exec(self.table.viewport().mapToGlobal(position))
+
+    @Slot()
+    def _focus_name_edit(self) -> None:
+        name_edit = self.detail_pane.findChild(QLineEdit, "detailNameEdit")
+        if name_edit is not None:
+            name_edit.setFocus()
+            name_edit.selectAll()
+
+    # --- opening and downloading ---
+
+    @Slot(QModelIndex)
+    def _on_activated(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self._open_document(self.model.document_at(index.row()))
+
+    @Slot()
+    def open_selected(self) -> None:
+        selected = self.selected_documents()
+        if len(selected) == 1:
+            self._open_document(selected[0])
+
+    @Slot(object)
+    def _open_document(self, document: Document) -> None:
+        """Download into the cache (fresh copy) and open it with the system's default app."""
+        folder = self._paths.cache_dir / "open" / document.document_id
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / safe_local_name(document.filename)
+        transfer_id = self._transfers.download(DownloadSpec(document, target, overwrite=True))
+        self._open_after_download.add(transfer_id)
+
+    @Slot()
+    def download_selected(self) -> None:
+        selected = self.selected_documents()
+        if len(selected) == 1:
+            self._download_one(selected[0])
+        elif selected:
+            self._download_many(selected)
+
+    def _download_one(self, document: Document) -> None:
+        default = str(Path.home() / safe_local_name(document.filename))
+        # The file dialog itself asks before replacing an existing file.
+        chosen, _ = QFileDialog.getSaveFileName(self, "Save document as", default)
+        if chosen:
+            self._transfers.download(DownloadSpec(document, Path(chosen), overwrite=True))
+
+    def _download_many(self, documents: list[Document]) -> None:
+        chosen = QFileDialog.getExistingDirectory(self, "Download documents into folder")
+        if not chosen:
+            return
+        folder = Path(chosen)
+        targets = unique_targets(folder, documents)
+        existing = [target for target in targets.values() if target.exists()]
+        overwrite = False
+        if existing:
+            names = ", ".join(target.name for target in existing[:MAX_NAMES_IN_CONFIRMATION])
+            answer = QMessageBox.question(
+                self,
+                "Replace files?",
+                f"{len(existing)} file(s) already exist in {folder}: {names}.\n"
+                "Replace them? (No keeps them and skips those documents.)",
+                QMessageBox.StandardButton.Yes
+                | QMessageBox.StandardButton.No
+                | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.No,
+            )
+            if answer == QMessageBox.StandardButton.Cancel:
+                return
+            overwrite = answer == QMessageBox.StandardButton.Yes
+        for document in documents:
+            target = targets[document.document_id]
+            if target.exists() and not overwrite:
+                continue
+            self._transfers.download(DownloadSpec(document, target, overwrite=overwrite))
+
+    @Slot(object)
+    def _on_download_finished(self, path: Path) -> None:
+        finished = [
+            transfer
+            for transfer in self._transfers.transfers()
+            if transfer.transfer_id in self._open_after_download and transfer.result == path
+        ]
+        for transfer in finished:
+            self._open_after_download.discard(transfer.transfer_id)
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+        if not finished:
+            self.statusBar().showMessage(f"Downloaded {path.name}", 5000)
+
+    @Slot(int)
+    def _show_transfers_panel(self, _transfer_id: int) -> None:
+        if self._transfers.active_count and not self.transfers_panel.isVisible():
+            self.transfers_panel.show()
+
+    # --- uploading ---
+
+    @Slot()
+    def show_upload_dialog(self, paths: Iterable[Path] = ()) -> None:
+        dialog = UploadDialog(self._backend, self._known_tags, list(paths), self)
+        if dialog.exec():
+            for spec in dialog.specs():
+                self._transfers.upload(spec)
+
+    @Slot(list)
+    def _on_files_dropped(self, paths: list[Path]) -> None:
+        if not self._signed_in:
+            self._message_bar.show_notice("Sign in first, then drop the files again.")
+            return
+        self.show_upload_dialog(paths)
+
+    def upload(self, specs: Iterable[UploadSpec]) -> None:
+        for spec in specs:
+            self._transfers.upload(spec)
+
+    @Slot(object)
+    def _on_upload_finished(self, document: Document) -> None:
+        self.model.add_document(document)
+        self.refresh_tags()
+
+    @Slot(object, object)
+    def _on_transfer_failed(self, transfer: object, error: DmsError) -> None:
+        name = getattr(transfer, "name", "")
+        self._message_bar.report_error(DmsError(f"{name}: {error}") if name else error)
+
+    # --- deleting ---
+
+    @Slot()
+    def delete_selected(self) -> None:
+        documents = self.selected_documents()
+        if not documents:
+            return
+        names = "\n".join(f"• {doc.filename}" for doc in documents[:MAX_NAMES_IN_CONFIRMATION])
+        more = len(documents) - MAX_NAMES_IN_CONFIRMATION
+        if more > 0:
+            names += f"\n…and {more} more"
+        noun = "document" if len(documents) == 1 else "documents"
+        answer = QMessageBox.warning(
+            self,
+            "Delete documents?",
+            f"Delete {len(documents)} {noun}? This cannot be undone.\n\n{names}",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        ids = [document.document_id for document in documents]
+
+        def job(state: WorkerState) -> tuple[list[str], list[tuple[str, str]]]:
+            deleted: list[str] = []
+            failed: list[tuple[str, str]] = []
+            for document in documents:
+                try:
+                    state.service.delete(document.document_id)
+                except DmsError as error:
+                    failed.append((document.filename, str(error)))
+                else:
+                    deleted.append(document.document_id)
+            return deleted, failed
+
+        self._backend.call(job, self._on_deleted)
+        log.info("deleting %d documents", len(ids))
+
+    def _on_deleted(self, result: object) -> None:
+        assert isinstance(result, tuple)
+        deleted: list[str] = result[0]
+        failed: list[tuple[str, str]] = result[1]
+        self.model.remove_documents(deleted)
+        self.refresh_tags()
+        if failed:
+            details = "\n".join(f"{name}: {reason}" for name, reason in failed)
+            self._message_bar.report_error(
+                DmsError(f"{len(failed)} document(s) could not be deleted.\n{details}")
+            )
+        else:
+            self.statusBar().showMessage(f"Deleted {len(deleted)} document(s)", 5000)
+
+    # --- closing ---
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        running = self._transfers.active_count
+        if running and not self._quitting_confirmed:
+            answer = QMessageBox.question(
+                self,
+                "Transfers are running",
+                f"{running} transfer(s) are still running. Cancel them and quit?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
+        self._quitting_confirmed = True
+        event.accept()
+
+    def confirm_quit_without_asking(self) -> None:
+        """For tests and programmatic quits: closing will not ask about running transfers."""
+        self._quitting_confirmed = True
+
+
+def unique_targets(folder: Path, documents: list[Document]) -> dict[str, Path]:
+    """Download targets in ``folder`` with safe names, made unique within the batch."""
+    used: set[str] = set()
+    targets: dict[str, Path] = {}
+    for document in documents:
+        name = safe_local_name(document.filename)
+        stem, dot, extension = name.rpartition(".")
+        if not dot:
+            stem, extension = name, ""
+        candidate, number = name, 2
+        while candidate.casefold() in used:
+            candidate = f"{stem} ({number}){dot}{extension}"
+            number += 1
+        used.add(candidate.casefold())
+        targets[document.document_id] = folder / candidate
+    return targets

@@ -1,0 +1,68 @@
+"""Jobs that connect, sign in and sign out; they run on the backend worker thread."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..connect import Backend, open_backend, open_service, resume_session, sign_in
+from ..core.auth import RememberedSessions, SignedIn
+from ..core.errors import AuthError
+from .backend import Job, WorkerState
+
+
+def connect(state: WorkerState) -> Backend:
+    """Resolve the profile; on the sandbox, join it or start it (can take a few seconds)."""
+    state.backend = open_backend(state.paths, state.profile_name)
+    return state.backend
+
+
+def _backend(state: WorkerState) -> Backend:
+    if state.backend is None:
+        state.backend = open_backend(state.paths, state.profile_name)
+    return state.backend
+
+
+def _activate(state: WorkerState, user: SignedIn) -> None:
+    state.user = user
+    state.set_service(open_service(_backend(state), user))
+
+
+def resume(state: WorkerState) -> SignedIn | None:
+    """Sign in with the remembered session, if any; None when the user must sign in."""
+    try:
+        user = resume_session(_backend(state))
+    except AuthError:
+        RememberedSessions().forget(_backend(state).profile.name)
+        return None
+    if user is not None:
+        _activate(state, user)
+    return user
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    user: SignedIn
+    remembered: bool | None  # None: not asked to remember; False: no keyring
+
+
+def sign_in_job(username: str, password: str, remember: bool) -> Job:
+    def job(state: WorkerState) -> SignInResult:
+        backend = _backend(state)
+        user = sign_in(backend, username, password)
+        _activate(state, user)
+        remembered = None
+        if remember and user.refresh_token:
+            remembered = RememberedSessions().remember(
+                backend.profile.name, user.username, user.refresh_token
+            )
+        return SignInResult(user, remembered)
+
+    return job
+
+
+def sign_out(state: WorkerState) -> None:
+    """Forget the remembered session and drop the user's credentials from the worker."""
+    if state.backend is not None:
+        RememberedSessions().forget(state.backend.profile.name)
+    state.user = None
+    state.set_service(None)

@@ -1,0 +1,291 @@
+"""Uploads and downloads that run while the user keeps browsing.
+
+Each transfer runs on a thread of a small pool (the body bytes then move on s3transfer's own
+threads); its progress reaches the GUI thread only through signals, at most every
+``PROGRESS_INTERVAL`` seconds per transfer. Cancelling is cooperative (a CancelToken); the core
+guarantees a cancelled upload leaves no object or multipart upload, and a cancelled download no
+partial file.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from ..core.cancellation import CancelToken
+from ..core.errors import Cancelled, DmsError
+from ..core.models import Document
+from ..core.service import DocumentService
+
+log = logging.getLogger(__name__)
+
+PROGRESS_INTERVAL = 0.1
+MAX_PARALLEL_TRANSFERS = 2
+
+
+class TransferKind(enum.Enum):
+    UPLOAD = "Upload"
+    DOWNLOAD = "Download"
+
+
+class TransferState(enum.Enum):
+    QUEUED = "Queued"
+    RUNNING = "Running"
+    DONE = "Done"
+    FAILED = "Failed"
+    CANCELLED = "Cancelled"
+
+    @property
+    def finished(self) -> bool:
+        return self in {TransferState.DONE, TransferState.FAILED, TransferState.CANCELLED}
+
+
+@dataclass
+class UploadSpec:
+    path: Path
+    tags: tuple[str, ...] = ()
+    folder: str = ""
+
+
+@dataclass
+class DownloadSpec:
+    document: Document
+    target: Path  # a folder (the safe name goes inside) or a file
+    overwrite: bool = False
+
+
+@dataclass
+class Transfer:
+    """One transfer as the panel shows it (only touched on the GUI thread)."""
+
+    transfer_id: int
+    kind: TransferKind
+    name: str
+    spec: UploadSpec | DownloadSpec
+    total: int
+    done: int = 0
+    state: TransferState = TransferState.QUEUED
+    error: str = ""
+    started_at: float | None = None
+    finished_at: float | None = None
+    result: Document | Path | None = None
+    cancel: CancelToken = field(default_factory=CancelToken, repr=False)
+
+    @property
+    def speed(self) -> float:
+        """Bytes per second so far."""
+        if self.started_at is None:
+            return 0.0
+        elapsed = (self.finished_at or time.monotonic()) - self.started_at
+        return self.done / elapsed if elapsed > 0 else 0.0
+
+    @property
+    def seconds_left(self) -> float | None:
+        speed = self.speed
+        if self.state is not TransferState.RUNNING or speed <= 0:
+            return None
+        return (self.total - self.done) / speed
+
+
+class _Signals(QObject):
+    """Emitted from pool threads; delivered queued on the GUI thread."""
+
+    progressed = Signal(int, int)  # transfer id, bytes done
+    started = Signal(int)
+    finished = Signal(int, object)  # transfer id, Document | Path
+    failed = Signal(int, object)  # transfer id, DmsError
+
+
+class TransferQueue(QObject):
+    """The queue behind the transfers panel."""
+
+    changed = Signal(int)  # transfer id: added, progressed or changed state
+    upload_finished = Signal(object)  # Document
+    download_finished = Signal(object)  # Path
+    transfer_failed = Signal(object, object)  # Transfer, DmsError
+
+    def __init__(
+        self,
+        service_provider: Callable[[], DocumentService],
+        parent: QObject | None = None,
+        max_parallel: int = MAX_PARALLEL_TRANSFERS,
+    ) -> None:
+        super().__init__(parent)
+        self._service_provider = service_provider
+        self._ids = itertools.count(1)
+        self._transfers: dict[int, Transfer] = {}
+        self._pool = ThreadPoolExecutor(max_parallel, thread_name_prefix="transfer")
+        self._futures: dict[int, Future[object]] = {}
+        self._signals = _Signals()
+        self._signals.progressed.connect(self._on_progress)
+        self._signals.started.connect(self._on_started)
+        self._signals.finished.connect(self._on_finished)
+        self._signals.failed.connect(self._on_failed)
+
+    # --- queries ---
+
+    def transfers(self) -> list[Transfer]:
+        return list(self._transfers.values())
+
+    def get(self, transfer_id: int) -> Transfer:
+        return self._transfers[transfer_id]
+
+    @property
+    def active_count(self) -> int:
+        return sum(1 for transfer in self._transfers.values() if not transfer.state.finished)
+
+    # --- commands ---
+
+    def upload(self, spec: UploadSpec) -> int:
+        size = spec.path.stat().st_size if spec.path.exists() else 0
+        return self._add(TransferKind.UPLOAD, spec.path.name, spec, size)
+
+    def download(self, spec: DownloadSpec) -> int:
+        return self._add(TransferKind.DOWNLOAD, spec.document.filename, spec, spec.document.size)
+
+    def cancel(self, transfer_id: int) -> None:
+        transfer = self._transfers[transfer_id]
+        if transfer.state.finished:
+            return
+        transfer.cancel.cancel()
+        future = self._futures.get(transfer_id)
+        if transfer.state is TransferState.QUEUED and future is not None and future.cancel():
+            self._set_state(transfer, TransferState.CANCELLED)
+
+    def cancel_all(self) -> None:
+        for transfer_id in list(self._transfers):
+            self.cancel(transfer_id)
+
+    def retry(self, transfer_id: int) -> int | None:
+        """Queue a failed or cancelled transfer again (as a new row); returns its id."""
+        transfer = self._transfers[transfer_id]
+        if transfer.state not in {TransferState.FAILED, TransferState.CANCELLED}:
+            return None
+        del self._transfers[transfer_id]
+        self._futures.pop(transfer_id, None)
+        self.changed.emit(transfer_id)
+        # Through upload()/download() so the size is measured again: the file may have been
+        # missing (size 0) or changed when the first attempt was queued.
+        spec = transfer.spec
+        return self.upload(spec) if isinstance(spec, UploadSpec) else self.download(spec)
+
+    def clear_finished(self) -> None:
+        for transfer_id, transfer in list(self._transfers.items()):
+            if transfer.state.finished:
+                del self._transfers[transfer_id]
+                self._futures.pop(transfer_id, None)
+                self.changed.emit(transfer_id)
+
+    def shutdown(self) -> None:
+        """Cancel everything and wait for the pool's threads to end."""
+        self.cancel_all()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    # --- running ---
+
+    def _add(
+        self, kind: TransferKind, name: str, spec: UploadSpec | DownloadSpec, total: int
+    ) -> int:
+        transfer_id = next(self._ids)
+        transfer = Transfer(transfer_id, kind, name, spec, total)
+        self._transfers[transfer_id] = transfer
+        self._futures[transfer_id] = self._pool.submit(
+            self._run, transfer_id, spec, transfer.cancel
+        )
+        self.changed.emit(transfer_id)
+        return transfer_id
+
+    def _run(
+        self, transfer_id: int, spec: UploadSpec | DownloadSpec, cancel: CancelToken
+    ) -> object:
+        """On a pool thread: never touches the Transfer objects, only emits signals."""
+        signals = self._signals
+        signals.started.emit(transfer_id)
+        last_emit = 0.0
+
+        def progress(done: int, total: int) -> None:
+            nonlocal last_emit
+            now = time.monotonic()
+            if now - last_emit >= PROGRESS_INTERVAL or done >= total:
+                last_emit = now
+                signals.progressed.emit(transfer_id, done)
+
+        try:
+            service = self._service_provider()
+            result: Document | Path
+            if isinstance(spec, UploadSpec):
+                result = service.upload(
+                    spec.path, tags=spec.tags, folder=spec.folder, progress=progress, cancel=cancel
+                )
+            else:
+                result = service.download(
+                    spec.document.document_id,
+                    spec.target,
+                    overwrite=spec.overwrite,
+                    progress=progress,
+                    cancel=cancel,
+                )
+        except DmsError as error:
+            signals.failed.emit(transfer_id, error)
+            return None
+        except Exception as exc:  # reported like any other failure
+            log.exception("transfer %d failed unexpectedly", transfer_id)
+            signals.failed.emit(
+                transfer_id, DmsError(f"The transfer failed ({type(exc).__name__}); see the log.")
+            )
+            return None
+        signals.finished.emit(transfer_id, result)
+        return result
+
+    def _set_state(self, transfer: Transfer, state: TransferState) -> None:
+        transfer.state = state
+        if state.finished:
+            transfer.finished_at = time.monotonic()
+        self.changed.emit(transfer.transfer_id)
+
+    @Slot(int)
+    def _on_started(self, transfer_id: int) -> None:
+        transfer = self._transfers.get(transfer_id)
+        if transfer is not None:
+            transfer.started_at = time.monotonic()
+            self._set_state(transfer, TransferState.RUNNING)
+
+    @Slot(int, int)
+    def _on_progress(self, transfer_id: int, done: int) -> None:
+        transfer = self._transfers.get(transfer_id)
+        if transfer is not None and not transfer.state.finished:
+            transfer.done = done
+            self.changed.emit(transfer_id)
+
+    @Slot(int, object)
+    def _on_finished(self, transfer_id: int, result: Document | Path) -> None:
+        transfer = self._transfers.get(transfer_id)
+        if transfer is None:
+            return
+        transfer.done = transfer.total
+        transfer.result = result
+        self._set_state(transfer, TransferState.DONE)
+        if isinstance(result, Document):
+            self.upload_finished.emit(result)
+        else:
+            self.download_finished.emit(result)
+
+    @Slot(int, object)
+    def _on_failed(self, transfer_id: int, error: DmsError) -> None:
+        transfer = self._transfers.get(transfer_id)
+        if transfer is None:
+            return
+        transfer.error = str(error)
+        if isinstance(error, Cancelled):
+            self._set_state(transfer, TransferState.CANCELLED)
+            return
+        self._set_state(transfer, TransferState.FAILED)
+        self.transfer_failed.emit(transfer, error)

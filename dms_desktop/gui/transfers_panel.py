@@ -1,0 +1,314 @@
+"""The transfers dock: every upload and download with its progress, speed and state.
+
+The table model follows :class:`TransferQueue` one transfer at a time (``changed(id)``): a
+progress tick repaints one row; a new transfer inserts one row; a removed one removes one row.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QItemSelection,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSize,
+    Qt,
+    Slot,
+)
+from PySide6.QtGui import QBrush, QColor, QPainter
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QDockWidget,
+    QHBoxLayout,
+    QHeaderView,
+    QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionProgressBar,
+    QStyleOptionViewItem,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.formatting import human_duration, human_size
+from .transfers import Transfer, TransferQueue, TransferState
+
+ModelIndex = QModelIndex | QPersistentModelIndex
+
+COLUMNS = ("Name", "Kind", "Progress", "Bytes", "Speed", "Time left", "State")
+NAME, KIND, PROGRESS, BYTES, SPEED, TIME_LEFT, STATE = range(len(COLUMNS))
+
+PercentRole = Qt.ItemDataRole.UserRole + 1
+"""The Progress column's percentage (0-100) as an int, for the delegate."""
+
+TransferIdRole = Qt.ItemDataRole.UserRole + 2
+"""Any column: the transfer id of the row."""
+
+_FAILED_COLOR = QColor(176, 0, 32)
+
+
+def transfer_percent(transfer: Transfer) -> int:
+    """0-100; a finished empty transfer counts as complete."""
+    if transfer.total <= 0:
+        return 100 if transfer.state is TransferState.DONE else 0
+    return max(0, min(100, transfer.done * 100 // transfer.total))
+
+
+class TransferTableModel(QAbstractTableModel):
+    """One row per transfer in the queue, in the order they were added."""
+
+    def __init__(self, queue: TransferQueue, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._queue = queue
+        self._ids: list[int] = [transfer.transfer_id for transfer in queue.transfers()]
+        queue.changed.connect(self._on_changed)
+
+    # --- reading ---
+
+    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self._ids)
+
+    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(  # noqa: N802 (Qt's name)
+        self,
+        section: int,
+        orientation: Qt.Orientation,
+        role: int = Qt.ItemDataRole.DisplayRole,
+    ) -> object:
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(COLUMNS)
+        ):
+            return COLUMNS[section]
+        return None
+
+    def transfer_at(self, row: int) -> Transfer | None:
+        """The transfer shown in ``row`` (None if out of range or already gone)."""
+        if not 0 <= row < len(self._ids):
+            return None
+        try:
+            return self._queue.get(self._ids[row])
+        except KeyError:
+            return None
+
+    def row_of(self, transfer_id: int) -> int | None:
+        try:
+            return self._ids.index(transfer_id)
+        except ValueError:
+            return None
+
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not index.isValid() or index.parent().isValid():
+            return None
+        transfer = self.transfer_at(index.row())
+        if transfer is None:
+            return None
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return _display(transfer, column)
+        if role == PercentRole and column == PROGRESS:
+            return transfer_percent(transfer)
+        if role == TransferIdRole:
+            return transfer.transfer_id
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column == STATE and transfer.error:
+                return transfer.error
+            if column == NAME:
+                return transfer.name
+            return None
+        if role == Qt.ItemDataRole.ForegroundRole and column == STATE:
+            if transfer.state is TransferState.FAILED:
+                return QBrush(_FAILED_COLOR)
+            return None
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (BYTES, SPEED, TIME_LEFT):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    # --- following the queue ---
+
+    @Slot(int)
+    def _on_changed(self, transfer_id: int) -> None:
+        row = self.row_of(transfer_id)
+        try:
+            self._queue.get(transfer_id)
+        except KeyError:
+            exists = False
+        else:
+            exists = True
+        if exists and row is not None:
+            self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+        elif exists:
+            end = len(self._ids)
+            self.beginInsertRows(QModelIndex(), end, end)
+            self._ids.append(transfer_id)
+            self.endInsertRows()
+        elif row is not None:
+            self.beginRemoveRows(QModelIndex(), row, row)
+            del self._ids[row]
+            self.endRemoveRows()
+
+
+def _display(transfer: Transfer, column: int) -> str:
+    if column == NAME:
+        return transfer.name
+    if column == KIND:
+        return transfer.kind.value
+    if column == PROGRESS:
+        return f"{transfer_percent(transfer)}%"
+    if column == BYTES:
+        return f"{human_size(transfer.done)} of {human_size(transfer.total)}"
+    if column == SPEED:
+        if transfer.state is not TransferState.RUNNING or transfer.speed <= 0:
+            return ""
+        return f"{human_size(int(transfer.speed))}/s"
+    if column == TIME_LEFT:
+        seconds = transfer.seconds_left
+        return "" if seconds is None else human_duration(seconds)
+    if column == STATE:
+        return transfer.state.value
+    return ""
+
+
+class ProgressBarDelegate(QStyledItemDelegate):
+    """Draws the Progress column as a progress bar (from ``PercentRole``)."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: ModelIndex) -> None:
+        percent = index.data(PercentRole)
+        if not isinstance(percent, int):
+            super().paint(painter, option, index)
+            return
+        bar = QStyleOptionProgressBar()
+        bar.rect = option.rect.adjusted(2, 2, -2, -2)
+        bar.state = option.state | QStyle.StateFlag.State_Horizontal
+        bar.direction = option.direction
+        bar.fontMetrics = option.fontMetrics
+        bar.palette = option.palette
+        bar.minimum = 0
+        bar.maximum = 100
+        bar.progress = percent
+        bar.text = f"{percent}%"
+        bar.textVisible = True
+        bar.textAlignment = Qt.AlignmentFlag.AlignCenter
+        widget = option.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter, widget)
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: ModelIndex) -> QSize:  # noqa: N802
+        hint = super().sizeHint(option, index)
+        return QSize(max(hint.width(), 120), hint.height())
+
+
+class TransfersPanel(QDockWidget):
+    """The "Transfers" dock over a :class:`TransferQueue`, with cancel / retry / clear."""
+
+    def __init__(self, queue: TransferQueue, parent: QWidget | None = None) -> None:
+        super().__init__("Transfers", parent)
+        self.setObjectName("transfersDock")
+        self._queue = queue
+        self._model = TransferTableModel(queue, self)
+
+        self._table = QTableView()
+        self._table.setObjectName("transfersTable")
+        self._table.setModel(self._model)
+        self._table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self._table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self._table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self._table.verticalHeader().setVisible(False)
+        self._table.setItemDelegateForColumn(PROGRESS, ProgressBarDelegate(self._table))
+        header = self._table.horizontalHeader()
+        header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(False)
+
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setObjectName("cancelTransferButton")
+        self.cancel_button.setToolTip("Cancel the selected transfers")
+        self.cancel_all_button = QPushButton("Cancel all")
+        self.cancel_all_button.setObjectName("cancelAllTransfersButton")
+        self.retry_button = QPushButton("Retry")
+        self.retry_button.setObjectName("retryTransferButton")
+        self.retry_button.setToolTip("Start the selected failed or cancelled transfers again")
+        self.clear_button = QPushButton("Clear finished")
+        self.clear_button.setObjectName("clearFinishedButton")
+        self.cancel_button.clicked.connect(self.cancel_selected)
+        self.cancel_all_button.clicked.connect(self.cancel_all)
+        self.retry_button.clicked.connect(self.retry_selected)
+        self.clear_button.clicked.connect(self.clear_finished)
+
+        buttons = QHBoxLayout()
+        for button in (
+            self.cancel_button,
+            self.cancel_all_button,
+            self.retry_button,
+            self.clear_button,
+        ):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+
+        body = QWidget()
+        body.setObjectName("transfersPanelBody")
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self._table)
+        layout.addLayout(buttons)
+        self.setWidget(body)
+
+        self._table.selectionModel().selectionChanged.connect(self._on_selection_changed)
+        queue.changed.connect(self._on_queue_changed)
+        self._update_buttons()
+
+    @property
+    def model(self) -> TransferTableModel:
+        return self._model
+
+    @property
+    def table(self) -> QTableView:
+        return self._table
+
+    def selected_transfers(self) -> list[Transfer]:
+        rows = sorted({index.row() for index in self._table.selectionModel().selectedRows()})
+        return [t for t in (self._model.transfer_at(row) for row in rows) if t is not None]
+
+    # --- commands ---
+
+    @Slot()
+    def cancel_selected(self) -> None:
+        for transfer in self.selected_transfers():
+            self._queue.cancel(transfer.transfer_id)
+
+    @Slot()
+    def cancel_all(self) -> None:
+        self._queue.cancel_all()
+
+    @Slot()
+    def retry_selected(self) -> None:
+        for transfer in self.selected_transfers():
+            self._queue.retry(transfer.transfer_id)
+
+    @Slot()
+    def clear_finished(self) -> None:
+        self._queue.clear_finished()
+
+    # --- enabled states ---
+
+    @Slot(QItemSelection, QItemSelection)
+    def _on_selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        self._update_buttons()
+
+    @Slot(int)
+    def _on_queue_changed(self, _transfer_id: int) -> None:
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        selected = self.selected_transfers()
+        transfers = self._queue.transfers()
+        retryable = {TransferState.FAILED, TransferState.CANCELLED}
+        self.cancel_button.setEnabled(any(not t.state.finished for t in selected))
+        self.cancel_all_button.setEnabled(any(not t.state.finished for t in transfers))
+        self.retry_button.setEnabled(any(t.state in retryable for t in selected))
+        self.clear_button.setEnabled(any(t.state.finished for t in transfers))

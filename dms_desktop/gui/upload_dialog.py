@@ -1,0 +1,504 @@
+"""The upload dialog: choose files and folders, tag them, see problems before anything is sent.
+
+Every file is checked locally as soon as it is added (name, folder, readable); the tags are
+checked as they are typed; the Upload button stays disabled while anything is wrong. Files whose
+content is already stored are found on the backend worker (hashing big files never blocks the
+window) and skipped unless "Upload anyway" is ticked on their row.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer, Slot
+from PySide6.QtGui import QBrush, QColor, QGuiApplication
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCompleter,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.cancellation import CancelToken
+from ..core.errors import Cancelled, DmsError, LocalFileError, ValidationError
+from ..core.formatting import human_size
+from ..core.localfiles import (
+    UploadSource,
+    check_readable_file,
+    collect_upload_sources,
+    guess_file_type,
+)
+from ..core.models import normalize_filename, normalize_folder, normalize_tags
+from ..core.service import file_checksum
+from .backend import BackendClient, WorkerState
+from .drops import DropHandler
+from .transfers import UploadSpec
+
+COLUMNS = ("Name", "Size", "Type", "Folder", "Status", "Upload anyway")
+NAME, SIZE, TYPE, FOLDER, STATUS, UPLOAD_ANYWAY = range(len(COLUMNS))
+
+PROBLEM_COLOR = QColor(176, 0, 32)
+DUPLICATE_COLOR = QColor(150, 90, 0)
+MAX_NAMES_SHOWN = 3
+REFRESH_INTERVAL_MS = 100  # duplicate results for many small files: refresh at most this often
+
+
+@dataclass
+class _UploadRow:
+    """One file in the dialog (GUI thread only)."""
+
+    key: int
+    path: Path
+    folder: str
+    size: int | None
+    file_type: str
+    problem: str = ""
+    checking: bool = False
+    duplicate_of: str = ""  # names of stored documents with the same content
+    note: str = ""  # e.g. the duplicate check could not run
+    upload_anyway: bool = False
+
+    @property
+    def skipped(self) -> bool:
+        return bool(self.duplicate_of) and not self.upload_anyway
+
+
+class _DuplicateCheck:
+    """A backend job: hash one file and name the stored documents with the same content."""
+
+    def __init__(self, path: Path, cancel: CancelToken) -> None:
+        self._path = path
+        self._cancel = cancel
+
+    def __call__(self, state: WorkerState) -> list[str]:
+        self._cancel.raise_if_cancelled("Checking for duplicates")
+        checksum = file_checksum(self._path, self._cancel)
+        return [document.filename for document in state.service.find_duplicates(checksum)]
+
+
+class TagCompleter(QCompleter):
+    """Completes the tag being typed after the last comma, case-insensitively."""
+
+    def __init__(self, tags: list[str], edit: QLineEdit) -> None:
+        unique = sorted(dict.fromkeys(tags), key=str.casefold)
+        super().__init__(unique, edit)
+        self._edit = edit
+        self.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+
+    def splitPath(self, path: str) -> list[str]:  # noqa: N802 (Qt's name)
+        return [path.rsplit(",", 1)[-1].strip()]
+
+    def pathFromIndex(self, index: QModelIndex | QPersistentModelIndex) -> str:  # noqa: N802
+        completion = super().pathFromIndex(index)
+        head, comma, _ = self._edit.text().rpartition(",")
+        return f"{head}, {completion}" if comma else completion
+
+
+def split_tags(text: str) -> list[str]:
+    """The comma-separated tags typed by the user; empty pieces (a trailing comma) are ignored."""
+    return [piece for piece in (part.strip() for part in text.split(",")) if piece]
+
+
+class UploadDialog(QDialog):
+    """Choose what to upload; :meth:`specs` says what to queue after the dialog is accepted."""
+
+    def __init__(
+        self,
+        backend: BackendClient,
+        known_tags: list[str],
+        initial_paths: list[Path] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("uploadDialog")
+        self.setWindowTitle("Upload files")
+        self._backend = backend
+        self._rows: list[_UploadRow] = []
+        self._row_numbers: dict[int, int] = {}  # row key -> index in _rows
+        self._next_key = 0
+        self._cancel = CancelToken()  # set when the dialog closes: stops pending hashing
+        self._tags: tuple[str, ...] = ()
+        self._tag_problem = ""
+
+        self.add_files_button = QPushButton("Add files…")
+        self.add_files_button.setObjectName("addUploadFilesButton")
+        self.add_folder_button = QPushButton("Add folder…")
+        self.add_folder_button.setObjectName("addUploadFolderButton")
+        self.remove_button = QPushButton("Remove")
+        self.remove_button.setObjectName("removeUploadFilesButton")
+        self.remove_button.setEnabled(False)
+        self.add_files_button.clicked.connect(self._choose_files)
+        self.add_folder_button.clicked.connect(self._choose_folder)
+        self.remove_button.clicked.connect(self.remove_selected)
+
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setObjectName("uploadFileTable")
+        self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(STATUS, QHeaderView.ResizeMode.Stretch)
+        header.resizeSection(NAME, 220)
+        anyway_header = QTableWidgetItem(COLUMNS[UPLOAD_ANYWAY])
+        anyway_header.setToolTip("Files already stored are skipped; tick to upload another copy.")
+        self.table.setHorizontalHeaderItem(UPLOAD_ANYWAY, anyway_header)
+        self.table.itemChanged.connect(self._on_item_changed)
+        self.table.itemSelectionChanged.connect(self._on_selection_changed)
+
+        self.tags_edit = QLineEdit()
+        self.tags_edit.setObjectName("uploadTagsEdit")
+        self.tags_edit.setPlaceholderText("Tags for all files, separated by commas")
+        self.tags_edit.setCompleter(TagCompleter(known_tags, self.tags_edit))
+        self.tags_edit.textChanged.connect(self._on_tags_changed)
+
+        self.problem_label = QLabel()
+        self.problem_label.setObjectName("uploadProblemLabel")
+        self.problem_label.setWordWrap(True)
+        self.problem_label.setStyleSheet(f"color: {PROBLEM_COLOR.name()};")
+        self.problem_label.hide()
+
+        self.summary_label = QLabel()
+        self.summary_label.setObjectName("uploadSummaryLabel")
+        self.summary_label.setWordWrap(True)
+
+        self.button_box = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.upload_button = self.button_box.addButton(
+            "Upload", QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        self.upload_button.setObjectName("uploadButton")
+        self.upload_button.setDefault(True)
+        cancel_button = self.button_box.button(QDialogButtonBox.StandardButton.Cancel)
+        cancel_button.setObjectName("uploadCancelButton")
+        self.button_box.accepted.connect(self.accept)
+        self.button_box.rejected.connect(self.reject)
+
+        file_buttons = QHBoxLayout()
+        file_buttons.addWidget(self.add_files_button)
+        file_buttons.addWidget(self.add_folder_button)
+        file_buttons.addWidget(self.remove_button)
+        file_buttons.addStretch(1)
+        tags_row = QHBoxLayout()
+        tags_label = QLabel("&Tags:")
+        tags_label.setBuddy(self.tags_edit)
+        tags_row.addWidget(tags_label)
+        tags_row.addWidget(self.tags_edit, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(file_buttons)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(tags_row)
+        layout.addWidget(self.problem_label)
+        layout.addWidget(self.summary_label)
+        layout.addWidget(self.button_box)
+        self.resize(820, 460)
+
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(REFRESH_INTERVAL_MS)
+        self._refresh_timer.timeout.connect(self._refresh)
+
+        self._drops = DropHandler(self)
+        self._drops.install(self)
+        self._drops.files_dropped.connect(self._on_files_dropped)
+
+        if initial_paths:
+            self.add_paths(initial_paths)
+        self._refresh()
+
+    # --- public API ---
+
+    def add_paths(self, paths: list[Path]) -> None:
+        """Add files as they are and folders recursively (their files keep the relative folder)."""
+        sources: list[UploadSource] = []
+        for path in paths:
+            if path.is_dir():
+                QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+                try:
+                    sources.extend(collect_upload_sources([path]))
+                finally:
+                    QGuiApplication.restoreOverrideCursor()
+            else:
+                sources.append(UploadSource(path, ""))  # problems are shown on its row
+        self._add_sources(sources)
+
+    def specs(self) -> list[UploadSpec]:
+        """What to upload: every file without a problem, duplicates only if "Upload anyway"."""
+        return [
+            UploadSpec(path=row.path, tags=self._tags, folder=normalize_folder(row.folder))
+            for row in self._rows
+            if not row.problem and not row.skipped
+        ]
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        """The normalised tags for all files (empty while the tags field has a problem)."""
+        return self._tags
+
+    @property
+    def checking(self) -> bool:
+        """True while duplicate checks are still running."""
+        return any(row.checking for row in self._rows)
+
+    def can_upload(self) -> bool:
+        return (
+            bool(self._rows)
+            and not self._tag_problem
+            and not self.checking
+            and not any(row.problem for row in self._rows)
+            and bool(self.specs())
+        )
+
+    def set_upload_anyway(self, row: int, upload: bool) -> None:
+        """Tick or untick "Upload anyway" on a duplicate row (as a click on its checkbox would)."""
+        item = self.table.item(row, UPLOAD_ANYWAY)
+        if item is not None and item.flags() & Qt.ItemFlag.ItemIsUserCheckable:
+            item.setCheckState(Qt.CheckState.Checked if upload else Qt.CheckState.Unchecked)
+
+    # --- QDialog ---
+
+    def accept(self) -> None:
+        if not self.can_upload():
+            return
+        super().accept()
+
+    def done(self, result: int) -> None:
+        self._cancel.cancel()  # pending duplicate checks stop at the next chunk
+        self._refresh_timer.stop()
+        super().done(result)
+
+    # --- adding and removing ---
+
+    @Slot()
+    def _choose_files(self) -> None:
+        names, _ = QFileDialog.getOpenFileNames(self, "Add files to upload")
+        if names:
+            self.add_paths([Path(name) for name in names])
+
+    @Slot()
+    def _choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder to upload")
+        if folder:
+            self.add_paths([Path(folder)])
+
+    @Slot(list)
+    def _on_files_dropped(self, paths: list[Path]) -> None:
+        self.add_paths(paths)
+
+    def _add_sources(self, sources: list[UploadSource]) -> None:
+        known = {(row.path.absolute(), row.folder) for row in self._rows}
+        self.table.blockSignals(True)
+        try:
+            for source in sources:
+                marker = (source.path.absolute(), source.folder)
+                if marker in known:
+                    continue  # added twice: keep one
+                known.add(marker)
+                row = self._new_row(source)
+                self._row_numbers[row.key] = len(self._rows)
+                self._rows.append(row)
+                self.table.insertRow(self.table.rowCount())
+                self._render(len(self._rows) - 1)
+                if row.checking:
+                    self._backend.call(
+                        _DuplicateCheck(row.path, self._cancel),
+                        functools.partial(self._on_duplicates, row.key),
+                        functools.partial(self._on_duplicate_check_failed, row.key),
+                    )
+        finally:
+            self.table.blockSignals(False)
+        self._refresh()
+
+    def _new_row(self, source: UploadSource) -> _UploadRow:
+        self._next_key += 1
+        path = source.path
+        problem = ""
+        try:
+            normalize_filename(path.name)
+            normalize_folder(source.folder)
+            check_readable_file(path)
+        except ValidationError as error:
+            problem = str(error)
+        try:
+            size: int | None = path.stat().st_size
+        except OSError:
+            size = None
+        return _UploadRow(
+            key=self._next_key,
+            path=path,
+            folder=source.folder,
+            size=size,
+            file_type=guess_file_type(path.name),
+            problem=problem,
+            checking=not problem,
+        )
+
+    @Slot()
+    def remove_selected(self) -> None:
+        """Remove the selected files from the list."""
+        rows = sorted({index.row() for index in self.table.selectedIndexes()}, reverse=True)
+        for row in rows:
+            self.table.removeRow(row)
+            del self._rows[row]
+        self._row_numbers = {row.key: number for number, row in enumerate(self._rows)}
+        self._refresh()
+
+    # --- duplicate check results (GUI thread, from BackendClient) ---
+
+    def _row_of(self, key: int) -> int | None:
+        return self._row_numbers.get(key)
+
+    def _schedule_refresh(self) -> None:
+        if not self._refresh_timer.isActive():
+            self._refresh_timer.start()
+
+    def _on_duplicates(self, key: int, names: object) -> None:
+        number = self._row_of(key)
+        if number is None or self._cancel.cancelled:
+            return  # removed meanwhile, or the dialog is closed
+        row = self._rows[number]
+        row.checking = False
+        if isinstance(names, list) and names:
+            shown = ", ".join(str(name) for name in names[:MAX_NAMES_SHOWN])
+            more = len(names) - MAX_NAMES_SHOWN
+            row.duplicate_of = shown + (f" and {more} more" if more > 0 else "")
+        self._render(number)
+        self._schedule_refresh()
+
+    def _on_duplicate_check_failed(self, key: int, error: DmsError) -> None:
+        number = self._row_of(key)
+        if number is None or self._cancel.cancelled or isinstance(error, Cancelled):
+            return
+        row = self._rows[number]
+        row.checking = False
+        if isinstance(error, LocalFileError):
+            row.problem = str(error)  # it vanished or became unreadable since it was added
+        else:
+            row.note = f"Could not check for duplicates: {error}"
+        self._render(number)
+        self._schedule_refresh()
+
+    # --- showing ---
+
+    def _render(self, number: int) -> None:
+        """Fill table row ``number`` from its _UploadRow (signals blocked by the caller or here)."""
+        row = self._rows[number]
+        blocked = self.table.blockSignals(True)
+        try:
+            cells = {
+                NAME: row.path.name,
+                SIZE: "—" if row.size is None else human_size(row.size),
+                TYPE: row.file_type,
+                FOLDER: row.folder,
+            }
+            for column, text in cells.items():
+                item = QTableWidgetItem(text)
+                item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+                if column == NAME:
+                    item.setToolTip(str(row.path))
+                self.table.setItem(number, column, item)
+            status = QTableWidgetItem(self._status_text(row))
+            status.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+            status.setToolTip(status.text())
+            if row.problem:
+                status.setForeground(QBrush(PROBLEM_COLOR))
+            elif row.duplicate_of:
+                status.setForeground(QBrush(DUPLICATE_COLOR))
+            self.table.setItem(number, STATUS, status)
+            anyway = QTableWidgetItem()
+            flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+            if row.duplicate_of and not row.problem:
+                anyway.setFlags(flags | Qt.ItemFlag.ItemIsUserCheckable)
+                anyway.setCheckState(
+                    Qt.CheckState.Checked if row.upload_anyway else Qt.CheckState.Unchecked
+                )
+                anyway.setToolTip("Tick to upload another copy of this file.")
+            else:
+                anyway.setFlags(flags)
+            self.table.setItem(number, UPLOAD_ANYWAY, anyway)
+        finally:
+            self.table.blockSignals(blocked)
+
+    @staticmethod
+    def _status_text(row: _UploadRow) -> str:
+        if row.problem:
+            return row.problem
+        if row.checking:
+            return "Checking for duplicates…"
+        if row.duplicate_of:
+            action = "will upload another copy" if row.upload_anyway else "will be skipped"
+            return f"Already stored as {row.duplicate_of}; {action}"
+        return row.note or "Ready"
+
+    @Slot(QTableWidgetItem)
+    def _on_item_changed(self, item: QTableWidgetItem) -> None:
+        if item.column() != UPLOAD_ANYWAY or not 0 <= item.row() < len(self._rows):
+            return
+        row = self._rows[item.row()]
+        anyway = item.checkState() == Qt.CheckState.Checked
+        if row.duplicate_of and anyway != row.upload_anyway:
+            row.upload_anyway = anyway
+            self._render(item.row())
+            self._refresh()
+
+    @Slot()
+    def _on_selection_changed(self) -> None:
+        self.remove_button.setEnabled(bool(self.table.selectedIndexes()))
+
+    @Slot(str)
+    def _on_tags_changed(self, text: str) -> None:
+        try:
+            self._tags = normalize_tags(split_tags(text))
+        except ValidationError as error:
+            self._tags = ()
+            self._tag_problem = str(error)
+        else:
+            self._tag_problem = ""
+        self._refresh()
+
+    @Slot()
+    def _refresh(self) -> None:
+        """Problems, summary and the Upload button's state from the rows and the tags."""
+        problems: list[str] = []
+        if self._tag_problem:
+            problems.append(f"Tags: {self._tag_problem}")
+        bad = sum(1 for row in self._rows if row.problem)
+        if bad:
+            files = "file" if bad == 1 else "files"
+            problems.append(
+                f"{bad} {files} cannot be uploaded (see the Status column); remove them to go on."
+            )
+        self.problem_label.setText("\n".join(problems))
+        self.problem_label.setVisible(bool(problems))
+
+        summary: list[str] = []
+        if not self._rows:
+            summary.append("Add files or folders, or drop them here.")
+        else:
+            total = sum(row.size or 0 for row in self._rows)
+            count = len(self._rows)
+            summary.append(f"{count} {'file' if count == 1 else 'files'}, {human_size(total)}.")
+        checking = sum(1 for row in self._rows if row.checking)
+        if checking:
+            summary.append(f"Checking {checking} for duplicates…")
+        skipped = sum(1 for row in self._rows if row.skipped and not row.problem)
+        if skipped:
+            summary.append(
+                f"{skipped} already stored: skipped unless you tick “Upload anyway” on the row."
+            )
+        self.summary_label.setText(" ".join(summary))
+        self.upload_button.setEnabled(self.can_upload())

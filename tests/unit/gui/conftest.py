@@ -1,0 +1,172 @@
+"""Fixtures for the Qt layer: offscreen Qt, moto in-process, a real DocumentService behind a
+BackendClient and a TransferQueue, and threads that never outlive a test."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import botocore.loaders
+import botocore.session
+import pytest
+from moto import mock_aws
+
+from dms_desktop.core import schema
+from dms_desktop.core.blobs import BlobStore, MiB, TransferSettings
+from dms_desktop.core.cancellation import CancelToken, ProgressCallback
+from dms_desktop.core.errors import DmsError
+from dms_desktop.core.models import Document
+from dms_desktop.core.paths import AppPaths
+from dms_desktop.core.repository import DocumentRepository
+from dms_desktop.core.service import DocumentService
+from dms_desktop.gui.backend import BackendClient, WorkerState
+from dms_desktop.gui.transfers import TransferQueue
+
+USER_ID = "us-east-1:11111111-2222-3333-4444-555555555555"
+HOLD_TIMEOUT = 20.0  # seconds a held upload waits for the test before giving up
+
+_LOADER = botocore.loaders.create_loader()
+
+
+def _new_session() -> boto3.session.Session:
+    core = botocore.session.Session()
+    core.register_component("data_loader", _LOADER)
+    return boto3.session.Session(
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        aws_session_token="testing",
+        botocore_session=core,
+    )
+
+
+@dataclass
+class Cloud:
+    """The moto-backed service and the raw clients, for assertions."""
+
+    service: DocumentService
+    s3: Any
+    dynamodb: Any
+
+
+@pytest.fixture
+def cloud() -> Iterator[Cloud]:
+    with mock_aws():
+        session = _new_session()
+        dynamodb = session.client("dynamodb")
+        dynamodb.create_table(**schema.table_definition())
+        s3 = session.client("s3")
+        s3.create_bucket(Bucket=schema.BUCKET_NAME)
+        settings = TransferSettings(multipart_threshold=5 * MiB, part_size=5 * MiB, concurrency=4)
+        service = DocumentService(
+            DocumentRepository(dynamodb, schema.TABLE_NAME),
+            BlobStore(s3, schema.BUCKET_NAME, settings),
+            USER_ID,
+        )
+        yield Cloud(service, s3, dynamodb)
+
+
+@pytest.fixture
+def reported_errors() -> list[DmsError]:
+    """Errors that reached the app-wide reporter (tests assert on it where it matters)."""
+    return []
+
+
+@pytest.fixture
+def backend(
+    cloud: Cloud, tmp_path: Path, reported_errors: list[DmsError]
+) -> Iterator[BackendClient]:
+    state = WorkerState(paths=AppPaths.resolve(tmp_path / "home"))
+    state.set_service(cloud.service)
+    client = BackendClient(state, reported_errors.append)
+    yield client
+    client.shutdown()
+
+
+class HeldUploads:
+    """Wraps the service so that chosen uploads stop after their first progress report.
+
+    A held upload waits (on a transfer thread) until its CancelToken is set or the test ends,
+    so "cancel while running" is deterministic without sleeping.
+    """
+
+    def __init__(self, service: DocumentService) -> None:
+        self._service = service
+        self._lock = threading.Lock()
+        self._wakes: list[threading.Event] = []
+        self.names: set[str] = set()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._service, name)
+
+    def release_all(self) -> None:
+        with self._lock:
+            for wake in self._wakes:
+                wake.set()
+
+    def upload(
+        self,
+        source: Path,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+        **kwargs: Any,
+    ) -> Document:
+        if source.name in self.names and cancel is not None and progress is not None:
+            wake = threading.Event()
+            with self._lock:
+                self._wakes.append(wake)
+            cancel.on_cancel(wake.set)
+            inner = progress
+            held = False
+
+            def holding_progress(done: int, total: int) -> None:
+                nonlocal held
+                inner(done, total)
+                if not held:
+                    held = True
+                    wake.wait(HOLD_TIMEOUT)
+
+            progress = holding_progress
+        return self._service.upload(source, progress=progress, cancel=cancel, **kwargs)
+
+
+@dataclass
+class Transfers:
+    queue: TransferQueue
+    held: HeldUploads
+
+
+@pytest.fixture
+def transfers(cloud: Cloud) -> Iterator[Transfers]:
+    held = HeldUploads(cloud.service)
+
+    def provider() -> DocumentService:
+        return held  # type: ignore[return-value]
+
+    queue = TransferQueue(provider)
+    yield Transfers(queue, held)
+    held.release_all()
+    queue.shutdown()
+
+
+def write_file(path: Path, size: int) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(os.urandom(size))
+    return path
+
+
+@pytest.fixture
+def make_file(tmp_path: Path) -> Callable[..., Path]:
+    def make(relative: str, size: int = 1000) -> Path:
+        return write_file(tmp_path / "files" / relative, size)
+
+    return make

@@ -1,0 +1,212 @@
+"""The upload dialog: local checks before anything is sent, duplicates found on the worker."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+)
+from pytestqt.qtbot import QtBot
+
+from dms_desktop.core.errors import DmsError
+from dms_desktop.gui.backend import BackendClient
+from dms_desktop.gui.transfers import UploadSpec
+from dms_desktop.gui.upload_dialog import (
+    FOLDER,
+    NAME,
+    PROBLEM_COLOR,
+    STATUS,
+    UPLOAD_ANYWAY,
+    UploadDialog,
+    split_tags,
+)
+from tests.unit.gui.conftest import Cloud
+
+TIMEOUT = 20_000
+
+
+def _dialog(qtbot: QtBot, backend: BackendClient, paths: list[Path] | None = None) -> UploadDialog:
+    dialog = UploadDialog(backend, ["Invoices", "invoices-2024", "Travel"], paths)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    return dialog
+
+
+def _cell(table: QTableWidget, row: int, column: int) -> QTableWidgetItem:
+    item = table.item(row, column)
+    assert item is not None
+    return item
+
+
+def _checked(qtbot: QtBot, dialog: UploadDialog) -> None:
+    qtbot.waitUntil(lambda: not dialog.checking, timeout=TIMEOUT)
+
+
+def _parts(dialog: UploadDialog) -> tuple[QTableWidget, QLineEdit, QLabel, QPushButton]:
+    table = dialog.findChild(QTableWidget, "uploadFileTable")
+    tags = dialog.findChild(QLineEdit, "uploadTagsEdit")
+    problem = dialog.findChild(QLabel, "uploadProblemLabel")
+    button = dialog.findChild(QPushButton, "uploadButton")
+    assert table and tags and problem and button
+    return table, tags, problem, button
+
+
+def test_bad_filename_and_bad_tags_block_the_upload(
+    qtbot: QtBot,
+    backend: BackendClient,
+    make_file: Callable[..., Path],
+    reported_errors: list[DmsError],
+) -> None:
+    bad = make_file("bad\x01name.txt")
+    good = make_file("good.txt")
+    dialog = _dialog(qtbot, backend, [bad])
+    table, tags, problem, button = _parts(dialog)
+    assert dialog.objectName() == "uploadDialog"
+
+    assert "control or invisible" in _cell(table, 0, STATUS).text()
+    assert _cell(table, 0, STATUS).foreground().color() == PROBLEM_COLOR
+    assert problem.isVisible() and "cannot be uploaded" in problem.text()
+    assert not button.isEnabled()
+
+    dialog.add_paths([good])
+    _checked(qtbot, dialog)
+    assert not button.isEnabled()  # the bad one is still there
+
+    table.selectRow(0)
+    dialog.remove_selected()
+    qtbot.waitUntil(button.isEnabled, timeout=TIMEOUT)
+    assert not problem.isVisible()
+    assert table.rowCount() == 1 and _cell(table, 0, NAME).text() == "good.txt"
+
+    tags.setText("Invoices, " + "x" * 65)
+    assert not button.isEnabled()
+    assert problem.isVisible() and problem.text().startswith("Tags:")
+    tags.setText("Invoices, 2024, invoices,")  # trailing comma while typing is fine
+    assert button.isEnabled()
+    assert not problem.isVisible()
+
+    dialog.upload_button.click()
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    assert dialog.specs() == [UploadSpec(good, ("Invoices", "2024"), "")]
+    assert reported_errors == []
+
+
+def test_empty_or_missing_files_cannot_be_uploaded(
+    qtbot: QtBot, backend: BackendClient, tmp_path: Path
+) -> None:
+    dialog = _dialog(qtbot, backend)
+    table, _tags, _problem, button = _parts(dialog)
+    assert table.rowCount() == 0 and not button.isEnabled()
+    dialog.add_paths([tmp_path / "gone.pdf"])
+    assert "does not exist" in _cell(table, 0, STATUS).text()
+    assert not button.isEnabled()
+    dialog.accept()  # e.g. Enter: refused while there is a problem
+    assert dialog.result() != QDialog.DialogCode.Accepted
+
+
+def test_duplicates_are_skipped_unless_upload_anyway(
+    qtbot: QtBot,
+    backend: BackendClient,
+    cloud: Cloud,
+    make_file: Callable[..., Path],
+) -> None:
+    stored = make_file("stored.pdf", 3000)
+    cloud.service.upload(stored)  # setup, before the worker uses the service
+    copy = make_file("copy of stored.pdf")
+    copy.write_bytes(stored.read_bytes())
+    fresh = make_file("fresh.pdf", 2000)
+
+    dialog = _dialog(qtbot, backend, [copy, fresh])
+    table, _tags, _problem, button = _parts(dialog)
+    assert not button.isEnabled()  # still checking
+    _checked(qtbot, dialog)
+    qtbot.waitUntil(button.isEnabled, timeout=TIMEOUT)
+
+    assert _cell(table, 0, STATUS).text().startswith("Already stored as stored.pdf")
+    assert _cell(table, 1, STATUS).text() == "Ready"
+    anyway = _cell(table, 0, UPLOAD_ANYWAY)
+    assert anyway.flags() & Qt.ItemFlag.ItemIsUserCheckable
+    assert anyway.checkState() == Qt.CheckState.Unchecked
+    assert not _cell(table, 1, UPLOAD_ANYWAY).flags() & Qt.ItemFlag.ItemIsUserCheckable
+    assert "skipped unless" in dialog.summary_label.text()
+    assert [spec.path for spec in dialog.specs()] == [fresh]
+
+    anyway.setCheckState(Qt.CheckState.Checked)  # as a click on the checkbox does
+    assert "another copy" in _cell(table, 0, STATUS).text()
+    assert [spec.path for spec in dialog.specs()] == [copy, fresh]
+    dialog.set_upload_anyway(0, False)
+    assert [spec.path for spec in dialog.specs()] == [fresh]
+
+
+def test_only_duplicates_means_nothing_to_upload(
+    qtbot: QtBot, backend: BackendClient, cloud: Cloud, make_file: Callable[..., Path]
+) -> None:
+    stored = make_file("stored.txt", 100)
+    cloud.service.upload(stored)
+    dialog = _dialog(qtbot, backend, [stored])
+    _checked(qtbot, dialog)
+    assert not dialog.upload_button.isEnabled()
+    dialog.set_upload_anyway(0, True)
+    qtbot.waitUntil(dialog.upload_button.isEnabled, timeout=TIMEOUT)
+
+
+def test_a_folder_keeps_its_relative_folders(
+    qtbot: QtBot, backend: BackendClient, make_file: Callable[..., Path], tmp_path: Path
+) -> None:
+    make_file("Invoices/b.txt")
+    make_file("Invoices/2024/a.pdf")
+    dialog = _dialog(qtbot, backend)
+    dialog.add_paths([tmp_path / "files" / "Invoices"])
+    dialog.add_paths([tmp_path / "files" / "Invoices"])  # twice: no repeated rows
+    table, _tags, _problem, _button = _parts(dialog)
+    assert [(_cell(table, r, NAME).text(), _cell(table, r, FOLDER).text()) for r in range(2)] == [
+        ("b.txt", "Invoices"),
+        ("a.pdf", "Invoices/2024"),
+    ]
+    assert table.rowCount() == 2
+    _checked(qtbot, dialog)
+    assert [(spec.path.name, spec.folder) for spec in dialog.specs()] == [
+        ("b.txt", "Invoices"),
+        ("a.pdf", "Invoices/2024"),
+    ]
+
+
+def test_cancel_sends_nothing_and_ignores_late_results(
+    qtbot: QtBot,
+    backend: BackendClient,
+    cloud: Cloud,
+    make_file: Callable[..., Path],
+    reported_errors: list[DmsError],
+) -> None:
+    path = make_file("a.txt")
+    dialog = _dialog(qtbot, backend, [path])
+    dialog.reject()
+    assert dialog.result() == QDialog.DialogCode.Rejected
+    qtbot.waitUntil(lambda: not backend.busy, timeout=TIMEOUT)
+    assert dialog.checking  # the late answer was ignored: the dialog is closed
+    assert cloud.service.find_duplicates("0" * 64) == []
+    listing = cloud.s3.list_objects_v2(Bucket="dms-documents")
+    assert listing.get("KeyCount", 0) == 0
+    assert reported_errors == []  # a cancelled check is not an error to report
+
+
+def test_tag_completion_works_on_the_last_tag(qtbot: QtBot, backend: BackendClient) -> None:
+    dialog = _dialog(qtbot, backend)
+    _table, tags, _problem, _button = _parts(dialog)
+    completer = tags.completer()
+    assert completer.caseSensitivity() == Qt.CaseSensitivity.CaseInsensitive
+    assert completer.splitPath("Travel, inv") == ["inv"]
+    tags.setText("Travel, inv")
+    completer.setCompletionPrefix("inv")
+    assert completer.completionCount() == 2
+    completer.setCurrentRow(0)
+    assert completer.pathFromIndex(completer.currentIndex()) == "Travel, Invoices"
+    assert split_tags(" a, ,b ,") == ["a", "b"]
