@@ -88,6 +88,7 @@ class MainWindow(QMainWindow):
         self._quitting_confirmed = False
         self._known_tags: list[str] = []
         self._signed_in = False
+        self.upload_dialog: UploadDialog | None = None
 
         self.model = DocumentTableModel(backend, file_type_icon, parent=self)
         self._build_table()
@@ -553,10 +554,19 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def show_upload_dialog(self, paths: Iterable[Path] = ()) -> None:
+        """Open the upload dialog (window-modal, not blocking); accepting it queues the files."""
         dialog = UploadDialog(self._backend, self._known_tags, list(paths), self)
-        if dialog.exec():
-            for spec in dialog.specs():
-                self._transfers.upload(spec)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(self._upload_from_dialog)
+        self.upload_dialog = dialog
+        dialog.open()
+
+    @Slot()
+    def _upload_from_dialog(self) -> None:
+        dialog = self.upload_dialog
+        self.upload_dialog = None
+        if dialog is not None:
+            self.upload(dialog.specs())
 
     @Slot(list)
     def _on_files_dropped(self, paths: list[Path]) -> None:

@@ -1,0 +1,387 @@
+"""The real window (DesktopApp) against a real sandbox, driven like a user would (pytest-qt)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import traceback
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.httpsession import URLLib3Session
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox, QPushButton, QWidget
+from pytestqt.qtbot import QtBot
+
+from dms_desktop.core.paths import AppPaths
+from dms_desktop.core.repository import ListQuery
+from dms_desktop.core.schema import SortField
+from dms_desktop.gui.app import DesktopApp
+from dms_desktop.sandbox import add_user
+from tests.integration.conftest import SandboxHome
+
+pytestmark = [
+    pytest.mark.server,
+    # PySide6 marks QDragEnterEvent's only constructor deprecated; there is no other one.
+    pytest.mark.filterwarnings("ignore:Function.*QDragEnterEvent:DeprecationWarning"),
+]
+
+WAIT_MS = 20_000
+CLI = [sys.executable, "-m", "dms_desktop.cli"]
+
+
+@pytest.fixture(autouse=True)
+def no_boto3_on_the_gui_thread(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Fail if any HTTP request to the backend is sent from the GUI thread."""
+    offenders: list[str] = []
+    original = URLLib3Session.send
+
+    def send(self: URLLib3Session, request: Any) -> Any:
+        if threading.current_thread() is threading.main_thread():
+            caller = next(
+                (
+                    f"{frame.filename}:{frame.lineno}"
+                    for frame in reversed(traceback.extract_stack())
+                    if frame.name != "send"
+                    and ("/dms_desktop/" in frame.filename or "/tests/" in frame.filename)
+                ),
+                "?",
+            )
+            offenders.append(f"{request.method} {request.url} from {caller}")
+        return original(self, request)
+
+    monkeypatch.setattr(URLLib3Session, "send", send)
+    yield offenders
+    assert offenders == [], f"boto3 called on the GUI thread: {offenders}"
+
+
+@pytest.fixture(scope="module")
+def window_user(shared_sandbox: SandboxHome) -> tuple[str, str]:
+    """A user of their own with 12 small documents, so each test knows what is listed."""
+    username, password = "windowuser", "window-password"
+    add_user(shared_sandbox.info, username, password)
+    from dms_desktop.connect import open_backend, open_service, sign_in
+
+    backend = open_backend(shared_sandbox.paths)
+    service = open_service(backend, sign_in(backend, username, password))
+    folder = shared_sandbox.home / "window-user-files"
+    folder.mkdir()
+    for number in range(12):
+        path = folder / f"note-{number:02d}-{'odd' if number % 2 else 'even'}.txt"
+        path.write_text(f"note number {number}\n" * (number + 1))
+        service.upload(path, tags=["odd" if number % 2 else "even"])
+    return username, password
+
+
+def _start_signed_in(
+    qtbot: QtBot, home: Path, username: str, password: str, page_size: int = 5
+) -> DesktopApp:
+    desktop = DesktopApp(AppPaths.resolve(home))
+    qtbot.addWidget(desktop.window)
+    desktop.start()
+    qtbot.waitUntil(lambda: desktop.sign_in_dialog is not None, timeout=WAIT_MS)
+    dialog = desktop.sign_in_dialog
+    assert dialog is not None
+    dialog.findChild(QLineEdit, "usernameEdit").setText(username)
+    dialog.findChild(QLineEdit, "passwordEdit").setText(password)
+    dialog.findChild(QPushButton, "signInButton").click()
+    qtbot.waitUntil(lambda: desktop.user is not None, timeout=WAIT_MS)
+    desktop.window.model.update_query(page_size=page_size)
+    qtbot.waitUntil(lambda: not desktop.window.model.is_loading, timeout=WAIT_MS)
+    return desktop
+
+
+@pytest.fixture
+def desktop(
+    qtbot: QtBot, shared_sandbox: SandboxHome, window_user: tuple[str, str]
+) -> Iterator[DesktopApp]:
+    app = _start_signed_in(qtbot, shared_sandbox.home, *window_user)
+    yield app
+    app.window.confirm_quit_without_asking()
+    app.window.close()
+    app.shutdown()
+
+
+def _names(desktop: DesktopApp) -> list[str]:
+    return [document.filename for document in desktop.window.model.documents()]
+
+
+def _load_everything(qtbot: QtBot, desktop: DesktopApp) -> None:
+    model, table = desktop.window.model, desktop.window.table
+    while model.has_more:
+        table.scrollToBottom()
+        model.fetchMore()
+        qtbot.waitUntil(lambda: not model.is_loading, timeout=WAIT_MS)
+
+
+def test_model_passes_qt_model_tester(qtmodeltester: Any, desktop: DesktopApp) -> None:
+    qtmodeltester.check(desktop.window.model)
+
+
+def test_scrolling_loads_further_pages(qtbot: QtBot, desktop: DesktopApp) -> None:
+    model = desktop.window.model
+    status = desktop.window.loaded_label
+    assert model.rowCount() >= 5
+    assert model.rowCount() < 12 or not model.has_more
+
+    _load_everything(qtbot, desktop)
+
+    assert model.rowCount() == 12
+    assert status.text() == "12 documents"
+    assert _names(desktop) == sorted(_names(desktop), reverse=True)  # newest first
+
+
+def test_sorting_by_a_column_header_is_done_by_the_backend(
+    qtbot: QtBot, desktop: DesktopApp
+) -> None:
+    header = desktop.window.table.horizontalHeader()
+    header.setSortIndicator(0, Qt.SortOrder.AscendingOrder)  # what clicking "Name" does
+    qtbot.waitUntil(lambda: not desktop.window.model.is_loading, timeout=WAIT_MS)
+
+    assert desktop.window.model.query.sort is SortField.NAME
+    first_page = _names(desktop)
+    assert first_page[:5] == [f"note-{n:02d}-{'odd' if n % 2 else 'even'}.txt" for n in range(5)]
+
+
+def test_search_finds_a_document_beyond_the_first_page(qtbot: QtBot, desktop: DesktopApp) -> None:
+    window = desktop.window
+    window.table.verticalHeader().setDefaultSectionSize(2000)  # one page fills the viewport
+    window.model.update_query(page_size=2)
+    qtbot.waitUntil(lambda: not window.model.is_loading, timeout=WAIT_MS)
+    assert window.model.rowCount() == 2 and window.model.has_more
+    assert "note-00-even.txt" not in _names(desktop)  # the oldest: far beyond the first page
+
+    window.search_edit.setText("NOTE-00")
+    qtbot.waitUntil(lambda: _names(desktop) == ["note-00-even.txt"], timeout=WAIT_MS)
+
+
+def test_tag_browser_and_type_filter_reach_the_backend(qtbot: QtBot, desktop: DesktopApp) -> None:
+    browser = desktop.window.tag_browser
+    qtbot.waitUntil(lambda: browser.count() >= 3, timeout=WAIT_MS)
+    labels = [browser.item(row).text() for row in range(browser.count())]
+    assert "odd  (6)" in labels and "even  (6)" in labels
+
+    odd = next(
+        browser.item(row) for row in range(browser.count()) if "odd" in browser.item(row).text()
+    )
+    browser.itemClicked.emit(odd)
+    qtbot.waitUntil(lambda: desktop.window.model.query.tag == "odd", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not desktop.window.model.is_loading, timeout=WAIT_MS)
+    _load_everything(qtbot, desktop)
+    assert len(_names(desktop)) == 6 and all("odd" in name for name in _names(desktop))
+
+    type_filter = desktop.window.type_filter
+    type_filter.setCurrentIndex(type_filter.findText("PDF"))
+    qtbot.waitUntil(lambda: not desktop.window.model.is_loading, timeout=WAIT_MS)
+    assert desktop.window.model.rowCount() == 0
+    assert desktop.window.loaded_label.text() == "No documents match the filter"
+
+
+def _drag_and_drop(widget: QWidget, mime: QMimeData) -> None:
+    """What the system sends for a real drag: enter (Qt then targets the widget), then drop."""
+    point = QPoint(200, 200)
+    enter = QDragEnterEvent(
+        point,
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(widget, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(
+        QPointF(point),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(widget, drop)
+
+
+def _click_upload_when_ready(qtbot: QtBot, desktop: DesktopApp) -> None:
+    """Wait for the upload dialog to finish its checks, then press Upload."""
+    qtbot.waitUntil(lambda: desktop.window.upload_dialog is not None, timeout=WAIT_MS)
+    dialog = desktop.window.upload_dialog
+    assert dialog is not None
+    button = dialog.findChild(QPushButton, "uploadButton")
+    qtbot.waitUntil(lambda: not dialog.checking and button.isEnabled(), timeout=WAIT_MS)
+    button.click()
+
+
+def test_dropping_files_uploads_them_and_they_appear_without_a_reload(
+    qtbot: QtBot, desktop: DesktopApp, tmp_path: Path
+) -> None:
+    dropped = tmp_path / "dropped-report.md"
+    dropped.write_text("# Dropped\n" + os.urandom(8).hex())
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(dropped))])
+    window = desktop.window
+    reloads: list[int] = []
+    window.model.modelReset.connect(lambda: reloads.append(1))
+
+    _drag_and_drop(window, mime)
+    _click_upload_when_ready(qtbot, desktop)
+
+    qtbot.waitUntil(lambda: "dropped-report.md" in _names(desktop), timeout=WAIT_MS)
+    assert reloads == []
+    assert _names(desktop)[0] == "dropped-report.md"  # newest first
+
+
+def test_dropping_text_says_it_is_not_supported(desktop: DesktopApp) -> None:
+    mime = QMimeData()
+    mime.setText("just some text")
+    _drag_and_drop(desktop.window, mime)
+
+    bar = desktop.message_bar
+    assert bar.isVisible()
+    assert "not supported" in bar.text
+
+
+def test_delete_asks_then_removes_the_rows(
+    qtbot: QtBot, desktop: DesktopApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    victims = []
+    for name in ("delete-me-1.txt", "delete-me-2.txt"):
+        path = tmp_path / name
+        path.write_text(name + os.urandom(4).hex())
+        victims.append(path)
+    window = desktop.window
+    for path in victims:
+        window.upload(
+            [__import__("dms_desktop.gui.transfers", fromlist=["UploadSpec"]).UploadSpec(path)]
+        )
+    qtbot.waitUntil(
+        lambda: {"delete-me-1.txt", "delete-me-2.txt"} <= set(_names(desktop)), timeout=WAIT_MS
+    )
+    asked: list[str] = []
+
+    def confirm(*args: Any) -> QMessageBox.StandardButton:
+        asked.append(args[2])
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "warning", confirm)
+    window.table.clearSelection()
+    for name in ("delete-me-1.txt", "delete-me-2.txt"):
+        row = _names(desktop).index(name)
+        window.table.selectionModel().select(
+            window.model.index(row, 0),
+            window.table.selectionModel().SelectionFlag.Select
+            | window.table.selectionModel().SelectionFlag.Rows,
+        )
+    window.delete_action.trigger()
+
+    qtbot.waitUntil(lambda: "delete-me-1.txt" not in _names(desktop), timeout=WAIT_MS)
+    assert "delete-me-2.txt" not in _names(desktop)
+    assert "Delete 2 documents?" in asked[0]
+    assert "delete-me-1.txt" in asked[0] and "delete-me-2.txt" in asked[0]
+
+
+def test_an_error_from_the_worker_reaches_the_message_bar(
+    qtbot: QtBot, desktop: DesktopApp
+) -> None:
+    from dms_desktop.core.errors import Unavailable
+
+    def failing_job(state: object) -> None:
+        raise Unavailable("Could not list the documents: the backend cannot be reached.")
+
+    desktop.backend.call(failing_job)
+
+    qtbot.waitUntil(desktop.message_bar.isVisible, timeout=WAIT_MS)
+    assert desktop.message_bar.is_error
+    assert "cannot be reached" in desktop.message_bar.text
+    assert "Traceback" not in desktop.message_bar.text
+
+
+def test_sign_out_clears_the_window(qtbot: QtBot, desktop: DesktopApp) -> None:
+    assert desktop.window.model.rowCount() > 0
+
+    desktop.window.sign_out_action.trigger()
+
+    qtbot.waitUntil(lambda: desktop.sign_in_dialog is not None, timeout=WAIT_MS)
+    assert desktop.window.model.rowCount() == 0
+    assert desktop.window.tag_browser.count() == 1  # only "All documents"
+    assert desktop.window.user_label.text() == "Not signed in"
+    desktop.sign_in_dialog.reject()
+
+
+def test_end_to_end_upload_list_preview_download_delete(
+    qtbot: QtBot, fresh_sandbox: SandboxHome, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sign in -> upload -> see it listed -> preview -> download -> delete, on a fresh sandbox."""
+    app = _start_signed_in(qtbot, fresh_sandbox.home, "demo", "demo-password", page_size=50)
+    try:
+        window = app.window
+        source = tmp_path / "e2e-notes.md"
+        source.write_text("# End to end\n\nUploaded from the window.\n")
+
+        window.show_upload_dialog([source])
+        _click_upload_when_ready(qtbot, app)
+        qtbot.waitUntil(lambda: "e2e-notes.md" in _names(app), timeout=WAIT_MS)
+
+        row = _names(app).index("e2e-notes.md")
+        with qtbot.waitSignal(window.detail_pane.preview_shown, timeout=WAIT_MS):
+            window.table.selectRow(row)
+        markdown = window.detail_pane.findChild(
+            __import__("PySide6.QtWidgets", fromlist=["QTextBrowser"]).QTextBrowser,
+            "previewMarkdownView",
+        )
+        assert "Uploaded from the window." in markdown.toPlainText()
+
+        target = tmp_path / "downloaded.md"
+        monkeypatch.setattr(
+            "PySide6.QtWidgets.QFileDialog.getSaveFileName",
+            lambda *args, **kwargs: (str(target), ""),
+        )
+        with qtbot.waitSignal(app.transfers.download_finished, timeout=WAIT_MS):
+            window.download_action.trigger()
+        assert target.read_bytes() == source.read_bytes()
+
+        monkeypatch.setattr(QMessageBox, "warning", lambda *args: QMessageBox.StandardButton.Yes)
+        window.delete_action.trigger()
+        qtbot.waitUntil(lambda: "e2e-notes.md" not in _names(app), timeout=WAIT_MS)
+        # Checked from another process, as a second app instance would see it.
+        listed = subprocess.run(
+            [*CLI, "--home", str(fresh_sandbox.home), "list", "--search", "e2e-notes"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+            env={**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"},
+        )
+        assert listed.stdout.strip() == "No documents match."
+    finally:
+        app.window.confirm_quit_without_asking()
+        app.window.close()
+        app.shutdown()
+
+
+def test_quit_with_running_transfers_asks_first(
+    qtbot: QtBot, desktop: DesktopApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dms_desktop.gui.transfers import UploadSpec
+
+    big = tmp_path / "big.bin"
+    with big.open("wb") as file:
+        file.truncate(200 * 1024 * 1024)  # sparse: fast to make, slow enough to upload
+    desktop.window.upload([UploadSpec(big)])
+    qtbot.waitUntil(lambda: desktop.transfers.active_count == 1, timeout=WAIT_MS)
+    monkeypatch.setattr(QMessageBox, "question", lambda *args: QMessageBox.StandardButton.No)
+
+    desktop.window.close()
+
+    assert desktop.window.isVisible()  # the user said no: the window stays
+    monkeypatch.setattr(QMessageBox, "question", lambda *args: QMessageBox.StandardButton.Yes)
+    desktop.window.close()
+    assert not desktop.window.isVisible()
+    desktop.transfers.cancel_all()
+    qtbot.waitUntil(lambda: desktop.transfers.active_count == 0, timeout=WAIT_MS)
+
+
+def test_query_model_default_is_newest_first() -> None:
+    assert ListQuery().sort is SortField.CREATED and ListQuery().descending
