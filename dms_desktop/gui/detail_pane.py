@@ -379,7 +379,9 @@ class DetailPane(QWidget):
         checksum_row.setContentsMargins(0, 0, 0, 0)
         checksum_row.addWidget(self._checksum_label, 1)
         checksum_row.addWidget(self._copy_checksum_button)
-        self._id_label = self._value_label("detailIdLabel")
+        # One line, elided in the middle (a wrapped id was clipped); the tooltip has all of it.
+        self._id_label = ElidedLabel()
+        self._id_label.setObjectName("detailIdLabel")
 
         info_form = QFormLayout()
         info_form.addRow("Type", self._type_label)
@@ -527,7 +529,7 @@ class DetailPane(QWidget):
         self._updated_label.setText(human_time(document.updated_at))
         self._version_label.setText(str(document.version))
         self._checksum_label.set_full_text(document.checksum)
-        self._id_label.setText(document.document_id)
+        self._id_label.set_full_text(document.document_id)
         if reset_edits:
             self._conflicted = False
             self._conflict_box.hide()

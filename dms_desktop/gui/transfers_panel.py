@@ -164,7 +164,8 @@ def _display(transfer: Transfer, column: int) -> str:
     if column == BYTES:
         return f"{human_size(transfer.done)} of {human_size(transfer.total)}"
     if column == SPEED:
-        if transfer.state is not TransferState.RUNNING or transfer.speed <= 0:
+        # While running: the speed so far; once done: the average, which people compare.
+        if transfer.state not in {TransferState.RUNNING, TransferState.DONE} or transfer.speed <= 0:
             return ""
         return f"{human_size(int(transfer.speed))}/s"
     if column == TIME_LEFT:
@@ -224,6 +225,8 @@ class TransfersPanel(QDockWidget):
         header = self._table.horizontalHeader()
         header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
         header.setStretchLastSection(False)
+        for column, width in ((KIND, 80), (PROGRESS, 120), (BYTES, 170), (SPEED, 100)):
+            self._table.setColumnWidth(column, width)
 
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setObjectName("cancelTransferButton")
