@@ -21,12 +21,13 @@ from typing import Any, TextIO
 from . import __version__
 from .connect import (
     Backend,
+    finish_new_password,
     open_backend,
     open_service,
     sign_in,
     sign_in_non_interactive,
 )
-from .core.auth import RememberedSessions, SignedIn
+from .core.auth import NewPasswordRequired, RememberedSessions, SignedIn
 from .core.errors import Cancelled, DmsError, LocalFileError, ValidationError
 from .core.formatting import human_duration, human_size, human_time
 from .core.localfiles import UploadSource, collect_upload_sources
@@ -163,7 +164,11 @@ def cmd_login(context: Context) -> int:
     if not username:
         raise ValidationError("Give a username with --username (no terminal to ask on).")
     password = _read_password(context)
-    user = sign_in(context.backend, username, password)
+    try:
+        user = sign_in(context.backend, username, password)
+    except NewPasswordRequired as challenge:
+        context.note("This is your first sign-in: choose a new password.")
+        user = finish_new_password(context.backend, challenge, _read_new_password(context))
     context.print(f"Signed in as {user.username} (user id {user.user_id}).")
     if args.no_remember or user.refresh_token is None:
         return EXIT_OK
@@ -188,6 +193,20 @@ def _read_password(context: Context) -> str:
     if not context.interactive:
         raise ValidationError("No terminal to ask for the password on; set DMS_PASSWORD.")
     return getpass.getpass("Password: ")
+
+
+def _read_new_password(context: Context) -> str:
+    import os
+
+    from_env = os.environ.get("DMS_NEW_PASSWORD")
+    if from_env:
+        return from_env
+    if not context.interactive:
+        raise ValidationError("No terminal to ask for the new password on; set DMS_NEW_PASSWORD.")
+    first = getpass.getpass("New password: ")
+    if getpass.getpass("New password again: ") != first:
+        raise ValidationError("The two new passwords differ; run `dms login` again.")
+    return first
 
 
 def cmd_logout(context: Context) -> int:

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 
 from .core.auth import (
     CognitoPool,
+    NewPasswordRequired,
     RememberedSessions,
     SignedIn,
+    complete_new_password,
     sign_in_with_password,
     sign_in_with_refresh_token,
 )
@@ -61,14 +63,7 @@ def open_backend(paths: AppPaths, profile_name: str | None = None) -> Backend:
     from .sandbox import connect_or_start
 
     info = connect_or_start(paths, port=settings.port)
-    pool = CognitoPool(
-        region=info.region,
-        user_pool_id=info.user_pool_id,
-        app_client_id=info.app_client_id,
-        identity_pool_id=info.identity_pool_id,
-        endpoint_url=info.endpoint_url,
-        stable_ids_from_sub=True,
-    )
+    pool = info.cognito_pool()
     return Backend(profile, info.region, info.endpoint_url, info.table, info.bucket, pool)
 
 
@@ -83,6 +78,13 @@ def _require_pool(backend: Backend) -> CognitoPool:
 
 def sign_in(backend: Backend, username: str, password: str) -> SignedIn:
     return sign_in_with_password(_require_pool(backend), username, password)
+
+
+def finish_new_password(
+    backend: Backend, challenge: NewPasswordRequired, new_password: str
+) -> SignedIn:
+    """Complete a first sign-in that asked for a new password."""
+    return complete_new_password(_require_pool(backend), challenge, new_password)
 
 
 def resume_session(backend: Backend, sessions: RememberedSessions | None = None) -> SignedIn | None:

@@ -5,8 +5,11 @@ credentials, and the user's ``userId`` is their identity id, which the IAM polic
 local sandbox moto's identity ids change on every call, so the id is made stable from the user
 pool ``sub`` with the same shape (``region:uuid``).
 
-The sandbox signs in with USER_PASSWORD_AUTH (moto's SRP accepts any password); SRP against AWS,
-the new-password challenge and refreshing credentials belong to the sign-in work that follows.
+Against AWS the password is proven with SRP (it never leaves the machine); on the sandbox with
+USER_PASSWORD_AUTH, because moto's SRP accepts any password. A first sign-in with a temporary
+password raises :class:`NewPasswordRequired`; :func:`complete_new_password` finishes it. The AWS
+credentials refresh themselves (botocore ``RefreshableCredentials``) from the refresh token before
+they expire, also in the middle of a long transfer.
 """
 
 from __future__ import annotations
@@ -14,13 +17,16 @@ from __future__ import annotations
 import base64
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
+import botocore.session
 from botocore import UNSIGNED
 from botocore.config import Config
+from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .aws import client_config, error_code, translate
@@ -42,6 +48,19 @@ class CognitoPool:
     identity_pool_id: str
     endpoint_url: str | None = None
     stable_ids_from_sub: bool = False  # the sandbox: identity ids made from the user's sub
+    use_srp: bool = True  # False on the sandbox, whose SRP accepts any password
+
+
+class NewPasswordRequired(AuthError):
+    """First sign-in with a temporary password: the user must choose a new one."""
+
+    def __init__(self, username: str, session: str) -> None:
+        super().__init__(
+            "You must choose a new password before you can sign in "
+            "(sign in with `dms login` or in the desktop app to choose it)."
+        )
+        self.username = username
+        self.session = session
 
 
 @dataclass(frozen=True)
@@ -99,41 +118,107 @@ def _auth_error(exc: ClientError | BotoCoreError) -> DmsError:
 def sign_in_with_password(pool: CognitoPool, username: str, password: str) -> SignedIn:
     if not username or not password:
         raise AuthError("Enter a username and a password.")
-    return _sign_in(
-        pool,
-        username,
-        "USER_PASSWORD_AUTH",
-        {"USERNAME": username, "PASSWORD": password},
-    )
-
-
-def sign_in_with_refresh_token(pool: CognitoPool, username: str, refresh_token: str) -> SignedIn:
-    return _sign_in(pool, username, "REFRESH_TOKEN_AUTH", {"REFRESH_TOKEN": refresh_token})
-
-
-def _sign_in(pool: CognitoPool, username: str, flow: str, parameters: dict[str, str]) -> SignedIn:
     session = boto3.session.Session(region_name=pool.region)  # one per sign-in: loads data once
     idp = _unsigned_client(session, "cognito-idp", pool)
     try:
+        if pool.use_srp:
+            response = _srp_authenticate(idp, pool, username, password)
+        else:
+            response = idp.initiate_auth(
+                AuthFlow="USER_PASSWORD_AUTH",
+                ClientId=pool.app_client_id,
+                AuthParameters={"USERNAME": username, "PASSWORD": password},
+            )
+    except (ClientError, BotoCoreError) as exc:
+        raise _auth_error(exc) from exc
+    return _finish_sign_in(session, idp, pool, username, response)
+
+
+def _srp_authenticate(idp: Any, pool: CognitoPool, username: str, password: str) -> Any:
+    """USER_SRP_AUTH and its PASSWORD_VERIFIER step (pycognito computes the SRP values)."""
+    from pycognito.aws_srp import AWSSRP
+
+    srp = AWSSRP(username, password, pool.user_pool_id, pool.app_client_id, client=idp)
+    parameters = srp.get_auth_params()
+    response = idp.initiate_auth(
+        AuthFlow="USER_SRP_AUTH", ClientId=pool.app_client_id, AuthParameters=parameters
+    )
+    if response.get("ChallengeName") != "PASSWORD_VERIFIER":
+        return response
+    answers = srp.process_challenge(response["ChallengeParameters"], parameters)
+    return idp.respond_to_auth_challenge(
+        ClientId=pool.app_client_id,
+        ChallengeName="PASSWORD_VERIFIER",
+        ChallengeResponses=answers,
+    )
+
+
+def complete_new_password(
+    pool: CognitoPool, challenge: NewPasswordRequired, new_password: str
+) -> SignedIn:
+    """Answer the NEW_PASSWORD_REQUIRED challenge of a first sign-in, and sign in."""
+    if not new_password:
+        raise AuthError("Enter the new password.")
+    session = boto3.session.Session(region_name=pool.region)
+    idp = _unsigned_client(session, "cognito-idp", pool)
+    try:
+        response = idp.respond_to_auth_challenge(
+            ClientId=pool.app_client_id,
+            ChallengeName="NEW_PASSWORD_REQUIRED",
+            Session=challenge.session,
+            ChallengeResponses={"USERNAME": challenge.username, "NEW_PASSWORD": new_password},
+        )
+    except ClientError as exc:
+        code = error_code(exc)
+        if code == "InvalidPasswordException":
+            message = exc.response.get("Error", {}).get("Message", "")
+            raise AuthError(f"The new password is not accepted: {message}") from exc
+        if code in {"NotAuthorizedException", "ExpiredCodeException", "CodeMismatchException"}:
+            raise AuthError("The sign-in took too long; sign in again.") from exc
+        raise _auth_error(exc) from exc
+    except BotoCoreError as exc:
+        raise _auth_error(exc) from exc
+    return _finish_sign_in(session, idp, pool, challenge.username, response)
+
+
+def sign_in_with_refresh_token(pool: CognitoPool, username: str, refresh_token: str) -> SignedIn:
+    session = boto3.session.Session(region_name=pool.region)
+    idp = _unsigned_client(session, "cognito-idp", pool)
+    try:
         response = idp.initiate_auth(
-            AuthFlow=flow, ClientId=pool.app_client_id, AuthParameters=parameters
+            AuthFlow="REFRESH_TOKEN_AUTH",
+            ClientId=pool.app_client_id,
+            AuthParameters={"REFRESH_TOKEN": refresh_token},
         )
     except (ClientError, BotoCoreError) as exc:
         raise _auth_error(exc) from exc
-    if "ChallengeName" in response:
+    response.setdefault("AuthenticationResult", {}).setdefault("RefreshToken", refresh_token)
+    return _finish_sign_in(session, idp, pool, username, response)
+
+
+def _finish_sign_in(
+    session: boto3.Session, idp: Any, pool: CognitoPool, username: str, response: Any
+) -> SignedIn:
+    challenge = response.get("ChallengeName")
+    if challenge == "NEW_PASSWORD_REQUIRED":
+        raise NewPasswordRequired(username, response["Session"])
+    if challenge:
         raise AuthError(
-            f"The sign-in service asks for another step ({response['ChallengeName']}); "
-            "complete it in the desktop app."
+            f"The sign-in service asks for a step this app does not support yet ({challenge}, "
+            "e.g. multi-factor authentication); ask your administrator."
         )
     tokens = response["AuthenticationResult"]
     id_token = tokens["IdToken"]
     claims = _claims(id_token)
-    refresh_token = tokens.get("RefreshToken") or parameters.get("REFRESH_TOKEN")
-    user_id, user_session, expires_at = _aws_credentials(session, pool, id_token, claims)
+    refresh_token = tokens.get("RefreshToken")
+    user_id, user_session, expires_at = _aws_credentials(
+        session, pool, id_token, claims, _token_refresher(idp, pool, refresh_token)
+    )
     groups = claims.get("cognito:groups") or []
-    log.info("signed in as %s", claims.get("cognito:username", username))
+    name = str(claims.get("cognito:username", username))
+    log.info("signed in as %s", name)
     return SignedIn(
-        username=str(claims.get("cognito:username", username)),
+        username=name,
         user_id=user_id,
         is_admin=ADMIN_GROUP in groups,
         session=user_session,
@@ -142,31 +227,98 @@ def _sign_in(pool: CognitoPool, username: str, flow: str, parameters: dict[str, 
     )
 
 
+def _token_refresher(idp: Any, pool: CognitoPool, refresh_token: str | None) -> Any:
+    """A function giving a fresh id token from the refresh token (for refreshing credentials)."""
+
+    def fresh_id_token() -> str:
+        if refresh_token is None:
+            raise AuthError("The session has expired; sign in again.")
+        try:
+            response = idp.initiate_auth(
+                AuthFlow="REFRESH_TOKEN_AUTH",
+                ClientId=pool.app_client_id,
+                AuthParameters={"REFRESH_TOKEN": refresh_token},
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise _auth_error(exc) from exc
+        return str(response["AuthenticationResult"]["IdToken"])
+
+    return fresh_id_token
+
+
 def _aws_credentials(
-    session: boto3.Session, pool: CognitoPool, id_token: str, claims: dict[str, Any]
+    session: boto3.Session,
+    pool: CognitoPool,
+    id_token: str,
+    claims: dict[str, Any],
+    fresh_id_token: Callable[[], str],
 ) -> tuple[str, boto3.Session, datetime | None]:
     identity = _unsigned_client(session, "cognito-identity", pool)
-    logins = {f"cognito-idp.{pool.region}.amazonaws.com/{pool.user_pool_id}": id_token}
+    login_key = f"cognito-idp.{pool.region}.amazonaws.com/{pool.user_pool_id}"
     try:
-        identity_id = identity.get_id(IdentityPoolId=pool.identity_pool_id, Logins=logins)[
-            "IdentityId"
-        ]
-        credentials = identity.get_credentials_for_identity(IdentityId=identity_id, Logins=logins)[
-            "Credentials"
-        ]
+        identity_id = identity.get_id(
+            IdentityPoolId=pool.identity_pool_id, Logins={login_key: id_token}
+        )["IdentityId"]
+        first = identity.get_credentials_for_identity(
+            IdentityId=identity_id, Logins={login_key: id_token}
+        )["Credentials"]
     except (ClientError, BotoCoreError) as exc:
         raise _auth_error(exc) from exc
+
+    def refresh() -> dict[str, str]:
+        """botocore calls this (on any thread) when the credentials are about to expire."""
+        try:
+            renewed = identity.get_credentials_for_identity(
+                IdentityId=identity_id, Logins={login_key: fresh_id_token()}
+            )["Credentials"]
+        except (ClientError, BotoCoreError) as exc:
+            raise _auth_error(exc) from exc
+        log.info("refreshed the AWS credentials of the session")
+        return _credential_metadata(renewed)
+
+    expiry = _parse_expiry(first)
+    lifetime = max((expiry - clock()).total_seconds(), 1.0)
+    credentials = RefreshableCredentials(
+        access_key=first["AccessKeyId"],
+        secret_key=first["SecretKey"],
+        token=first["SessionToken"],
+        expiry_time=expiry,
+        refresh_using=refresh,
+        method="cognito-identity",
+        time_fetcher=lambda: clock(),  # looked up at each call: tests move the clock
+        # botocore refreshes 15 minutes before expiry by default; Cognito credentials last an
+        # hour but moto's 90 seconds, so the margins follow the lifetime.
+        advisory_timeout=int(min(15 * 60, max(lifetime / 4, 1))),
+        mandatory_timeout=int(min(10 * 60, max(lifetime / 8, 1))),
+    )
+    botocore_session = botocore.session.get_session()
+    # How botocore itself attaches resolved credentials to a session (no public setter).
+    botocore_session._credentials = credentials  # type: ignore[attr-defined]
+    user_session = boto3.session.Session(botocore_session=botocore_session, region_name=pool.region)
     if pool.stable_ids_from_sub:
         identity_id = f"{pool.region}:{claims['sub']}"
-    user_session = boto3.session.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretKey"],
-        aws_session_token=credentials["SessionToken"],
-        region_name=pool.region,
-    )
+    return identity_id, user_session, expiry
+
+
+def clock() -> datetime:
+    """Now (UTC); the credentials' clock, replaced in tests to make them expire."""
+    return datetime.now(UTC)
+
+
+def _parse_expiry(credentials: dict[str, Any]) -> datetime:
     expiration = credentials.get("Expiration")
-    expires_at = expiration.astimezone(UTC) if isinstance(expiration, datetime) else None
-    return identity_id, user_session, expires_at
+    if isinstance(expiration, datetime):
+        return expiration.astimezone(UTC)
+    return clock() + timedelta(hours=1)
+
+
+def _credential_metadata(credentials: dict[str, Any]) -> dict[str, str]:
+    return {
+        "access_key": credentials["AccessKeyId"],
+        "secret_key": credentials["SecretKey"],
+        "token": credentials["SessionToken"],
+        "expiry_time": _parse_expiry(credentials).isoformat(),
+    }
 
 
 class RememberedSessions:

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..connect import Backend, open_backend, open_service, resume_session, sign_in
-from ..core.auth import RememberedSessions, SignedIn
+from ..connect import (
+    Backend,
+    finish_new_password,
+    open_backend,
+    open_service,
+    resume_session,
+    sign_in,
+)
+from ..core.auth import NewPasswordRequired, RememberedSessions, SignedIn
 from ..core.errors import AuthError
 from .backend import Job, WorkerState
 
@@ -48,14 +55,28 @@ class SignInResult:
 def sign_in_job(username: str, password: str, remember: bool) -> Job:
     def job(state: WorkerState) -> SignInResult:
         backend = _backend(state)
-        user = sign_in(backend, username, password)
-        _activate(state, user)
-        remembered = None
-        if remember and user.refresh_token:
-            remembered = RememberedSessions().remember(
-                backend.profile.name, user.username, user.refresh_token
-            )
-        return SignInResult(user, remembered)
+        return _after_sign_in(state, backend, sign_in(backend, username, password), remember)
+
+    return job
+
+
+def _after_sign_in(
+    state: WorkerState, backend: Backend, user: SignedIn, remember: bool
+) -> SignInResult:
+    _activate(state, user)
+    remembered = None
+    if remember and user.refresh_token:
+        remembered = RememberedSessions().remember(
+            backend.profile.name, user.username, user.refresh_token
+        )
+    return SignInResult(user, remembered)
+
+
+def new_password_job(challenge: NewPasswordRequired, new_password: str, remember: bool) -> Job:
+    def job(state: WorkerState) -> SignInResult:
+        backend = _backend(state)
+        user = finish_new_password(backend, challenge, new_password)
+        return _after_sign_in(state, backend, user, remember)
 
     return job
 

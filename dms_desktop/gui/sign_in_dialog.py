@@ -14,9 +14,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.auth import NewPasswordRequired
 from ..core.errors import DmsError
 from .backend import BackendClient
-from .session import SignInResult, sign_in_job
+from .session import SignInResult, new_password_job, sign_in_job
 
 
 class SignInDialog(QDialog):
@@ -61,9 +62,28 @@ class SignInDialog(QDialog):
         form = QFormLayout()
         form.addRow("Username", self._username)
         form.addRow("Password", self._password)
+        # The second step of a first sign-in: choose a new password.
+        self._challenge: NewPasswordRequired | None = None
+        self._new_password = QLineEdit()
+        self._new_password.setObjectName("newPasswordEdit")
+        self._new_password.setEchoMode(QLineEdit.EchoMode.Password)
+        self._repeat_password = QLineEdit()
+        self._repeat_password.setObjectName("repeatPasswordEdit")
+        self._repeat_password.setEchoMode(QLineEdit.EchoMode.Password)
+        self._new_password_box = QWidget()
+        self._new_password_box.setObjectName("newPasswordBox")
+        new_form = QFormLayout(self._new_password_box)
+        new_form.setContentsMargins(0, 0, 0, 0)
+        new_intro = QLabel("This is your first sign-in: choose a new password.")
+        new_intro.setWordWrap(True)
+        new_form.addRow(new_intro)
+        new_form.addRow("New password", self._new_password)
+        new_form.addRow("Again", self._repeat_password)
+        self._new_password_box.hide()
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addLayout(form)
+        layout.addWidget(self._new_password_box)
         layout.addWidget(self._remember)
         layout.addWidget(self._error)
         layout.addWidget(self._buttons)
@@ -74,8 +94,15 @@ class SignInDialog(QDialog):
         self._error.setText(text)
         self._error.show()
 
+    @property
+    def asks_for_new_password(self) -> bool:
+        return self._challenge is not None
+
     @Slot()
     def _submit(self) -> None:
+        if self._challenge is not None:
+            self._submit_new_password(self._challenge)
+            return
         username = self._username.text().strip()
         password = self._password.text()
         if not username or not password:
@@ -86,6 +113,19 @@ class SignInDialog(QDialog):
         job = sign_in_job(username, password, self._remember.isChecked())
         self._backend.call(job, self._signed_in, self._failed)
 
+    def _submit_new_password(self, challenge: NewPasswordRequired) -> None:
+        new_password = self._new_password.text()
+        if not new_password:
+            self.show_error("Enter the new password.")
+            return
+        if new_password != self._repeat_password.text():
+            self.show_error("The two new passwords differ.")
+            return
+        self._set_busy(True)
+        self._error.hide()
+        job = new_password_job(challenge, new_password, self._remember.isChecked())
+        self._backend.call(job, self._signed_in, self._failed)
+
     def _signed_in(self, result: object) -> None:
         assert isinstance(result, SignInResult)
         self.result_value = result
@@ -94,10 +134,22 @@ class SignInDialog(QDialog):
 
     def _failed(self, error: DmsError) -> None:
         self._set_busy(False)
+        if isinstance(error, NewPasswordRequired):
+            self._challenge = error
+            self._username.setEnabled(False)
+            self._password.setEnabled(False)
+            self._new_password_box.show()
+            self._new_password.setFocus()
+            self._error.hide()
+            return
         self.show_error(str(error))
-        self._password.selectAll()
-        self._password.setFocus()
+        focus = self._new_password if self._challenge is not None else self._password
+        focus.selectAll()
+        focus.setFocus()
 
     def _set_busy(self, busy: bool) -> None:
-        for widget in (self._username, self._password, self._remember, self._buttons):
+        widgets: list[QWidget] = [self._remember, self._buttons, self._new_password_box]
+        if self._challenge is None:
+            widgets += [self._username, self._password]
+        for widget in widgets:
             widget.setEnabled(not busy)

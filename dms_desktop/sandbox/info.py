@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from dms_desktop.core.auth import CognitoPool
+
 REGION = "us-east-1"
 # Dummy credentials: moto accepts anything, and these never leave the machine.
 ACCESS_KEY_ID = "sandbox"
@@ -39,6 +41,19 @@ class SandboxInfo:
     table: str
     bucket: str
     pid: int
+
+    def cognito_pool(self) -> CognitoPool:
+        """How to sign in here: ids made stable from the user's sub; no SRP (moto's SRP accepts
+        any password, so USER_PASSWORD_AUTH is what really checks it)."""
+        return CognitoPool(
+            region=self.region,
+            user_pool_id=self.user_pool_id,
+            app_client_id=self.app_client_id,
+            identity_pool_id=self.identity_pool_id,
+            endpoint_url=self.endpoint_url,
+            stable_ids_from_sub=True,
+            use_srp=False,
+        )
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)

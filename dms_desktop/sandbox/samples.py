@@ -8,7 +8,7 @@ import tempfile
 from importlib import resources
 from pathlib import Path
 
-from dms_desktop.core.auth import CognitoPool, sign_in_with_password
+from dms_desktop.core.auth import sign_in_with_password
 from dms_desktop.core.aws import make_client
 from dms_desktop.core.blobs import BlobStore
 from dms_desktop.core.repository import DocumentRepository
@@ -27,21 +27,9 @@ SAMPLE_DOCUMENTS: list[tuple[str, tuple[str, ...]]] = [
 ]
 
 
-def sandbox_pool(info: SandboxInfo) -> CognitoPool:
-    """The sandbox's sign-in settings (ids made stable from the user's sub; see core.auth)."""
-    return CognitoPool(
-        region=info.region,
-        user_pool_id=info.user_pool_id,
-        app_client_id=info.app_client_id,
-        identity_pool_id=info.identity_pool_id,
-        endpoint_url=info.endpoint_url,
-        stable_ids_from_sub=True,
-    )
-
-
 def seed_sample_documents(info: SandboxInfo) -> None:
     """Upload the sample documents as the demo user (called once, on the first start)."""
-    user = sign_in_with_password(sandbox_pool(info), *DEMO_USER)
+    user = sign_in_with_password(info.cognito_pool(), *DEMO_USER)
     service = DocumentService(
         DocumentRepository(make_client(user.session, "dynamodb", info.endpoint_url), info.table),
         BlobStore(make_client(user.session, "s3", info.endpoint_url), info.bucket),

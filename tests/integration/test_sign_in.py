@@ -1,0 +1,234 @@
+"""Signing in against the sandbox's Cognito: challenges, failures, refreshing credentials."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+import keyring
+import pytest
+from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton
+from pytestqt.qtbot import QtBot
+
+from dms_desktop.connect import open_service
+from dms_desktop.core import auth
+from dms_desktop.core.auth import (
+    NewPasswordRequired,
+    complete_new_password,
+    sign_in_with_password,
+)
+from dms_desktop.core.errors import AuthError, Unavailable
+from dms_desktop.gui.backend import BackendClient, WorkerState
+from dms_desktop.gui.sign_in_dialog import SignInDialog
+from tests.integration.conftest import SandboxHome
+from tests.support.keyrings import NoKeyring
+
+pytestmark = pytest.mark.server
+
+WAIT_MS = 20_000
+
+
+def _create_user_with_temporary_password(sandbox: SandboxHome, username: str) -> str:
+    info = sandbox.info
+    idp = boto3.session.Session(
+        aws_access_key_id="sandbox", aws_secret_access_key="sandbox", region_name=info.region
+    ).client("cognito-idp", endpoint_url=info.endpoint_url)
+    temporary = "Temporary-Pass-1"
+    idp.admin_create_user(
+        UserPoolId=info.user_pool_id,
+        Username=username,
+        TemporaryPassword=temporary,
+        MessageAction="SUPPRESS",
+    )
+    return temporary
+
+
+def test_first_sign_in_asks_for_a_new_password(shared_sandbox: SandboxHome) -> None:
+    pool = shared_sandbox.info.cognito_pool()
+    temporary = _create_user_with_temporary_password(shared_sandbox, "newcomer")
+
+    with pytest.raises(NewPasswordRequired) as raised:
+        sign_in_with_password(pool, "newcomer", temporary)
+    user = complete_new_password(pool, raised.value, "Chosen-Pass-2")
+
+    assert user.username == "newcomer"
+    assert sign_in_with_password(pool, "newcomer", "Chosen-Pass-2").user_id == user.user_id
+    with pytest.raises(AuthError, match="Wrong username or password"):
+        sign_in_with_password(pool, "newcomer", temporary)
+
+
+def test_cli_login_with_a_temporary_password_sets_the_new_one(
+    shared_sandbox: SandboxHome, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    temporary = _create_user_with_temporary_password(shared_sandbox, "clinewcomer")
+    monkeypatch.setenv("DMS_PASSWORD", temporary)
+    monkeypatch.setenv("DMS_NEW_PASSWORD", "Cli-Chosen-3")
+
+    result = shared_sandbox.dms("login", "--username", "clinewcomer")
+
+    assert result.code == 0, result.err
+    assert "choose a new password" in result.err
+    monkeypatch.setenv("DMS_USERNAME", "clinewcomer")
+    monkeypatch.setenv("DMS_PASSWORD", "Cli-Chosen-3")
+    assert json.loads(shared_sandbox.dms("whoami", "--json").out)["username"] == "clinewcomer"
+
+
+def test_without_a_way_to_choose_it_the_cli_says_how(
+    shared_sandbox: SandboxHome, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    temporary = _create_user_with_temporary_password(shared_sandbox, "stuck")
+    monkeypatch.setenv("DMS_USERNAME", "stuck")
+    monkeypatch.setenv("DMS_PASSWORD", temporary)
+
+    result = shared_sandbox.dms("list")
+
+    assert result.code == 6
+    assert "choose a new password" in result.err and "dms login" in result.err
+
+
+def test_unknown_user_is_reported(shared_sandbox: SandboxHome) -> None:
+    with pytest.raises(AuthError) as raised:
+        sign_in_with_password(shared_sandbox.info.cognito_pool(), "nobody-here", "whatever-1")
+    assert str(raised.value) in {"There is no user with that name.", "Wrong username or password."}
+
+
+def test_no_network_is_unavailable_not_a_crash(shared_sandbox: SandboxHome) -> None:
+    from dataclasses import replace
+
+    unreachable = replace(shared_sandbox.info.cognito_pool(), endpoint_url="http://127.0.0.1:9")
+
+    with pytest.raises(Unavailable, match="cannot be reached"):
+        sign_in_with_password(unreachable, "demo", "demo-password")
+
+
+def test_srp_sign_in_runs_the_whole_protocol(shared_sandbox: SandboxHome) -> None:
+    """SRP (what the app uses against AWS) completes against Cognito's API shape.
+
+    moto accepts any SRP password, so this checks the protocol steps, not the password.
+    """
+    from dataclasses import replace
+
+    srp_pool = replace(shared_sandbox.info.cognito_pool(), use_srp=True)
+
+    user = sign_in_with_password(srp_pool, "demo", "demo-password")
+
+    assert user.username == "demo"
+    assert user.refresh_token
+
+
+def test_credentials_refresh_in_the_middle_of_an_upload(
+    shared_sandbox: SandboxHome,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from dms_desktop.connect import open_backend, sign_in
+    from dms_desktop.core.blobs import MiB, TransferSettings
+
+    backend = open_backend(shared_sandbox.paths)
+    user = sign_in(backend, "demo", "demo-password")
+    service = open_service(
+        backend, user, TransferSettings(multipart_threshold=5 * MiB, part_size=5 * MiB)
+    )
+    source = tmp_path / "long-upload.bin"
+    source.write_bytes(b"x" * (20 * MiB))
+    real_clock = auth.clock
+    jumped = False
+    landed = False
+
+    def clock() -> Any:
+        """Two hours later while ``jumped``: the credentials look expired then."""
+        return real_clock() + timedelta(hours=2) if jumped else real_clock()
+
+    class LandOnRefresh(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            nonlocal jumped, landed
+            if "refreshed the AWS credentials" in record.getMessage():
+                jumped, landed = False, True  # the new credentials are fresh again
+
+    def progress(done: int, total: int) -> None:
+        nonlocal jumped
+        if done >= 5 * MiB and not landed:
+            jumped = True  # after the first part: mid-upload
+
+    monkeypatch.setattr(auth, "clock", clock)
+    handler = LandOnRefresh()
+    auth_log = logging.getLogger("dms_desktop.core.auth")
+    auth_log.addHandler(handler)
+    with caplog.at_level(logging.INFO, logger="dms_desktop.core.auth"):
+        try:
+            document = service.upload(source, progress=progress)
+        finally:
+            auth_log.removeHandler(handler)
+        refreshes = [r for r in caplog.records if "refreshed the AWS" in r.getMessage()]
+
+    assert document.size == 20 * MiB
+    assert refreshes, "the credentials were not refreshed"
+    assert service.get(document.document_id).checksum == document.checksum
+    service.delete(document.document_id)
+
+
+@pytest.fixture
+def sign_in_backend(shared_sandbox: SandboxHome, reported: list[Any]) -> Iterator[BackendClient]:
+    state = WorkerState(shared_sandbox.paths)
+    client = BackendClient(state, reported.append)
+    yield client
+    client.shutdown()
+
+
+@pytest.fixture
+def reported() -> list[Any]:
+    return []
+
+
+def _dialog(qtbot: QtBot, backend: BackendClient, username: str, password: str) -> SignInDialog:
+    dialog = SignInDialog(backend, "the test sandbox", username, password)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    return dialog
+
+
+def test_dialog_shows_each_failure_inline(qtbot: QtBot, sign_in_backend: BackendClient) -> None:
+    dialog = _dialog(qtbot, sign_in_backend, "demo", "wrong-password")
+    error = dialog.findChild(QLabel, "signInErrorLabel")
+
+    dialog.findChild(QPushButton, "signInButton").click()
+
+    qtbot.waitUntil(lambda: error.isVisible(), timeout=WAIT_MS)
+    assert error.text() == "Wrong username or password."
+    assert dialog.isVisible() and dialog.result_value is None
+
+
+def test_dialog_new_password_step(
+    qtbot: QtBot, shared_sandbox: SandboxHome, sign_in_backend: BackendClient
+) -> None:
+    temporary = _create_user_with_temporary_password(shared_sandbox, "dialognewcomer")
+    dialog = _dialog(qtbot, sign_in_backend, "dialognewcomer", temporary)
+    dialog.findChild(QPushButton, "signInButton").click()
+    qtbot.waitUntil(lambda: dialog.asks_for_new_password, timeout=WAIT_MS)
+
+    dialog.findChild(QLineEdit, "newPasswordEdit").setText("Dialog-Chosen-4")
+    dialog.findChild(QLineEdit, "repeatPasswordEdit").setText("Dialog-Chosen-4")
+    with qtbot.waitSignal(dialog.accepted, timeout=WAIT_MS):
+        dialog.findChild(QPushButton, "signInButton").click()
+
+    assert dialog.result_value is not None
+    assert dialog.result_value.user.username == "dialognewcomer"
+
+
+def test_without_a_keyring_sign_in_works_and_says_it_cannot_remember(
+    qtbot: QtBot, sign_in_backend: BackendClient
+) -> None:
+    keyring.set_keyring(NoKeyring())
+    dialog = _dialog(qtbot, sign_in_backend, "demo", "demo-password")
+
+    with qtbot.waitSignal(dialog.accepted, timeout=WAIT_MS):
+        dialog.findChild(QPushButton, "signInButton").click()
+
+    assert dialog.result_value is not None
+    assert dialog.result_value.remembered is False
