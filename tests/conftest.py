@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
@@ -64,3 +65,13 @@ def no_thread_left_running() -> Iterator[None]:
     while (leftovers := _new_live_threads(before)) and time.monotonic() < deadline:
         leftovers[0].join(0.05)
     assert not leftovers, f"threads left running: {[thread.name for thread in leftovers]}"
+
+
+@pytest.fixture(autouse=True)
+def collect_garbage_on_the_main_thread() -> Iterator[None]:
+    """As the app does (gui/garbage.py): no automatic collection on transfer or worker threads,
+    where collecting a dead cycle of Qt objects crashes Qt; collect here, on the main thread."""
+    gc.disable()
+    yield
+    gc.collect()
+    gc.enable()

@@ -23,6 +23,7 @@ from ..core.logs import configure_logging
 from ..core.paths import AppPaths
 from . import session
 from .backend import BackendClient, WorkerState
+from .garbage import MainThreadGarbageCollector
 from .icons import app_icon
 from .main_window import MainWindow
 from .message_bar import MessageBar
@@ -38,6 +39,8 @@ class DesktopApp(QObject):
     def __init__(self, paths: AppPaths, profile_name: str | None = None) -> None:
         super().__init__()
         self.paths = paths
+        self.garbage_collector = MainThreadGarbageCollector(self)
+        self.garbage_collector.start()
         self.message_bar = MessageBar()
         self.state = WorkerState(paths, profile_name)
         self.backend = BackendClient(self.state, self.message_bar.report_error)
@@ -147,6 +150,7 @@ class DesktopApp(QObject):
         """Cancel transfers and stop every thread (on quit)."""
         self.transfers.shutdown()
         self.backend.shutdown()
+        self.garbage_collector.stop()
 
 
 def build_parser() -> argparse.ArgumentParser:
