@@ -124,6 +124,7 @@ class DesktopApp(QObject):
         profile = self.connected_backend.profile.name if self.connected_backend else ""
         self.window.show_user(user.username, profile)
         self.window.set_signed_in(True)
+        self.window.set_admin(user.is_admin)
         self.window.start_browsing()
 
     @Slot()
@@ -141,6 +142,7 @@ class DesktopApp(QObject):
                 return
             self.transfers.cancel_all()
         self.user = None
+        self.window.set_admin(False)
         self.window.clear_user()
         self.window.set_signed_in(False)
         self.transfers.clear_finished()

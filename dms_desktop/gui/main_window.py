@@ -36,6 +36,7 @@ from ..core.errors import DmsError
 from ..core.localfiles import safe_local_name
 from ..core.models import Document
 from ..core.paths import AppPaths
+from .admin_dialogs import CleanupDialog, ConsistencyDialog
 from .backend import BackendClient, WorkerState
 from .detail_pane import DetailPane
 from .document_model import SORT_COLUMNS, DocumentTableModel
@@ -88,6 +89,9 @@ class MainWindow(QMainWindow):
         self._quitting_confirmed = False
         self._known_tags: list[str] = []
         self._signed_in = False
+        self._is_admin = False
+        self.cleanup_dialog: CleanupDialog | None = None
+        self.consistency_dialog: ConsistencyDialog | None = None
         self.upload_dialog: UploadDialog | None = None
 
         self.model = DocumentTableModel(backend, file_type_icon, parent=self)
@@ -290,6 +294,15 @@ class MainWindow(QMainWindow):
         self._account_label_action.setEnabled(False)
         account_menu.addAction(self.sign_in_action)
         account_menu.addAction(self.sign_out_action)
+        self.admin_menu = menus.addMenu("A&dmin")
+        self.admin_menu.setObjectName("adminMenu")
+        self.admin_cleanup_action = self.admin_menu.addAction("&Clean up test records…")
+        self.admin_cleanup_action.setObjectName("adminCleanupAction")
+        self.admin_cleanup_action.triggered.connect(self.open_cleanup_dialog)
+        self.admin_check_action = self.admin_menu.addAction("Check &consistency…")
+        self.admin_check_action.setObjectName("adminCheckAction")
+        self.admin_check_action.triggered.connect(self.open_consistency_dialog)
+        self.admin_menu.menuAction().setVisible(False)  # set_admin(True) shows it
 
     def _build_status_bar(self) -> None:
         self.loaded_label = QLabel()
@@ -326,6 +339,34 @@ class MainWindow(QMainWindow):
         self.type_filter.setEnabled(signed_in)
         self._signed_in = signed_in
         self._update_actions()
+
+    def set_admin(self, is_admin: bool) -> None:
+        """Show the Admin menu to admins only (the dialogs and the worker check it again)."""
+        self._is_admin = is_admin
+        self.admin_menu.menuAction().setVisible(is_admin)
+        # Dialogs belong to the user who opened them: a new sign-in gets new ones.
+        if self.cleanup_dialog is not None and not self.cleanup_dialog.running:
+            self.cleanup_dialog.close()
+            self.cleanup_dialog.deleteLater()
+            self.cleanup_dialog = None
+        if self.consistency_dialog is not None and not self.consistency_dialog.running:
+            self.consistency_dialog.close()
+            self.consistency_dialog.deleteLater()
+            self.consistency_dialog = None
+
+    @Slot()
+    def open_cleanup_dialog(self) -> None:
+        if self.cleanup_dialog is None:
+            self.cleanup_dialog = CleanupDialog(self._backend, self._is_admin, parent=self)
+        self.cleanup_dialog.show()
+        self.cleanup_dialog.raise_()
+
+    @Slot()
+    def open_consistency_dialog(self) -> None:
+        if self.consistency_dialog is None:
+            self.consistency_dialog = ConsistencyDialog(self._backend, self._is_admin, parent=self)
+        self.consistency_dialog.show()
+        self.consistency_dialog.raise_()
 
     def start_browsing(self) -> None:
         """Load the first page and the tag counts (after sign-in)."""

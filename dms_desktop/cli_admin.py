@@ -1,0 +1,376 @@
+"""`dms admin ...`: clean up test records and check metadata against stored files (admins only).
+
+Both commands are a dry run unless ``--yes`` is given. A real run of more than 100 documents on a
+terminal asks to type their number; without a terminal ``--yes`` is required and enough. Ctrl+C
+during a real run cancels between batches and still prints (and logs) what was done; exit code 8.
+A non-admin gets exit code 6 before anything is read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any, TextIO
+
+from .cli import EXIT_OK, Context
+from .connect import open_admin_service
+from .core.admin import (
+    CONFIRM_TYPED_ABOVE,
+    DEFAULT_ORPHAN_GRACE,
+    DEFAULT_STALE_HOURS,
+    REPAIRABLE_KINDS,
+    AdminService,
+    CheckReport,
+    CleanupCriteria,
+    CleanupPlan,
+    DeletionReport,
+    FindingKind,
+    needs_typed_confirmation,
+)
+from .core.cancellation import CancelToken
+from .core.errors import Cancelled, Unavailable
+from .core.formatting import human_size
+
+MAX_ROWS = 50  # rows printed in a text dry run; --json lists every document
+
+
+class CountProgress:
+    """'Deleting  1234 of 10000' on a terminal (nothing when stderr is not a terminal)."""
+
+    def __init__(self, stream: TextIO, label: str) -> None:
+        self._stream = stream
+        self._label = label
+        self._enabled = stream.isatty()
+        self._last = 0.0
+
+    def update(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if not self._enabled or (now - self._last < 0.1 and done < total):
+            return
+        self._last = now
+        self._stream.write(f"\r{self._label} {done:>7} of {total:<7}")
+        self._stream.flush()
+
+    def finish(self) -> None:
+        if self._enabled:
+            self._stream.write("\r" + " " * 60 + "\r")
+            self._stream.flush()
+
+
+@contextmanager
+def _cancel_on_interrupt(cancel: CancelToken) -> Iterator[None]:
+    """Ctrl+C sets ``cancel`` (stopping between batches) instead of interrupting a request."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, lambda _signum, _frame: cancel.cancel())
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _service(context: Context) -> AdminService:
+    return open_admin_service(context.backend, context.user, context.paths)
+
+
+def _confirm_count(context: Context, count: int, what: str) -> bool:
+    """The confirmation of a real run (``--yes`` was given)."""
+    if not context.interactive or not needs_typed_confirmation(count):
+        return True
+    context.err.write(
+        f"This deletes {count} {what} (more than {CONFIRM_TYPED_ABOVE}). Type {count} to confirm: "
+    )
+    context.err.flush()
+    return sys.stdin.readline().strip() == str(count)
+
+
+def _exit_code(report: DeletionReport) -> int:
+    if report.cancelled:
+        return Cancelled.exit_code
+    if report.failed or report.stopped_by:
+        return Unavailable.exit_code
+    return EXIT_OK
+
+
+def _print_report(context: Context, report: DeletionReport) -> None:
+    context.print(
+        f"Deleted {len(report.deleted)} of {report.planned} "
+        f"({human_size(report.bytes_freed)} freed)."
+    )
+    if report.uploads_aborted:
+        context.print(f"Aborted {len(report.uploads_aborted)} unfinished upload(s).")
+    for skipped in report.skipped:
+        context.print(f"  skipped {skipped.document_id} ({skipped.what}): {skipped.reason}")
+    for failure in report.failed:
+        context.note(f"dms: {failure.document_id} ({failure.what}): {failure.reason}")
+    if report.cancelled:
+        context.note(f"Cancelled: {report.not_attempted} not attempted; nothing half-done.")
+    if report.stopped_by:
+        context.note(f"dms: stopped: {report.stopped_by}")
+    if report.audit_log:
+        context.print(f"Audit log: {report.audit_log}")
+
+
+# --- cleanup ----------------------------------------------------------------------------------
+
+
+def _criteria(args: argparse.Namespace) -> CleanupCriteria:
+    return CleanupCriteria(
+        tag=args.tag,
+        name_prefix=args.name_prefix,
+        name_glob=args.name_glob,
+        created_before=args.created_before,
+        created_after=args.created_after,
+        owners=tuple(args.owner or ()),
+        min_size=args.min_size,
+        max_size=args.max_size,
+        orphans=args.orphans,
+        expired=args.expired,
+    )
+
+
+def _print_plan(context: Context, plan: CleanupPlan) -> None:
+    context.print(
+        f"{plan.count} document(s) match, {human_size(plan.total_bytes)} "
+        f"({plan.total_bytes} bytes); {plan.scanned} item(s) scanned."
+    )
+    for user, totals in plan.per_user.items():
+        context.print(f"  {user}: {totals.count} document(s), {human_size(totals.bytes)}")
+    for item in plan.items[:MAX_ROWS]:
+        note = "" if item.reason.value == "matched" else f"  [{item.reason.value}]"
+        context.print(
+            f"{item.document_id}  {item.filename[:40]:<40}  {human_size(item.size):>9}  "
+            f"{item.user_id}{note}"
+        )
+    if plan.count > MAX_ROWS:
+        context.print(f"...and {plan.count - MAX_ROWS} more (--json lists them all).")
+
+
+def cmd_admin_cleanup(context: Context) -> int:
+    args = context.args
+    criteria = _criteria(args)  # bad criteria fail before signing in
+    service = _service(context)
+    grace = timedelta(minutes=args.orphan_grace_minutes)
+    plan = service.plan_cleanup(criteria, orphan_grace=grace)
+    if not args.yes:
+        if args.json:
+            context.print_json(plan.to_json_dict())
+        else:
+            _print_plan(context, plan)
+        context.note(
+            "Dry run: nothing was deleted."
+            + (f" Add --yes to delete these {plan.count} document(s)." if plan.count else "")
+        )
+        return EXIT_OK
+    if plan.count == 0:
+        if args.json:
+            context.print_json({"dryRun": False, "planned": 0, "deleted": []})
+        else:
+            context.print("No documents match; nothing to delete.")
+        return EXIT_OK
+    if not _confirm_count(context, plan.count, "documents"):
+        context.note("The number did not match; nothing was deleted.")
+        return EXIT_OK
+    cancel = CancelToken()
+    progress = CountProgress(context.err, "Deleting")
+    try:
+        with _cancel_on_interrupt(cancel):
+            report = service.delete(plan, progress=progress.update, cancel=cancel)
+    finally:
+        progress.finish()
+    if args.json:
+        context.print_json(report.to_json_dict())
+    else:
+        _print_report(context, report)
+    return _exit_code(report)
+
+
+# --- check ------------------------------------------------------------------------------------
+
+
+def _print_check(context: Context, report: CheckReport) -> None:
+    context.print(
+        f"Checked {report.documents} document(s), {report.bodies} stored file(s), "
+        f"{report.uploads} unfinished upload(s)"
+        + (f", {report.checksums_verified} checksum(s)" if report.checksums_verified else "")
+        + "."
+    )
+    if not report.findings:
+        context.print("No problems found.")
+        return
+    for kind in FindingKind:
+        found = report.of_kind(kind)
+        if not found:
+            continue
+        action = "repairable" if kind in REPAIRABLE_KINDS else "flagged only"
+        context.print(f"{kind.value}: {len(found)} ({action})")
+        for finding in found[:MAX_ROWS]:
+            name = f" {finding.filename!r}" if finding.filename else ""
+            context.print(f"  {finding.key}{name}: {finding.detail}")
+        if len(found) > MAX_ROWS:
+            context.print(f"  ...and {len(found) - MAX_ROWS} more (--json lists them all).")
+
+
+def cmd_admin_check(context: Context) -> int:
+    args = context.args
+    service = _service(context)
+    cancel = CancelToken()
+    progress = CountProgress(context.err, "Checking")
+    try:
+        with _cancel_on_interrupt(cancel):
+            report = service.check(
+                stale_hours=args.stale_hours,
+                verify_checksums=args.verify_checksums,
+                orphan_grace=timedelta(minutes=args.orphan_grace_minutes),
+                progress=progress.update,
+                cancel=cancel,
+            )
+    finally:
+        progress.finish()
+    kinds = sorted({f.kind for f in report.findings if f.kind in REPAIRABLE_KINDS})
+    repairs = [f for f in report.findings if f.kind in REPAIRABLE_KINDS]
+    output: dict[str, Any] = {"check": report.to_json_dict()}
+    if not args.json:
+        _print_check(context, report)
+    if not args.repair or not repairs:
+        if args.json:
+            context.print_json(output)
+        elif args.repair:
+            context.print("Nothing to repair.")
+        return EXIT_OK
+    if not args.yes:
+        if args.json:
+            output["repair"] = {"dryRun": True, "kinds": kinds, "count": len(repairs)}
+            context.print_json(output)
+        context.note(f"Dry run: nothing was repaired. Add --yes to repair {len(repairs)}.")
+        return EXIT_OK
+    if not _confirm_count(context, len(repairs), "repairs"):
+        context.note("The number did not match; nothing was repaired.")
+        return EXIT_OK
+    cancel = CancelToken()
+    progress = CountProgress(context.err, "Repairing")
+    try:
+        with _cancel_on_interrupt(cancel):
+            result = service.repair(report, kinds, progress=progress.update, cancel=cancel)
+    finally:
+        progress.finish()
+    if args.json:
+        output["repair"] = result.to_json_dict()
+        context.print_json(output)
+    else:
+        _print_report(context, result)
+    return _exit_code(result)
+
+
+# --- parser -----------------------------------------------------------------------------------
+
+
+def _timestamp(text: str) -> datetime:
+    """ISO-8601 date or time; without a zone it is UTC."""
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO date or time (e.g. 2024-05-01 or 2024-05-01T12:00Z)"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _size(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of bytes") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def _amount(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def add_admin_commands(commands: Any) -> None:
+    """Register `dms admin cleanup` and `dms admin check` on the `dms` subcommands."""
+    admin = commands.add_parser(
+        "admin", help="admin tools: clean up test records, check consistency (admins only)"
+    )
+    admin_commands = admin.add_subparsers(dest="admin_command", metavar="COMMAND", required=True)
+    grace_default = int(DEFAULT_ORPHAN_GRACE.total_seconds() // 60)
+    grace_help = (
+        f"stored files younger than this are not orphans (default {grace_default}): an upload "
+        "may be writing their metadata"
+    )
+
+    cleanup = admin_commands.add_parser(
+        "cleanup",
+        help="delete the documents matching all criteria, across users (dry run unless --yes)",
+        description="Delete the documents of every user that match ALL the criteria given. "
+        "Without --yes this is a dry run that deletes nothing.",
+    )
+    cleanup.add_argument("--tag", help="documents with this tag (any case)")
+    names = cleanup.add_mutually_exclusive_group()
+    names.add_argument("--name-glob", metavar="GLOB", help="filename matches GLOB (any case)")
+    names.add_argument("--name-prefix", metavar="PREFIX", help="filename starts with PREFIX")
+    cleanup.add_argument("--created-before", type=_timestamp, metavar="ISO")
+    cleanup.add_argument("--created-after", type=_timestamp, metavar="ISO")
+    cleanup.add_argument("--owner", action="append", metavar="ID", help="user id (repeatable)")
+    cleanup.add_argument("--min-size", type=_size, metavar="N", help="at least N bytes")
+    cleanup.add_argument("--max-size", type=_size, metavar="N", help="at most N bytes")
+    cleanup.add_argument(
+        "--orphans",
+        action="store_true",
+        help="only metadata whose stored file is missing, plus stored files without metadata",
+    )
+    cleanup.add_argument(
+        "--expired", action="store_true", help="test records whose expiresAt is past"
+    )
+    cleanup.add_argument(
+        "--orphan-grace-minutes", type=_amount, default=grace_default, metavar="M", help=grace_help
+    )
+    mode = cleanup.add_mutually_exclusive_group()
+    mode.add_argument("--dry-run", action="store_true", help="only show what matches (default)")
+    mode.add_argument("--yes", "-y", action="store_true", help="delete (no question to confirm)")
+    cleanup.add_argument("--json", action="store_true")
+    cleanup.set_defaults(handler=cmd_admin_cleanup)
+
+    check = admin_commands.add_parser(
+        "check",
+        help="compare metadata with stored files and unfinished uploads; --repair fixes",
+        description="Find metadata whose stored file is missing, stored files without metadata, "
+        "size (and with --verify-checksums, checksum) mismatches and abandoned multipart "
+        "uploads. --repair --yes deletes orphan files and broken metadata and aborts stale "
+        "uploads; mismatches are only reported.",
+    )
+    check.add_argument("--repair", action="store_true", help="repair what can be (see --yes)")
+    check.add_argument("--yes", "-y", action="store_true", help="really repair (with --repair)")
+    check.add_argument(
+        "--stale-hours",
+        type=_amount,
+        default=DEFAULT_STALE_HOURS,
+        metavar="N",
+        help=f"unfinished uploads idle this long are abandoned (default {DEFAULT_STALE_HOURS:g})",
+    )
+    check.add_argument(
+        "--verify-checksums",
+        action="store_true",
+        help="download and hash every stored file (slow: reads everything)",
+    )
+    check.add_argument(
+        "--orphan-grace-minutes", type=_amount, default=grace_default, metavar="M", help=grace_help
+    )
+    check.add_argument("--json", action="store_true")
+    check.set_defaults(handler=cmd_admin_check)

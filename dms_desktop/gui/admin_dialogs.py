@@ -1,0 +1,762 @@
+"""The Admin menu's dialogs: clean up test records, and check metadata against stored files.
+
+Both are thin layers over :mod:`dms_desktop.core.admin`: every backend call runs on the backend
+worker (``BackendClient.call``); progress comes back through a signal relay, and Cancel sets a
+``CancelToken`` the job checks between batches. A user who is not an admin sees a plain "needs
+admin rights" message and nothing runs (the worker refuses too).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+    Slot,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QTableView,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..connect import open_admin_service
+from ..core.admin import (
+    CONFIRM_TYPED_ABOVE,
+    DEFAULT_ORPHAN_GRACE,
+    DEFAULT_STALE_HOURS,
+    REPAIRABLE_KINDS,
+    AdminService,
+    CheckReport,
+    CleanupCriteria,
+    CleanupPlan,
+    DeletionReport,
+    FindingKind,
+    PlannedDeletion,
+    needs_typed_confirmation,
+)
+from ..core.auth import SignedIn
+from ..core.cancellation import CancelToken
+from ..core.errors import AuthError, DmsError, ValidationError
+from ..core.formatting import human_size, human_time
+from .backend import BackendClient, WorkerState
+
+log = logging.getLogger(__name__)
+
+NEEDS_ADMIN = "This needs admin rights: sign in as a member of the 'admins' group."
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+
+AdminFactory = Callable[[WorkerState], AdminService]
+
+
+def open_admin_for(state: WorkerState) -> AdminService:
+    """The signed-in admin's AdminService (on the worker thread); AuthError for anyone else."""
+    user: SignedIn | None = state.user
+    if state.backend is None or user is None:
+        raise AuthError("Not signed in.")
+    return open_admin_service(state.backend, user, state.paths)
+
+
+class _ProgressRelay(QObject):
+    """Carries (done, total) from the worker thread to the dialog as a queued signal."""
+
+    progressed = Signal(int, int)
+
+
+def format_report(report: DeletionReport) -> str:
+    lines = [
+        f"Deleted {len(report.deleted)} of {report.planned} "
+        f"({human_size(report.bytes_freed)} freed)."
+    ]
+    if report.uploads_aborted:
+        lines.append(f"Aborted {len(report.uploads_aborted)} unfinished upload(s).")
+    if report.cancelled:
+        lines.append(f"Cancelled: {report.not_attempted} not attempted; nothing half-done.")
+    if report.stopped_by:
+        lines.append(f"Stopped: {report.stopped_by}")
+    if report.failed:
+        lines.append(f"{len(report.failed)} failed:")
+        lines += [f"  {f.document_id} ({f.what}): {f.reason}" for f in report.failed]
+    if report.skipped:
+        lines.append(f"{len(report.skipped)} no longer needed:")
+        lines += [f"  {f.document_id} ({f.what}): {f.reason}" for f in report.skipped]
+    if report.audit_log:
+        lines.append(f"Audit log: {report.audit_log}")
+    return "\n".join(lines)
+
+
+class ConfirmDeletionDialog(QDialog):
+    """Confirm a deletion; above 100 items the admin types their number."""
+
+    def __init__(self, count: int, what: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("confirmDeletionDialog")
+        self.setWindowTitle("Confirm")
+        self._count = count
+        layout = QVBoxLayout(self)
+        text = QLabel(f"Delete {count} {what}? This cannot be undone.")
+        text.setWordWrap(True)
+        layout.addWidget(text)
+        self.count_edit = QLineEdit()
+        self.count_edit.setObjectName("confirmCountEdit")
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok_button.setObjectName("confirmOkButton")
+        self.ok_button.setText(f"Delete {count}")
+        if needs_typed_confirmation(count):
+            layout.addWidget(QLabel(f"More than {CONFIRM_TYPED_ABOVE}: type {count} to confirm."))
+            layout.addWidget(self.count_edit)
+            self.count_edit.textChanged.connect(self._check_typed)
+            self.ok_button.setEnabled(False)
+        else:
+            self.count_edit.hide()
+        layout.addWidget(self.buttons)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+
+    @Slot(str)
+    def _check_typed(self, text: str) -> None:
+        self.ok_button.setEnabled(text.strip() == str(self._count))
+
+
+def ask_to_confirm(parent: QWidget, count: int, what: str) -> bool:
+    return ConfirmDeletionDialog(count, what, parent).exec() == QDialog.DialogCode.Accepted
+
+
+class PlanTableModel(QAbstractTableModel):
+    """The dry run's documents (already in memory): sorted by a proxy on SORT_ROLE."""
+
+    HEADERS = ("Name", "Owner", "Size", "Created", "Tags", "Why", "Id")
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._items: list[PlannedDeletion] = []
+
+    def set_items(self, items: list[PlannedDeletion]) -> None:
+        self.beginResetModel()
+        self._items = items
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self._items)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(  # noqa: N802
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            role == Qt.ItemDataRole.DisplayRole
+            and orientation == Qt.Orientation.Horizontal
+            and 0 <= section < len(self.HEADERS)
+        ):
+            return self.HEADERS[section]
+        return None
+
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._items):
+            return None
+        item = self._items[index.row()]
+        column = index.column()
+        if role == SORT_ROLE:
+            created = item.created_at.timestamp() if item.created_at else 0.0
+            sort_values: tuple[Any, ...] = (
+                item.filename.casefold(),
+                item.user_id,
+                item.size,
+                created,
+                ", ".join(item.tags).casefold(),
+                item.reason.value,
+                item.document_id,
+            )
+            return sort_values[column]
+        if role == Qt.ItemDataRole.DisplayRole:
+            values = (
+                item.filename or "(no metadata)",
+                item.user_id,
+                human_size(item.size),
+                human_time(item.created_at) if item.created_at else "",
+                ", ".join(item.tags),
+                item.reason.value,
+                item.document_id,
+            )
+            return values[column]
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == 2:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+
+def _optional_int(edit: QLineEdit, what: str) -> int | None:
+    text = edit.text().strip()
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise ValidationError(f"{what} must be a whole number of bytes.") from None
+
+
+def _optional_time(edit: QLineEdit, what: str) -> datetime | None:
+    text = edit.text().strip()
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError(f"{what}: {text!r} is not a date (e.g. 2024-05-01).") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class _AdminDialog(QDialog):
+    """What both dialogs share: the admin check, the running state, progress and cancel."""
+
+    def __init__(
+        self,
+        backend: BackendClient,
+        is_admin: bool,
+        factory: AdminFactory,
+        parent: QWidget | None,
+    ) -> None:
+        super().__init__(parent)
+        self._backend = backend
+        self._is_admin = is_admin
+        self._factory = factory
+        self._cancel: CancelToken | None = None
+        self._relay = _ProgressRelay(self)
+        self._relay.progressed.connect(self._on_progress)
+        self.confirm: Callable[[int, str], bool] = lambda count, what: ask_to_confirm(
+            self, count, what
+        )
+        self.error_label = QLabel()
+        self.error_label.setObjectName("adminErrorLabel")
+        self.error_label.setWordWrap(True)
+        self.error_label.hide()
+        self.not_admin_label = QLabel(NEEDS_ADMIN)
+        self.not_admin_label.setObjectName("notAdminLabel")
+        self.not_admin_label.setWordWrap(True)
+        self.not_admin_label.setVisible(not is_admin)
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setObjectName("adminProgressBar")
+        self.progress_bar.hide()
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setObjectName("adminCancelButton")
+        self.cancel_button.hide()
+        self.cancel_button.clicked.connect(self.cancel)
+        self.report_view = QPlainTextEdit()
+        self.report_view.setObjectName("adminReportView")
+        self.report_view.setReadOnly(True)
+        self.report_view.setMaximumHeight(140)
+        self.report_view.hide()
+
+    @property
+    def running(self) -> bool:
+        return self._cancel is not None
+
+    def _run(
+        self,
+        job: Callable[[AdminService, CancelToken], object],
+        on_success: Callable[[object], None],
+    ) -> bool:
+        """Run ``job`` on the worker with a fresh CancelToken; False if refused."""
+        if not self._is_admin:
+            self.show_error(AuthError(NEEDS_ADMIN))
+            return False
+        if self.running:
+            return False
+        cancel = CancelToken()
+        self._cancel = cancel
+        factory = self._factory
+
+        def work(state: WorkerState) -> object:
+            return job(factory(state), cancel)
+
+        self.error_label.hide()
+        self.progress_bar.setRange(0, 0)
+        self.progress_bar.show()
+        self.cancel_button.show()
+        self.cancel_button.setEnabled(True)
+        self._set_busy(True)
+        self._backend.call(work, lambda result: self._finished(on_success, result), self._failed)
+        return True
+
+    def _finished(self, on_success: Callable[[object], None], result: object) -> None:
+        self._stop_running()
+        on_success(result)
+
+    def _failed(self, error: DmsError) -> None:
+        self._stop_running()
+        self.show_error(error)
+
+    def _stop_running(self) -> None:
+        self._cancel = None
+        self.progress_bar.hide()
+        self.cancel_button.hide()
+        self._set_busy(False)
+
+    def _set_busy(self, busy: bool) -> None:
+        raise NotImplementedError
+
+    def show_error(self, error: DmsError) -> None:
+        self.error_label.setText(str(error))
+        self.error_label.show()
+
+    def show_report(self, text: str) -> None:
+        self.report_view.setPlainText(text)
+        self.report_view.show()
+
+    @Slot()
+    def cancel(self) -> None:
+        if self._cancel is not None:
+            self._cancel.cancel()
+            self.cancel_button.setEnabled(False)
+
+    @Slot(int, int)
+    def _on_progress(self, done: int, total: int) -> None:
+        if self._cancel is None:
+            return
+        self.progress_bar.setRange(0, max(total, 1))
+        self.progress_bar.setValue(min(done, total))
+
+    def reject(self) -> None:
+        if self.running:  # the job must end (or be cancelled) first: its report matters
+            self.cancel()
+            return
+        super().reject()
+
+
+class CleanupDialog(_AdminDialog):
+    """Criteria -> Preview (dry run) -> Delete N documents (confirmed) -> report."""
+
+    plan_ready = Signal()
+    deletion_finished = Signal()
+
+    def __init__(
+        self,
+        backend: BackendClient,
+        is_admin: bool,
+        factory: AdminFactory = open_admin_for,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(backend, is_admin, factory, parent)
+        self.setObjectName("cleanupDialog")
+        self.setWindowTitle("Clean up test records")
+        self.resize(980, 640)
+        self.plan: CleanupPlan | None = None
+        self.report: DeletionReport | None = None
+
+        self.tag_edit = QLineEdit("test")
+        self.tag_edit.setObjectName("cleanupTagEdit")
+        self.name_mode = QComboBox()
+        self.name_mode.setObjectName("cleanupNameMode")
+        self.name_mode.addItem("Glob", "glob")
+        self.name_mode.addItem("Starts with", "prefix")
+        self.name_edit = QLineEdit()
+        self.name_edit.setObjectName("cleanupNameEdit")
+        self.name_edit.setPlaceholderText("e.g. seed-*.txt")
+        name_row = QHBoxLayout()
+        name_row.addWidget(self.name_mode)
+        name_row.addWidget(self.name_edit, 1)
+        self.created_after_edit = QLineEdit()
+        self.created_after_edit.setObjectName("cleanupCreatedAfterEdit")
+        self.created_before_edit = QLineEdit()
+        self.created_before_edit.setObjectName("cleanupCreatedBeforeEdit")
+        for edit in (self.created_after_edit, self.created_before_edit):
+            edit.setPlaceholderText("ISO date, e.g. 2024-05-01 (UTC)")
+        self.owners_edit = QLineEdit()
+        self.owners_edit.setObjectName("cleanupOwnersEdit")
+        self.owners_edit.setPlaceholderText("user ids, separated by commas")
+        self.min_size_edit = QLineEdit()
+        self.min_size_edit.setObjectName("cleanupMinSizeEdit")
+        self.max_size_edit = QLineEdit()
+        self.max_size_edit.setObjectName("cleanupMaxSizeEdit")
+        size_row = QHBoxLayout()
+        size_row.addWidget(self.min_size_edit)
+        size_row.addWidget(QLabel("to"))
+        size_row.addWidget(self.max_size_edit)
+        self.orphans_check = QCheckBox(
+            "Only orphans (metadata without file, files without metadata)"
+        )
+        self.orphans_check.setObjectName("cleanupOrphansCheck")
+        self.expired_check = QCheckBox("Only expired test records (expiresAt is past)")
+        self.expired_check.setObjectName("cleanupExpiredCheck")
+
+        form = QFormLayout()
+        form.addRow("Tag:", self.tag_edit)
+        form.addRow("Filename:", name_row)
+        form.addRow("Created after:", self.created_after_edit)
+        form.addRow("Created before:", self.created_before_edit)
+        form.addRow("Owners:", self.owners_edit)
+        form.addRow("Size (bytes):", size_row)
+        form.addRow("", self.orphans_check)
+        form.addRow("", self.expired_check)
+
+        self.preview_button = QPushButton("Preview")
+        self.preview_button.setObjectName("cleanupPreviewButton")
+        self.preview_button.setDefault(True)
+        self.preview_button.clicked.connect(self.preview)
+        self.delete_button = QPushButton("Delete")
+        self.delete_button.setObjectName("cleanupDeleteButton")
+        self.delete_button.setEnabled(False)
+        self.delete_button.clicked.connect(self.delete)
+
+        self.model = PlanTableModel(self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setSortRole(SORT_ROLE)
+        self.table = QTableView()
+        self.table.setObjectName("cleanupResultsTable")
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.summary_label = QLabel("Set the criteria, then Preview: nothing is deleted yet.")
+        self.summary_label.setObjectName("cleanupSummaryLabel")
+        self.summary_label.setWordWrap(True)
+        self.per_user_label = QLabel()
+        self.per_user_label.setObjectName("cleanupPerUserLabel")
+        self.per_user_label.setWordWrap(True)
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.preview_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.progress_bar, 2)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.delete_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.not_admin_label)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.summary_label)
+        layout.addWidget(self.per_user_label)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.report_view)
+        self._set_busy(False)
+
+    def criteria(self) -> CleanupCriteria:
+        """The criteria in the form; ValidationError if they are incomplete or contradictory."""
+        name = self.name_edit.text().strip() or None
+        glob = name if self.name_mode.currentData() == "glob" else None
+        prefix = name if self.name_mode.currentData() == "prefix" else None
+        owners = tuple(o.strip() for o in self.owners_edit.text().split(",") if o.strip())
+        return CleanupCriteria(
+            tag=self.tag_edit.text().strip() or None,
+            name_glob=glob,
+            name_prefix=prefix,
+            created_after=_optional_time(self.created_after_edit, "Created after"),
+            created_before=_optional_time(self.created_before_edit, "Created before"),
+            owners=owners,
+            min_size=_optional_int(self.min_size_edit, "The minimum size"),
+            max_size=_optional_int(self.max_size_edit, "The maximum size"),
+            orphans=self.orphans_check.isChecked(),
+            expired=self.expired_check.isChecked(),
+        )
+
+    def _set_busy(self, busy: bool) -> None:
+        allowed = self._is_admin and not busy
+        self.preview_button.setEnabled(allowed)
+        self.delete_button.setEnabled(allowed and self.plan is not None and self.plan.count > 0)
+        for widget in (
+            self.tag_edit,
+            self.name_mode,
+            self.name_edit,
+            self.created_after_edit,
+            self.created_before_edit,
+            self.owners_edit,
+            self.min_size_edit,
+            self.max_size_edit,
+            self.orphans_check,
+            self.expired_check,
+        ):
+            widget.setEnabled(allowed)
+
+    @Slot()
+    def preview(self) -> None:
+        """The dry run, on the worker: fills the table and the summary; deletes nothing."""
+        if not self._is_admin:
+            self.show_error(AuthError(NEEDS_ADMIN))
+            return
+        try:
+            criteria = self.criteria()
+        except ValidationError as error:
+            self.show_error(error)
+            return
+        self._set_plan(None)
+
+        def job(service: AdminService, cancel: CancelToken) -> CleanupPlan:
+            return service.plan_cleanup(criteria, cancel=cancel)
+
+        self._run(job, self._on_plan)
+
+    def _on_plan(self, result: object) -> None:
+        assert isinstance(result, CleanupPlan)
+        self._set_plan(result)
+        self.plan_ready.emit()
+
+    def _set_plan(self, plan: CleanupPlan | None) -> None:
+        self.plan = plan
+        self.model.set_items(list(plan.items) if plan else [])
+        if plan is None:
+            self.summary_label.setText("")
+            self.per_user_label.setText("")
+            self.delete_button.setText("Delete")
+        else:
+            self.summary_label.setText(
+                f"{plan.count} document(s) match, {human_size(plan.total_bytes)} in total "
+                f"({plan.scanned} scanned). Nothing has been deleted."
+            )
+            self.per_user_label.setText(
+                "\n".join(
+                    f"{user}: {totals.count} document(s), {human_size(totals.bytes)}"
+                    for user, totals in plan.per_user.items()
+                )
+            )
+            self.delete_button.setText(f"Delete {plan.count} documents")
+        self._set_busy(False)
+
+    @Slot()
+    def delete(self) -> None:
+        plan = self.plan
+        if plan is None or plan.count == 0 or not self._is_admin:
+            return
+        if not self.confirm(plan.count, "documents"):
+            return
+        relay = self._relay
+
+        def job(service: AdminService, cancel: CancelToken) -> DeletionReport:
+            return service.delete(plan, progress=relay.progressed.emit, cancel=cancel)
+
+        self._run(job, self._on_deleted)
+
+    def _on_deleted(self, result: object) -> None:
+        assert isinstance(result, DeletionReport)
+        self.report = result
+        self.plan = None
+        self._set_busy(False)
+        self.delete_button.setText("Delete")
+        self.show_report(format_report(result))
+        self.summary_label.setText("Done. Preview again to see what is left.")
+        self.deletion_finished.emit()
+
+
+class ConsistencyDialog(_AdminDialog):
+    """Check -> findings grouped by kind -> Repair the chosen kinds (confirmed) -> report."""
+
+    check_finished = Signal()
+    repair_finished = Signal()
+
+    def __init__(
+        self,
+        backend: BackendClient,
+        is_admin: bool,
+        factory: AdminFactory = open_admin_for,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(backend, is_admin, factory, parent)
+        self.setObjectName("consistencyDialog")
+        self.setWindowTitle("Check consistency")
+        self.resize(900, 600)
+        self.check_report: CheckReport | None = None
+        self.repair_report: DeletionReport | None = None
+
+        self.stale_hours_spin = QDoubleSpinBox()
+        self.stale_hours_spin.setObjectName("staleHoursSpin")
+        self.stale_hours_spin.setRange(0, 24 * 365)
+        self.stale_hours_spin.setValue(DEFAULT_STALE_HOURS)
+        self.stale_hours_spin.setSuffix(" h")
+        self.grace_spin = QDoubleSpinBox()
+        self.grace_spin.setObjectName("orphanGraceSpin")
+        self.grace_spin.setRange(0, 24 * 60)
+        self.grace_spin.setValue(DEFAULT_ORPHAN_GRACE.total_seconds() / 60)
+        self.grace_spin.setSuffix(" min")
+        self.verify_check = QCheckBox("Verify checksums (downloads every file: slow)")
+        self.verify_check.setObjectName("verifyChecksumsCheck")
+        form = QFormLayout()
+        form.addRow("Uploads abandoned after:", self.stale_hours_spin)
+        form.addRow("Files are orphans after:", self.grace_spin)
+        form.addRow("", self.verify_check)
+
+        self.check_button = QPushButton("Check")
+        self.check_button.setObjectName("consistencyCheckButton")
+        self.check_button.setDefault(True)
+        self.check_button.clicked.connect(self.run_check)
+        self.repair_button = QPushButton("Repair selected kinds")
+        self.repair_button.setObjectName("consistencyRepairButton")
+        self.repair_button.setEnabled(False)
+        self.repair_button.clicked.connect(self.repair)
+        self.tree = QTreeWidget()
+        self.tree.setObjectName("consistencyResultsTree")
+        self.tree.setHeaderLabels(["Problem", "Stored file", "Size", "Detail"])
+        self.tree.itemChanged.connect(self._update_repair_button)
+        self.summary_label = QLabel("Check reads everything and changes nothing.")
+        self.summary_label.setObjectName("consistencySummaryLabel")
+        self.summary_label.setWordWrap(True)
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.check_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.progress_bar, 2)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.repair_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.not_admin_label)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.summary_label)
+        layout.addWidget(self.tree, 1)
+        layout.addWidget(self.report_view)
+        self._set_busy(False)
+
+    def _set_busy(self, busy: bool) -> None:
+        allowed = self._is_admin and not busy
+        for widget in (self.check_button, self.stale_hours_spin, self.grace_spin):
+            widget.setEnabled(allowed)
+        self.verify_check.setEnabled(allowed)
+        self.repair_button.setEnabled(allowed and bool(self.selected_kinds()))
+
+    def kind_item(self, kind: FindingKind) -> QTreeWidgetItem | None:
+        for row in range(self.tree.topLevelItemCount()):
+            item = self.tree.topLevelItem(row)
+            if item is not None and item.data(0, Qt.ItemDataRole.UserRole) == kind.value:
+                return item
+        return None
+
+    def selected_kinds(self) -> list[FindingKind]:
+        kinds = []
+        for row in range(self.tree.topLevelItemCount()):
+            item = self.tree.topLevelItem(row)
+            if item is None or not item.flags() & Qt.ItemFlag.ItemIsUserCheckable:
+                continue
+            kind = FindingKind(item.data(0, Qt.ItemDataRole.UserRole))
+            if kind in REPAIRABLE_KINDS and item.checkState(0) == Qt.CheckState.Checked:
+                kinds.append(kind)
+        return kinds
+
+    @Slot()
+    def _update_repair_button(self) -> None:
+        self.repair_button.setEnabled(
+            self._is_admin and not self.running and bool(self.selected_kinds())
+        )
+
+    @Slot()
+    def run_check(self) -> None:
+        if not self._is_admin:
+            self.show_error(AuthError(NEEDS_ADMIN))
+            return
+        stale_hours = self.stale_hours_spin.value()
+        grace = timedelta(minutes=self.grace_spin.value())
+        verify = self.verify_check.isChecked()
+        relay = self._relay
+        self._show_findings(None)
+
+        def job(service: AdminService, cancel: CancelToken) -> CheckReport:
+            return service.check(
+                stale_hours=stale_hours,
+                verify_checksums=verify,
+                orphan_grace=grace,
+                progress=relay.progressed.emit,
+                cancel=cancel,
+            )
+
+        self._run(job, self._on_checked)
+
+    def _on_checked(self, result: object) -> None:
+        assert isinstance(result, CheckReport)
+        self._show_findings(result)
+        self.check_finished.emit()
+
+    def _show_findings(self, report: CheckReport | None) -> None:
+        self.check_report = report
+        self.tree.blockSignals(True)
+        self.tree.clear()
+        if report is not None:
+            for kind in FindingKind:
+                found = report.of_kind(kind)
+                if not found:
+                    continue
+                repairable = kind in REPAIRABLE_KINDS
+                label = f"{kind.value} ({len(found)})" + ("" if repairable else " — flagged only")
+                group = QTreeWidgetItem([label])
+                group.setData(0, Qt.ItemDataRole.UserRole, kind.value)
+                if repairable:
+                    group.setFlags(group.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                    group.setCheckState(0, Qt.CheckState.Checked)
+                else:
+                    group.setFlags(group.flags() & ~Qt.ItemFlag.ItemIsUserCheckable)
+                for finding in found:
+                    group.addChild(
+                        QTreeWidgetItem(
+                            [
+                                finding.filename,
+                                finding.key,
+                                human_size(finding.size),
+                                finding.detail,
+                            ]
+                        )
+                    )
+                self.tree.addTopLevelItem(group)
+            problems = len(report.findings)
+            self.summary_label.setText(
+                f"Checked {report.documents} document(s), {report.bodies} file(s), "
+                f"{report.uploads} unfinished upload(s): "
+                + (f"{problems} problem(s)." if problems else "no problems found.")
+            )
+        self.tree.blockSignals(False)
+        self._set_busy(False)
+
+    @Slot()
+    def repair(self) -> None:
+        report = self.check_report
+        kinds = self.selected_kinds()
+        if report is None or not kinds or not self._is_admin:
+            return
+        count = sum(len(report.of_kind(kind)) for kind in kinds)
+        if not self.confirm(count, "repairs (" + ", ".join(k.value for k in kinds) + ")"):
+            return
+        relay = self._relay
+
+        def job(service: AdminService, cancel: CancelToken) -> DeletionReport:
+            return service.repair(report, kinds, progress=relay.progressed.emit, cancel=cancel)
+
+        self._run(job, self._on_repaired)
+
+    def _on_repaired(self, result: object) -> None:
+        assert isinstance(result, DeletionReport)
+        self.repair_report = result
+        self._show_findings(None)
+        self.summary_label.setText("Repaired. Check again to confirm.")
+        self.show_report(format_report(result))
+        self.repair_finished.emit()
