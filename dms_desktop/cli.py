@@ -24,6 +24,7 @@ from .connect import (
     finish_new_password,
     open_backend,
     open_service,
+    require_password_sign_in,
     sign_in,
     sign_in_non_interactive,
 )
@@ -160,6 +161,7 @@ def _confirm(context: Context, question: str) -> bool:
 
 def cmd_login(context: Context) -> int:
     args = context.args
+    require_password_sign_in(context.backend)
     username = args.username or (input("Username: ") if context.interactive else None)
     if not username:
         raise ValidationError("Give a username with --username (no terminal to ask on).")
@@ -460,6 +462,43 @@ def cmd_local_reset(context: Context) -> int:
     return EXIT_OK
 
 
+def cmd_configure(context: Context) -> int:
+    """Write an ``aws`` profile from the outputs of the deployed backend stack."""
+    import boto3
+
+    from .core.errors import ConfigError
+    from .core.stack_config import (
+        outputs_from_json,
+        outputs_from_stack,
+        profile_from_outputs,
+        save_profile,
+    )
+
+    args = context.args
+    if args.from_stack:
+        session = boto3.session.Session(region_name=args.region)
+        if not session.region_name:
+            raise ConfigError("Which region is the stack in? Pass --region (or set AWS_REGION).")
+        outputs = outputs_from_stack(session, args.from_stack)
+        source = f"The stack {args.from_stack!r}"
+    else:
+        outputs = outputs_from_json(Path(args.from_json).expanduser())
+        source = f"The file {args.from_json}"
+    name = args.profile_name
+    save_profile(
+        context.paths.config_file,
+        name,
+        profile_from_outputs(outputs, source),
+        make_default=args.make_default,
+    )
+    context.print(f"Wrote the profile {name!r} to {context.paths.config_file}.")
+    if args.make_default:
+        context.print("It is now the default profile: `dms login` signs in there.")
+    else:
+        context.print(f"Use it with `dms --profile {name} login` (or add --make-default).")
+    return EXIT_OK
+
+
 def _sandbox_port(context: Context) -> int:
     from .core.config import SandboxProfile, choose_profile, load_config
 
@@ -546,6 +585,22 @@ def build_parser() -> argparse.ArgumentParser:
     rename = command("rename", cmd_rename, "rename a document")
     rename.add_argument("id")
     rename.add_argument("name")
+
+    from .cli_admin import add_admin_commands  # imported here: cli_admin imports this module
+
+    add_admin_commands(commands)
+
+    configure = command(
+        "configure", cmd_configure, "write a profile from the deployed AWS backend stack"
+    )
+    source = configure.add_mutually_exclusive_group(required=True)
+    source.add_argument("--from-stack", metavar="NAME", help="read the stack's outputs")
+    source.add_argument(
+        "--from-json", metavar="FILE", help="read `aws cloudformation describe-stacks` output"
+    )
+    configure.add_argument("--region", help="the stack's region (default: the AWS config's)")
+    configure.add_argument("--profile-name", default="aws", help="the profile (default: aws)")
+    configure.add_argument("--make-default", action="store_true", help="make it the default")
 
     local = commands.add_parser("local", help="the local sandbox backend")
     local_commands = local.add_subparsers(dest="local_command", metavar="COMMAND", required=True)

@@ -9,12 +9,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from .core.admin import AdminService, require_admin
 from .core.auth import (
     CognitoPool,
     NewPasswordRequired,
     RememberedSessions,
     SignedIn,
     complete_new_password,
+    sign_in_with_aws_profile,
     sign_in_with_password,
     sign_in_with_refresh_token,
 )
@@ -70,10 +72,15 @@ def open_backend(paths: AppPaths, profile_name: str | None = None) -> Backend:
 def _require_pool(backend: Backend) -> CognitoPool:
     if backend.pool is None:
         raise ConfigError(
-            f"Profile {backend.profile.name!r} uses a named AWS profile; signing in with an AWS "
-            "profile is not supported yet. Add the Cognito ids to the profile."
+            f"Profile {backend.profile.name!r} signs in with a named AWS profile, not a "
+            "password; no `dms login` is needed."
         )
     return backend.pool
+
+
+def require_password_sign_in(backend: Backend) -> None:
+    """ConfigError unless this backend signs in with a username and password (Cognito)."""
+    _require_pool(backend)
 
 
 def sign_in(backend: Backend, username: str, password: str) -> SignedIn:
@@ -88,7 +95,13 @@ def finish_new_password(
 
 
 def resume_session(backend: Backend, sessions: RememberedSessions | None = None) -> SignedIn | None:
-    """Sign in again with the remembered refresh token of this profile, if there is one."""
+    """Sign in without asking for a password: with the profile's named AWS profile, or with the
+    remembered refresh token of this profile, if there is one."""
+    settings = backend.profile.settings
+    if isinstance(settings, AwsProfile) and settings.aws_profile:
+        return sign_in_with_aws_profile(
+            settings.aws_profile, backend.region, backend.endpoint_url, settings.user_id
+        )
     remembered = (sessions or RememberedSessions()).recall(backend.profile.name)
     if remembered is None:
         return None
@@ -126,4 +139,16 @@ def open_service(
         DocumentRepository(dynamodb, backend.table),
         BlobStore(s3, backend.bucket, settings),
         user.user_id,
+    )
+
+
+def open_admin_service(backend: Backend, user: SignedIn, paths: AppPaths) -> AdminService:
+    """The admin tools for ``user`` (AuthError unless they are in the admins group); audit logs
+    go to ``paths.data_dir / "audit"``."""
+    require_admin(user)  # before any client is built
+    session = user.session
+    dynamodb = make_client(session, "dynamodb", backend.endpoint_url)
+    s3 = make_client(session, "s3", backend.endpoint_url)
+    return AdminService(
+        dynamodb, s3, backend.table, backend.bucket, user, audit_dir=paths.data_dir / "audit"
     )

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -30,7 +31,7 @@ from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .aws import client_config, error_code, translate
-from .errors import AuthError, DmsError
+from .errors import AuthError, ConfigError, DmsError
 
 log = logging.getLogger(__name__)
 
@@ -319,6 +320,37 @@ def _credential_metadata(credentials: dict[str, Any]) -> dict[str, str]:
         "token": credentials["SessionToken"],
         "expiry_time": _parse_expiry(credentials).isoformat(),
     }
+
+
+def sign_in_with_aws_profile(
+    profile_name: str, region: str, endpoint_url: str | None, user_id: str | None = None
+) -> SignedIn:
+    """Sign in with a named AWS profile (static keys, assumed role or SSO), for admins and
+    developers. botocore refreshes such credentials itself. The documents shown are those of
+    ``user_id`` if given, else of an id derived from the caller's ARN (same shape as identity
+    ids). Such users count as admins: their IAM policy, not the app, decides what they reach."""
+    from botocore.exceptions import ProfileNotFound, SSOError, TokenRetrievalError
+
+    try:
+        session = boto3.session.Session(profile_name=profile_name, region_name=region)
+        sts: Any = session.client
+        caller = sts("sts", endpoint_url=endpoint_url, config=client_config()).get_caller_identity()
+    except ProfileNotFound as exc:
+        raise ConfigError(
+            f"There is no AWS profile named {profile_name!r} (see `aws configure list-profiles`)."
+        ) from exc
+    except (SSOError, TokenRetrievalError) as exc:
+        raise AuthError(
+            f"The AWS SSO session of profile {profile_name!r} has expired or is missing; "
+            f"run `aws sso login --profile {profile_name}`."
+        ) from exc
+    except (ClientError, BotoCoreError) as exc:
+        raise _auth_error(exc) from exc
+    arn = str(caller["Arn"])
+    name = arn.rsplit("/", 1)[-1]
+    chosen_id = user_id or f"{region}:{uuid.uuid5(uuid.NAMESPACE_URL, arn)}"
+    log.info("signed in with the AWS profile %s as %s", profile_name, name)
+    return SignedIn(username=name, user_id=chosen_id, is_admin=True, session=session)
 
 
 class RememberedSessions:

@@ -19,6 +19,7 @@ embedded sandbox; ``aws`` profiles name a deployed stack's resources::
     identity_pool_id = "eu-west-1:0f1e2d3c-..."
     # endpoint_url = "https://..."      # optional, for AWS-compatible endpoints
     # aws_profile = "dms-admin"         # optional: a named AWS profile instead of Cognito
+    # user_id = "eu-west-1:..."         # with aws_profile: whose documents to browse
 
 Environment overrides: ``DMS_PROFILE`` picks the profile; for ``aws`` profiles ``AWS_PROFILE`` sets
 ``aws_profile`` and ``AWS_ENDPOINT_URL`` sets ``endpoint_url``.
@@ -61,6 +62,7 @@ class AwsProfile(BaseModel):
     identity_pool_id: str | None = None
     endpoint_url: str | None = None
     aws_profile: str | None = None
+    user_id: str | None = None  # with aws_profile: whose documents to browse
 
     @model_validator(mode="after")
     def _needs_a_way_to_sign_in(self) -> AwsProfile:

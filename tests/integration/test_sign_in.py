@@ -232,3 +232,46 @@ def test_without_a_keyring_sign_in_works_and_says_it_cannot_remember(
 
     assert dialog.result_value is not None
     assert dialog.result_value.remembered is False
+
+
+def test_an_aws_named_profile_is_used_instead_of_cognito(
+    shared_sandbox: SandboxHome, tmp_path: Path
+) -> None:
+    import io
+    import os
+
+    from dms_desktop.cli import main
+
+    Path(os.environ["AWS_CONFIG_FILE"]).write_text(
+        "[profile dev]\naws_access_key_id = dev-key\naws_secret_access_key = dev-secret\n"
+    )
+    demo_id = json.loads(shared_sandbox.dms("whoami", "--json").out)["userId"]
+    info = shared_sandbox.info
+    home = tmp_path / "dev-home"
+    (home / "config").mkdir(parents=True)
+    (home / "config" / "config.toml").write_text(
+        f'[profiles.work]\nkind = "aws"\nregion = "{info.region}"\ntable = "{info.table}"\n'
+        f'bucket = "{info.bucket}"\nendpoint_url = "{info.endpoint_url}"\n'
+        f'aws_profile = "dev"\nuser_id = "{demo_id}"\n'
+    )
+
+    def dms(*argv: str) -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        code = main(["--home", str(home), "--profile", "work", *argv], out=out, err=err)
+        return code, out.getvalue(), err.getvalue()
+
+    code, out, err = dms("whoami", "--json")
+    assert code == 0, err
+    assert json.loads(out)["admin"] is True and json.loads(out)["userId"] == demo_id
+    code, out, err = dms("list", "--json", "--search", "welcome")
+    assert code == 0, err
+    assert [doc["filename"] for doc in json.loads(out)["documents"]] == ["welcome.md"]
+
+    code, _, err = dms("login", "--username", "someone")
+    assert code == 10 and "no `dms login` is needed" in err
+
+    (home / "config" / "config.toml").write_text(
+        (home / "config" / "config.toml").read_text().replace('"dev"', '"missing"')
+    )
+    code, _, err = dms("list")
+    assert code == 10 and "no AWS profile named 'missing'" in err
