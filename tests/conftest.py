@@ -75,3 +75,27 @@ def collect_garbage_on_the_main_thread() -> Iterator[None]:
     yield
     gc.collect()
     gc.enable()
+
+
+@pytest.fixture(autouse=True)
+def no_timer_left_running(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fail a test that leaves a QTimer running (napari's conftest does the same)."""
+    from PySide6.QtCore import QTimer
+
+    started: list[QTimer] = []
+    original_start = QTimer.start
+
+    def start(self: QTimer, *args: object) -> None:
+        started.append(self)
+        original_start(self, *args)
+
+    monkeypatch.setattr(QTimer, "start", start)
+    yield
+    running = []
+    for timer in started:
+        try:
+            if timer.isActive():
+                running.append(timer.objectName() or repr(timer.parent()))
+        except RuntimeError:  # its C++ object is gone with its parent: not running
+            continue
+    assert not running, f"timers left running: {running}"

@@ -43,6 +43,7 @@ from .document_model import SORT_COLUMNS, DocumentTableModel
 from .drops import DropHandler
 from .icons import action_icon, app_icon, file_type_icon
 from .message_bar import MessageBar
+from .session import OPEN_CACHE_FOLDER
 from .transfers import DownloadSpec, TransferQueue, UploadSpec
 from .transfers_panel import TransfersPanel
 from .upload_dialog import UploadDialog
@@ -241,7 +242,7 @@ class MainWindow(QMainWindow):
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(SEARCH_DELAY_MS)
         self._search_timer.timeout.connect(self._apply_search)
-        self.search_edit.textChanged.connect(self._search_timer.start)
+        self.search_edit.textChanged.connect(self._schedule_search)
         self.search_edit.returnPressed.connect(self._apply_search)
 
         self.type_filter = QComboBox()
@@ -427,6 +428,11 @@ class MainWindow(QMainWindow):
         tag = item.data(ALL_TAGS_ROLE)
         self.model.update_query(tag=tag)
 
+    @Slot(str)
+    def _schedule_search(self, _text: str) -> None:
+        """Search when the typing pauses (restarts the delay at every key)."""
+        self._search_timer.start()
+
     @Slot()
     def _apply_search(self) -> None:
         self._search_timer.stop()
@@ -523,7 +529,7 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _open_document(self, document: Document) -> None:
         """Download into the cache (fresh copy) and open it with the system's default app."""
-        folder = self._paths.cache_dir / "open" / document.document_id
+        folder = self._paths.cache_dir / OPEN_CACHE_FOLDER / document.document_id
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / safe_local_name(document.filename)
         transfer_id = self._transfers.download(DownloadSpec(document, target, overwrite=True))
