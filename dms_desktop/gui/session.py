@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 
 from ..connect import (
@@ -15,6 +16,7 @@ from ..connect import (
 from ..core.auth import NewPasswordRequired, RememberedSessions, SignedIn
 from ..core.errors import AuthError
 from .backend import Job, WorkerState
+from .previews import PREVIEW_CACHE_FOLDER
 
 
 def connect(state: WorkerState) -> Backend:
@@ -81,9 +83,16 @@ def new_password_job(challenge: NewPasswordRequired, new_password: str, remember
     return job
 
 
+OPEN_CACHE_FOLDER = "open"  # fresh copies downloaded to open with the system's apps
+USER_CACHE_FOLDERS = (PREVIEW_CACHE_FOLDER, OPEN_CACHE_FOLDER)
+
+
 def sign_out(state: WorkerState) -> None:
-    """Forget the remembered session and drop the user's credentials from the worker."""
+    """Forget the remembered session, drop the user's credentials from the worker and delete
+    what was cached of their documents (previews, copies opened with other apps)."""
     if state.backend is not None:
         RememberedSessions().forget(state.backend.profile.name)
     state.user = None
     state.set_service(None)
+    for folder in USER_CACHE_FOLDERS:
+        shutil.rmtree(state.paths.cache_dir / folder, ignore_errors=True)

@@ -300,6 +300,10 @@ def test_an_error_from_the_worker_reaches_the_message_bar(
 
 def test_sign_out_clears_the_window(qtbot: QtBot, desktop: DesktopApp) -> None:
     assert desktop.window.model.rowCount() > 0
+    with qtbot.waitSignal(desktop.window.detail_pane.preview_shown, timeout=WAIT_MS):
+        desktop.window.table.selectRow(0)  # caches a preview of this user's document
+    previews = desktop.paths.cache_dir / "previews"
+    assert any(previews.iterdir())
 
     desktop.window.sign_out_action.trigger()
 
@@ -307,6 +311,7 @@ def test_sign_out_clears_the_window(qtbot: QtBot, desktop: DesktopApp) -> None:
     assert desktop.window.model.rowCount() == 0
     assert desktop.window.tag_browser.count() == 1  # only "All documents"
     assert desktop.window.user_label.text() == "Not signed in"
+    assert not previews.exists()  # nothing of the previous user stays on disk
     desktop.sign_in_dialog.reject()
 
 
