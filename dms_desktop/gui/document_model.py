@@ -123,20 +123,16 @@ class DocumentTableModel(QAbstractTableModel):
 
     def reload(self) -> None:
         """Start the listing again from the first page (F5)."""
-        self._active = True
-        self._generation += 1
-        self.beginResetModel()
-        self._rows = []
-        self._cursor = None
-        self._has_more = False
-        self.endResetModel()
-        self._set_fetching(False)
+        self._reset(active=True)
         self._request_page()
 
     def clear(self) -> None:
         """Forget everything (sign-out); nothing loads until the next ``reload``."""
-        self._active = False
-        self._generation += 1
+        self._reset(active=False)
+
+    def _reset(self, *, active: bool) -> None:
+        self._active = active
+        self._generation += 1  # replies to earlier requests are ignored from now on
         self.beginResetModel()
         self._rows = []
         self._cursor = None

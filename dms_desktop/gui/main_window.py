@@ -39,7 +39,7 @@ from ..core.paths import AppPaths
 from .admin_dialogs import CleanupDialog, ConsistencyDialog
 from .backend import BackendClient, WorkerState
 from .detail_pane import DetailPane
-from .document_model import SORT_COLUMNS, DocumentTableModel
+from .document_model import COLUMN_SORTS, SORT_COLUMNS, DocumentTableModel
 from .drops import DropHandler
 from .icons import action_icon, app_icon, file_type_icon
 from .message_bar import MessageBar
@@ -140,18 +140,13 @@ class MainWindow(QMainWindow):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
             table.setColumnWidth(column, width)
         header.setSortIndicatorShown(True)
-        header.setSortIndicator(
-            SORT_COLUMNS[self.model.query.sort],
-            Qt.SortOrder.DescendingOrder
-            if self.model.query.descending
-            else Qt.SortOrder.AscendingOrder,
-        )
         header.setSectionsClickable(True)
+        self.table = table
+        self._show_sort_indicator()
         header.sortIndicatorChanged.connect(self._on_sort_indicator)
         table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         table.customContextMenuRequested.connect(self._show_context_menu)
         table.activated.connect(self._on_activated)
-        self.table = table
 
     def _build_central(self) -> None:
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -450,18 +445,19 @@ class MainWindow(QMainWindow):
 
     @Slot(int, Qt.SortOrder)
     def _on_sort_indicator(self, column: int, order: Qt.SortOrder) -> None:
-        if column not in (0, 1, 2, 4, 5):
-            header = self.table.horizontalHeader()
-            header.blockSignals(True)
-            header.setSortIndicator(
-                SORT_COLUMNS[self.model.query.sort],
-                Qt.SortOrder.DescendingOrder
-                if self.model.query.descending
-                else Qt.SortOrder.AscendingOrder,
-            )
-            header.blockSignals(False)
+        if column not in COLUMN_SORTS:  # the tags column has no sort order
+            self._show_sort_indicator()
             return
         self.model.sort(column, order)
+
+    def _show_sort_indicator(self) -> None:
+        """Show the model's sort order in the header (without sorting again)."""
+        header = self.table.horizontalHeader()
+        query = self.model.query
+        order = Qt.SortOrder.DescendingOrder if query.descending else Qt.SortOrder.AscendingOrder
+        header.blockSignals(True)
+        header.setSortIndicator(SORT_COLUMNS[query.sort], order)
+        header.blockSignals(False)
 
     @Slot()
     def _update_status(self) -> None:
