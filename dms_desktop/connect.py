@@ -21,11 +21,10 @@ from .core.auth import (
     sign_in_with_refresh_token,
 )
 from .core.aws import make_client
-from .core.blobs import BlobStore, TransferSettings
+from .core.blobs import TransferSettings
 from .core.config import AwsProfile, ChosenProfile, choose_profile, load_config
 from .core.errors import AuthError, ConfigError
 from .core.paths import AppPaths
-from .core.repository import DocumentRepository
 from .core.service import DocumentService
 
 
@@ -132,13 +131,8 @@ def open_service(
     backend: Backend, user: SignedIn, settings: TransferSettings | None = None
 ) -> DocumentService:
     """The document service of ``user``: every call goes through their own credentials."""
-    session = user.session
-    dynamodb = make_client(session, "dynamodb", backend.endpoint_url)
-    s3 = make_client(session, "s3", backend.endpoint_url, max_pool_connections=20)
-    return DocumentService(
-        DocumentRepository(dynamodb, backend.table),
-        BlobStore(s3, backend.bucket, settings),
-        user.user_id,
+    return DocumentService.for_user(
+        user.session, backend.endpoint_url, backend.table, backend.bucket, user.user_id, settings
     )
 
 

@@ -14,8 +14,10 @@ import hashlib
 import logging
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
-from .blobs import BlobStore
+from .aws import make_client
+from .blobs import BlobStore, TransferSettings
 from .cancellation import CancelToken, ProgressCallback
 from .errors import Cancelled, DmsError, ValidationError
 from .ids import is_document_id, new_document_id
@@ -30,6 +32,7 @@ from .models import (
 )
 from .repository import DocumentRepository, ListQuery, Page
 from .schema import object_key
+from .scope import guard_user_scope
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +58,23 @@ class DocumentService:
         self._repository = repository
         self._blobs = blobs
         self._user_id = user_id
+
+    @classmethod
+    def for_user(
+        cls,
+        session: Any,
+        endpoint_url: str | None,
+        table: str,
+        bucket: str,
+        user_id: str,
+        settings: TransferSettings | None = None,
+    ) -> DocumentService:
+        """The service of ``user_id`` on clients of their own ``session``, which refuse any
+        request outside their documents (see core.scope)."""
+        dynamodb = make_client(session, "dynamodb", endpoint_url)
+        s3 = make_client(session, "s3", endpoint_url, max_pool_connections=20)
+        guard_user_scope(dynamodb, s3, user_id)
+        return cls(DocumentRepository(dynamodb, table), BlobStore(s3, bucket, settings), user_id)
 
     @property
     def user_id(self) -> str:

@@ -9,9 +9,6 @@ from importlib import resources
 from pathlib import Path
 
 from dms_desktop.core.auth import sign_in_with_password
-from dms_desktop.core.aws import make_client
-from dms_desktop.core.blobs import BlobStore
-from dms_desktop.core.repository import DocumentRepository
 from dms_desktop.core.service import DocumentService
 from dms_desktop.sandbox.info import DEMO_USER, SandboxInfo
 
@@ -30,10 +27,8 @@ SAMPLE_DOCUMENTS: list[tuple[str, tuple[str, ...]]] = [
 def seed_sample_documents(info: SandboxInfo) -> None:
     """Upload the sample documents as the demo user (called once, on the first start)."""
     user = sign_in_with_password(info.cognito_pool(), *DEMO_USER)
-    service = DocumentService(
-        DocumentRepository(make_client(user.session, "dynamodb", info.endpoint_url), info.table),
-        BlobStore(make_client(user.session, "s3", info.endpoint_url), info.bucket),
-        user.user_id,
+    service = DocumentService.for_user(
+        user.session, info.endpoint_url, info.table, info.bucket, user.user_id
     )
     samples = resources.files("dms_desktop.resources") / "samples"
     with tempfile.TemporaryDirectory(prefix="dms-samples-") as folder:
