@@ -390,3 +390,26 @@ def test_quit_with_running_transfers_asks_first(
 
 def test_query_model_default_is_newest_first() -> None:
     assert ListQuery().sort is SortField.CREATED and ListQuery().descending
+
+
+def test_two_users_each_see_only_their_own_documents(qtbot: QtBot, desktop: DesktopApp) -> None:
+    _load_everything(qtbot, desktop)
+    first_user = desktop.user
+    assert first_user is not None
+    assert {doc.user_id for doc in desktop.window.model.documents()} == {first_user.user_id}
+    assert "welcome.md" not in _names(desktop)  # a sample of the demo user
+
+    desktop.window.sign_out_action.trigger()
+    qtbot.waitUntil(lambda: desktop.sign_in_dialog is not None, timeout=WAIT_MS)
+    dialog = desktop.sign_in_dialog
+    assert dialog is not None
+    dialog.findChild(QLineEdit, "usernameEdit").setText("demo")
+    dialog.findChild(QLineEdit, "passwordEdit").setText("demo-password")
+    dialog.findChild(QPushButton, "signInButton").click()
+    qtbot.waitUntil(lambda: desktop.user is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "welcome.md" in _names(desktop), timeout=WAIT_MS)
+    _load_everything(qtbot, desktop)
+
+    assert desktop.user.user_id != first_user.user_id
+    assert {doc.user_id for doc in desktop.window.model.documents()} == {desktop.user.user_id}
+    assert not any(name.startswith("note-") for name in _names(desktop))
