@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 from . import __version__
 from .connect import (
@@ -40,6 +40,8 @@ from .core.schema import SortField
 from .core.service import DocumentService, file_checksum
 
 log = logging.getLogger("dms_desktop.cli")
+
+NumberT = TypeVar("NumberT", int, float)
 
 EXIT_OK = 0
 EXIT_UNEXPECTED = 1
@@ -547,7 +549,12 @@ def build_parser() -> argparse.ArgumentParser:
     order = listing.add_mutually_exclusive_group()
     order.add_argument("--desc", action="store_true", help="descending (created: the default)")
     order.add_argument("--asc", action="store_true", help="ascending (the default but for created)")
-    listing.add_argument("--limit", type=_positive_int, default=50, help="page size (default 50)")
+    listing.add_argument(
+        "--limit",
+        type=number_argument(int, 1, "a whole number"),
+        default=50,
+        help="page size (default 50)",
+    )
     listing.add_argument("--cursor", help="continue after a previous page (see --json nextCursor)")
     listing.add_argument("--all", action="store_true", help="every matching document")
     listing.add_argument("--json", action="store_true")
@@ -621,14 +628,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
+def number_argument(
+    convert: Callable[[str], NumberT], minimum: NumberT, what: str
+) -> Callable[[str], NumberT]:
+    """An argparse ``type`` for a number of at least ``minimum`` ("a whole number", ...)."""
+
+    def parse(text: str) -> NumberT:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum:g}")
+        return value
+
+    return parse
 
 
 def main(

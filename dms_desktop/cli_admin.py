@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
-from .cli import EXIT_OK, Context
+from .cli import EXIT_OK, Context, number_argument
 from .connect import open_admin_service
 from .core.admin import (
     CONFIRM_TYPED_ABOVE,
@@ -283,24 +283,8 @@ def _timestamp(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _size(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of bytes") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
-    return value
-
-
-def _amount(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
-    return value
+_size = number_argument(int, 0, "a number of bytes")
+_amount = number_argument(float, 0.0, "a number")
 
 
 def add_admin_commands(commands: Any) -> None:
