@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import socket
@@ -279,7 +280,7 @@ def test_a_bad_config_names_the_key(tmp_path: Path) -> None:
     config = tmp_path / "home" / "config" / "config.toml"
     config.parent.mkdir(parents=True)
     config.write_text('[profiles.work]\nkind = "aws"\nregion = "eu-west-1"\n')
-    err = __import__("io").StringIO()
+    err = io.StringIO()
 
     code = main(["--home", str(tmp_path / "home"), "--profile", "work", "list"], err=err)
 
@@ -288,7 +289,7 @@ def test_a_bad_config_names_the_key(tmp_path: Path) -> None:
 
 
 def test_unknown_profile_is_a_config_error(tmp_path: Path) -> None:
-    err = __import__("io").StringIO()
+    err = io.StringIO()
 
     code = main(["--home", str(tmp_path), "--profile", "nope", "list"], err=err)
 
@@ -304,7 +305,7 @@ def test_sandbox_port_taken_is_reported(tmp_path: Path) -> None:
         config = tmp_path / "config" / "config.toml"
         config.parent.mkdir(parents=True)
         config.write_text(f'[profiles.local]\nkind = "sandbox"\nport = {port}\n')
-        err = __import__("io").StringIO()
+        err = io.StringIO()
 
         code = main(["--home", str(tmp_path), "list"], err=err)
 

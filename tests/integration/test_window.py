@@ -15,13 +15,21 @@ import pytest
 from botocore.httpsession import URLLib3Session
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QTextBrowser,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from dms_desktop.core.paths import AppPaths
 from dms_desktop.core.repository import ListQuery
 from dms_desktop.core.schema import SortField
 from dms_desktop.gui.app import DesktopApp
+from dms_desktop.gui.transfers import UploadSpec
 from dms_desktop.sandbox import add_user
 from tests.integration.conftest import SandboxHome
 
@@ -253,9 +261,7 @@ def test_delete_asks_then_removes_the_rows(
         victims.append(path)
     window = desktop.window
     for path in victims:
-        window.upload(
-            [__import__("dms_desktop.gui.transfers", fromlist=["UploadSpec"]).UploadSpec(path)]
-        )
+        window.upload([UploadSpec(path)])
     qtbot.waitUntil(
         lambda: {"delete-me-1.txt", "delete-me-2.txt"} <= set(_names(desktop)), timeout=WAIT_MS
     )
@@ -333,7 +339,7 @@ def test_end_to_end_upload_list_preview_download_delete(
         with qtbot.waitSignal(window.detail_pane.preview_shown, timeout=WAIT_MS):
             window.table.selectRow(row)
         markdown = window.detail_pane.findChild(
-            __import__("PySide6.QtWidgets", fromlist=["QTextBrowser"]).QTextBrowser,
+            QTextBrowser,
             "previewMarkdownView",
         )
         assert "Uploaded from the window." in markdown.toPlainText()
@@ -369,8 +375,6 @@ def test_end_to_end_upload_list_preview_download_delete(
 def test_quit_with_running_transfers_asks_first(
     qtbot: QtBot, desktop: DesktopApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dms_desktop.gui.transfers import UploadSpec
-
     big = tmp_path / "big.bin"
     with big.open("wb") as file:
         file.truncate(200 * 1024 * 1024)  # sparse: fast to make, slow enough to upload
