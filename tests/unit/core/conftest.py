@@ -10,8 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import botocore.loaders
-import botocore.session
 import pytest
 from moto import mock_aws
 
@@ -21,9 +19,8 @@ from dms_desktop.core.ids import new_document_id
 from dms_desktop.core.models import Document
 from dms_desktop.core.repository import DocumentRepository, ListQuery, Page, to_item
 from dms_desktop.core.service import DocumentService
+from tests.support.aws import USER_ID, new_session
 
-USER_ID = "us-east-1:11111111-2222-3333-4444-555555555555"
-OTHER_USER_ID = "us-east-1:99999999-8888-7777-6666-555555555555"
 BASE_TIME = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
 
@@ -40,23 +37,6 @@ def _no_real_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def aws() -> Iterator[None]:
     with mock_aws():
         yield
-
-
-# Parsed service models, shared by the test sessions: a fresh loader per test costs ~0.2 s.
-_LOADER = botocore.loaders.create_loader()
-
-
-def new_session() -> boto3.session.Session:
-    """A Session of its own with fake credentials (never the default session)."""
-    core = botocore.session.Session()
-    core.register_component("data_loader", _LOADER)
-    return boto3.session.Session(
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        aws_session_token="testing",
-        botocore_session=core,
-    )
 
 
 @pytest.fixture

@@ -26,7 +26,8 @@ from dms_desktop.core.cancellation import CancelToken
 from dms_desktop.core.errors import AuthError, ValidationError
 from dms_desktop.core.models import Document, utc_now
 from dms_desktop.core.repository import to_item
-from tests.unit.core.conftest import BASE_TIME, OTHER_USER_ID, USER_ID, make_document
+from tests.support.aws import OTHER_USER_ID, USER_ID
+from tests.unit.core.conftest import BASE_TIME, make_document
 
 THIRD_USER_ID = "us-east-1:33333333-3333-3333-3333-333333333333"
 

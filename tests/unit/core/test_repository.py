@@ -15,11 +15,10 @@ from dms_desktop.core.errors import Conflict, NotFound, ValidationError
 from dms_desktop.core.models import Document, tag_key
 from dms_desktop.core.repository import DocumentRepository, ListQuery
 from dms_desktop.core.schema import SortField
+from tests.support.aws import OTHER_USER_ID, USER_ID
 
 from .conftest import (
     BASE_TIME,
-    OTHER_USER_ID,
-    USER_ID,
     ids,
     make_document,
     newest_first,

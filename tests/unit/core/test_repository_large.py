@@ -10,10 +10,9 @@ from moto import mock_aws
 from dms_desktop.core import schema
 from dms_desktop.core.models import Document
 from dms_desktop.core.repository import DocumentRepository, ListQuery
+from tests.support.aws import OTHER_USER_ID, USER_ID
 
 from .conftest import (
-    OTHER_USER_ID,
-    USER_ID,
     ids,
     make_document,
     new_session,

@@ -12,7 +12,7 @@ from dms_desktop.core.repository import DocumentRepository, ListQuery
 from dms_desktop.core.schema import BUCKET_NAME, TABLE_NAME, object_key
 from dms_desktop.core.scope import OutOfScope
 from dms_desktop.core.service import DocumentService
-from tests.unit.core.conftest import OTHER_USER_ID, USER_ID
+from tests.support.aws import OTHER_USER_ID, USER_ID
 
 
 @pytest.fixture

@@ -13,9 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
-import botocore.loaders
-import botocore.session
 import pytest
 from moto import mock_aws
 
@@ -29,23 +26,9 @@ from dms_desktop.core.repository import DocumentRepository
 from dms_desktop.core.service import DocumentService
 from dms_desktop.gui.backend import BackendClient, WorkerState
 from dms_desktop.gui.transfers import TransferQueue
+from tests.support.aws import USER_ID, new_session
 
-USER_ID = "us-east-1:11111111-2222-3333-4444-555555555555"
 HOLD_TIMEOUT = 20.0  # seconds a held upload waits for the test before giving up
-
-_LOADER = botocore.loaders.create_loader()
-
-
-def _new_session() -> boto3.session.Session:
-    core = botocore.session.Session()
-    core.register_component("data_loader", _LOADER)
-    return boto3.session.Session(
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        aws_session_token="testing",
-        botocore_session=core,
-    )
 
 
 @dataclass
@@ -60,7 +43,7 @@ class Cloud:
 @pytest.fixture
 def cloud() -> Iterator[Cloud]:
     with mock_aws():
-        session = _new_session()
+        session = new_session()
         dynamodb = session.client("dynamodb")
         dynamodb.create_table(**schema.table_definition())
         s3 = session.client("s3")

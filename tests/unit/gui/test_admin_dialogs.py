@@ -30,10 +30,10 @@ from dms_desktop.gui.admin_dialogs import (
 from dms_desktop.gui.backend import BackendClient, WorkerState
 from dms_desktop.gui.main_window import MainWindow
 from dms_desktop.gui.message_bar import MessageBar
+from tests.support.aws import OTHER_USER_ID, USER_ID
 from tests.unit.core.conftest import make_document
-from tests.unit.gui.conftest import USER_ID, Cloud, Transfers
+from tests.unit.gui.conftest import Cloud, Transfers
 
-OTHER_USER_ID = "us-east-1:99999999-8888-7777-6666-555555555555"
 WAIT_MS = 10_000
 
 

@@ -22,7 +22,8 @@ from dms_desktop.gui.transfers_panel import (
     TransfersPanel,
     TransferTableModel,
 )
-from tests.unit.gui.conftest import USER_ID, Cloud, Transfers
+from tests.support.aws import USER_ID
+from tests.unit.gui.conftest import Cloud, Transfers
 
 TIMEOUT = 20_000
 
