@@ -653,7 +653,6 @@ class MainWindow(QMainWindow):
         )
         if answer != QMessageBox.StandardButton.Yes:
             return
-        ids = [document.document_id for document in documents]
 
         def job(state: WorkerState) -> tuple[list[str], list[tuple[str, str]]]:
             deleted: list[str] = []
@@ -668,7 +667,7 @@ class MainWindow(QMainWindow):
             return deleted, failed
 
         self._backend.call(job, self._on_deleted)
-        log.info("deleting %d documents", len(ids))
+        log.info("deleting %d documents", len(documents))
 
     def _on_deleted(self, result: object) -> None:
         assert isinstance(result, tuple)
