@@ -17,6 +17,9 @@ import pytest
 
 from tests.support.keyrings import MemoryKeyring
 
+# The README's "Nothing lost" table from the cases marked nothing_lost (--nothing-lost-report).
+pytest_plugins = ["tests.support.nothing_lost_report"]
+
 _ISOLATED_ENV = (
     "DMS_HOME",
     "DMS_PROFILE",

@@ -1,0 +1,198 @@
+"""The "Nothing lost" report: every case marked ``nothing_lost`` with its result from this run.
+
+Each adversarial test (issue 6) carries ``@pytest.mark.nothing_lost(area, case, outcome)``:
+``area`` is one of ``AREAS``, ``case`` says what was tried, ``outcome`` what the user sees. This
+plugin (registered in tests/conftest.py) records how each marked test ended and, when asked,
+writes the cases as a Markdown table:
+
+    pytest -m nothing_lost --nothing-lost-report=report.md     # the table alone
+    pytest -m nothing_lost --nothing-lost-readme=README.md     # between the README's markers
+    python -m tests.support.nothing_lost_report                # the same as the line above
+
+Results are what happened in the run, never assumed: a case whose tests did not all pass says
+so. Parametrized tests and tests sharing a case become one row that counts them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+AREAS = ("fault", "crash", "integrity", "bad input")
+MARKER = "nothing_lost"
+README_BEGIN = "<!-- nothing-lost:begin -->"
+README_END = "<!-- nothing-lost:end -->"
+
+
+@dataclass
+class Case:
+    area: str
+    case: str
+    outcome: str
+    tests: list[str] = field(default_factory=list)  # test functions (without parameters)
+    results: dict[str, str] = field(default_factory=dict)  # node id -> passed/failed/...
+
+    @property
+    def result(self) -> str:
+        if not self.results:
+            return "not run"
+        counts: dict[str, int] = {}
+        for value in self.results.values():
+            counts[value] = counts.get(value, 0) + 1
+        total = len(self.results)
+        if counts.get("passed") == total:
+            return "passed" if total == 1 else f"passed ({total} tests)"
+        return ", ".join(f"**{value}** {count} of {total}" for value, count in counts.items())
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def render_table(cases: list[Case]) -> str:
+    """The Markdown table, by area in ``AREAS`` order, then in the order tests were collected."""
+    ordered = sorted(cases, key=lambda case: AREAS.index(case.area))
+    lines = [
+        "| area | case tried | what the user sees | result | test |",
+        "|---|---|---|---|---|",
+    ]
+    for case in ordered:
+        tests = "<br>".join(f"`{name}`" for name in case.tests)
+        lines.append(
+            f"| {case.area} | {_cell(case.case)} | {_cell(case.outcome)} "
+            f"| {case.result} | {tests} |"
+        )
+    passed = sum(case.result.startswith("passed") for case in cases)
+    lines.append("")
+    lines.append(f"{len(cases)} case{'s' if len(cases) != 1 else ''}, {passed} passed.")
+    return "\n".join(lines) + "\n"
+
+
+def replace_between_markers(text: str, table: str) -> str:
+    """``text`` with everything between the begin and end markers replaced by ``table``."""
+    start = text.find(README_BEGIN)
+    end = text.find(README_END)
+    if start < 0 or end < start:
+        raise ValueError(f"the README has no {README_BEGIN} ... {README_END} section")
+    return text[: start + len(README_BEGIN)] + "\n" + table + text[end:]
+
+
+class NothingLostReport:
+    """Collects marked tests at collection time and their results as they finish."""
+
+    def __init__(self, report_path: Path | None, readme_path: Path | None) -> None:
+        self._report_path = report_path
+        self._readme_path = readme_path
+        self._cases: dict[tuple[str, str, str], Case] = {}
+        self._case_of_test: dict[str, Case] = {}
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            marker = item.get_closest_marker(MARKER)
+            if marker is None:
+                continue
+            area, case_text, outcome = _marker_arguments(item, marker)
+            key = (area, case_text, outcome)
+            case = self._cases.setdefault(key, Case(area, case_text, outcome))
+            name = item.nodeid.split("[", 1)[0]
+            if name not in case.tests:
+                case.tests.append(name)
+            self._case_of_test[item.nodeid] = case
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        case = self._case_of_test.get(report.nodeid)
+        if case is None:
+            return
+        # The call decides; a failing setup or teardown (or a skip) overrides a pass.
+        decides = report.when == "call" or report.failed or report.skipped
+        if decides and case.results.get(report.nodeid) in (None, "passed"):
+            case.results[report.nodeid] = _result_of(report)
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if not self._cases:
+            return
+        table = render_table(list(self._cases.values()))
+        if self._report_path is not None:
+            self._report_path.write_text(table, encoding="utf-8")
+        if self._readme_path is not None:
+            text = self._readme_path.read_text(encoding="utf-8")
+            self._readme_path.write_text(replace_between_markers(text, table), encoding="utf-8")
+
+
+def _marker_arguments(item: pytest.Item, marker: pytest.Mark) -> tuple[str, str, str]:
+    arguments = list(marker.args) + [
+        marker.kwargs[name] for name in ("area", "case", "outcome") if name in marker.kwargs
+    ]
+    if len(arguments) != 3 or not all(isinstance(value, str) for value in arguments):
+        raise pytest.UsageError(
+            f"{item.nodeid}: use @pytest.mark.{MARKER}(area, case, outcome) with three strings"
+        )
+    area, case_text, outcome = arguments
+    if area not in AREAS:
+        raise pytest.UsageError(f"{item.nodeid}: nothing_lost area {area!r} is not one of {AREAS}")
+    return area, case_text, outcome
+
+
+def _result_of(report: pytest.TestReport) -> str:
+    if hasattr(report, "wasxfail"):
+        return "xfailed" if report.skipped else "xpassed"
+    if report.passed:
+        return "passed"
+    if report.skipped:
+        return "skipped"
+    return "failed" if report.when == "call" else "error"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("nothing-lost", "the Nothing lost report (issue 6)")
+    group.addoption(
+        "--nothing-lost-report",
+        metavar="PATH",
+        type=Path,
+        help="write the nothing_lost cases and their results as a Markdown table to PATH",
+    )
+    group.addoption(
+        "--nothing-lost-readme",
+        metavar="PATH",
+        type=Path,
+        help=f"replace the table between {README_BEGIN} and {README_END} in PATH",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    report_path = config.getoption("--nothing-lost-report")
+    readme_path = config.getoption("--nothing-lost-readme")
+    config.pluginmanager.register(
+        NothingLostReport(report_path, readme_path), "nothing-lost-report"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the marked tests and write their table into the README."""
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.support.nothing_lost_report", description=main.__doc__
+    )
+    parser.add_argument("--readme", type=Path, default=Path("README.md"))
+    parser.add_argument("pytest_args", nargs="*", help="more pytest arguments (after --)")
+    args = parser.parse_args(argv)
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-m",
+        MARKER,
+        "-q",
+        f"--nothing-lost-readme={args.readme}",
+        *args.pytest_args,
+    ]
+    return subprocess.call(command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
