@@ -15,6 +15,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
@@ -33,7 +34,13 @@ from .core.errors import Cancelled, DmsError, LocalFileError, ValidationError
 from .core.formatting import human_duration, human_size, human_time
 from .core.localfiles import UploadSource, collect_upload_sources
 from .core.logs import configure_logging
-from .core.models import Document, normalize_filename, normalize_folder, normalize_tags
+from .core.models import (
+    Document,
+    normalize_filename,
+    normalize_folder,
+    normalize_tags,
+    utc_now,
+)
 from .core.paths import AppPaths
 from .core.repository import MAX_PAGE_SIZE, ListQuery
 from .core.schema import SortField
@@ -147,6 +154,8 @@ def _print_details(context: Context, document: Document) -> None:
         ("SHA-256", document.checksum),
         ("Stored at", document.s3_key),
     ]
+    if document.expires is not None:
+        rows.append(("Expires", f"{human_time(document.expires)} (test record)"))
     for label, value in rows:
         context.print(f"{label + ':':<11}{value}")
 
@@ -287,11 +296,12 @@ def cmd_upload(context: Context) -> int:
             context.note(f"dms: {problem}")
         raise ValidationError(f"Nothing was uploaded: {len(problems)} file(s) cannot be stored.")
     service = context.service
+    expires = utc_now() + args.expires_in if args.expires_in else None
     uploaded: list[Document] = []
     failures: list[DmsError] = []
     for source in sources:
         try:
-            document = _upload_one(context, service, source, tags)
+            document = _upload_one(context, service, source, tags, expires)
         except Cancelled:
             raise
         except DmsError as error:
@@ -322,7 +332,11 @@ def _check_sources(sources: list[UploadSource]) -> list[str]:
 
 
 def _upload_one(
-    context: Context, service: DocumentService, source: UploadSource, tags: tuple[str, ...]
+    context: Context,
+    service: DocumentService,
+    source: UploadSource,
+    tags: tuple[str, ...],
+    expires: datetime | None,
 ) -> Document | None:
     policy = context.args.duplicates
     if policy != "keep":
@@ -342,7 +356,11 @@ def _upload_one(
     progress = ProgressLine(context.err, source.path.name)
     try:
         return service.upload(
-            source.path, tags=tags, folder=source.folder, progress=progress.update
+            source.path,
+            tags=tags,
+            folder=source.folder,
+            expires=expires,
+            progress=progress.update,
         )
     finally:
         progress.finish()
@@ -569,6 +587,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="when the same content is already stored: ask (keep both if there is no terminal), "
         "skip, or keep both",
     )
+    upload.add_argument(
+        "--expires-in",
+        type=duration_argument,
+        metavar="DURATION",
+        help="store as test records that expire after DURATION (e.g. 90m, 12h, 7d, 2w): "
+        "DynamoDB's TTL removes them in AWS, and `dms admin cleanup --expired` at once",
+    )
     upload.add_argument("--json", action="store_true")
 
     info = command("info", cmd_info, "show a document's details")
@@ -626,6 +651,19 @@ def build_parser() -> argparse.ArgumentParser:
     reset.add_argument("--yes", action="store_true")
     reset.set_defaults(handler=cmd_local_reset)
     return parser
+
+
+_DURATION_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def duration_argument(text: str) -> timedelta:
+    """An argparse ``type`` for a duration such as 90m, 12h, 7d or 2w."""
+    number, unit = text.strip()[:-1], text.strip()[-1:].lower()
+    if unit not in _DURATION_UNITS or not number.isdigit() or int(number) == 0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a duration; use a whole number and m, h, d or w, e.g. 7d"
+        )
+    return timedelta(**{_DURATION_UNITS[unit]: int(number)})
 
 
 def number_argument(

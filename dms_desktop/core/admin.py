@@ -19,9 +19,8 @@ removed (one request), so a cancelled run leaves no new orphans either.
 
 Test records may carry ``expiresAt`` (epoch seconds), the table's DynamoDB TTL attribute: AWS then
 deletes their metadata on its own (within about two days); the criterion ``expired`` matches them
-before that, and the bodies TTL leaves behind are orphan bodies for the check. The attribute is
-not part of :class:`~dms_desktop.core.models.Document` (which ignores unknown attributes), and
-renames and retags (UpdateItem SET of named attributes) keep it.
+before that, and the bodies TTL leaves behind are orphan bodies for the check. Renames and retags
+(UpdateItem SET of named attributes) keep it.
 """
 
 from __future__ import annotations
@@ -47,12 +46,9 @@ from .aws import aws_errors, error_code, translate
 from .cancellation import CancelToken, ProgressCallback
 from .errors import AuthError, ConfigError, DmsError, NotFound, ValidationError
 from .models import format_timestamp, parse_timestamp, tag_key, utc_now
-from .schema import NAME_KEY, TAG_KEYS
+from .schema import EXPIRES_AT, NAME_KEY, TAG_KEYS
 
 log = logging.getLogger(__name__)
-
-EXPIRES_AT = "expiresAt"
-"""The TTL attribute of test records (a Number, epoch seconds); the template enables TTL on it."""
 
 BODY_PREFIX = "private/"
 METADATA_BATCH = 25  # BatchWriteItem's limit

@@ -161,6 +161,9 @@ class Document(BaseModel):
     s3_key: str
     checksum: str = Field(description="SHA-256 of the body, lower-case hex")
     version: int = Field(default=1, ge=1)
+    expires_at: int | None = Field(
+        default=None, ge=0, description="a test record's expiry, epoch seconds (DynamoDB TTL)"
+    )
 
     @field_validator("filename")
     @classmethod
@@ -180,6 +183,11 @@ class Document(BaseModel):
     def to_json_dict(self) -> dict[str, Any]:
         """The stable JSON form (the data model's field names), as the CLI prints it."""
         return self.model_dump(mode="json", by_alias=True)
+
+    @property
+    def expires(self) -> datetime | None:
+        """When a test record expires; None for a normal document."""
+        return None if self.expires_at is None else datetime.fromtimestamp(self.expires_at, UTC)
 
     def has_tag(self, tag: str) -> bool:
         wanted = tag_key(tag)

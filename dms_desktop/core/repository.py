@@ -97,7 +97,7 @@ def matches(document: Document, query: ListQuery) -> bool:
 
 def to_item(document: Document) -> dict[str, Any]:
     """The DynamoDB item of a document: the model's fields plus the derived index attributes."""
-    plain = document.model_dump(mode="json", by_alias=True)
+    plain = document.model_dump(mode="json", by_alias=True, exclude_none=True)
     plain["tags"] = list(document.tags)
     plain[NAME_KEY] = tag_key(document.filename)
     plain[TYPE_KEY] = f"{document.file_type}\x00{plain[NAME_KEY]}"

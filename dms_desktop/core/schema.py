@@ -18,6 +18,8 @@ NAME_KEY = "nameKey"  # NFC + casefolded filename: case-insensitive name order a
 TYPE_KEY = "typeKey"  # fileType + NUL + nameKey: type order, then name order inside a type
 TAG_KEYS = "tagKeys"  # casefolded tags: case-insensitive tag filter
 CHECKSUM_INDEX = "byChecksum"
+EXPIRES_AT = "expiresAt"
+"""The TTL attribute of test records (a Number, epoch seconds): DynamoDB deletes expired items."""
 
 
 class SortField(StrEnum):
@@ -47,6 +49,11 @@ def object_key(user_id: str, document_id: str) -> str:
 
 def user_prefix(user_id: str) -> str:
     return f"private/{user_id}/"
+
+
+def time_to_live_specification() -> dict[str, Any]:
+    """`UpdateTimeToLive` specification: test records expire on their ``expiresAt``."""
+    return {"AttributeName": EXPIRES_AT, "Enabled": True}
 
 
 def table_definition(table_name: str = TABLE_NAME) -> dict[str, Any]:

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -87,11 +89,15 @@ class DocumentService:
         tags: Iterable[str] = (),
         filename: str | None = None,
         folder: str = "",
+        expires: datetime | None = None,
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
     ) -> Document:
-        """Store a local file as a new document; either all of it is stored or nothing."""
+        """Store a local file as a new document; either all of it is stored or nothing.
+
+        ``expires`` makes it a test record that expires then (see core.admin)."""
         check_readable_file(source)
+        expires_at = expiry_epoch_seconds(expires)
         name = normalize_filename(filename if filename is not None else source.name)
         clean_tags = normalize_tags(list(tags))
         clean_folder = normalize_folder(folder)
@@ -119,6 +125,7 @@ class DocumentService:
                 s3_key=key,
                 checksum=stored.checksum,
                 version=1,
+                expires_at=expires_at,
             )
             self._repository.create(document)
         except BaseException:
@@ -228,6 +235,17 @@ class DocumentService:
             raise
         except OSError as exc:
             raise ValidationError(f"Could not write {target}: {exc.strerror or exc}.") from exc
+
+
+def expiry_epoch_seconds(expires: datetime | None) -> int | None:
+    """The ``expiresAt`` (epoch seconds) of a test record expiring at ``expires``, ahead."""
+    if expires is None:
+        return None
+    if expires.tzinfo is None:
+        raise ValueError("expires must carry a time zone")
+    if expires <= utc_now():
+        raise ValidationError("A test record's expiry must be in the future.")
+    return math.ceil(expires.timestamp())
 
 
 def _checked_id(document_id: str) -> str:

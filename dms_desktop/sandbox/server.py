@@ -40,7 +40,12 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from dms_desktop.core.errors import SandboxError
-from dms_desktop.core.schema import BUCKET_NAME, TABLE_NAME, table_definition
+from dms_desktop.core.schema import (
+    BUCKET_NAME,
+    TABLE_NAME,
+    table_definition,
+    time_to_live_specification,
+)
 from dms_desktop.sandbox import samples
 from dms_desktop.sandbox.info import (
     ACCESS_KEY_ID,
@@ -488,6 +493,9 @@ def _create_resources(endpoint_url: str) -> SandboxResources:
     identity = sandbox_client(endpoint_url, "cognito-identity", session)
     try:
         dynamodb.create_table(**table_definition(TABLE_NAME))
+        dynamodb.update_time_to_live(
+            TableName=TABLE_NAME, TimeToLiveSpecification=time_to_live_specification()
+        )
         s3.create_bucket(Bucket=BUCKET_NAME)
         pool = cognito.create_user_pool(
             PoolName="dms-local",

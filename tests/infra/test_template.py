@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from dms_desktop.core.schema import table_definition
+from dms_desktop.core.schema import table_definition, time_to_live_specification
 from dms_desktop.core.stack_config import OUTPUT_KEYS
 from tests.infra.template import (
     IDENTITY_POOL,
@@ -58,6 +58,11 @@ def test_the_table_is_exactly_the_apps_table_definition(resolver: Resolver) -> N
         "TableName",
     }
     assert create_table_keys & set(properties) == set(expected)
+
+
+def test_test_records_expire_on_the_apps_ttl_attribute(resolver: Resolver) -> None:
+    properties = resolver.resource("DocumentsTable")["Properties"]
+    assert properties["TimeToLiveSpecification"] == time_to_live_specification()
 
 
 def test_the_table_is_protected(template: dict[str, Any]) -> None:

@@ -14,7 +14,6 @@ import pytest
 
 from dms_desktop.core import schema
 from dms_desktop.core.admin import (
-    EXPIRES_AT,
     AdminService,
     CleanupCriteria,
     FindingKind,
@@ -418,7 +417,7 @@ def test_expired_test_records_are_matched(admin: AdminService, dynamodb: Any, s3
         dynamodb.update_item(
             TableName=schema.TABLE_NAME,
             Key={"userId": {"S": document.user_id}, "documentId": {"S": document.document_id}},
-            UpdateExpression=f"SET {EXPIRES_AT} = :e",
+            UpdateExpression=f"SET {schema.EXPIRES_AT} = :e",
             ExpressionAttributeValues={":e": {"N": str(expires)}},
         )
 

@@ -203,6 +203,7 @@ def test_json_field_names_are_the_data_models() -> None:
         "s3Key",
         "checksum",
         "version",
+        "expiresAt",
     ]
 
 
