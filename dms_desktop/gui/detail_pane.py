@@ -368,6 +368,7 @@ class DetailPane(QWidget):
         self._created_label = self._value_label("detailCreatedLabel")
         self._updated_label = self._value_label("detailUpdatedLabel")
         self._version_label = self._value_label("detailVersionLabel")
+        self._expires_label = self._value_label("detailExpiresLabel")
         self._checksum_label = ElidedLabel()
         self._checksum_label.setObjectName("detailChecksumLabel")
         self._copy_checksum_button = QToolButton()
@@ -392,6 +393,8 @@ class DetailPane(QWidget):
         info_form.addRow("Version", self._version_label)
         info_form.addRow("SHA-256", checksum_row)
         info_form.addRow("Document ID", self._id_label)
+        info_form.addRow("Expires", self._expires_label)
+        self._info_form = info_form
 
         layout = QVBoxLayout(self._details)
         layout.addLayout(header)
@@ -528,6 +531,9 @@ class DetailPane(QWidget):
         self._created_label.setText(human_time(document.created_at))
         self._updated_label.setText(human_time(document.updated_at))
         self._version_label.setText(str(document.version))
+        expires = document.expires
+        self._expires_label.setText(f"{human_time(expires)} (test record)" if expires else "")
+        self._info_form.setRowVisible(self._expires_label, expires is not None)
         self._checksum_label.set_full_text(document.checksum)
         self._id_label.set_full_text(document.document_id)
         if reset_edits:

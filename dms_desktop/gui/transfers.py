@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
@@ -53,6 +54,7 @@ class UploadSpec:
     path: Path
     tags: tuple[str, ...] = ()
     folder: str = ""
+    expires: datetime | None = None  # a test record expiring then
 
 
 @dataclass
@@ -223,7 +225,12 @@ class TransferQueue(QObject):
             result: Document | Path
             if isinstance(spec, UploadSpec):
                 result = service.upload(
-                    spec.path, tags=spec.tags, folder=spec.folder, progress=progress, cancel=cancel
+                    spec.path,
+                    tags=spec.tags,
+                    folder=spec.folder,
+                    expires=spec.expires,
+                    progress=progress,
+                    cancel=cancel,
                 )
             else:
                 result = service.download(

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer, Slot
 from PySide6.QtGui import QBrush, QColor, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QCompleter,
     QDialog,
     QDialogButtonBox,
@@ -25,6 +27,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSpinBox,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -40,7 +43,7 @@ from ..core.localfiles import (
     collect_upload_sources,
     guess_file_type,
 )
-from ..core.models import normalize_filename, normalize_folder, normalize_tags
+from ..core.models import normalize_filename, normalize_folder, normalize_tags, utc_now
 from ..core.service import file_checksum
 from .backend import BackendClient, WorkerState
 from .drops import DropHandler
@@ -52,6 +55,7 @@ NAME, SIZE, TYPE, FOLDER, STATUS, UPLOAD_ANYWAY = range(len(COLUMNS))
 PROBLEM_COLOR = QColor(176, 0, 32)
 DUPLICATE_COLOR = QColor(150, 90, 0)
 MAX_NAMES_SHOWN = 3
+DEFAULT_TEST_RECORD_DAYS = 7
 REFRESH_INTERVAL_MS = 100  # duplicate results for many small files: refresh at most this often
 
 
@@ -167,6 +171,20 @@ class UploadDialog(QDialog):
         self.tags_edit.setCompleter(TagCompleter(known_tags, self.tags_edit))
         self.tags_edit.textChanged.connect(self._on_tags_changed)
 
+        self.expires_check = QCheckBox("Test records, expiring after")
+        self.expires_check.setObjectName("uploadExpiresCheck")
+        self.expires_check.setToolTip(
+            "For test uploads: the documents are removed on their own when they expire "
+            "(DynamoDB TTL in AWS), and an admin's cleanup of expired records removes them at once."
+        )
+        self.expires_days = QSpinBox()
+        self.expires_days.setObjectName("uploadExpiresDaysSpin")
+        self.expires_days.setRange(1, 365)
+        self.expires_days.setValue(DEFAULT_TEST_RECORD_DAYS)
+        self.expires_days.setSuffix(" days")
+        self.expires_days.setEnabled(False)
+        self.expires_check.toggled.connect(self.expires_days.setEnabled)
+
         self.problem_label = QLabel()
         self.problem_label.setObjectName("uploadProblemLabel")
         self.problem_label.setWordWrap(True)
@@ -198,6 +216,9 @@ class UploadDialog(QDialog):
         tags_label.setBuddy(self.tags_edit)
         tags_row.addWidget(tags_label)
         tags_row.addWidget(self.tags_edit, 1)
+        tags_row.addSpacing(12)
+        tags_row.addWidget(self.expires_check)
+        tags_row.addWidget(self.expires_days)
         layout = QVBoxLayout(self)
         layout.addLayout(file_buttons)
         layout.addWidget(self.table, 1)
@@ -238,8 +259,18 @@ class UploadDialog(QDialog):
 
     def specs(self) -> list[UploadSpec]:
         """What to upload: every file without a problem, duplicates only if "Upload anyway"."""
+        expires = (
+            utc_now() + timedelta(days=self.expires_days.value())
+            if self.expires_check.isChecked()
+            else None
+        )
         return [
-            UploadSpec(path=row.path, tags=self._tags, folder=normalize_folder(row.folder))
+            UploadSpec(
+                path=row.path,
+                tags=self._tags,
+                folder=normalize_folder(row.folder),
+                expires=expires,
+            )
             for row in self._rows
             if not row.problem and not row.skipped
         ]
