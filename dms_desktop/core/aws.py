@@ -30,6 +30,7 @@ from .errors import (
     ConfigError,
     Conflict,
     DmsError,
+    IntegrityError,
     NotFound,
     Throttled,
     Unavailable,
@@ -63,6 +64,8 @@ _AUTH = {
     "MissingAuthenticationTokenException",
 }
 _NOT_FOUND = {"NoSuchKey", "NotFound", "404", "NoSuchUpload"}
+# S3 found the body it received different from the checksum sent with it.
+_DAMAGED_IN_TRANSIT = {"BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch"}
 _MISCONFIGURED = {"ResourceNotFoundException", "NoSuchBucket"}
 
 
@@ -105,6 +108,11 @@ def translate(exc: BaseException, action: str) -> DmsError:
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
         if code == "ConditionalCheckFailedException":
             return Conflict(f"Could not {action}: the document was changed by someone else.")
+        if code in _DAMAGED_IN_TRANSIT:
+            return IntegrityError(
+                f"Could not {action}: the file was damaged on the way to the server ({code}); "
+                "nothing was stored. Try again."
+            )
         if code in _THROTTLING:
             return Throttled(
                 f"Could not {action}: the backend is busy (throttling). Try again in a moment."

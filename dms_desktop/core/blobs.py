@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, FlexibleChecksumError
 from s3transfer.exceptions import CancelledError as TransferCancelled
 from s3transfer.manager import TransferConfig, TransferManager
 from s3transfer.subscribers import BaseSubscriber
@@ -226,6 +226,13 @@ class BlobStore:
                     if progress is not None:
                         progress(min(done, expected_size), expected_size)
                 return digest.hexdigest()
+            except FlexibleChecksumError as exc:
+                # botocore's CRC check of the stream: the bytes written so far are not the
+                # stored ones, so resuming after them cannot help.
+                raise IntegrityError(
+                    "The file was damaged on the way from the server (its checksum did not "
+                    "match); nothing was written. Try again."
+                ) from exc
             except (BotoCoreError, OSError) as exc:
                 if isinstance(exc, OSError) and not _is_network_error(exc):
                     raise
