@@ -44,13 +44,21 @@ class UploadSource:
 def check_readable_file(path: Path) -> None:
     """LocalFileError unless ``path`` is an existing, readable regular file."""
     if not path.exists():
+        if path.is_symlink():
+            raise LocalFileError(f"{path} is a symbolic link to nothing (or to itself).")
         raise LocalFileError(f"{path} does not exist.")
     if path.is_dir():
         raise LocalFileError(f"{path} is a folder; upload it as a folder or choose a file.")
     if not path.is_file():
         raise LocalFileError(f"{path} is not a regular file.")
-    if not os.access(path, os.R_OK):
-        raise LocalFileError(f"{path} cannot be read (permission denied).")
+    try:
+        # Opening is the real test: os.access asks for the real, not the effective user, and
+        # misses ACLs and network file systems that refuse reads.
+        path.open("rb").close()
+    except PermissionError as exc:
+        raise LocalFileError(f"{path} cannot be read (permission denied).") from exc
+    except OSError as exc:
+        raise LocalFileError(f"{path} cannot be read ({exc.strerror or exc}).") from exc
 
 
 def collect_upload_sources(paths: list[Path]) -> list[UploadSource]:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from dms_desktop.core import localfiles
 from dms_desktop.core.errors import LocalFileError
 from dms_desktop.core.localfiles import (
     check_readable_file,
@@ -16,6 +15,7 @@ from dms_desktop.core.localfiles import (
     guess_file_type,
     safe_local_name,
 )
+from tests.support.unreadable import unreadable_file
 
 SEPARATORS = ("/", "\\")
 
@@ -142,7 +142,13 @@ def test_collect_upload_sources_rejects_a_missing_file(tmp_path: Path) -> None:
     assert str(missing) in str(caught.value)
 
 
-def test_check_readable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.nothing_lost(
+    "bad input",
+    "upload of a missing path, a folder, a FIFO, a symlink to itself, an unreadable file",
+    "one line naming the path: does not exist / is a folder / not a regular file / "
+    "symbolic link to nothing / cannot be read (exit code 12)",
+)
+def test_check_readable_file(tmp_path: Path) -> None:
     with pytest.raises(LocalFileError, match="does not exist"):
         check_readable_file(tmp_path / "nope")
     with pytest.raises(LocalFileError, match="is a folder"):
@@ -151,11 +157,17 @@ def test_check_readable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     os.mkfifo(fifo)
     with pytest.raises(LocalFileError, match="not a regular file"):
         check_readable_file(fifo)
-    locked = tmp_path / "locked.txt"
-    locked.write_text("secret")
-    check_readable_file(locked)
-    monkeypatch.setattr(localfiles.os, "access", lambda path, mode: False)
-    with pytest.raises(LocalFileError, match="cannot be read") as caught:
+    loop = tmp_path / "loop.txt"
+    loop.symlink_to(loop)
+    with pytest.raises(LocalFileError, match="symbolic link to nothing"):
+        check_readable_file(loop)
+    readable = tmp_path / "readable.txt"
+    readable.write_text("fine")
+    check_readable_file(readable)
+    with (
+        unreadable_file("locked.txt") as locked,
+        pytest.raises(LocalFileError, match="cannot be read") as caught,
+    ):
         check_readable_file(locked)
     assert str(locked) in str(caught.value)
 

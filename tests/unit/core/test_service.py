@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from dms_desktop.core import localfiles, schema
+from dms_desktop.core import schema
 from dms_desktop.core.blobs import BlobStore, MiB
 from dms_desktop.core.cancellation import CancelToken
 from dms_desktop.core.errors import (
@@ -23,6 +23,7 @@ from dms_desktop.core.errors import (
 )
 from dms_desktop.core.repository import DocumentRepository, ListQuery
 from dms_desktop.core.service import DocumentService, file_checksum
+from tests.support.unreadable import unreadable_file
 
 from .conftest import USER_ID, ids, write_file
 
@@ -313,15 +314,16 @@ def test_upload_of_missing_path_or_folder_is_rejected(
     assert_nothing_stored(service, s3)
 
 
-def test_upload_of_an_unreadable_file_is_rejected(
-    service: DocumentService, s3: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    source = tmp_path / "secret.pdf"
-    write_file(source, 10)
-    source.chmod(0)
-    # root reads anything, so make the permission check itself see "no access"
-    monkeypatch.setattr(localfiles.os, "access", lambda path, mode: False)
-    with pytest.raises(LocalFileError, match="cannot be read") as caught:
+@pytest.mark.nothing_lost(
+    "bad input",
+    "upload of a file without read permission (really unreadable, also as root)",
+    "'… cannot be read (permission denied)'; nothing stored (exit code 12)",
+)
+def test_upload_of_an_unreadable_file_is_rejected(service: DocumentService, s3: Any) -> None:
+    with (
+        unreadable_file("secret.pdf") as source,
+        pytest.raises(LocalFileError, match="cannot be read") as caught,
+    ):
         service.upload(source)
     assert str(source) in str(caught.value)
     assert_nothing_stored(service, s3)
