@@ -1,0 +1,229 @@
+"""The four Lambda entry points behind API Gateway (REST API, proxy integration):
+
+- ``create_document``   POST   /documents                 201, the document and an upload URL
+- ``get_documents``     GET    /documents                 200, a page, newest first
+- ``get_document_by_id``GET    /documents/{documentId}    200, the document and a download URL
+- ``delete_document``   DELETE /documents/{documentId}    204
+
+The caller is the ``sub`` claim the Cognito user pool authorizer put into the event; a user id in
+the body or path is never read. Answers: 400 with the invalid fields, 404, 409 (client token
+reused), 503 (backend unavailable), 500 without internals. Each call logs one JSON line with the
+request ids, an input summary (no filenames, tags, tokens or URLs), the outcome and the duration.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..core.errors import Conflict, NotFound, Unavailable, ValidationError
+from ..core.ids import new_document_id
+from ..core.models import Document, utc_now
+from ..core.schema import object_key
+from .backend import Backend, current_backend
+from .inputs import InvalidInput, parse_create_input, parse_document_id, parse_list_input
+from .jsonlog import configure_api_logging
+
+log = configure_api_logging()
+
+ProxyEvent = dict[str, Any]
+ProxyResult = dict[str, Any]
+
+
+class Unauthenticated(Exception):
+    """The event carries no authorizer claims: the API is deployed without its authorizer."""
+
+
+@dataclass
+class Call:
+    """One invocation: the event, the caller and what the log line will say about it."""
+
+    event: ProxyEvent
+    user_id: str
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: dict[str, Any] | None = None
+    outcome: str = "ok"
+
+    def to_proxy_result(self, request_id: str) -> ProxyResult:
+        headers = {"X-Request-Id": request_id}
+        if self.body is None:
+            return {"statusCode": self.status, "headers": headers, "body": ""}
+        headers["Content-Type"] = "application/json"
+        return {
+            "statusCode": self.status,
+            "headers": headers,
+            "body": json.dumps(self.body, ensure_ascii=False),
+        }
+
+
+def caller_id(event: ProxyEvent) -> str:
+    """The ``sub`` claim of the Cognito user pool authorizer: the user's partition."""
+    claims = (event.get("requestContext") or {}).get("authorizer", {}).get("claims") or {}
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub:
+        raise Unauthenticated
+    return sub
+
+
+def _error(status: int, code: str, message: str, outcome: str, **extra: Any) -> Reply:
+    return Reply(status, {"error": code, "message": message, **extra}, outcome)
+
+
+def _endpoint(operation: str) -> Callable[[Callable[[Call, Backend], Reply]], Any]:
+    """Wraps an action into a Lambda handler: the caller, error replies and the log line."""
+
+    def decorate(action: Callable[[Call, Backend], Reply]) -> Callable[[ProxyEvent, Any], Any]:
+        def handler(event: ProxyEvent, context: Any) -> ProxyResult:
+            started = time.perf_counter()
+            request_id = str(getattr(context, "aws_request_id", "") or "")
+            api_request_id = (event.get("requestContext") or {}).get("requestId")
+            call: Call | None = None
+            try:
+                call = Call(event, caller_id(event))
+                reply = action(call, current_backend())
+            except Unauthenticated:
+                reply = _error(401, "Unauthorized", "Sign in first.", "unauthenticated")
+            except InvalidInput as exc:
+                reply = _error(400, "InvalidInput", exc.message, "invalid", fields=exc.fields)
+            except ValidationError as exc:
+                reply = _error(400, "InvalidInput", exc.message, "invalid")
+            except NotFound as exc:
+                reply = _error(404, "NotFound", exc.message, "not_found")
+            except Conflict as exc:
+                reply = _error(409, "Conflict", exc.message, "conflict")
+            except Unavailable:
+                log.warning("backend unavailable", exc_info=True, extra=_ids(request_id, event))
+                reply = _error(
+                    503, "Unavailable", "The service is busy; try again shortly.", "unavailable"
+                )
+            except Exception:
+                log.exception("unexpected failure", extra=_ids(request_id, event))
+                reply = _error(
+                    500,
+                    "InternalError",
+                    "Something went wrong on our side; quote the request id if you report it.",
+                    "error",
+                    requestId=request_id,
+                )
+            fields: dict[str, Any] = {
+                "operation": operation,
+                "requestId": request_id,
+                "apiRequestId": api_request_id,
+                "userId": call.user_id if call else None,
+                "input": call.summary if call else {},
+                "status": reply.status,
+                "outcome": reply.outcome,
+                "durationMs": round((time.perf_counter() - started) * 1000, 1),
+            }
+            if reply.body and "fields" in reply.body:
+                fields["invalidFields"] = sorted(reply.body["fields"])
+            log.info("%s %d", operation, reply.status, extra={"fields": fields})
+            return reply.to_proxy_result(request_id)
+
+        handler.__name__ = action.__name__
+        handler.__doc__ = action.__doc__
+        return handler
+
+    return decorate
+
+
+def _ids(request_id: str, event: ProxyEvent) -> dict[str, Any]:
+    api_request_id = (event.get("requestContext") or {}).get("requestId")
+    return {"fields": {"requestId": request_id, "apiRequestId": api_request_id}}
+
+
+@_endpoint("CreateDocument")
+def create_document(call: Call, backend: Backend) -> Reply:
+    """Store a new document's metadata; the client then PUTs the body to the upload URL."""
+    request = parse_create_input(call.event.get("body"), bool(call.event.get("isBase64Encoded")))
+    call.summary.update(
+        size=request.size,
+        fileType=request.media_type,
+        tagCount=len(request.tags),
+        clientToken=request.client_token is not None,
+    )
+    document_id = new_document_id()
+    if request.client_token is not None:
+        document_id = backend.client_tokens.reserve(
+            call.user_id, request.client_token, request.fingerprint(), document_id
+        )
+    call.summary["documentId"] = document_id
+    now = utc_now()
+    document = Document(
+        user_id=call.user_id,
+        document_id=document_id,
+        filename=request.filename,
+        file_type=request.media_type,
+        size=request.size,
+        tags=request.tags,
+        folder=request.folder,
+        created_at=now,
+        updated_at=now,
+        s3_key=object_key(call.user_id, document_id),
+        checksum=request.checksum,
+    )
+    try:
+        backend.repository.create(document)
+    except Conflict:
+        if request.client_token is None:
+            raise
+        document = backend.repository.get(call.user_id, document_id)  # an earlier attempt's
+        call.summary["replayed"] = True
+    return Reply(
+        201,
+        {"document": document.to_json_dict(), "upload": backend.upload_target(document)},
+        "created",
+    )
+
+
+@_endpoint("GetDocuments")
+def get_documents(call: Call, backend: Backend) -> Reply:
+    """One page of the caller's documents, newest first; ``nextToken`` continues."""
+    request = parse_list_input(call.event.get("queryStringParameters"))
+    call.summary.update(
+        limit=request.query.page_size,
+        tagFilter=request.query.tag is not None,
+        nextToken=request.next_token is not None,
+    )
+    try:
+        page = backend.service(call.user_id).list_page(request.query, request.next_token)
+    except ValidationError as exc:
+        if request.next_token is None:
+            raise
+        raise InvalidInput({"nextToken": exc.message}) from exc
+    call.summary["returned"] = len(page.documents)
+    return Reply(
+        200,
+        {
+            "documents": [document.to_json_dict() for document in page.documents],
+            "nextToken": page.cursor,
+        },
+    )
+
+
+@_endpoint("GetDocumentById")
+def get_document_by_id(call: Call, backend: Backend) -> Reply:
+    """The document and a short-lived download URL for its body."""
+    document_id = parse_document_id(call.event.get("pathParameters"))
+    call.summary["documentId"] = document_id
+    document = backend.service(call.user_id).get(document_id)
+    return Reply(
+        200, {"document": document.to_json_dict(), "download": backend.download_target(document)}
+    )
+
+
+@_endpoint("DeleteDocument")
+def delete_document(call: Call, backend: Backend) -> Reply:
+    """Delete the metadata (404 if there is none), then the body: the core's delete order."""
+    document_id = parse_document_id(call.event.get("pathParameters"))
+    call.summary["documentId"] = document_id
+    backend.service(call.user_id).delete(document_id)
+    return Reply(204, None, "deleted")

@@ -1,0 +1,180 @@
+"""The Lambda handlers under moto (in-process): the environment the SAM template gives the
+functions, the tables and bucket, and API Gateway proxy events as a Cognito user pool authorizer
+passes them on."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from dms_desktop.api import backend as api_backend
+from dms_desktop.api import handlers
+from dms_desktop.api.idempotency import client_tokens_table_definition
+from dms_desktop.core import schema
+from tests.support.aws import new_session
+
+TABLE = "Documents"
+BUCKET = "dms-documentsbucket-test"
+CLIENT_TOKENS = "dms-api-ClientTokens"
+REGION = "eu-west-1"
+
+ALICE = "1f0e8c52-3a1b-4d6e-9f70-0a1b2c3d4e5f"  # user pool `sub` claims
+BOB = "7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d"
+# What an Authorization header carries: it must never reach a log line.
+ID_TOKEN = "eyJraWQiOiJ0ZXN0In0.eyJzdWIiOiJzZWNyZXQtdG9rZW4tYm9keSJ9.c2lnbmF0dXJlLXNlY3JldA"
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class LambdaContext:
+    """The attributes of the Lambda context object the handlers read."""
+
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    function_name: str = "dms-api-Function"
+
+
+def proxy_event(
+    method: str,
+    resource: str,
+    *,
+    user: str | None = ALICE,
+    body: Any = None,
+    query: dict[str, str] | None = None,
+    document_id: str | None = None,
+) -> dict[str, Any]:
+    """An API Gateway REST API (v1) proxy event, as a Cognito user pool authorizer passes it."""
+    path = resource.replace("{documentId}", document_id or "")
+    path_parameters = {"documentId": document_id} if document_id is not None else None
+    headers = {
+        "Accept": "application/json",
+        "Authorization": ID_TOKEN,
+        "Host": "abc123.execute-api.eu-west-1.amazonaws.com",
+        "User-Agent": "curl/8.5.0",
+        "X-Forwarded-For": "203.0.113.7",
+    }
+    claims = None
+    if user is not None:
+        claims = {
+            "sub": user,
+            "cognito:username": f"user-{user[:4]}",
+            "email": f"{user[:4]}@example.com",
+            "email_verified": "true",
+            "aud": "1h2j3k4l5m6n7o8p9q0r",
+            "token_use": "id",
+            "iss": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_TestPool1",
+            "auth_time": "1732579200",
+            "exp": "Tue Nov 26 01:00:00 UTC 2024",
+            "iat": "Tue Nov 26 00:00:00 UTC 2024",
+        }
+    if body is not None and not isinstance(body, str):
+        body = json.dumps(body)
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": {name: [value] for name, value in headers.items()},
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": (
+            {name: [value] for name, value in query.items()} if query else None
+        ),
+        "pathParameters": path_parameters,
+        "stageVariables": None,
+        "requestContext": {
+            "resourceId": "a1b2c3",
+            "resourcePath": resource,
+            "httpMethod": method,
+            "extendedRequestId": "Cx1yZFkwIAMF4Hg=",
+            "requestTime": "26/Nov/2024:00:30:00 +0000",
+            "path": f"/v1{path}",
+            "accountId": "123456789012",
+            "protocol": "HTTP/1.1",
+            "stage": "v1",
+            "domainPrefix": "abc123",
+            "requestTimeEpoch": 1732581000000,
+            "requestId": str(uuid.uuid4()),
+            "identity": {"sourceIp": "203.0.113.7", "userAgent": "curl/8.5.0"},
+            "domainName": "abc123.execute-api.eu-west-1.amazonaws.com",
+            "apiId": "abc123",
+            "authorizer": {"claims": claims} if claims is not None else {},
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: Any
+    request_id: str
+
+
+def invoke(handler: Handler, event: dict[str, Any]) -> Answer:
+    context = LambdaContext()
+    result = handler(event, context)
+    body = json.loads(result["body"]) if result["body"] else None
+    return Answer(result["statusCode"], result["headers"], body, context.aws_request_id)
+
+
+def create_body(content: bytes = b"hello", **fields: Any) -> dict[str, Any]:
+    return {
+        "filename": "report.pdf",
+        "size": len(content),
+        "checksum": hashlib.sha256(content).hexdigest(),
+        **fields,
+    }
+
+
+def create(user: str = ALICE, content: bytes = b"hello", **fields: Any) -> Answer:
+    event = proxy_event("POST", "/documents", user=user, body=create_body(content, **fields))
+    return invoke(handlers.create_document, event)
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """moto, and the environment the template gives the functions."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_REGION", REGION)
+    monkeypatch.setenv(api_backend.TABLE_VARIABLE, TABLE)
+    monkeypatch.setenv(api_backend.BUCKET_VARIABLE, BUCKET)
+    monkeypatch.setenv(api_backend.CLIENT_TOKENS_VARIABLE, CLIENT_TOKENS)
+    api_backend.current_backend.cache_clear()
+    with mock_aws():
+        yield
+    api_backend.current_backend.cache_clear()
+
+
+@pytest.fixture
+def session(aws: None) -> boto3.session.Session:
+    return new_session()
+
+
+@pytest.fixture
+def dynamodb(session: boto3.session.Session) -> Any:
+    client = session.client("dynamodb", region_name=REGION)
+    client.create_table(**schema.table_definition(TABLE))
+    client.create_table(**client_tokens_table_definition(CLIENT_TOKENS))
+    return client
+
+
+@pytest.fixture
+def s3(session: boto3.session.Session) -> Any:
+    client = session.client("s3", region_name=REGION)
+    client.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+    return client
+
+
+@pytest.fixture
+def api(dynamodb: Any, s3: Any) -> None:
+    """The deployed backend: the Documents table, the client token table and the bucket."""
