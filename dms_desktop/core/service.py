@@ -21,7 +21,7 @@ from typing import Any
 from .aws import make_client
 from .blobs import BlobStore, TransferSettings
 from .cancellation import CancelToken, ProgressCallback
-from .errors import Cancelled, DmsError, ValidationError
+from .errors import Cancelled, DmsError, LocalFileError, ValidationError
 from .ids import is_document_id, new_document_id
 from .localfiles import check_readable_file, download_target, guess_file_type
 from .models import (
@@ -107,7 +107,7 @@ class DocumentService:
         try:
             stored = self._blobs.upload(source, key, file_type, progress=progress, cancel=cancel)
         except OSError as exc:
-            raise ValidationError(f"Could not read {source}: {exc.strerror or exc}.") from exc
+            raise LocalFileError(f"Could not read {source}: {exc.strerror or exc}.") from exc
         try:
             if cancel is not None:
                 cancel.raise_if_cancelled("The upload")
