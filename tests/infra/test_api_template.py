@@ -1,0 +1,178 @@
+"""The web API's SAM template: cfn-lint clean, translated offline by aws-sam-translator, and the
+translation checked: every route behind the Cognito authorizer, one role per function with only
+the actions it needs, the handlers and environment the code expects."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import boto3
+from cfnlint.api import ManualArgs, lint_file
+from cfnlint.decode import cfn_yaml
+from samtranslator.parser.parser import Parser
+from samtranslator.translator.translator import Translator
+
+from dms_desktop.api import backend
+from dms_desktop.api.bundle import DEFAULT_TARGET
+from dms_desktop.api.idempotency import EXPIRES_AT, client_tokens_table_definition
+
+REPO = Path(__file__).resolve().parents[2]
+TEMPLATE = REPO / "resources" / "cloudformation" / "dms-api.yaml"
+PARAMETERS = {"DocumentsBucketName": "dms-documentsbucket-test", "UserPoolId": "eu-west-1_Test1"}
+
+ROUTES = {
+    ("/documents", "post"): "CreateDocumentFunction",
+    ("/documents", "get"): "GetDocumentsFunction",
+    ("/documents/{documentId}", "get"): "GetDocumentByIdFunction",
+    ("/documents/{documentId}", "delete"): "DeleteDocumentFunction",
+}
+HANDLERS = {
+    "CreateDocumentFunction": "dms_desktop.api.handlers.create_document",
+    "GetDocumentsFunction": "dms_desktop.api.handlers.get_documents",
+    "GetDocumentByIdFunction": "dms_desktop.api.handlers.get_document_by_id",
+    "DeleteDocumentFunction": "dms_desktop.api.handlers.delete_document",
+}
+LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}
+ACTIONS = {
+    "CreateDocumentFunction": LOGS | {"dynamodb:PutItem", "dynamodb:GetItem", "s3:PutObject"},
+    "GetDocumentsFunction": LOGS | {"dynamodb:Query"},
+    "GetDocumentByIdFunction": LOGS | {"dynamodb:GetItem", "s3:GetObject"},
+    "DeleteDocumentFunction": LOGS | {"dynamodb:DeleteItem", "s3:DeleteObject"},
+}
+
+
+def _sam_template() -> dict[str, Any]:
+    template: dict[str, Any] = json.loads(json.dumps(cfn_yaml.load(str(TEMPLATE))))
+    return template
+
+
+@cache
+def _translated_json() -> str:
+    """The CloudFormation that SAM makes of the template, as after `sam package` (which puts
+    the built code in S3 and the S3 location into CodeUri)."""
+    template = _sam_template()
+    template["Globals"]["Function"]["CodeUri"] = "s3://artifacts-bucket/dms-api.zip"
+    translator = Translator(
+        None, Parser(), boto_session=boto3.session.Session(region_name="eu-west-1")
+    )
+    translated = translator.translate(
+        template, parameter_values=dict(PARAMETERS), get_managed_policy_map=dict
+    )
+    return json.dumps(translated)
+
+
+def translated() -> dict[str, Any]:
+    result: dict[str, Any] = json.loads(_translated_json())
+    return result
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _role_statements(resources: dict[str, Any], function: str) -> list[dict[str, Any]]:
+    role = resources[function]["Properties"]["Role"]["Fn::GetAtt"][0]
+    statements = []
+    for policy in resources[role]["Properties"]["Policies"]:
+        statements.extend(_as_list(policy["PolicyDocument"]["Statement"]))
+    return statements
+
+
+def test_cfn_lint_is_clean_including_informational_rules() -> None:
+    matches = lint_file(TEMPLATE, ManualArgs(include_checks=["I"], regions=["us-east-1"]))
+    assert [str(match) for match in matches] == []
+
+
+def test_every_route_reaches_its_function_behind_the_cognito_authorizer() -> None:
+    resources = translated()["Resources"]
+    [api] = [r for r in resources.values() if r["Type"] == "AWS::ApiGateway::RestApi"]
+    body = api["Properties"]["Body"]
+    routes = {
+        (path, method): operation
+        for path, methods in body["paths"].items()
+        for method, operation in methods.items()
+    }
+    assert set(routes) == set(ROUTES)
+    for route, operation in routes.items():
+        assert operation["security"] == [{"CognitoUserPool": []}], route
+        uri = operation["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
+        assert f"${{{ROUTES[route]}.Arn}}" in uri
+        assert operation["x-amazon-apigateway-integration"]["type"] == "aws_proxy"
+    authorizer = body["securityDefinitions"]["CognitoUserPool"]
+    assert authorizer["name"] == "Authorization"
+    settings = authorizer["x-amazon-apigateway-authorizer"]
+    assert settings["type"] == "cognito_user_pools"
+    [pool] = settings["providerARNs"]
+    assert pool["Fn::Sub"].endswith(f":userpool/{PARAMETERS['UserPoolId']}")
+
+
+def test_each_function_runs_an_existing_handler_with_the_expected_environment() -> None:
+    resources = translated()["Resources"]
+    functions = {
+        name: resource["Properties"]
+        for name, resource in resources.items()
+        if resource["Type"] == "AWS::Lambda::Function"
+    }
+    assert {name: props["Handler"] for name, props in functions.items()} == HANDLERS
+    for props in functions.values():
+        module, _, attribute = props["Handler"].rpartition(".")
+        assert callable(getattr(importlib.import_module(module), attribute))
+        assert set(props["Environment"]["Variables"]) == {
+            backend.TABLE_VARIABLE,
+            backend.BUCKET_VARIABLE,
+            backend.CLIENT_TOKENS_VARIABLE,
+        }
+        assert props["Runtime"].startswith("python3.")
+
+
+def test_each_function_has_its_own_role_with_only_the_actions_it_needs() -> None:
+    resources = translated()["Resources"]
+    roles = {
+        function: resources[function]["Properties"]["Role"]["Fn::GetAtt"][0]
+        for function in HANDLERS
+    }
+    assert len(set(roles.values())) == len(HANDLERS)
+    for function, expected in ACTIONS.items():
+        statements = _role_statements(resources, function)
+        actions = {action for s in statements for action in _as_list(s["Action"])}
+        assert actions == expected, function
+        assert all(s["Effect"] == "Allow" for s in statements)
+        for statement in statements:
+            for resource in _as_list(statement["Resource"]):
+                text = json.dumps(resource)
+                assert text != '"*"', (function, statement)
+                if any(action.startswith("s3:") for action in _as_list(statement["Action"])):
+                    assert text.endswith('/private/*"}'), (function, statement)
+        trust = resources[roles[function]]["Properties"]["AssumeRolePolicyDocument"]
+        [principal] = [s["Principal"] for s in trust["Statement"]]
+        assert principal == {"Service": "lambda.amazonaws.com"}
+
+
+def test_each_function_logs_to_its_own_log_group_with_a_retention() -> None:
+    resources = translated()["Resources"]
+    groups = set()
+    for function in HANDLERS:
+        group = resources[function]["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        groups.add(group)
+        assert resources[group]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+        [logs] = [s for s in _role_statements(resources, function) if s["Sid"] == "Logs"]
+        assert logs["Resource"] == {"Fn::GetAtt": [group, "Arn"]}
+    assert len(groups) == len(HANDLERS)
+
+
+def test_the_client_token_table_is_the_one_the_code_creates_in_tests() -> None:
+    table = _sam_template()["Resources"]["ClientTokensTable"]["Properties"]
+    expected = client_tokens_table_definition("unused")
+    assert table["KeySchema"] == expected["KeySchema"]
+    assert table["AttributeDefinitions"] == expected["AttributeDefinitions"]
+    assert table["BillingMode"] == expected["BillingMode"]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": EXPIRES_AT, "Enabled": True}
+
+
+def test_the_code_uri_is_where_the_bundle_is_built() -> None:
+    code_uri = _sam_template()["Globals"]["Function"]["CodeUri"]
+    assert (TEMPLATE.parent / code_uri).resolve() == (REPO / DEFAULT_TARGET).resolve()
