@@ -31,14 +31,31 @@ from dms_desktop.core.localfiles import collect_upload_sources, download_target,
 from dms_desktop.core.models import normalize_filename
 from dms_desktop.core.repository import DocumentRepository, ListQuery
 from dms_desktop.core.service import DocumentService
+from tests.support.nothing_lost_cases import (
+    CASE_DUPLICATE_TAGS,
+    CONTROL_NAME,
+    DOTDOT_NAME,
+    EMOJI_NAME,
+    EMPTY_FILE,
+    EMPTY_TAG,
+    ESCAPING_NAME,
+    EXISTING_TARGET,
+    LEADING_DOT,
+    LONG_NAME,
+    LONG_TAG,
+    MANY_TAGS,
+    NFD_NAME,
+    NUL_NAME,
+    RESERVED_NAME,
+    RTL_NAME,
+    SYMLINK_LOOPS,
+    TRAILING_DOTS,
+    case,
+)
 
 from .conftest import USER_ID, write_file
 
 BUCKET = schema.BUCKET_NAME
-
-
-def case(area: str, what: str, outcome: str) -> pytest.MarkDecorator:
-    return pytest.mark.nothing_lost(area, what, outcome)
 
 
 def stored_keys(s3: Any) -> list[str]:
@@ -67,65 +84,49 @@ NFD = unicodedata.normalize("NFD", "Résumé Ångström.pdf")
             NFD,
             "Résumé Ångström.pdf",
             "Résumé Ångström.pdf",
-            marks=case("bad input", "filename in NFD unicode", "works; stored and shown as NFC"),
+            marks=case(NFD_NAME),
             id="nfd",
         ),
         pytest.param(
             "🎉 party 👩‍👩‍👧.txt",
             "🎉 party 👩‍👩‍👧.txt",
             "🎉 party 👩‍👩‍👧.txt",
-            marks=case("bad input", "filename with emoji (ZWJ sequences)", "works"),
+            marks=case(EMOJI_NAME),
             id="emoji",
         ),
         pytest.param(
             "تقرير מסמך.pdf",
             "تقرير מסמך.pdf",
             "تقرير מסמך.pdf",
-            marks=case("bad input", "filename in right-to-left scripts", "works"),
+            marks=case(RTL_NAME),
             id="rtl",
         ),
         pytest.param(
             ".env",
             ".env",
             "env",
-            marks=case(
-                "bad input",
-                "filename with a leading dot",
-                "stored as is; downloaded without the dot (never a hidden file)",
-            ),
+            marks=case(LEADING_DOT),
             id="leading-dot",
         ),
         pytest.param(
             "CON",
             "CON",
             "_CON",
-            marks=case(
-                "bad input",
-                "Windows reserved names (CON, aux.txt)",
-                "stored as is; downloaded as _CON, _aux.txt",
-            ),
+            marks=case(RESERVED_NAME),
             id="CON",
         ),
         pytest.param(
             "aux.txt",
             "aux.txt",
             "_aux.txt",
-            marks=case(
-                "bad input",
-                "Windows reserved names (CON, aux.txt)",
-                "stored as is; downloaded as _CON, _aux.txt",
-            ),
+            marks=case(RESERVED_NAME),
             id="aux.txt",
         ),
         pytest.param(
             "report. . ",
             "report. . ",
             "report",
-            marks=case(
-                "bad input",
-                "filename with trailing dots and spaces",
-                "stored as is; downloaded without them",
-            ),
+            marks=case(TRAILING_DOTS),
             id="trailing",
         ),
         pytest.param(
@@ -161,15 +162,13 @@ def test_unusual_names_are_stored_and_downloaded_safely(
         pytest.param(
             "bell\x07.txt",
             "control or invisible formatting characters (U+0007)",
-            marks=case(
-                "bad input", "filename with a control character", "names U+0007; nothing stored"
-            ),
+            marks=case(CONTROL_NAME),
             id="control",
         ),
         pytest.param(
             "nul\x00.txt",
             "U+0000",
-            marks=case("bad input", "filename with NUL", "names U+0000; nothing stored"),
+            marks=case(NUL_NAME),
             id="nul",
         ),
         pytest.param(
@@ -185,27 +184,25 @@ def test_unusual_names_are_stored_and_downloaded_safely(
         pytest.param(
             "é" * 128 + ".txt",
             "bytes long in UTF-8; the limit is 255",
-            marks=case(
-                "bad input", "filename over 255 UTF-8 bytes", "says how long; nothing stored"
-            ),
+            marks=case(LONG_NAME),
             id="long",
         ),
         pytest.param(
             "..",
             "is not a filename",
-            marks=case("bad input", "filename '..' or with '/' or '\\'", "refused; nothing stored"),
+            marks=case(DOTDOT_NAME),
             id="dotdot",
         ),
         pytest.param(
             "../../etc/passwd",
             "path separator",
-            marks=case("bad input", "filename '..' or with '/' or '\\'", "refused; nothing stored"),
+            marks=case(DOTDOT_NAME),
             id="escape",
         ),
         pytest.param(
             "..\\boot.ini",
             "path separator",
-            marks=case("bad input", "filename '..' or with '/' or '\\'", "refused; nothing stored"),
+            marks=case(DOTDOT_NAME),
             id="backslash",
         ),
     ],
@@ -281,19 +278,19 @@ def test_safe_local_names_are_always_safe(name: str) -> None:
         pytest.param(
             ["ok", "  "],
             "A tag is empty",
-            marks=case("bad input", "an empty tag", "'A tag is empty'; nothing stored (exit 3)"),
+            marks=case(EMPTY_TAG),
             id="empty",
         ),
         pytest.param(
             ["x" * 65],
             "the limit is 64",
-            marks=case("bad input", "a tag of 65 characters", "'the limit is 64'; nothing stored"),
+            marks=case(LONG_TAG),
             id="long",
         ),
         pytest.param(
             [f"tag{number}" for number in range(51)],
             "at most 50 tags",
-            marks=case("bad input", "51 tags", "'at most 50 tags'; nothing stored"),
+            marks=case(MANY_TAGS),
             id="many",
         ),
         pytest.param(
@@ -315,11 +312,7 @@ def test_bad_tags_store_nothing(
     assert_nothing_stored(service, s3)
 
 
-@case(
-    "bad input",
-    "tags duplicated in another case ('Tax', 'TAX', ' tax ')",
-    "kept once, first spelling; filters match any case",
-)
+@case(CASE_DUPLICATE_TAGS)
 def test_tags_differing_only_in_case_are_kept_once(
     service: DocumentService, tmp_path: Path
 ) -> None:
@@ -336,7 +329,7 @@ def test_tags_differing_only_in_case_are_kept_once(
 # --- files --------------------------------------------------------------------------------------
 
 
-@case("bad input", "a file of 0 bytes", "works: stored, listed and downloaded as 0 bytes")
+@case(EMPTY_FILE)
 def test_an_empty_file_round_trips(service: DocumentService, tmp_path: Path) -> None:
     source = tmp_path / "empty.txt"
     source.write_bytes(b"")
@@ -453,11 +446,7 @@ def test_a_read_error_during_the_upload_stores_nothing(
     assert_nothing_stored(service, s3)
 
 
-@case(
-    "bad input",
-    "a folder with symlink loops (to an ancestor, to itself, a -> b -> a)",
-    "works: its real files are uploaded once each; loops are not followed",
-)
+@case(SYMLINK_LOOPS)
 def test_a_folder_with_symlink_loops_uploads_its_real_files(
     service: DocumentService, tmp_path: Path
 ) -> None:
@@ -535,12 +524,7 @@ def test_a_huge_sparse_file_is_planned_within_the_part_limit(
 # --- downloads ----------------------------------------------------------------------------------
 
 
-@case(
-    "bad input",
-    "download of a stored name that tries to escape ('../../escape.txt', written behind the "
-    "app's back)",
-    "'stored metadata … is damaged'; nothing written anywhere (exit code 9)",
-)
+@case(ESCAPING_NAME)
 @pytest.mark.parametrize("name", ["../../escape.txt", "/etc/cron.d/job", "..", "a\x00b"])
 def test_a_stored_name_that_escapes_writes_nothing_anywhere(
     service: DocumentService, dynamodb: Any, tmp_path: Path, name: str
@@ -564,11 +548,7 @@ def test_a_stored_name_that_escapes_writes_nothing_anywhere(
     assert everything_under(outside) == ["inside", "inside/downloads"]
 
 
-@case(
-    "bad input",
-    "download to a name that exists already",
-    "'… already exists'; the file is untouched until overwriting is asked for",
-)
+@case(EXISTING_TARGET)
 def test_a_download_never_replaces_an_existing_file_unasked(
     service: DocumentService, tmp_path: Path
 ) -> None:

@@ -317,7 +317,7 @@ def test_upload_of_missing_path_or_folder_is_rejected(
 @pytest.mark.nothing_lost(
     "bad input",
     "upload of a file without read permission (really unreadable, also as root)",
-    "'… cannot be read (permission denied)'; nothing stored (exit code 12)",
+    "'… cannot be read (permission denied)' (exit 12); nothing stored",
 )
 def test_upload_of_an_unreadable_file_is_rejected(service: DocumentService, s3: Any) -> None:
     with (
