@@ -185,9 +185,7 @@ def cmd_login(context: Context) -> int:
     context.print(f"Signed in as {user.username} (user id {user.user_id}).")
     if args.no_remember or user.refresh_token is None:
         return EXIT_OK
-    if RememberedSessions().remember(
-        context.backend.profile.name, user.username, user.refresh_token
-    ):
+    if RememberedSessions().remember(context.backend.profile.name, user):
         context.print("The session is remembered in the system keyring; `dms logout` forgets it.")
     else:
         context.note(
@@ -239,7 +237,7 @@ def cmd_whoami(context: Context) -> int:
         "admin": user.is_admin,
         "profile": backend.profile.name,
         "endpoint": backend.endpoint_url or f"AWS ({backend.region})",
-        "sessionEnds": user.expires_at.isoformat() if user.expires_at else None,
+        "sessionEnds": user.session_ends.isoformat() if user.session_ends else None,
     }
     if context.args.json:
         context.print_json(info)
@@ -247,6 +245,8 @@ def cmd_whoami(context: Context) -> int:
         role = " (admin)" if user.is_admin else ""
         context.print(f"{user.username}{role}, user id {user.user_id}")
         context.print(f"profile {backend.profile.name}, backend {info['endpoint']}")
+        if user.session_ends is not None:
+            context.print(f"session ends {human_time(user.session_ends)}; then sign in again")
     return EXIT_OK
 
 

@@ -57,6 +57,7 @@ def open_backend(paths: AppPaths, profile_name: str | None = None) -> Backend:
                 app_client_id=settings.app_client_id,
                 identity_pool_id=settings.identity_pool_id,
                 endpoint_url=settings.endpoint_url,
+                session_days=settings.session_days,
             )
         return Backend(
             profile, settings.region, settings.endpoint_url, settings.table, settings.bucket, pool
@@ -104,8 +105,12 @@ def resume_session(backend: Backend, sessions: RememberedSessions | None = None)
     remembered = (sessions or RememberedSessions()).recall(backend.profile.name)
     if remembered is None:
         return None
-    username, refresh_token = remembered
-    return sign_in_with_refresh_token(_require_pool(backend), username, refresh_token)
+    return sign_in_with_refresh_token(
+        _require_pool(backend),
+        remembered.username,
+        remembered.refresh_token,
+        remembered.signed_in_at,
+    )
 
 
 def sign_in_non_interactive(

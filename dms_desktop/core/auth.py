@@ -39,6 +39,9 @@ ADMIN_GROUP = "admins"
 KEYRING_SERVICE = "dms-desktop"
 
 
+DEFAULT_SESSION_DAYS = 30  # Cognito's default refresh token validity, and the template's
+
+
 @dataclass(frozen=True)
 class CognitoPool:
     """Where users sign in: a user pool, its app client and the identity pool behind them."""
@@ -50,6 +53,7 @@ class CognitoPool:
     endpoint_url: str | None = None
     stable_ids_from_sub: bool = False  # the sandbox: identity ids made from the user's sub
     use_srp: bool = True  # False on the sandbox, whose SRP accepts any password
+    session_days: int = DEFAULT_SESSION_DAYS  # the app client's refresh token validity
 
 
 class NewPasswordRequired(AuthError):
@@ -66,14 +70,19 @@ class NewPasswordRequired(AuthError):
 
 @dataclass(frozen=True)
 class SignedIn:
-    """A signed-in user: who, and the session that carries their credentials."""
+    """A signed-in user: who, and the session that carries their credentials.
+
+    The credentials renew themselves; the session ends when the refresh token does, i.e.
+    ``session_ends`` (None when unknown, e.g. with an AWS profile): then the user signs in again.
+    """
 
     username: str
     user_id: str
     is_admin: bool
     session: boto3.Session = field(repr=False)
-    expires_at: datetime | None = None
     refresh_token: str | None = field(default=None, repr=False)
+    signed_in_at: datetime | None = None  # when the password was given
+    session_ends: datetime | None = None
 
 
 def _unsigned_client(session: boto3.Session, service: str, pool: CognitoPool) -> Any:
@@ -132,7 +141,7 @@ def sign_in_with_password(pool: CognitoPool, username: str, password: str) -> Si
             )
     except (ClientError, BotoCoreError) as exc:
         raise _auth_error(exc) from exc
-    return _finish_sign_in(session, idp, pool, username, response)
+    return _finish_sign_in(session, idp, pool, username, response, clock())
 
 
 def _srp_authenticate(idp: Any, pool: CognitoPool, username: str, password: str) -> Any:
@@ -179,10 +188,16 @@ def complete_new_password(
         raise _auth_error(exc) from exc
     except BotoCoreError as exc:
         raise _auth_error(exc) from exc
-    return _finish_sign_in(session, idp, pool, challenge.username, response)
+    return _finish_sign_in(session, idp, pool, challenge.username, response, clock())
 
 
-def sign_in_with_refresh_token(pool: CognitoPool, username: str, refresh_token: str) -> SignedIn:
+def sign_in_with_refresh_token(
+    pool: CognitoPool, username: str, refresh_token: str, signed_in_at: datetime | None = None
+) -> SignedIn:
+    """Resume a session signed in at ``signed_in_at`` (if known) without the password. A session
+    past its end is refused here too, so the sandbox (whose tokens never expire) behaves as AWS."""
+    if signed_in_at is not None and clock() >= _session_end(pool, signed_in_at):
+        raise AuthError("The remembered session has expired; sign in again.")
     session = boto3.session.Session(region_name=pool.region)
     idp = _unsigned_client(session, "cognito-idp", pool)
     try:
@@ -194,12 +209,23 @@ def sign_in_with_refresh_token(pool: CognitoPool, username: str, refresh_token: 
     except (ClientError, BotoCoreError) as exc:
         raise _auth_error(exc) from exc
     response.setdefault("AuthenticationResult", {}).setdefault("RefreshToken", refresh_token)
-    return _finish_sign_in(session, idp, pool, username, response)
+    return _finish_sign_in(session, idp, pool, username, response, signed_in_at)
+
+
+def _session_end(pool: CognitoPool, signed_in_at: datetime) -> datetime:
+    return signed_in_at + timedelta(days=pool.session_days)
 
 
 def _finish_sign_in(
-    session: boto3.Session, idp: Any, pool: CognitoPool, username: str, response: Any
+    session: boto3.Session,
+    idp: Any,
+    pool: CognitoPool,
+    username: str,
+    response: Any,
+    signed_in_at: datetime | None,
 ) -> SignedIn:
+    """The signed-in user of a successful ``response`` to a sign-in at ``signed_in_at`` (None:
+    a remembered session from before sign-in times were kept)."""
     challenge = response.get("ChallengeName")
     if challenge == "NEW_PASSWORD_REQUIRED":
         raise NewPasswordRequired(username, response["Session"])
@@ -212,7 +238,7 @@ def _finish_sign_in(
     id_token = tokens["IdToken"]
     claims = _claims(id_token)
     refresh_token = tokens.get("RefreshToken")
-    user_id, user_session, expires_at = _aws_credentials(
+    user_id, user_session = _aws_credentials(
         session, pool, id_token, claims, _token_refresher(idp, pool, refresh_token)
     )
     groups = claims.get("cognito:groups") or []
@@ -223,8 +249,9 @@ def _finish_sign_in(
         user_id=user_id,
         is_admin=ADMIN_GROUP in groups,
         session=user_session,
-        expires_at=expires_at,
         refresh_token=refresh_token,
+        signed_in_at=signed_in_at,
+        session_ends=_session_end(pool, signed_in_at) if signed_in_at else None,
     )
 
 
@@ -253,7 +280,7 @@ def _aws_credentials(
     id_token: str,
     claims: dict[str, Any],
     fresh_id_token: Callable[[], str],
-) -> tuple[str, boto3.Session, datetime | None]:
+) -> tuple[str, boto3.Session]:
     identity = _unsigned_client(session, "cognito-identity", pool)
     login_key = f"cognito-idp.{pool.region}.amazonaws.com/{pool.user_pool_id}"
     try:
@@ -298,7 +325,7 @@ def _aws_credentials(
     user_session = boto3.session.Session(botocore_session=botocore_session, region_name=pool.region)
     if pool.stable_ids_from_sub:
         identity_id = f"{pool.region}:{claims['sub']}"
-    return identity_id, user_session, expiry
+    return identity_id, user_session
 
 
 def clock() -> datetime:
@@ -353,17 +380,29 @@ def sign_in_with_aws_profile(
     return SignedIn(username=name, user_id=chosen_id, is_admin=True, session=session)
 
 
+@dataclass(frozen=True)
+class RememberedSession:
+    username: str
+    refresh_token: str = field(repr=False)
+    signed_in_at: datetime | None  # None for sessions remembered by earlier versions
+
+
 class RememberedSessions:
     """ "Remember me": the refresh token of a profile's user in the OS keyring, never a file."""
 
     def __init__(self, service: str = KEYRING_SERVICE) -> None:
         self._service = service
 
-    def remember(self, profile: str, username: str, refresh_token: str) -> bool:
+    def remember(self, profile: str, user: SignedIn) -> bool:
         """True if stored; False if this system has no usable keyring (the session still works)."""
         import keyring
 
-        secret = json.dumps({"username": username, "refresh_token": refresh_token})
+        if user.refresh_token is None:
+            return False
+        stored = {"username": user.username, "refresh_token": user.refresh_token}
+        if user.signed_in_at is not None:
+            stored["signed_in_at"] = user.signed_in_at.isoformat()
+        secret = json.dumps(stored)
         try:
             keyring.set_password(self._service, profile, secret)
         except Exception as exc:  # noqa: BLE001 - any backend failure means "cannot remember"
@@ -371,8 +410,8 @@ class RememberedSessions:
             return False
         return True
 
-    def recall(self, profile: str) -> tuple[str, str] | None:
-        """(username, refresh token) remembered for ``profile``, if any."""
+    def recall(self, profile: str) -> RememberedSession | None:
+        """The session remembered for ``profile``, if any."""
         import keyring
 
         try:
@@ -384,8 +423,13 @@ class RememberedSessions:
             return None
         try:
             stored = json.loads(secret)
-            return str(stored["username"]), str(stored["refresh_token"])
-        except (ValueError, KeyError, TypeError):
+            signed_in_at = stored.get("signed_in_at")
+            return RememberedSession(
+                username=str(stored["username"]),
+                refresh_token=str(stored["refresh_token"]),
+                signed_in_at=datetime.fromisoformat(signed_in_at) if signed_in_at else None,
+            )
+        except (ValueError, KeyError, TypeError, AttributeError):
             log.warning("ignoring an unreadable remembered session for %s", profile)
             return None
 

@@ -37,6 +37,7 @@ from typing import Annotated, Literal
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .auth import DEFAULT_SESSION_DAYS
 from .errors import ConfigError
 from .schema import TABLE_NAME
 
@@ -63,6 +64,7 @@ class AwsProfile(BaseModel):
     endpoint_url: str | None = None
     aws_profile: str | None = None
     user_id: str | None = None  # with aws_profile: whose documents to browse
+    session_days: int = Field(default=DEFAULT_SESSION_DAYS, ge=1)  # the refresh token validity
 
     @model_validator(mode="after")
     def _needs_a_way_to_sign_in(self) -> AwsProfile:

@@ -37,6 +37,7 @@ OUTPUT_KEYS: dict[str, str] = {
     "AppClientId": "app_client_id",
     "IdentityPoolId": "identity_pool_id",
 }
+OPTIONAL_OUTPUT_KEYS: dict[str, str] = {"SessionDays": "session_days"}  # older stacks lack it
 
 _PROFILE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -50,7 +51,11 @@ def profile_from_outputs(outputs: Mapping[str, str], source: str) -> AwsProfile:
             "stack (resources/cloudformation/dms-backend.yaml)?"
         )
     values = {field: outputs[key] for key, field in OUTPUT_KEYS.items()}
-    return AwsProfile(kind="aws", **values)
+    values |= {field: outputs[key] for key, field in OPTIONAL_OUTPUT_KEYS.items() if key in outputs}
+    try:
+        return AwsProfile.model_validate({"kind": "aws", **values})
+    except pydantic.ValidationError as exc:
+        raise ConfigError(f"{source} has an unusable output: {exc.errors()[0]['msg']}.") from exc
 
 
 def outputs_from_stack(

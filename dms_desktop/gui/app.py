@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from .. import __version__
 from ..connect import Backend
 from ..core.auth import SignedIn
-from ..core.errors import DmsError
+from ..core.errors import AuthError, DmsError
 from ..core.logs import configure_logging
 from ..core.paths import AppPaths
 from . import session
@@ -75,8 +75,10 @@ class DesktopApp(QObject):
     def _on_resumed(self, user: object) -> None:
         if isinstance(user, SignedIn):
             self._signed_in(user)
-        else:
-            self.ask_sign_in()
+            return
+        if isinstance(user, AuthError):  # e.g. the remembered session has ended
+            self.message_bar.show_notice(str(user))
+        self.ask_sign_in()
 
     @Slot()
     def ask_sign_in(self) -> None:
@@ -106,6 +108,7 @@ class DesktopApp(QObject):
             return
         result = dialog.result_value
         self.sign_in_dialog = None
+        self.message_bar.dismiss()  # e.g. "the remembered session has expired": not any more
         if result.remembered is False:
             self.message_bar.show_notice(
                 "Signed in. This system has no keyring, so the session cannot be remembered: "
@@ -122,7 +125,7 @@ class DesktopApp(QObject):
     def _signed_in(self, user: SignedIn) -> None:
         self.user = user
         profile = self.connected_backend.profile.name if self.connected_backend else ""
-        self.window.show_user(user.username, profile)
+        self.window.show_user(user, profile)
         self.window.set_signed_in(True)
         self.window.set_admin(user.is_admin)
         self.window.start_browsing()

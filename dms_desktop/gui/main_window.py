@@ -32,7 +32,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.auth import SignedIn
 from ..core.errors import DmsError
+from ..core.formatting import human_time
 from ..core.localfiles import safe_local_name
 from ..core.models import Document
 from ..core.paths import AppPaths
@@ -322,9 +324,21 @@ class MainWindow(QMainWindow):
 
     # --- session ---
 
-    def show_user(self, username: str, profile: str) -> None:
-        self.user_label.setText(f"Signed in as {username} ({profile})")
-        self._account_label_action.setText(f"Signed in as {username}")
+    def show_user(self, user: SignedIn, profile: str) -> None:
+        """Who is signed in, on which profile, and until when (the session's end)."""
+        text = f"Signed in as {user.username} ({profile})"
+        if user.session_ends is not None:
+            until = human_time(user.session_ends)
+            text += f" · session until {until}"
+            tooltip = (
+                f"Your sign-in lasts until {until}; then enter your password again. "
+                "Until then the app renews its AWS credentials on its own."
+            )
+        else:
+            tooltip = "The session lasts as long as the credentials of the AWS profile."
+        self.user_label.setText(text)
+        self.user_label.setToolTip(tooltip)
+        self._account_label_action.setText(text.replace(f" ({profile})", ""))
 
     def set_signed_in(self, signed_in: bool) -> None:
         self.sign_in_action.setVisible(not signed_in)
@@ -377,6 +391,7 @@ class MainWindow(QMainWindow):
         self._known_tags = []
         self._fill_tag_browser({})
         self.user_label.setText("Not signed in")
+        self.user_label.setToolTip("")
         self._account_label_action.setText("Not signed in")
         self.search_edit.blockSignals(True)
         self.search_edit.clear()

@@ -36,13 +36,14 @@ def _activate(state: WorkerState, user: SignedIn) -> None:
     state.set_service(open_service(_backend(state), user))
 
 
-def resume(state: WorkerState) -> SignedIn | None:
-    """Sign in with the remembered session, if any; None when the user must sign in."""
+def resume(state: WorkerState) -> SignedIn | AuthError | None:
+    """Sign in with the remembered session, if any; None when the user must sign in, and why
+    (e.g. the session has ended) when the remembered session no longer works."""
     try:
         user = resume_session(_backend(state))
-    except AuthError:
+    except AuthError as error:
         RememberedSessions().forget(_backend(state).profile.name)
-        return None
+        return error
     if user is not None:
         _activate(state, user)
     return user
@@ -68,9 +69,7 @@ def _after_sign_in(
     _activate(state, user)
     remembered = None
     if remember and user.refresh_token:
-        remembered = RememberedSessions().remember(
-            backend.profile.name, user.username, user.refresh_token
-        )
+        remembered = RememberedSessions().remember(backend.profile.name, user)
     return SignInResult(user, remembered)
 
 

@@ -276,3 +276,31 @@ def test_from_stack_needs_a_region(home: Path) -> None:
 def test_from_stack_and_from_json_exclude_each_other(home: Path) -> None:
     assert run(home, "configure", "--from-stack", "a", "--from-json", "b")[0] == 2
     assert run(home, "configure")[0] == 2
+
+
+def test_the_stacks_session_length_reaches_the_sign_in(home: Path, tmp_path: Path) -> None:
+    exported = tmp_path / "outputs.json"
+    exported.write_text(json.dumps(OUTPUTS | {"SessionDays": "14"}), encoding="utf-8")
+
+    code, _out, err = run(home, "configure", "--from-json", str(exported), "--profile-name", "w")
+
+    assert (code, err) == (0, "")
+    backend = open_backend(AppPaths.resolve(home), "w")
+    assert backend.pool is not None and backend.pool.session_days == 14
+    # A stack from before the output existed: Cognito's default of 30 days.
+    exported.write_text(json.dumps(OUTPUTS), encoding="utf-8")
+    assert run(home, "configure", "--from-json", str(exported), "--profile-name", "v")[0] == 0
+    older = open_backend(AppPaths.resolve(home), "v")
+    assert older.pool is not None and older.pool.session_days == 30
+
+
+def test_an_unusable_session_length_is_one_line_error(home: Path, tmp_path: Path) -> None:
+    exported = tmp_path / "outputs.json"
+    exported.write_text(json.dumps(OUTPUTS | {"SessionDays": "a month"}), encoding="utf-8")
+    before = config_of(home).read_text(encoding="utf-8")
+
+    code, out, err = run(home, "configure", "--from-json", str(exported), "--profile-name", "w")
+
+    assert code == ConfigError.exit_code
+    assert out == "" and len(err.strip().splitlines()) == 1 and "unusable output" in err
+    assert config_of(home).read_text(encoding="utf-8") == before

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from dms_desktop.core.schema import table_definition, time_to_live_specification
-from dms_desktop.core.stack_config import OUTPUT_KEYS
+from dms_desktop.core.stack_config import OPTIONAL_OUTPUT_KEYS, OUTPUT_KEYS
 from tests.infra.template import (
     IDENTITY_POOL,
     IDENTITY_VARIABLE,
@@ -285,4 +285,4 @@ def test_the_identity_data_survives_the_stack(template: dict[str, Any]) -> None:
 
 
 def test_the_outputs_are_what_dms_configure_reads(template: dict[str, Any]) -> None:
-    assert set(template["Outputs"]) == set(OUTPUT_KEYS)
+    assert set(template["Outputs"]) == set(OUTPUT_KEYS) | set(OPTIONAL_OUTPUT_KEYS)

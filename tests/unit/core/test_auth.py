@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
+import keyring
 import pytest
 from botocore.stub import Stubber
 
 from dms_desktop.core import auth
-from dms_desktop.core.auth import CognitoPool, sign_in_with_password
+from dms_desktop.core.auth import (
+    CognitoPool,
+    RememberedSession,
+    RememberedSessions,
+    SignedIn,
+    sign_in_with_password,
+    sign_in_with_refresh_token,
+)
 from dms_desktop.core.errors import AuthError
 
 POOL = CognitoPool(
@@ -77,3 +87,35 @@ def test_an_unsupported_challenge_is_explained(stubbed_idp: Any) -> None:
 def test_empty_credentials_are_refused_before_any_request(stubbed_idp: Any) -> None:
     with pytest.raises(AuthError, match="Enter a username and a password"):
         sign_in_with_password(POOL, "alice", "")
+
+
+def test_remember_me_keeps_the_sign_in_time() -> None:
+    signed_in_at = datetime(2026, 11, 1, 9, 30, tzinfo=UTC)
+    user = SignedIn(
+        username="alice",
+        user_id="us-east-1:alice",
+        is_admin=False,
+        session=boto3.session.Session(region_name="us-east-1"),
+        refresh_token="refresh-secret",
+        signed_in_at=signed_in_at,
+    )
+    sessions = RememberedSessions()
+
+    assert sessions.remember("work", user)
+
+    assert sessions.recall("work") == RememberedSession("alice", "refresh-secret", signed_in_at)
+
+
+def test_a_session_remembered_before_sign_in_times_were_kept_still_resumes() -> None:
+    keyring.set_password(
+        auth.KEYRING_SERVICE, "work", json.dumps({"username": "bob", "refresh_token": "r"})
+    )
+
+    assert RememberedSessions().recall("work") == RememberedSession("bob", "r", None)
+
+
+def test_a_session_past_its_end_is_refused_without_asking_cognito(stubbed_idp: Any) -> None:
+    signed_in_at = datetime.now(UTC) - timedelta(days=POOL.session_days, seconds=1)
+
+    with pytest.raises(AuthError, match="remembered session has expired"):
+        sign_in_with_refresh_token(POOL, "alice", "refresh-secret", signed_in_at)
