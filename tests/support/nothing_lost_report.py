@@ -89,30 +89,29 @@ class NothingLostReport:
         self._report_path = report_path
         self._readme_path = readme_path
         self._cases: dict[tuple[str, str, str], Case] = {}
-        self._case_of_test: dict[str, Case] = {}
+        self._cases_of_test: dict[str, list[Case]] = {}
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         for item in items:
-            marker = item.get_closest_marker(MARKER)
-            if marker is None:
-                continue
-            area, case_text, outcome = _marker_arguments(item, marker)
-            key = (area, case_text, outcome)
-            case = self._cases.setdefault(key, Case(area, case_text, outcome))
-            name = item.nodeid.split("[", 1)[0]
-            if name not in case.tests:
-                case.tests.append(name)
-            self._case_of_test[item.nodeid] = case
+            # A test may try several cases (one marker each); each case lists it.
+            for marker in item.iter_markers(MARKER):
+                area, case_text, outcome = _marker_arguments(item, marker)
+                key = (area, case_text, outcome)
+                case = self._cases.setdefault(key, Case(area, case_text, outcome))
+                name = item.nodeid.split("[", 1)[0]
+                if name not in case.tests:
+                    case.tests.append(name)
+                cases = self._cases_of_test.setdefault(item.nodeid, [])
+                if case not in cases:
+                    cases.append(case)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        case = self._case_of_test.get(report.nodeid)
-        if case is None:
-            return
         # The call decides; a failing setup or teardown (or a skip) overrides a pass.
         decides = report.when == "call" or report.failed or report.skipped
-        if decides and case.results.get(report.nodeid) in (None, "passed"):
-            case.results[report.nodeid] = _result_of(report)
+        for case in self._cases_of_test.get(report.nodeid, []):
+            if decides and case.results.get(report.nodeid) in (None, "passed"):
+                case.results[report.nodeid] = _result_of(report)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if not self._cases:

@@ -33,6 +33,11 @@ def test_fails():
 def test_parametrized(size):
     pass
 
+@pytest.mark.nothing_lost("fault", "the backend breaks", "try again")
+@pytest.mark.nothing_lost("bad input", "a name with a | bar", "a clear message")
+def test_two_cases():
+    pass
+
 def test_unmarked():
     pass
 """
@@ -60,12 +65,12 @@ def test_the_table_has_each_case_with_its_real_result(tmp_path: Path) -> None:
     assert table[0] == "| area | case tried | what the user sees | result | test |"
     rows = [line for line in table[2:] if line.startswith("|")]
     assert rows == [
-        "| fault | the backend breaks | try again | **failed** 1 of 1 "
-        "| `test_cases.py::test_fails` |",
+        "| fault | the backend breaks | try again | **failed** 1 of 2, **passed** 1 of 2 "
+        "| `test_cases.py::test_fails`<br>`test_cases.py::test_two_cases` |",
         "| integrity | several sizes | verified | passed (3 tests) "
         "| `test_cases.py::test_parametrized` |",
-        "| bad input | a name with a \\| bar | a clear message | passed "
-        "| `test_cases.py::test_passes` |",
+        "| bad input | a name with a \\| bar | a clear message | passed (2 tests) "
+        "| `test_cases.py::test_passes`<br>`test_cases.py::test_two_cases` |",
     ]
     assert "3 cases, 2 passed." in table
 
