@@ -83,8 +83,14 @@ class Context:
     @property
     def service(self) -> DocumentService:
         if self._service is None:
-            self._service = open_service(self.backend, self.user)
+            self._service = open_service(self.backend, self.user, paths=self.paths)
+            self.report_recovered(self._service.recover_interrupted())
         return self._service
+
+    def report_recovered(self, messages: list[str]) -> None:
+        """Say what the start did with work a crash interrupted (see core.recovery)."""
+        for message in messages:
+            self.note(f"dms: {message}")
 
     @property
     def interactive(self) -> bool:

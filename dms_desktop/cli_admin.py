@@ -77,7 +77,9 @@ def _cancel_on_interrupt(cancel: CancelToken) -> Iterator[None]:
 
 
 def _service(context: Context) -> AdminService:
-    return open_admin_service(context.backend, context.user, context.paths)
+    service = open_admin_service(context.backend, context.user, context.paths)
+    context.report_recovered(service.recover_interrupted())
+    return service
 
 
 def _confirm_count(context: Context, count: int, what: str) -> bool:

@@ -24,6 +24,7 @@ from .core.aws import make_client
 from .core.blobs import TransferSettings
 from .core.config import AwsProfile, ChosenProfile, choose_profile, load_config
 from .core.errors import AuthError, ConfigError
+from .core.journal import journal_for
 from .core.paths import AppPaths
 from .core.service import DocumentService
 
@@ -133,11 +134,21 @@ def sign_in_non_interactive(
 
 
 def open_service(
-    backend: Backend, user: SignedIn, settings: TransferSettings | None = None
+    backend: Backend,
+    user: SignedIn,
+    settings: TransferSettings | None = None,
+    paths: AppPaths | None = None,
 ) -> DocumentService:
-    """The document service of ``user``: every call goes through their own credentials."""
+    """The document service of ``user``: every call goes through their own credentials. With
+    ``paths``, its transfers are journaled in that data folder (see core.journal)."""
     return DocumentService.for_user(
-        user.session, backend.endpoint_url, backend.table, backend.bucket, user.user_id, settings
+        user.session,
+        backend.endpoint_url,
+        backend.table,
+        backend.bucket,
+        user.user_id,
+        settings,
+        journal_for(paths) if paths is not None else None,
     )
 
 
@@ -149,5 +160,11 @@ def open_admin_service(backend: Backend, user: SignedIn, paths: AppPaths) -> Adm
     dynamodb = make_client(session, "dynamodb", backend.endpoint_url)
     s3 = make_client(session, "s3", backend.endpoint_url)
     return AdminService(
-        dynamodb, s3, backend.table, backend.bucket, user, audit_dir=paths.data_dir / "audit"
+        dynamodb,
+        s3,
+        backend.table,
+        backend.bucket,
+        user,
+        audit_dir=paths.data_dir / "audit",
+        journal=journal_for(paths),
     )

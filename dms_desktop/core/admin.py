@@ -44,7 +44,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from .auth import ADMIN_GROUP, SignedIn
 from .aws import aws_errors, error_code, translate
 from .cancellation import CancelToken, ProgressCallback
-from .errors import AuthError, ConfigError, DmsError, NotFound, ValidationError
+from .errors import AuthError, ConfigError, DmsError, NotFound, Unavailable, ValidationError
+from .journal import CleanupEntry, CleanupItem, Journal, Tracked
 from .models import format_timestamp, parse_timestamp, tag_key, utc_now
 from .schema import EXPIRES_AT, NAME_KEY, TAG_KEYS
 
@@ -552,6 +553,7 @@ class AdminService:
         sleep: Sleep = time.sleep,
         clock: Clock = utc_now,
         scan_segments: int = 1,
+        journal: Journal | None = None,
     ) -> None:
         self._admin = require_admin(admin)
         self._dynamodb = dynamodb
@@ -562,6 +564,7 @@ class AdminService:
         self._sleep = sleep
         self._clock = clock
         self._segments = max(1, scan_segments)
+        self._journal = journal  # batch deletes in flight, for the next start after a crash
 
     @property
     def admin(self) -> SignedIn:
@@ -704,6 +707,46 @@ class AdminService:
         progress: ProgressCallback | None,
         cancel: CancelToken | None,
     ) -> None:
+        """Delete in rounds, journaled: after a crash the next start finds the run."""
+        tracked: Tracked | None = None
+        if self._journal is not None and items:
+            tracked = self._journal.track(
+                CleanupEntry(
+                    admin=self._admin.username,
+                    items=tuple(
+                        CleanupItem(
+                            user_id=item.user_id,
+                            document_id=item.document_id,
+                            s3_key=item.s3_key,
+                            has_metadata=item.has_metadata,
+                            has_body=item.has_body,
+                        )
+                        for item in items
+                    ),
+                )
+            )
+
+        def settled(count: int) -> None:
+            if tracked is not None:
+                tracked.update(tracked.entry.model_copy(update={"settled": count}))
+
+        try:
+            self._delete_in_rounds(items, report, progress, cancel, settled)
+        except BaseException:
+            if tracked is not None:
+                tracked.leave_for_next_start()
+            raise
+        if tracked is not None:
+            tracked.finish()
+
+    def _delete_in_rounds(
+        self,
+        items: list[PlannedDeletion],
+        report: DeletionReport,
+        progress: ProgressCallback | None,
+        cancel: CancelToken | None,
+        settled: Callable[[int], None],
+    ) -> None:
         total = len(items)
         if progress is not None:
             progress(0, total)
@@ -737,6 +780,7 @@ class AdminService:
             if report.cancelled or report.stopped_by is not None:
                 report.not_attempted = total - start - processed
                 return
+            settled(start + len(chunk))
 
     def _delete_metadata(self, batch: list[PlannedDeletion], report: DeletionReport) -> set[str]:
         """One BatchWriteItem of up to 25 deletes, retrying unprocessed items with backoff.
@@ -832,6 +876,64 @@ class AdminService:
                 report.bodies_deleted.append(key)
                 report.bytes_freed += item.size
                 report.deleted.append(item.document_id)
+
+    # --- after a crash ---
+
+    def recover_interrupted(self) -> list[str]:
+        """Deal with batch deletes a crash interrupted; one message for each.
+
+        The files of documents whose metadata was already deleted are removed (otherwise they
+        would stay as invisible orphans). Nothing else is deleted unasked: documents the run had
+        not reached are still there, and the message says to run the cleanup again.
+        """
+        if self._journal is None:
+            return []
+        messages = []
+        with self._journal.unfinished() as entries:
+            for tracked in entries:
+                if not isinstance(tracked.entry, CleanupEntry):
+                    continue
+                try:
+                    messages.append(self._recover_cleanup(tracked.entry))
+                except DmsError as error:
+                    messages.append(
+                        f"Could not yet finish tidying up after an interrupted cleanup ({error}); "
+                        "it is tried again at the next start."
+                    )
+                    continue
+                tracked.finish()
+        return messages
+
+    def _recover_cleanup(self, entry: CleanupEntry) -> str:
+        half_deleted: list[PlannedDeletion] = []
+        not_deleted = 0
+        for item in entry.items[entry.settled :]:
+            if item.has_metadata and self._metadata_exists(item.user_id, item.document_id):
+                not_deleted += 1
+            elif item.has_metadata and item.has_body:
+                half_deleted.append(
+                    PlannedDeletion(item.user_id, item.document_id, "", 0, (), None, item.s3_key)
+                )
+            elif not item.has_metadata and self._body_exists(item.s3_key):
+                not_deleted += 1  # an orphan body the run had not reached
+        report = DeletionReport("recovery", self._admin.username, self._clock(), len(half_deleted))
+        self._delete_bodies(half_deleted, report)
+        report.finished_at = self._clock()
+        if half_deleted:
+            self._write_audit(report, {"recoveryOf": entry.started_at, "admin": entry.admin})
+        if report.failed:
+            raise Unavailable(report.failed[0].reason)
+        left = (
+            f"{not_deleted} document(s) it had not reached were not deleted: run the cleanup "
+            "again to delete them"
+            if not_deleted
+            else "nothing else was left to delete"
+        )
+        return (
+            f"A cleanup started at {entry.started_at} by {entry.admin} was interrupted: the files "
+            f"of {len(half_deleted)} document(s) whose metadata it had deleted are now removed; "
+            f"{left}."
+        )
 
     # --- consistency check ---
 

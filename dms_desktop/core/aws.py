@@ -21,6 +21,7 @@ from botocore.exceptions import (
     EndpointConnectionError,
     NoCredentialsError,
     ReadTimeoutError,
+    ResponseStreamingError,
 )
 from botocore.exceptions import ConnectTimeoutError as BotoConnectTimeoutError
 
@@ -147,6 +148,10 @@ def translate(exc: BaseException, action: str) -> DmsError:
         return Unavailable(
             f"Could not {action}: the backend cannot be reached ({exc}). "
             "Check the network or that the sandbox is running, then try again."
+        )
+    if isinstance(exc, ResponseStreamingError):
+        return Unavailable(
+            f"Could not {action}: the connection broke while receiving data. Try again."
         )
     if isinstance(exc, BotoCoreError):
         return Unavailable(f"Could not {action}: {exc}.")

@@ -18,6 +18,7 @@ import hashlib
 import logging
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
@@ -29,7 +30,14 @@ from s3transfer.subscribers import BaseSubscriber
 
 from .aws import aws_errors, translate
 from .cancellation import CancelToken, ProgressCallback
-from .errors import Cancelled, IntegrityError, TargetExists, Unavailable, ValidationError
+from .errors import (
+    Cancelled,
+    IntegrityError,
+    NotFound,
+    TargetExists,
+    Unavailable,
+    ValidationError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +109,18 @@ class BlobStore:
         self._client = client
         self._bucket = bucket
         self._settings = settings or TransferSettings()
+        # key -> who wants the id of the multipart upload started for it (the journal)
+        self._multipart_watchers: dict[str, Callable[[str], None]] = {}
+        client.meta.events.register(
+            "after-call.s3.CreateMultipartUpload",
+            self._on_multipart_created,
+            unique_id=f"dms-multipart-watch-{id(self)}",
+        )
+
+    def _on_multipart_created(self, parsed: dict[str, Any], **_: Any) -> None:
+        watcher = self._multipart_watchers.get(str(parsed.get("Key", "")))
+        if watcher is not None and parsed.get("UploadId"):
+            watcher(str(parsed["UploadId"]))
 
     @property
     def bucket(self) -> str:
@@ -114,8 +134,12 @@ class BlobStore:
         *,
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
+        on_multipart_started: Callable[[str], None] | None = None,
     ) -> StoredBody:
-        """Store ``source`` at ``key``; returns the size and checksum of what was sent."""
+        """Store ``source`` at ``key``; returns the size and checksum of what was sent.
+
+        ``on_multipart_started`` gets the upload id when a multipart upload begins, so that a
+        crash can be cleaned up later (users may abort their uploads but not list them)."""
         size = source.stat().st_size
         settings = self._settings
         config = TransferConfig(
@@ -124,6 +148,8 @@ class BlobStore:
             max_request_concurrency=settings.concurrency,
         )
         manager = TransferManager(self._client, config)
+        if on_multipart_started is not None:
+            self._multipart_watchers[key] = on_multipart_started
         try:
             with source.open("rb") as file:
                 reader = _HashingReader(file, cancel)
@@ -145,6 +171,7 @@ class BlobStore:
                         unregister()
         finally:
             manager.shutdown()
+            self._multipart_watchers.pop(key, None)
         if cancel is not None and cancel.cancelled:
             self.delete(key)
             raise Cancelled("The upload was cancelled.")
@@ -256,6 +283,16 @@ class BlobStore:
         """Delete the object (no error if it is already gone)."""
         with aws_errors("delete the stored file"):
             self._client.delete_object(Bucket=self._bucket, Key=key)
+
+    def abort_multipart(self, key: str, upload_id: str) -> None:
+        """Abort an unfinished multipart upload (no error if it is already gone)."""
+        try:
+            with aws_errors("abort an unfinished upload"):
+                self._client.abort_multipart_upload(
+                    Bucket=self._bucket, Key=key, UploadId=upload_id
+                )
+        except NotFound:
+            pass  # completed or aborted already
 
     def size_of(self, key: str) -> int | None:
         """The stored object's size, or None when there is no such object."""

@@ -21,8 +21,9 @@ from typing import Any
 from .aws import make_client
 from .blobs import BlobStore, TransferSettings
 from .cancellation import CancelToken, ProgressCallback
-from .errors import Cancelled, DmsError, LocalFileError, ValidationError
+from .errors import Cancelled, Conflict, DmsError, LocalFileError, NotFound, ValidationError
 from .ids import is_document_id, new_document_id
+from .journal import DeleteEntry, DownloadEntry, Journal, JournalEntry, Tracked, UploadEntry
 from .localfiles import check_readable_file, download_target, guess_file_type
 from .models import (
     Document,
@@ -32,6 +33,7 @@ from .models import (
     tag_key,
     utc_now,
 )
+from .recovery import recover_user_work, remove_upload_leftovers
 from .repository import DocumentRepository, ListQuery, Page
 from .schema import object_key
 from .scope import guard_user_scope
@@ -56,10 +58,17 @@ def file_checksum(path: Path, cancel: CancelToken | None = None) -> str:
 class DocumentService:
     """Upload, list, download, edit and delete the documents of ``user_id``."""
 
-    def __init__(self, repository: DocumentRepository, blobs: BlobStore, user_id: str) -> None:
+    def __init__(
+        self,
+        repository: DocumentRepository,
+        blobs: BlobStore,
+        user_id: str,
+        journal: Journal | None = None,
+    ) -> None:
         self._repository = repository
         self._blobs = blobs
         self._user_id = user_id
+        self._journal = journal  # uploads, downloads and deletes in flight (see core.journal)
 
     @classmethod
     def for_user(
@@ -70,13 +79,15 @@ class DocumentService:
         bucket: str,
         user_id: str,
         settings: TransferSettings | None = None,
+        journal: Journal | None = None,
     ) -> DocumentService:
         """The service of ``user_id`` on clients of their own ``session``, which refuse any
         request outside their documents (see core.scope)."""
         dynamodb = make_client(session, "dynamodb", endpoint_url)
         s3 = make_client(session, "s3", endpoint_url, max_pool_connections=20)
         guard_user_scope(dynamodb, s3, user_id)
-        return cls(DocumentRepository(dynamodb, table), BlobStore(s3, bucket, settings), user_id)
+        repository = DocumentRepository(dynamodb, table)
+        return cls(repository, BlobStore(s3, bucket, settings), user_id, journal)
 
     @property
     def user_id(self) -> str:
@@ -104,11 +115,38 @@ class DocumentService:
         document_id = new_document_id()
         key = object_key(self._user_id, document_id)
         file_type = guess_file_type(name)
+        tracked = self._track(
+            UploadEntry(
+                user_id=self._user_id,
+                document_id=document_id,
+                s3_key=key,
+                source=str(source),
+                filename=name,
+                file_type=file_type,
+                size=source.stat().st_size,
+                tags=clean_tags,
+                folder=clean_folder,
+                expires_at=expires_at,
+            )
+        )
+
+        def note(**changes: Any) -> None:
+            if tracked is not None:
+                tracked.update(tracked.entry.model_copy(update=changes))
+
         try:
-            stored = self._blobs.upload(source, key, file_type, progress=progress, cancel=cancel)
-        except OSError as exc:
-            raise LocalFileError(f"Could not read {source}: {exc.strerror or exc}.") from exc
-        try:
+            try:
+                stored = self._blobs.upload(
+                    source,
+                    key,
+                    file_type,
+                    progress=progress,
+                    cancel=cancel,
+                    on_multipart_started=lambda upload_id: note(multipart_upload_id=upload_id),
+                )
+            except OSError as exc:
+                raise LocalFileError(f"Could not read {source}: {exc.strerror or exc}.") from exc
+            note(checksum=stored.checksum)
             if cancel is not None:
                 cancel.raise_if_cancelled("The upload")
             now = utc_now()
@@ -127,18 +165,51 @@ class DocumentService:
                 version=1,
                 expires_at=expires_at,
             )
-            self._repository.create(document)
+            self._create(document)
         except BaseException:
-            self._remove_orphan_body(key)
+            self._undo_upload(key, tracked)
             raise
+        if tracked is not None:
+            tracked.finish()
         log.info("uploaded %s (%d bytes) as %s", source.name, stored.size, document_id)
         return document
 
-    def _remove_orphan_body(self, key: str) -> None:
+    def _track(self, entry: JournalEntry) -> Tracked | None:
+        return self._journal.track(entry) if self._journal is not None else None
+
+    def _create(self, document: Document) -> None:
         try:
-            self._blobs.delete(key)
+            self._repository.create(document)
+        except Conflict:
+            # Ids are new, so a taken id means botocore retried a write whose response was lost
+            # and the first attempt had been stored: ours, if it points at the same body.
+            stored = self._repository.get(self._user_id, document.document_id)
+            if (stored.s3_key, stored.checksum) != (document.s3_key, document.checksum):
+                raise
+            log.info("the metadata of %s was stored by an earlier attempt", document.document_id)
+
+    def _undo_upload(self, key: str, tracked: Tracked | None) -> None:
+        """Remove what a failed upload stored; if the backend cannot be reached now, the
+        journal keeps the upload and the next start removes it."""
+        entry = tracked.entry if tracked is not None else None
+        upload_id = entry.multipart_upload_id if isinstance(entry, UploadEntry) else None
+        try:
+            remove_upload_leftovers(self._blobs, key, upload_id)
         except DmsError:
-            log.exception("could not remove %s after a failed upload; it is an orphan now", key)
+            log.exception("could not remove %s after a failed upload", key)
+            if tracked is not None:
+                tracked.update(tracked.entry.model_copy(update={"failed": True}))
+                tracked.leave_for_next_start()
+            return
+        if tracked is not None:
+            tracked.finish()
+
+    def recover_interrupted(self) -> list[str]:
+        """Finish or undo this user's uploads, downloads and deletes that a crash interrupted;
+        one message per piece of work, saying which (see core.recovery)."""
+        if self._journal is None:
+            return []
+        return recover_user_work(self._journal, self._repository, self._blobs, self._user_id)
 
     def find_duplicates(self, checksum: str) -> list[Document]:
         """The user's documents whose body has ``checksum`` (same content already stored)."""
@@ -196,11 +267,39 @@ class DocumentService:
 
     def delete(self, document_id: str) -> Document:
         """Delete the metadata, then the body (see the module docstring for why)."""
-        document = self._repository.delete(self._user_id, _checked_id(document_id))
+        checked = _checked_id(document_id)
+        tracked = self._track(
+            DeleteEntry(
+                user_id=self._user_id,
+                document_id=checked,
+                s3_key=object_key(self._user_id, checked),
+                filename="",
+            )
+        )
+        try:
+            document = self._repository.delete(self._user_id, checked)
+        except NotFound:
+            # Without metadata a body at this key is an orphan, e.g. when botocore retried a
+            # delete whose response was lost and the retry found the metadata gone.
+            remove_upload_leftovers(self._blobs, object_key(self._user_id, checked), None)
+            if tracked is not None:
+                tracked.finish()
+            raise
+        except BaseException:
+            # Maybe deleted on the server before the connection broke: the next start checks.
+            if tracked is not None:
+                tracked.leave_for_next_start()
+            raise
         try:
             self._blobs.delete(document.s3_key)
         except DmsError:
             log.exception("metadata of %s deleted but its body was not", document_id)
+            if tracked is not None:
+                tracked.update(tracked.entry.model_copy(update={"filename": document.filename}))
+                tracked.leave_for_next_start()
+        else:
+            if tracked is not None:
+                tracked.finish()
         log.info("deleted %s (%s)", document_id, document.filename)
         return document
 
@@ -221,6 +320,14 @@ class DocumentService:
         document = self.get(document_id)
         if target.is_dir():
             target = download_target(target, document.filename)
+        tracked = self._track(
+            DownloadEntry(
+                user_id=self._user_id,
+                document_id=document.document_id,
+                filename=document.filename,
+                target=str(target),
+            )
+        )
         try:
             return self._blobs.download(
                 document.s3_key,
@@ -235,6 +342,10 @@ class DocumentService:
             raise
         except OSError as exc:
             raise ValidationError(f"Could not write {target}: {exc.strerror or exc}.") from exc
+        finally:
+            # Success or failure, the blob store has removed its temporary file by now.
+            if tracked is not None:
+                tracked.finish()
 
 
 def expiry_epoch_seconds(expires: datetime | None) -> int | None:

@@ -1,0 +1,139 @@
+"""What the next start does with a user's work that a crash interrupted (see core.journal).
+
+- An upload whose body was completely stored (its checksum is in the journal) and whose stored
+  size matches is **resumed**: its metadata is written, so the document appears. The body was the
+  expensive part, and its checksum was computed from exactly what was sent.
+- Any other upload (body incomplete, or one that had already failed) is **cleaned up**: its
+  multipart upload is aborted and any body deleted; the user is asked to upload it again.
+- A download is **cleaned up**: its temporary file beside the target is removed (the target
+  itself was never written); where to save it and whether to overwrite stay the user's choice.
+- A delete whose metadata is gone is **finished** (the body is deleted); one whose metadata is
+  still there never started, and nothing is changed.
+
+Every entry handled gives one message for the user. An entry that cannot be handled now (the
+backend is unreachable) stays in the journal for the next start, and the message says so.
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+from pathlib import Path
+
+from .blobs import BlobStore
+from .errors import DmsError, NotFound
+from .journal import DeleteEntry, DownloadEntry, Journal, Tracked, UploadEntry
+from .models import Document, utc_now
+from .repository import DocumentRepository
+
+log = logging.getLogger(__name__)
+
+
+def remove_upload_leftovers(blobs: BlobStore, key: str, upload_id: str | None) -> None:
+    """Abort the multipart upload (if one was started) and delete any body at ``key``."""
+    if upload_id is not None:
+        blobs.abort_multipart(key, upload_id)
+    blobs.delete(key)
+
+
+def recover_user_work(
+    journal: Journal, repository: DocumentRepository, blobs: BlobStore, user_id: str
+) -> list[str]:
+    """Resume or clean up ``user_id``'s interrupted work; one message per entry."""
+    messages = []
+    with journal.unfinished() as entries:
+        for tracked in entries:
+            entry = tracked.entry
+            if not isinstance(entry, UploadEntry | DownloadEntry | DeleteEntry):
+                continue  # an admin cleanup: AdminService.recover_interrupted
+            if entry.user_id != user_id:
+                continue  # another user's: when they next sign in here
+            try:
+                messages.append(_recover(tracked, repository, blobs))
+            except DmsError as error:
+                log.warning("could not recover %s yet: %s", entry, error)
+                messages.append(
+                    f"Could not yet finish tidying up after the interrupted {entry.kind} of "
+                    f"{_name(entry)} ({error}); it is tried again at the next start."
+                )
+                continue
+            tracked.finish()
+    for message in messages:
+        log.info("recovered: %s", message)
+    return messages
+
+
+def _name(entry: UploadEntry | DownloadEntry | DeleteEntry) -> str:
+    return entry.filename or f"document {entry.document_id}"
+
+
+def _recover(tracked: Tracked, repository: DocumentRepository, blobs: BlobStore) -> str:
+    entry = tracked.entry
+    if isinstance(entry, UploadEntry):
+        return _recover_upload(entry, repository, blobs)
+    if isinstance(entry, DownloadEntry):
+        return _recover_download(entry)
+    assert isinstance(entry, DeleteEntry)
+    if _metadata_exists(repository, entry.user_id, entry.document_id):
+        return f"Deleting {_name(entry)} was interrupted before anything was deleted; it is kept."
+    blobs.delete(entry.s3_key)
+    return f"Deleting {_name(entry)} was interrupted; it is now deleted completely."
+
+
+def _recover_upload(entry: UploadEntry, repository: DocumentRepository, blobs: BlobStore) -> str:
+    if _metadata_exists(repository, entry.user_id, entry.document_id):
+        return f"The upload of {entry.filename} had finished before the interruption; it is stored."
+    if (
+        not entry.failed
+        and entry.checksum is not None
+        and blobs.size_of(entry.s3_key) == entry.size
+    ):
+        now = utc_now()
+        repository.create(
+            Document(
+                user_id=entry.user_id,
+                document_id=entry.document_id,
+                filename=entry.filename,
+                file_type=entry.file_type,
+                size=entry.size,
+                tags=entry.tags,
+                folder=entry.folder,
+                created_at=now,
+                updated_at=now,
+                s3_key=entry.s3_key,
+                checksum=entry.checksum,
+                version=1,
+                expires_at=entry.expires_at,
+            )
+        )
+        return (
+            f"The upload of {entry.filename} was interrupted after the whole file was sent; "
+            "it is now stored (resumed)."
+        )
+    remove_upload_leftovers(blobs, entry.s3_key, entry.multipart_upload_id)
+    return (
+        f"The upload of {entry.filename} was interrupted; nothing was stored (the partial "
+        f"upload was removed). Upload {entry.source} again."
+    )
+
+
+def _recover_download(entry: DownloadEntry) -> str:
+    target = Path(entry.target)
+    pattern = f".{glob.escape(target.name[:100])}.*.dms-partial"  # as BlobStore.download names it
+    removed = 0
+    for partial in target.parent.glob(pattern):
+        partial.unlink(missing_ok=True)
+        removed += 1
+    left = "the partial file was removed" if removed else "no partial file was left"
+    return (
+        f"The download of {entry.filename} to {target} was interrupted; {left} and nothing "
+        "was written there. Download it again."
+    )
+
+
+def _metadata_exists(repository: DocumentRepository, user_id: str, document_id: str) -> bool:
+    try:
+        repository.get(user_id, document_id)
+    except NotFound:
+        return False
+    return True
