@@ -126,6 +126,15 @@ class DocumentTableModel(QAbstractTableModel):
         self._reset(active=True)
         self._request_page()
 
+    def refresh(self) -> None:
+        """Load the first page again, keeping the loaded rows until it arrives (F5): if the
+        backend cannot be reached, what was loaded stays on screen."""
+        if not self._active:
+            self.reload()
+            return
+        self._generation += 1  # replies to earlier requests are ignored from now on
+        self._request_page(replace=True)
+
     def clear(self) -> None:
         """Forget everything (sign-out); nothing loads until the next ``reload``."""
         self._reset(active=False)
@@ -147,17 +156,23 @@ class DocumentTableModel(QAbstractTableModel):
         if self.canFetchMore(parent):
             self._request_page()
 
-    def _request_page(self) -> None:
+    def _request_page(self, *, replace: bool = False) -> None:
+        """Ask for the next page, or with ``replace`` for the first page to replace the rows."""
         generation = self._generation
-        query, cursor = self._query, self._cursor
+        query, cursor = self._query, None if replace else self._cursor
         self._set_fetching(True)
 
         def job(state: WorkerState) -> Page:
             return state.service.list_page(query, cursor)
 
         def on_page(page: Page) -> None:
-            if generation == self._generation:
-                self._append_page(page)
+            if generation != self._generation:
+                return
+            if replace:
+                self.beginResetModel()
+                self._rows = []
+                self.endResetModel()
+            self._append_page(page)
 
         def on_failure(error: DmsError) -> None:
             if generation == self._generation:

@@ -403,7 +403,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def refresh(self) -> None:
         self._message_bar.dismiss()
-        self.model.reload()
+        self.model.refresh()
         self.refresh_tags()
 
     def refresh_tags(self) -> None:
