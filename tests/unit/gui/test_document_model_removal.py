@@ -1,0 +1,85 @@
+"""Removing rows from the document list (after a delete): adjacent rows go in one step."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pytestqt.qtbot import QtBot
+
+from dms_desktop.core import schema
+from dms_desktop.core.models import Document
+from dms_desktop.core.repository import ListQuery, Page
+from dms_desktop.gui.document_model import DocumentTableModel
+from tests.support.aws import USER_ID
+
+
+def _document(number: int) -> Document:
+    document_id = f"01900000-0000-7000-8000-{number:012d}"
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    return Document(
+        user_id=USER_ID,
+        document_id=document_id,
+        filename=f"file {number}.txt",
+        size=number,
+        created_at=moment,
+        updated_at=moment,
+        s3_key=schema.object_key(USER_ID, document_id),
+        checksum="0" * 64,
+    )
+
+
+@dataclass
+class _OnePage:
+    documents: list[Document]
+
+    def list_page(self, query: ListQuery, cursor: str | None = None) -> Page:
+        return Page(self.documents, None)
+
+
+@dataclass
+class _State:
+    service: _OnePage
+
+
+class _ImmediateBackend:
+    """``BackendClient.call`` that runs the job at once on this thread."""
+
+    def __init__(self, documents: list[Document]) -> None:
+        self._state = _State(_OnePage(documents))
+
+    def call(
+        self,
+        job: Callable[[Any], Any],
+        on_success: Callable[[Any], None] | None = None,
+        on_failure: Callable[[Any], None] | None = None,
+    ) -> int:
+        result = job(self._state)
+        if on_success is not None:
+            on_success(result)
+        return 1
+
+
+def test_deleting_many_adjacent_rows_removes_them_in_one_step(qtbot: QtBot) -> None:
+    documents = [_document(number) for number in range(10)]
+    model = DocumentTableModel(_ImmediateBackend(documents))  # type: ignore[arg-type]
+    model.reload()
+    assert model.rowCount() == 10
+    removals: list[tuple[int, int]] = []
+    model.rowsRemoved.connect(lambda _parent, first, last: removals.append((first, last)))
+
+    gone = [documents[n].document_id for n in (1, 2, 3, 4, 7)]
+    model.remove_documents(gone)
+
+    assert [doc.filename for doc in model.documents()] == [
+        "file 0.txt",
+        "file 5.txt",
+        "file 6.txt",
+        "file 8.txt",
+        "file 9.txt",
+    ]
+    # One removal per run of adjacent rows (the view and the selection react once per run),
+    # the later run first so the earlier row numbers stay valid.
+    assert removals == [(7, 7), (1, 4)]
