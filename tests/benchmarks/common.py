@@ -1,0 +1,332 @@
+"""Shared pieces of the benchmarks: results, a sandbox of their own, seeding, request counts.
+
+Every benchmark module has ``run(quick: bool) -> Result`` and runs alone with
+``python -m tests.benchmarks.<module> [--quick] [--json FILE]``; ``python -m tests.benchmarks``
+runs them all, each in a process of its own (so memory and start-up figures are not mixed up).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+# The window runs offscreen in the benchmarks, as in the tests (set before any Qt import).
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+for _name in ("DMS_HOME", "DMS_PROFILE", "DMS_USERNAME", "DMS_PASSWORD", "AWS_PROFILE"):
+    os.environ.pop(_name, None)
+
+from dms_desktop.connect import Backend, open_backend, sign_in  # noqa: E402
+from dms_desktop.core import schema  # noqa: E402
+from dms_desktop.core.auth import SignedIn  # noqa: E402
+from dms_desktop.core.aws import make_client  # noqa: E402
+from dms_desktop.core.ids import new_document_id  # noqa: E402
+from dms_desktop.core.models import Document  # noqa: E402
+from dms_desktop.core.paths import AppPaths  # noqa: E402
+from dms_desktop.core.repository import to_item  # noqa: E402
+from dms_desktop.sandbox import ADMIN_USER, DEMO_USER, SandboxInfo, connect_or_start, stop  # noqa: E402
+from dms_desktop.sandbox.info import HEALTH_PATH  # noqa: E402
+
+MiB = 1024 * 1024
+
+
+# --- results ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Figure:
+    """One measured figure, with its target if it has one (met: None = no target)."""
+
+    name: str
+    value: float
+    unit: str
+    target: str = ""
+    met: bool | None = None
+
+    def text(self) -> str:
+        value = f"{self.value:,.0f}" if abs(self.value) >= 100 else f"{self.value:.3g}"
+        line = f"  {self.name}: {value} {self.unit}".rstrip()
+        if self.target:
+            line += f"   (target {self.target}: {'met' if self.met else 'MISSED'})"
+        return line
+
+
+@dataclass
+class Result:
+    benchmark: str
+    figures: list[Figure] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    summary: str = ""
+    seconds: float = 0.0
+
+    def add(
+        self, name: str, value: float, unit: str, target: str = "", met: bool | None = None
+    ) -> Figure:
+        figure = Figure(name, value, unit, target, met)
+        self.figures.append(figure)
+        print(figure.text(), flush=True)
+        return figure
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+        print(f"  note: {text}", flush=True)
+
+    @property
+    def met(self) -> bool | None:
+        verdicts = [figure.met for figure in self.figures if figure.met is not None]
+        return all(verdicts) if verdicts else None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Result:
+        figures = [Figure(**figure) for figure in data.pop("figures")]
+        return cls(figures=figures, **data)
+
+
+def run_main(run: Callable[[bool], Result], description: str) -> None:
+    """The command line of one benchmark module."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, for a quick look")
+    parser.add_argument("--json", type=Path, help="also write the result to this file")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    result = run(args.quick)
+    result.seconds = time.perf_counter() - started
+    verdict = {True: "targets met", False: "TARGET MISSED", None: "no target"}[result.met]
+    print(f"== {result.benchmark}: {result.summary} [{verdict}]", flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(result.to_json(), indent=2), encoding="utf-8")
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    """The value below which ``fraction`` of ``values`` lie (nearest rank)."""
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    rank = max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+def timed(action: Callable[[], Any]) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def machine_description() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import psutil
+
+    memory = psutil.virtual_memory().total / 1024**3
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GB RAM, {platform.system()} "
+        f"{platform.release()}, Python {platform.python_version()}; load average "
+        f"{load[0]:.1f} at the start"
+    )
+
+
+# --- a sandbox of the benchmark's own --------------------------------------------------------
+
+
+@dataclass
+class BenchSandbox:
+    home: Path
+    paths: AppPaths
+    info: SandboxInfo
+    backend: Backend
+
+    def sign_in(self, user: tuple[str, str] = DEMO_USER) -> SignedIn:
+        return sign_in(self.backend, *user)
+
+    def admin_clients(self) -> tuple[Any, Any]:
+        """DynamoDB and S3 clients of the admin (no per-user scope guard), for seeding."""
+        admin = self.sign_in(ADMIN_USER)
+        dynamodb = make_client(admin.session, "dynamodb", self.info.endpoint_url)
+        s3 = make_client(admin.session, "s3", self.info.endpoint_url, max_pool_connections=20)
+        return dynamodb, s3
+
+    def wait_until_saved(self, timeout: float = 300.0) -> None:
+        """Wait until the sandbox has checkpointed every change (so no checkpoint runs during
+        a measurement)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with urllib.request.urlopen(self.info.endpoint_url + HEALTH_PATH, timeout=10) as r:  # noqa: S310 (loopback)
+                health = json.loads(r.read())
+            if health.get("generation") == health.get("saved_generation"):
+                return
+            time.sleep(0.2)
+        raise TimeoutError("the sandbox did not checkpoint in time")
+
+
+@contextmanager
+def bench_sandbox(prefix: str = "dms-bench-") -> Iterator[BenchSandbox]:
+    """A fresh sandbox in a temporary data folder, stopped and removed afterwards."""
+    home = Path(tempfile.mkdtemp(prefix=prefix))
+    paths = AppPaths.resolve(home)
+    try:
+        info = connect_or_start(paths, timeout=120)
+        try:
+            yield BenchSandbox(home, paths, info, open_backend(paths))
+        finally:
+            stop(paths, timeout=300)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+# --- seeding ---------------------------------------------------------------------------------
+
+_TYPES = [
+    ("pdf", "application/pdf"),
+    ("txt", "text/plain"),
+    ("png", "image/png"),
+    ("jpg", "image/jpeg"),
+    ("md", "text/markdown"),
+    ("csv", "text/csv"),
+    ("json", "application/json"),
+]
+_WORDS = ["invoice", "report", "photo", "notes", "contract", "scan", "draft", "memo", "plan"]
+SEARCH_WORD = "zebra"  # in one filename of 500: what the search scenarios look for
+
+
+def make_documents(user_id: str, count: int, tag: str = "bench", start: int = 0) -> list[Document]:
+    """``count`` varied documents (names, types, sizes, tags, dates) of ``user_id``."""
+    base = datetime(2026, 1, 1, tzinfo=UTC)
+    documents = []
+    for number in range(start, start + count):
+        extension, file_type = _TYPES[number % len(_TYPES)]
+        word = SEARCH_WORD if number % 500 == 7 else _WORDS[(number * 7) % len(_WORDS)]
+        moment = base + timedelta(minutes=number)
+        document_id = new_document_id()
+        documents.append(
+            Document(
+                user_id=user_id,
+                document_id=document_id,
+                filename=f"{word} {number:06d}.{extension}",
+                file_type=file_type,
+                size=(number * 7919) % 5_000_000,
+                tags=(tag, f"group-{number % 10}"),
+                folder="",
+                created_at=moment,
+                updated_at=moment + timedelta(seconds=(number * 31) % 100_000),
+                s3_key=schema.object_key(user_id, document_id),
+                checksum=f"{number:064x}",
+            )
+        )
+    return documents
+
+
+def seed_metadata(
+    dynamodb: Any, table: str, documents: Sequence[Document], threads: int = 4
+) -> None:
+    """Write the documents' metadata with BatchWriteItem (25 per request; no bodies)."""
+    chunks = [documents[start : start + 25] for start in range(0, len(documents), 25)]
+
+    def write(chunk: Sequence[Document]) -> None:
+        request: dict[str, Any] = {table: [{"PutRequest": {"Item": to_item(doc)}} for doc in chunk]}
+        while request:
+            request = dynamodb.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(write, chunks))
+
+
+def seed_bodies(s3: Any, bucket: str, documents: Sequence[Document], body: bytes) -> None:
+    def put(document: Document) -> None:
+        s3.put_object(Bucket=bucket, Key=document.s3_key, Body=body)
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(put, documents))
+
+
+def seed(sandbox: BenchSandbox, user_id: str, count: int, tag: str = "bench") -> float:
+    """Seed ``count`` documents (metadata only) and wait for the checkpoint; returns seconds."""
+    started = time.perf_counter()
+    dynamodb, _s3 = sandbox.admin_clients()
+    for start in range(0, count, 5000):  # bounded memory for 50k
+        documents = make_documents(user_id, min(5000, count - start), tag, start)
+        seed_metadata(dynamodb, sandbox.info.table, documents)
+    sandbox.wait_until_saved()
+    return time.perf_counter() - started
+
+
+# --- request counts --------------------------------------------------------------------------
+
+
+class RequestCounter:
+    """Counts HTTP requests per operation (retries included) with a botocore hook."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+
+    def attach(self, client: Any) -> None:
+        client.meta.events.register("before-send", self._count)
+
+    def _count(self, event_name: str = "", **_kwargs: Any) -> None:
+        # "before-send.dynamodb.BatchWriteItem": one per HTTP request, retries included
+        self.counts[event_name.rsplit(".", 1)[-1]] += 1
+
+    def reset(self) -> None:
+        self.counts.clear()
+
+
+# --- tools -----------------------------------------------------------------------------------
+
+AWS_CLI_ENV = "DMS_BENCH_AWS_CLI"
+
+
+def find_aws_cli() -> str | None:
+    """The `aws` command: $DMS_BENCH_AWS_CLI, else `aws` on PATH."""
+    configured = os.environ.get(AWS_CLI_ENV)
+    if configured:
+        return configured if Path(configured).exists() else None
+    return shutil.which("aws")
+
+
+def rss_mb() -> float:
+    import psutil
+
+    return float(psutil.Process().memory_info().rss) / MiB
+
+
+def write_test_file(path: Path, size: int) -> Path:
+    """A file of ``size`` incompressible-looking bytes (a random block repeated)."""
+    block = os.urandom(min(size, 4 * MiB)) if size else b""
+    with path.open("wb") as out:
+        left = size
+        while left > 0:
+            out.write(block[:left])
+            left -= len(block[:left])
+    return path
+
+
+def python() -> str:
+    return sys.executable

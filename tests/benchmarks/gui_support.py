@@ -1,0 +1,124 @@
+"""Qt helpers of the window benchmarks: a GUI-thread heartbeat, a paint probe, waiting, and the
+window started with a remembered session (as a returning user starts it)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import keyring
+from PySide6.QtCore import QEvent, QEventLoop, QObject, Qt, QTimer
+from PySide6.QtWidgets import QAbstractItemView, QApplication
+
+from dms_desktop.core.auth import RememberedSessions
+from dms_desktop.gui.app import DesktopApp
+from tests.benchmarks.common import BenchSandbox, percentile
+from tests.support.keyrings import MemoryKeyring
+
+HEARTBEAT_MS = 5
+
+
+def application() -> QApplication:
+    app = QApplication.instance() or QApplication(["dms-bench"])
+    assert isinstance(app, QApplication)
+    return app
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 600.0) -> None:
+    """Run the event loop until ``condition()`` holds (checked every 2 ms, no busy loop)."""
+    if condition():
+        return
+    loop = QEventLoop()
+    deadline = time.monotonic() + timeout
+    failed = False
+
+    def check() -> None:
+        nonlocal failed
+        if condition():
+            loop.quit()
+        elif time.monotonic() > deadline:
+            failed = True
+            loop.quit()
+
+    poll = QTimer()
+    poll.setInterval(2)
+    poll.timeout.connect(check)
+    poll.start()
+    loop.exec()
+    poll.stop()
+    if failed:
+        raise TimeoutError("the window did not get there in time")
+
+
+class Heartbeat(QObject):
+    """A 5 ms timer on the GUI thread; a late tick is a stall of the GUI thread."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._timer = QTimer(self)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.setInterval(HEARTBEAT_MS)
+        self._timer.timeout.connect(self._tick)
+        self._last = 0.0
+        self.stalls: list[float] = []  # seconds beyond the period, one per tick
+
+    def start(self) -> None:
+        self.stalls = []
+        self._last = time.perf_counter()
+        self._timer.start()
+
+    def stop(self) -> list[float]:
+        self._timer.stop()
+        self._tick()
+        return self.stalls
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.stalls.append(max(0.0, now - self._last - HEARTBEAT_MS / 1000))
+        self._last = now
+
+    def summary(self) -> tuple[float, float]:
+        """(p99, max) stall in milliseconds."""
+        if not self.stalls:
+            return 0.0, 0.0
+        return percentile(self.stalls, 0.99) * 1000, max(self.stalls) * 1000
+
+
+class PaintProbe(QObject):
+    """Records when a view has finished painting rows (the first time, after ``arm``)."""
+
+    def __init__(self, view: QAbstractItemView) -> None:
+        super().__init__()
+        self._view = view
+        self.painted_at: float | None = None
+        self._armed = False
+        view.viewport().installEventFilter(self)
+
+    def arm(self) -> None:
+        self.painted_at = None
+        self._armed = True
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if self._armed and event.type() == QEvent.Type.Paint and self._view.model().rowCount() > 0:
+            self._armed = False
+            # Runs once this paint event is done.
+            QTimer.singleShot(0, self._record)
+        return False
+
+    def _record(self) -> None:
+        self.painted_at = time.perf_counter()
+
+
+def remember_session(sandbox: BenchSandbox, username: str, password: str) -> None:
+    """As "remember me" does: the refresh token of the user in the (in-memory) keyring."""
+    if not isinstance(keyring.get_keyring(), MemoryKeyring):
+        keyring.set_keyring(MemoryKeyring())
+    user = sandbox.sign_in((username, password))
+    assert RememberedSessions().remember("local", user)
+
+
+def close(desktop: DesktopApp) -> None:
+    desktop.window.confirm_quit_without_asking()
+    desktop.window.close()
+    desktop.shutdown()
+    QApplication.processEvents()
