@@ -37,14 +37,14 @@ class SandboxHome:
         return CliResult(code, out.getvalue(), err.getvalue())
 
 
-def _start(home: Path) -> SandboxHome:
+def start_sandbox(home: Path) -> SandboxHome:
     return SandboxHome(home, connect_or_start(AppPaths.resolve(home)))
 
 
 @pytest.fixture(scope="session")
 def shared_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxHome]:
     """One sandbox for the tests that only add their own documents (fast)."""
-    sandbox = _start(tmp_path_factory.mktemp("shared-home"))
+    sandbox = start_sandbox(tmp_path_factory.mktemp("shared-home"))
     yield sandbox
     stop(sandbox.paths)
 
@@ -52,6 +52,6 @@ def shared_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox
 @pytest.fixture
 def fresh_sandbox(tmp_path: Path) -> Iterator[SandboxHome]:
     """A sandbox of its own, for tests that restart it or depend on its exact contents."""
-    sandbox = _start(tmp_path / "home")
+    sandbox = start_sandbox(tmp_path / "home")
     yield sandbox
     stop(sandbox.paths)
