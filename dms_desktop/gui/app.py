@@ -129,6 +129,16 @@ class DesktopApp(QObject):
         self.window.set_signed_in(True)
         self.window.set_admin(user.is_admin)
         self.window.start_browsing()
+        self.backend.call(session.recover_interrupted, self._on_recovered)
+
+    def _on_recovered(self, messages: object) -> None:
+        """Tell what the start did with work a crash interrupted, in the message bar."""
+        assert isinstance(messages, list)
+        if not messages:
+            return
+        self.window.refresh()  # a resumed upload is a new document in the list
+        more = f" (and {len(messages) - 1} more: see Details)" if len(messages) > 1 else ""
+        self.message_bar.show_notice(f"{messages[0]}{more}", details="\n".join(messages))
 
     @Slot()
     def sign_out(self) -> None:

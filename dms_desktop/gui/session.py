@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from ..connect import (
     Backend,
     finish_new_password,
+    open_admin_service,
     open_backend,
     open_service,
     resume_session,
@@ -33,7 +34,17 @@ def _backend(state: WorkerState) -> Backend:
 
 def _activate(state: WorkerState, user: SignedIn) -> None:
     state.user = user
-    state.set_service(open_service(_backend(state), user))
+    state.set_service(open_service(_backend(state), user, paths=state.paths))
+
+
+def recover_interrupted(state: WorkerState) -> list[str]:
+    """Resume or clean up the work a crash interrupted (this user's transfers and deletes; an
+    admin's batch deletes too); one message for each (see core.recovery)."""
+    messages = state.service.recover_interrupted()
+    if state.user is not None and state.user.is_admin:
+        admin = open_admin_service(_backend(state), state.user, state.paths)
+        messages += admin.recover_interrupted()
+    return messages
 
 
 def resume(state: WorkerState) -> SignedIn | AuthError | None:

@@ -121,6 +121,11 @@ def test_srp_sign_in_runs_the_whole_protocol(shared_sandbox: SandboxHome) -> Non
     assert user.refresh_token
 
 
+@pytest.mark.nothing_lost(
+    "fault",
+    "credentials expiring in the middle of a 20 MB multipart upload",
+    "refreshed from the refresh token; the upload completes, checksum verified",
+)
 def test_credentials_refresh_in_the_middle_of_an_upload(
     shared_sandbox: SandboxHome,
     tmp_path: Path,

@@ -1,0 +1,51 @@
+"""Run `dms` and SIGKILL it at an exact request: a crash at a chosen point, for the crash tests.
+
+    python -m tests.support.crash_runner before|after OPERATION N -- DMS ARGUMENTS...
+
+kills the process just before the Nth request of OPERATION (``dynamodb.PutItem``,
+``s3.GET``: names as in tests/support/faults.py) is sent, or just after its response arrived
+(the backend has done it). Nothing is cleaned up: the OS ends the process as it would on a
+power cut or `kill -9`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from typing import Any
+
+from botocore.httpsession import URLLib3Session
+
+from dms_desktop.cli import main
+from tests.support.faults import operation_of
+
+
+def crash_at(when: str, operation: str, count: int) -> None:
+    original = URLLib3Session.send
+    lock = threading.Lock()
+    seen = 0
+
+    def send(self: URLLib3Session, request: Any) -> Any:
+        nonlocal seen
+        if operation_of(request) != operation:
+            return original(self, request)
+        with lock:
+            seen += 1
+            hit = seen == count
+        if hit and when == "before":
+            os.kill(os.getpid(), signal.SIGKILL)
+        response = original(self, request)
+        if hit:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return response
+
+    URLLib3Session.send = send  # type: ignore[method-assign]
+
+
+if __name__ == "__main__":
+    when, operation, count, separator, *dms_args = sys.argv[1:]
+    assert when in {"before", "after"} and separator == "--", __doc__
+    crash_at(when, operation, int(count))
+    sys.exit(main(dms_args))
