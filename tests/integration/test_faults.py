@@ -320,7 +320,8 @@ def test_download_faults_leave_no_partial_file(
 @pytest.mark.nothing_lost(
     "fault",
     "the same document edited from two app instances",
-    "the second save reports the conflict (exit 5); after a reload both edits are kept",
+    "the second save reports the conflict (the window offers Reload; CLI exit 5); "
+    "after a reload both edits are kept",
 )
 def test_two_instances_editing_the_same_document(fault_user: FaultUser, tmp_path: Path) -> None:
     first, second = fault_user.service(), fault_user.service()

@@ -197,6 +197,12 @@ def test_tags_only_edit_is_one_update(
     assert blocker.args[0].tags == ("one",)
 
 
+@pytest.mark.nothing_lost(
+    "fault",
+    "the same document edited from two app instances",
+    "the second save reports the conflict (the window offers Reload; CLI exit 5); "
+    "after a reload both edits are kept",
+)
 def test_conflict_is_explained_and_reload_fixes_it(
     qtbot: QtBot,
     pane: DetailPane,
