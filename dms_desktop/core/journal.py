@@ -26,6 +26,7 @@ from filelock import FileLock, Timeout
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from pydantic import ValidationError as PydanticError
 
+from .errors import LocalFileError
 from .models import format_timestamp, utc_now
 from .paths import AppPaths
 
@@ -115,7 +116,13 @@ class Tracked:
     def update(self, entry: JournalEntry) -> None:
         """Replace the entry (atomically: a crash leaves the old or the new one, never half)."""
         self.entry = entry
-        _write_atomically(self._path, _ENTRY.dump_json(entry))
+        try:
+            _write_atomically(self._path, _ENTRY.dump_json(entry))
+        except OSError as exc:
+            raise LocalFileError(
+                f"Could not note the work in progress in {self._path.parent} "
+                f"({exc.strerror or exc}); check that the data folder is writable."
+            ) from exc
 
     def finish(self) -> None:
         """The work is done or fully undone: forget it."""
@@ -145,11 +152,17 @@ class Journal:
 
     def track(self, entry: JournalEntry) -> Tracked:
         """Write ``entry`` and hold it for this process until finished or left."""
-        self._folder.mkdir(parents=True, exist_ok=True)
         name = uuid.uuid4().hex
         path = self._folder / f"{name}.json"
         lock = FileLock(self._folder / f"{name}.lock", blocking=False, thread_local=False)
-        lock.acquire()
+        try:
+            self._folder.mkdir(parents=True, exist_ok=True)
+            lock.acquire()
+        except OSError as exc:
+            raise LocalFileError(
+                f"Could not note the work in progress in {self._folder} "
+                f"({exc.strerror or exc}); check that the data folder is writable."
+            ) from exc
         tracked = Tracked(path, lock, entry)
         try:
             tracked.update(entry)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from dms_desktop.core.errors import LocalFileError
 from dms_desktop.core.journal import DownloadEntry, Journal, UploadEntry
 
 
@@ -77,3 +78,10 @@ def test_a_damaged_entry_is_left_alone_and_logged(
 def test_no_journal_folder_means_nothing_to_do(tmp_path: Path) -> None:
     with Journal(tmp_path / "missing").unfinished() as entries:
         assert entries == []
+
+
+def test_a_data_folder_that_cannot_be_written_is_one_clear_error(tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the journal folder should be")
+    with pytest.raises(LocalFileError, match="check that the data folder is writable"):
+        Journal(blocked / "journal").track(_upload())
