@@ -18,8 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QTableView
+from PySide6.QtCore import QEvent, QTimer
+from PySide6.QtWidgets import QApplication, QTableView
 
 from dms_desktop.core.errors import DmsError
 from dms_desktop.core.repository import ListQuery, Page, from_item, to_item
@@ -131,7 +131,13 @@ def run(quick: bool) -> Result:
     result.add(
         "per-page cost growth, last/first", last / first, "x", "<= 1.5x", last / first <= 1.5
     )
+    # Tear down in order (view, then model) before Python's exit does it in any order.
     view.close()
+    view.setModel(None)  # type: ignore[arg-type]
+    backend.after_delivery = None
+    view.deleteLater()
+    model.deleteLater()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     result.summary = (
         f"{rows:,} rows: {final:.0f} MB RSS, {per_row:.0f} B/row, page {first * 1000:.1f} -> "
         f"{last * 1000:.1f} ms"
