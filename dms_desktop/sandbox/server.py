@@ -281,17 +281,24 @@ class Checkpointer:
         return True
 
 
+_unclosed = threading.local()  # the response a request thread has not closed yet
+
+
 class _ClosingResponse:
-    """Passes the response through and runs ``on_close`` once, when the server closes it."""
+    """Passes the response through and runs ``on_close`` once, when the server closes it (or,
+    if werkzeug skips that, when the request handler finishes: see _request_handler)."""
 
     def __init__(self, result: Iterable[bytes], on_close: Callable[[], None]) -> None:
         self._result = result
         self._on_close: Callable[[], None] | None = on_close
+        _unclosed.response = self
 
     def __iter__(self) -> Iterator[bytes]:
         return iter(self._result)
 
     def close(self) -> None:
+        if getattr(_unclosed, "response", None) is self:
+            _unclosed.response = None
         try:
             close = getattr(self._result, "close", None)
             if close is not None:
@@ -416,6 +423,18 @@ def _request_handler(connections: _Connections) -> type[MotoRequestHandler]:
                 super().finish()
             finally:
                 connections.discard(self.connection)
+
+        def handle_one_request(self) -> None:
+            try:
+                super().handle_one_request()
+            finally:
+                # werkzeug does not close the response when the client resets the connection
+                # while the request is drained (a client killed mid-response): without this the
+                # request kept its shared lock, the next checkpoint waited for it forever, and
+                # every later request with it.
+                response = getattr(_unclosed, "response", None)
+                if response is not None:
+                    response.close()
 
     return TrackedRequestHandler
 

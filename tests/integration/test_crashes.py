@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import itertools
 import os
+import select
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import boto3
 import pytest
+from botocore.config import Config
 from PySide6.QtWidgets import QLineEdit, QPushButton
 from pytestqt.qtbot import QtBot
 
@@ -28,7 +33,7 @@ from dms_desktop.core.journal import journal_for
 from dms_desktop.core.repository import ListQuery
 from dms_desktop.core.schema import user_prefix
 from dms_desktop.gui.app import DesktopApp
-from dms_desktop.sandbox import add_user
+from dms_desktop.sandbox import add_user, stop
 from tests.integration.conftest import SandboxHome
 from tests.support.faults import assert_nothing_lost, stored_state
 
@@ -79,8 +84,6 @@ def _next_start(
 
 def _uploads_under_way(sandbox: SandboxHome, user_id: str) -> bool:
     """True once a multipart upload of the user has at least one part stored."""
-    import boto3
-
     s3 = boto3.session.Session(
         aws_access_key_id="sandbox", aws_secret_access_key="sandbox", region_name="us-east-1"
     ).client("s3", endpoint_url=sandbox.info.endpoint_url)
@@ -318,3 +321,37 @@ def test_window_start_resumes_and_says_so(
     )
     qtbot.waitUntil(lambda: not app.backend.busy, timeout=WAIT_MS)
     assert_nothing_lost(shared_sandbox.info, crash_user.user_id)
+
+
+@pytest.mark.nothing_lost(
+    "crash",
+    "a client killed while the sandbox sends it a file (its connection reset mid-response)",
+    "the sandbox keeps answering and saves its state (was: it froze for every client)",
+)
+def test_a_client_killed_mid_response_does_not_freeze_the_sandbox(
+    fresh_sandbox: SandboxHome,
+) -> None:
+    info = fresh_sandbox.info
+    s3 = boto3.session.Session(
+        aws_access_key_id="sandbox", aws_secret_access_key="sandbox", region_name=info.region
+    ).client(
+        "s3",
+        endpoint_url=info.endpoint_url,
+        config=Config(read_timeout=5, retries={"total_max_attempts": 1}),
+    )
+    s3.put_object(Bucket=info.bucket, Key="private/someone/big", Body=b"x" * (64 * 1024 * 1024))
+    host, port = info.endpoint_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))) as client:
+        client.sendall(
+            f"GET /{info.bucket}/private/someone/big HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()
+        )
+        assert select.select([client], [], [], 30)[0], "no response started"
+        # What the kernel does for a killed process with unread data: reset the connection.
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+    s3.put_object(Bucket=info.bucket, Key="private/someone/after", Body=b"after")
+    assert s3.get_object(Bucket=info.bucket, Key="private/someone/after")["Body"].read() == (
+        b"after"
+    )
+    s3.close()
+    stop(fresh_sandbox.paths)  # saves the state; froze for 30 s, then failed, before the fix
