@@ -72,11 +72,15 @@ def main() -> int:
             code = subprocess.run(
                 [*command, *(["--quick"] if args.quick else [])], cwd=REPO, env=env, check=False
             ).returncode
-            if code != 0 or not out.exists():
+            if not out.exists():
                 failed.append(name)
                 print(f"== {name} FAILED (exit code {code})", flush=True)
                 continue
-            results.append(Result.from_json(json.loads(out.read_text(encoding="utf-8"))))
+            result = Result.from_json(json.loads(out.read_text(encoding="utf-8")))
+            if code != 0:  # e.g. a crash while the interpreter shuts down, after the figures
+                result.notes.append(f"exited with code {code} after writing its figures")
+                failed.append(f"{name} (exit code {code} after its figures)")
+            results.append(result)
     table = markdown(results, machine, args.quick)
     print("\n" + table)
     print("Summary:")
@@ -84,7 +88,7 @@ def main() -> int:
         verdict = {True: "met", False: "MISSED", None: "no target"}[result.met]
         print(f"  {result.benchmark}: {result.summary} [{verdict}] ({result.seconds:.0f} s)")
     for name in failed:
-        print(f"  {name}: FAILED")
+        print(f"  FAILED: {name}")
     if args.markdown:
         args.markdown.write_text(table, encoding="utf-8")
     return 1 if failed else 0
