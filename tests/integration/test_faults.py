@@ -250,6 +250,11 @@ def test_throttling_beyond_the_bound_is_a_try_again_error(
     assert stored_state(fault_user.sandbox.info, fault_user.user_id)[0] == {}
 
 
+@pytest.mark.nothing_lost(
+    "fault",
+    "throttling beyond the retry bound (upload, listing)",
+    "'busy, try again in a moment' error after a bounded number of attempts; nothing half-done",
+)
 def test_throttled_listing_is_a_try_again_error(
     fault_user: FaultUser, faults: FaultInjector
 ) -> None:
@@ -258,6 +263,8 @@ def test_throttled_listing_is_a_try_again_error(
     with pytest.raises(Throttled, match="Try again"):
         service.list_page(ListQuery())
     assert rule.failed == MAX_ATTEMPTS
+    faults.clear()
+    fault_user.assert_nothing_lost()
 
 
 @pytest.mark.nothing_lost(
