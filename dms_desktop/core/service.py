@@ -281,7 +281,10 @@ class DocumentService:
         except NotFound:
             # Without metadata a body at this key is an orphan, e.g. when botocore retried a
             # delete whose response was lost and the retry found the metadata gone.
-            remove_upload_leftovers(self._blobs, object_key(self._user_id, checked), None)
+            try:
+                remove_upload_leftovers(self._blobs, object_key(self._user_id, checked), None)
+            except DmsError:
+                log.exception("could not remove a body left without metadata at %s", checked)
             if tracked is not None:
                 tracked.finish()
             raise

@@ -450,3 +450,15 @@ def test_cli_upload_through_faults(
     faults.clear()
     fault_user.assert_nothing_lost()
     assert len(stored_state(sandbox.info, fault_user.user_id)[0]) == 1
+
+
+def test_deleting_a_missing_document_says_so_even_when_s3_fails(
+    fault_user: FaultUser, faults: FaultInjector
+) -> None:
+    """The body clean-up after a NotFound delete is best effort: it does not hide the NotFound."""
+    service = fault_user.service()
+    faults.fail("s3.DeleteObject", "500", times=10**6)
+    with pytest.raises(NotFound, match="no document"):
+        service.delete("01938f2c-7a4e-7b1a-9c3d-5e6f7a8b9c0d")
+    faults.clear()
+    fault_user.assert_nothing_lost()
