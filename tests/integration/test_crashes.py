@@ -342,9 +342,8 @@ def test_a_client_killed_mid_response_does_not_freeze_the_sandbox(
     s3.put_object(Bucket=info.bucket, Key="private/someone/big", Body=b"x" * (64 * 1024 * 1024))
     host, port = info.endpoint_url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port))) as client:
-        client.sendall(
-            f"GET /{info.bucket}/private/someone/big HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()
-        )
+        request = f"GET /{info.bucket}/private/someone/big HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n"
+        client.sendall(request.encode())
         assert select.select([client], [], [], 30)[0], "no response started"
         # What the kernel does for a killed process with unread data: reset the connection.
         client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
