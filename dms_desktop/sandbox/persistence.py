@@ -33,9 +33,11 @@ from typing import IO, Any, cast
 
 import moto
 from joserfc import jwk
+from moto.cloudformation.models import cloudformation_backends
 from moto.cognitoidentity.models import cognitoidentity_backends
 from moto.cognitoidp.models import cognitoidp_backends
 from moto.dynamodb.models import dynamodb_backends
+from moto.iam.models import iam_backends
 from moto.s3.models import FakeKey, FakeMultipart, s3_backends
 
 from dms_desktop.core.errors import SandboxError
@@ -224,9 +226,16 @@ def keys_without_body_file() -> list[FakeKey]:
     return found
 
 
+# Used only while the first start deploys the template (see server._deploy_template); not kept.
+FIRST_START_BACKENDS: dict[str, Any] = {
+    "cloudformation": cloudformation_backends,
+    "iam": iam_backends,
+}
+
+
 def clear_backends() -> None:
     """Empty moto's backends (they are process-wide), releasing their temp files."""
-    for backend_dict in BACKENDS.values():
+    for backend_dict in (*BACKENDS.values(), *FIRST_START_BACKENDS.values()):
         for _account, _region, backend in backend_dict.iter_backends():
             backend.reset()
         backend_dict.clear()

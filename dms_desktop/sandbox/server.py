@@ -23,8 +23,10 @@ import signal
 import socket
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -40,12 +42,7 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from dms_desktop.core.errors import SandboxError
-from dms_desktop.core.schema import (
-    BUCKET_NAME,
-    TABLE_NAME,
-    table_definition,
-    time_to_live_specification,
-)
+from dms_desktop.core.schema import TABLE_NAME, time_to_live_specification
 from dms_desktop.sandbox import samples
 from dms_desktop.sandbox.info import (
     ACCESS_KEY_ID,
@@ -71,6 +68,8 @@ from dms_desktop.sandbox.persistence import (
 log = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
+TEMPLATE_FILE = "dms-backend.yaml"  # the AWS template (resources/cloudformation)
+SANDBOX_STACK = "dms-local"
 SERVICE_NAME = "dms-sandbox"
 CHECKPOINT_QUIET_SECONDS = 0.5
 CHECKPOINT_MAX_DELAY_SECONDS = 5.0
@@ -113,7 +112,10 @@ def is_mutation(environ: dict[str, Any]) -> bool:
 
 
 def quiet_noisy_loggers() -> None:
-    """Werkzeug logs each request; botocore logs credentials and tokens at DEBUG."""
+    """Werkzeug logs each request; botocore logs credentials and tokens at DEBUG; moto warns
+    about each template resource it cannot deploy (known: see _deploy_template)."""
+    warnings.filterwarnings("ignore", message="Tried to parse AWS::", category=UserWarning)
+    logging.getLogger("moto.cloudformation.parsing").setLevel(logging.ERROR)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     for name in ("botocore", "boto3", "s3transfer", "urllib3"):
         logging.getLogger(name).setLevel(logging.WARNING)
@@ -503,19 +505,49 @@ def create_user(cognito: Any, user_pool_id: str, username: str, password: str, a
         )
 
 
-def _create_resources(endpoint_url: str) -> SandboxResources:
-    """First start of an empty folder: the table, bucket, user pool, users and identity pool."""
-    session = _session()
+def _deploy_template(endpoint_url: str, session: boto3.session.Session) -> tuple[str, str]:
+    """The table and the bucket from the AWS template itself (one definition of the backend),
+    deployed by moto's CloudFormation; returns (table, bucket).
+
+    moto skips the template's Cognito resources, its bucket policy and the table's TTL (see
+    tests/infra/test_moto_deploy.py): _create_resources makes the pools the same way by hand,
+    and switches TTL on here.
+    """
+    template = files("dms_desktop.resources").joinpath("cloudformation", TEMPLATE_FILE)
+    cloudformation = sandbox_client(endpoint_url, "cloudformation", session)
     dynamodb = sandbox_client(endpoint_url, "dynamodb", session)
-    s3 = sandbox_client(endpoint_url, "s3", session)
+    try:
+        cloudformation.create_stack(
+            StackName=SANDBOX_STACK,
+            TemplateBody=template.read_text(encoding="utf-8"),
+            Parameters=[{"ParameterKey": "TableName", "ParameterValue": TABLE_NAME}],
+            Capabilities=["CAPABILITY_IAM"],
+        )
+        (stack,) = cloudformation.describe_stacks(StackName=SANDBOX_STACK)["Stacks"]
+        if stack["StackStatus"] != "CREATE_COMPLETE":
+            raise SandboxError(
+                f"The sandbox could not deploy {TEMPLATE_FILE} ({stack['StackStatus']}: "
+                f"{stack.get('StackStatusReason', 'no reason given')})."
+            )
+        outputs = {output["OutputKey"]: output["OutputValue"] for output in stack["Outputs"]}
+        table, bucket = outputs["TableName"], outputs["BucketName"]
+        dynamodb.update_time_to_live(
+            TableName=table, TimeToLiveSpecification=time_to_live_specification()
+        )
+    finally:
+        cloudformation.close()
+        dynamodb.close()
+    return table, bucket
+
+
+def _create_resources(endpoint_url: str) -> SandboxResources:
+    """First start of an empty folder: the template's table and bucket, then the user pool,
+    users and identity pool."""
+    session = _session()
+    table, bucket = _deploy_template(endpoint_url, session)
     cognito = sandbox_client(endpoint_url, "cognito-idp", session)
     identity = sandbox_client(endpoint_url, "cognito-identity", session)
     try:
-        dynamodb.create_table(**table_definition(TABLE_NAME))
-        dynamodb.update_time_to_live(
-            TableName=TABLE_NAME, TimeToLiveSpecification=time_to_live_specification()
-        )
-        s3.create_bucket(Bucket=BUCKET_NAME)
         pool = cognito.create_user_pool(
             PoolName="dms-local",
             Policies={
@@ -553,14 +585,14 @@ def _create_resources(endpoint_url: str) -> SandboxResources:
             ],
         )
     finally:
-        for service_client in (dynamodb, s3, cognito, identity):
+        for service_client in (cognito, identity):
             service_client.close()
     return SandboxResources(
         user_pool_id=pool["Id"],
         app_client_id=client["ClientId"],
         identity_pool_id=identity_pool["IdentityPoolId"],
-        table=TABLE_NAME,
-        bucket=BUCKET_NAME,
+        table=table,
+        bucket=bucket,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import select
 import signal
 import subprocess
@@ -79,14 +80,14 @@ def _seed(sandbox: SandboxHome) -> tuple[Any, Any]:
         list(
             pool.map(
                 lambda doc: s3.put_object(
-                    Bucket=schema.BUCKET_NAME, Key=doc.s3_key, Body=b"seed\n"
+                    Bucket=sandbox.info.bucket, Key=doc.s3_key, Body=b"seed\n"
                 ),
                 documents,
             )
         )
     for start in range(0, SEEDED, 25):
         request = {
-            schema.TABLE_NAME: [
+            sandbox.info.table: [
                 {"PutRequest": {"Item": to_item(doc)}} for doc in documents[start : start + 25]
             ]
         }
@@ -113,13 +114,18 @@ class Terminal:
 
     def wait_for(self, text: str) -> None:
         """Read what the program writes until ``text`` appears."""
+        self.wait_for_pattern(re.escape(text))
+
+    def wait_for_pattern(self, pattern: str) -> re.Match[str]:
+        """Read what the program writes until ``pattern`` matches it."""
         deadline = time.monotonic() + WAIT_SECONDS
-        while text not in self.screen:
+        while (found := re.search(pattern, self.screen)) is None:
             remaining = deadline - time.monotonic()
-            assert remaining > 0, f"{text!r} never appeared; the screen shows:\n{self.screen}"
+            assert remaining > 0, f"{pattern!r} never matched; the screen shows:\n{self.screen}"
             ready, _, _ = select.select([self._master], [], [], remaining)
             if ready:
                 self.screen += self._read()
+        return found
 
     def type(self, text: str) -> None:
         os.write(self._master, text.encode())
@@ -161,13 +167,13 @@ def _cleanup(home: Path, terminals: list[Terminal]) -> Terminal:
     return terminal
 
 
-def _stored(dynamodb: Any, s3: Any) -> tuple[set[str], set[str]]:
+def _stored(sandbox: SandboxHome, dynamodb: Any, s3: Any) -> tuple[set[str], set[str]]:
     """(metadata body keys, stored body keys) of every user."""
     keys: set[str] = set()
-    for page in dynamodb.get_paginator("scan").paginate(TableName=schema.TABLE_NAME):
+    for page in dynamodb.get_paginator("scan").paginate(TableName=sandbox.info.table):
         keys |= {item["s3Key"]["S"] for item in page["Items"]}
     bodies: set[str] = set()
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=schema.BUCKET_NAME):
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=sandbox.info.bucket):
         bodies |= {entry["Key"] for entry in page.get("Contents", [])}
     return keys, bodies
 
@@ -176,7 +182,7 @@ def test_a_wrong_typed_count_deletes_nothing(
     seeded: tuple[SandboxHome, Any, Any], terminals: list[Terminal]
 ) -> None:
     sandbox, dynamodb, s3 = seeded
-    before = _stored(dynamodb, s3)
+    before = _stored(sandbox, dynamodb, s3)
     terminal = _cleanup(sandbox.home, terminals)
 
     terminal.wait_for(f"Type {SEEDED} to confirm: ")
@@ -184,7 +190,7 @@ def test_a_wrong_typed_count_deletes_nothing(
 
     assert terminal.finish() == 0
     assert "The number did not match; nothing was deleted." in terminal.screen
-    assert _stored(dynamodb, s3) == before
+    assert _stored(sandbox, dynamodb, s3) == before
 
 
 def test_ctrl_c_stops_between_batches_and_reports_exactly_what_was_done(
@@ -195,7 +201,9 @@ def test_ctrl_c_stops_between_batches_and_reports_exactly_what_was_done(
     terminal.wait_for(f"Type {SEEDED} to confirm: ")
     terminal.type(f"{SEEDED}\n")
 
-    terminal.wait_for("Deleting")
+    # Once the progress shows documents deleted (the first batches are done), press Ctrl+C.
+    progress = terminal.wait_for_pattern(r"Deleting +([1-9][0-9]*) of")
+    assert int(progress.group(1)) < SEEDED, "the run ended before Ctrl+C could be tried"
     terminal.process.send_signal(signal.SIGINT)  # what Ctrl+C sends
 
     assert terminal.finish() == 8  # Cancelled
@@ -205,7 +213,7 @@ def test_ctrl_c_stops_between_batches_and_reports_exactly_what_was_done(
     assert "Traceback" not in terminal.screen
     deleted = int(terminal.screen.split("Deleted ", 1)[1].split(" of ", 1)[0])
     assert 0 < deleted < SEEDED
-    metadata_keys, bodies = _stored(dynamodb, s3)
+    metadata_keys, bodies = _stored(sandbox, dynamodb, s3)
     seeded_left = {key for key in metadata_keys if key.startswith(f"private/{SEEDED_USER}/")}
     assert len(seeded_left) == SEEDED - deleted
     assert metadata_keys == bodies  # every remaining document has its body; no orphan is left

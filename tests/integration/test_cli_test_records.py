@@ -68,7 +68,7 @@ def test_the_sandbox_table_has_ttl_on_the_expiry_attribute(shared_sandbox: Sandb
         aws_access_key_id="ttl-test", aws_secret_access_key="ttl-test", region_name="us-east-1"
     ).client("dynamodb", endpoint_url=shared_sandbox.info.endpoint_url)
 
-    description = dynamodb.describe_time_to_live(TableName=schema.TABLE_NAME)
+    description = dynamodb.describe_time_to_live(TableName=shared_sandbox.info.table)
 
     assert description["TimeToLiveDescription"] == {
         "TimeToLiveStatus": "ENABLED",
