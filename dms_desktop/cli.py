@@ -30,7 +30,7 @@ from .connect import (
     sign_in_non_interactive,
 )
 from .core.auth import NewPasswordRequired, RememberedSessions, SignedIn
-from .core.errors import Cancelled, DmsError, LocalFileError, ValidationError
+from .core.errors import Cancelled, DmsError, IntegrityError, LocalFileError, ValidationError
 from .core.formatting import human_duration, human_size, human_time
 from .core.localfiles import UploadSource, collect_upload_sources
 from .core.logs import configure_logging
@@ -42,7 +42,7 @@ from .core.models import (
     utc_now,
 )
 from .core.paths import AppPaths
-from .core.repository import MAX_PAGE_SIZE, ListQuery
+from .core.repository import MAX_PAGE_SIZE, ListQuery, damaged_message
 from .core.schema import SortField
 from .core.service import DocumentService, file_checksum
 
@@ -269,25 +269,36 @@ def cmd_list(context: Context) -> int:
         page_size=min(args.limit, MAX_PAGE_SIZE) if not args.all else MAX_PAGE_SIZE,
     )
     service = context.service
-    if args.all:
-        documents = list(service.iter_documents(query))
-        cursor = None
-    else:
-        page = service.list_page(query, args.cursor)
-        documents, cursor = page.documents, page.cursor
+    documents: list[Document] = []
+    damaged: list[str] = []
+    cursor = args.cursor
+    while True:
+        page = service.list_page(query, cursor)
+        documents += page.documents
+        damaged += page.damaged
+        cursor = page.cursor
+        if not args.all or cursor is None:
+            break
+    # A damaged document is left out, not allowed to hide the others; exit 9 says so to scripts.
+    code = IntegrityError.exit_code if damaged else EXIT_OK
     if args.json:
         context.print_json(
-            {"documents": [doc.to_json_dict() for doc in documents], "nextCursor": cursor}
+            {
+                "documents": [doc.to_json_dict() for doc in documents],
+                "nextCursor": cursor,
+                "damaged": damaged,
+            }
         )
-        return EXIT_OK
-    if not documents:
+    elif not documents:
         context.print("No documents match." if query.is_filtered else "No documents yet.")
-        return EXIT_OK
-    for document in documents:
-        context.print(_document_row(document))
-    if cursor:
-        context.note(f"{len(documents)} shown, more available: use --all, or --cursor {cursor}")
-    return EXIT_OK
+    else:
+        for document in documents:
+            context.print(_document_row(document))
+        if cursor:
+            context.note(f"{len(documents)} shown, more available: use --all, or --cursor {cursor}")
+    if damaged:
+        context.note(f"dms: {damaged_message(damaged)}")
+    return code
 
 
 def cmd_upload(context: Context) -> int:

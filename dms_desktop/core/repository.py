@@ -14,7 +14,7 @@ import base64
 import binascii
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -62,10 +62,20 @@ class Page:
     documents: list[Document]
     cursor: str | None  # None: the listing is complete
     requests: int = field(default=0, compare=False)  # DynamoDB requests it took (for benchmarks)
+    damaged: tuple[str, ...] = ()  # ids of items left out: their metadata breaks the data model
 
     @property
     def has_more(self) -> bool:
         return self.cursor is not None
+
+
+def damaged_message(document_ids: Sequence[str]) -> str:
+    """What to tell the user about documents left out of a list because they are damaged."""
+    shown = ", ".join(document_ids[:3]) + (", ..." if len(document_ids) > 3 else "")
+    return (
+        f"{len(document_ids)} document(s) could not be listed because their stored details are "
+        f"damaged ({shown}); an administrator can repair them with the consistency check."
+    )
 
 
 def sort_value(document: Document, sort: SortField) -> Any:
@@ -177,6 +187,7 @@ class DocumentRepository:
         start = _decode_cursor(cursor, user_id, key_types) if cursor else None
         read_size = query.page_size
         documents: list[Document] = []
+        damaged: list[str] = []
         requests = 0
         while True:
             if start is not None:
@@ -188,13 +199,19 @@ class DocumentRepository:
             items = response.get("Items", [])
             last_evaluated = response.get("LastEvaluatedKey")
             for position, item in enumerate(items):
-                documents.append(from_item(item))
+                try:
+                    documents.append(from_item(item))
+                except IntegrityError as error:
+                    # One damaged item must not hide the rest of the list: leave it out, say so.
+                    log.warning("left a damaged item out of the list: %s", error)
+                    damaged.append(str(item.get("documentId", {}).get("S", "?")))
+                    continue
                 if len(documents) == query.page_size:
                     more = position < len(items) - 1 or last_evaluated is not None
                     next_cursor = _encode_cursor(item, key_names) if more else None
-                    return Page(documents, next_cursor, requests)
+                    return Page(documents, next_cursor, requests, tuple(damaged))
             if last_evaluated is None:
-                return Page(documents, None, requests)
+                return Page(documents, None, requests, tuple(damaged))
             start = last_evaluated
             if query.is_filtered:
                 read_size = min(read_size * _FILTER_READ_GROWTH, MAX_PAGE_SIZE)

@@ -23,10 +23,10 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QIcon
 
-from ..core.errors import DmsError
+from ..core.errors import DmsError, IntegrityError
 from ..core.formatting import describe_type, human_size, human_time
 from ..core.models import Document
-from ..core.repository import ListQuery, Page, matches, sort_value
+from ..core.repository import ListQuery, Page, damaged_message, matches, sort_value
 from ..core.schema import SortField
 from .backend import BackendClient, WorkerState
 
@@ -53,6 +53,7 @@ class DocumentTableModel(QAbstractTableModel):
     loading_changed = Signal(bool)
     status_changed = Signal()
     load_failed = Signal(object)  # DmsError
+    rows_left_out = Signal(object)  # IntegrityError: damaged documents a page could not show
 
     def __init__(
         self,
@@ -192,6 +193,8 @@ class DocumentTableModel(QAbstractTableModel):
         self._cursor = page.cursor
         self._has_more = page.cursor is not None
         self._set_fetching(False)
+        if page.damaged:
+            self.rows_left_out.emit(IntegrityError(damaged_message(page.damaged)))
 
     def _set_fetching(self, fetching: bool) -> None:
         changed = fetching != self._fetching

@@ -313,6 +313,7 @@ class MainWindow(QMainWindow):
     def _connect_signals(self) -> None:
         self.model.status_changed.connect(self._update_status)
         self.model.load_failed.connect(self._message_bar.report_error)
+        self.model.rows_left_out.connect(self._message_bar.report_error)
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self.model.modelReset.connect(self._on_selection_changed)
         self.model.rowsRemoved.connect(self._on_selection_changed)
