@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
@@ -48,8 +48,8 @@ def test_text_and_web_links_are_not_files(tmp_path: Path) -> None:
 def _drop(widget: QWidget, mime: QMimeData) -> tuple[bool, bool]:
     """Drag ``mime`` onto ``widget`` and drop it; whether the enter and the drop were accepted."""
     actions = Qt.DropAction.CopyAction
-    enter = QDragEnterEvent(
-        QPointF(5, 5), actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    enter = QDragEnterEvent(  # a QPoint: PySide6 < 6.12 takes no QPointF here
+        QPoint(5, 5), actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
     )
     QApplication.sendEvent(widget, enter)
     drop = QDropEvent(
