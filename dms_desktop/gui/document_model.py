@@ -67,6 +67,9 @@ class DocumentTableModel(QAbstractTableModel):
         self._icon_for = icon_for
         self._query = ListQuery(page_size=page_size)
         self._rows: list[Document] = []
+        # The ids in ``_rows``, kept with them: a page skips ids already shown without a pass
+        # over every loaded row (that made each page cost more as the list grew).
+        self._loaded_ids: set[str] = set()
         self._cursor: str | None = None
         self._has_more = False
         self._fetching = False
@@ -105,6 +108,8 @@ class DocumentTableModel(QAbstractTableModel):
         return list(self._rows)
 
     def row_of(self, document_id: str) -> int | None:
+        if document_id not in self._loaded_ids:
+            return None
         for row, document in enumerate(self._rows):
             if document.document_id == document_id:
                 return row
@@ -145,6 +150,7 @@ class DocumentTableModel(QAbstractTableModel):
         self._generation += 1  # replies to earlier requests are ignored from now on
         self.beginResetModel()
         self._rows = []
+        self._loaded_ids = set()
         self._cursor = None
         self._has_more = False
         self.endResetModel()
@@ -172,6 +178,7 @@ class DocumentTableModel(QAbstractTableModel):
             if replace:
                 self.beginResetModel()
                 self._rows = []
+                self._loaded_ids = set()
                 self.endResetModel()
             self._append_page(page)
 
@@ -183,12 +190,15 @@ class DocumentTableModel(QAbstractTableModel):
         self._backend.call(job, on_page, on_failure)
 
     def _append_page(self, page: Page) -> None:
-        known = {document.document_id for document in self._rows}
-        fresh = [document for document in page.documents if document.document_id not in known]
+        fresh: dict[str, Document] = {}  # a page repeating an id shows it once
+        for document in page.documents:
+            if document.document_id not in self._loaded_ids:
+                fresh.setdefault(document.document_id, document)
         if fresh:
             first = len(self._rows)
             self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
-            self._rows.extend(fresh)
+            self._rows.extend(fresh.values())
+            self._loaded_ids.update(fresh)
             self.endInsertRows()
         self._cursor = page.cursor
         self._has_more = page.cursor is not None
@@ -217,6 +227,7 @@ class DocumentTableModel(QAbstractTableModel):
             return  # it belongs to a page not loaded yet; it comes with that page
         self.beginInsertRows(QModelIndex(), position, position)
         self._rows.insert(position, document)
+        self._loaded_ids.add(document.document_id)
         self.endInsertRows()
         self.status_changed.emit()
 
@@ -245,12 +256,13 @@ class DocumentTableModel(QAbstractTableModel):
         """Drop the rows of ``document_ids``. Each run of adjacent rows goes in one removal: the
         view and the selection then react once per run, not once per row (deleting 1,000
         selected rows one by one stalled the window for seconds)."""
-        wanted = set(document_ids)
+        wanted = set(document_ids) & self._loaded_ids
         rows = [row for row, document in enumerate(self._rows) if document.document_id in wanted]
         for first, last in reversed(_runs(rows)):
             self.beginRemoveRows(QModelIndex(), first, last)
             del self._rows[first : last + 1]
             self.endRemoveRows()
+        self._loaded_ids -= wanted
         self.status_changed.emit()
 
     # --- Qt model interface ---

@@ -1,0 +1,115 @@
+"""The document list shows each document once, however its pages, uploads and deletions arrive
+(the model keeps the set of shown ids in step with its rows)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pytestqt.qtbot import QtBot
+
+from dms_desktop.core import schema
+from dms_desktop.core.models import Document
+from dms_desktop.core.repository import ListQuery, Page
+from dms_desktop.core.schema import SortField
+from dms_desktop.gui.document_model import DocumentTableModel
+from tests.support.aws import USER_ID
+
+
+def _document(number: int) -> Document:
+    document_id = f"01900000-0000-7000-8000-{number:012d}"
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    return Document(
+        user_id=USER_ID,
+        document_id=document_id,
+        filename=f"file {number:03d}.txt",
+        size=number,
+        created_at=moment,
+        updated_at=moment,
+        s3_key=schema.object_key(USER_ID, document_id),
+        checksum="0" * 64,
+    )
+
+
+@dataclass
+class _Pages:
+    """``list_page`` answering from ``pages`` (a list of pages of document numbers)."""
+
+    pages: list[list[int]] = field(default_factory=list)
+
+    def list_page(self, query: ListQuery, cursor: str | None = None) -> Page:
+        index = int(cursor or 0)
+        more = index + 1 < len(self.pages)
+        return Page([_document(n) for n in self.pages[index]], str(index + 1) if more else None)
+
+
+@dataclass
+class _State:
+    service: _Pages
+
+
+class _ImmediateBackend:
+    """``BackendClient.call`` that runs the job at once on this thread."""
+
+    def __init__(self, pages: _Pages) -> None:
+        self._state = _State(pages)
+
+    def call(
+        self,
+        job: Callable[[Any], Any],
+        on_success: Callable[[Any], None] | None = None,
+        on_failure: Callable[[Any], None] | None = None,
+    ) -> int:
+        result = job(self._state)
+        if on_success is not None:
+            on_success(result)
+        return 1
+
+
+def _model(pages: _Pages) -> DocumentTableModel:
+    model = DocumentTableModel(_ImmediateBackend(pages))  # type: ignore[arg-type]
+    model.set_query(ListQuery(sort=SortField.NAME, descending=False))
+    return model
+
+
+def _numbers(model: DocumentTableModel) -> list[int]:
+    return [document.size for document in model.documents()]
+
+
+def test_a_document_on_two_pages_is_shown_once(qtbot: QtBot) -> None:
+    # A document renamed between two page requests can come back on the next page.
+    model = _model(_Pages([[1, 2, 2], [2, 3]]))
+    model.fetchMore()
+    assert _numbers(model) == [1, 2, 3]
+
+
+def test_an_uploaded_document_is_not_shown_again_by_its_page(qtbot: QtBot) -> None:
+    pages = _Pages([[1, 2], [3, 4]])
+    model = _model(pages)
+    model.add_document(_document(0))  # uploaded: it sorts before the loaded rows
+    pages.pages[1] = [0, 3, 4]  # a later page also lists it
+    model.fetchMore()
+    assert _numbers(model) == [0, 1, 2, 3, 4]
+    assert model.row_of(_document(4).document_id) == 4
+
+
+def test_a_deleted_document_that_comes_back_is_shown_again(qtbot: QtBot) -> None:
+    pages = _Pages([[1, 2], [3, 4]])
+    model = _model(pages)
+    model.remove_documents([_document(2).document_id])
+    assert model.row_of(_document(2).document_id) is None
+    pages.pages[1] = [2, 3, 4]  # e.g. it was restored by another client
+    model.fetchMore()
+    assert _numbers(model) == [1, 2, 3, 4]
+
+
+def test_after_a_refresh_every_document_of_the_first_page_is_shown(qtbot: QtBot) -> None:
+    pages = _Pages([[1, 2], [3, 4]])
+    model = _model(pages)
+    model.fetchMore()
+    model.refresh()
+    assert _numbers(model) == [1, 2]
+    model.fetchMore()
+    assert _numbers(model) == [1, 2, 3, 4]
