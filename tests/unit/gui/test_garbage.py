@@ -52,3 +52,44 @@ def test_worker_threads_never_collect_qt_garbage(qtbot: QtBot) -> None:
     finally:
         collector.stop()
     assert gc.isenabled()
+
+
+class _Row:
+    """A long-lived object the collector tracks, like a document in a long list."""
+
+    def __init__(self, number: int) -> None:
+        self.number = number
+
+
+def _make_a_full_collection_due() -> None:
+    for _ in range(gc.get_threshold()[2] + 1):
+        gc.collect(1)
+
+
+def test_long_lived_objects_are_walked_by_one_full_collection_only(qtbot: QtBot) -> None:
+    collector = MainThreadGarbageCollector()
+    collector.start()
+    try:
+        rows = [_Row(number) for number in range(50_000)]
+        _make_a_full_collection_due()
+        collector.check()  # a full collection: the rows survive it
+        # The next full collections do not walk them again (each would stall the window).
+        assert all(gc.is_tracked(row) for row in rows[:10])
+        assert len(gc.get_objects(generation=2)) < 1_000
+        assert gc.get_freeze_count() >= len(rows)
+
+        # A row no longer used is still freed at once (reference counting, no cycle).
+        gone = weakref.ref(rows.pop())
+        assert gone() is None
+
+        # Cyclic garbage made later is still collected, on the GUI thread.
+        holder = _Holder()
+        alive = weakref.ref(holder)
+        del holder
+        _make_a_full_collection_due()
+        collector.check()
+        assert alive() is None
+    finally:
+        collector.stop()
+    assert gc.get_freeze_count() == 0  # stop gives every object back to the normal collector
+    assert gc.isenabled()
