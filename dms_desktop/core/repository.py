@@ -14,6 +14,7 @@ import base64
 import binascii
 import json
 import logging
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -118,6 +119,9 @@ def to_item(document: Document) -> dict[str, Any]:
 def from_item(item: dict[str, Any]) -> Document:
     """The document of a stored item; IntegrityError if the item breaks the data model."""
     plain = {name: _plain(_deserializer.deserialize(value)) for name, value in item.items()}
+    for name in _REPEATED_STRINGS:  # one copy for the many documents that share the value
+        if isinstance(plain.get(name), str):
+            plain[name] = sys.intern(plain[name])
     try:
         document = Document.model_validate(plain)
     except pydantic.ValidationError as exc:
@@ -130,6 +134,8 @@ def from_item(item: dict[str, Any]) -> Document:
     _share_fields_set(document)
     return document
 
+
+_REPEATED_STRINGS = ("userId", "fileType", "folder")
 
 # pydantic keeps in each model the set of the fields it was given: 728 bytes, half of what a
 # document takes (a window listing 100,000 documents holds them all). Documents are frozen, so

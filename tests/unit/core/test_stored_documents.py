@@ -24,3 +24,13 @@ def test_documents_read_from_items_keep_their_own_values_and_fields() -> None:
     assert "folder" not in second.model_fields_set  # the copy's change stays in the copy
     assert "folder" not in third.model_fields_set
     assert to_item(from_item(item)) == item  # a document read back is stored unchanged
+
+
+def test_documents_of_one_user_share_their_repeated_strings() -> None:
+    items = [to_item(make_document(filename=f"{n}.pdf")) for n in range(2)]
+    for item in items:  # as parsed from a response: separate copies of equal strings
+        item["userId"] = {"S": "".join(item["userId"]["S"])}
+        item["fileType"] = {"S": "".join(item["fileType"]["S"])}
+    first, second = (from_item(item) for item in items)
+    assert first.user_id is second.user_id  # one copy in memory for a list of 100,000 rows
+    assert first.file_type is second.file_type
