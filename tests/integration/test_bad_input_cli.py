@@ -251,9 +251,11 @@ def test_a_stored_name_that_escapes_writes_nothing(
     source = tmp_path / f"innocent-{uuid.uuid4().hex[:8]}.txt"
     source.write_text("innocent")
     document = upload(shared_sandbox, str(source))
-    raw_client(shared_sandbox, "dynamodb").update_item(
+    dynamodb = raw_client(shared_sandbox, "dynamodb")
+    key = {"userId": {"S": document["userId"]}, "documentId": {"S": document["documentId"]}}
+    dynamodb.update_item(
         TableName=shared_sandbox.info.table,
-        Key={"userId": {"S": document["userId"]}, "documentId": {"S": document["documentId"]}},
+        Key=key,
         UpdateExpression="SET filename = :name",
         ExpressionAttributeValues={":name": {"S": "../../escape.txt"}},
     )
@@ -261,7 +263,13 @@ def test_a_stored_name_that_escapes_writes_nothing(
     folder = outside / "inside" / "downloads"
     folder.mkdir(parents=True)
 
-    result = shared_sandbox.dms("download", str(document["documentId"]), "-o", str(folder))
+    try:
+        result = shared_sandbox.dms("download", str(document["documentId"]), "-o", str(folder))
+    finally:  # the damaged item must not stay in the shared sandbox for the tests after this one
+        dynamodb.delete_item(TableName=shared_sandbox.info.table, Key=key)
+        raw_client(shared_sandbox, "s3").delete_object(
+            Bucket=shared_sandbox.info.bucket, Key=document["s3Key"]
+        )
 
     one_line(result, 9, "is damaged")
     assert everything_under(outside) == ["inside", "inside/downloads"]
