@@ -12,38 +12,20 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import PySide6
 from PySide6.QtWidgets import QTableView
 from pytestqt.qtbot import QtBot
 
-from dms_desktop.core import schema
-from dms_desktop.core.models import Document
 from dms_desktop.core.repository import ListQuery, Page
 from dms_desktop.gui.document_model import DocumentTableModel
-from tests.support.aws import USER_ID
+from tests.support.documents import numbered_document
 
 PAGES = 300
 PAGE_SIZE = 10
 # References taken or released by something else meanwhile; the leak loses several per page.
 MARGIN = 100
-
-
-def _document(number: int) -> Document:
-    document_id = f"01900000-0000-7000-8000-{number:012d}"
-    moment = datetime(2026, 1, 1, tzinfo=UTC)
-    return Document(
-        user_id=USER_ID,
-        document_id=document_id,
-        filename=f"file {number}.txt",
-        size=number,
-        created_at=moment,
-        updated_at=moment,
-        s3_key=schema.object_key(USER_ID, document_id),
-        checksum="0" * 64,
-    )
 
 
 @dataclass
@@ -52,7 +34,7 @@ class _Pages:
 
     def list_page(self, query: ListQuery, cursor: str | None = None) -> Page:
         start = int(cursor or 0)
-        documents = [_document(number) for number in range(start, start + PAGE_SIZE)]
+        documents = [numbered_document(number) for number in range(start, start + PAGE_SIZE)]
         end = start + PAGE_SIZE
         return Page(documents, str(end) if end < PAGES * PAGE_SIZE else None)
 

@@ -5,32 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from pytestqt.qtbot import QtBot
 
-from dms_desktop.core import schema
-from dms_desktop.core.models import Document
 from dms_desktop.core.repository import ListQuery, Page
 from dms_desktop.core.schema import SortField
 from dms_desktop.gui.document_model import DocumentTableModel
-from tests.support.aws import USER_ID
-
-
-def _document(number: int) -> Document:
-    document_id = f"01900000-0000-7000-8000-{number:012d}"
-    moment = datetime(2026, 1, 1, tzinfo=UTC)
-    return Document(
-        user_id=USER_ID,
-        document_id=document_id,
-        filename=f"file {number:03d}.txt",
-        size=number,
-        created_at=moment,
-        updated_at=moment,
-        s3_key=schema.object_key(USER_ID, document_id),
-        checksum="0" * 64,
-    )
+from tests.support.documents import numbered_document
 
 
 @dataclass
@@ -42,7 +24,9 @@ class _Pages:
     def list_page(self, query: ListQuery, cursor: str | None = None) -> Page:
         index = int(cursor or 0)
         more = index + 1 < len(self.pages)
-        return Page([_document(n) for n in self.pages[index]], str(index + 1) if more else None)
+        return Page(
+            [numbered_document(n) for n in self.pages[index]], str(index + 1) if more else None
+        )
 
 
 @dataclass
@@ -88,18 +72,18 @@ def test_a_document_on_two_pages_is_shown_once(qtbot: QtBot) -> None:
 def test_an_uploaded_document_is_not_shown_again_by_its_page(qtbot: QtBot) -> None:
     pages = _Pages([[1, 2], [3, 4]])
     model = _model(pages)
-    model.add_document(_document(0))  # uploaded: it sorts before the loaded rows
+    model.add_document(numbered_document(0))  # uploaded: it sorts before the loaded rows
     pages.pages[1] = [0, 3, 4]  # a later page also lists it
     model.fetchMore()
     assert _numbers(model) == [0, 1, 2, 3, 4]
-    assert model.row_of(_document(4).document_id) == 4
+    assert model.row_of(numbered_document(4).document_id) == 4
 
 
 def test_a_deleted_document_that_comes_back_is_shown_again(qtbot: QtBot) -> None:
     pages = _Pages([[1, 2], [3, 4]])
     model = _model(pages)
-    model.remove_documents([_document(2).document_id])
-    assert model.row_of(_document(2).document_id) is None
+    model.remove_documents([numbered_document(2).document_id])
+    assert model.row_of(numbered_document(2).document_id) is None
     pages.pages[1] = [2, 3, 4]  # e.g. it was restored by another client
     model.fetchMore()
     assert _numbers(model) == [1, 2, 3, 4]

@@ -4,31 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from pytestqt.qtbot import QtBot
 
-from dms_desktop.core import schema
 from dms_desktop.core.models import Document
 from dms_desktop.core.repository import ListQuery, Page
 from dms_desktop.gui.document_model import DocumentTableModel
-from tests.support.aws import USER_ID
-
-
-def _document(number: int) -> Document:
-    document_id = f"01900000-0000-7000-8000-{number:012d}"
-    moment = datetime(2026, 1, 1, tzinfo=UTC)
-    return Document(
-        user_id=USER_ID,
-        document_id=document_id,
-        filename=f"file {number}.txt",
-        size=number,
-        created_at=moment,
-        updated_at=moment,
-        s3_key=schema.object_key(USER_ID, document_id),
-        checksum="0" * 64,
-    )
+from tests.support.documents import numbered_document
 
 
 @dataclass
@@ -63,7 +46,7 @@ class _ImmediateBackend:
 
 
 def test_deleting_many_adjacent_rows_removes_them_in_one_step(qtbot: QtBot) -> None:
-    documents = [_document(number) for number in range(10)]
+    documents = [numbered_document(number) for number in range(10)]
     model = DocumentTableModel(_ImmediateBackend(documents))  # type: ignore[arg-type]
     model.reload()
     assert model.rowCount() == 10
