@@ -14,52 +14,22 @@ from __future__ import annotations
 
 import math
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from dms_desktop.connect import open_backend, open_service, sign_in
-from dms_desktop.core import schema
 from dms_desktop.core.admin import AdminService, CleanupCriteria
 from dms_desktop.core.aws import make_client
-from dms_desktop.core.ids import new_document_id
-from dms_desktop.core.models import Document, utc_now
-from dms_desktop.core.repository import to_item
 from dms_desktop.sandbox import ADMIN_USER, DEMO_USER
 from tests.benchmarks.common import RequestCounter, Result, bench_sandbox, run_main
+from tests.support.seeding import make_test_records, seed_bodies, seed_metadata
 
 BODY = b"benchmark body\n"
 
 
 def seed(dynamodb: Any, s3: Any, table: str, bucket: str, user_id: str, tag: str, n: int) -> None:
-    now = utc_now()
-    documents = []
-    for number in range(n):
-        document_id = new_document_id()
-        documents.append(
-            Document(
-                user_id=user_id,
-                document_id=document_id,
-                filename=f"bench {number}.txt",
-                file_type="text/plain",
-                size=len(BODY),
-                tags=(tag,),
-                created_at=now,
-                updated_at=now,
-                s3_key=schema.object_key(user_id, document_id),
-                checksum="0" * 64,
-            )
-        )
-
-    def put_body(document: Document) -> None:
-        s3.put_object(Bucket=bucket, Key=document.s3_key, Body=BODY)
-
-    with ThreadPoolExecutor(8) as pool:
-        list(pool.map(put_body, documents))
-    for start in range(0, n, 25):
-        chunk = documents[start : start + 25]
-        request = {table: [{"PutRequest": {"Item": to_item(doc)}} for doc in chunk]}
-        while request:
-            request = dynamodb.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+    documents = make_test_records(user_id, n, tag, BODY)
+    seed_bodies(s3, bucket, documents, BODY)
+    seed_metadata(dynamodb, table, documents)
 
 
 def run(quick: bool) -> Result:

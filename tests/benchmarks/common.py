@@ -19,7 +19,6 @@ import time
 import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -38,9 +37,9 @@ from dms_desktop.core.aws import make_client  # noqa: E402
 from dms_desktop.core.ids import new_document_id  # noqa: E402
 from dms_desktop.core.models import Document  # noqa: E402
 from dms_desktop.core.paths import AppPaths  # noqa: E402
-from dms_desktop.core.repository import to_item  # noqa: E402
 from dms_desktop.sandbox import ADMIN_USER, DEMO_USER, SandboxInfo, connect_or_start, stop  # noqa: E402
 from dms_desktop.sandbox.info import HEALTH_PATH  # noqa: E402
+from tests.support.seeding import seed_metadata  # noqa: E402
 
 MiB = 1024 * 1024
 
@@ -242,29 +241,6 @@ def make_documents(user_id: str, count: int, tag: str = "bench", start: int = 0)
             )
         )
     return documents
-
-
-def seed_metadata(
-    dynamodb: Any, table: str, documents: Sequence[Document], threads: int = 4
-) -> None:
-    """Write the documents' metadata with BatchWriteItem (25 per request; no bodies)."""
-    chunks = [documents[start : start + 25] for start in range(0, len(documents), 25)]
-
-    def write(chunk: Sequence[Document]) -> None:
-        request: dict[str, Any] = {table: [{"PutRequest": {"Item": to_item(doc)}} for doc in chunk]}
-        while request:
-            request = dynamodb.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
-
-    with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(write, chunks))
-
-
-def seed_bodies(s3: Any, bucket: str, documents: Sequence[Document], body: bytes) -> None:
-    def put(document: Document) -> None:
-        s3.put_object(Bucket=bucket, Key=document.s3_key, Body=body)
-
-    with ThreadPoolExecutor(8) as pool:
-        list(pool.map(put, documents))
 
 
 def seed(sandbox: BenchSandbox, user_id: str, count: int, tag: str = "bench") -> float:

@@ -12,20 +12,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from dms_desktop.connect import open_backend, sign_in
-from dms_desktop.core import schema
 from dms_desktop.core.aws import make_client
-from dms_desktop.core.ids import new_document_id
-from dms_desktop.core.models import Document, utc_now
-from dms_desktop.core.repository import to_item
 from dms_desktop.sandbox import ADMIN_USER, stop
 from tests.integration.conftest import SandboxHome, start_sandbox
+from tests.support.seeding import make_test_records, seed_bodies, seed_metadata
 
 pytestmark = pytest.mark.server
 
@@ -57,42 +53,9 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SandboxHo
 
 def _seed(sandbox: SandboxHome) -> tuple[Any, Any]:
     dynamodb, s3 = _admin_clients(sandbox)
-    user_id = SEEDED_USER
-    now = utc_now()
-    documents = []
-    for number in range(SEEDED):
-        document_id = new_document_id()
-        documents.append(
-            Document(
-                user_id=user_id,
-                document_id=document_id,
-                filename=f"seed {number:04d}.txt",
-                file_type="text/plain",
-                size=5,
-                tags=(TAG,),
-                created_at=now,
-                updated_at=now,
-                s3_key=schema.object_key(user_id, document_id),
-                checksum="0" * 64,
-            )
-        )
-    with ThreadPoolExecutor(8) as pool:
-        list(
-            pool.map(
-                lambda doc: s3.put_object(
-                    Bucket=sandbox.info.bucket, Key=doc.s3_key, Body=b"seed\n"
-                ),
-                documents,
-            )
-        )
-    for start in range(0, SEEDED, 25):
-        request = {
-            sandbox.info.table: [
-                {"PutRequest": {"Item": to_item(doc)}} for doc in documents[start : start + 25]
-            ]
-        }
-        while request:
-            request = dynamodb.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+    documents = make_test_records(SEEDED_USER, SEEDED, TAG, b"seed\n")
+    seed_bodies(s3, sandbox.info.bucket, documents, b"seed\n")
+    seed_metadata(dynamodb, sandbox.info.table, documents)
     return dynamodb, s3
 
 
