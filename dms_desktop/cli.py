@@ -32,6 +32,7 @@ from .connect import (
 from .core.auth import NewPasswordRequired, RememberedSessions, SignedIn
 from .core.errors import Cancelled, DmsError, IntegrityError, LocalFileError, ValidationError
 from .core.formatting import human_duration, human_size, human_time
+from .core.listing import MAX_PAGE_SIZE, ListQuery, damaged_message
 from .core.localfiles import UploadSource, collect_upload_sources
 from .core.logs import configure_logging
 from .core.models import (
@@ -42,7 +43,6 @@ from .core.models import (
     utc_now,
 )
 from .core.paths import AppPaths
-from .core.repository import MAX_PAGE_SIZE, ListQuery, damaged_message
 from .core.schema import SortField
 from .core.service import DocumentService, file_checksum
 

@@ -21,9 +21,9 @@ from pydantic.alias_generators import to_camel
 
 from ..core.errors import ValidationError
 from ..core.ids import is_document_id
+from ..core.listing import ListQuery
 from ..core.localfiles import guess_file_type
 from ..core.models import normalize_filename, normalize_folder, normalize_tag, normalize_tags
-from ..core.repository import ListQuery
 
 MAX_UPLOAD_BYTES = 5 * 1024**3  # one presigned PUT: S3's single-request limit
 DEFAULT_PAGE_SIZE = 50

@@ -24,6 +24,7 @@ from .cancellation import CancelToken, ProgressCallback
 from .errors import Cancelled, Conflict, DmsError, LocalFileError, NotFound, ValidationError
 from .ids import is_document_id, new_document_id
 from .journal import DeleteEntry, DownloadEntry, Journal, JournalEntry, Tracked, UploadEntry
+from .listing import ListQuery, Page
 from .localfiles import check_readable_file, download_target, guess_file_type
 from .models import (
     Document,
@@ -34,7 +35,7 @@ from .models import (
     utc_now,
 )
 from .recovery import recover_user_work, remove_upload_leftovers
-from .repository import DocumentRepository, ListQuery, Page
+from .repository import DocumentRepository
 from .schema import object_key
 from .scope import guard_user_scope
 

@@ -25,8 +25,8 @@ from PySide6.QtGui import QIcon
 
 from ..core.errors import DmsError, IntegrityError
 from ..core.formatting import describe_type, human_size, human_time
+from ..core.listing import ListQuery, Page, damaged_message, matches, sort_value
 from ..core.models import Document
-from ..core.repository import ListQuery, Page, damaged_message, matches, sort_value
 from ..core.schema import SortField
 from .backend import BackendClient, WorkerState
 

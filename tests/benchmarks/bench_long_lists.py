@@ -22,7 +22,8 @@ from PySide6.QtCore import QEvent, QTimer
 from PySide6.QtWidgets import QApplication, QTableView
 
 from dms_desktop.core.errors import DmsError
-from dms_desktop.core.repository import ListQuery, Page, from_item, to_item
+from dms_desktop.core.listing import ListQuery, Page
+from dms_desktop.core.repository import from_item, to_item
 from dms_desktop.gui.document_model import DocumentTableModel
 from tests.benchmarks.common import Result, make_documents, median, rss_mb, run_main
 from tests.benchmarks.gui_support import application, wait_until

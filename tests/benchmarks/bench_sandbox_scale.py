@@ -17,7 +17,7 @@ import math
 import time
 
 from dms_desktop.connect import open_service
-from dms_desktop.core.repository import ListQuery
+from dms_desktop.core.listing import ListQuery
 from dms_desktop.sandbox import DEMO_USER
 from tests.benchmarks.bench_first_page import bare_client, bare_query_request
 from tests.benchmarks.common import (

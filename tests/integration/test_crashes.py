@@ -30,7 +30,7 @@ from pytestqt.qtbot import QtBot
 from dms_desktop.connect import open_backend, open_service, sign_in
 from dms_desktop.core.auth import SignedIn
 from dms_desktop.core.journal import journal_for
-from dms_desktop.core.repository import ListQuery
+from dms_desktop.core.listing import ListQuery
 from dms_desktop.core.schema import user_prefix
 from dms_desktop.gui.app import DesktopApp
 from dms_desktop.sandbox import add_user, stop

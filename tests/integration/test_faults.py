@@ -23,8 +23,8 @@ from dms_desktop.core.auth import SignedIn
 from dms_desktop.core.aws import MAX_ATTEMPTS
 from dms_desktop.core.blobs import MiB, TransferSettings
 from dms_desktop.core.errors import Conflict, NotFound, Throttled, Unavailable
+from dms_desktop.core.listing import ListQuery
 from dms_desktop.core.paths import AppPaths
-from dms_desktop.core.repository import ListQuery
 from dms_desktop.core.service import DocumentService
 from dms_desktop.sandbox import add_user
 from tests.integration.conftest import SandboxHome

@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
+from dms_desktop.core.listing import ListQuery
 from dms_desktop.core.paths import AppPaths
-from dms_desktop.core.repository import ListQuery
 from dms_desktop.core.schema import SortField
 from dms_desktop.gui.app import DesktopApp
 from dms_desktop.gui.transfers import UploadSpec

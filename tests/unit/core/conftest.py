@@ -16,8 +16,9 @@ from moto import mock_aws
 from dms_desktop.core import schema
 from dms_desktop.core.blobs import BlobStore, MiB, TransferSettings
 from dms_desktop.core.ids import new_document_id
+from dms_desktop.core.listing import ListQuery, Page
 from dms_desktop.core.models import Document
-from dms_desktop.core.repository import DocumentRepository, ListQuery, Page, to_item
+from dms_desktop.core.repository import DocumentRepository, to_item
 from dms_desktop.core.service import DocumentService
 from tests.support.aws import USER_ID, new_session
 

@@ -25,7 +25,8 @@ from dms_desktop.core.errors import (
     Unavailable,
     ValidationError,
 )
-from dms_desktop.core.repository import DocumentRepository, ListQuery
+from dms_desktop.core.listing import ListQuery
+from dms_desktop.core.repository import DocumentRepository
 
 from .conftest import USER_ID
 

@@ -27,9 +27,10 @@ from dms_desktop.core.errors import (
     TargetExists,
     ValidationError,
 )
+from dms_desktop.core.listing import ListQuery
 from dms_desktop.core.localfiles import collect_upload_sources, download_target, safe_local_name
 from dms_desktop.core.models import normalize_filename
-from dms_desktop.core.repository import DocumentRepository, ListQuery
+from dms_desktop.core.repository import DocumentRepository
 from dms_desktop.core.service import DocumentService
 from tests.support.nothing_lost_cases import (
     CASE_DUPLICATE_TAGS,

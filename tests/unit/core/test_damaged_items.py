@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from dms_desktop.core import schema
-from dms_desktop.core.repository import DocumentRepository, ListQuery, damaged_message, to_item
+from dms_desktop.core.listing import ListQuery, damaged_message
+from dms_desktop.core.repository import DocumentRepository, to_item
 
 from .conftest import USER_ID, make_document
 

@@ -19,7 +19,8 @@ from botocore.stub import ANY, Stubber
 from dms_desktop.core import schema
 from dms_desktop.core.blobs import BlobStore, MiB, TransferSettings
 from dms_desktop.core.errors import IntegrityError
-from dms_desktop.core.repository import DocumentRepository, ListQuery
+from dms_desktop.core.listing import ListQuery
+from dms_desktop.core.repository import DocumentRepository
 from dms_desktop.core.service import DocumentService
 
 from .conftest import USER_ID, write_file

@@ -12,8 +12,9 @@ import pytest
 
 from dms_desktop.core import schema
 from dms_desktop.core.errors import Conflict, NotFound, ValidationError
+from dms_desktop.core.listing import ListQuery
 from dms_desktop.core.models import Document, tag_key
-from dms_desktop.core.repository import DocumentRepository, ListQuery
+from dms_desktop.core.repository import DocumentRepository
 from dms_desktop.core.schema import SortField
 from tests.support.aws import OTHER_USER_ID, USER_ID
 

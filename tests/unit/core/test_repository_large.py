@@ -8,8 +8,9 @@ import pytest
 from moto import mock_aws
 
 from dms_desktop.core import schema
+from dms_desktop.core.listing import ListQuery
 from dms_desktop.core.models import Document
-from dms_desktop.core.repository import DocumentRepository, ListQuery
+from dms_desktop.core.repository import DocumentRepository
 from tests.support.aws import OTHER_USER_ID, USER_ID
 
 from .conftest import (

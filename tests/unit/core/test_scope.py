@@ -8,7 +8,8 @@ from typing import Any
 import boto3
 import pytest
 
-from dms_desktop.core.repository import DocumentRepository, ListQuery
+from dms_desktop.core.listing import ListQuery
+from dms_desktop.core.repository import DocumentRepository
 from dms_desktop.core.schema import BUCKET_NAME, TABLE_NAME, object_key
 from dms_desktop.core.scope import OutOfScope
 from dms_desktop.core.service import DocumentService

@@ -21,7 +21,8 @@ from dms_desktop.core.errors import (
     Throttled,
     ValidationError,
 )
-from dms_desktop.core.repository import DocumentRepository, ListQuery
+from dms_desktop.core.listing import ListQuery
+from dms_desktop.core.repository import DocumentRepository
 from dms_desktop.core.service import DocumentService, file_checksum
 from tests.support.unreadable import unreadable_file
 

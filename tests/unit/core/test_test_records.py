@@ -12,8 +12,8 @@ import pytest
 from dms_desktop.core import schema
 from dms_desktop.core.admin import AdminService, CleanupCriteria
 from dms_desktop.core.errors import ValidationError
+from dms_desktop.core.listing import ListQuery
 from dms_desktop.core.models import utc_now
-from dms_desktop.core.repository import ListQuery
 from dms_desktop.core.service import DocumentService
 
 from .conftest import write_file

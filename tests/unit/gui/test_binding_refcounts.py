@@ -18,7 +18,7 @@ import PySide6
 from PySide6.QtWidgets import QTableView
 from pytestqt.qtbot import QtBot
 
-from dms_desktop.core.repository import ListQuery, Page
+from dms_desktop.core.listing import ListQuery, Page
 from dms_desktop.gui.document_model import DocumentTableModel
 from tests.support.documents import numbered_document
 

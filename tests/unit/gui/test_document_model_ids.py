@@ -9,7 +9,7 @@ from typing import Any
 
 from pytestqt.qtbot import QtBot
 
-from dms_desktop.core.repository import ListQuery, Page
+from dms_desktop.core.listing import ListQuery, Page
 from dms_desktop.core.schema import SortField
 from dms_desktop.gui.document_model import DocumentTableModel
 from tests.support.documents import numbered_document
