@@ -29,11 +29,11 @@ from .connect import (
     sign_in,
     sign_in_non_interactive,
 )
-from .core.auth import NewPasswordRequired, RememberedSessions, SignedIn
 from .core.errors import Cancelled, DmsError, IntegrityError, LocalFileError, ValidationError
 from .core.formatting import human_duration, human_size, human_time
+from .core.identity import NewPasswordRequired, RememberedSessions, SignedIn
 from .core.listing import MAX_PAGE_SIZE, ListQuery, damaged_message
-from .core.localfiles import UploadSource, collect_upload_sources
+from .core.localfiles import UploadSource, collect_upload_sources, file_checksum
 from .core.logs import configure_logging
 from .core.models import (
     Document,
@@ -44,7 +44,7 @@ from .core.models import (
 )
 from .core.paths import AppPaths
 from .core.schema import SortField
-from .core.service import DocumentService, file_checksum
+from .core.service import DocumentService
 
 log = logging.getLogger("dms_desktop.cli")
 

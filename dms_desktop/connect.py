@@ -11,10 +11,6 @@ from dataclasses import dataclass
 
 from .core.admin import AdminService, require_admin
 from .core.auth import (
-    CognitoPool,
-    NewPasswordRequired,
-    RememberedSessions,
-    SignedIn,
     complete_new_password,
     sign_in_with_aws_profile,
     sign_in_with_password,
@@ -24,6 +20,7 @@ from .core.aws import make_client
 from .core.blobs import TransferSettings
 from .core.config import AwsProfile, ChosenProfile, choose_profile, load_config
 from .core.errors import AuthError, ConfigError
+from .core.identity import CognitoPool, NewPasswordRequired, RememberedSessions, SignedIn
 from .core.journal import journal_for
 from .core.paths import AppPaths
 from .core.service import DocumentService

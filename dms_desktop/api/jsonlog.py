@@ -11,7 +11,7 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-from ..core.aws import quiet_botocore_logs
+from ..core.logs import quiet_botocore_logs
 
 API_LOGGER = "dms_desktop.api"
 

@@ -41,10 +41,10 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .auth import ADMIN_GROUP, SignedIn
 from .aws import aws_errors, error_code, translate
 from .cancellation import CancelToken, ProgressCallback
 from .errors import AuthError, ConfigError, DmsError, NotFound, Unavailable, ValidationError
+from .identity import ADMIN_GROUP, SignedIn
 from .journal import CleanupEntry, CleanupItem, Journal, Tracked
 from .models import format_timestamp, parse_timestamp, tag_key, utc_now
 from .schema import EXPIRES_AT, NAME_KEY, TAG_KEYS

@@ -89,12 +89,6 @@ def make_client(
     return factory(service, endpoint_url=endpoint_url, config=client_config(**config))
 
 
-def quiet_botocore_logs() -> None:
-    """botocore and urllib3 log headers (Authorization, security tokens) at DEBUG: keep them out."""
-    for name in ("botocore", "boto3", "s3transfer", "urllib3"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-
-
 def error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 

@@ -37,8 +37,8 @@ from typing import Annotated, Literal
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .auth import DEFAULT_SESSION_DAYS
 from .errors import ConfigError
+from .identity import DEFAULT_SESSION_DAYS
 from .schema import TABLE_NAME
 
 DEFAULT_PROFILE = "local"

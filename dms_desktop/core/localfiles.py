@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import mimetypes
 import os
 import re
@@ -9,6 +10,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from .cancellation import CancelToken
 from .errors import LocalFileError
 from .models import DEFAULT_FILE_TYPE
 
@@ -28,6 +30,9 @@ for _type, _extension in [
 _WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.IGNORECASE)
 _UNSAFE_CHARS = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
 MAX_LOCAL_NAME_BYTES = 255
+
+
+HASH_CHUNK = 1024 * 1024
 
 
 def guess_file_type(filename: str) -> str:
@@ -114,3 +119,15 @@ def download_target(folder: Path, filename: str) -> Path:
     if target.resolve().parent != folder.resolve():
         raise LocalFileError(f"Refusing to write {filename!r} outside {folder}.")
     return target
+
+
+def file_checksum(path: Path, cancel: CancelToken | None = None) -> str:
+    """SHA-256 (hex) of a local file, as stored in a document's ``checksum``."""
+    check_readable_file(path)
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(HASH_CHUNK):
+            if cancel is not None:
+                cancel.raise_if_cancelled("Checking for duplicates")
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -7,9 +7,13 @@ import logging
 import logging.handlers
 from pathlib import Path
 
-from .aws import quiet_botocore_logs
-
 LOG_FILE_NAME = "dms.log"
+
+
+def quiet_botocore_logs() -> None:
+    """botocore and urllib3 log headers (Authorization, security tokens) at DEBUG: keep them out."""
+    for name in ("botocore", "boto3", "s3transfer", "urllib3"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def configure_logging(log_dir: Path, verbosity: int = 0, *, console: bool = True) -> Path:

@@ -19,11 +19,14 @@ import time
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path, PurePath
+from typing import TYPE_CHECKING
 
 from .errors import DmsError
 from .formatting import human_size
 from .models import Document
-from .service import DocumentService
+
+if TYPE_CHECKING:
+    from .service import DocumentService
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,6 @@ Ordering rules that keep metadata and bodies consistent:
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 from collections.abc import Iterable, Iterator
@@ -40,20 +39,6 @@ from .schema import object_key
 from .scope import guard_user_scope
 
 log = logging.getLogger(__name__)
-
-HASH_CHUNK = 1024 * 1024
-
-
-def file_checksum(path: Path, cancel: CancelToken | None = None) -> str:
-    """SHA-256 (hex) of a local file, as stored in a document's ``checksum``."""
-    check_readable_file(path)
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        while chunk := file.read(HASH_CHUNK):
-            if cancel is not None:
-                cancel.raise_if_cancelled("Checking for duplicates")
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class DocumentService:

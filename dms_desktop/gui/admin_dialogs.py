@@ -60,10 +60,10 @@ from ..core.admin import (
     PlannedDeletion,
     needs_typed_confirmation,
 )
-from ..core.auth import SignedIn
 from ..core.cancellation import CancelToken
 from ..core.errors import AuthError, DmsError, ValidationError
 from ..core.formatting import human_size, human_time
+from ..core.identity import SignedIn
 from .backend import BackendClient, WorkerState
 
 log = logging.getLogger(__name__)

@@ -11,14 +11,14 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from .. import __version__
-from ..connect import Backend
-from ..core.auth import SignedIn
 from ..core.errors import AuthError, DmsError
+from ..core.identity import SignedIn
 from ..core.logs import configure_logging
 from ..core.paths import AppPaths
 from . import session
@@ -29,6 +29,9 @@ from .main_window import MainWindow
 from .message_bar import MessageBar
 from .sign_in_dialog import SignInDialog
 from .transfers import TransferQueue
+
+if TYPE_CHECKING:  # boto3 loads on the worker, after the window shows (see session)
+    from ..connect import Backend
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +65,7 @@ class DesktopApp(QObject):
         self.backend.call(session.connect, self._on_connected, self._on_connect_failed)
 
     def _on_connected(self, backend: object) -> None:
-        assert isinstance(backend, Backend)
-        self.connected_backend = backend
+        self.connected_backend = cast("Backend", backend)
         self.window.loaded_label.setText("Signing in…")
         self.backend.call(session.resume, self._on_resumed)
 

@@ -12,15 +12,17 @@ import itertools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from ..connect import Backend
-from ..core.auth import SignedIn
 from ..core.errors import AuthError, DmsError
+from ..core.identity import SignedIn
 from ..core.paths import AppPaths
-from ..core.service import DocumentService
+
+if TYPE_CHECKING:  # they load boto3: the worker imports them when it first needs them
+    from ..connect import Backend
+    from ..core.service import DocumentService
 
 log = logging.getLogger(__name__)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
@@ -32,13 +33,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.auth import SignedIn
 from ..core.errors import DmsError
 from ..core.formatting import human_time
+from ..core.identity import SignedIn
 from ..core.localfiles import safe_local_name
 from ..core.models import Document
 from ..core.paths import AppPaths
-from .admin_dialogs import CleanupDialog, ConsistencyDialog
 from .backend import BackendClient, WorkerState
 from .detail_pane import DetailPane
 from .document_model import COLUMN_SORTS, SORT_COLUMNS, DocumentTableModel
@@ -49,6 +49,9 @@ from .session import OPEN_CACHE_FOLDER
 from .transfers import DownloadSpec, TransferQueue, UploadSpec
 from .transfers_panel import TransfersPanel
 from .upload_dialog import UploadDialog
+
+if TYPE_CHECKING:
+    from .admin_dialogs import CleanupDialog, ConsistencyDialog
 
 log = logging.getLogger(__name__)
 
@@ -368,6 +371,8 @@ class MainWindow(QMainWindow):
     @Slot()
     def open_cleanup_dialog(self) -> None:
         if self.cleanup_dialog is None:
+            from .admin_dialogs import CleanupDialog  # loads the admin tools (boto3) when used
+
             self.cleanup_dialog = CleanupDialog(self._backend, self._is_admin, parent=self)
         self.cleanup_dialog.show()
         self.cleanup_dialog.raise_()
@@ -375,6 +380,8 @@ class MainWindow(QMainWindow):
     @Slot()
     def open_consistency_dialog(self) -> None:
         if self.consistency_dialog is None:
+            from .admin_dialogs import ConsistencyDialog
+
             self.consistency_dialog = ConsistencyDialog(self._backend, self._is_admin, parent=self)
         self.consistency_dialog.show()
         self.consistency_dialog.raise_()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from botocore.exceptions import ClientError
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QFrame,
@@ -32,8 +31,9 @@ def error_details(error: BaseException) -> str:
     lines = [f"{type(error).__name__}: {error}"]
     cause = error.__cause__
     while cause is not None:
-        if isinstance(cause, ClientError):
-            meta = cause.response.get("Error", {})
+        response = getattr(cause, "response", None)  # botocore's ClientError (not imported here)
+        if isinstance(response, dict):
+            meta = response.get("Error", {})
             lines.append(f"caused by {meta.get('Code', '?')}: {meta.get('Message', '')}")
         else:
             lines.append(f"caused by {type(cause).__name__}: {cause}")

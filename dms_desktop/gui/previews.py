@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize, Qt
 from PySide6.QtGui import QImage, QImageReader
@@ -25,8 +26,10 @@ from ..core.previews import (
     render_pdf_first_page,
     truncation_note,
 )
-from ..core.service import DocumentService
 from .backend import WorkerState
+
+if TYPE_CHECKING:
+    from ..core.service import DocumentService
 
 log = logging.getLogger(__name__)
 

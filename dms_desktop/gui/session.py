@@ -1,38 +1,39 @@
-"""Jobs that connect, sign in and sign out; they run on the backend worker thread."""
+"""Jobs that connect, sign in and sign out; they run on the backend worker thread.
+
+They import ``connect`` (and with it boto3) when they first run, on the worker: the window does
+not wait for boto3 to load before it shows.
+"""
 
 from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from ..connect import (
-    Backend,
-    finish_new_password,
-    open_admin_service,
-    open_backend,
-    open_service,
-    resume_session,
-    sign_in,
-)
-from ..core.auth import NewPasswordRequired, RememberedSessions, SignedIn
 from ..core.errors import AuthError
+from ..core.identity import NewPasswordRequired, RememberedSessions, SignedIn
 from .backend import Job, WorkerState
 from .previews import PREVIEW_CACHE_FOLDER
+
+if TYPE_CHECKING:
+    from ..connect import Backend
 
 
 def connect(state: WorkerState) -> Backend:
     """Resolve the profile; on the sandbox, join it or start it (can take a few seconds)."""
+    from ..connect import open_backend
+
     state.backend = open_backend(state.paths, state.profile_name)
     return state.backend
 
 
 def _backend(state: WorkerState) -> Backend:
-    if state.backend is None:
-        state.backend = open_backend(state.paths, state.profile_name)
-    return state.backend
+    return state.backend if state.backend is not None else connect(state)
 
 
 def _activate(state: WorkerState, user: SignedIn) -> None:
+    from ..connect import open_service
+
     state.user = user
     state.set_service(open_service(_backend(state), user, paths=state.paths))
 
@@ -40,6 +41,8 @@ def _activate(state: WorkerState, user: SignedIn) -> None:
 def recover_interrupted(state: WorkerState) -> list[str]:
     """Resume or clean up the work a crash interrupted (this user's transfers and deletes; an
     admin's batch deletes too); one message for each (see core.recovery)."""
+    from ..connect import open_admin_service
+
     messages = state.service.recover_interrupted()
     if state.user is not None and state.user.is_admin:
         admin = open_admin_service(_backend(state), state.user, state.paths)
@@ -50,6 +53,8 @@ def recover_interrupted(state: WorkerState) -> list[str]:
 def resume(state: WorkerState) -> SignedIn | AuthError | None:
     """Sign in with the remembered session, if any; None when the user must sign in, and why
     (e.g. the session has ended) when the remembered session no longer works."""
+    from ..connect import resume_session
+
     try:
         user = resume_session(_backend(state))
     except AuthError as error:
@@ -68,6 +73,8 @@ class SignInResult:
 
 def sign_in_job(username: str, password: str, remember: bool) -> Job:
     def job(state: WorkerState) -> SignInResult:
+        from ..connect import sign_in
+
         backend = _backend(state)
         return _after_sign_in(state, backend, sign_in(backend, username, password), remember)
 
@@ -86,6 +93,8 @@ def _after_sign_in(
 
 def new_password_job(challenge: NewPasswordRequired, new_password: str, remember: bool) -> Job:
     def job(state: WorkerState) -> SignInResult:
+        from ..connect import finish_new_password
+
         backend = _backend(state)
         user = finish_new_password(backend, challenge, new_password)
         return _after_sign_in(state, backend, user, remember)

@@ -14,8 +14,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.auth import NewPasswordRequired
 from ..core.errors import DmsError
+from ..core.identity import NewPasswordRequired
 from .backend import BackendClient
 from .session import SignInResult, new_password_job, sign_in_job
 

@@ -18,13 +18,16 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal, Slot
 
 from ..core.cancellation import CancelToken
 from ..core.errors import Cancelled, DmsError
 from ..core.models import Document
-from ..core.service import DocumentService
+
+if TYPE_CHECKING:
+    from ..core.service import DocumentService
 
 log = logging.getLogger(__name__)
 

@@ -41,10 +41,10 @@ from ..core.localfiles import (
     UploadSource,
     check_readable_file,
     collect_upload_sources,
+    file_checksum,
     guess_file_type,
 )
 from ..core.models import normalize_filename, normalize_folder, normalize_tags, utc_now
-from ..core.service import file_checksum
 from .backend import BackendClient, WorkerState
 from .drops import DropHandler
 from .transfers import UploadSpec

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from dms_desktop.core.auth import CognitoPool
+from dms_desktop.core.identity import CognitoPool
 
 REGION = "us-east-1"
 # Dummy credentials: moto accepts anything, and these never leave the machine.

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import keyring
 
-from dms_desktop.core.auth import RememberedSessions
+from dms_desktop.core.identity import RememberedSessions
 from dms_desktop.sandbox import DEMO_USER
 from tests.benchmarks.common import Result, bench_sandbox, median, run_main, seed
 from tests.benchmarks.file_keyring import KEYRING_FILE_ENV, FileKeyring

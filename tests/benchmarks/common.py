@@ -32,8 +32,8 @@ for _name in ("DMS_HOME", "DMS_PROFILE", "DMS_USERNAME", "DMS_PASSWORD", "AWS_PR
 
 from dms_desktop.connect import Backend, open_backend, sign_in  # noqa: E402
 from dms_desktop.core import schema  # noqa: E402
-from dms_desktop.core.auth import SignedIn  # noqa: E402
 from dms_desktop.core.aws import make_client  # noqa: E402
+from dms_desktop.core.identity import SignedIn  # noqa: E402
 from dms_desktop.core.ids import new_document_id  # noqa: E402
 from dms_desktop.core.models import Document  # noqa: E402
 from dms_desktop.core.paths import AppPaths  # noqa: E402

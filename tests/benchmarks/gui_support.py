@@ -10,7 +10,7 @@ import keyring
 from PySide6.QtCore import QEvent, QEventLoop, QObject, Qt, QTimer
 from PySide6.QtWidgets import QAbstractItemView, QApplication
 
-from dms_desktop.core.auth import RememberedSessions
+from dms_desktop.core.identity import RememberedSessions
 from dms_desktop.gui.app import DesktopApp
 from tests.benchmarks.common import BenchSandbox, percentile
 from tests.support.keyrings import MemoryKeyring

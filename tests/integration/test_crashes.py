@@ -28,7 +28,7 @@ from PySide6.QtWidgets import QLineEdit, QPushButton
 from pytestqt.qtbot import QtBot
 
 from dms_desktop.connect import open_backend, open_service, sign_in
-from dms_desktop.core.auth import SignedIn
+from dms_desktop.core.identity import SignedIn
 from dms_desktop.core.journal import journal_for
 from dms_desktop.core.listing import ListQuery
 from dms_desktop.core.schema import user_prefix

@@ -19,10 +19,10 @@ from botocore.retries.standard import ExponentialBackoff
 
 from dms_desktop.connect import open_admin_service, open_backend, open_service, sign_in
 from dms_desktop.core.admin import FindingKind
-from dms_desktop.core.auth import SignedIn
 from dms_desktop.core.aws import MAX_ATTEMPTS
 from dms_desktop.core.blobs import MiB, TransferSettings
 from dms_desktop.core.errors import Conflict, NotFound, Throttled, Unavailable
+from dms_desktop.core.identity import SignedIn
 from dms_desktop.core.listing import ListQuery
 from dms_desktop.core.paths import AppPaths
 from dms_desktop.core.service import DocumentService

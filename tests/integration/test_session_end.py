@@ -15,8 +15,8 @@ from PySide6.QtWidgets import QLineEdit, QPushButton
 from pytestqt.qtbot import QtBot
 
 from dms_desktop.core import auth
-from dms_desktop.core.auth import DEFAULT_SESSION_DAYS
 from dms_desktop.core.formatting import human_time
+from dms_desktop.core.identity import DEFAULT_SESSION_DAYS
 from dms_desktop.gui.app import DesktopApp
 from tests.integration.conftest import SandboxHome
 

@@ -17,12 +17,9 @@ from pytestqt.qtbot import QtBot
 
 from dms_desktop.connect import open_service
 from dms_desktop.core import auth
-from dms_desktop.core.auth import (
-    NewPasswordRequired,
-    complete_new_password,
-    sign_in_with_password,
-)
+from dms_desktop.core.auth import complete_new_password, sign_in_with_password
 from dms_desktop.core.errors import AuthError, Unavailable
+from dms_desktop.core.identity import NewPasswordRequired
 from dms_desktop.gui.backend import BackendClient, WorkerState
 from dms_desktop.gui.sign_in_dialog import SignInDialog
 from tests.integration.conftest import SandboxHome

@@ -20,9 +20,9 @@ from dms_desktop.core.admin import (
     PlanReason,
     needs_typed_confirmation,
 )
-from dms_desktop.core.auth import SignedIn
 from dms_desktop.core.cancellation import CancelToken
 from dms_desktop.core.errors import AuthError, ValidationError
+from dms_desktop.core.identity import SignedIn
 from dms_desktop.core.models import Document, utc_now
 from dms_desktop.core.repository import to_item
 from tests.support.aws import OTHER_USER_ID, USER_ID

@@ -12,15 +12,15 @@ import pytest
 from botocore.stub import Stubber
 
 from dms_desktop.core import auth
-from dms_desktop.core.auth import (
+from dms_desktop.core.auth import sign_in_with_password, sign_in_with_refresh_token
+from dms_desktop.core.errors import AuthError
+from dms_desktop.core.identity import (
+    KEYRING_SERVICE,
     CognitoPool,
     RememberedSession,
     RememberedSessions,
     SignedIn,
-    sign_in_with_password,
-    sign_in_with_refresh_token,
 )
-from dms_desktop.core.errors import AuthError
 
 POOL = CognitoPool(
     region="us-east-1",
@@ -108,7 +108,7 @@ def test_remember_me_keeps_the_sign_in_time() -> None:
 
 def test_a_session_remembered_before_sign_in_times_were_kept_still_resumes() -> None:
     keyring.set_password(
-        auth.KEYRING_SERVICE, "work", json.dumps({"username": "bob", "refresh_token": "r"})
+        KEYRING_SERVICE, "work", json.dumps({"username": "bob", "refresh_token": "r"})
     )
 
     assert RememberedSessions().recall("work") == RememberedSession("bob", "r", None)

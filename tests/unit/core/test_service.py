@@ -22,8 +22,9 @@ from dms_desktop.core.errors import (
     ValidationError,
 )
 from dms_desktop.core.listing import ListQuery
+from dms_desktop.core.localfiles import file_checksum
 from dms_desktop.core.repository import DocumentRepository
-from dms_desktop.core.service import DocumentService, file_checksum
+from dms_desktop.core.service import DocumentService
 from tests.support.unreadable import unreadable_file
 
 from .conftest import USER_ID, ids, write_file

@@ -18,7 +18,7 @@ from pytestqt.qtbot import QtBot
 
 from dms_desktop.core import schema
 from dms_desktop.core.admin import AdminService, FindingKind
-from dms_desktop.core.auth import SignedIn
+from dms_desktop.core.identity import SignedIn
 from dms_desktop.core.models import Document, utc_now
 from dms_desktop.core.paths import AppPaths
 from dms_desktop.core.repository import to_item
