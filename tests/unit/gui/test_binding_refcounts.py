@@ -10,9 +10,7 @@ PySide6 below 6.12 on Python < 3.12; this test says so at once if the installed 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import PySide6
 from PySide6.QtWidgets import QTableView
@@ -21,6 +19,7 @@ from pytestqt.qtbot import QtBot
 from dms_desktop.core.listing import ListQuery, Page
 from dms_desktop.gui.document_model import DocumentTableModel
 from tests.support.documents import numbered_document
+from tests.support.immediate_backend import ImmediateBackend
 
 PAGES = 300
 PAGE_SIZE = 10
@@ -39,29 +38,6 @@ class _Pages:
         return Page(documents, str(end) if end < PAGES * PAGE_SIZE else None)
 
 
-@dataclass
-class _State:
-    service: _Pages
-
-
-class _ImmediateBackend:
-    """``BackendClient.call`` that runs the job at once on this thread."""
-
-    def __init__(self) -> None:
-        self._state = _State(_Pages())
-
-    def call(
-        self,
-        job: Callable[[Any], Any],
-        on_success: Callable[[Any], None] | None = None,
-        on_failure: Callable[[Any], None] | None = None,
-    ) -> int:
-        result = job(self._state)
-        if on_success is not None:
-            on_success(result)
-        return 0
-
-
 def _singleton_counts() -> dict[str, int]:
     return {
         "None": sys.getrefcount(None),
@@ -71,7 +47,7 @@ def _singleton_counts() -> dict[str, int]:
 
 
 def test_scrolling_through_a_long_list_keeps_none_true_and_false_alive(qtbot: QtBot) -> None:
-    model = DocumentTableModel(_ImmediateBackend(), page_size=PAGE_SIZE)  # type: ignore[arg-type]
+    model = DocumentTableModel(ImmediateBackend(_Pages()), page_size=PAGE_SIZE)  # type: ignore[arg-type]
     view = QTableView()
     qtbot.addWidget(view)
     view.setModel(model)

@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from pytestqt.qtbot import QtBot
 
@@ -13,6 +11,7 @@ from dms_desktop.core.listing import ListQuery, Page
 from dms_desktop.core.schema import SortField
 from dms_desktop.gui.document_model import DocumentTableModel
 from tests.support.documents import numbered_document
+from tests.support.immediate_backend import ImmediateBackend
 
 
 @dataclass
@@ -29,31 +28,8 @@ class _Pages:
         )
 
 
-@dataclass
-class _State:
-    service: _Pages
-
-
-class _ImmediateBackend:
-    """``BackendClient.call`` that runs the job at once on this thread."""
-
-    def __init__(self, pages: _Pages) -> None:
-        self._state = _State(pages)
-
-    def call(
-        self,
-        job: Callable[[Any], Any],
-        on_success: Callable[[Any], None] | None = None,
-        on_failure: Callable[[Any], None] | None = None,
-    ) -> int:
-        result = job(self._state)
-        if on_success is not None:
-            on_success(result)
-        return 1
-
-
 def _model(pages: _Pages) -> DocumentTableModel:
-    model = DocumentTableModel(_ImmediateBackend(pages))  # type: ignore[arg-type]
+    model = DocumentTableModel(ImmediateBackend(pages))  # type: ignore[arg-type]
     model.set_query(ListQuery(sort=SortField.NAME, descending=False))
     return model
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from pytestqt.qtbot import QtBot
 
@@ -12,6 +10,7 @@ from dms_desktop.core.listing import ListQuery, Page
 from dms_desktop.core.models import Document
 from dms_desktop.gui.document_model import DocumentTableModel
 from tests.support.documents import numbered_document
+from tests.support.immediate_backend import ImmediateBackend
 
 
 @dataclass
@@ -22,32 +21,9 @@ class _OnePage:
         return Page(self.documents, None)
 
 
-@dataclass
-class _State:
-    service: _OnePage
-
-
-class _ImmediateBackend:
-    """``BackendClient.call`` that runs the job at once on this thread."""
-
-    def __init__(self, documents: list[Document]) -> None:
-        self._state = _State(_OnePage(documents))
-
-    def call(
-        self,
-        job: Callable[[Any], Any],
-        on_success: Callable[[Any], None] | None = None,
-        on_failure: Callable[[Any], None] | None = None,
-    ) -> int:
-        result = job(self._state)
-        if on_success is not None:
-            on_success(result)
-        return 1
-
-
 def test_deleting_many_adjacent_rows_removes_them_in_one_step(qtbot: QtBot) -> None:
     documents = [numbered_document(number) for number in range(10)]
-    model = DocumentTableModel(_ImmediateBackend(documents))  # type: ignore[arg-type]
+    model = DocumentTableModel(ImmediateBackend(_OnePage(documents)))  # type: ignore[arg-type]
     model.reload()
     assert model.rowCount() == 10
     removals: list[tuple[int, int]] = []
