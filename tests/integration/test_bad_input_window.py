@@ -20,7 +20,6 @@ from dms_desktop.gui.app import DesktopApp
 from dms_desktop.gui.upload_dialog import NAME, STATUS, UploadDialog
 from dms_desktop.sandbox import add_user
 from tests.integration.conftest import SandboxHome
-from tests.integration.test_window import WAIT_MS, _start_signed_in
 from tests.support.nothing_lost_cases import (
     CHANGED_BEHIND_BACK,
     CONTROL_NAME,
@@ -35,6 +34,7 @@ from tests.support.nothing_lost_cases import (
     case,
 )
 from tests.support.unreadable import unreadable_file
+from tests.support.window import WAIT_MS, start_signed_in
 
 pytestmark = pytest.mark.server
 
@@ -50,7 +50,7 @@ def bad_input_user(shared_sandbox: SandboxHome) -> tuple[str, str]:
 def desktop(
     qtbot: QtBot, shared_sandbox: SandboxHome, bad_input_user: tuple[str, str]
 ) -> Iterator[DesktopApp]:
-    app = _start_signed_in(qtbot, shared_sandbox.home, *bad_input_user, page_size=100)
+    app = start_signed_in(qtbot, shared_sandbox.home, *bad_input_user, page_size=100)
     yield app
     app.window.confirm_quit_without_asking()
     app.window.close()

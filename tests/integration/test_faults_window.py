@@ -9,20 +9,19 @@ from pathlib import Path
 
 import pytest
 from botocore.retries.standard import ExponentialBackoff
-from PySide6.QtWidgets import QFileDialog, QLineEdit, QPushButton
+from PySide6.QtWidgets import QFileDialog
 from pytestqt.qtbot import QtBot
 
 from dms_desktop.connect import open_backend, open_service, sign_in
-from dms_desktop.core.paths import AppPaths
 from dms_desktop.gui.app import DesktopApp
 from dms_desktop.gui.transfers import TransferState
 from dms_desktop.sandbox import add_user
 from tests.integration.conftest import SandboxHome
 from tests.support.faults import FaultInjector, assert_nothing_lost, injected_faults
+from tests.support.window import WAIT_MS, start_signed_in
 
 pytestmark = pytest.mark.server
 
-WAIT_MS = 20_000
 PASSWORD = "window-fault-password"
 _users = itertools.count(1)
 
@@ -55,16 +54,7 @@ def username(shared_sandbox: SandboxHome, tmp_path: Path) -> str:
 
 @pytest.fixture
 def desktop(qtbot: QtBot, shared_sandbox: SandboxHome, username: str) -> Iterator[DesktopApp]:
-    app = DesktopApp(AppPaths.resolve(shared_sandbox.home))
-    qtbot.addWidget(app.window)
-    app.start()
-    qtbot.waitUntil(lambda: app.sign_in_dialog is not None, timeout=WAIT_MS)
-    dialog = app.sign_in_dialog
-    assert dialog is not None
-    dialog.findChild(QLineEdit, "usernameEdit").setText(username)
-    dialog.findChild(QLineEdit, "passwordEdit").setText(PASSWORD)
-    dialog.findChild(QPushButton, "signInButton").click()
-    qtbot.waitUntil(lambda: app.user is not None, timeout=WAIT_MS)
+    app = start_signed_in(qtbot, shared_sandbox.home, username, PASSWORD, page_size=100)
     qtbot.waitUntil(lambda: app.window.model.rowCount() == 7, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: not app.backend.busy, timeout=WAIT_MS)
     yield app

@@ -26,12 +26,12 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from dms_desktop.core.listing import ListQuery
-from dms_desktop.core.paths import AppPaths
 from dms_desktop.core.schema import SortField
 from dms_desktop.gui.app import DesktopApp
 from dms_desktop.gui.transfers import UploadSpec
 from dms_desktop.sandbox import add_user
 from tests.integration.conftest import SandboxHome
+from tests.support.window import WAIT_MS, start_signed_in
 
 pytestmark = [
     pytest.mark.server,
@@ -39,7 +39,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:Function.*QDragEnterEvent:DeprecationWarning"),
 ]
 
-WAIT_MS = 20_000
 CLI = [sys.executable, "-m", "dms_desktop.cli"]
 
 
@@ -86,29 +85,11 @@ def window_user(shared_sandbox: SandboxHome) -> tuple[str, str]:
     return username, password
 
 
-def _start_signed_in(
-    qtbot: QtBot, home: Path, username: str, password: str, page_size: int = 5
-) -> DesktopApp:
-    desktop = DesktopApp(AppPaths.resolve(home))
-    qtbot.addWidget(desktop.window)
-    desktop.start()
-    qtbot.waitUntil(lambda: desktop.sign_in_dialog is not None, timeout=WAIT_MS)
-    dialog = desktop.sign_in_dialog
-    assert dialog is not None
-    dialog.findChild(QLineEdit, "usernameEdit").setText(username)
-    dialog.findChild(QLineEdit, "passwordEdit").setText(password)
-    dialog.findChild(QPushButton, "signInButton").click()
-    qtbot.waitUntil(lambda: desktop.user is not None, timeout=WAIT_MS)
-    desktop.window.model.update_query(page_size=page_size)
-    qtbot.waitUntil(lambda: not desktop.window.model.is_loading, timeout=WAIT_MS)
-    return desktop
-
-
 @pytest.fixture
 def desktop(
     qtbot: QtBot, shared_sandbox: SandboxHome, window_user: tuple[str, str]
 ) -> Iterator[DesktopApp]:
-    app = _start_signed_in(qtbot, shared_sandbox.home, *window_user)
+    app = start_signed_in(qtbot, shared_sandbox.home, *window_user)
     yield app
     app.window.confirm_quit_without_asking()
     app.window.close()
@@ -325,7 +306,7 @@ def test_end_to_end_upload_list_preview_download_delete(
     qtbot: QtBot, fresh_sandbox: SandboxHome, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Sign in -> upload -> see it listed -> preview -> download -> delete, on a fresh sandbox."""
-    app = _start_signed_in(qtbot, fresh_sandbox.home, "demo", "demo-password", page_size=50)
+    app = start_signed_in(qtbot, fresh_sandbox.home, "demo", "demo-password", page_size=50)
     try:
         window = app.window
         source = tmp_path / "e2e-notes.md"
