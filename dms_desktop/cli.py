@@ -501,8 +501,7 @@ def cmd_local_reset(context: Context) -> int:
 
 def cmd_configure(context: Context) -> int:
     """Write an ``aws`` profile from the outputs of the deployed backend stack."""
-    import boto3
-
+    from .core.aws import new_session
     from .core.errors import ConfigError
     from .core.stack_config import (
         outputs_from_json,
@@ -513,7 +512,7 @@ def cmd_configure(context: Context) -> int:
 
     args = context.args
     if args.from_stack:
-        session = boto3.session.Session(region_name=args.region)
+        session = new_session(region_name=args.region)
         if not session.region_name:
             raise ConfigError("Which region is the stack in? Pass --region (or set AWS_REGION).")
         outputs = outputs_from_stack(session, args.from_stack)

@@ -23,13 +23,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
-import botocore.session
 from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .aws import client_config, error_code, translate
+from .aws import client_config, error_code, new_session, translate
 from .errors import AuthError, ConfigError, DmsError
 from .identity import ADMIN_GROUP, CognitoPool, NewPasswordRequired, SignedIn
 
@@ -79,7 +78,7 @@ def _auth_error(exc: ClientError | BotoCoreError) -> DmsError:
 def sign_in_with_password(pool: CognitoPool, username: str, password: str) -> SignedIn:
     if not username or not password:
         raise AuthError("Enter a username and a password.")
-    session = boto3.session.Session(region_name=pool.region)  # one per sign-in: loads data once
+    session = new_session(region_name=pool.region)  # one per sign-in: loads data once
     idp = _unsigned_client(session, "cognito-idp", pool)
     try:
         if pool.use_srp:
@@ -120,7 +119,7 @@ def complete_new_password(
     """Answer the NEW_PASSWORD_REQUIRED challenge of a first sign-in, and sign in."""
     if not new_password:
         raise AuthError("Enter the new password.")
-    session = boto3.session.Session(region_name=pool.region)
+    session = new_session(region_name=pool.region)
     idp = _unsigned_client(session, "cognito-idp", pool)
     try:
         response = idp.respond_to_auth_challenge(
@@ -149,7 +148,7 @@ def sign_in_with_refresh_token(
     past its end is refused here too, so the sandbox (whose tokens never expire) behaves as AWS."""
     if signed_in_at is not None and clock() >= _session_end(pool, signed_in_at):
         raise AuthError("The remembered session has expired; sign in again.")
-    session = boto3.session.Session(region_name=pool.region)
+    session = new_session(region_name=pool.region)
     idp = _unsigned_client(session, "cognito-idp", pool)
     try:
         response = idp.initiate_auth(
@@ -270,10 +269,7 @@ def _aws_credentials(
         advisory_timeout=int(min(15 * 60, max(lifetime / 4, 1))),
         mandatory_timeout=int(min(10 * 60, max(lifetime / 8, 1))),
     )
-    botocore_session = botocore.session.get_session()
-    # How botocore itself attaches resolved credentials to a session (no public setter).
-    botocore_session._credentials = credentials  # type: ignore[attr-defined]
-    user_session = boto3.session.Session(botocore_session=botocore_session, region_name=pool.region)
+    user_session = new_session(region_name=pool.region, credentials=credentials)
     if pool.stable_ids_from_sub:
         identity_id = f"{pool.region}:{claims['sub']}"
     return identity_id, user_session
@@ -310,7 +306,7 @@ def sign_in_with_aws_profile(
     from botocore.exceptions import ProfileNotFound, SSOError, TokenRetrievalError
 
     try:
-        session = boto3.session.Session(profile_name=profile_name, region_name=region)
+        session = new_session(profile_name=profile_name, region_name=region)
         sts: Any = session.client
         caller = sts("sts", endpoint_url=endpoint_url, config=client_config()).get_caller_identity()
     except ProfileNotFound as exc:

@@ -1,19 +1,26 @@
-"""boto3 plumbing: client configuration and the translation of AWS errors into domain errors.
+"""boto3 plumbing: sessions, client configuration and the translation of AWS errors into domain
+errors.
 
 Every boto3 call of the app goes through clients made here from an explicit ``boto3.Session``
-(one per thread; never the shared default session), with bounded standard-mode retries and
-timeouts. :func:`aws_errors` turns botocore failures into the few domain errors users see.
+(made by :func:`new_session`; one per thread, never the shared default session), with bounded
+standard-mode retries and timeouts. :func:`aws_errors` turns botocore failures into the few domain
+errors users see.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.session
 from botocore.config import Config
+from botocore.credentials import Credentials
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -24,6 +31,7 @@ from botocore.exceptions import (
     ResponseStreamingError,
 )
 from botocore.exceptions import ConnectTimeoutError as BotoConnectTimeoutError
+from botocore.loaders import Loader
 
 from .. import __version__
 from .errors import (
@@ -68,6 +76,52 @@ _NOT_FOUND = {"NoSuchKey", "NotFound", "404", "NoSuchUpload"}
 # S3 found the body it received different from the checksum sent with it.
 _DAMAGED_IN_TRANSIT = {"BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch"}
 _MISCONFIGURED = {"ResourceNotFoundException", "NoSuchBucket"}
+
+
+class _SharedLoader(Loader):
+    """botocore's loader of its JSON data (endpoints, service models), one for the whole process.
+
+    boto3 appends its own data folder to the loader of each new session; this loader has it from
+    the start and hands out a copy of its search paths, so those appends do not pile up."""
+
+    def __init__(self) -> None:
+        extra = os.environ.get("AWS_DATA_PATH")  # as botocore's own create_loader reads it
+        paths = [str(Path(path).expanduser()) for path in extra.split(os.pathsep)] if extra else []
+        super().__init__(extra_search_paths=paths)
+        self._fixed_paths = [*super().search_paths, str(Path(boto3.__file__).parent / "data")]
+
+    @property
+    def search_paths(self) -> list[str]:
+        return list(self._fixed_paths)
+
+
+@functools.cache  # two threads racing here at first would each parse once; no harm
+def _loader() -> _SharedLoader:
+    return _SharedLoader()
+
+
+def new_session(
+    *,
+    region_name: str | None = None,
+    profile_name: str | None = None,
+    credentials: Credentials | None = None,
+) -> boto3.Session:
+    """A boto3 session whose botocore data (endpoints, service models) is read once per process.
+
+    botocore parses megabytes of JSON (the endpoints, each service's model) for the first clients
+    of each session, in C code that holds the interpreter lock: a worker building its clients
+    stalled the window's 5 ms heartbeat for 26-65 ms at a time (and for more on a busy machine).
+    Sessions made here share one loader, whose cache keeps what was parsed."""
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _loader())
+    if credentials is not None:
+        # How botocore itself attaches resolved credentials to a session (no public setter).
+        core._credentials = credentials  # type: ignore[attr-defined]
+    return boto3.session.Session(
+        region_name=region_name,
+        profile_name=profile_name,
+        botocore_session=core,
+    )
 
 
 def client_config(*, max_pool_connections: int = 10) -> Config:
