@@ -7,7 +7,9 @@ remembered session. A 5 ms heartbeat timer on the GUI thread records how late ea
 (a late tick is time the window could not react) while: scrolling through 50 pages (quick: 10),
 sorting by each sortable column, searching a filename (typed key by key), uploading a 1 GB file
 (quick: 64 MB), downloading it, and deleting 1,000 documents (quick: 200) selected in the list.
-Target (issue 7): p99 <= 16 ms and max <= 50 ms in every scenario.
+Target (issue 7): p99 <= 16 ms and max <= 50 ms in every scenario. Each scenario also prints
+its stalls less the time the GUI thread spent waiting for a CPU (Linux's run-queue time): on a
+busy machine that part is the other processes', not the app's.
 """
 
 from __future__ import annotations
@@ -80,6 +82,13 @@ def run(quick: bool) -> Result:
                     f"ms p99, max {maximum:.0f} ms ({len(heartbeat.stalls)} ticks)",
                     f"p99 <= {P99_MS:.0f} ms, max <= {MAX_MS:.0f} ms",
                     ok,
+                )
+                own_p99, own_maximum = heartbeat.own_summary()
+                result.add(
+                    f"{name}: the same, less the GUI thread's waits for a CPU",
+                    own_p99,
+                    f"ms p99, max {own_maximum:.0f} ms; worst stalls in ms (waiting for a CPU / "
+                    f"running / blocked): {heartbeat.worst_breakdowns()}",
                 )
                 worst.append((name, p99, maximum))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import keyring
 from PySide6.QtCore import QEvent, QEventLoop, QObject, Qt, QTimer
@@ -50,8 +51,22 @@ def wait_until(condition: Callable[[], bool], timeout: float = 600.0) -> None:
         raise TimeoutError("the window did not get there in time")
 
 
+def _thread_times() -> tuple[float, float]:
+    """(seconds running on a CPU, seconds runnable but waiting for a CPU) of the calling thread
+    (Linux schedstat), zeros where the kernel does not tell."""
+    try:
+        fields = Path("/proc/thread-self/schedstat").read_text(encoding="ascii").split()
+    except OSError:
+        return 0.0, 0.0
+    return int(fields[0]) / 1e9, int(fields[1]) / 1e9
+
+
 class Heartbeat(QObject):
-    """A 5 ms timer on the GUI thread; a late tick is a stall of the GUI thread."""
+    """A 5 ms timer on the GUI thread; a late tick is a stall of the GUI thread.
+
+    Each stall is also split into the part the GUI thread spent waiting for a CPU (the machine
+    busy with other processes: not the app's doing) and the rest (the app's own: its GUI work,
+    or the interpreter lock held by another thread)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -60,11 +75,18 @@ class Heartbeat(QObject):
         self._timer.setInterval(HEARTBEAT_MS)
         self._timer.timeout.connect(self._tick)
         self._last = 0.0
+        self._last_times = (0.0, 0.0)
         self.stalls: list[float] = []  # seconds beyond the period, one per tick
+        self.own_stalls: list[float] = []  # the same, less the time spent waiting for a CPU
+        # The worst stalls: (stall, waiting for a CPU, running, neither: blocked, e.g. on a lock).
+        self.breakdowns: list[tuple[float, float, float, float]] = []
 
     def start(self) -> None:
         self.stalls = []
+        self.own_stalls = []
+        self.breakdowns = []
         self._last = time.perf_counter()
+        self._last_times = _thread_times()
         self._timer.start()
 
     def stop(self) -> list[float]:
@@ -73,15 +95,35 @@ class Heartbeat(QObject):
         return self.stalls
 
     def _tick(self) -> None:
-        now = time.perf_counter()
-        self.stalls.append(max(0.0, now - self._last - HEARTBEAT_MS / 1000))
-        self._last = now
+        now, times = time.perf_counter(), _thread_times()
+        stall = max(0.0, now - self._last - HEARTBEAT_MS / 1000)
+        running, waiting = (times[0] - self._last_times[0]), (times[1] - self._last_times[1])
+        self.stalls.append(stall)
+        self.own_stalls.append(max(0.0, stall - waiting))
+        if stall > 0.02:
+            elapsed = now - self._last
+            blocked = max(0.0, elapsed - running - waiting)
+            self.breakdowns.append((stall, waiting, running, blocked))
+        self._last, self._last_times = now, times
+
+    def worst_breakdowns(self, count: int = 3) -> str:
+        """The worst stalls, each as "stall ms (waiting for a CPU / running / blocked)"."""
+        worst = sorted(self.breakdowns, reverse=True)[:count]
+        return ", ".join(
+            f"{s * 1000:.0f} ({w * 1000:.0f}/{r * 1000:.0f}/{b * 1000:.0f})" for s, w, r, b in worst
+        )
 
     def summary(self) -> tuple[float, float]:
         """(p99, max) stall in milliseconds."""
         if not self.stalls:
             return 0.0, 0.0
         return percentile(self.stalls, 0.99) * 1000, max(self.stalls) * 1000
+
+    def own_summary(self) -> tuple[float, float]:
+        """(p99, max) of the stalls less the time the GUI thread waited for a CPU, in ms."""
+        if not self.own_stalls:
+            return 0.0, 0.0
+        return percentile(self.own_stalls, 0.99) * 1000, max(self.own_stalls) * 1000
 
 
 class PaintProbe(QObject):
