@@ -13,6 +13,7 @@ from typing import Any
 
 from .errors import ValidationError
 from .models import Document, format_timestamp, tag_key
+from .rows import DocumentRow
 from .schema import SortField
 
 MAX_PAGE_SIZE = 1000
@@ -59,7 +60,7 @@ def damaged_message(document_ids: Sequence[str]) -> str:
     )
 
 
-def sort_value(document: Document, sort: SortField) -> Any:
+def sort_value(document: Document | DocumentRow, sort: SortField) -> Any:
     """The value DynamoDB orders ``document`` by for ``sort`` (to place a new row locally)."""
     if sort is SortField.NAME:
         return tag_key(document.filename)

@@ -1,0 +1,85 @@
+"""A listed document kept small: the window's table holds up to 100,000 of them.
+
+A pydantic ``Document`` takes about 1.2 KB: its ``__dict__`` alone is 464 bytes and its S3 key
+repeats the user and document ids. A :class:`DocumentRow` keeps the same values in slots, leaves
+out the S3 key when it is the usual one, and gives the ``Document`` back when asked (without
+validating again: its values came from a validated ``Document``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .models import Document
+from .schema import object_key
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRow:
+    """A document's metadata as a list shows, sorts and filters it, and all it takes to rebuild
+    the ``Document`` (:meth:`document`)."""
+
+    document_id: str
+    filename: str
+    file_type: str
+    size: int
+    tags: tuple[str, ...]
+    folder: str
+    created_at: datetime
+    updated_at: datetime
+    user_id: str
+    checksum: str
+    version: int
+    expires_at: int | None
+    other_s3_key: str | None  # None: the usual key, ``object_key(user_id, document_id)``
+    # The fields the stored item gave (pydantic's "fields set"), shared by the documents read
+    # from the table: the rebuilt document has the same.
+    given_fields: set[str] = field(compare=False)
+
+    @classmethod
+    def of(cls, document: Document, tags: tuple[str, ...] | None = None) -> DocumentRow:
+        """The row of ``document``; ``tags``: an equal tuple to keep instead of its own (many
+        documents carry the same tags)."""
+        usual_key = object_key(document.user_id, document.document_id)
+        return cls(
+            document_id=document.document_id,
+            filename=document.filename,
+            file_type=document.file_type,
+            size=document.size,
+            tags=document.tags if tags is None else tags,
+            folder=document.folder,
+            created_at=document.created_at,
+            updated_at=document.updated_at,
+            user_id=document.user_id,
+            checksum=document.checksum,
+            version=document.version,
+            expires_at=document.expires_at,
+            other_s3_key=None if document.s3_key == usual_key else document.s3_key,
+            given_fields=document.model_fields_set,
+        )
+
+    @property
+    def s3_key(self) -> str:
+        if self.other_s3_key is not None:
+            return self.other_s3_key
+        return object_key(self.user_id, self.document_id)
+
+    def document(self) -> Document:
+        """The ``Document`` this row was made of (an equal one)."""
+        return Document.model_construct(
+            _fields_set=self.given_fields,
+            user_id=self.user_id,
+            document_id=self.document_id,
+            filename=self.filename,
+            file_type=self.file_type,
+            size=self.size,
+            tags=self.tags,
+            folder=self.folder,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+            s3_key=self.s3_key,
+            checksum=self.checksum,
+            version=self.version,
+            expires_at=self.expires_at,
+        )
