@@ -1,10 +1,13 @@
 """Document bodies in S3: uploads through s3transfer, verified downloads, deletes.
 
-Uploads read the local file exactly once, front to back, through a non-seekable reader: the
-SHA-256 of what was actually sent is computed on the way (s3transfer then keeps each part in
-memory for retries, so nothing is read twice). Multipart above a threshold, with part sizes that
-respect S3's 10,000-part limit. Cancelling aborts the transfer; s3transfer aborts the multipart
-upload, so no object and no dangling upload is left.
+Uploads read the local file exactly once. A small file (up to ``single_request_limit``) is read
+into memory, hashed and sent in one PutObject on the caller's thread: a transfer manager's thread
+pool and hand-offs cost more than such a request (progress is reported once, when it is stored).
+A larger one goes through s3transfer, front to back through a non-seekable reader: the SHA-256
+of what was actually sent is computed on the way (s3transfer then keeps each part in memory for
+retries, so nothing is read twice). Multipart above a threshold, with part sizes that respect
+S3's 10,000-part limit. Cancelling aborts the transfer; s3transfer aborts the multipart upload,
+so no object and no dangling upload is left.
 
 Downloads are one streamed GET (ranged multipart GETs are very slow on moto, see findings) into a
 temporary file beside the target, resumed with a Range request if the stream breaks, and moved
@@ -52,6 +55,9 @@ class TransferSettings:
     multipart_threshold: int = 16 * MiB
     part_size: int = 16 * MiB
     concurrency: int = 8
+    # Files up to this size are sent in one request from memory, without s3transfer; their
+    # progress jumps from 0 to done, so keep it small enough to take about a second at most.
+    single_request_limit: int = 4 * MiB
 
 
 @dataclass(frozen=True)
@@ -142,6 +148,14 @@ class BlobStore:
         crash can be cleaned up later (users may abort their uploads but not list them)."""
         size = source.stat().st_size
         settings = self._settings
+        if size <= min(settings.single_request_limit, settings.multipart_threshold - 1):
+            stored = self._put_whole(source, key, content_type, size, cancel)
+            if progress is not None:
+                progress(size, size)
+            if cancel is not None and cancel.cancelled:
+                self.delete(key)
+                raise Cancelled("The upload was cancelled.")
+            return stored
         config = TransferConfig(
             multipart_threshold=settings.multipart_threshold,
             multipart_chunksize=part_size_for(size, settings.part_size),
@@ -183,6 +197,33 @@ class BlobStore:
                 "Upload it again when it is no longer being written."
             )
         return StoredBody(size, reader.hexdigest())
+
+    def _put_whole(
+        self, source: Path, key: str, content_type: str, size: int, cancel: CancelToken | None
+    ) -> StoredBody:
+        """Send a small file in one PutObject; its bytes are read and hashed once, in memory."""
+        if cancel is not None:
+            cancel.raise_if_cancelled("The upload")
+        with source.open("rb") as file:
+            data = file.read(size + 1)  # one byte more: a file that grew is noticed
+        if len(data) != size:
+            raise ValidationError(
+                f"{source.name} changed while it was being uploaded "
+                f"({size} bytes expected, {len(data)} read); nothing was stored. "
+                "Upload it again when it is no longer being written."
+            )
+        checksum = hashlib.sha256(data).hexdigest()
+        if cancel is not None:
+            cancel.raise_if_cancelled("The upload")
+        with aws_errors("upload the file"):
+            self._client.put_object(
+                Bucket=self._bucket,
+                Key=key,
+                Body=data,
+                ContentType=content_type,
+                ChecksumAlgorithm="CRC32",  # S3 refuses a body that does not match it
+            )
+        return StoredBody(size, checksum)
 
     def download(
         self,
