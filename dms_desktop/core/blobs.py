@@ -12,6 +12,8 @@ so no object and no dangling upload is left.
 Downloads are one streamed GET (ranged multipart GETs are very slow on moto, see findings) into a
 temporary file beside the target, resumed with a Range request if the stream breaks, and moved
 into place only after size and checksum match; an existing file is never replaced unless asked.
+The GET may be started early (:meth:`BlobStore.start_get`), while the caller still reads the
+metadata it is checked against.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import hashlib
 import logging
 import os
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,6 +109,41 @@ class _ProgressSubscriber(BaseSubscriber):
         # Counts go negative when a retry rewinds a part; never report below zero.
         self._done = max(0, self._done + bytes_transferred)
         self._callback(min(self._done, self._total), self._total)
+
+
+class StartedGet:
+    """A GetObject sent on a thread of its own, so that its round trip overlaps other work.
+
+    :meth:`BlobStore.download` reads its body; :meth:`close` (always call it) waits for the
+    request and drops a body nobody read."""
+
+    def __init__(self, client: Any, bucket: str, key: str) -> None:
+        self.key = key
+        self._request = {"Bucket": bucket, "Key": key}
+        self._client = client
+        self._response: dict[str, Any] | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._send, name="dms-get-object", daemon=True)
+        self._thread.start()
+
+    def _send(self) -> None:
+        try:
+            self._response = self._client.get_object(**self._request)
+        except Exception as exc:  # noqa: BLE001 (handed to the reader, which decides what it means)
+            self._error = exc
+
+    def response(self) -> dict[str, Any]:
+        """The response (its body not read yet); the request's error if it failed."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._response is not None
+        return self._response
+
+    def close(self) -> None:
+        self._thread.join()
+        if self._response is not None:
+            self._response["Body"].close()
 
 
 class BlobStore:
@@ -225,6 +263,10 @@ class BlobStore:
             )
         return StoredBody(size, checksum)
 
+    def start_get(self, key: str) -> StartedGet:
+        """Send the GET of ``key`` now, for a :meth:`download` that follows (close it after)."""
+        return StartedGet(self._client, self._bucket, key)
+
     def download(
         self,
         key: str,
@@ -235,8 +277,14 @@ class BlobStore:
         overwrite: bool = False,
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
+        started: StartedGet | None = None,
     ) -> Path:
-        """Write the object to ``target`` only if its size and checksum match; returns target."""
+        """Write the object to ``target`` only if its size and checksum match; returns target.
+
+        ``started``: a GET of ``key`` sent earlier (:meth:`start_get`), read instead of a new one.
+        """
+        if started is not None and started.key != key:
+            raise ValueError(f"the GET started for {started.key} cannot be read as {key}")
         if target.exists() and not overwrite:
             raise TargetExists(
                 f"{target} already exists; choose another name or allow overwriting."
@@ -249,7 +297,7 @@ class BlobStore:
         temp = Path(temp_name)
         try:
             with os.fdopen(handle, "wb") as out:
-                digest = self._stream_into(key, out, expected_size, progress, cancel)
+                digest = self._stream_into(key, out, expected_size, progress, cancel, started)
                 out.flush()
                 os.fsync(out.fileno())
             written = temp.stat().st_size
@@ -272,6 +320,7 @@ class BlobStore:
         expected_size: int,
         progress: ProgressCallback | None,
         cancel: CancelToken | None,
+        started: StartedGet | None,
     ) -> str:
         digest = hashlib.sha256()
         done = 0
@@ -283,7 +332,10 @@ class BlobStore:
                 request["IfMatch"] = etag
             try:
                 with aws_errors("download the file"):
-                    response = self._client.get_object(**request)
+                    if started is not None and attempt == 1:
+                        response = started.response()
+                    else:
+                        response = self._client.get_object(**request)
                 etag = response.get("ETag")
                 for chunk in response["Body"].iter_chunks(DOWNLOAD_CHUNK):
                     if cancel is not None:

@@ -305,36 +305,46 @@ class DocumentService:
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
     ) -> Path:
-        """Download to ``target``: a folder (the safe filename is used inside it) or a file path."""
-        document = self.get(document_id)
-        if target.is_dir():
-            target = download_target(target, document.filename)
-        tracked = self._track(
-            DownloadEntry(
-                user_id=self._user_id,
-                document_id=document.document_id,
-                filename=document.filename,
-                target=str(target),
-            )
-        )
+        """Download to ``target``: a folder (the safe filename is used inside it) or a file path.
+
+        The body's GET is sent at once, to the key documents are stored at, so that its round
+        trip overlaps the metadata read; what arrives is written only if it matches the metadata.
+        """
+        checked = _checked_id(document_id)
+        started = self._blobs.start_get(object_key(self._user_id, checked))
         try:
-            return self._blobs.download(
-                document.s3_key,
-                target,
-                expected_size=document.size,
-                expected_checksum=document.checksum,
-                overwrite=overwrite,
-                progress=progress,
-                cancel=cancel,
+            document = self._repository.get(self._user_id, checked)
+            if target.is_dir():
+                target = download_target(target, document.filename)
+            tracked = self._track(
+                DownloadEntry(
+                    user_id=self._user_id,
+                    document_id=document.document_id,
+                    filename=document.filename,
+                    target=str(target),
+                )
             )
-        except Cancelled:
-            raise
-        except OSError as exc:
-            raise ValidationError(f"Could not write {target}: {exc.strerror or exc}.") from exc
+            try:
+                return self._blobs.download(
+                    document.s3_key,
+                    target,
+                    expected_size=document.size,
+                    expected_checksum=document.checksum,
+                    overwrite=overwrite,
+                    progress=progress,
+                    cancel=cancel,
+                    started=started if started.key == document.s3_key else None,
+                )
+            except Cancelled:
+                raise
+            except OSError as exc:
+                raise ValidationError(f"Could not write {target}: {exc.strerror or exc}.") from exc
+            finally:
+                # Success or failure, the blob store has removed its temporary file by now.
+                if tracked is not None:
+                    tracked.finish()
         finally:
-            # Success or failure, the blob store has removed its temporary file by now.
-            if tracked is not None:
-                tracked.finish()
+            started.close()
 
 
 def expiry_epoch_seconds(expires: datetime | None) -> int | None:

@@ -191,7 +191,7 @@ def test_download_killed_leaves_no_partial_file(
     out.mkdir()
     _run_killed(
         _crashing(
-            shared_sandbox, "after", "s3.GET", 1, "download", document.document_id, "-o", str(out)
+            shared_sandbox, "reading", "s3.GET", 1, "download", document.document_id, "-o", str(out)
         ),
         env,
     )

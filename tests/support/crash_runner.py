@@ -1,11 +1,12 @@
 """Run `dms` and SIGKILL it at an exact request: a crash at a chosen point, for the crash tests.
 
-    python -m tests.support.crash_runner before|after OPERATION N -- DMS ARGUMENTS...
+    python -m tests.support.crash_runner before|after|reading OPERATION N -- DMS ARGUMENTS...
 
 kills the process just before the Nth request of OPERATION (``dynamodb.PutItem``,
-``s3.GET``: names as in tests/support/faults.py) is sent, or just after its response arrived
-(the backend has done it). Nothing is cleaned up: the OS ends the process as it would on a
-power cut or `kill -9`.
+``s3.GET``: names as in tests/support/faults.py) is sent, just after its response arrived
+(the backend has done it), or while the app reads that response's body (at its second read: the
+first part has been handed over). Nothing is cleaned up: the OS ends the process as it would on
+a power cut or `kill -9`.
 """
 
 from __future__ import annotations
@@ -37,15 +38,31 @@ def crash_at(when: str, operation: str, count: int) -> None:
         if hit and when == "before":
             os.kill(os.getpid(), signal.SIGKILL)
         response = original(self, request)
-        if hit:
+        if hit and when == "after":
             os.kill(os.getpid(), signal.SIGKILL)
+        if hit and when == "reading":
+            _kill_at_second_read(response.raw)
         return response
 
     URLLib3Session.send = send  # type: ignore[method-assign]
 
 
+def _kill_at_second_read(raw: Any) -> None:
+    real_read = raw.read
+    reads = 0
+
+    def read(*args: Any, **kwargs: Any) -> Any:
+        nonlocal reads
+        reads += 1
+        if reads == 2:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real_read(*args, **kwargs)
+
+    raw.read = read
+
+
 if __name__ == "__main__":
     when, operation, count, separator, *dms_args = sys.argv[1:]
-    assert when in {"before", "after"} and separator == "--", __doc__
+    assert when in {"before", "after", "reading"} and separator == "--", __doc__
     crash_at(when, operation, int(count))
     sys.exit(main(dms_args))
