@@ -63,7 +63,8 @@ class Tools:
         user = sandbox.sign_in(DEMO_USER)
         self.bucket = sandbox.info.bucket
         self.prefix = f"private/{user.user_id}/bench-"
-        self.service: DocumentService = open_service(sandbox.backend, user)
+        # As the window and `dms` open it: with the journal of work in flight.
+        self.service: DocumentService = open_service(sandbox.backend, user, paths=sandbox.paths)
         self.s3 = make_client(user.session, "s3", sandbox.info.endpoint_url)
         self.aws = find_aws_cli()
         self.endpoint = sandbox.info.endpoint_url
