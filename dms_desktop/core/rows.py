@@ -67,7 +67,7 @@ class DocumentRow(NamedTuple):
 
     def document(self) -> Document:
         """The ``Document`` this row was made of (an equal one)."""
-        # By the data model's names (the fields' aliases): pydantic's quickest path, 40% faster.
+        # By the data model's names (the fields' aliases): pydantic's quickest path (~30% faster).
         return Document.model_construct(
             _fields_set=self.given_fields,
             userId=self.user_id,
