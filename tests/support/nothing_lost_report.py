@@ -5,9 +5,11 @@ Each adversarial test (issue 6) carries ``@pytest.mark.nothing_lost(area, case, 
 plugin (registered in tests/conftest.py) records how each marked test ended and, when asked,
 writes the cases as a Markdown table:
 
-    pytest -m nothing_lost --nothing-lost-report=report.md     # the table alone
-    pytest -m nothing_lost --nothing-lost-readme=README.md     # between the README's markers
-    python -m tests.support.nothing_lost_report                # the same as the line above
+    pytest -n 0 -m nothing_lost --nothing-lost-report=report.md     # the table alone
+    pytest -n 0 -m nothing_lost --nothing-lost-readme=README.md     # between the README's markers
+    python -m tests.support.nothing_lost_report                     # the same as the line above
+
+The run must be in one process (``-n 0``): pytest-xdist's workers each see only their own results.
 
 Results are what happened in the run, never assumed: a case whose tests did not all pass says
 so. Parametrized tests and tests sharing a case become one row that counts them.
@@ -167,6 +169,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     report_path = config.getoption("--nothing-lost-report")
     readme_path = config.getoption("--nothing-lost-readme")
+    distributed = config.getoption("dist", "no") != "no" or hasattr(config, "workerinput")
+    if distributed and (report_path is not None or readme_path is not None):
+        raise pytest.UsageError(
+            "the nothing_lost report needs every result in one process: add -n 0"
+        )
     config.pluginmanager.register(
         NothingLostReport(report_path, readme_path), "nothing-lost-report"
     )
@@ -187,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
         "-m",
         MARKER,
         "-q",
+        "-n",
+        "0",
         f"--nothing-lost-readme={args.readme}",
         *args.pytest_args,
     ]

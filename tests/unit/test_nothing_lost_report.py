@@ -104,3 +104,15 @@ def test_a_marker_with_an_unknown_area_stops_the_run(tmp_path: Path) -> None:
     run = run_pytest(tmp_path, "-q", "-p", "no:cacheprovider")
     assert run.returncode != 0
     assert "'weather' is not one of" in run.stdout + run.stderr
+
+
+def test_a_parallel_run_is_refused_instead_of_writing_part_of_the_table(tmp_path: Path) -> None:
+    (tmp_path / "test_cases.py").write_text(CASES)
+    readme = tmp_path / "README.md"
+    readme.write_text(f"{README_BEGIN}\nold table\n{README_END}\n")
+    run = run_pytest(
+        tmp_path, "-q", "-p", "no:cacheprovider", "-n", "2", "--nothing-lost-readme=README.md"
+    )
+    assert run.returncode != 0
+    assert "add -n 0" in run.stdout + run.stderr
+    assert "old table" in readme.read_text()  # no worker wrote its part of the results
