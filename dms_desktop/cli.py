@@ -32,6 +32,7 @@ from .connect import (
 from .core.errors import Cancelled, DmsError, IntegrityError, LocalFileError, ValidationError
 from .core.formatting import human_duration, human_size, human_time
 from .core.identity import NewPasswordRequired, RememberedSessions, SignedIn
+from .core.list_snapshot import ListSnapshots
 from .core.listing import MAX_PAGE_SIZE, ListQuery, damaged_message
 from .core.localfiles import UploadSource, collect_upload_sources, file_checksum
 from .core.logs import configure_logging
@@ -227,6 +228,7 @@ def _read_new_password(context: Context) -> str:
 
 
 def cmd_logout(context: Context) -> int:
+    ListSnapshots.of(context.paths).forget(context.backend.profile.name)  # the window's list
     if RememberedSessions().forget(context.backend.profile.name):
         context.print("Signed out; the remembered session was forgotten.")
     else:

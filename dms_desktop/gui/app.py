@@ -59,20 +59,31 @@ class DesktopApp(QObject):
         return self.state.service  # read on transfer threads; the service's clients are thread-safe
 
     def start(self) -> None:
-        """Show the window and connect in the background."""
+        """Show the window (with the list as last seen, if kept) and connect in the background."""
+        if self.window.model.rowCount() == 0:
+            snapshot = session.load_snapshot(self.paths, self.state.profile_name)
+            if snapshot is not None:
+                self.window.show_snapshot(snapshot)
         self.window.show()
-        self.window.loaded_label.setText("Connecting…")
+        self._show_progress("Connecting…")
         self.backend.call(session.connect, self._on_connected, self._on_connect_failed)
+
+    def _show_progress(self, text: str) -> None:
+        """``text`` in the status bar, with the age of the list kept from the last start if it
+        is shown meanwhile."""
+        model = self.window.model
+        kept = f" · {model.status_text()}" if model.showing_snapshot else ""
+        self.window.loaded_label.setText(f"{text}{kept}")
 
     def _on_connected(self, backend: object) -> None:
         self.connected_backend = cast("Backend", backend)
-        self.window.loaded_label.setText("Signing in…")
+        self._show_progress("Signing in…")
         self.backend.call(session.resume, self._on_resumed)
 
     def _on_connect_failed(self, error: DmsError) -> None:
         self.message_bar.report_error(error)
         self.message_bar.set_action("Try again", self.start)
-        self.window.loaded_label.setText("Not connected")
+        self._show_progress("Not connected")
 
     def _on_resumed(self, user: object) -> None:
         if isinstance(user, SignedIn):
@@ -80,6 +91,7 @@ class DesktopApp(QObject):
             return
         if isinstance(user, AuthError):  # e.g. the remembered session has ended
             self.message_bar.show_notice(str(user))
+        self.window.clear_user()  # the list snapshot shown meanwhile, if any
         self.ask_sign_in()
 
     @Slot()

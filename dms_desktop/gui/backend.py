@@ -40,6 +40,7 @@ class WorkerState:
     profile_name: str | None = None
     backend: Backend | None = None
     user: SignedIn | None = None
+    remembered: bool = False  # the user's session is remembered: the list is kept for next time
     _service: DocumentService | None = field(default=None, repr=False)
 
     @property

@@ -11,6 +11,7 @@ import bisect
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import (
@@ -30,6 +31,7 @@ from ..core.models import Document
 from ..core.rows import DocumentRow
 from ..core.schema import SortField
 from .backend import BackendClient, WorkerState
+from .session import keep_first_page
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +82,7 @@ class DocumentTableModel(QAbstractTableModel):
         self._fetching = False
         self._generation = 0
         self._active = False
+        self._snapshot_taken_at: datetime | None = None  # the rows are a list snapshot's
 
     # --- state ---
 
@@ -95,11 +98,18 @@ class DocumentTableModel(QAbstractTableModel):
     def is_loading(self) -> bool:
         return self._fetching
 
+    @property
+    def showing_snapshot(self) -> bool:
+        """The rows are a list snapshot (core.list_snapshot), not yet the live first page."""
+        return self._snapshot_taken_at is not None
+
     def status_text(self) -> str:
         count = len(self._rows)
         noun = "document" if count == 1 else "documents"
         if self._fetching and not count:
             return "Loading documents…"
+        if self._snapshot_taken_at is not None:
+            return f"{count} {noun} as of {human_time(self._snapshot_taken_at)}, not yet updated"
         if self._has_more:
             return f"{count} {noun} loaded, more available"
         if not count and self._active and self._query.is_filtered:
@@ -150,8 +160,16 @@ class DocumentTableModel(QAbstractTableModel):
         """Forget everything (sign-out); nothing loads until the next ``reload``."""
         self._reset(active=False)
 
+    def show_snapshot(self, documents: list[Document], taken_at: datetime) -> None:
+        """Show the rows of a list snapshot until ``refresh`` replaces them with the live page."""
+        self._reset(active=True)
+        self._append_page(Page(documents, cursor=None))
+        self._snapshot_taken_at = taken_at
+        self.status_changed.emit()
+
     def _reset(self, *, active: bool) -> None:
         self._active = active
+        self._snapshot_taken_at = None
         self._generation += 1  # replies to earlier requests are ignored from now on
         self.beginResetModel()
         self._rows = []
@@ -176,12 +194,16 @@ class DocumentTableModel(QAbstractTableModel):
         self._set_fetching(True)
 
         def job(state: WorkerState) -> Page:
-            return state.service.list_page(query, cursor)
+            page = state.service.list_page(query, cursor)
+            if cursor is None and query == ListQuery(page_size=query.page_size):
+                keep_first_page(state, page.documents)  # the start-up listing, for next time
+            return page
 
         def on_page(page: Page) -> None:
             if generation != self._generation:
                 return
             if replace:
+                self._snapshot_taken_at = None
                 self.beginResetModel()
                 self._rows = []
                 self._loaded_ids = set()

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from ..core.errors import DmsError
 from ..core.formatting import human_time
 from ..core.identity import SignedIn
+from ..core.list_snapshot import ListSnapshot
 from ..core.localfiles import safe_local_name
 from ..core.models import Document
 from ..core.paths import AppPaths
@@ -351,6 +352,7 @@ class MainWindow(QMainWindow):
             action.setEnabled(signed_in)
         self.search_edit.setEnabled(signed_in)
         self.type_filter.setEnabled(signed_in)
+        self.table.setEnabled(signed_in)  # greys the rows of a list snapshot until then
         self._signed_in = signed_in
         self._update_actions()
 
@@ -386,9 +388,15 @@ class MainWindow(QMainWindow):
         self.consistency_dialog.show()
         self.consistency_dialog.raise_()
 
+    def show_snapshot(self, snapshot: ListSnapshot) -> None:
+        """Show the list as the user last saw it, greyed until the session resumes and the live
+        first page replaces it (see core.list_snapshot)."""
+        self.model.show_snapshot(snapshot.documents, snapshot.taken_at)
+
     def start_browsing(self) -> None:
-        """Load the first page and the tag counts (after sign-in)."""
-        self.model.reload()
+        """Load the first page and the tag counts (after sign-in); rows already shown (a list
+        snapshot) stay until the first page replaces them."""
+        self.model.refresh()
         self.refresh_tags()
 
     def clear_user(self) -> None:

@@ -10,8 +10,12 @@ import shutil
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..core.errors import AuthError
+from ..core.config import choose_profile, load_config
+from ..core.errors import AuthError, ConfigError
 from ..core.identity import NewPasswordRequired, RememberedSessions, SignedIn
+from ..core.list_snapshot import SNAPSHOT_FOLDER, ListSnapshot, ListSnapshots
+from ..core.models import Document, utc_now
+from ..core.paths import AppPaths
 from .backend import Job, WorkerState
 from .previews import PREVIEW_CACHE_FOLDER
 
@@ -55,13 +59,18 @@ def resume(state: WorkerState) -> SignedIn | AuthError | None:
     (e.g. the session has ended) when the remembered session no longer works."""
     from ..connect import resume_session
 
+    profile = _backend(state).profile.name
     try:
         user = resume_session(_backend(state))
     except AuthError as error:
-        RememberedSessions().forget(_backend(state).profile.name)
+        RememberedSessions().forget(profile)
+        ListSnapshots.of(state.paths).forget(profile)
         return error
-    if user is not None:
-        _activate(state, user)
+    if user is None:
+        ListSnapshots.of(state.paths).forget(profile)  # e.g. `dms logout` forgot the session
+        return None
+    _activate(state, user)
+    state.remembered = True
     return user
 
 
@@ -88,6 +97,9 @@ def _after_sign_in(
     remembered = None
     if remember and user.refresh_token:
         remembered = RememberedSessions().remember(backend.profile.name, user)
+    state.remembered = bool(remembered)
+    if not state.remembered:
+        ListSnapshots.of(state.paths).forget(backend.profile.name)
     return SignInResult(user, remembered)
 
 
@@ -103,7 +115,7 @@ def new_password_job(challenge: NewPasswordRequired, new_password: str, remember
 
 
 OPEN_CACHE_FOLDER = "open"  # fresh copies downloaded to open with the system's apps
-USER_CACHE_FOLDERS = (PREVIEW_CACHE_FOLDER, OPEN_CACHE_FOLDER)
+USER_CACHE_FOLDERS = (PREVIEW_CACHE_FOLDER, OPEN_CACHE_FOLDER, SNAPSHOT_FOLDER)
 
 
 def sign_out(state: WorkerState) -> None:
@@ -112,6 +124,25 @@ def sign_out(state: WorkerState) -> None:
     if state.backend is not None:
         RememberedSessions().forget(state.backend.profile.name)
     state.user = None
+    state.remembered = False
     state.set_service(None)
     for folder in USER_CACHE_FOLDERS:
         shutil.rmtree(state.paths.cache_dir / folder, ignore_errors=True)
+
+
+def keep_first_page(state: WorkerState, documents: list[Document]) -> None:
+    """Keep the live first page of the start-up listing for the next start (see
+    core.list_snapshot); only for a remembered session."""
+    if state.remembered and state.backend is not None and state.user is not None:
+        snapshot = ListSnapshot(state.user.username, utc_now(), documents)
+        ListSnapshots.of(state.paths).save(state.backend.profile.name, snapshot)
+
+
+def load_snapshot(paths: AppPaths, profile_name: str | None) -> ListSnapshot | None:
+    """The list kept for the profile the app starts on, if any (read on the GUI thread: a small
+    file, and no AWS library)."""
+    try:
+        profile = choose_profile(load_config(paths.config_file), profile_name).name
+    except ConfigError:
+        return None  # the worker's connect reports it
+    return ListSnapshots.of(paths).load(profile)

@@ -5,8 +5,10 @@
 The sandbox (1,000 documents) is already running and the session remembered (a file keyring for
 the benchmark), so this is a returning user's start: `dms-desktop` (the app's own main, run by
 tests/benchmarks/startup_probe.py) from the moment the process is spawned to the first paint of
-the window and to the first paint of the document table with rows. Warm: the first start is not
-counted (it fills the OS file cache); the median of the next runs. Target (issue 7): <= 1.0 s.
+the window, to the first paint of the document table with rows (those of the list kept from the
+last start: core.list_snapshot) and to the first paint of the live rows. Warm: the first start
+is not counted (it fills the OS file cache and keeps the list); the median of the next runs.
+Target (issue 7): <= 1.0 s.
 """
 
 from __future__ import annotations
@@ -50,7 +52,9 @@ def start_once(home: Path, keyring_file: Path) -> dict[str, float]:
     return {
         "window": marks["window_painted"] - started,
         "rows": marks["rows_painted"] - started,
+        "live_rows": marks["live_rows_painted"] - started,
         "row_count": marks["rows_rows"],
+        "kept": marks["rows_kept"],
     }
 
 
@@ -72,16 +76,23 @@ def run(quick: bool) -> Result:
             sandbox.wait_until_saved()
     window = median([start["window"] for start in starts])
     rows = median([start["rows"] for start in starts])
+    live = median([start["live_rows"] for start in starts])
+    kept = sum(bool(start["kept"]) for start in starts)
     result.add("process start -> window painted (median)", window * 1000, "ms")
     result.add(
-        f"process start -> window with rows painted (median of {runs})",
+        f"process start -> window with rows painted (median of {runs}; "
+        f"{kept} of {runs} first showed the list kept from the last start)",
         rows * 1000,
         "ms",
         "<= 1,000 ms",
         rows <= 1.0,
     )
+    result.add("process start -> live rows painted (median)", live * 1000, "ms")
     result.add("fastest start with rows", min(start["rows"] for start in starts) * 1000, "ms")
-    result.summary = f"window {window * 1000:.0f} ms, with rows {rows * 1000:.0f} ms"
+    result.summary = (
+        f"window {window * 1000:.0f} ms, with rows {rows * 1000:.0f} ms, "
+        f"live rows {live * 1000:.0f} ms"
+    )
     return result
 
 

@@ -127,11 +127,13 @@ class Heartbeat(QObject):
 
 
 class PaintProbe(QObject):
-    """Records when a view has finished painting rows (the first time, after ``arm``)."""
+    """Records when a view has finished painting rows (the first time, after ``arm``): live rows
+    only, or with ``live_only=False`` also those of a list kept from the last start."""
 
-    def __init__(self, view: QAbstractItemView) -> None:
+    def __init__(self, view: QAbstractItemView, *, live_only: bool = True) -> None:
         super().__init__()
         self._view = view
+        self._live_only = live_only
         self.painted_at: float | None = None
         self._armed = False
         view.viewport().installEventFilter(self)
@@ -141,7 +143,9 @@ class PaintProbe(QObject):
         self._armed = True
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        if self._armed and event.type() == QEvent.Type.Paint and self._view.model().rowCount() > 0:
+        model = self._view.model()
+        kept = self._live_only and getattr(model, "showing_snapshot", False)
+        if self._armed and event.type() == QEvent.Type.Paint and model.rowCount() > 0 and not kept:
             self._armed = False
             # Runs once this paint event is done.
             QTimer.singleShot(0, self._record)
