@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .core.admin import AdminService, require_admin
 from .core.auth import (
     complete_new_password,
     sign_in_with_aws_profile,
@@ -24,6 +24,9 @@ from .core.identity import CognitoPool, NewPasswordRequired, RememberedSessions,
 from .core.journal import journal_for
 from .core.paths import AppPaths
 from .core.service import DocumentService
+
+if TYPE_CHECKING:  # loaded by admins only (its import costs ~50 ms of everyone's start-up)
+    from .core.admin import AdminService
 
 
 @dataclass(frozen=True)
@@ -152,6 +155,8 @@ def open_service(
 def open_admin_service(backend: Backend, user: SignedIn, paths: AppPaths) -> AdminService:
     """The admin tools for ``user`` (AuthError unless they are in the admins group); audit logs
     go to ``paths.data_dir / "audit"``."""
+    from .core.admin import AdminService, require_admin
+
     require_admin(user)  # before any client is built
     session = user.session
     dynamodb = make_client(session, "dynamodb", backend.endpoint_url)
