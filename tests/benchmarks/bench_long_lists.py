@@ -50,6 +50,7 @@ class MemoryPages:
 @dataclass
 class MemoryState:
     service: MemoryPages
+    remembered: bool = False  # as WorkerState: the session is not remembered, no list is kept
 
 
 class MemoryBackend:
