@@ -9,7 +9,6 @@ from pathlib import Path
 
 import keyring
 import pytest
-from PySide6.QtWidgets import QCheckBox, QLineEdit, QPushButton
 from pytestqt.qtbot import QtBot
 
 from dms_desktop.core.identity import KEYRING_SERVICE
@@ -108,21 +107,10 @@ def test_a_returning_user_sees_the_list_at_once_then_the_live_one(
 def test_without_remember_me_no_list_is_kept(
     qtbot: QtBot, shared_sandbox: SandboxHome, apps: list[DesktopApp]
 ) -> None:
-    app = DesktopApp(shared_sandbox.paths)
+    app = start_signed_in(qtbot, shared_sandbox.home, USERNAME, PASSWORD, remember=False)
     apps.append(app)
-    qtbot.addWidget(app.window)
-    app.start()
-    qtbot.waitUntil(lambda: app.sign_in_dialog is not None, timeout=WAIT_MS)
-    dialog = app.sign_in_dialog
-    assert dialog is not None
-    dialog.findChild(QLineEdit, "usernameEdit").setText(USERNAME)
-    dialog.findChild(QLineEdit, "passwordEdit").setText(PASSWORD)
-    dialog.findChild(QCheckBox, "rememberCheck").setChecked(False)
-    dialog.findChild(QPushButton, "signInButton").click()
-    qtbot.waitUntil(
-        lambda: app.user is not None and app.window.model.rowCount() > 0, timeout=WAIT_MS
-    )
 
+    assert app.window.model.rowCount() > 0
     assert ListSnapshots.of(shared_sandbox.paths).load(PROFILE) is None
 
 

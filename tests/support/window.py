@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QLineEdit, QPushButton
+from PySide6.QtWidgets import QCheckBox, QLineEdit, QPushButton
 from pytestqt.qtbot import QtBot
 
 from dms_desktop.core.paths import AppPaths
@@ -14,10 +14,16 @@ WAIT_MS = 20_000
 
 
 def start_signed_in(
-    qtbot: QtBot, home: Path, username: str, password: str, page_size: int = 5
+    qtbot: QtBot,
+    home: Path,
+    username: str,
+    password: str,
+    page_size: int = 5,
+    *,
+    remember: bool = True,
 ) -> DesktopApp:
-    """The app on ``home``, signed in as ``username`` with the sign-in dialog, with its first
-    page of ``page_size`` rows loaded."""
+    """The app on ``home``, signed in as ``username`` with the sign-in dialog ("remember me" as
+    ``remember``), with its first page of ``page_size`` rows loaded."""
     desktop = DesktopApp(AppPaths.resolve(home))
     qtbot.addWidget(desktop.window)
     desktop.start()
@@ -26,6 +32,7 @@ def start_signed_in(
     assert dialog is not None
     dialog.findChild(QLineEdit, "usernameEdit").setText(username)
     dialog.findChild(QLineEdit, "passwordEdit").setText(password)
+    dialog.findChild(QCheckBox, "rememberCheck").setChecked(remember)
     dialog.findChild(QPushButton, "signInButton").click()
     qtbot.waitUntil(lambda: desktop.user is not None, timeout=WAIT_MS)
     desktop.window.model.update_query(page_size=page_size)
