@@ -22,6 +22,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import queue
 import tempfile
 import threading
 from collections.abc import Callable
@@ -51,6 +52,8 @@ MiB = 1024 * 1024
 MAX_PARTS = 10_000
 DOWNLOAD_CHUNK = MiB
 DOWNLOAD_ATTEMPTS = 3
+WRITE_AHEAD_CHUNKS = 16  # received chunks waiting for the disk, at most
+SYNC_EVERY = 32 * MiB  # a download's bytes forced to disk as it goes, not all at the end
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,57 @@ class StartedGet:
         self._thread.join()
         if self._response is not None:
             self._response["Body"].close()
+
+
+class _DiskWriter:
+    """Writes and hashes a download's chunks on a thread of its own, so that the disk and the
+    SHA-256 keep pace with the network instead of taking turns with it. Every ``SYNC_EVERY``
+    bytes it forces what it wrote to disk, so the fsync before the move has little left to do.
+    """
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self._out = out
+        self._digest = hashlib.sha256()
+        self._chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=WRITE_AHEAD_CHUNKS)
+        self._error: Exception | None = None
+        self._thread = threading.Thread(target=self._run, name="dms-download-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        unsynced = 0
+        while (chunk := self._chunks.get()) is not None:
+            if self._error is not None:
+                continue  # keep taking chunks: the receiving side must never block on a dead end
+            try:
+                self._out.write(chunk)
+                self._digest.update(chunk)
+                unsynced += len(chunk)
+                if unsynced >= SYNC_EVERY:
+                    self._out.flush()
+                    os.fsync(self._out.fileno())
+                    unsynced = 0
+            except Exception as exc:  # noqa: BLE001 (raised on the receiving side, see write)
+                self._error = exc
+
+    def write(self, chunk: bytes) -> None:
+        if self._error is not None:
+            raise self._error
+        self._chunks.put(chunk)
+
+    def finish(self) -> str:
+        """Wait until every chunk is written and on disk; returns their SHA-256 (hex)."""
+        self.stop()
+        if self._error is not None:
+            raise self._error
+        self._out.flush()
+        os.fsync(self._out.fileno())
+        return self._digest.hexdigest()
+
+    def stop(self) -> None:
+        """Write what is queued, then end the thread (also after a failure)."""
+        if self._thread.is_alive():
+            self._chunks.put(None)
+            self._thread.join()
 
 
 class BlobStore:
@@ -297,9 +351,12 @@ class BlobStore:
         temp = Path(temp_name)
         try:
             with os.fdopen(handle, "wb") as out:
-                digest = self._stream_into(key, out, expected_size, progress, cancel, started)
-                out.flush()
-                os.fsync(out.fileno())
+                writer = _DiskWriter(out)
+                try:
+                    self._stream_into(key, writer, expected_size, progress, cancel, started)
+                finally:
+                    writer.stop()
+                digest = writer.finish()
             written = temp.stat().st_size
             if written != expected_size or digest != expected_checksum:
                 raise IntegrityError(
@@ -316,13 +373,12 @@ class BlobStore:
     def _stream_into(
         self,
         key: str,
-        out: IO[bytes],
+        out: _DiskWriter,
         expected_size: int,
         progress: ProgressCallback | None,
         cancel: CancelToken | None,
         started: StartedGet | None,
-    ) -> str:
-        digest = hashlib.sha256()
+    ) -> None:
         done = 0
         etag: str | None = None
         for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
@@ -341,11 +397,10 @@ class BlobStore:
                     if cancel is not None:
                         cancel.raise_if_cancelled("The download")
                     out.write(chunk)
-                    digest.update(chunk)
                     done += len(chunk)
                     if progress is not None:
                         progress(min(done, expected_size), expected_size)
-                return digest.hexdigest()
+                return
             except FlexibleChecksumError as exc:
                 # botocore's CRC check of the stream: the bytes written so far are not the
                 # stored ones, so resuming after them cannot help.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from dms_desktop.core import blobs as blobs_module
 from dms_desktop.core import schema
 from dms_desktop.core.blobs import BlobStore, MiB
 from dms_desktop.core.cancellation import CancelToken
@@ -399,3 +401,24 @@ def test_list_page_is_per_user(
     with pytest.raises(NotFound):
         service.delete(theirs.document_id)
     assert other.get(theirs.document_id) == theirs
+
+
+def test_a_disk_failing_during_a_download_is_one_clear_error(
+    service: DocumentService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk side of a download runs on a thread of its own; its failure still reaches the
+    user as one message, and nothing is left behind."""
+    source = tmp_path / "big.bin"
+    write_file(source, 3 * MiB)
+    document = service.upload(source)
+    out = tmp_path / "out"
+    out.mkdir()
+
+    def disk_full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(blobs_module, "SYNC_EVERY", MiB)  # synced while the body arrives
+    monkeypatch.setattr(blobs_module.os, "fsync", disk_full)
+    with pytest.raises(ValidationError, match=r"Could not write .*No space left on device"):
+        service.download(document.document_id, out)
+    assert list(out.iterdir()) == []
