@@ -495,22 +495,27 @@ class MainWindow(QMainWindow):
         self.loaded_label.setText(self.model.status_text())
 
     def selected_documents(self) -> list[Document]:
-        rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
-        return [self.model.document_at(row) for row in rows if row < self.model.rowCount()]
+        return [self.model.document_at(row) for row in self._selected_rows()]
+
+    def _selected_rows(self) -> list[int]:
+        rows = {index.row() for index in self.table.selectionModel().selectedRows()}
+        return sorted(row for row in rows if row < self.model.rowCount())
 
     @Slot()
     def _on_selection_changed(self) -> None:
-        selected = self.selected_documents()
-        if len(selected) == 1:
-            self.detail_pane.show_document(selected[0])
-        elif selected:
-            self.detail_pane.show_selection_count(len(selected))
+        # Counts rows: the model rebuilds a Document from its row when asked (~10 us each), so
+        # 1,000 selected rows would cost ~10 ms per pass for nothing but a count.
+        rows = self._selected_rows()
+        if len(rows) == 1:
+            self.detail_pane.show_document(self.model.document_at(rows[0]))
+        elif rows:
+            self.detail_pane.show_selection_count(len(rows))
         else:
             self.detail_pane.show_document(None)
         self._update_actions()
 
     def _update_actions(self) -> None:
-        count = len(self.selected_documents())
+        count = len(self._selected_rows())
         self.download_action.setEnabled(count > 0)
         self.delete_action.setEnabled(count > 0)
         self.open_action.setEnabled(count == 1)
