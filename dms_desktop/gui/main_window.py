@@ -498,8 +498,14 @@ class MainWindow(QMainWindow):
         return [self.model.document_at(row) for row in self._selected_rows()]
 
     def _selected_rows(self) -> list[int]:
-        rows = {index.row() for index in self.table.selectionModel().selectedRows()}
-        return sorted(row for row in rows if row < self.model.rowCount())
+        # From the selection's ranges (whole rows: the table selects rows). selectedRows() asks
+        # the model for its row and column counts, in Python, for each selected row: with 1,000
+        # rows selected each call took ~50 ms, and a selection and a delete made three.
+        count = self.model.rowCount()
+        selection = self.table.selectionModel().selection()
+        spans = (selection.at(number) for number in range(selection.count()))
+        rows = {row for span in spans for row in range(span.top(), span.bottom() + 1)}
+        return sorted(row for row in rows if row < count)
 
     @Slot()
     def _on_selection_changed(self) -> None:
