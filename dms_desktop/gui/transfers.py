@@ -12,9 +12,6 @@ from __future__ import annotations
 import enum
 import itertools
 import logging
-import os
-import sys
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -36,22 +33,6 @@ log = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL = 0.1
 MAX_PARALLEL_TRANSFERS = 2
-# How much nicer the transfer threads (and the threads they start, which inherit it) are than
-# the GUI thread: hashing and sending a large file must not keep the window waiting for a CPU.
-TRANSFER_NICENESS = 10
-LOWEST_PRIORITY = 19  # the largest nice value
-
-
-def lower_thread_priority() -> None:
-    """Make the calling thread nicer by TRANSFER_NICENESS (Linux: nice values are per thread)."""
-    if sys.platform != "linux":  # elsewhere setpriority takes a process id, not a thread's
-        return
-    thread = threading.get_native_id()
-    try:
-        nice = os.getpriority(os.PRIO_PROCESS, thread)
-        os.setpriority(os.PRIO_PROCESS, thread, min(nice + TRANSFER_NICENESS, LOWEST_PRIORITY))
-    except OSError as exc:
-        log.debug("could not lower the priority of a transfer thread: %s", exc)
 
 
 class TransferKind(enum.Enum):
@@ -146,9 +127,7 @@ class TransferQueue(QObject):
         self._service_provider = service_provider
         self._ids = itertools.count(1)
         self._transfers: dict[int, Transfer] = {}
-        self._pool = ThreadPoolExecutor(
-            max_parallel, thread_name_prefix="transfer", initializer=lower_thread_priority
-        )
+        self._pool = ThreadPoolExecutor(max_parallel, thread_name_prefix="transfer")
         self._futures: dict[int, Future[object]] = {}
         self._signals = _Signals()
         self._signals.progressed.connect(self._on_progress)
