@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from .localfiles import write_cache_file
 from .models import Document
 from .paths import AppPaths
 
@@ -28,7 +27,6 @@ SNAPSHOT_FOLDER = "list"  # in the cache folder; removed with the user's other c
 
 @dataclass(frozen=True)
 class ListSnapshot:
-    username: str
     taken_at: datetime
     documents: list[Document]
 
@@ -50,20 +48,13 @@ class ListSnapshots:
     def save(self, profile: str, snapshot: ListSnapshot) -> None:
         """Replace the profile's snapshot (atomically; a failure only loses the snapshot)."""
         data = {
-            "username": snapshot.username,
             "takenAt": snapshot.taken_at.isoformat(),
             "documents": [document.to_json_dict() for document in snapshot.documents],
         }
         try:
             self._folder.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=self._folder, prefix=".", suffix=".part")
-            try:  # mkstemp's file is readable by the user only
-                with os.fdopen(handle, "w", encoding="utf-8") as file:
-                    json.dump(data, file, ensure_ascii=False)
-                Path(temporary).replace(self._path(profile))
-            except BaseException:
-                Path(temporary).unlink(missing_ok=True)
-                raise
+            text = json.dumps(data, ensure_ascii=False)
+            write_cache_file(self._path(profile), text.encode("utf-8"))  # readable by the user only
         except OSError as exc:
             log.warning("could not keep the list for the next start: %s", exc)
 
@@ -74,7 +65,6 @@ class ListSnapshots:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             return ListSnapshot(
-                username=str(data["username"]),
                 taken_at=datetime.fromisoformat(data["takenAt"]),
                 documents=[Document.model_validate(item) for item in data["documents"]],
             )

@@ -6,6 +6,7 @@ import hashlib
 import mimetypes
 import os
 import re
+import tempfile
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,3 +132,17 @@ def file_checksum(path: Path, cancel: CancelToken | None = None) -> str:
                 cancel.raise_if_cancelled("Checking for duplicates")
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def write_cache_file(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data``, whole or not at all: a temporary file beside it (readable by
+    the user only, as ``mkstemp`` makes it) renamed over it. Not forced to disk: for caches, which
+    may be lost in a power cut."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        Path(temporary).replace(path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -13,7 +13,6 @@ import hashlib
 import logging
 import os
 import re
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from .errors import DmsError
 from .formatting import human_size
+from .localfiles import write_cache_file
 from .models import Document
 
 if TYPE_CHECKING:
@@ -190,7 +190,7 @@ class PreviewCache:
         with self._lock:
             try:
                 self._directory.mkdir(parents=True, exist_ok=True)
-                self._write_atomically(path, data)
+                write_cache_file(path, data)
                 self._touch(path)
                 self._drop_other_versions(path, document_id)
                 self._evict()
@@ -199,16 +199,6 @@ class PreviewCache:
 
     def total_bytes(self) -> int:
         return sum(size for _, _, size in self._entries())
-
-    def _write_atomically(self, path: Path, data: bytes) -> None:
-        handle, temporary = tempfile.mkstemp(dir=self._directory, prefix=".", suffix=".part")
-        try:
-            with os.fdopen(handle, "wb") as file:
-                file.write(data)
-            Path(temporary).replace(path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
 
     def _touch(self, path: Path) -> None:
         # Strictly increasing times, so the eviction order is the use order even within one tick.
