@@ -59,9 +59,10 @@ def resume(state: WorkerState) -> SignedIn | AuthError | None:
     (e.g. the session has ended) when the remembered session no longer works."""
     from ..connect import resume_session
 
-    profile = _backend(state).profile.name
+    backend = _backend(state)
+    profile = backend.profile.name
     try:
-        user = resume_session(_backend(state))
+        user = resume_session(backend)
     except AuthError as error:
         RememberedSessions().forget(profile)
         ListSnapshots.of(state.paths).forget(profile)
@@ -133,8 +134,8 @@ def sign_out(state: WorkerState) -> None:
 def keep_first_page(state: WorkerState, documents: list[Document]) -> None:
     """Keep the live first page of the start-up listing for the next start (see
     core.list_snapshot); only for a remembered session."""
-    if state.remembered and state.backend is not None and state.user is not None:
-        snapshot = ListSnapshot(state.user.username, utc_now(), documents)
+    if state.remembered and state.backend is not None:
+        snapshot = ListSnapshot(utc_now(), documents)
         ListSnapshots.of(state.paths).save(state.backend.profile.name, snapshot)
 
 

@@ -17,7 +17,7 @@ def _snapshot() -> ListSnapshot:
     tagged = numbered_document(2).model_copy(
         update={"tags": ("invoices", "2026"), "expires_at": 1_900_000_000, "folder": "work"}
     )
-    return ListSnapshot("demo", TAKEN_AT, [numbered_document(1), tagged])
+    return ListSnapshot(TAKEN_AT, [numbered_document(1), tagged])
 
 
 def test_what_is_kept_comes_back_whole(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ def _window_with_rows(qtbot: QtBot, tmp_path: Path, count: int) -> DesktopApp:
     desktop = DesktopApp(AppPaths.resolve(tmp_path / "home"))
     qtbot.addWidget(desktop.window)
     documents = [numbered_document(number) for number in range(count)]
-    desktop.window.show_snapshot(ListSnapshot("demo", datetime.now(UTC), documents))
+    desktop.window.show_snapshot(ListSnapshot(datetime.now(UTC), documents))
     desktop.window.set_signed_in(True)
     return desktop
 
