@@ -169,16 +169,20 @@ class DocumentTableModel(QAbstractTableModel):
 
     def _reset(self, *, active: bool) -> None:
         self._active = active
-        self._snapshot_taken_at = None
         self._generation += 1  # replies to earlier requests are ignored from now on
+        self._cursor = None
+        self._has_more = False
+        self._drop_rows()
+        self._set_fetching(False)
+
+    def _drop_rows(self) -> None:
+        """No rows any more (nor the snapshot they may have come from)."""
+        self._snapshot_taken_at = None
         self.beginResetModel()
         self._rows = []
         self._loaded_ids = set()
         self._tag_sets = {}
-        self._cursor = None
-        self._has_more = False
         self.endResetModel()
-        self._set_fetching(False)
 
     def canFetchMore(self, parent: AnyIndex = QModelIndex()) -> bool:  # noqa: B008, N802
         return not parent.isValid() and self._has_more and not self._fetching
@@ -203,12 +207,7 @@ class DocumentTableModel(QAbstractTableModel):
             if generation != self._generation:
                 return
             if replace:
-                self._snapshot_taken_at = None
-                self.beginResetModel()
-                self._rows = []
-                self._loaded_ids = set()
-                self._tag_sets = {}
-                self.endResetModel()
+                self._drop_rows()
             self._append_page(page)
 
         def on_failure(error: DmsError) -> None:
