@@ -7,9 +7,10 @@ at the latest ``CHECKPOINT_MAX_DELAY_SECONDS`` after the first unsaved one under
 
 What a ``kill -9`` of the sandbox loses at worst: the mutations of the last
 ``CHECKPOINT_MAX_DELAY_SECONDS`` (normally only of the last ``CHECKPOINT_QUIET_SECONDS``), plus the
-time of a checkpoint in progress, and multipart uploads in progress since the last checkpoint. The
-state file itself is replaced atomically, so it is either the old or the new checkpoint, never a
-mix; body files are written and synced before any state refers to them.
+time of a checkpoint in progress, and the parts of multipart uploads in progress (never saved,
+see ``persistence``; the uploads themselves are kept, so they can be aborted). The state file
+itself is replaced atomically, so it is either the old or the new checkpoint, never a mix; body
+files are written and synced before any state refers to them.
 """
 
 from __future__ import annotations

@@ -148,6 +148,27 @@ def test_items_and_objects_survive_a_restart(paths: AppPaths, seeded: list[Sandb
     assert len(list((paths.sandbox_dir / "bodies").iterdir())) == 1
 
 
+def test_an_upload_in_progress_is_kept_without_its_parts_and_can_be_aborted(
+    paths: AppPaths, seeded: list[SandboxInfo]
+) -> None:
+    key = "private/u1/half-uploaded"
+    with running(paths) as info, client(info, "s3") as s3:
+        upload_id = s3.create_multipart_upload(Bucket=info.bucket, Key=key)["UploadId"]
+        s3.upload_part(
+            Bucket=info.bucket, Key=key, UploadId=upload_id, PartNumber=1, Body=os.urandom(BIG)
+        )
+    # The checkpoint at the stop copied no part (they would be copied again and again while a
+    # large upload goes on, for nothing: no client continues an upload across a restart).
+    assert list((paths.sandbox_dir / "bodies").iterdir()) == []
+    with running(paths) as info, client(info, "s3") as s3:
+        uploads = s3.list_multipart_uploads(Bucket=info.bucket).get("Uploads", [])
+        assert [(u["Key"], u["UploadId"]) for u in uploads] == [(key, upload_id)]
+        parts = s3.list_parts(Bucket=info.bucket, Key=key, UploadId=upload_id)
+        assert parts.get("Parts", []) == []
+        s3.abort_multipart_upload(Bucket=info.bucket, Key=key, UploadId=upload_id)
+        assert s3.list_multipart_uploads(Bucket=info.bucket).get("Uploads", []) == []
+
+
 def test_users_sign_in_after_restart_with_the_same_sub(
     paths: AppPaths, seeded: list[SandboxInfo]
 ) -> None:
