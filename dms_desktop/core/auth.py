@@ -28,7 +28,7 @@ from botocore.config import Config
 from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .aws import client_config, error_code, new_session, translate
+from .aws import attach_credentials, client_config, error_code, new_session, translate
 from .errors import AuthError, ConfigError, DmsError
 from .identity import ADMIN_GROUP, CognitoPool, NewPasswordRequired, SignedIn
 
@@ -78,7 +78,7 @@ def _auth_error(exc: ClientError | BotoCoreError) -> DmsError:
 def sign_in_with_password(pool: CognitoPool, username: str, password: str) -> SignedIn:
     if not username or not password:
         raise AuthError("Enter a username and a password.")
-    session = new_session(region_name=pool.region)  # one per sign-in: loads data once
+    session = new_session(region_name=pool.region)  # one per sign-in, also the user's session
     idp = _unsigned_client(session, "cognito-idp", pool)
     try:
         if pool.use_srp:
@@ -269,10 +269,10 @@ def _aws_credentials(
         advisory_timeout=int(min(15 * 60, max(lifetime / 4, 1))),
         mandatory_timeout=int(min(10 * 60, max(lifetime / 8, 1))),
     )
-    user_session = new_session(region_name=pool.region, credentials=credentials)
+    attach_credentials(session, credentials)  # the sign-in's unsigned clients stay unsigned
     if pool.stable_ids_from_sub:
         identity_id = f"{pool.region}:{claims['sub']}"
-    return identity_id, user_session
+    return identity_id, session
 
 
 def clock() -> datetime:

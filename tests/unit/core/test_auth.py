@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,6 +14,7 @@ from botocore.stub import Stubber
 
 from dms_desktop.core import auth
 from dms_desktop.core.auth import sign_in_with_password, sign_in_with_refresh_token
+from dms_desktop.core.aws import new_session
 from dms_desktop.core.errors import AuthError
 from dms_desktop.core.identity import (
     KEYRING_SERVICE,
@@ -119,3 +121,56 @@ def test_a_session_past_its_end_is_refused_without_asking_cognito(stubbed_idp: A
 
     with pytest.raises(AuthError, match="remembered session has expired"):
         sign_in_with_refresh_token(POOL, "alice", "refresh-secret", signed_in_at)
+
+
+def _unsigned_jwt(claims: dict[str, Any]) -> str:
+    def part(data: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'none'})}.{part(claims)}.signature"
+
+
+def test_resuming_builds_one_session_and_signs_only_the_users_clients(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made: list[boto3.session.Session] = []
+
+    def counting_new_session(**kwargs: Any) -> boto3.session.Session:
+        made.append(new_session(**kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(auth, "new_session", counting_new_session)
+    plain = boto3.session.Session(region_name="us-east-1")
+    idp = plain.client("cognito-idp", aws_access_key_id="x", aws_secret_access_key="x")
+    identity = plain.client("cognito-identity", aws_access_key_id="x", aws_secret_access_key="x")
+    monkeypatch.setattr(
+        auth,
+        "_unsigned_client",
+        lambda session, service, pool: {"cognito-idp": idp}.get(service, identity),
+    )
+    id_token = _unsigned_jwt({"sub": "0000-sub", "cognito:username": "alice"})
+    with Stubber(idp) as idp_stub, Stubber(identity) as identity_stub:
+        idp_stub.add_response("initiate_auth", {"AuthenticationResult": {"IdToken": id_token}})
+        identity_stub.add_response("get_id", {"IdentityId": "us-east-1:alice-identity"})
+        identity_stub.add_response(
+            "get_credentials_for_identity",
+            {
+                "IdentityId": "us-east-1:alice-identity",
+                "Credentials": {
+                    "AccessKeyId": "ASIAALICE",
+                    "SecretKey": "secret",
+                    "SessionToken": "token",
+                    "Expiration": datetime.now(UTC) + timedelta(hours=1),
+                },
+            },
+        )
+
+        user = sign_in_with_refresh_token(POOL, "alice", "refresh-secret")
+
+    # One session (~15 ms of set-up each) serves the sign-in and then the user.
+    assert made == [user.session]
+    credentials = user.session.get_credentials()
+    assert credentials is not None
+    assert credentials.access_key == "ASIAALICE"
+    assert user.user_id == "us-east-1:alice-identity"
+    assert user.refresh_token == "refresh-secret"
