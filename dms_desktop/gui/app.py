@@ -11,7 +11,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -59,14 +59,15 @@ class DesktopApp(QObject):
         return self.state.service  # read on transfer threads; the service's clients are thread-safe
 
     def start(self) -> None:
-        """Show the window (with the list as last seen, if kept) and connect in the background."""
+        """Connect and resume the session in the background; meanwhile show the window (with the
+        list as last seen, if kept)."""
+        self.backend.call(session.connect_and_resume, self._on_started, self._on_connect_failed)
         if self.window.model.rowCount() == 0:
             snapshot = session.load_snapshot(self.paths, self.state.profile_name)
             if snapshot is not None:
                 self.window.show_snapshot(snapshot)
         self.window.show()
         self._show_progress("Connecting…")
-        self.backend.call(session.connect, self._on_connected, self._on_connect_failed)
 
     def _show_progress(self, text: str) -> None:
         """``text`` in the status bar, with the age of the list kept from the last start if it
@@ -75,10 +76,10 @@ class DesktopApp(QObject):
         kept = f" · {model.status_text()}" if model.showing_snapshot else ""
         self.window.loaded_label.setText(f"{text}{kept}")
 
-    def _on_connected(self, backend: object) -> None:
-        self.connected_backend = cast("Backend", backend)
-        self._show_progress("Signing in…")
-        self.backend.call(session.resume, self._on_resumed)
+    def _on_started(self, started: object) -> None:
+        assert isinstance(started, session.Started)
+        self.connected_backend = started.backend
+        self._on_resumed(started.resumed)
 
     def _on_connect_failed(self, error: DmsError) -> None:
         self.message_bar.report_error(error)

@@ -54,6 +54,22 @@ def recover_interrupted(state: WorkerState) -> list[str]:
     return messages
 
 
+@dataclass(frozen=True)
+class Started:
+    """What the start-up job found: the backend, and the remembered session's outcome (as
+    :func:`resume` returns it)."""
+
+    backend: Backend
+    resumed: SignedIn | AuthError | None
+
+
+def connect_and_resume(state: WorkerState) -> Started:
+    """Connect, then resume the remembered session, in one job: between two jobs the worker would
+    wait for the window, which is busy with its first paint at that moment (13-40 ms)."""
+    backend = connect(state)
+    return Started(backend, resume(state))
+
+
 def resume(state: WorkerState) -> SignedIn | AuthError | None:
     """Sign in with the remembered session, if any; None when the user must sign in, and why
     (e.g. the session has ended) when the remembered session no longer works."""

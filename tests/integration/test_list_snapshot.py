@@ -4,6 +4,7 @@ session; gone at sign-out, at `dms logout` and when the remembered session is.""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -154,3 +155,25 @@ def test_a_kept_list_whose_session_is_gone_is_cleared_and_sign_in_asked(
     assert app.window.model.rowCount() == 0
     assert ListSnapshots.of(shared_sandbox.paths).load(PROFILE) is None
     app.sign_in_dialog.reject()
+
+
+def test_a_returning_user_is_signed_in_while_the_window_is_still_busy(
+    qtbot: QtBot, shared_sandbox: SandboxHome, apps: list[DesktopApp]
+) -> None:
+    seen = _first_run(qtbot, shared_sandbox, apps)
+
+    app = DesktopApp(shared_sandbox.paths)
+    apps.append(app)
+    qtbot.addWidget(app.window)
+    app.start()
+
+    # The window's thread handles no event here, as during its first paint (13-40 ms at a real
+    # start): the worker still goes from connecting to signed in, without waiting for it.
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while app.state.user is None:
+        assert time.monotonic() < deadline, "the worker waited for the window to resume"
+        time.sleep(0.01)  # polling the worker's state: no event can be handled meanwhile
+    qtbot.waitUntil(
+        lambda: app.user is not None and not app.window.model.is_loading, timeout=WAIT_MS
+    )
+    assert set(seen) <= set(_names(app))  # the live list
