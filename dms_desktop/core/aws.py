@@ -104,7 +104,6 @@ def new_session(
     *,
     region_name: str | None = None,
     profile_name: str | None = None,
-    credentials: Credentials | None = None,
 ) -> boto3.Session:
     """A boto3 session whose botocore data (endpoints, service models) is read once per process.
 
@@ -114,14 +113,11 @@ def new_session(
     Sessions made here share one loader, whose cache keeps what was parsed."""
     core = botocore.session.get_session()
     core.register_component("data_loader", _loader())
-    session = boto3.session.Session(
+    return boto3.session.Session(
         region_name=region_name,
         profile_name=profile_name,
         botocore_session=core,
     )
-    if credentials is not None:
-        attach_credentials(session, credentials)
-    return session
 
 
 def attach_credentials(session: boto3.Session, credentials: Credentials) -> None:

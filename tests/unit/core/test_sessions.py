@@ -10,7 +10,7 @@ import pytest
 from botocore.credentials import Credentials
 from botocore.loaders import JSONFileLoader
 
-from dms_desktop.core.aws import make_client, new_session
+from dms_desktop.core.aws import attach_credentials, make_client, new_session
 
 ENDPOINT = "http://127.0.0.1:9"  # never contacted: building a client sends nothing
 
@@ -29,7 +29,8 @@ def files_parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def _clients(*services: str) -> None:
-    session = new_session(region_name="eu-west-1", credentials=Credentials("key", "secret"))
+    session = new_session(region_name="eu-west-1")
+    attach_credentials(session, Credentials("key", "secret"))
     for service in services:
         make_client(session, service, ENDPOINT)
 
@@ -57,8 +58,9 @@ def test_sessions_keep_boto3_s_data_without_piling_up_search_paths() -> None:
     assert first.resource("dynamodb", endpoint_url=ENDPOINT).meta.service_name == "dynamodb"
 
 
-def test_a_session_uses_the_credentials_it_is_given() -> None:
-    session = new_session(region_name="eu-west-1", credentials=Credentials("AKIDEXAMPLE", "s"))
+def test_a_session_uses_the_credentials_attached_to_it() -> None:
+    session = new_session(region_name="eu-west-1")
+    attach_credentials(session, Credentials("AKIDEXAMPLE", "s"))
 
     credentials = session.get_credentials()
     assert credentials is not None
