@@ -354,7 +354,7 @@ class MainWindow(QMainWindow):
         self.type_filter.setEnabled(signed_in)
         self.table.setEnabled(signed_in)  # greys the rows of a list snapshot until then
         self._signed_in = signed_in
-        self._update_actions()
+        self._update_actions(len(self._selected_rows()))
 
     def set_admin(self, is_admin: bool) -> None:
         """Show the Admin menu to admins only (the dialogs and the worker check it again)."""
@@ -518,10 +518,10 @@ class MainWindow(QMainWindow):
             self.detail_pane.show_selection_count(len(rows))
         else:
             self.detail_pane.show_document(None)
-        self._update_actions()
+        self._update_actions(len(rows))
 
-    def _update_actions(self) -> None:
-        count = len(self._selected_rows())
+    def _update_actions(self, count: int) -> None:
+        """Enable the actions that fit ``count`` selected rows."""
         self.download_action.setEnabled(count > 0)
         self.delete_action.setEnabled(count > 0)
         self.open_action.setEnabled(count == 1)
