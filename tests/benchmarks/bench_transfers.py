@@ -143,8 +143,7 @@ def run(quick: bool) -> Result:
                 label = f"{mib} MB" if mib < 1024 else "1 GB"
                 for direction in ("upload", "download"):
                     # One untimed transfer of this size first: the first large transfer into a
-                    # fresh sandbox is slower (its server grows), and whichever way ran first
-                    # (the app) paid for it.
+                    # fresh sandbox is slower (its server grows), and no way should pay for it.
                     if direction == "upload":
                         tools.stream_upload(source)
                     else:
