@@ -3,9 +3,10 @@ window started with a remembered session (as a returning user starts it)."""
 
 from __future__ import annotations
 
+import ctypes
+import os
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import keyring
 from PySide6.QtCore import QEvent, QEventLoop, QObject, Qt, QTimer
@@ -17,6 +18,11 @@ from tests.benchmarks.common import BenchSandbox, percentile
 from tests.support.keyrings import MemoryKeyring
 
 HEARTBEAT_MS = 5
+
+# libc's pread through ctypes.PyDLL, which keeps the interpreter lock during the call.
+_pread = ctypes.PyDLL(None).pread
+_pread.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_long]
+_pread.restype = ctypes.c_ssize_t
 
 
 def application() -> QApplication:
@@ -51,14 +57,35 @@ def wait_until(condition: Callable[[], bool], timeout: float = 600.0) -> None:
         raise TimeoutError("the window did not get there in time")
 
 
-def _thread_times() -> tuple[float, float]:
-    """(seconds running on a CPU, seconds runnable but waiting for a CPU) of the calling thread
-    (Linux schedstat), zeros where the kernel does not tell."""
-    try:
-        fields = Path("/proc/thread-self/schedstat").read_text(encoding="ascii").split()
-    except OSError:
-        return 0.0, 0.0
-    return int(fields[0]) / 1e9, int(fields[1]) / 1e9
+class _ThreadClock:
+    """(seconds running on a CPU, seconds runnable but waiting for a CPU) of the thread that made
+    it (Linux schedstat), zeros where the kernel does not tell.
+
+    Read without letting go of the interpreter lock: Python's own file calls let go of it, and
+    while other threads are busy (a transfer runs eight) each call waits its turn to get it back.
+    Reading the file that way on every tick made the heartbeat stall three times as often as the
+    app does: during a 1 GB upload, 48-154 ms against 38-44 ms without the reads."""
+
+    def __init__(self) -> None:
+        self._buffer = ctypes.create_string_buffer(128)
+        try:
+            self._fd = os.open("/proc/thread-self/schedstat", os.O_RDONLY)
+        except OSError:
+            self._fd = -1
+
+    def times(self) -> tuple[float, float]:
+        if self._fd < 0:
+            return 0.0, 0.0
+        count = _pread(self._fd, self._buffer, len(self._buffer), 0)
+        fields = self._buffer.raw[: max(count, 0)].split()
+        if len(fields) < 2:
+            return 0.0, 0.0
+        return int(fields[0]) / 1e9, int(fields[1]) / 1e9
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
 
 
 class Heartbeat(QObject):
@@ -76,6 +103,7 @@ class Heartbeat(QObject):
         self._timer.timeout.connect(self._tick)
         self._last = 0.0
         self._last_times = (0.0, 0.0)
+        self._clock: _ThreadClock | None = None
         self.stalls: list[float] = []  # seconds beyond the period, one per tick
         self.own_stalls: list[float] = []  # the same, less the time spent waiting for a CPU
         # The worst stalls: (stall, waiting for a CPU, running, neither: blocked, e.g. on a lock).
@@ -85,17 +113,22 @@ class Heartbeat(QObject):
         self.stalls = []
         self.own_stalls = []
         self.breakdowns = []
+        self._clock = _ThreadClock()  # made here, on the GUI thread: the file is that thread's
         self._last = time.perf_counter()
-        self._last_times = _thread_times()
+        self._last_times = self._clock.times()
         self._timer.start()
 
     def stop(self) -> list[float]:
         self._timer.stop()
         self._tick()
+        if self._clock is not None:
+            self._clock.close()
+            self._clock = None
         return self.stalls
 
     def _tick(self) -> None:
-        now, times = time.perf_counter(), _thread_times()
+        now = time.perf_counter()
+        times = self._clock.times() if self._clock is not None else (0.0, 0.0)
         stall = max(0.0, now - self._last - HEARTBEAT_MS / 1000)
         running, waiting = (times[0] - self._last_times[0]), (times[1] - self._last_times[1])
         self.stalls.append(stall)
