@@ -36,6 +36,15 @@ from .session import keep_first_page
 log = logging.getLogger(__name__)
 
 DOCUMENT_ROLE = Qt.ItemDataRole.UserRole + 1
+# The roles data() answers, as plain ints. A view asks for seven roles per cell on each paint;
+# most get None, at once, without reading Qt's enums (each read is a slow attribute lookup).
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_DECORATION = int(Qt.ItemDataRole.DecorationRole)
+_TOOL_TIP = int(Qt.ItemDataRole.ToolTipRole)
+_ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
+_DOCUMENT = int(DOCUMENT_ROLE)
+_ROLES_ANSWERED = frozenset((_DISPLAY, _DECORATION, _TOOL_TIP, _ALIGNMENT, _DOCUMENT))
+_RIGHT_ALIGNED = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 COLUMNS = ("Name", "Type", "Size", "Tags", "Created", "Updated")
 COLUMN_SORTS: dict[int, SortField] = {
     0: SortField.NAME,
@@ -323,22 +332,23 @@ class DocumentTableModel(QAbstractTableModel):
         return None
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        if role not in _ROLES_ANSWERED:
             return None
-        row = self._rows[index.row()]
+        number = index.row()
+        if not 0 <= number < len(self._rows) or not index.isValid():
+            return None
+        row = self._rows[number]
         column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == _DISPLAY:
             return _display(row, column)
-        if role == Qt.ItemDataRole.DecorationRole and column == 0 and self._icon_for:
-            return self._icon_for(row.file_type)
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == _DECORATION:
+            return self._icon_for(row.file_type) if column == 0 and self._icon_for else None
+        if role == _TOOL_TIP:
             where = f" in {row.folder}" if row.folder else ""
             return f"{row.filename}{where}\n{row.file_type}, {human_size(row.size)}"
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == 2:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == DOCUMENT_ROLE:
-            return row.document()
-        return None
+        if role == _ALIGNMENT:
+            return _RIGHT_ALIGNED if column == 2 else None
+        return row.document()  # _DOCUMENT
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         field = COLUMN_SORTS.get(column)

@@ -87,6 +87,10 @@ def test_the_table_shows_each_rows_values(qtbot: QtBot, qtmodeltester: ModelTest
         .data(Qt.ItemDataRole.ToolTipRole)
         .startswith("report 3.pdf in scans/2026\napplication/pdf")
     )
+    right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+    assert model.index(0, 2).data(Qt.ItemDataRole.TextAlignmentRole) == int(right)  # sizes
+    assert model.index(0, 0).data(Qt.ItemDataRole.TextAlignmentRole) is None
+    assert model.index(0, 0).data(Qt.ItemDataRole.FontRole) is None
     qtmodeltester.check(model)
 
 
