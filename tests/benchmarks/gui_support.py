@@ -57,30 +57,27 @@ def wait_until(condition: Callable[[], bool], timeout: float = 600.0) -> None:
         raise TimeoutError("the window did not get there in time")
 
 
-class _ThreadClock:
-    """(seconds running on a CPU, seconds runnable but waiting for a CPU) of the thread that made
-    it (Linux schedstat), zeros where the kernel does not tell.
+class _ProcFile:
+    """A /proc file read again and again, each time without letting go of the interpreter lock.
 
-    Read without letting go of the interpreter lock: Python's own file calls let go of it, and
-    while other threads are busy (a transfer runs eight) each call waits its turn to get it back.
-    Reading the file that way on every tick made the heartbeat stall three times as often as the
-    app does: during a 1 GB upload, 48-154 ms against 38-44 ms without the reads."""
+    Python's own file calls let go of it, and while other threads are busy (a transfer runs
+    eight) each call waits its turn to get it back. Reading the heartbeat's file that way on
+    every tick made it stall three times as often as the app does: during a 1 GB upload,
+    48-154 ms against 38-44 ms without the reads."""
 
-    def __init__(self) -> None:
-        self._buffer = ctypes.create_string_buffer(128)
+    def __init__(self, path: str) -> None:
+        self._buffer = ctypes.create_string_buffer(4096)
         try:
-            self._fd = os.open("/proc/thread-self/schedstat", os.O_RDONLY)
+            self._fd = os.open(path, os.O_RDONLY)
         except OSError:
             self._fd = -1
 
-    def times(self) -> tuple[float, float]:
+    def first_line_fields(self) -> list[bytes]:
+        """The fields of its first line; none where the kernel does not have the file."""
         if self._fd < 0:
-            return 0.0, 0.0
+            return []
         count = _pread(self._fd, self._buffer, len(self._buffer), 0)
-        fields = self._buffer.raw[: max(count, 0)].split()
-        if len(fields) < 2:
-            return 0.0, 0.0
-        return int(fields[0]) / 1e9, int(fields[1]) / 1e9
+        return self._buffer.raw[: max(count, 0)].split(b"\n", 1)[0].split()
 
     def close(self) -> None:
         if self._fd >= 0:
@@ -88,12 +85,36 @@ class _ThreadClock:
             self._fd = -1
 
 
+class _Clocks:
+    """Linux's accounts of the thread that made it, zeros where the kernel does not tell:
+    (seconds it ran on a CPU, seconds it was runnable but waited for one, seconds the machine's
+    host took the machine's CPUs away, summed over CPUs: "steal", on a virtual machine)."""
+
+    _TICK = 1 / os.sysconf("SC_CLK_TCK")
+
+    def __init__(self) -> None:
+        self._thread = _ProcFile("/proc/thread-self/schedstat")
+        self._machine = _ProcFile("/proc/stat")
+
+    def read(self) -> tuple[float, float, float]:
+        thread, machine = self._thread.first_line_fields(), self._machine.first_line_fields()
+        running, waiting = (int(thread[0]) / 1e9, int(thread[1]) / 1e9) if thread else (0, 0)
+        steal = int(machine[8]) * self._TICK if len(machine) > 8 else 0.0
+        return running, waiting, steal
+
+    def close(self) -> None:
+        self._thread.close()
+        self._machine.close()
+
+
 class Heartbeat(QObject):
     """A 5 ms timer on the GUI thread; a late tick is a stall of the GUI thread.
 
     Each stall is also split into the part the GUI thread spent waiting for a CPU (the machine
     busy with other processes: not the app's doing) and the rest (the app's own: its GUI work,
-    or the interpreter lock held by another thread)."""
+    or the interpreter lock held by another thread). The worst stalls also say how long the
+    virtual machine's host took its CPUs away meanwhile ("steal"): the guest sees that time as
+    neither running nor waiting, i.e. blocked, and every thread of every process stops."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -102,48 +123,52 @@ class Heartbeat(QObject):
         self._timer.setInterval(HEARTBEAT_MS)
         self._timer.timeout.connect(self._tick)
         self._last = 0.0
-        self._last_times = (0.0, 0.0)
-        self._clock: _ThreadClock | None = None
+        self._last_clocks = (0.0, 0.0, 0.0)
+        self._clocks: _Clocks | None = None
         self.stalls: list[float] = []  # seconds beyond the period, one per tick
         self.own_stalls: list[float] = []  # the same, less the time spent waiting for a CPU
-        # The worst stalls: (stall, waiting for a CPU, running, neither: blocked, e.g. on a lock).
-        self.breakdowns: list[tuple[float, float, float, float]] = []
+        # Stalls over 20 ms: (stall, waiting for a CPU, running, neither: blocked, e.g. on a lock
+        # or by the host, host's steal meanwhile).
+        self.breakdowns: list[tuple[float, float, float, float, float]] = []
 
     def start(self) -> None:
         self.stalls = []
         self.own_stalls = []
         self.breakdowns = []
-        self._clock = _ThreadClock()  # made here, on the GUI thread: the file is that thread's
+        self._clocks = _Clocks()  # made here, on the GUI thread: it reads that thread's file
         self._last = time.perf_counter()
-        self._last_times = self._clock.times()
+        self._last_clocks = self._clocks.read()
         self._timer.start()
 
     def stop(self) -> list[float]:
         self._timer.stop()
         self._tick()
-        if self._clock is not None:
-            self._clock.close()
-            self._clock = None
+        if self._clocks is not None:
+            self._clocks.close()
+            self._clocks = None
         return self.stalls
 
     def _tick(self) -> None:
         now = time.perf_counter()
-        times = self._clock.times() if self._clock is not None else (0.0, 0.0)
+        clocks = self._clocks.read() if self._clocks is not None else (0.0, 0.0, 0.0)
         stall = max(0.0, now - self._last - HEARTBEAT_MS / 1000)
-        running, waiting = (times[0] - self._last_times[0]), (times[1] - self._last_times[1])
+        last = self._last_clocks
+        running, waiting, steal = (clocks[0] - last[0], clocks[1] - last[1], clocks[2] - last[2])
         self.stalls.append(stall)
         self.own_stalls.append(max(0.0, stall - waiting))
         if stall > 0.02:
             elapsed = now - self._last
             blocked = max(0.0, elapsed - running - waiting)
-            self.breakdowns.append((stall, waiting, running, blocked))
-        self._last, self._last_times = now, times
+            self.breakdowns.append((stall, waiting, running, blocked, steal))
+        self._last, self._last_clocks = now, clocks
 
     def worst_breakdowns(self, count: int = 3) -> str:
-        """The worst stalls, each as "stall ms (waiting for a CPU / running / blocked)"."""
+        """The worst stalls, each as "stall ms (waiting for a CPU / running / blocked; host's
+        steal)", in ms; steal is counted in 10 ms ticks."""
         worst = sorted(self.breakdowns, reverse=True)[:count]
         return ", ".join(
-            f"{s * 1000:.0f} ({w * 1000:.0f}/{r * 1000:.0f}/{b * 1000:.0f})" for s, w, r, b in worst
+            f"{s * 1000:.0f} ({w * 1000:.0f}/{r * 1000:.0f}/{b * 1000:.0f}; {t * 1000:.0f})"
+            for s, w, r, b, t in worst
         )
 
     def summary(self) -> tuple[float, float]:
