@@ -7,6 +7,7 @@ import ctypes
 import os
 import time
 from collections.abc import Callable
+from typing import Any
 
 import keyring
 from PySide6.QtCore import QEvent, QEventLoop, QObject, Qt, QTimer
@@ -19,10 +20,13 @@ from tests.support.keyrings import MemoryKeyring
 
 HEARTBEAT_MS = 5
 
-# libc's pread through ctypes.PyDLL, which keeps the interpreter lock during the call.
-_pread = ctypes.PyDLL(None).pread
-_pread.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_long]
-_pread.restype = ctypes.c_ssize_t
+_pread: Any
+try:  # libc's pread through ctypes.PyDLL, which keeps the interpreter lock during the call
+    _pread = ctypes.PyDLL(None).pread
+    _pread.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_long]
+    _pread.restype = ctypes.c_ssize_t
+except (AttributeError, OSError, TypeError):  # no C library to load this way (Windows)
+    _pread = None
 
 
 def application() -> QApplication:
@@ -68,13 +72,13 @@ class _ProcFile:
     def __init__(self, path: str) -> None:
         self._buffer = ctypes.create_string_buffer(4096)
         try:
-            self._fd = os.open(path, os.O_RDONLY)
+            self._fd = os.open(path, os.O_RDONLY) if _pread is not None else -1
         except OSError:
             self._fd = -1
 
     def first_line_fields(self) -> list[bytes]:
         """The fields of its first line; none where the kernel does not have the file."""
-        if self._fd < 0:
+        if self._fd < 0 or _pread is None:
             return []
         count = _pread(self._fd, self._buffer, len(self._buffer), 0)
         return self._buffer.raw[: max(count, 0)].split(b"\n", 1)[0].split()
@@ -90,7 +94,7 @@ class _Clocks:
     (seconds it ran on a CPU, seconds it was runnable but waited for one, seconds the machine's
     host took the machine's CPUs away, summed over CPUs: "steal", on a virtual machine)."""
 
-    _TICK = 1 / os.sysconf("SC_CLK_TCK")
+    _TICK = 1 / os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 0.01
 
     def __init__(self) -> None:
         self._thread = _ProcFile("/proc/thread-self/schedstat")
