@@ -13,12 +13,12 @@ Restored keys read their body file lazily: each read opens the file, so a restar
 O(metadata) whatever the size of the bodies, and no file descriptor stays open per object. Bodies
 of keys created after the start live in moto's own temp files until the next checkpoint copies them.
 
-Not kept: the parts of multipart uploads. Those of *completed* uploads are in the whole object
-(moto keeps them beside it); after a restart a ``GetObject(PartNumber=N)`` on such an object
-fails. Those of uploads still in progress would be copied at every checkpoint during a large
-upload (a 1 GB upload wrote its parts twice, and ran up to 1.6x slower when a checkpoint fell in
-it), for nothing: no client continues an upload across a restart of the server it talks to. Such
-an upload is kept without its parts, so it is still listed and can be aborted.
+Not kept: the parts of multipart uploads. Those of *completed* uploads are the whole object's
+body (see ``multipart``), saved as one body file. Those of uploads still in progress would be
+copied at every checkpoint during a large upload (a 1 GB upload wrote its parts twice, and ran up
+to 1.6x slower when a checkpoint fell in it), for nothing: no client continues an upload across a
+restart of the server it talks to. Such an upload is kept without its parts, so it is still
+listed and can be aborted.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """The sandbox server: moto behind a middleware that serialises checkpoints against requests.
 
-Every request holds a shared lock for its whole WSGI call, including reading its body and
-iterating its response; a checkpoint holds it exclusively, so it pickles the backends between
-requests. A checkpoint runs ``CHECKPOINT_QUIET_SECONDS`` after the last mutating request ended, or
-at the latest ``CHECKPOINT_MAX_DELAY_SECONDS`` after the first unsaved one under continuous load.
+Every request's body is read first (in one read, see ``_read_body_at_once``); then the request
+holds a shared lock for the rest of its WSGI call, including iterating its response; a checkpoint
+holds it exclusively, so it pickles the backends between requests. A checkpoint runs
+``CHECKPOINT_QUIET_SECONDS`` after the last mutating request ended, or at the latest
+``CHECKPOINT_MAX_DELAY_SECONDS`` after the first unsaved one under continuous load.
 
 What a ``kill -9`` of the sandbox loses at worst: the mutations of the last
 ``CHECKPOINT_MAX_DELAY_SECONDS`` (normally only of the last ``CHECKPOINT_QUIET_SECONDS``), plus the
@@ -16,6 +17,7 @@ files are written and synced before any state refers to them.
 from __future__ import annotations
 
 import contextlib
+import io
 import ipaddress
 import json
 import logging
@@ -44,7 +46,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from dms_desktop.core.errors import SandboxError
 from dms_desktop.core.schema import TABLE_NAME, time_to_live_specification
-from dms_desktop.sandbox import samples
+from dms_desktop.sandbox import multipart, samples
 from dms_desktop.sandbox.info import (
     ACCESS_KEY_ID,
     ADMIN_USER,
@@ -351,6 +353,10 @@ class SandboxMiddleware:
             runtime.stop_requested.set()
             return _json_response(start_response, "202 Accepted", {"stopping": True})
 
+        if not _read_body_at_once(environ):
+            return _json_response(
+                start_response, "400 Bad Request", {"error": "the request's body ended early"}
+            )
         mutating = is_mutation(environ)
         runtime.lock.acquire_shared()
         if runtime.closed:
@@ -372,6 +378,31 @@ class SandboxMiddleware:
             finished()
             raise
         return _ClosingResponse(result, finished)
+
+
+def _read_body_at_once(environ: dict[str, Any]) -> bool:
+    """Read the request's body in one call, for moto to take as it is; False if it ended early.
+
+    Left to werkzeug, moto reads a body 64 KB at a time, joins the pieces and copies them into
+    ``bytes``: two more copies of every part of an upload, into fresh memory. One read fills one
+    buffer, and moto gets that very object back (``BytesIO`` hands it over without a copy)."""
+    if "wsgi.input_terminated" in environ:  # chunked: werkzeug de-chunks it as it is read
+        return True
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return True  # werkzeug answers a malformed length
+    if length <= 0:
+        return True
+    try:
+        body = environ["wsgi.input"].read(length)
+    except OSError:
+        return False
+    if len(body) < length:
+        return False
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["wsgi.input_terminated"] = True
+    return True
 
 
 def _json_response(start_response: Any, status: str, body: dict[str, Any]) -> list[bytes]:
@@ -632,6 +663,7 @@ def run_sandbox(
 ) -> None:
     """Serve the sandbox of ``sandbox_dir`` until stopped, idle, or signalled; see ``serve``."""
     quiet_noisy_loggers()
+    multipart.install()
     sandbox_dir = sandbox_dir.expanduser().resolve()
     sandbox_dir.mkdir(parents=True, exist_ok=True)
     if not _serving_in_this_process.acquire(blocking=False):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
 import io
 import json
 import os
@@ -13,6 +15,8 @@ import subprocess
 import sys
 import threading
 import time
+import tracemalloc
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -167,6 +171,90 @@ def test_an_upload_in_progress_is_kept_without_its_parts_and_can_be_aborted(
         assert parts.get("Parts", []) == []
         s3.abort_multipart_upload(Bucket=info.bucket, Key=key, UploadId=upload_id)
         assert s3.list_multipart_uploads(Bucket=info.bucket).get("Uploads", []) == []
+
+
+def test_a_completed_upload_is_whole_and_was_not_loaded_into_memory(
+    paths: AppPaths, seeded: list[SandboxInfo]
+) -> None:
+    # A sandbox can take a file larger than its memory: completing an upload reads one part at
+    # a time (for its checksum), it does not join them in memory (moto did, twice).
+    part_size, key = 6 * 1024 * 1024, "private/u1/assembled"
+    parts = [os.urandom(part_size) for _ in range(4)] + [b"last, short part"]
+    with running(paths) as info, client(info, "s3") as s3:
+        upload_id = s3.create_multipart_upload(
+            Bucket=info.bucket, Key=key, ChecksumAlgorithm="CRC32"
+        )["UploadId"]
+        uploaded = [
+            s3.upload_part(
+                Bucket=info.bucket,
+                Key=key,
+                UploadId=upload_id,
+                PartNumber=number,
+                Body=body,
+                ChecksumAlgorithm="CRC32",
+            )
+            for number, body in enumerate(parts, start=1)
+        ]
+        listing = [
+            {"PartNumber": number, "ETag": part["ETag"]}
+            for number, part in enumerate(uploaded, start=1)
+        ]
+        tracemalloc.start()
+        try:
+            completed = s3.complete_multipart_upload(
+                Bucket=info.bucket,
+                Key=key,
+                UploadId=upload_id,
+                MultipartUpload={"Parts": listing},
+            )
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert peak < 2 * part_size  # the object is 4 parts and more
+
+        md5s = b"".join(hashlib.md5(body).digest() for body in parts)  # noqa: S324 (S3's ETag)
+        assert completed["ETag"] == f'"{hashlib.md5(md5s).hexdigest()}-5"'  # noqa: S324
+        crcs = b"".join(zlib.crc32(body).to_bytes(4, "big") for body in parts)
+        composite = base64.b64encode(zlib.crc32(crcs).to_bytes(4, "big")).decode()
+        head = s3.head_object(Bucket=info.bucket, Key=key, ChecksumMode="ENABLED")
+        assert head["ChecksumCRC32"].split("-")[0] == composite  # moto leaves out S3's "-5"
+        whole = b"".join(parts)
+        got = s3.get_object(Bucket=info.bucket, Key=key)
+        assert got["ContentLength"] == len(whole)
+        assert got["Body"].read() == whole
+        ranged = s3.get_object(
+            Bucket=info.bucket, Key=key, Range=f"bytes={part_size - 3}-{part_size + 2}"
+        )
+        assert ranged["Body"].read() == whole[part_size - 3 : part_size + 3]
+
+        with pytest.raises(ClientError, match="InvalidPart"):  # a part that was never sent
+            again = s3.create_multipart_upload(Bucket=info.bucket, Key=key)["UploadId"]
+            s3.complete_multipart_upload(
+                Bucket=info.bucket,
+                Key=key,
+                UploadId=again,
+                MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": '"0123"'}]},
+            )
+    with running(paths) as info, client(info, "s3") as s3:  # saved whole, read after a restart
+        assert s3.get_object(Bucket=info.bucket, Key=key)["Body"].read() == whole
+
+
+def test_a_body_shorter_than_announced_is_refused(
+    paths: AppPaths, seeded: list[SandboxInfo]
+) -> None:
+    with running(paths) as info:
+        host, port = info.endpoint_url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=30) as connection:
+            connection.sendall(
+                f"PUT /{info.bucket}/private/u1/cut HTTP/1.1\r\nHost: {host}\r\n"
+                "Content-Length: 100\r\n\r\nonly twenty bytes...".encode()
+            )
+            connection.shutdown(socket.SHUT_WR)  # the client went away mid-body
+            answer = connection.makefile("rb").read()
+        assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
+        assert b"ended early" in answer
+        with client(info, "s3") as s3, pytest.raises(ClientError, match="NoSuchKey"):
+            s3.get_object(Bucket=info.bucket, Key="private/u1/cut")
 
 
 def test_users_sign_in_after_restart_with_the_same_sub(
