@@ -73,7 +73,8 @@ class DocumentService:
         s3 = make_client(session, "s3", endpoint_url, max_pool_connections=20)
         guard_user_scope(dynamodb, s3, user_id)
         repository = DocumentRepository(dynamodb, table)
-        return cls(repository, BlobStore(s3, bucket, settings), user_id, journal)
+        blobs = BlobStore(s3, bucket, settings or TransferSettings.for_endpoint(endpoint_url))
+        return cls(repository, blobs, user_id, journal)
 
     @property
     def user_id(self) -> str:

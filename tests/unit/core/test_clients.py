@@ -1,6 +1,7 @@
-"""How the app's S3 clients sign what they send: request bodies to the local sandbox are not
-signed (a SHA-256 pass over every byte that protects nothing on loopback); elsewhere botocore
-decides, as it always has."""
+"""How the app's S3 clients send to the local sandbox: request bodies are not signed (a SHA-256
+pass over every byte that protects nothing on loopback; elsewhere botocore decides, as it always
+has), and an upload sends two parts at a time, not eight (the app and the sandbox server share
+the machine's CPUs, and two already keep the server busy)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 
 from dms_desktop.core.aws import make_client
+from dms_desktop.core.blobs import TransferSettings
 from tests.support.aws import new_session
 
 
@@ -39,3 +41,19 @@ def test_bodies_sent_to_the_local_sandbox_are_not_signed(endpoint_url: str) -> N
 
 def test_bodies_sent_over_plain_http_to_another_machine_are_signed() -> None:
     assert _content_hash_header("http://10.0.0.5:4566") != "UNSIGNED-PAYLOAD"
+
+
+@pytest.mark.parametrize(
+    ("endpoint_url", "parts_in_flight"),
+    [
+        ("http://127.0.0.1:4566", 2),
+        ("http://localhost:4566", 2),
+        ("http://192.0.2.10:4566", 8),
+        ("https://s3.eu-west-1.amazonaws.com", 8),
+        (None, 8),  # AWS's own endpoints
+    ],
+)
+def test_uploads_to_the_local_sandbox_send_two_parts_at_a_time(
+    endpoint_url: str | None, parts_in_flight: int
+) -> None:
+    assert TransferSettings.for_endpoint(endpoint_url).concurrency == parts_in_flight
