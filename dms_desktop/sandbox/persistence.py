@@ -11,7 +11,8 @@ Layout of the sandbox folder:
 
 Restored keys read their body file lazily: each read opens the file, so a restart costs
 O(metadata) whatever the size of the bodies, and no file descriptor stays open per object. Bodies
-of keys created after the start live in moto's own temp files until the next checkpoint copies them.
+of keys created after the start live in moto's own temp files until the next checkpoint copies them
+to their body files; the keys then read those, as restored keys do, and the temp files are closed.
 
 Not kept: the parts of multipart uploads. Those of *completed* uploads are the whole object's
 body (see ``multipart``), saved as one body file. Those of uploads still in progress would be
@@ -126,8 +127,13 @@ class _BodyFiles:
         body_id: str | None = key.__dict__.get(BODY_ID_ATTR)
         if body_id is None:
             body_id = uuid.uuid4().hex
-            self._write(key, self.directory / body_id)
+            path = self.directory / body_id
+            self._write(key, path)
             setattr(key, BODY_ID_ATTR, body_id)
+            with key.lock:  # from now on it reads its body file, as a restored key does
+                written = key._value_buffer
+                key.__dict__["_value_buffer"] = StoredBody(path)
+            written.close()  # moto's temp file, or a completed upload's parts: kept once, not twice
         self.referenced.add(body_id)
         return body_id
 

@@ -173,6 +173,11 @@ def test_an_upload_in_progress_is_kept_without_its_parts_and_can_be_aborted(
         assert s3.list_multipart_uploads(Bucket=info.bucket).get("Uploads", []) == []
 
 
+def _saved(info: SandboxInfo) -> bool:
+    status = health(info.endpoint_url)
+    return status is not None and status["saved_generation"] >= status["generation"]
+
+
 def test_a_completed_upload_is_whole_and_was_not_loaded_into_memory(
     paths: AppPaths, seeded: list[SandboxInfo]
 ) -> None:
@@ -226,6 +231,9 @@ def test_a_completed_upload_is_whole_and_was_not_loaded_into_memory(
             Bucket=info.bucket, Key=key, Range=f"bytes={part_size - 3}-{part_size + 2}"
         )
         assert ranged["Body"].read() == whole[part_size - 3 : part_size + 3]
+
+        wait_for(lambda: _saved(info))  # then it reads its body file, its parts' files closed
+        assert s3.get_object(Bucket=info.bucket, Key=key)["Body"].read() == whole
 
         with pytest.raises(ClientError, match="InvalidPart"):  # a part that was never sent
             again = s3.create_multipart_upload(Bucket=info.bucket, Key=key)["UploadId"]
