@@ -17,9 +17,7 @@ machine's host took the CPUs away meanwhile (steal), which the guest counts as b
 from __future__ import annotations
 
 import shutil
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt
 from PySide6.QtWidgets import QMessageBox
@@ -35,6 +33,7 @@ from tests.benchmarks.common import (
     bench_sandbox,
     run_main,
     seed,
+    work_folder,
     write_test_file,
 )
 from tests.benchmarks.gui_support import (
@@ -53,7 +52,7 @@ def run(quick: bool) -> Result:
     documents, pages, big_mib, deletions = (1500, 10, 64, 200) if quick else (6000, 50, 1024, 1000)
     app = application()
     assert app is not None
-    work = Path(tempfile.mkdtemp(prefix="dms-bench-gui-"))
+    work = work_folder("dms-bench-gui-")
     worst: list[tuple[str, float, float]] = []
     try:
         with bench_sandbox() as sandbox:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ from tests.benchmarks.common import (
     median,
     run_main,
     timed,
+    work_folder,
     write_test_file,
 )
 
@@ -120,7 +120,7 @@ class Tools:
 def run(quick: bool) -> Result:
     result = Result("4 transfers")
     sizes = [(1, 5), (16, 3)] if quick else [(1, 5), (64, 3), (1024, 3)]  # (MiB, runs)
-    work = Path(tempfile.mkdtemp(prefix="dms-bench-transfers-"))
+    work = work_folder("dms-bench-transfers-")
     verdicts: list[str] = []
     try:
         with bench_sandbox() as sandbox:

@@ -8,10 +8,12 @@ runs them all, each in a process of its own (so memory and start-up figures are 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
 import shutil
+import signal
 import statistics
 import sys
 import tempfile
@@ -105,6 +107,7 @@ def run_main(run: Callable[[bool], Result], description: str) -> None:
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a quick look")
     parser.add_argument("--json", type=Path, help="also write the result to this file")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, _stop_sandboxes_and_exit)
     started = time.perf_counter()
     result = run(args.quick)
     result.seconds = time.perf_counter() - started
@@ -186,11 +189,23 @@ class BenchSandbox:
         raise TimeoutError("the sandbox did not checkpoint in time")
 
 
+_started_sandboxes: dict[Path, AppPaths] = {}  # home -> paths, while they run
+_work_folders: list[Path] = []  # removed on SIGTERM too
+
+
+def work_folder(prefix: str) -> Path:
+    """A new temporary folder for a benchmark's files (the caller removes it when done)."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    _work_folders.append(folder)
+    return folder
+
+
 @contextmanager
 def bench_sandbox(prefix: str = "dms-bench-") -> Iterator[BenchSandbox]:
     """A fresh sandbox in a temporary data folder, stopped and removed afterwards."""
     home = Path(tempfile.mkdtemp(prefix=prefix))
     paths = AppPaths.resolve(home)
+    _started_sandboxes[home] = paths
     try:
         info = connect_or_start(paths, timeout=120)
         try:
@@ -198,7 +213,23 @@ def bench_sandbox(prefix: str = "dms-bench-") -> Iterator[BenchSandbox]:
         finally:
             stop(paths, timeout=300)
     finally:
+        _started_sandboxes.pop(home, None)
         shutil.rmtree(home, ignore_errors=True)
+
+
+def _stop_sandboxes_and_exit(signum: int, _frame: object) -> None:
+    """On SIGTERM (kill, a timeout): stop the sandboxes this benchmark started, then exit at once.
+
+    Python's default handling of SIGTERM skips every ``finally``, which left a sandbox server
+    running, still busy with the requests it had been sent; unwinding through a running Qt
+    window instead aborts in Qt's teardown."""
+    for home, paths in list(_started_sandboxes.items()):
+        with contextlib.suppress(Exception):
+            stop(paths, timeout=60)
+        shutil.rmtree(home, ignore_errors=True)
+    for folder in _work_folders:
+        shutil.rmtree(folder, ignore_errors=True)
+    os._exit(128 + signum)
 
 
 # --- seeding ---------------------------------------------------------------------------------
