@@ -35,7 +35,8 @@ class PartsBody(io.RawIOBase):
     """The body of a completed multipart upload: its parts' temp files, read one after another.
 
     It takes the files over from the parts (moto disposes of the parts once the upload is
-    complete) and closes them when it is closed."""
+    complete) and closes them when it is closed: at the next checkpoint, once the object has
+    its body file, which it reads from then on (see ``persistence``)."""
 
     def __init__(self, parts: list[FakeKey]) -> None:
         super().__init__()
