@@ -652,8 +652,16 @@ class MainWindow(QMainWindow):
     # --- uploading ---
 
     @Slot()
-    def show_upload_dialog(self, paths: Iterable[Path] = ()) -> None:
-        """Open the upload dialog (window-modal, not blocking); accepting it queues the files."""
+    def show_upload_dialog(self) -> None:
+        """The Upload action (button, Ctrl+U, File menu): the dialog with no files chosen yet.
+
+        A slot of its own, because ``QAction.triggered`` passes a ``checked`` flag that would land
+        in the ``paths`` argument of :meth:`open_upload_dialog`."""
+        self.open_upload_dialog(())
+
+    def open_upload_dialog(self, paths: Iterable[Path]) -> None:
+        """Open the upload dialog with ``paths`` (window-modal, not blocking); accepting it queues
+        the files."""
         dialog = UploadDialog(self._backend, self._known_tags, list(paths), self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(self._upload_from_dialog)
@@ -672,7 +680,7 @@ class MainWindow(QMainWindow):
         if not self._signed_in:
             self._message_bar.show_notice("Sign in first, then drop the files again.")
             return
-        self.show_upload_dialog(paths)
+        self.open_upload_dialog(paths)
 
     def upload(self, specs: Iterable[UploadSpec]) -> None:
         for spec in specs:

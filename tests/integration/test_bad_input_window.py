@@ -62,7 +62,7 @@ def names(desktop: DesktopApp) -> list[str]:
 
 
 def open_dialog(qtbot: QtBot, desktop: DesktopApp) -> UploadDialog:
-    desktop.window.show_upload_dialog([])
+    desktop.window.open_upload_dialog([])
     qtbot.waitUntil(lambda: desktop.window.upload_dialog is not None, timeout=WAIT_MS)
     dialog = desktop.window.upload_dialog
     assert dialog is not None

@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QTextBrowser,
+    QToolBar,
+    QToolButton,
     QWidget,
 )
 from pytestqt.qtbot import QtBot
@@ -312,7 +314,7 @@ def test_end_to_end_upload_list_preview_download_delete(
         source = tmp_path / "e2e-notes.md"
         source.write_text("# End to end\n\nUploaded from the window.\n")
 
-        window.show_upload_dialog([source])
+        window.open_upload_dialog([source])
         _click_upload_when_ready(qtbot, app)
         qtbot.waitUntil(lambda: "e2e-notes.md" in _names(app), timeout=WAIT_MS)
 
@@ -403,3 +405,32 @@ def test_two_users_each_see_only_their_own_documents(qtbot: QtBot, desktop: Desk
     assert desktop.user.user_id != first_user.user_id
     assert {doc.user_id for doc in desktop.window.model.documents()} == {desktop.user.user_id}
     assert not any(name.startswith("note-") for name in _names(desktop))
+
+
+@pytest.mark.parametrize("way", ["action", "shortcut", "toolbar button", "file menu"])
+def test_upload_dialog_opens_the_way_a_user_asks_for_it(
+    qtbot: QtBot, desktop: DesktopApp, way: str
+) -> None:
+    """Upload opens from its action, Ctrl+U, the toolbar button and File > Upload, empty."""
+    window = desktop.window
+    if way == "action":
+        window.upload_action.trigger()
+    elif way == "shortcut":
+        window.show()
+        qtbot.waitExposed(window)
+        window.table.setFocus()
+        qtbot.keyClick(window.table, Qt.Key.Key_U, Qt.KeyboardModifier.ControlModifier)
+    elif way == "toolbar button":
+        toolbar = window.findChild(QToolBar, "mainToolbar")
+        button = toolbar.widgetForAction(window.upload_action)
+        assert isinstance(button, QToolButton)
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    else:
+        file_menu = window.menuBar().actions()[0].menu()
+        entry = next(a for a in file_menu.actions() if a.text() == "&Upload…")
+        entry.trigger()
+    qtbot.waitUntil(lambda: window.upload_dialog is not None, timeout=WAIT_MS)
+    dialog = window.upload_dialog
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.specs() == []  # nothing chosen yet: the user picks files in the dialog
+    dialog.reject()
