@@ -416,8 +416,9 @@ def test_upload_dialog_opens_the_way_a_user_asks_for_it(
     if way == "action":
         window.upload_action.trigger()
     elif way == "shortcut":
-        window.show()
-        qtbot.waitExposed(window)
+        with qtbot.waitActive(window):  # a window shortcut fires only in the active window
+            window.show()
+            window.activateWindow()
         window.table.setFocus()
         qtbot.keyClick(window.table, Qt.Key.Key_U, Qt.KeyboardModifier.ControlModifier)
     elif way == "toolbar button":

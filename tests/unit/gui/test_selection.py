@@ -79,8 +79,8 @@ def test_painting_the_column_headers_does_not_walk_the_selected_rows(
     # Before the model is made: the binding looks up a model's Python methods once.
     monkeypatch.setattr(DocumentTableModel, "rowCount", counted_row_count)
     desktop = _window_with_rows(qtbot, tmp_path, 3000)
-    desktop.window.show()
-    qtbot.waitExposed(desktop.window)
+    with qtbot.waitExposed(desktop.window):  # a context manager: it waits on leaving
+        desktop.window.show()
     _select(desktop, 0, 999)
     QApplication.processEvents()
     calls = 0
