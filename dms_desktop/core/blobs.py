@@ -45,6 +45,7 @@ from .errors import (
     Unavailable,
     ValidationError,
 )
+from .localfiles import PARTIAL_SUFFIX, partial_file_prefix
 
 log = logging.getLogger(__name__)
 
@@ -357,7 +358,7 @@ class BlobStore:
         if not target.parent.is_dir():
             raise ValidationError(f"The folder {target.parent} does not exist.")
         handle, temp_name = tempfile.mkstemp(
-            dir=target.parent, prefix=f".{target.name[:100]}.", suffix=".dms-partial"
+            dir=target.parent, prefix=partial_file_prefix(target.name), suffix=PARTIAL_SUFFIX
         )
         temp = Path(temp_name)
         try:

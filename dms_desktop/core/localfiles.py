@@ -114,6 +114,41 @@ def safe_local_name(filename: str) -> str:
     return base + suffix
 
 
+def unique_download_targets(folder: Path, named: list[tuple[str, str]]) -> dict[str, Path]:
+    """Download targets in ``folder`` for ``(key, stored filename)`` pairs: safe names, made
+    unique within the batch by " (2)", " (3)"... before the extension, within the byte limit."""
+    used: set[str] = set()
+    targets: dict[str, Path] = {}
+    for key, filename in named:
+        name = safe_local_name(filename)
+        stem, dot, extension = name.rpartition(".")
+        if not dot:
+            stem, extension = name, ""
+        candidate, number = name, 2
+        while candidate.casefold() in used:
+            tail = f" ({number}){dot}{extension}"
+            candidate = truncate_to_bytes(stem, MAX_LOCAL_NAME_BYTES - len(tail.encode())) + tail
+            number += 1
+        used.add(candidate.casefold())
+        targets[key] = folder / candidate
+    return targets
+
+
+def truncate_to_bytes(text: str, max_bytes: int) -> str:
+    """The longest start of ``text`` whose UTF-8 form fits in ``max_bytes`` (whole characters)."""
+    return text.encode("utf-8")[:max_bytes].decode("utf-8", errors="ignore")
+
+
+PARTIAL_SUFFIX = ".dms-partial"
+
+
+def partial_file_prefix(target_name: str) -> str:
+    """The start of the hidden file a download is written to before it is moved to
+    ``target_name``: short enough in bytes that the whole name (plus the random part and
+    :data:`PARTIAL_SUFFIX`) fits the file system's limit, whatever the script of the name."""
+    return f".{truncate_to_bytes(target_name, 100)}."
+
+
 def download_target(folder: Path, filename: str) -> Path:
     """Where a download of ``filename`` goes inside ``folder``; never outside it."""
     target = folder / safe_local_name(filename)

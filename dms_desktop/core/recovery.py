@@ -23,6 +23,7 @@ from pathlib import Path
 from .blobs import BlobStore
 from .errors import DmsError, NotFound
 from .journal import DeleteEntry, DownloadEntry, Journal, Tracked, UploadEntry
+from .localfiles import PARTIAL_SUFFIX, partial_file_prefix
 from .models import Document, utc_now
 from .repository import DocumentRepository
 
@@ -119,7 +120,8 @@ def _recover_upload(entry: UploadEntry, repository: DocumentRepository, blobs: B
 
 def _recover_download(entry: DownloadEntry) -> str:
     target = Path(entry.target)
-    pattern = f".{glob.escape(target.name[:100])}.*.dms-partial"  # as BlobStore.download names it
+    # as BlobStore.download names it
+    pattern = f"{glob.escape(partial_file_prefix(target.name))}*{PARTIAL_SUFFIX}"
     removed = 0
     for partial in target.parent.glob(pattern):
         partial.unlink(missing_ok=True)

@@ -46,7 +46,7 @@ from ..core.errors import DmsError
 from ..core.formatting import human_time
 from ..core.identity import SignedIn
 from ..core.list_snapshot import ListSnapshot
-from ..core.localfiles import safe_local_name
+from ..core.localfiles import safe_local_name, unique_download_targets
 from ..core.models import Document
 from ..core.paths import AppPaths
 from .backend import BackendClient, WorkerState
@@ -607,7 +607,9 @@ class MainWindow(QMainWindow):
         if not chosen:
             return
         folder = Path(chosen)
-        targets = unique_targets(folder, documents)
+        targets = unique_download_targets(
+            folder, [(document.document_id, document.filename) for document in documents]
+        )
         existing = [target for target in targets.values() if target.exists()]
         overwrite = False
         if existing:
@@ -768,21 +770,3 @@ class MainWindow(QMainWindow):
     def confirm_quit_without_asking(self) -> None:
         """For tests and programmatic quits: closing will not ask about running transfers."""
         self._quitting_confirmed = True
-
-
-def unique_targets(folder: Path, documents: list[Document]) -> dict[str, Path]:
-    """Download targets in ``folder`` with safe names, made unique within the batch."""
-    used: set[str] = set()
-    targets: dict[str, Path] = {}
-    for document in documents:
-        name = safe_local_name(document.filename)
-        stem, dot, extension = name.rpartition(".")
-        if not dot:
-            stem, extension = name, ""
-        candidate, number = name, 2
-        while candidate.casefold() in used:
-            candidate = f"{stem} ({number}){dot}{extension}"
-            number += 1
-        used.add(candidate.casefold())
-        targets[document.document_id] = folder / candidate
-    return targets

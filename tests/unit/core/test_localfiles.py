@@ -13,7 +13,9 @@ from dms_desktop.core.localfiles import (
     collect_upload_sources,
     download_target,
     guess_file_type,
+    partial_file_prefix,
     safe_local_name,
+    unique_download_targets,
 )
 from tests.support.unreadable import unreadable_file
 
@@ -186,3 +188,23 @@ def test_check_readable_file(tmp_path: Path) -> None:
 )
 def test_guess_file_type(name: str, expected: str) -> None:
     assert guess_file_type(name) == expected
+
+
+@pytest.mark.parametrize("name", ["a" * 255, "報" * 85, "😀" * 63, "ü" * 127 + ".pdf"])
+def test_a_partial_files_prefix_fits_any_script_in_100_bytes(name: str) -> None:
+    prefix = partial_file_prefix(name)
+    assert prefix.startswith(".") and prefix.endswith(".")
+    assert len(prefix.encode("utf-8")) <= 102
+    assert name.startswith(prefix[1:-1])  # whole characters, never half of one
+
+
+def test_clashing_download_names_are_made_unique_within_the_byte_limit(tmp_path: Path) -> None:
+    long_name = "報告書" * 27 + ".txt"  # 247 bytes: " (2)" would take it past 255
+    targets = unique_download_targets(
+        tmp_path, [("a", long_name), ("b", long_name), ("c", "Notes.md"), ("d", "notes.MD")]
+    )
+    names = [target.name for target in targets.values()]
+    assert names[0] == long_name
+    assert names[1].endswith(" (2).txt") and len(names[1].encode()) <= 255
+    assert names[2:] == ["Notes.md", "notes (2).MD"]  # case-insensitive file systems clash too
+    assert all(target.parent == tmp_path for target in targets.values())

@@ -361,6 +361,21 @@ def test_download_into_a_folder_uses_a_safe_name(service: DocumentService, tmp_p
     assert service.download(document.document_id, folder, overwrite=True) == target
 
 
+def test_a_long_name_in_a_non_latin_script_downloads_into_a_folder(
+    service: DocumentService, tmp_path: Path
+) -> None:
+    """~250 bytes of CJK: the hidden partial file is named within the byte limit too."""
+    source = tmp_path / "upload.txt"
+    data = write_file(source, 100)
+    name = "報告書" * 27 + ".txt"  # 81 characters, 247 bytes
+    document = service.upload(source, filename=name)
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    target = service.download(document.document_id, folder)
+    assert target == folder / name
+    assert target.read_bytes() == data
+
+
 def test_download_of_a_reserved_name_into_a_folder(
     service: DocumentService, tmp_path: Path
 ) -> None:
