@@ -40,6 +40,9 @@ def isolated_environment(
 ) -> Iterator[MemoryKeyring]:
     for name in _ISOLATED_ENV:
         monkeypatch.delenv(name, raising=False)
+    for name in list(os.environ):
+        if name.startswith("AWS_ENDPOINT_URL_"):  # per-service endpoints (botocore reads them)
+            monkeypatch.delenv(name)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path_factory.mktemp("aws") / "config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(Path("/nonexistent/credentials")))
     backend = MemoryKeyring()

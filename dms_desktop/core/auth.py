@@ -302,11 +302,20 @@ def sign_in_with_aws_profile(
     """Sign in with a named AWS profile (static keys, assumed role or SSO), for admins and
     developers. botocore refreshes such credentials itself. The documents shown are those of
     ``user_id`` if given, else of an id derived from the caller's ARN (same shape as identity
-    ids). Such users count as admins: their IAM policy, not the app, decides what they reach."""
+    ids). Such users count as admins: their IAM policy, not the app, decides what they reach.
+
+    Only without ``user_id`` does this ask STS who the caller is; with it, the app talks to
+    DynamoDB and S3 alone, so it runs offline against local endpoints set per service
+    (``AWS_ENDPOINT_URL_DYNAMODB``, ``AWS_ENDPOINT_URL_S3``)."""
     from botocore.exceptions import ProfileNotFound, SSOError, TokenRetrievalError
 
     try:
         session = new_session(profile_name=profile_name, region_name=region)
+        if user_id is not None:
+            if session.get_credentials() is None:
+                raise AuthError(f"The AWS profile {profile_name!r} has no credentials.")
+            log.info("signed in with the AWS profile %s for %s", profile_name, user_id)
+            return SignedIn(username=profile_name, user_id=user_id, is_admin=True, session=session)
         sts: Any = session.client
         caller = sts("sts", endpoint_url=endpoint_url, config=client_config()).get_caller_identity()
     except ProfileNotFound as exc:
@@ -322,6 +331,6 @@ def sign_in_with_aws_profile(
         raise _auth_error(exc) from exc
     arn = str(caller["Arn"])
     name = arn.rsplit("/", 1)[-1]
-    chosen_id = user_id or f"{region}:{uuid.uuid5(uuid.NAMESPACE_URL, arn)}"
+    chosen_id = f"{region}:{uuid.uuid5(uuid.NAMESPACE_URL, arn)}"
     log.info("signed in with the AWS profile %s as %s", profile_name, name)
     return SignedIn(username=name, user_id=chosen_id, is_admin=True, session=session)

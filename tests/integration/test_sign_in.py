@@ -277,3 +277,37 @@ def test_an_aws_named_profile_is_used_instead_of_cognito(
     )
     code, _, err = dms("list")
     assert code == 10 and "no AWS profile named 'missing'" in err
+
+
+def test_a_named_aws_profile_runs_offline_with_endpoints_set_per_service(
+    shared_sandbox: SandboxHome, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ``user_id`` in the profile, only DynamoDB and S3 are called: STS (here a refused
+    port, on a real machine the internet) is never asked who the caller is."""
+    import io
+    import os
+
+    from dms_desktop.cli import main
+
+    Path(os.environ["AWS_CONFIG_FILE"]).write_text(
+        "[profile dev]\naws_access_key_id = dev-key\naws_secret_access_key = dev-secret\n"
+    )
+    demo_id = json.loads(shared_sandbox.dms("whoami", "--json").out)["userId"]
+    info = shared_sandbox.info
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", info.endpoint_url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", info.endpoint_url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9")  # nothing listens there
+    home = tmp_path / "offline-home"
+    (home / "config").mkdir(parents=True)
+    (home / "config" / "config.toml").write_text(
+        f'[profiles.work]\nkind = "aws"\nregion = "{info.region}"\ntable = "{info.table}"\n'
+        f'bucket = "{info.bucket}"\naws_profile = "dev"\nuser_id = "{demo_id}"\n'
+    )
+    out, err = io.StringIO(), io.StringIO()
+    code = main(
+        ["--home", str(home), "--profile", "work", "list", "--json", "--search", "welcome"],
+        out=out,
+        err=err,
+    )
+    assert code == 0, err.getvalue()
+    assert [doc["filename"] for doc in json.loads(out.getvalue())["documents"]] == ["welcome.md"]
