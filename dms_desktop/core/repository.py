@@ -122,7 +122,11 @@ class DocumentRepository:
         return from_item(item)
 
     def list_page(self, user_id: str, query: ListQuery, cursor: str | None = None) -> Page:
-        """One page of the user's documents in the query's order, and the cursor of the next."""
+        """One page of the user's documents in the query's order, and the cursor of the next.
+
+        A cursor is given only when another document follows: the page looks one document
+        ahead. DynamoDB returns a ``LastEvaluatedKey`` when a read ends exactly at the end of the
+        partition (and then an empty page), so that key alone does not tell."""
         index_name, range_key, range_type = SORT_INDEXES[query.sort]
         key_types = {"userId": "S", "documentId": "S", range_key: range_type}
         key_names = tuple(key_types)
@@ -136,8 +140,10 @@ class DocumentRepository:
             request["IndexName"] = index_name
         _add_filters(request, query)
         start = _decode_cursor(cursor, user_id, key_types) if cursor else None
-        read_size = query.page_size
+        wanted = query.page_size + 1  # the page and one more, which only proves there is more
+        read_size = min(wanted, MAX_PAGE_SIZE)
         documents: list[Document] = []
+        last_item: dict[str, Any] = {}
         damaged: list[str] = []
         requests = 0
         while True:
@@ -147,25 +153,26 @@ class DocumentRepository:
             with aws_errors("list the documents"):
                 response = self._client.query(**request)
             requests += 1
-            items = response.get("Items", [])
-            last_evaluated = response.get("LastEvaluatedKey")
-            for position, item in enumerate(items):
+            for item in response.get("Items", []):
                 try:
-                    documents.append(from_item(item))
+                    document = from_item(item)
                 except IntegrityError as error:
                     # One damaged item must not hide the rest of the list: leave it out, say so.
                     log.warning("left a damaged item out of the list: %s", error)
                     damaged.append(str(item.get("documentId", {}).get("S", "?")))
                     continue
-                if len(documents) == query.page_size:
-                    more = position < len(items) - 1 or last_evaluated is not None
-                    next_cursor = _encode_cursor(item, key_names) if more else None
+                if len(documents) == query.page_size:  # the look-ahead: there is more
+                    next_cursor = _encode_cursor(last_item, key_names)
                     return Page(documents, next_cursor, requests, tuple(damaged))
-            if last_evaluated is None:
+                documents.append(document)
+                last_item = item
+            start = response.get("LastEvaluatedKey")
+            if start is None:
                 return Page(documents, None, requests, tuple(damaged))
-            start = last_evaluated
             if query.is_filtered:
                 read_size = min(read_size * _FILTER_READ_GROWTH, MAX_PAGE_SIZE)
+            else:
+                read_size = min(wanted - len(documents), MAX_PAGE_SIZE)
 
     def iter_all(self, user_id: str, query: ListQuery) -> Iterator[Document]:
         cursor: str | None = None
