@@ -17,7 +17,7 @@ import pytest
 
 from tests.support.keyrings import MemoryKeyring
 
-# The README's "Nothing lost" table from the cases marked nothing_lost (--nothing-lost-report).
+# The "Nothing lost" table (docs/nothing-lost.md) from the cases marked nothing_lost.
 pytest_plugins = ["tests.support.nothing_lost_report"]
 
 _ISOLATED_ENV = (

@@ -2,7 +2,7 @@
 
 One definition, used by the sandbox (to create the table) and by the repository (to query it).
 The sort orders are local secondary indexes on the user's partition, so that every sort order is a
-single Query that pages through the whole partition (see README, "Indexes").
+single Query that pages through the whole partition (see docs/architecture.md, "Keys and indexes").
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
     python -m tests.benchmarks [--quick] [--only NAME ...] [--markdown FILE]
 
-``--quick`` uses smaller sizes (for a look, not for the README); ``--only`` runs the named
+``--quick`` uses smaller sizes (for a look, not for RESULTS.md); ``--only`` runs the named
 modules (e.g. ``--only transfers startup``); ``--markdown`` writes the table of figures.
 """
 
@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parents[2]
 def markdown(results: list[Result], machine: str, quick: bool) -> str:
     lines = [
         f"Measured {datetime.date.today().isoformat()} on {machine}"
-        + (" (QUICK sizes: not for the README)" if quick else ""),
+        + (" (QUICK sizes: not for RESULTS.md)" if quick else ""),
         "",
         "| benchmark | figure | value | target | met? |",
         "|---|---|---|---|---|",

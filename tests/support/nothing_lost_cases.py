@@ -1,7 +1,7 @@
 """The Nothing lost cases tried at more than one layer (core, CLI, window).
 
-A case's tests share one marker, so the README table shows it once with every test that tries
-it: ``@case(NFD_NAME)`` or ``pytest.param(..., marks=case(NFD_NAME))``.
+A case's tests share one marker, so the table in docs/nothing-lost.md shows it once with every
+test that tries it: ``@case(NFD_NAME)`` or ``pytest.param(..., marks=case(NFD_NAME))``.
 """
 
 from __future__ import annotations

@@ -5,9 +5,9 @@ Each adversarial test (issue 6) carries ``@pytest.mark.nothing_lost(area, case, 
 plugin (registered in tests/conftest.py) records how each marked test ended and, when asked,
 writes the cases as a Markdown table:
 
-    pytest -n 0 -m nothing_lost --nothing-lost-report=report.md     # the table alone
-    pytest -n 0 -m nothing_lost --nothing-lost-readme=README.md     # between the README's markers
-    python -m tests.support.nothing_lost_report                     # the same as the line above
+    pytest -n 0 -m nothing_lost --nothing-lost-report=report.md               # the table alone
+    pytest -n 0 -m nothing_lost --nothing-lost-doc=docs/nothing-lost.md       # between its markers
+    python -m tests.support.nothing_lost_report                               # the line above
 
 The run must be in one process (``-n 0``): pytest-xdist's workers each see only their own results.
 
@@ -27,8 +27,10 @@ import pytest
 
 AREAS = ("fault", "crash", "integrity", "bad input")
 MARKER = "nothing_lost"
-README_BEGIN = "<!-- nothing-lost:begin -->"
-README_END = "<!-- nothing-lost:end -->"
+TABLE_BEGIN = "<!-- nothing-lost:begin -->"
+TABLE_END = "<!-- nothing-lost:end -->"
+# The page that shows the table (between the markers above).
+DOC = Path(__file__).resolve().parents[2] / "docs" / "nothing-lost.md"
 
 
 @dataclass
@@ -77,19 +79,19 @@ def render_table(cases: list[Case]) -> str:
 
 def replace_between_markers(text: str, table: str) -> str:
     """``text`` with everything between the begin and end markers replaced by ``table``."""
-    start = text.find(README_BEGIN)
-    end = text.find(README_END)
+    start = text.find(TABLE_BEGIN)
+    end = text.find(TABLE_END)
     if start < 0 or end < start:
-        raise ValueError(f"the README has no {README_BEGIN} ... {README_END} section")
-    return text[: start + len(README_BEGIN)] + "\n" + table + text[end:]
+        raise ValueError(f"the page has no {TABLE_BEGIN} ... {TABLE_END} section")
+    return text[: start + len(TABLE_BEGIN)] + "\n" + table + text[end:]
 
 
 class NothingLostReport:
     """Collects marked tests at collection time and their results as they finish."""
 
-    def __init__(self, report_path: Path | None, readme_path: Path | None) -> None:
+    def __init__(self, report_path: Path | None, doc_path: Path | None) -> None:
         self._report_path = report_path
-        self._readme_path = readme_path
+        self._doc_path = doc_path
         self._cases: dict[tuple[str, str, str], Case] = {}
         self._cases_of_test: dict[str, list[Case]] = {}
 
@@ -121,9 +123,9 @@ class NothingLostReport:
         table = render_table(list(self._cases.values()))
         if self._report_path is not None:
             self._report_path.write_text(table, encoding="utf-8")
-        if self._readme_path is not None:
-            text = self._readme_path.read_text(encoding="utf-8")
-            self._readme_path.write_text(replace_between_markers(text, table), encoding="utf-8")
+        if self._doc_path is not None:
+            text = self._doc_path.read_text(encoding="utf-8")
+            self._doc_path.write_text(replace_between_markers(text, table), encoding="utf-8")
 
 
 def _marker_arguments(item: pytest.Item, marker: pytest.Mark) -> tuple[str, str, str]:
@@ -159,32 +161,32 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="write the nothing_lost cases and their results as a Markdown table to PATH",
     )
     group.addoption(
-        "--nothing-lost-readme",
+        "--nothing-lost-doc",
         metavar="PATH",
         type=Path,
-        help=f"replace the table between {README_BEGIN} and {README_END} in PATH",
+        help=f"replace the table between {TABLE_BEGIN} and {TABLE_END} in PATH",
     )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     report_path = config.getoption("--nothing-lost-report")
-    readme_path = config.getoption("--nothing-lost-readme")
+    doc_path = config.getoption("--nothing-lost-doc")
     distributed = config.getoption("dist", "no") != "no" or hasattr(config, "workerinput")
-    if distributed and (report_path is not None or readme_path is not None):
+    if distributed and (report_path is not None or doc_path is not None):
         raise pytest.UsageError(
             "the nothing_lost report needs every result in one process: add -n 0"
         )
-    config.pluginmanager.register(
-        NothingLostReport(report_path, readme_path), "nothing-lost-report"
-    )
+    config.pluginmanager.register(NothingLostReport(report_path, doc_path), "nothing-lost-report")
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the marked tests and write their table into the README."""
+    """Run the marked tests and write their table into docs/nothing-lost.md."""
     parser = argparse.ArgumentParser(
         prog="python -m tests.support.nothing_lost_report", description=main.__doc__
     )
-    parser.add_argument("--readme", type=Path, default=Path("README.md"))
+    parser.add_argument(
+        "--doc", type=Path, default=DOC, help="the page to write into (default: %(default)s)"
+    )
     parser.add_argument("pytest_args", nargs="*", help="more pytest arguments (after --)")
     args = parser.parse_args(argv)
     command = [
@@ -196,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         "-q",
         "-n",
         "0",
-        f"--nothing-lost-readme={args.readme}",
+        f"--nothing-lost-doc={args.doc}",
         *args.pytest_args,
     ]
     return subprocess.call(command)

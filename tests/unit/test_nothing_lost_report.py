@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 
 from tests.support.nothing_lost_report import (
-    README_BEGIN,
-    README_END,
+    DOC,
+    TABLE_BEGIN,
+    TABLE_END,
+    main,
     replace_between_markers,
 )
 
@@ -75,24 +77,50 @@ def test_the_table_has_each_case_with_its_real_result(tmp_path: Path) -> None:
     assert "3 cases, 2 passed." in table
 
 
-def test_the_readme_table_is_replaced_between_its_markers(tmp_path: Path) -> None:
+def test_the_table_on_the_page_is_replaced_between_its_markers(tmp_path: Path) -> None:
     (tmp_path / "test_cases.py").write_text(CASES)
-    readme = tmp_path / "README.md"
-    readme.write_text(f"# Title\n\nBefore.\n\n{README_BEGIN}\nold table\n{README_END}\n\nAfter.\n")
+    page = tmp_path / "nothing-lost.md"
+    page.write_text(f"# Title\n\nBefore.\n\n{TABLE_BEGIN}\nold table\n{TABLE_END}\n\nAfter.\n")
     run_pytest(
-        tmp_path, "-q", "-p", "no:cacheprovider", "-k", "passes", "--nothing-lost-readme=README.md"
+        tmp_path,
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-k",
+        "passes",
+        "--nothing-lost-doc=nothing-lost.md",
     )
 
-    text = readme.read_text()
+    text = page.read_text()
     assert "old table" not in text
-    assert text.startswith("# Title\n\nBefore.\n\n" + README_BEGIN + "\n| area |")
+    assert text.startswith("# Title\n\nBefore.\n\n" + TABLE_BEGIN + "\n| area |")
     assert "| bad input | a name with a \\| bar | a clear message | passed |" in text
-    assert text.endswith(f"1 case, 1 passed.\n{README_END}\n\nAfter.\n")
+    assert text.endswith(f"1 case, 1 passed.\n{TABLE_END}\n\nAfter.\n")
 
 
-def test_a_readme_without_markers_is_refused() -> None:
+def test_a_page_without_markers_is_refused() -> None:
     with pytest.raises(ValueError, match="nothing-lost:begin"):
         replace_between_markers("# no markers\n", "| table |\n")
+
+
+def test_the_generator_writes_into_the_docs_page_by_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    commands: list[list[str]] = []
+
+    def call(command: list[str]) -> int:
+        commands.append(command)
+        return 0
+
+    monkeypatch.setattr("tests.support.nothing_lost_report.subprocess.call", call)
+    assert main([]) == 0
+    assert f"--nothing-lost-doc={REPO / 'docs' / 'nothing-lost.md'}" in commands[0]
+    # The page has the markers the table is written between, once each and in order.
+    text = DOC.read_text(encoding="utf-8")
+    assert text.count(TABLE_BEGIN) == 1
+    assert text.count(TABLE_END) == 1
+    assert text.index(TABLE_BEGIN) < text.index(TABLE_END)
+    assert "| area | case tried | what the user sees | result | test |" in text
 
 
 def test_a_marker_with_an_unknown_area_stops_the_run(tmp_path: Path) -> None:
@@ -108,11 +136,11 @@ def test_a_marker_with_an_unknown_area_stops_the_run(tmp_path: Path) -> None:
 
 def test_a_parallel_run_is_refused_instead_of_writing_part_of_the_table(tmp_path: Path) -> None:
     (tmp_path / "test_cases.py").write_text(CASES)
-    readme = tmp_path / "README.md"
-    readme.write_text(f"{README_BEGIN}\nold table\n{README_END}\n")
+    page = tmp_path / "nothing-lost.md"
+    page.write_text(f"{TABLE_BEGIN}\nold table\n{TABLE_END}\n")
     run = run_pytest(
-        tmp_path, "-q", "-p", "no:cacheprovider", "-n", "2", "--nothing-lost-readme=README.md"
+        tmp_path, "-q", "-p", "no:cacheprovider", "-n", "2", "--nothing-lost-doc=nothing-lost.md"
     )
     assert run.returncode != 0
     assert "add -n 0" in run.stdout + run.stderr
-    assert "old table" in readme.read_text()  # no worker wrote its part of the results
+    assert "old table" in page.read_text()  # no worker wrote its part of the results
