@@ -243,6 +243,13 @@ def _aws_credentials(
     except (ClientError, BotoCoreError) as exc:
         raise _auth_error(exc) from exc
 
+    expiry = _parse_expiry(first)
+    lifetime = max((expiry - clock()).total_seconds(), 1.0)
+    # botocore refreshes 15 minutes before expiry by default; Cognito credentials last an hour
+    # but moto's 90 seconds, so the margins follow the lifetime.
+    advisory = int(min(15 * 60, max(lifetime / 4, 1)))
+    mandatory = int(min(10 * 60, max(lifetime / 8, 1)))
+
     def refresh() -> dict[str, str]:
         """botocore calls this (on any thread) when the credentials are about to expire."""
         try:
@@ -252,10 +259,11 @@ def _aws_credentials(
         except (ClientError, BotoCoreError) as exc:
             raise _auth_error(exc) from exc
         log.info("refreshed the AWS credentials of the session")
+        if _parse_expiry(renewed) - clock() <= timedelta(seconds=mandatory):
+            # botocore would raise a RuntimeError ("still expired") from the request.
+            raise AuthError(CLOCK_OFF)
         return _credential_metadata(renewed)
 
-    expiry = _parse_expiry(first)
-    lifetime = max((expiry - clock()).total_seconds(), 1.0)
     credentials = RefreshableCredentials(
         access_key=first["AccessKeyId"],
         secret_key=first["SecretKey"],
@@ -264,15 +272,19 @@ def _aws_credentials(
         refresh_using=refresh,
         method="cognito-identity",
         time_fetcher=lambda: clock(),  # looked up at each call: tests move the clock
-        # botocore refreshes 15 minutes before expiry by default; Cognito credentials last an
-        # hour but moto's 90 seconds, so the margins follow the lifetime.
-        advisory_timeout=int(min(15 * 60, max(lifetime / 4, 1))),
-        mandatory_timeout=int(min(10 * 60, max(lifetime / 8, 1))),
+        advisory_timeout=advisory,
+        mandatory_timeout=mandatory,
     )
     attach_credentials(session, credentials)  # the sign-in's unsigned clients stay unsigned
     if pool.stable_ids_from_sub:
         identity_id = f"{pool.region}:{claims['sub']}"
     return identity_id, session
+
+
+CLOCK_OFF = (
+    "The AWS credentials from the sign-in service have already expired by this computer's "
+    "clock: check the computer's date and time, then sign in again."
+)
 
 
 def clock() -> datetime:

@@ -174,3 +174,42 @@ def test_resuming_builds_one_session_and_signs_only_the_users_clients(
     assert credentials.access_key == "ASIAALICE"
     assert user.user_id == "us-east-1:alice-identity"
     assert user.refresh_token == "refresh-secret"
+
+
+def test_credentials_expired_by_this_computer_s_clock_say_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A computer clock far ahead of AWS's: every credential the service gives is expired by
+    it. botocore then raised a RuntimeError from any request ("Something went wrong" in the
+    window); it is a sign-in error that says what to check."""
+    plain = boto3.session.Session(region_name="us-east-1")
+    idp = plain.client("cognito-idp", aws_access_key_id="x", aws_secret_access_key="x")
+    identity = plain.client("cognito-identity", aws_access_key_id="x", aws_secret_access_key="x")
+    monkeypatch.setattr(
+        auth,
+        "_unsigned_client",
+        lambda session, service, pool: {"cognito-idp": idp}.get(service, identity),
+    )
+    monkeypatch.setattr(auth, "clock", lambda: datetime.now(UTC) + timedelta(days=29))
+    id_token = _unsigned_jwt({"sub": "0000-sub", "cognito:username": "alice"})
+    credentials = {
+        "IdentityId": "us-east-1:alice-identity",
+        "Credentials": {
+            "AccessKeyId": "ASIAALICE",
+            "SecretKey": "secret",
+            "SessionToken": "token",
+            "Expiration": datetime.now(UTC) + timedelta(hours=1),  # AWS's clock
+        },
+    }
+    with Stubber(idp) as idp_stub, Stubber(identity) as identity_stub:
+        idp_stub.add_response("initiate_auth", {"AuthenticationResult": {"IdToken": id_token}})
+        identity_stub.add_response("get_id", {"IdentityId": "us-east-1:alice-identity"})
+        identity_stub.add_response("get_credentials_for_identity", credentials)
+        user = sign_in_with_refresh_token(POOL, "alice", "refresh-secret")
+        idp_stub.add_response("initiate_auth", {"AuthenticationResult": {"IdToken": id_token}})
+        identity_stub.add_response("get_credentials_for_identity", credentials)
+
+        signing = user.session.get_credentials()
+        assert signing is not None
+        with pytest.raises(AuthError, match="check the computer's date and time"):
+            signing.get_frozen_credentials()  # what every request does first
