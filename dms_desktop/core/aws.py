@@ -130,6 +130,23 @@ def attach_credentials(session: boto3.Session, credentials: Credentials) -> None
     session._session._credentials = credentials  # type: ignore[attr-defined]
 
 
+def session_for_thread(session: boto3.Session) -> boto3.Session:
+    """A new session with the region, profile and credentials of ``session``, for the calling
+    thread: a thread that talks to AWS for a signed-in user makes its clients on a session of its
+    own (a Session is not safe to share between threads; making clients changes it).
+
+    The credentials object itself is shared: botocore's refreshable credentials renew under a
+    lock of their own, so every thread's clients sign with the user's current keys."""
+    fresh = new_session(
+        region_name=session.region_name,
+        profile_name=session._session.profile,  # None unless the session was made with one
+    )
+    credentials = session.get_credentials()  # resolved at sign-in: only read here
+    if credentials is not None:
+        attach_credentials(fresh, credentials)
+    return fresh
+
+
 def client_config(*, max_pool_connections: int = 10) -> Config:
     """Bounded retries and timeouts, so a dead backend fails in seconds, not minutes."""
     return Config(

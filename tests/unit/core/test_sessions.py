@@ -10,7 +10,7 @@ import pytest
 from botocore.credentials import Credentials
 from botocore.loaders import JSONFileLoader
 
-from dms_desktop.core.aws import attach_credentials, make_client, new_session
+from dms_desktop.core.aws import attach_credentials, make_client, new_session, session_for_thread
 
 ENDPOINT = "http://127.0.0.1:9"  # never contacted: building a client sends nothing
 
@@ -66,3 +66,21 @@ def test_a_session_uses_the_credentials_attached_to_it() -> None:
     assert credentials is not None
     assert credentials.access_key == "AKIDEXAMPLE"
     assert session.region_name == "eu-west-1"
+
+
+def test_a_session_for_another_thread_is_new_and_signs_with_the_same_credentials() -> None:
+    """Each thread that works for the signed-in user (the window's two lanes, the transfers)
+    makes its clients on a session of its own; the credentials, which renew themselves under a
+    lock, are the user's one set."""
+    signed_in = new_session(region_name="eu-west-1")
+    credentials = Credentials("AKIDEXAMPLE", "s")
+    attach_credentials(signed_in, credentials)
+
+    copy = session_for_thread(signed_in)
+
+    assert copy is not signed_in
+    assert copy._session is not signed_in._session  # type: ignore[attr-defined]
+    assert copy.get_credentials() is credentials
+    assert copy.region_name == "eu-west-1"
+    client = make_client(copy, "dynamodb", ENDPOINT)
+    assert client.meta.region_name == "eu-west-1"
