@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import os
 import threading
 import time
@@ -105,3 +106,33 @@ def no_timer_left_running(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         except RuntimeError:  # its C++ object is gone with its parent: not running
             continue
     assert not running, f"timers left running: {running}"
+
+
+class _UnexpectedErrors(logging.Handler):
+    """Keeps the window's reports of bugs: exceptions logged that are not a DmsError."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from dms_desktop.core.errors import DmsError
+
+        error = record.exc_info[1] if record.exc_info else None
+        if error is not None and not isinstance(error, DmsError):
+            self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def no_bug_reported_by_the_window(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test in which the window met a bug: an operation or a transfer raised something
+    other than a DmsError. The user sees "Something went wrong"; the exception never reaches
+    Qt, so pytest-qt's capture of exceptions in slots cannot see it."""
+    handler = _UnexpectedErrors()
+    window_logs = logging.getLogger("dms_desktop.gui")
+    window_logs.addHandler(handler)
+    yield
+    window_logs.removeHandler(handler)
+    if request.node.get_closest_marker("reports_unexpected_error") is None:
+        bugs = [f"{record.getMessage()}: {record.exc_info[1]!r}" for record in handler.records]  # type: ignore[index]
+        assert not bugs, f"the window reported a bug: {bugs}"
