@@ -1,9 +1,9 @@
 """The Admin menu's dialogs: clean up test records, and check metadata against stored files.
 
-Both are thin layers over :mod:`dms_desktop.core.admin`: every backend call runs on the backend
-worker (``BackendClient.call``); progress comes back through a signal relay, and Cancel sets a
-``CancelToken`` the job checks between batches. A user who is not an admin sees a plain "needs
-admin rights" message and nothing runs (the worker refuses too).
+Both are thin layers over :mod:`dms_desktop.core.admin`: every backend call runs as an operation
+on the long lane (see gui.operations); its progress comes back to the progress bar, and Cancel
+cancels the operation, whose token the admin tools check between batches. A user who is not an
+admin sees a plain "needs admin rights" message and nothing runs (the admin tools refuse too).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -45,7 +45,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..connect import open_admin_service
 from ..core.admin import (
     CONFIRM_TYPED_ABOVE,
     DEFAULT_ORPHAN_GRACE,
@@ -60,32 +59,23 @@ from ..core.admin import (
     PlannedDeletion,
     needs_typed_confirmation,
 )
-from ..core.cancellation import CancelToken
 from ..core.errors import AuthError, DmsError, ValidationError
 from ..core.formatting import human_size, human_time
-from ..core.identity import SignedIn
-from .backend import BackendClient, WorkerState
+from .operations import Operation, OperationContext, Operations
 
 log = logging.getLogger(__name__)
 
 NEEDS_ADMIN = "This needs admin rights: sign in as a member of the 'admins' group."
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 
-AdminFactory = Callable[[WorkerState], AdminService]
+T = TypeVar("T")
+AdminFactory = Callable[[OperationContext], AdminService]
+AdminRun = Callable[[AdminService, OperationContext], T]
 
 
-def open_admin_for(state: WorkerState) -> AdminService:
-    """The signed-in admin's AdminService (on the worker thread); AuthError for anyone else."""
-    user: SignedIn | None = state.user
-    if state.backend is None or user is None:
-        raise AuthError("Not signed in.")
-    return open_admin_service(state.backend, user, state.paths)
-
-
-class _ProgressRelay(QObject):
-    """Carries (done, total) from the worker thread to the dialog as a queued signal."""
-
-    progressed = Signal(int, int)
+def open_admin_for(ctx: OperationContext) -> AdminService:
+    """The signed-in admin's AdminService (on the long lane); AuthError for anyone else."""
+    return ctx.admin_service()
 
 
 def format_report(report: DeletionReport) -> str:
@@ -242,18 +232,16 @@ class _AdminDialog(QDialog):
 
     def __init__(
         self,
-        backend: BackendClient,
+        operations: Operations,
         is_admin: bool,
         factory: AdminFactory,
         parent: QWidget | None,
     ) -> None:
         super().__init__(parent)
-        self._backend = backend
+        self._operations = operations
         self._is_admin = is_admin
         self._factory = factory
-        self._cancel: CancelToken | None = None
-        self._relay = _ProgressRelay(self)
-        self._relay.progressed.connect(self._on_progress)
+        self._operation: Operation[Any] | None = None
         self.confirm: Callable[[int, str], bool] = lambda count, what: ask_to_confirm(
             self, count, what
         )
@@ -280,25 +268,23 @@ class _AdminDialog(QDialog):
 
     @property
     def running(self) -> bool:
-        return self._cancel is not None
+        return self._operation is not None
 
-    def _run(
-        self,
-        job: Callable[[AdminService, CancelToken], object],
-        on_success: Callable[[object], None],
-    ) -> bool:
-        """Run ``job`` on the worker with a fresh CancelToken; False if refused."""
+    def _run(self, run: AdminRun[T], on_success: Callable[[T], None]) -> bool:
+        """Start ``run`` on the long lane with the admin's tools; False if refused."""
         if not self._is_admin:
             self.show_error(AuthError(NEEDS_ADMIN))
             return False
         if self.running:
             return False
-        cancel = CancelToken()
-        self._cancel = cancel
         factory = self._factory
 
-        def work(state: WorkerState) -> object:
-            return job(factory(state), cancel)
+        def admin_run(ctx: OperationContext) -> T:
+            return run(factory(ctx), ctx)
+
+        def finished(result: T) -> None:
+            self._stop_running()
+            on_success(result)
 
         self.error_label.hide()
         self.progress_bar.setRange(0, 0)
@@ -306,19 +292,20 @@ class _AdminDialog(QDialog):
         self.cancel_button.show()
         self.cancel_button.setEnabled(True)
         self._set_busy(True)
-        self._backend.call(work, lambda result: self._finished(on_success, result), self._failed)
+        self._operation = (
+            self._operations.long(admin_run, finished)
+            .failure(self._failed)
+            .progress(self._on_progress)
+            .run()
+        )
         return True
-
-    def _finished(self, on_success: Callable[[object], None], result: object) -> None:
-        self._stop_running()
-        on_success(result)
 
     def _failed(self, error: DmsError) -> None:
         self._stop_running()
         self.show_error(error)
 
     def _stop_running(self) -> None:
-        self._cancel = None
+        self._operation = None
         self.progress_bar.hide()
         self.cancel_button.hide()
         self._set_busy(False)
@@ -336,13 +323,12 @@ class _AdminDialog(QDialog):
 
     @Slot()
     def cancel(self) -> None:
-        if self._cancel is not None:
-            self._cancel.cancel()
+        if self._operation is not None:
+            self._operation.cancel()
             self.cancel_button.setEnabled(False)
 
-    @Slot(int, int)
     def _on_progress(self, done: int, total: int) -> None:
-        if self._cancel is None:
+        if self._operation is None:
             return
         self.progress_bar.setRange(0, max(total, 1))
         self.progress_bar.setValue(min(done, total))
@@ -362,12 +348,12 @@ class CleanupDialog(_AdminDialog):
 
     def __init__(
         self,
-        backend: BackendClient,
+        operations: Operations,
         is_admin: bool,
         factory: AdminFactory = open_admin_for,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(backend, is_admin, factory, parent)
+        super().__init__(operations, is_admin, factory, parent)
         self.setObjectName("cleanupDialog")
         self.setWindowTitle("Clean up test records")
         self.resize(980, 640)
@@ -515,13 +501,12 @@ class CleanupDialog(_AdminDialog):
             return
         self._set_plan(None)
 
-        def job(service: AdminService, cancel: CancelToken) -> CleanupPlan:
-            return service.plan_cleanup(criteria, cancel=cancel)
+        def plan(service: AdminService, ctx: OperationContext) -> CleanupPlan:
+            return service.plan_cleanup(criteria, cancel=ctx.cancel)
 
-        self._run(job, self._on_plan)
+        self._run(plan, self._on_plan)
 
-    def _on_plan(self, result: object) -> None:
-        assert isinstance(result, CleanupPlan)
+    def _on_plan(self, result: CleanupPlan) -> None:
         self._set_plan(result)
         self.plan_ready.emit()
 
@@ -553,15 +538,13 @@ class CleanupDialog(_AdminDialog):
             return
         if not self.confirm(plan.count, "documents"):
             return
-        relay = self._relay
 
-        def job(service: AdminService, cancel: CancelToken) -> DeletionReport:
-            return service.delete(plan, progress=relay.progressed.emit, cancel=cancel)
+        def delete(service: AdminService, ctx: OperationContext) -> DeletionReport:
+            return service.delete(plan, progress=ctx.report_progress, cancel=ctx.cancel)
 
-        self._run(job, self._on_deleted)
+        self._run(delete, self._on_deleted)
 
-    def _on_deleted(self, result: object) -> None:
-        assert isinstance(result, DeletionReport)
+    def _on_deleted(self, result: DeletionReport) -> None:
         self.report = result
         self.plan = None
         self._set_busy(False)
@@ -579,12 +562,12 @@ class ConsistencyDialog(_AdminDialog):
 
     def __init__(
         self,
-        backend: BackendClient,
+        operations: Operations,
         is_admin: bool,
         factory: AdminFactory = open_admin_for,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(backend, is_admin, factory, parent)
+        super().__init__(operations, is_admin, factory, parent)
         self.setObjectName("consistencyDialog")
         self.setWindowTitle("Check consistency")
         self.resize(900, 600)
@@ -679,22 +662,20 @@ class ConsistencyDialog(_AdminDialog):
         stale_hours = self.stale_hours_spin.value()
         grace = timedelta(minutes=self.grace_spin.value())
         verify = self.verify_check.isChecked()
-        relay = self._relay
         self._show_findings(None)
 
-        def job(service: AdminService, cancel: CancelToken) -> CheckReport:
+        def check(service: AdminService, ctx: OperationContext) -> CheckReport:
             return service.check(
                 stale_hours=stale_hours,
                 verify_checksums=verify,
                 orphan_grace=grace,
-                progress=relay.progressed.emit,
-                cancel=cancel,
+                progress=ctx.report_progress,
+                cancel=ctx.cancel,
             )
 
-        self._run(job, self._on_checked)
+        self._run(check, self._on_checked)
 
-    def _on_checked(self, result: object) -> None:
-        assert isinstance(result, CheckReport)
+    def _on_checked(self, result: CheckReport) -> None:
         self._show_findings(result)
         self.check_finished.emit()
 
@@ -746,15 +727,13 @@ class ConsistencyDialog(_AdminDialog):
         count = sum(len(report.of_kind(kind)) for kind in kinds)
         if not self.confirm(count, "repairs (" + ", ".join(k.value for k in kinds) + ")"):
             return
-        relay = self._relay
 
-        def job(service: AdminService, cancel: CancelToken) -> DeletionReport:
-            return service.repair(report, kinds, progress=relay.progressed.emit, cancel=cancel)
+        def repair(service: AdminService, ctx: OperationContext) -> DeletionReport:
+            return service.repair(report, kinds, progress=ctx.report_progress, cancel=ctx.cancel)
 
-        self._run(job, self._on_repaired)
+        self._run(repair, self._on_repaired)
 
-    def _on_repaired(self, result: object) -> None:
-        assert isinstance(result, DeletionReport)
+    def _on_repaired(self, result: DeletionReport) -> None:
         self.repair_report = result
         self._show_findings(None)
         self.summary_label.setText("Repaired. Check again to confirm.")

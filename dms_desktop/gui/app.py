@@ -1,8 +1,9 @@
 """`dms-desktop`: start the window on the configured profile (the local sandbox by default).
 
-Start-up: the window shows at once; the worker joins or starts the sandbox, resumes a remembered
-session or opens the sign-in dialog (prefilled with the demo account on the sandbox), then the
-first page loads.
+Start-up: the window shows at once; the fast lane joins or starts the sandbox, resumes a
+remembered session or opens the sign-in dialog (prefilled with the demo account on the sandbox),
+then the first page loads. The app owns the Account (who is signed in, where) that operations
+carry to the lanes (see gui.operations), and replaces it at each sign-in and sign-out.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Slot
@@ -22,22 +24,23 @@ from ..core.identity import SignedIn
 from ..core.logs import configure_logging
 from ..core.paths import AppPaths
 from . import session
-from .backend import BackendClient, WorkerState
 from .garbage import MainThreadGarbageCollector
 from .icons import app_icon
 from .main_window import MainWindow
 from .message_bar import MessageBar
+from .operations import Account, Operations
 from .sign_in_dialog import SignInDialog
 from .transfers import TransferQueue
 
-if TYPE_CHECKING:  # boto3 loads on the worker, after the window shows (see session)
+if TYPE_CHECKING:  # boto3 loads on a lane, after the window shows (see session)
     from ..connect import Backend
+    from ..core.service import DocumentService
 
 log = logging.getLogger(__name__)
 
 
 class DesktopApp(QObject):
-    """Owns the worker, the transfer queue and the window, and runs the session flow."""
+    """Owns the operations, the transfer queue and the window, and runs the session flow."""
 
     def __init__(self, paths: AppPaths, profile_name: str | None = None) -> None:
         super().__init__()
@@ -45,30 +48,30 @@ class DesktopApp(QObject):
         self.garbage_collector = MainThreadGarbageCollector(self)
         self.garbage_collector.start()
         self.message_bar = MessageBar()
-        self.state = WorkerState(paths, profile_name)
-        self.backend = BackendClient(self.state, self.message_bar.report_error)
+        self.operations = Operations(Account(paths, profile_name), self.message_bar.report_error)
         self.transfers = TransferQueue(self._service_for_transfers)
-        self.window = MainWindow(self.backend, self.transfers, self.message_bar, paths)
+        self.window = MainWindow(self.operations, self.transfers, self.message_bar, paths)
         self.window.sign_out_requested.connect(self.sign_out)
         self.window.sign_in_requested.connect(self.ask_sign_in)
         self.connected_backend: Backend | None = None
         self.user: SignedIn | None = None
         self.sign_in_dialog: SignInDialog | None = None
 
-    def _service_for_transfers(self):  # type: ignore[no-untyped-def]
-        return self.state.service  # read on transfer threads; the service's clients are thread-safe
+    def _service_for_transfers(self) -> DocumentService:
+        return self.operations.transfer_service()  # called on the transfer threads
 
     def start(self) -> None:
         """Show the window (with the list as last seen, if kept), then connect and resume the
         session in the background. (Sending that job first gained a few ms to the live page but
         made the kept list paint ~30 ms later: the worker held the interpreter lock meanwhile.)"""
         if self.window.model.rowCount() == 0:
-            snapshot = session.load_snapshot(self.paths, self.state.profile_name)
+            snapshot = session.load_snapshot(self.paths, self.operations.account.profile_name)
             if snapshot is not None:
                 self.window.show_snapshot(snapshot)
         self.window.show()
         self._show_progress("Connecting…")
-        self.backend.call(session.connect_and_resume, self._on_started, self._on_connect_failed)
+        start = self.operations.fast(session.connect_and_resume, self._on_started)
+        start.failure(self._on_connect_failed).run()
 
     def _show_progress(self, text: str) -> None:
         """``text`` in the status bar, with the age of the list kept from the last start if it
@@ -77,9 +80,10 @@ class DesktopApp(QObject):
         kept = f" · {model.status_text()}" if model.showing_snapshot else ""
         self.window.loaded_label.setText(f"{text}{kept}")
 
-    def _on_started(self, started: object) -> None:
-        assert isinstance(started, session.Started)
+    def _on_started(self, started: session.Started) -> None:
         self.connected_backend = started.backend
+        account = self.operations.account
+        self.operations.set_account(replace(account, backend=started.backend))
         self._on_resumed(started.resumed)
 
     def _on_connect_failed(self, error: DmsError) -> None:
@@ -87,9 +91,9 @@ class DesktopApp(QObject):
         self.message_bar.set_action("Try again", self.start)
         self._show_progress("Not connected")
 
-    def _on_resumed(self, user: object) -> None:
+    def _on_resumed(self, user: SignedIn | AuthError | None) -> None:
         if isinstance(user, SignedIn):
-            self._signed_in(user)
+            self._signed_in(user, remembered=True)
             return
         if isinstance(user, AuthError):  # e.g. the remembered session has ended
             self.message_bar.show_notice(str(user))
@@ -110,7 +114,7 @@ class DesktopApp(QObject):
         else:
             where = f"{backend.profile.name} ({backend.region})"
             username, password = "", ""
-        dialog = SignInDialog(self.backend, where, username, password, self.window)
+        dialog = SignInDialog(self.operations, where, username, password, self.window)
         dialog.accepted.connect(self._on_sign_in_accepted)
         dialog.rejected.connect(self._on_sign_in_rejected)
         self.sign_in_dialog = dialog
@@ -130,7 +134,8 @@ class DesktopApp(QObject):
                 "Signed in. This system has no keyring, so the session cannot be remembered: "
                 "you will sign in again next time."
             )
-        self._signed_in(result.user)
+        self.connected_backend = result.backend
+        self._signed_in(result.user, remembered=bool(result.remembered))
 
     @Slot()
     def _on_sign_in_rejected(self) -> None:
@@ -138,18 +143,23 @@ class DesktopApp(QObject):
         self.message_bar.show_notice("You are not signed in.")
         self.message_bar.set_action("Sign in…", self.ask_sign_in)
 
-    def _signed_in(self, user: SignedIn) -> None:
+    def _signed_in(self, user: SignedIn, *, remembered: bool) -> None:
+        """From now on operations work for ``user`` (on every lane, and the transfers)."""
+        account = self.operations.account
+        backend = self.connected_backend or account.backend
+        self.operations.set_account(
+            replace(account, backend=backend, user=user, remembered=remembered)
+        )
         self.user = user
         profile = self.connected_backend.profile.name if self.connected_backend else ""
         self.window.show_user(user, profile)
         self.window.set_signed_in(True)
         self.window.set_admin(user.is_admin)
         self.window.start_browsing()
-        self.backend.call(session.recover_interrupted, self._on_recovered)
+        self.operations.long(session.recover_interrupted, self._on_recovered).run()
 
-    def _on_recovered(self, messages: object) -> None:
+    def _on_recovered(self, messages: list[str]) -> None:
         """Tell what the start did with work a crash interrupted, in the message bar."""
-        assert isinstance(messages, list)
         if not messages:
             return
         self.window.refresh()  # a resumed upload is a new document in the list
@@ -171,16 +181,23 @@ class DesktopApp(QObject):
                 return
             self.transfers.cancel_all()
         self.user = None
+        self.operations.cancel_all()  # what the user started need not finish for nobody
+        self.operations.set_account(self.operations.account.signed_out())
         self.window.set_admin(False)
         self.window.clear_user()
         self.window.set_signed_in(False)
         self.transfers.clear_finished()
-        self.backend.call(session.sign_out, lambda _result: self.ask_sign_in())
+        self.operations.fast(session.sign_out, self._on_signed_out).run()
+        # The long lane removes the caches too, after the preview it may be writing.
+        self.operations.long(session.remove_user_caches).run()
+
+    def _on_signed_out(self, _nothing: None) -> None:
+        self.ask_sign_in()
 
     def shutdown(self) -> None:
         """Cancel transfers and stop every thread (on quit)."""
         self.transfers.shutdown()
-        self.backend.shutdown()
+        self.operations.shutdown()
         self.garbage_collector.stop()
 
 

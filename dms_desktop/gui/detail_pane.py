@@ -1,8 +1,10 @@
 """The pane beside the document list: every metadata field, name and tag editing, and a preview.
 
-Edits are saved on the backend worker with the version the user saw (optimistic locking); if
-someone changed the document meanwhile the pane explains it inline and offers to reload. Preview
-replies that arrive after the user selected something else are dropped (a generation counter).
+Edits are saved on the fast lane with the version the user saw (optimistic locking); if someone
+changed the document meanwhile the pane explains it inline and offers to reload. Saved and
+reloaded documents are published as "documents changed", which the pane follows too. Previews
+run on the long lane; the preview of what the user no longer looks at is cancelled, and replies
+that arrive after the user selected something else are dropped (a generation counter).
 """
 
 from __future__ import annotations
@@ -36,13 +38,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.errors import AuthError, Conflict, DmsError, ValidationError
+from ..core.changes import DocumentChanges
+from ..core.errors import AuthError, Cancelled, Conflict, DmsError, ValidationError
 from ..core.formatting import human_size, human_time
 from ..core.models import Document, normalize_filename, normalize_tags, tag_key
 from ..core.previews import PreviewKind, plan_preview
-from .backend import BackendClient, Job, WorkerState
+from .document_events import DocumentEvents
 from .icons import file_type_icon
-from .previews import PreviewResult, preview_job
+from .operations import Operation, OperationContext, OperationFunction, Operations
+from .previews import PreviewResult, preview_operation
 
 log = logging.getLogger(__name__)
 
@@ -72,16 +76,18 @@ def format_tags(tags: Iterable[str]) -> str:
     return ", ".join(tags)
 
 
-def save_edits_job(document: Document, filename: str | None, tags: tuple[str, ...] | None) -> Job:
-    """A job that renames and/or retags ``document`` from the version the user saw.
+def save_edits_operation(
+    document: Document, filename: str | None, tags: tuple[str, ...] | None
+) -> OperationFunction[Document]:
+    """An operation that renames and/or retags ``document`` from the version the user saw.
 
-    Both changes run in one job, the retag with the version the rename produced. A Conflict
-    comes back as :class:`EditConflict` carrying the current document.
+    Both changes run in one operation, the retag with the version the rename produced. A
+    Conflict comes back as :class:`EditConflict` carrying the current document.
     """
     document_id = document.document_id
 
-    def job(state: WorkerState) -> Document:
-        service = state.service
+    def save_edits(ctx: OperationContext) -> Document:
+        service = ctx.service
         current = document
         try:
             if filename is not None:
@@ -97,16 +103,16 @@ def save_edits_job(document: Document, filename: str | None, tags: tuple[str, ..
             raise EditConflict(conflict.message, latest=latest, saved=saved) from conflict
         return current
 
-    return job
+    return save_edits
 
 
-def reload_job(document_id: str) -> Job:
-    """A job that reads the document's current metadata."""
+def reload_operation(document_id: str) -> OperationFunction[Document]:
+    """An operation that reads the document's current metadata."""
 
-    def job(state: WorkerState) -> Document:
-        return state.service.get(document_id)
+    def reload_document(ctx: OperationContext) -> Document:
+        return ctx.service.get(document_id)
 
-    return job
+    return reload_document
 
 
 class TagListEdit(QLineEdit):
@@ -254,8 +260,6 @@ class MarkdownView(QTextBrowser):
 class DetailPane(QWidget):
     """Metadata, name/tag editing and a preview of the selected document."""
 
-    document_changed = Signal(object)
-    """A Document saved or reloaded here (the list should show it)."""
     open_requested = Signal(object)
     """The user asked to open the Document with the default application."""
     preview_shown = Signal(object)
@@ -263,14 +267,17 @@ class DetailPane(QWidget):
 
     def __init__(
         self,
-        backend: BackendClient,
+        operations: Operations,
+        events: DocumentEvents,
         report_error: ErrorReporter,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("detailPane")
-        self._backend = backend
+        self._operations = operations
+        self._events = events
         self._report_error = report_error
+        self._preview_operation: Operation[PreviewResult] | None = None
         self._document: Document | None = None
         self._saving = False
         self._conflicted = False
@@ -295,6 +302,7 @@ class DetailPane(QWidget):
 
         self._build_details()
         self._show_message(EMPTY_TEXT)
+        events.changed.connect(self.apply_changes)
 
     # --- building ---------------------------------------------------------------------------
 
@@ -508,12 +516,28 @@ class DetailPane(QWidget):
         """Tags offered for completion in the tags field."""
         self._tags_edit.set_known_tags(tags)
 
+    @Slot(object)
+    def apply_changes(self, changes: DocumentChanges) -> None:
+        """Follow "documents changed": the document shown was deleted (nothing to show) or
+        changed elsewhere (show its newer version)."""
+        shown = self._document
+        if shown is None:
+            return
+        if shown.document_id in changes.removed_ids:
+            self._show_message(EMPTY_TEXT)
+            return
+        for update in changes.updated:
+            after = update.after
+            if after.document_id == shown.document_id and after.version > shown.version:
+                self.show_document(after)
+
     # --- showing ------------------------------------------------------------------------------
 
     def _show_message(self, text: str) -> None:
         self._document = None
         self._conflicted = False
         self._conflict_box.hide()
+        self._cancel_preview()
         self._preview_generation += 1  # replies for what was shown are stale now
         self._preview_key = None
         self._image_label.set_image(None)
@@ -546,7 +570,14 @@ class DetailPane(QWidget):
         if key != self._preview_key:
             self._load_preview(document, key)
 
+    def _cancel_preview(self) -> None:
+        """The preview in the long lane's queue is not wanted any more: it does not start."""
+        if self._preview_operation is not None:
+            self._preview_operation.cancel()
+            self._preview_operation = None
+
     def _load_preview(self, document: Document, key: tuple[str, str, PreviewKind]) -> None:
+        self._cancel_preview()
         self._preview_generation += 1
         generation = self._preview_generation
         self._preview_key = key
@@ -557,10 +588,13 @@ class DetailPane(QWidget):
             return
         self._set_caption("")
         self._preview_area.setCurrentWidget(self._loading_label)
-        self._backend.call(
-            preview_job(document),
-            functools.partial(self._on_preview_ready, generation),
-            functools.partial(self._on_preview_failed, generation),
+        self._preview_operation = (
+            self._operations.long(
+                preview_operation(document),
+                functools.partial(self._on_preview_ready, generation),
+            )
+            .failure(functools.partial(self._on_preview_failed, generation))
+            .run()
         )
 
     def _on_preview_ready(self, generation: int, result: PreviewResult) -> None:
@@ -582,6 +616,8 @@ class DetailPane(QWidget):
         self.preview_shown.emit(result.kind)
 
     def _on_preview_failed(self, generation: int, error: DmsError) -> None:
+        if isinstance(error, Cancelled):
+            return  # the user moved on
         if isinstance(error, AuthError):
             self._report_error(error)  # the session matters beyond this preview
         if generation != self._preview_generation or self._document is None:
@@ -658,34 +694,36 @@ class DetailPane(QWidget):
             return
         self._saving = True
         self._revalidate()
-        self._backend.call(
-            save_edits_job(document, name, tags),
-            functools.partial(self._on_saved, document.document_id),
-            functools.partial(self._on_save_failed, document.document_id),
-        )
+        self._operations.fast(
+            save_edits_operation(document, name, tags),
+            functools.partial(self._on_saved, document),
+        ).failure(functools.partial(self._on_save_failed, document)).run()
 
     def _showing(self, document_id: str) -> bool:
         return self._document is not None and self._document.document_id == document_id
 
-    def _on_saved(self, document_id: str, updated: Document) -> None:
+    def _on_saved(self, before: Document, updated: Document) -> None:
         self._saving = False
-        self.document_changed.emit(updated)
-        if self._showing(document_id):
+        if self._showing(before.document_id):
             self._display(updated, reset_edits=True)
         else:
             self._revalidate()
+        self._events.publish(DocumentChanges.of_update(before, updated))
 
-    def _on_save_failed(self, document_id: str, error: DmsError) -> None:
+    def _on_save_failed(self, before: Document, error: DmsError) -> None:
         self._saving = False
-        if not isinstance(error, Conflict) or not self._showing(document_id):
+        if isinstance(error, Cancelled):  # e.g. at sign-out: nothing to tell
+            self._revalidate()
+            return
+        if not isinstance(error, Conflict) or not self._showing(before.document_id):
             self._revalidate()
             self._report_error(error)
             return
         latest = error.latest if isinstance(error, EditConflict) else None
         saved = error.saved if isinstance(error, EditConflict) else None
         if saved is not None:
-            self.document_changed.emit(saved)
-            self._display(saved, reset_edits=False)
+            self._display(saved, reset_edits=False)  # keeps the tag edit that was not saved
+            self._events.publish(DocumentChanges.of_update(before, saved))
         self._conflicted = True
         self._conflict_label.setText(_conflict_text(latest, saved))
         self._conflict_box.show()
@@ -697,20 +735,20 @@ class DetailPane(QWidget):
         if document is None or self._saving:
             return
         self._reload_button.setEnabled(False)
-        self._backend.call(
-            reload_job(document.document_id),
-            functools.partial(self._on_reloaded, document.document_id),
-            self._on_reload_failed,
-        )
+        self._operations.fast(
+            reload_operation(document.document_id),
+            functools.partial(self._on_reloaded, document),
+        ).failure(self._on_reload_failed).run()
 
-    def _on_reloaded(self, document_id: str, current: Document) -> None:
-        self.document_changed.emit(current)
-        if self._showing(document_id):
+    def _on_reloaded(self, before: Document, current: Document) -> None:
+        if self._showing(before.document_id):
             self._display(current, reset_edits=True)
+        self._events.publish(DocumentChanges.of_update(before, current))
 
     def _on_reload_failed(self, error: DmsError) -> None:
         self._revalidate()
-        self._report_error(error)
+        if not isinstance(error, Cancelled):
+            self._report_error(error)
 
     @Slot()
     def _copy_checksum(self) -> None:

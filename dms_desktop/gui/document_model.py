@@ -1,8 +1,10 @@
-"""The document list's table model: pages load lazily from the worker as the user scrolls.
+"""The document list's table model: pages load lazily on the fast lane as the user scrolls.
 
 As in Qt's ``threadedfetchmore`` example: ``canFetchMore`` is false while a page is in flight;
-``fetchMore`` only sends a request to the worker; the reply inserts the rows. Sorting and filtering
-change the backend query (each sort order is one Query on an index), never sort loaded rows.
+``fetchMore`` only starts an operation; the reply inserts the rows. Sorting and filtering change
+the backend query (each sort order is one Query on an index), never sort loaded rows. Uploads,
+edits and deletes reach the rows through the window's "documents changed" signal
+(:meth:`apply_changes`), without a reload.
 """
 
 from __future__ import annotations
@@ -24,13 +26,14 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QIcon
 
+from ..core.changes import DocumentChanges
 from ..core.errors import DmsError, IntegrityError
 from ..core.formatting import describe_type, human_size, human_time
 from ..core.listing import ListQuery, Page, damaged_message, matches, sort_value
 from ..core.models import Document
 from ..core.rows import DocumentRow
 from ..core.schema import SortField
-from .backend import BackendClient, WorkerState
+from .operations import OperationContext, Operations
 from .session import keep_first_page
 
 log = logging.getLogger(__name__)
@@ -69,13 +72,13 @@ class DocumentTableModel(QAbstractTableModel):
 
     def __init__(
         self,
-        backend: BackendClient,
+        operations: Operations,
         icon_for: Callable[[str], QIcon] | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
-        self._backend = backend
+        self._operations = operations
         self._icon_for = icon_for
         self._query = ListQuery(page_size=page_size)
         # Compact rows, not Documents (100,000 Documents took 1.4 KB each); the Document is
@@ -206,10 +209,10 @@ class DocumentTableModel(QAbstractTableModel):
         query, cursor = self._query, None if replace else self._cursor
         self._set_fetching(True)
 
-        def job(state: WorkerState) -> Page:
-            page = state.service.list_page(query, cursor)
+        def load_page(ctx: OperationContext) -> Page:
+            page = ctx.service.list_page(query, cursor)
             if cursor is None and query == ListQuery(page_size=query.page_size):
-                keep_first_page(state, page.documents)  # the start-up listing, for next time
+                keep_first_page(ctx, page.documents)  # the start-up listing, for next time
             return page
 
         def on_page(page: Page) -> None:
@@ -224,7 +227,7 @@ class DocumentTableModel(QAbstractTableModel):
                 self._set_fetching(False)
                 self.load_failed.emit(error)
 
-        self._backend.call(job, on_page, on_failure)
+        self._operations.fast(load_page, on_page).failure(on_failure).run()
 
     def _append_page(self, page: Page) -> None:
         fresh: dict[str, DocumentRow] = {}  # a page repeating an id shows it once
@@ -256,6 +259,16 @@ class DocumentTableModel(QAbstractTableModel):
         self.status_changed.emit()
 
     # --- local changes (no full reload) ---
+
+    def apply_changes(self, changes: DocumentChanges) -> None:
+        """Follow the window's "documents changed" signal: show added documents where the
+        listing would have them, edited ones in their rows, and drop removed ones."""
+        if changes.removed:
+            self.remove_documents(changes.removed_ids)
+        for update in changes.updated:
+            self.replace_document(update.after)
+        for document in changes.added:
+            self.add_document(document)
 
     def add_document(self, document: Document) -> None:
         """Show a newly stored document where the current listing would have it."""

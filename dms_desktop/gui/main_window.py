@@ -1,13 +1,16 @@
 """The main window: document list, tag browser, detail pane, transfers, and the actions on them.
 
-A thin layer: every backend call goes through the BackendClient (worker thread) or the
-TransferQueue (transfer threads); every failure reaches the one MessageBar.
+A thin layer: every backend call is an operation on one of the two lanes (gui.operations) or a
+transfer (TransferQueue); every failure reaches the one MessageBar. Uploads, edits and deletes
+are published as one "documents changed" signal (``events``) that the list, the tag panel and
+the detail pane follow.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,8 +33,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QMainWindow,
     QMenu,
     QMessageBox,
@@ -42,6 +43,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.changes import DocumentChanges
 from ..core.errors import DmsError
 from ..core.formatting import human_time
 from ..core.identity import SignedIn
@@ -49,13 +51,15 @@ from ..core.list_snapshot import ListSnapshot
 from ..core.localfiles import safe_local_name, unique_download_targets
 from ..core.models import Document
 from ..core.paths import AppPaths
-from .backend import BackendClient, WorkerState
 from .detail_pane import DetailPane
+from .document_events import DocumentEvents
 from .document_model import COLUMN_SORTS, SORT_COLUMNS, DocumentTableModel
 from .drops import DropHandler
 from .icons import action_icon, app_icon, file_type_icon
 from .message_bar import MessageBar
+from .operations import Lane, OperationContext, Operations
 from .session import OPEN_CACHE_FOLDER
+from .tag_panel import TagPanel
 from .transfers import DownloadSpec, TransferQueue, UploadSpec
 from .transfers_panel import TransfersPanel
 from .upload_dialog import UploadDialog
@@ -75,8 +79,31 @@ TYPE_FILTERS: list[tuple[str, str | None]] = [
     ("Spreadsheets (CSV)", "text/csv"),
     ("JSON", "application/json"),
 ]
-ALL_TAGS_ROLE = Qt.ItemDataRole.UserRole + 10
 MAX_NAMES_IN_CONFIRMATION = 10
+# A delete of more documents than this runs on the long lane: it takes a while, and pages, edits
+# and counts must not wait behind it.
+LONG_DELETE_ABOVE = 25
+
+
+@dataclass
+class DeleteOutcome:
+    """What a delete did: the documents deleted, and (name, reason) for those it could not."""
+
+    deleted: list[Document] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def delete_operation(documents: list[Document]) -> Callable[[OperationContext], DeleteOutcome]:
+    def delete_documents(ctx: OperationContext) -> DeleteOutcome:
+        outcome = DeleteOutcome()
+        for document in documents:
+            try:
+                outcome.deleted.append(ctx.service.delete(document.document_id))
+            except DmsError as error:
+                outcome.failed.append((document.filename, str(error)))
+        return outcome
+
+    return delete_documents
 
 
 class MainWindow(QMainWindow):
@@ -87,7 +114,7 @@ class MainWindow(QMainWindow):
 
     def __init__(
         self,
-        backend: BackendClient,
+        operations: Operations,
         transfers: TransferQueue,
         message_bar: MessageBar,
         paths: AppPaths,
@@ -97,22 +124,23 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("DMS Desktop")
         self.setWindowIcon(app_icon())
         self._fit_to_screen()
-        self._backend = backend
+        self._operations = operations
         self._transfers = transfers
         self._paths = paths
         self._message_bar = message_bar
         self._open_after_download: set[int] = set()
         self._quitting_confirmed = False
-        self._known_tags: list[str] = []
         self._signed_in = False
         self._is_admin = False
         self.cleanup_dialog: CleanupDialog | None = None
         self.consistency_dialog: ConsistencyDialog | None = None
         self.upload_dialog: UploadDialog | None = None
 
-        self.model = DocumentTableModel(backend, file_type_icon, parent=self)
+        self.events = DocumentEvents(self)
+        self.model = DocumentTableModel(operations, file_type_icon, parent=self)
+        self.events.changed.connect(self.model.apply_changes)
         self._build_table()
-        self.detail_pane = DetailPane(backend, message_bar.report_error)
+        self.detail_pane = DetailPane(operations, self.events, message_bar.report_error)
         self._build_central()
         self._build_tag_browser()
         self.transfers_panel = TransfersPanel(transfers, self)
@@ -184,9 +212,9 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
     def _build_tag_browser(self) -> None:
-        self.tag_browser = QListWidget()
-        self.tag_browser.setObjectName("tagBrowser")
-        self.tag_browser.itemClicked.connect(self._on_tag_clicked)
+        self.tag_browser = TagPanel(self._operations, self.events)
+        self.tag_browser.tag_chosen.connect(self._on_tag_chosen)
+        self.tag_browser.known_tags_changed.connect(self.detail_pane.set_known_tags)
         dock = QDockWidget("Tags", self)
         dock.setObjectName("tagsDock")
         dock.setWidget(self.tag_browser)
@@ -197,7 +225,6 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
         self.resizeDocks([dock], [180], Qt.Orientation.Horizontal)
         self.tags_dock = dock
-        self._fill_tag_browser({})
 
     def _action(
         self,
@@ -335,7 +362,6 @@ class MainWindow(QMainWindow):
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self.model.modelReset.connect(self._on_selection_changed)
         self.model.rowsRemoved.connect(self._on_selection_changed)
-        self.detail_pane.document_changed.connect(self._on_document_changed)
         self.detail_pane.open_requested.connect(self._open_document)
         self._transfers.upload_finished.connect(self._on_upload_finished)
         self._transfers.download_finished.connect(self._on_download_finished)
@@ -389,7 +415,7 @@ class MainWindow(QMainWindow):
         if self.cleanup_dialog is None:
             from .admin_dialogs import CleanupDialog  # loads the admin tools (boto3) when used
 
-            self.cleanup_dialog = CleanupDialog(self._backend, self._is_admin, parent=self)
+            self.cleanup_dialog = CleanupDialog(self._operations, self._is_admin, parent=self)
         self.cleanup_dialog.show()
         self.cleanup_dialog.raise_()
 
@@ -398,7 +424,9 @@ class MainWindow(QMainWindow):
         if self.consistency_dialog is None:
             from .admin_dialogs import ConsistencyDialog
 
-            self.consistency_dialog = ConsistencyDialog(self._backend, self._is_admin, parent=self)
+            self.consistency_dialog = ConsistencyDialog(
+                self._operations, self._is_admin, parent=self
+            )
         self.consistency_dialog.show()
         self.consistency_dialog.raise_()
 
@@ -411,15 +439,13 @@ class MainWindow(QMainWindow):
         """Load the first page and the tag counts (after sign-in); rows already shown (a list
         snapshot) stay until the first page replaces them."""
         self.model.refresh()
-        self.refresh_tags()
+        self.tag_browser.reload()
 
     def clear_user(self) -> None:
         """Sign-out: forget everything of the previous user that the window shows."""
         self.model.clear()
         self.detail_pane.show_document(None)
-        self.detail_pane.set_known_tags([])
-        self._known_tags = []
-        self._fill_tag_browser({})
+        self.tag_browser.clear_counts()
         self.user_label.setText("Not signed in")
         self.user_label.setToolTip("")
         self._account_label_action.setText("Not signed in")
@@ -434,38 +460,10 @@ class MainWindow(QMainWindow):
     def refresh(self) -> None:
         self._message_bar.dismiss()
         self.model.refresh()
-        self.refresh_tags()
+        self.tag_browser.reload()
 
-    def refresh_tags(self) -> None:
-        def job(state: WorkerState) -> dict[str, int]:
-            return state.service.tag_counts()
-
-        self._backend.call(job, self._on_tag_counts)
-
-    def _on_tag_counts(self, counts: object) -> None:
-        assert isinstance(counts, dict)
-        self._fill_tag_browser(counts)
-
-    def _fill_tag_browser(self, counts: dict[str, int]) -> None:
-        current = self.model.query.tag
-        self.tag_browser.clear()
-        everything = QListWidgetItem("All documents")
-        everything.setData(ALL_TAGS_ROLE, None)
-        self.tag_browser.addItem(everything)
-        if current is None:
-            everything.setSelected(True)
-        for tag, count in sorted(counts.items(), key=lambda item: item[0].casefold()):
-            item = QListWidgetItem(action_icon("tag"), f"{tag}  ({count})")
-            item.setData(ALL_TAGS_ROLE, tag)
-            self.tag_browser.addItem(item)
-            if current is not None and tag.casefold() == current.casefold():
-                item.setSelected(True)
-        self._known_tags = sorted(counts, key=str.casefold)
-        self.detail_pane.set_known_tags(self._known_tags)
-
-    @Slot(QListWidgetItem)
-    def _on_tag_clicked(self, item: QListWidgetItem) -> None:
-        tag = item.data(ALL_TAGS_ROLE)
+    @Slot(object)
+    def _on_tag_chosen(self, tag: str | None) -> None:
         self.model.update_query(tag=tag)
 
     @Slot(str)
@@ -539,11 +537,6 @@ class MainWindow(QMainWindow):
         self.download_action.setEnabled(count > 0)
         self.delete_action.setEnabled(count > 0)
         self.open_action.setEnabled(count == 1)
-
-    @Slot(object)
-    def _on_document_changed(self, document: Document) -> None:
-        self.model.replace_document(document)
-        self.refresh_tags()
 
     @Slot(QPoint)
     def _show_context_menu(self, position: QPoint) -> None:
@@ -664,7 +657,8 @@ class MainWindow(QMainWindow):
     def open_upload_dialog(self, paths: Iterable[Path]) -> None:
         """Open the upload dialog with ``paths`` (window-modal, not blocking); accepting it queues
         the files."""
-        dialog = UploadDialog(self._backend, self._known_tags, list(paths), self)
+        known_tags = self.tag_browser.known_tags()
+        dialog = UploadDialog(self._operations, known_tags, list(paths), self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(self._upload_from_dialog)
         self.upload_dialog = dialog
@@ -690,8 +684,7 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_upload_finished(self, document: Document) -> None:
-        self.model.add_document(document)
-        self.refresh_tags()
+        self.events.publish(DocumentChanges.of_added([document]))
 
     @Slot(object, object)
     def _on_transfer_failed(self, transfer: object, error: DmsError) -> None:
@@ -720,27 +713,13 @@ class MainWindow(QMainWindow):
         if answer != QMessageBox.StandardButton.Yes:
             return
 
-        def job(state: WorkerState) -> tuple[list[str], list[tuple[str, str]]]:
-            deleted: list[str] = []
-            failed: list[tuple[str, str]] = []
-            for document in documents:
-                try:
-                    state.service.delete(document.document_id)
-                except DmsError as error:
-                    failed.append((document.filename, str(error)))
-                else:
-                    deleted.append(document.document_id)
-            return deleted, failed
-
-        self._backend.call(job, self._on_deleted)
+        lane = Lane.LONG if len(documents) > LONG_DELETE_ABOVE else Lane.FAST
+        self._operations.on(lane, delete_operation(documents), self._on_deleted).run()
         log.info("deleting %d documents", len(documents))
 
-    def _on_deleted(self, result: object) -> None:
-        assert isinstance(result, tuple)
-        deleted: list[str] = result[0]
-        failed: list[tuple[str, str]] = result[1]
-        self.model.remove_documents(deleted)
-        self.refresh_tags()
+    def _on_deleted(self, outcome: DeleteOutcome) -> None:
+        self.events.publish(DocumentChanges.of_removed(outcome.deleted))
+        deleted, failed = outcome.deleted, outcome.failed
         if failed:
             details = "\n".join(f"{name}: {reason}" for name, reason in failed)
             self._message_bar.report_error(

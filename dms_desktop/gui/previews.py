@@ -1,14 +1,13 @@
-"""Preview jobs for the backend worker: fetch, decode and scale off the GUI thread.
+"""Preview operations (long lane): fetch, decode and scale off the GUI thread.
 
-A job returns a :class:`PreviewResult` the GUI thread only has to put on screen. Images are
-decoded into a QImage on the worker (QImage is safe off the GUI thread; QPixmap is not); PDFs
+An operation returns a :class:`PreviewResult` the GUI thread only has to put on screen. Images are
+decoded into a QImage on the lane's thread (QImage is safe off the GUI thread; QPixmap is not); PDFs
 are rendered by PDFium and copied into a QImage; text is decoded there too.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -26,7 +25,7 @@ from ..core.previews import (
     render_pdf_first_page,
     truncation_note,
 )
-from .backend import WorkerState
+from .operations import OperationContext, OperationFunction
 
 if TYPE_CHECKING:
     from ..core.service import DocumentService
@@ -47,21 +46,22 @@ class PreviewResult:
     note: str = ""
 
 
-def preview_cache(state: WorkerState) -> PreviewCache:
-    """The preview cache of this app's cache folder (call on the worker thread)."""
-    return PreviewCache(state.paths.cache_dir / PREVIEW_CACHE_FOLDER)
+def preview_cache(ctx: OperationContext) -> PreviewCache:
+    """The preview cache of this app's cache folder (call on a lane's thread)."""
+    return PreviewCache(ctx.paths.cache_dir / PREVIEW_CACHE_FOLDER)
 
 
-def preview_job(
+def preview_operation(
     document: Document, max_size: QSize = MAX_PREVIEW_SIZE
-) -> Callable[[WorkerState], PreviewResult]:
-    """A job for :meth:`BackendClient.call` that builds the preview of ``document``."""
+) -> OperationFunction[PreviewResult]:
+    """An operation (for the long lane) that builds the preview of ``document``."""
     bounds = QSize(max_size)
 
-    def job(state: WorkerState) -> PreviewResult:
-        return build_preview(state.service, document, preview_cache(state), bounds)
+    def build_preview_of_document(ctx: OperationContext) -> PreviewResult:
+        ctx.cancel.raise_if_cancelled("The preview")
+        return build_preview(ctx.service, document, preview_cache(ctx), bounds)
 
-    return job
+    return build_preview_of_document
 
 
 def build_preview(

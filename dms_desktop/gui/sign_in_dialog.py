@@ -1,4 +1,4 @@
-"""The sign-in dialog: username, password, "remember me"; the work runs on the backend worker."""
+"""The sign-in dialog: username, password, "remember me"; the sign-in runs on the fast lane."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
 
 from ..core.errors import DmsError
 from ..core.identity import NewPasswordRequired
-from .backend import BackendClient
-from .session import SignInResult, new_password_job, sign_in_job
+from .operations import Operations
+from .session import SignInResult, new_password_operation, sign_in_operation
 
 
 class SignInDialog(QDialog):
@@ -25,7 +25,7 @@ class SignInDialog(QDialog):
 
     def __init__(
         self,
-        backend: BackendClient,
+        operations: Operations,
         where: str,
         username: str = "",
         password: str = "",
@@ -34,7 +34,7 @@ class SignInDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("signInDialog")
         self.setWindowTitle("Sign in — DMS Desktop")
-        self._backend = backend
+        self._operations = operations
         self.result_value: SignInResult | None = None
         intro = QLabel(f"Sign in to {where}.")
         intro.setWordWrap(True)
@@ -110,8 +110,8 @@ class SignInDialog(QDialog):
             return
         self._set_busy(True)
         self._error.hide()
-        job = sign_in_job(username, password, self._remember.isChecked())
-        self._backend.call(job, self._signed_in, self._failed)
+        sign_in = sign_in_operation(username, password, self._remember.isChecked())
+        self._operations.fast(sign_in, self._signed_in).failure(self._failed).run()
 
     def _submit_new_password(self, challenge: NewPasswordRequired) -> None:
         new_password = self._new_password.text()
@@ -123,11 +123,10 @@ class SignInDialog(QDialog):
             return
         self._set_busy(True)
         self._error.hide()
-        job = new_password_job(challenge, new_password, self._remember.isChecked())
-        self._backend.call(job, self._signed_in, self._failed)
+        choose = new_password_operation(challenge, new_password, self._remember.isChecked())
+        self._operations.fast(choose, self._signed_in).failure(self._failed).run()
 
-    def _signed_in(self, result: object) -> None:
-        assert isinstance(result, SignInResult)
+    def _signed_in(self, result: SignInResult) -> None:
         self.result_value = result
         self._set_busy(False)
         self.accept()

@@ -2,8 +2,8 @@
 
 Every file is checked locally as soon as it is added (name, folder, readable); the tags are
 checked as they are typed; the Upload button stays disabled while anything is wrong. Files whose
-content is already stored are found on the backend worker (hashing big files never blocks the
-window) and skipped unless "Upload anyway" is ticked on their row.
+content is already stored are found on the long lane (hashing big files never blocks the window
+nor the list's pages) and skipped unless "Upload anyway" is ticked on their row.
 """
 
 from __future__ import annotations
@@ -45,8 +45,8 @@ from ..core.localfiles import (
     guess_file_type,
 )
 from ..core.models import normalize_filename, normalize_folder, normalize_tags, utc_now
-from .backend import BackendClient, WorkerState
 from .drops import DropHandler
+from .operations import OperationContext, Operations
 from .transfers import UploadSpec
 
 COLUMNS = ("Name", "Size", "Type", "Folder", "Status", "Upload anyway")
@@ -80,16 +80,17 @@ class _UploadRow:
 
 
 class _DuplicateCheck:
-    """A backend job: hash one file and name the stored documents with the same content."""
+    """An operation (long lane): hash one file and name the stored documents with the same
+    content. It stops at the next chunk when the dialog closes (``cancel``)."""
 
     def __init__(self, path: Path, cancel: CancelToken) -> None:
         self._path = path
         self._cancel = cancel
 
-    def __call__(self, state: WorkerState) -> list[str]:
+    def __call__(self, ctx: OperationContext) -> list[str]:
         self._cancel.raise_if_cancelled("Checking for duplicates")
         checksum = file_checksum(self._path, self._cancel)
-        return [document.filename for document in state.service.find_duplicates(checksum)]
+        return [document.filename for document in ctx.service.find_duplicates(checksum)]
 
 
 class TagCompleter(QCompleter):
@@ -121,7 +122,7 @@ class UploadDialog(QDialog):
 
     def __init__(
         self,
-        backend: BackendClient,
+        operations: Operations,
         known_tags: list[str],
         initial_paths: list[Path] | None = None,
         parent: QWidget | None = None,
@@ -129,7 +130,7 @@ class UploadDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("uploadDialog")
         self.setWindowTitle("Upload files")
-        self._backend = backend
+        self._operations = operations
         self._rows: list[_UploadRow] = []
         self._row_numbers: dict[int, int] = {}  # row key -> index in _rows
         self._next_key = 0
@@ -345,11 +346,10 @@ class UploadDialog(QDialog):
                 self.table.insertRow(self.table.rowCount())
                 self._render(len(self._rows) - 1)
                 if row.checking:
-                    self._backend.call(
+                    self._operations.long(
                         _DuplicateCheck(row.path, self._cancel),
                         functools.partial(self._on_duplicates, row.key),
-                        functools.partial(self._on_duplicate_check_failed, row.key),
-                    )
+                    ).failure(functools.partial(self._on_duplicate_check_failed, row.key)).run()
         finally:
             self.table.blockSignals(False)
         self._refresh()
@@ -388,7 +388,7 @@ class UploadDialog(QDialog):
         self._row_numbers = {row.key: number for number, row in enumerate(self._rows)}
         self._refresh()
 
-    # --- duplicate check results (GUI thread, from BackendClient) ---
+    # --- duplicate check results (GUI thread, from the long lane) ---
 
     def _row_of(self, key: int) -> int | None:
         return self._row_numbers.get(key)
@@ -397,14 +397,14 @@ class UploadDialog(QDialog):
         if not self._refresh_timer.isActive():
             self._refresh_timer.start()
 
-    def _on_duplicates(self, key: int, names: object) -> None:
+    def _on_duplicates(self, key: int, names: list[str]) -> None:
         number = self._row_of(key)
         if number is None or self._cancel.cancelled:
             return  # removed meanwhile, or the dialog is closed
         row = self._rows[number]
         row.checking = False
-        if isinstance(names, list) and names:
-            shown = ", ".join(str(name) for name in names[:MAX_NAMES_SHOWN])
+        if names:
+            shown = ", ".join(names[:MAX_NAMES_SHOWN])
             more = len(names) - MAX_NAMES_SHOWN
             row.duplicate_of = shown + (f" and {more} more" if more > 0 else "")
         self._render(number)

@@ -165,7 +165,7 @@ def run(quick: bool) -> Result:
                 )
                 window.delete_action.trigger()
                 wait_until(lambda: model.rowCount() == before - deletions, timeout=1800)
-                wait_until(lambda: not desktop.backend.busy, timeout=600)
+                wait_until(lambda: not desktop.operations.busy, timeout=600)
 
             scenario(f"deleting {deletions:,} documents", delete)
             close(desktop)

@@ -15,19 +15,29 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QEvent, QTimer
 from PySide6.QtWidgets import QApplication, QTableView
 
 from dms_desktop.core.errors import DmsError
 from dms_desktop.core.listing import ListQuery, Page
+from dms_desktop.core.paths import AppPaths
 from dms_desktop.core.repository import from_item, to_item
 from dms_desktop.gui.document_model import DocumentTableModel
+from dms_desktop.gui.operations import (
+    Account,
+    Lane,
+    Operation,
+    OperationFunction,
+    OperationRequest,
+    UserServices,
+    run_function,
+)
 from tests.benchmarks.common import Result, make_documents, median, rss_mb, run_main
 from tests.benchmarks.gui_support import application, wait_until
 
+T = TypeVar("T")
 USER_ID = "us-east-1:11111111-2222-3333-4444-555555555555"
 PAGE = 100
 
@@ -47,40 +57,41 @@ class MemoryPages:
         return Page(documents, str(end) if end < self.total else None)
 
 
-@dataclass
-class MemoryState:
-    service: MemoryPages
-    remembered: bool = False  # as WorkerState: the session is not remembered, no list is kept
+class MemoryOperations:
+    """``Operations`` without the lanes: the operation runs from the event loop (untimed), its
+    result is delivered from the event loop like a lane's reply, and the delivery is timed."""
 
-
-class MemoryBackend:
-    """``BackendClient.call`` without the thread: the job runs from the event loop (untimed), its
-    result is delivered from the event loop like the worker's reply, and the delivery is timed."""
-
-    def __init__(self, state: MemoryState) -> None:
-        self._state = state
+    def __init__(self, pages: MemoryPages) -> None:
+        # Not remembered (as a fresh Account): no list is kept for the next start.
+        self.account = Account(AppPaths.resolve("/nonexistent/dms-bench-home"))
+        self._services = UserServices(lambda _account: pages)  # type: ignore[arg-type,return-value]
         self.deliveries: list[float] = []
         self.after_delivery: Callable[[], None] | None = None
 
-    def call(
-        self,
-        job: Callable[[Any], Any],
-        on_success: Callable[[Any], None] | None = None,
-        on_failure: Callable[[DmsError], None] | None = None,
-    ) -> int:
-        def fetch() -> None:  # untimed: stands in for the worker thread
-            QTimer.singleShot(0, lambda: deliver(job(self._state)))
+    def fast(self, function: OperationFunction[T], success: Any = None) -> Operation[T]:
+        return Operation(self, Lane.FAST, function, success)
 
-        def deliver(result: Any) -> None:
+    def report_error(self, error: DmsError) -> None:
+        raise error
+
+    def _start(self, operation: Operation[object]) -> None:
+        request = OperationRequest(0, operation.function, self.account, operation.cancel_token)
+
+        def fetch() -> None:  # untimed: stands in for the lane's thread
+            ok, outcome = run_function(request, self._services, operation.deliver_progress)
+            QTimer.singleShot(0, lambda: deliver(ok, outcome))
+
+        def deliver(ok: bool, outcome: Any) -> None:
             started = time.perf_counter()
-            if on_success is not None:
-                on_success(result)
+            if ok:
+                operation.deliver_success(outcome)
+            else:
+                operation.deliver_failure(outcome, self.report_error)
             if self.after_delivery is not None:
                 self.after_delivery()
             self.deliveries.append(time.perf_counter() - started)
 
         QTimer.singleShot(0, fetch)
-        return 0
 
 
 def run(quick: bool) -> Result:
@@ -88,7 +99,7 @@ def run(quick: bool) -> Result:
     total = 20_000 if quick else 100_000
     application()
     gc.collect()
-    backend = MemoryBackend(MemoryState(MemoryPages(total)))
+    backend = MemoryOperations(MemoryPages(total))
     model = DocumentTableModel(backend, page_size=PAGE)  # type: ignore[arg-type]
     view = QTableView()
     view.setModel(model)

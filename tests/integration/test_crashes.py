@@ -319,7 +319,7 @@ def test_window_start_resumes_and_says_so(
         lambda: [doc.filename for doc in app.window.model.documents()] == ["holiday.jpg"],
         timeout=WAIT_MS,
     )
-    qtbot.waitUntil(lambda: not app.backend.busy, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not app.operations.busy, timeout=WAIT_MS)
     assert_nothing_lost(shared_sandbox.info, crash_user.user_id)
 
 

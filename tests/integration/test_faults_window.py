@@ -56,7 +56,7 @@ def username(shared_sandbox: SandboxHome, tmp_path: Path) -> str:
 def desktop(qtbot: QtBot, shared_sandbox: SandboxHome, username: str) -> Iterator[DesktopApp]:
     app = start_signed_in(qtbot, shared_sandbox.home, username, PASSWORD, page_size=100)
     qtbot.waitUntil(lambda: app.window.model.rowCount() == 7, timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: not app.backend.busy, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not app.operations.busy, timeout=WAIT_MS)
     yield app
     app.window.confirm_quit_without_asking()
     app.window.close()
@@ -100,7 +100,7 @@ def test_backend_away_while_the_window_is_open(
 
     qtbot.waitUntil(lambda: not bar.isVisible(), timeout=WAIT_MS)
     qtbot.waitUntil(lambda: not desktop.window.model.is_loading, timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: not desktop.backend.busy, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not desktop.operations.busy, timeout=WAIT_MS)
     assert sorted(_names(desktop)) == sorted(loaded)
     assert desktop.user is not None
     assert_nothing_lost(shared_sandbox.info, desktop.user.user_id)

@@ -4,7 +4,7 @@ session; gone at sign-out, at `dms logout` and when the remembered session is.""
 
 from __future__ import annotations
 
-import time
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,9 +12,12 @@ import keyring
 import pytest
 from pytestqt.qtbot import QtBot
 
-from dms_desktop.core.identity import KEYRING_SERVICE
+from dms_desktop.connect import Backend
+from dms_desktop.core.identity import KEYRING_SERVICE, SignedIn
 from dms_desktop.core.list_snapshot import ListSnapshots
+from dms_desktop.gui import session
 from dms_desktop.gui.app import DesktopApp
+from dms_desktop.gui.operations import OperationContext
 from dms_desktop.sandbox import add_user
 from tests.integration.conftest import SandboxHome
 from tests.support.window import WAIT_MS, start_signed_in
@@ -158,21 +161,30 @@ def test_a_kept_list_whose_session_is_gone_is_cleared_and_sign_in_asked(
 
 
 def test_a_returning_user_is_signed_in_while_the_window_is_still_busy(
-    qtbot: QtBot, shared_sandbox: SandboxHome, apps: list[DesktopApp]
+    qtbot: QtBot,
+    shared_sandbox: SandboxHome,
+    apps: list[DesktopApp],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     seen = _first_run(qtbot, shared_sandbox, apps)
+    resumed = threading.Event()
+    real_resume = session.resume
 
+    def resume_and_tell(ctx: OperationContext, backend: Backend) -> object:
+        user = real_resume(ctx, backend)
+        if isinstance(user, SignedIn):
+            resumed.set()
+        return user
+
+    monkeypatch.setattr(session, "resume", resume_and_tell)
     app = DesktopApp(shared_sandbox.paths)
     apps.append(app)
     qtbot.addWidget(app.window)
     app.start()
 
     # The window's thread handles no event here, as during its first paint (13-40 ms at a real
-    # start): the worker still goes from connecting to signed in, without waiting for it.
-    deadline = time.monotonic() + WAIT_MS / 1000
-    while app.state.user is None:
-        assert time.monotonic() < deadline, "the worker waited for the window to resume"
-        time.sleep(0.01)  # polling the worker's state: no event can be handled meanwhile
+    # start): the fast lane still goes from connecting to signed in, without waiting for it.
+    assert resumed.wait(WAIT_MS / 1000), "the lane waited for the window to resume"
     qtbot.waitUntil(
         lambda: app.user is not None and not app.window.model.is_loading, timeout=WAIT_MS
     )

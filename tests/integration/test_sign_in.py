@@ -20,7 +20,7 @@ from dms_desktop.core import auth
 from dms_desktop.core.auth import complete_new_password, sign_in_with_password
 from dms_desktop.core.errors import AuthError, Unavailable
 from dms_desktop.core.identity import NewPasswordRequired
-from dms_desktop.gui.backend import BackendClient, WorkerState
+from dms_desktop.gui.operations import Account, Operations
 from dms_desktop.gui.sign_in_dialog import SignInDialog
 from tests.integration.conftest import SandboxHome
 from tests.support.keyrings import NoKeyring
@@ -176,11 +176,10 @@ def test_credentials_refresh_in_the_middle_of_an_upload(
 
 
 @pytest.fixture
-def sign_in_backend(shared_sandbox: SandboxHome, reported: list[Any]) -> Iterator[BackendClient]:
-    state = WorkerState(shared_sandbox.paths)
-    client = BackendClient(state, reported.append)
-    yield client
-    client.shutdown()
+def sign_in_operations(shared_sandbox: SandboxHome, reported: list[Any]) -> Iterator[Operations]:
+    operations = Operations(Account(shared_sandbox.paths), reported.append)
+    yield operations
+    operations.shutdown()
 
 
 @pytest.fixture
@@ -188,15 +187,15 @@ def reported() -> list[Any]:
     return []
 
 
-def _dialog(qtbot: QtBot, backend: BackendClient, username: str, password: str) -> SignInDialog:
-    dialog = SignInDialog(backend, "the test sandbox", username, password)
+def _dialog(qtbot: QtBot, operations: Operations, username: str, password: str) -> SignInDialog:
+    dialog = SignInDialog(operations, "the test sandbox", username, password)
     qtbot.addWidget(dialog)
     dialog.show()
     return dialog
 
 
-def test_dialog_shows_each_failure_inline(qtbot: QtBot, sign_in_backend: BackendClient) -> None:
-    dialog = _dialog(qtbot, sign_in_backend, "demo", "wrong-password")
+def test_dialog_shows_each_failure_inline(qtbot: QtBot, sign_in_operations: Operations) -> None:
+    dialog = _dialog(qtbot, sign_in_operations, "demo", "wrong-password")
     error = dialog.findChild(QLabel, "signInErrorLabel")
 
     dialog.findChild(QPushButton, "signInButton").click()
@@ -207,10 +206,10 @@ def test_dialog_shows_each_failure_inline(qtbot: QtBot, sign_in_backend: Backend
 
 
 def test_dialog_new_password_step(
-    qtbot: QtBot, shared_sandbox: SandboxHome, sign_in_backend: BackendClient
+    qtbot: QtBot, shared_sandbox: SandboxHome, sign_in_operations: Operations
 ) -> None:
     temporary = _create_user_with_temporary_password(shared_sandbox, "dialognewcomer")
-    dialog = _dialog(qtbot, sign_in_backend, "dialognewcomer", temporary)
+    dialog = _dialog(qtbot, sign_in_operations, "dialognewcomer", temporary)
     dialog.findChild(QPushButton, "signInButton").click()
     qtbot.waitUntil(lambda: dialog.asks_for_new_password, timeout=WAIT_MS)
 
@@ -224,10 +223,10 @@ def test_dialog_new_password_step(
 
 
 def test_without_a_keyring_sign_in_works_and_says_it_cannot_remember(
-    qtbot: QtBot, sign_in_backend: BackendClient
+    qtbot: QtBot, sign_in_operations: Operations
 ) -> None:
     keyring.set_keyring(NoKeyring())
-    dialog = _dialog(qtbot, sign_in_backend, "demo", "demo-password")
+    dialog = _dialog(qtbot, sign_in_operations, "demo", "demo-password")
 
     with qtbot.waitSignal(dialog.accepted, timeout=WAIT_MS):
         dialog.findChild(QPushButton, "signInButton").click()

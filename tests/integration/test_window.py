@@ -271,15 +271,15 @@ def test_delete_asks_then_removes_the_rows(
     assert "delete-me-1.txt" in asked[0] and "delete-me-2.txt" in asked[0]
 
 
-def test_an_error_from_the_worker_reaches_the_message_bar(
+def test_an_error_from_an_operation_reaches_the_message_bar(
     qtbot: QtBot, desktop: DesktopApp
 ) -> None:
     from dms_desktop.core.errors import Unavailable
 
-    def failing_job(state: object) -> None:
+    def failing(ctx: object) -> None:
         raise Unavailable("Could not list the documents: the backend cannot be reached.")
 
-    desktop.backend.call(failing_job)
+    desktop.operations.fast(failing).run()
 
     qtbot.waitUntil(desktop.message_bar.isVisible, timeout=WAIT_MS)
     assert desktop.message_bar.is_error

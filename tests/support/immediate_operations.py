@@ -1,39 +1,51 @@
-"""A stand-in for the GUI's BackendClient that runs each job at once, on the calling thread."""
+"""A stand-in for the window's Operations that runs each operation at once, on this thread."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from dms_desktop.core.errors import DmsError
+from dms_desktop.core.paths import AppPaths
+from dms_desktop.gui.operations import (
+    Account,
+    Lane,
+    Operation,
+    OperationFunction,
+    OperationRequest,
+    UserServices,
+    run_function,
+)
+
+T = TypeVar("T")
 
 
-@dataclass
-class _State:
-    service: Any  # whatever the jobs call: a real service or a made-up page source
-    remembered: bool = False  # as WorkerState: the session is not remembered, no list is kept
-
-
-class ImmediateBackend:
-    """``BackendClient.call`` that runs the job at once on this thread, against ``service``."""
+class ImmediateOperations:
+    """``Operations`` whose operations run when started, on the calling thread, against
+    ``service``; a failure nobody receives is raised (a test would not see it otherwise)."""
 
     def __init__(self, service: Any) -> None:
-        self._state = _State(service)
+        # Not remembered (as a fresh Account): no list is kept for the next start.
+        self.account = Account(AppPaths.resolve("/nonexistent/dms-test-home"))
+        self._services = UserServices(lambda _account: service)
+        self._ids = 0
 
-    def call(
-        self,
-        job: Callable[[Any], Any],
-        on_success: Callable[[Any], None] | None = None,
-        on_failure: Callable[[Any], None] | None = None,
-    ) -> int:
-        try:
-            result = job(self._state)
-        except DmsError as error:  # as BackendClient: the job's failure goes to on_failure
-            if on_failure is None:
-                raise
-            on_failure(error)
-            return 1
-        if on_success is not None:
-            on_success(result)
-        return 1
+    def fast(self, function: OperationFunction[T], success: Any = None) -> Operation[T]:
+        return Operation(self, Lane.FAST, function, success)
+
+    def long(self, function: OperationFunction[T], success: Any = None) -> Operation[T]:
+        return Operation(self, Lane.LONG, function, success)
+
+    def report_error(self, error: DmsError) -> None:
+        raise error
+
+    def _start(self, operation: Operation[object]) -> None:
+        self._ids += 1
+        request = OperationRequest(
+            self._ids, operation.function, self.account, operation.cancel_token
+        )
+        ok, outcome = run_function(request, self._services, operation.deliver_progress)
+        if ok:
+            operation.deliver_success(outcome)
+        else:
+            assert isinstance(outcome, DmsError)
+            operation.deliver_failure(outcome, self.report_error)

@@ -1,5 +1,5 @@
-"""Fixtures for the Qt layer: offscreen Qt, moto in-process, a real DocumentService behind a
-BackendClient and a TransferQueue, and threads that never outlive a test."""
+"""Fixtures for the Qt layer: offscreen Qt, moto in-process, a real DocumentService behind the
+two lanes of Operations and a TransferQueue, and threads that never outlive a test."""
 
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ from dms_desktop.core.models import Document
 from dms_desktop.core.paths import AppPaths
 from dms_desktop.core.repository import DocumentRepository
 from dms_desktop.core.service import DocumentService
-from dms_desktop.gui.backend import BackendClient, WorkerState
+from dms_desktop.gui.document_events import DocumentEvents
+from dms_desktop.gui.operations import Account, Operations
 from dms_desktop.gui.transfers import TransferQueue
 from tests.support.aws import USER_ID, new_session
 
@@ -64,14 +65,23 @@ def reported_errors() -> list[DmsError]:
 
 
 @pytest.fixture
-def backend(
+def operations(
     cloud: Cloud, tmp_path: Path, reported_errors: list[DmsError]
-) -> Iterator[BackendClient]:
-    state = WorkerState(paths=AppPaths.resolve(tmp_path / "home"))
-    state.set_service(cloud.service)
-    client = BackendClient(state, reported_errors.append)
-    yield client
-    client.shutdown()
+) -> Iterator[Operations]:
+    """Both lanes, whose operations work with the moto-backed service."""
+    runner = Operations(
+        Account(AppPaths.resolve(tmp_path / "home")),
+        reported_errors.append,
+        service_factory=lambda _account: cloud.service,
+    )
+    yield runner
+    runner.shutdown()
+
+
+@pytest.fixture
+def events() -> DocumentEvents:
+    """The window's "documents changed" signal, for widgets tested on their own."""
+    return DocumentEvents()
 
 
 class HeldUploads:

@@ -27,9 +27,9 @@ from dms_desktop.gui.admin_dialogs import (
     ConfirmDeletionDialog,
     ConsistencyDialog,
 )
-from dms_desktop.gui.backend import BackendClient, WorkerState
 from dms_desktop.gui.main_window import MainWindow
 from dms_desktop.gui.message_bar import MessageBar
+from dms_desktop.gui.operations import OperationContext, Operations
 from tests.support.aws import OTHER_USER_ID, USER_ID
 from tests.unit.core.conftest import make_document
 from tests.unit.gui.conftest import Cloud, Transfers
@@ -49,7 +49,7 @@ def _admin_user(is_admin: bool = True) -> SignedIn:
 def _factory(
     cloud: Cloud, tmp_path: Path, *, dynamodb: Any = None, clock_ahead: timedelta | None = None
 ) -> Any:
-    def build(_state: WorkerState) -> AdminService:
+    def build(_state: OperationContext) -> AdminService:
         return AdminService(
             dynamodb or cloud.dynamodb,
             cloud.s3,
@@ -85,14 +85,14 @@ def _keys(cloud: Cloud) -> set[str]:
 
 
 def test_preview_fills_a_sortable_table_and_deletes_nothing_then_delete_removes_them(
-    qtbot: QtBot, cloud: Cloud, backend: BackendClient, tmp_path: Path
+    qtbot: QtBot, cloud: Cloud, operations: Operations, tmp_path: Path
 ) -> None:
     test_docs = [
         _store(cloud, make_document(user, filename=f"seed {n}.txt", size=10 + n, tags=["Test"]))
         for n, user in enumerate([USER_ID, USER_ID, OTHER_USER_ID])
     ]
     real = _store(cloud, make_document(filename="real.pdf", size=5, tags=["tax"]))
-    dialog = CleanupDialog(backend, True, _factory(cloud, tmp_path))
+    dialog = CleanupDialog(operations, True, _factory(cloud, tmp_path))
     qtbot.addWidget(dialog)
     dialog.show()
     assert dialog.objectName() == "cleanupDialog"
@@ -125,10 +125,10 @@ def test_preview_fills_a_sortable_table_and_deletes_nothing_then_delete_removes_
 
 
 def test_bad_criteria_are_shown_and_nothing_runs(
-    qtbot: QtBot, cloud: Cloud, backend: BackendClient, tmp_path: Path
+    qtbot: QtBot, cloud: Cloud, operations: Operations, tmp_path: Path
 ) -> None:
     calls: list[object] = []
-    dialog = CleanupDialog(backend, True, lambda state: calls.append(state))  # type: ignore[arg-type,func-returns-value]
+    dialog = CleanupDialog(operations, True, lambda state: calls.append(state))  # type: ignore[arg-type,func-returns-value]
     qtbot.addWidget(dialog)
     dialog.show()
     dialog.tag_edit.clear()
@@ -136,7 +136,7 @@ def test_bad_criteria_are_shown_and_nothing_runs(
     dialog.preview()
 
     assert "at least one criterion" in dialog.error_label.text()
-    assert dialog.error_label.isVisible() and not calls and not backend.busy
+    assert dialog.error_label.isVisible() and not calls and not operations.busy
     dialog.min_size_edit.setText("ten")
     dialog.preview()
     assert "whole number" in dialog.error_label.text()
@@ -162,12 +162,12 @@ class HeldBatchWrites:
 
 
 def test_cancel_while_deleting_stops_between_batches_and_reports(
-    qtbot: QtBot, cloud: Cloud, backend: BackendClient, tmp_path: Path
+    qtbot: QtBot, cloud: Cloud, operations: Operations, tmp_path: Path
 ) -> None:
     for n in range(60):
         _store(cloud, make_document(filename=f"bulk {n}.txt", size=1, tags=["test"]))
     held = HeldBatchWrites(cloud.dynamodb)
-    dialog = CleanupDialog(backend, True, _factory(cloud, tmp_path, dynamodb=held))
+    dialog = CleanupDialog(operations, True, _factory(cloud, tmp_path, dynamodb=held))
     qtbot.addWidget(dialog)
     dialog.show()
     with qtbot.waitSignal(dialog.plan_ready, timeout=WAIT_MS):
@@ -210,13 +210,13 @@ def test_the_typed_confirmation_needs_the_exact_number_above_100(qtbot: QtBot) -
 
 
 def test_a_non_admin_is_told_and_nothing_runs(
-    qtbot: QtBot, cloud: Cloud, backend: BackendClient
+    qtbot: QtBot, cloud: Cloud, operations: Operations
 ) -> None:
-    def refuse(_state: WorkerState) -> AdminService:
+    def refuse(_state: OperationContext) -> AdminService:
         raise AssertionError("the admin service was built for a non-admin")
 
-    cleanup = CleanupDialog(backend, False, refuse)
-    check = ConsistencyDialog(backend, False, refuse)
+    cleanup = CleanupDialog(operations, False, refuse)
+    check = ConsistencyDialog(operations, False, refuse)
     for dialog in (cleanup, check):
         qtbot.addWidget(dialog)
         dialog.show()
@@ -228,20 +228,20 @@ def test_a_non_admin_is_told_and_nothing_runs(
     cleanup.preview()
     check.run_check()
 
-    assert not backend.busy
+    assert not operations.busy
     assert "needs admin rights" in cleanup.error_label.text()
     assert "needs admin rights" in check.error_label.text()
 
 
 def test_the_worker_refuses_a_non_admin_even_if_the_window_thought_otherwise(
-    qtbot: QtBot, cloud: Cloud, backend: BackendClient
+    qtbot: QtBot, cloud: Cloud, operations: Operations
 ) -> None:
-    def as_demo(_state: WorkerState) -> AdminService:
+    def as_demo(_state: OperationContext) -> AdminService:
         return AdminService(
             cloud.dynamodb, cloud.s3, schema.TABLE_NAME, schema.BUCKET_NAME, _admin_user(False)
         )
 
-    dialog = ConsistencyDialog(backend, True, as_demo)
+    dialog = ConsistencyDialog(operations, True, as_demo)
     qtbot.addWidget(dialog)
     dialog.show()
     dialog.run_check()
@@ -250,7 +250,7 @@ def test_the_worker_refuses_a_non_admin_even_if_the_window_thought_otherwise(
 
 
 def test_check_groups_findings_and_repairs_the_selected_kinds(
-    qtbot: QtBot, cloud: Cloud, backend: BackendClient, tmp_path: Path
+    qtbot: QtBot, cloud: Cloud, operations: Operations, tmp_path: Path
 ) -> None:
     _store(cloud, make_document(filename="fine.txt", size=5))
     lost = _store(cloud, make_document(filename="lost.txt", size=5))
@@ -260,7 +260,7 @@ def test_check_groups_findings_and_repairs_the_selected_kinds(
     resized = _store(cloud, make_document(filename="resized.txt", size=5))
     cloud.s3.put_object(Bucket=schema.BUCKET_NAME, Key=resized.s3_key, Body=b"longer body")
     dialog = ConsistencyDialog(
-        backend, True, _factory(cloud, tmp_path, clock_ahead=timedelta(hours=1))
+        operations, True, _factory(cloud, tmp_path, clock_ahead=timedelta(hours=1))
     )
     qtbot.addWidget(dialog)
     dialog.show()
@@ -292,9 +292,9 @@ def test_check_groups_findings_and_repairs_the_selected_kinds(
 
 
 def test_admin_menu_is_visible_to_admins_only(
-    qtbot: QtBot, backend: BackendClient, transfers: Transfers, tmp_path: Path
+    qtbot: QtBot, operations: Operations, transfers: Transfers, tmp_path: Path
 ) -> None:
-    window = MainWindow(backend, transfers.queue, MessageBar(), AppPaths.resolve(tmp_path / "h"))
+    window = MainWindow(operations, transfers.queue, MessageBar(), AppPaths.resolve(tmp_path / "h"))
     qtbot.addWidget(window)
     assert not window.admin_menu.menuAction().isVisible()
     window.set_admin(True)

@@ -19,7 +19,7 @@ from pytestqt.qtbot import QtBot
 from dms_desktop.core.listing import ListQuery, Page
 from dms_desktop.gui.document_model import DocumentTableModel
 from tests.support.documents import numbered_document
-from tests.support.immediate_backend import ImmediateBackend
+from tests.support.immediate_operations import ImmediateOperations
 
 PAGES = 300
 PAGE_SIZE = 10
@@ -47,7 +47,7 @@ def _singleton_counts() -> dict[str, int]:
 
 
 def test_scrolling_through_a_long_list_keeps_none_true_and_false_alive(qtbot: QtBot) -> None:
-    model = DocumentTableModel(ImmediateBackend(_Pages()), page_size=PAGE_SIZE)  # type: ignore[arg-type]
+    model = DocumentTableModel(ImmediateOperations(_Pages()), page_size=PAGE_SIZE)  # type: ignore[arg-type]
     view = QTableView()
     qtbot.addWidget(view)
     view.setModel(model)

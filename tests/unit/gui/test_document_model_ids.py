@@ -11,7 +11,7 @@ from dms_desktop.core.listing import ListQuery, Page
 from dms_desktop.core.schema import SortField
 from dms_desktop.gui.document_model import DocumentTableModel
 from tests.support.documents import numbered_document
-from tests.support.immediate_backend import ImmediateBackend
+from tests.support.immediate_operations import ImmediateOperations
 
 
 @dataclass
@@ -29,7 +29,7 @@ class _Pages:
 
 
 def _model(pages: _Pages) -> DocumentTableModel:
-    model = DocumentTableModel(ImmediateBackend(pages))  # type: ignore[arg-type]
+    model = DocumentTableModel(ImmediateOperations(pages))  # type: ignore[arg-type]
     model.set_query(ListQuery(sort=SortField.NAME, descending=False))
     return model
 

@@ -10,7 +10,7 @@ from dms_desktop.core.listing import ListQuery, Page
 from dms_desktop.core.models import Document
 from dms_desktop.gui.document_model import DocumentTableModel
 from tests.support.documents import numbered_document
-from tests.support.immediate_backend import ImmediateBackend
+from tests.support.immediate_operations import ImmediateOperations
 
 
 @dataclass
@@ -23,7 +23,7 @@ class _OnePage:
 
 def test_deleting_many_adjacent_rows_removes_them_in_one_step(qtbot: QtBot) -> None:
     documents = [numbered_document(number) for number in range(10)]
-    model = DocumentTableModel(ImmediateBackend(_OnePage(documents)))  # type: ignore[arg-type]
+    model = DocumentTableModel(ImmediateOperations(_OnePage(documents)))  # type: ignore[arg-type]
     model.reload()
     assert model.rowCount() == 10
     removals: list[tuple[int, int]] = []

@@ -18,7 +18,7 @@ from dms_desktop.core.repository import from_item, to_item
 from dms_desktop.core.schema import SortField
 from dms_desktop.gui.document_model import DOCUMENT_ROLE, DocumentTableModel
 from tests.support.aws import USER_ID
-from tests.support.immediate_backend import ImmediateBackend
+from tests.support.immediate_operations import ImmediateOperations
 
 BASE = datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=UTC)
 
@@ -52,7 +52,7 @@ class _OnePage:
 
 
 def _model(documents: list[Document]) -> DocumentTableModel:
-    model = DocumentTableModel(ImmediateBackend(_OnePage(documents)))  # type: ignore[arg-type]
+    model = DocumentTableModel(ImmediateOperations(_OnePage(documents)))  # type: ignore[arg-type]
     model.set_query(ListQuery(sort=SortField.UPDATED, descending=True))
     return model
 

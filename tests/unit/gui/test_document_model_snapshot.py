@@ -14,7 +14,7 @@ from dms_desktop.core.listing import ListQuery, Page
 from dms_desktop.core.models import Document
 from dms_desktop.gui.document_model import DocumentTableModel
 from tests.support.documents import numbered_document
-from tests.support.immediate_backend import ImmediateBackend
+from tests.support.immediate_operations import ImmediateOperations
 
 TAKEN_AT = datetime(2026, 11, 25, 17, 5, tzinfo=UTC)
 KEPT = [numbered_document(2), numbered_document(1)]
@@ -36,7 +36,7 @@ def _names(model: DocumentTableModel) -> list[str]:
 
 
 def test_the_kept_list_shows_as_it_was_and_says_how_old_it_is(qtbot: QtBot) -> None:
-    model = DocumentTableModel(ImmediateBackend(_Backend()))  # type: ignore[arg-type]
+    model = DocumentTableModel(ImmediateOperations(_Backend()))  # type: ignore[arg-type]
 
     model.show_snapshot(KEPT, TAKEN_AT)
 
@@ -47,7 +47,7 @@ def test_the_kept_list_shows_as_it_was_and_says_how_old_it_is(qtbot: QtBot) -> N
 
 def test_the_live_page_replaces_it(qtbot: QtBot) -> None:
     live = [numbered_document(3), numbered_document(1)]
-    model = DocumentTableModel(ImmediateBackend(_Backend(live)))  # type: ignore[arg-type]
+    model = DocumentTableModel(ImmediateOperations(_Backend(live)))  # type: ignore[arg-type]
     model.show_snapshot(KEPT, TAKEN_AT)
 
     model.refresh()
@@ -60,7 +60,7 @@ def test_the_live_page_replaces_it(qtbot: QtBot) -> None:
 def test_without_the_live_page_the_kept_list_stays_and_still_says_it_is_old(
     qtbot: QtBot,
 ) -> None:
-    model = DocumentTableModel(ImmediateBackend(_Backend(down=True)))  # type: ignore[arg-type]
+    model = DocumentTableModel(ImmediateOperations(_Backend(down=True)))  # type: ignore[arg-type]
     failures: list[DmsError] = []
     model.load_failed.connect(failures.append)
     model.show_snapshot(KEPT, TAKEN_AT)
@@ -73,7 +73,7 @@ def test_without_the_live_page_the_kept_list_stays_and_still_says_it_is_old(
 
 
 def test_signing_out_clears_it(qtbot: QtBot) -> None:
-    model = DocumentTableModel(ImmediateBackend(_Backend()))  # type: ignore[arg-type]
+    model = DocumentTableModel(ImmediateOperations(_Backend()))  # type: ignore[arg-type]
     model.show_snapshot(KEPT, TAKEN_AT)
 
     model.clear()

@@ -20,8 +20,8 @@ from dms_desktop.core.models import Document
 from dms_desktop.core.previews import TEXT_PREVIEW_BYTES, PreviewCache, PreviewKind
 from dms_desktop.core.service import DocumentService
 from dms_desktop.gui import icons
-from dms_desktop.gui.backend import BackendClient
-from dms_desktop.gui.previews import PreviewResult, build_preview, decode_image, preview_job
+from dms_desktop.gui.operations import Operations
+from dms_desktop.gui.previews import PreviewResult, build_preview, decode_image, preview_operation
 
 from .conftest import Cloud
 
@@ -132,13 +132,13 @@ def test_markdown_and_small_text_previews(
     assert build_preview(cloud.service, json_doc, cache).kind is PreviewKind.TEXT
 
 
-def test_preview_job_runs_on_the_backend_worker_and_uses_the_app_cache(
-    qtbot: QtBot, cloud: Cloud, backend: BackendClient, tmp_path: Path
+def test_a_preview_runs_on_the_long_lane_and_uses_the_app_cache(
+    qtbot: QtBot, cloud: Cloud, operations: Operations, tmp_path: Path
 ) -> None:
     document = upload(cloud.service, tmp_path, "notes.txt", b"worker text")
     results: list[PreviewResult] = []
     failures: list[DmsError] = []
-    backend.call(preview_job(document), results.append, failures.append)
+    operations.long(preview_operation(document), results.append).failure(failures.append).run()
     qtbot.waitUntil(lambda: bool(results or failures), timeout=10_000)
     assert failures == []
     assert results[0].text == "worker text"

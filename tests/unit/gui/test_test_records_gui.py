@@ -14,8 +14,9 @@ from pytestqt.qtbot import QtBot
 from dms_desktop.core.errors import DmsError
 from dms_desktop.core.formatting import human_time
 from dms_desktop.core.models import Document, utc_now
-from dms_desktop.gui.backend import BackendClient
 from dms_desktop.gui.detail_pane import DetailPane
+from dms_desktop.gui.document_events import DocumentEvents
+from dms_desktop.gui.operations import Operations
 from dms_desktop.gui.transfers import TransferQueue, UploadSpec
 from dms_desktop.gui.upload_dialog import DEFAULT_TEST_RECORD_DAYS, UploadDialog
 from tests.unit.gui.conftest import Cloud
@@ -25,9 +26,9 @@ WAIT = 20_000
 
 @pytest.fixture
 def dialog(
-    qtbot: QtBot, backend: BackendClient, make_file: Callable[..., Path]
+    qtbot: QtBot, operations: Operations, make_file: Callable[..., Path]
 ) -> Iterator[UploadDialog]:
-    widget = UploadDialog(backend, [], [make_file("fixture.txt")])
+    widget = UploadDialog(operations, [], [make_file("fixture.txt")])
     qtbot.addWidget(widget)
     widget.show()
     qtbot.waitUntil(lambda: not widget.checking, timeout=WAIT)
@@ -89,12 +90,13 @@ def _expires_row(pane: DetailPane) -> tuple[QLabel, bool]:
 
 def test_the_detail_pane_shows_the_expiry_of_test_records_only(
     qtbot: QtBot,
-    backend: BackendClient,
+    operations: Operations,
+    events: DocumentEvents,
     cloud: Cloud,
     make_file: Callable[..., Path],
     reported_errors: list[DmsError],
 ) -> None:
-    pane = DetailPane(backend, reported_errors.append)
+    pane = DetailPane(operations, events, reported_errors.append)
     qtbot.addWidget(pane)
     pane.show()
     test_record = cloud.service.upload(

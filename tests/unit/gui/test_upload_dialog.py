@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from dms_desktop.core.errors import DmsError
-from dms_desktop.gui.backend import BackendClient
+from dms_desktop.gui.operations import Operations
 from dms_desktop.gui.transfers import UploadSpec
 from dms_desktop.gui.upload_dialog import (
     FOLDER,
@@ -33,8 +33,8 @@ from tests.unit.gui.conftest import Cloud
 TIMEOUT = 20_000
 
 
-def _dialog(qtbot: QtBot, backend: BackendClient, paths: list[Path] | None = None) -> UploadDialog:
-    dialog = UploadDialog(backend, ["Invoices", "invoices-2024", "Travel"], paths)
+def _dialog(qtbot: QtBot, operations: Operations, paths: list[Path] | None = None) -> UploadDialog:
+    dialog = UploadDialog(operations, ["Invoices", "invoices-2024", "Travel"], paths)
     qtbot.addWidget(dialog)
     dialog.show()
     return dialog
@@ -61,13 +61,13 @@ def _parts(dialog: UploadDialog) -> tuple[QTableWidget, QLineEdit, QLabel, QPush
 
 def test_bad_filename_and_bad_tags_block_the_upload(
     qtbot: QtBot,
-    backend: BackendClient,
+    operations: Operations,
     make_file: Callable[..., Path],
     reported_errors: list[DmsError],
 ) -> None:
     bad = make_file("bad\x01name.txt")
     good = make_file("good.txt")
-    dialog = _dialog(qtbot, backend, [bad])
+    dialog = _dialog(qtbot, operations, [bad])
     table, tags, problem, button = _parts(dialog)
     assert dialog.objectName() == "uploadDialog"
 
@@ -100,9 +100,9 @@ def test_bad_filename_and_bad_tags_block_the_upload(
 
 
 def test_empty_or_missing_files_cannot_be_uploaded(
-    qtbot: QtBot, backend: BackendClient, tmp_path: Path
+    qtbot: QtBot, operations: Operations, tmp_path: Path
 ) -> None:
-    dialog = _dialog(qtbot, backend)
+    dialog = _dialog(qtbot, operations)
     table, _tags, _problem, button = _parts(dialog)
     assert table.rowCount() == 0 and not button.isEnabled()
     dialog.add_paths([tmp_path / "gone.pdf"])
@@ -114,7 +114,7 @@ def test_empty_or_missing_files_cannot_be_uploaded(
 
 def test_duplicates_are_skipped_unless_upload_anyway(
     qtbot: QtBot,
-    backend: BackendClient,
+    operations: Operations,
     cloud: Cloud,
     make_file: Callable[..., Path],
 ) -> None:
@@ -124,7 +124,7 @@ def test_duplicates_are_skipped_unless_upload_anyway(
     copy.write_bytes(stored.read_bytes())
     fresh = make_file("fresh.pdf", 2000)
 
-    dialog = _dialog(qtbot, backend, [copy, fresh])
+    dialog = _dialog(qtbot, operations, [copy, fresh])
     table, _tags, _problem, button = _parts(dialog)
     assert not button.isEnabled()  # still checking
     _checked(qtbot, dialog)
@@ -147,11 +147,11 @@ def test_duplicates_are_skipped_unless_upload_anyway(
 
 
 def test_only_duplicates_means_nothing_to_upload(
-    qtbot: QtBot, backend: BackendClient, cloud: Cloud, make_file: Callable[..., Path]
+    qtbot: QtBot, operations: Operations, cloud: Cloud, make_file: Callable[..., Path]
 ) -> None:
     stored = make_file("stored.txt", 100)
     cloud.service.upload(stored)
-    dialog = _dialog(qtbot, backend, [stored])
+    dialog = _dialog(qtbot, operations, [stored])
     _checked(qtbot, dialog)
     assert not dialog.upload_button.isEnabled()
     dialog.set_upload_anyway(0, True)
@@ -159,11 +159,11 @@ def test_only_duplicates_means_nothing_to_upload(
 
 
 def test_a_folder_keeps_its_relative_folders(
-    qtbot: QtBot, backend: BackendClient, make_file: Callable[..., Path], tmp_path: Path
+    qtbot: QtBot, operations: Operations, make_file: Callable[..., Path], tmp_path: Path
 ) -> None:
     make_file("Invoices/b.txt")
     make_file("Invoices/2024/a.pdf")
-    dialog = _dialog(qtbot, backend)
+    dialog = _dialog(qtbot, operations)
     dialog.add_paths([tmp_path / "files" / "Invoices"])
     dialog.add_paths([tmp_path / "files" / "Invoices"])  # twice: no repeated rows
     table, _tags, _problem, _button = _parts(dialog)
@@ -181,16 +181,16 @@ def test_a_folder_keeps_its_relative_folders(
 
 def test_cancel_sends_nothing_and_ignores_late_results(
     qtbot: QtBot,
-    backend: BackendClient,
+    operations: Operations,
     cloud: Cloud,
     make_file: Callable[..., Path],
     reported_errors: list[DmsError],
 ) -> None:
     path = make_file("a.txt")
-    dialog = _dialog(qtbot, backend, [path])
+    dialog = _dialog(qtbot, operations, [path])
     dialog.reject()
     assert dialog.result() == QDialog.DialogCode.Rejected
-    qtbot.waitUntil(lambda: not backend.busy, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: not operations.busy, timeout=TIMEOUT)
     assert dialog.checking  # the late answer was ignored: the dialog is closed
     assert cloud.service.find_duplicates("0" * 64) == []
     listing = cloud.s3.list_objects_v2(Bucket="dms-documents")
@@ -198,8 +198,8 @@ def test_cancel_sends_nothing_and_ignores_late_results(
     assert reported_errors == []  # a cancelled check is not an error to report
 
 
-def test_tag_completion_works_on_the_last_tag(qtbot: QtBot, backend: BackendClient) -> None:
-    dialog = _dialog(qtbot, backend)
+def test_tag_completion_works_on_the_last_tag(qtbot: QtBot, operations: Operations) -> None:
+    dialog = _dialog(qtbot, operations)
     _table, tags, _problem, _button = _parts(dialog)
     completer = tags.completer()
     assert completer.caseSensitivity() == Qt.CaseSensitivity.CaseInsensitive
