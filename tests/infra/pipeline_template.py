@@ -8,7 +8,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from cfnlint.decode import cfn_yaml
 
 from tests.infra.template import ACCOUNT, REGION, Resolver, as_list, statements
@@ -70,8 +69,7 @@ def load_api_template() -> dict[str, Any]:
 
 
 def load_buildspec(name: str) -> dict[str, Any]:
-    spec: dict[str, Any] = yaml.safe_load((PIPELINE_FILES / name).read_text(encoding="utf-8"))
-    return spec
+    return _load(PIPELINE_FILES / name)  # plain YAML: cfn-lint's decoder reads it too
 
 
 def load_parameter_file(name: str) -> dict[str, Any]:
