@@ -24,6 +24,8 @@ RUN_LOCK_FILE = "sandbox.lock"  # held by the running server
 START_LOCK_FILE = "start.lock"  # serialises clients that may spawn a server
 STATE_FILE = "state.pickle"
 BODIES_DIR = "bodies"
+DAMAGED_DIR = "damaged"  # body files that turned out not to be their object's, moved aside
+WAL_DIR = "wal"
 
 HEALTH_PATH = "/dms-sandbox/health"
 SHUTDOWN_PATH = "/dms-sandbox/shutdown"

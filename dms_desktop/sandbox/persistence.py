@@ -6,13 +6,22 @@ Layout of the sandbox folder:
   plus the ids of the sandbox's own resources. Rewritten whole at every checkpoint, atomically
   (temp file, fsync, rename, fsync of the folder).
 - ``bodies/<id>``: one file per S3 object body. moto never changes the body of a stored key (a new
-  PUT makes a new key), so each file is written once, before the first state that refers to it,
-  and deleted once a committed state no longer refers to it.
+  PUT makes a new key), so each file is written once, before the first state or log record that
+  refers to it, and deleted once a committed state no longer refers to it.
+- ``wal/``: the write-ahead log of the changes since the state file was written (see ``wal`` and
+  ``changes``); the state file names the first segment it does not contain.
+- ``damaged/``: body files found not to match their object (see "Lost bodies" below), moved aside.
 
 Restored keys read their body file lazily: each read opens the file, so a restart costs
-O(metadata) whatever the size of the bodies, and no file descriptor stays open per object. Bodies
-of keys created after the start live in moto's own temp files until the next checkpoint copies them
-to their body files; the keys then read those, as restored keys do, and the temp files are closed.
+O(metadata) whatever the size of the bodies, and no file descriptor stays open per object. A key
+created by a request gets its body file before the request is answered (``changes``); from then
+on it reads that file, as restored keys do, and moto's temp file is closed.
+
+Lost bodies: a body file that is missing, or whose size is not its object's, fails that object
+only. At a start such objects are taken out of their bucket (the file, if any, is moved to
+``damaged/``) and logged; while running, the read that finds one answers NoSuchKey and takes the
+object out the same way. Every other object is served as before, and ``dms admin check`` reports
+the documents whose stored file is gone.
 
 Not kept: the parts of multipart uploads. Those of *completed* uploads are the whole object's
 body (see ``multipart``), saved as one body file. Those of uploads still in progress would be
@@ -24,34 +33,38 @@ listed and can be aborted.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import os
 import pickle
+import sys
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
 
 import moto
 from joserfc import jwk
-from moto.cloudformation.models import cloudformation_backends
 from moto.cognitoidentity.models import cognitoidentity_backends
 from moto.cognitoidp.models import cognitoidp_backends
 from moto.dynamodb.models import dynamodb_backends
-from moto.iam.models import iam_backends
+from moto.s3.exceptions import MissingKey
 from moto.s3.models import FakeKey, FakeMultipart, s3_backends
 
 from dms_desktop.core.errors import SandboxError
-from dms_desktop.sandbox.info import BODIES_DIR, STATE_FILE, fsync_dir
+from dms_desktop.sandbox.info import BODIES_DIR, DAMAGED_DIR, STATE_FILE, fsync_dir
 
 log = logging.getLogger(__name__)
 
 STATE_FORMAT = 1
 BODY_ID_ATTR = "_dms_body_id"  # set on FakeKeys whose body has a file in bodies/
-_COPY_CHUNK = 8 * 1024 * 1024
+_LOST_ATTR = "_dms_lost"  # why a restored key's body file cannot be its body
+_FILE_SIZE_ATTR = "_dms_file_size"  # the body file's size when the key was restored
+_NOT_STATE = ("_value_buffer", "lock", BODY_ID_ATTR, _LOST_ATTR, _FILE_SIZE_ATTR)
+_COPY_CHUNK = 1024 * 1024  # small: a request copies a body while others need memory too
 
 BACKENDS: dict[str, Any] = {
     "dynamodb": dynamodb_backends,
@@ -76,6 +89,10 @@ def reset_command_hint() -> str:
     return "run `dms local reset` to move it aside and start with an empty sandbox"
 
 
+class BodyLost(OSError):
+    """A body file is missing or no longer the object's body."""
+
+
 class StoredBody(io.RawIOBase):
     """A read-only file object over a body file that opens the file for each read."""
 
@@ -83,6 +100,18 @@ class StoredBody(io.RawIOBase):
         super().__init__()
         self.path = path
         self._position = 0
+
+    def problem(self, expected_size: int) -> str | None:
+        """Why the file cannot be the body of an object of ``expected_size`` bytes, or None."""
+        try:
+            size = self.path.stat().st_size
+        except FileNotFoundError:
+            return "its body file is missing"
+        except OSError as exc:
+            return f"its body file cannot be read ({exc.strerror or exc})"
+        if size != expected_size:
+            return f"its body file has {size} bytes, not {expected_size}"
+        return None
 
     def readable(self) -> bool:
         return True
@@ -103,9 +132,12 @@ class StoredBody(io.RawIOBase):
         return self._position
 
     def read(self, size: int | None = -1) -> bytes:
-        with self.path.open("rb") as handle:
-            handle.seek(self._position)
-            data = handle.read(-1 if size is None else size)
+        try:
+            with self.path.open("rb") as handle:
+                handle.seek(self._position)
+                data = handle.read(-1 if size is None else size)
+        except FileNotFoundError as exc:
+            raise BodyLost(f"its body file {self.path.name} is missing") from exc
         self._position += len(data)
         return data
 
@@ -113,7 +145,118 @@ class StoredBody(io.RawIOBase):
         return self.read(-1)
 
 
+# --- lost bodies ------------------------------------------------------------------------------
+
+# Told about each object taken out because its body was lost (``changes`` logs it).
+on_object_removed: Callable[[FakeKey], None] | None = None
+
+_moto_value_get: Callable[[FakeKey], bytes] = FakeKey.value.fget  # type: ignore[attr-defined]
+
+
+def _checked_value(key: FakeKey) -> bytes:
+    """moto's ``FakeKey.value``, but a lost body fails only this object: NoSuchKey."""
+    buffer = key._value_buffer
+    if isinstance(buffer, StoredBody):
+        problem = buffer.problem(key.contentsize)
+        if problem is not None:
+            raise _lost(key, problem)
+    try:
+        return _moto_value_get(key)
+    except BodyLost as exc:
+        raise _lost(key, str(exc)) from exc
+
+
+_checked_value._dms_checked = True  # type: ignore[attr-defined]
+
+
+def _lost(key: FakeKey, problem: str) -> MissingKey:
+    bodies_dir = (
+        key._value_buffer.path.parent if isinstance(key._value_buffer, StoredBody) else None
+    )
+    log.error(
+        "Object %s/%s (version %s) is lost: %s; it is taken out of its bucket",
+        key.bucket_name,
+        key.name,
+        key.version_id,
+        problem,
+    )
+    if bodies_dir is not None:
+        _quarantine(key, bodies_dir)
+    if _take_out(key) and on_object_removed is not None:
+        on_object_removed(key)
+    return MissingKey(key=key.name)
+
+
+def _quarantine(key: FakeKey, bodies_dir: Path) -> None:
+    """Move a damaged body file to ``damaged/`` (nothing to move if it is missing)."""
+    body_id = key.__dict__.get(BODY_ID_ATTR)
+    if body_id is None:
+        return
+    source = bodies_dir / body_id
+    target_dir = bodies_dir.parent / DAMAGED_DIR
+    try:
+        target_dir.mkdir(mode=0o700, exist_ok=True)
+        source.replace(target_dir / body_id)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        log.warning("Could not move the damaged body file %s aside: %s", source, exc)
+    else:
+        log.warning(
+            "The damaged body file of %s/%s is now %s",
+            key.bucket_name,
+            key.name,
+            target_dir / body_id,
+        )
+
+
+def _take_out(key: FakeKey) -> bool:
+    """Remove this version of ``key`` from its bucket; False if it was no longer there."""
+    for bucket in _s3_buckets():
+        if bucket.name != key.bucket_name:
+            continue
+        versions = list(bucket.keys.getlist(key.name, []))
+        if not any(version is key for version in versions):
+            continue
+        kept = [version for version in versions if version is not key]
+        if kept:
+            bucket.keys.setlist(key.name, kept)  # disposes of the lost version
+        else:
+            bucket.keys.pop(key.name)
+        return True
+    return False
+
+
+def take_out_lost_objects() -> int:
+    """Take the objects whose body file was missing or damaged at load out of their buckets."""
+    lost: list[FakeKey] = []
+    for bucket in _s3_buckets():
+        for _name, versions in bucket.keys.iterlists():
+            lost.extend(
+                version
+                for version in versions
+                if isinstance(version, FakeKey) and version.__dict__.get(_LOST_ATTR)
+            )
+    for key in lost:
+        _lost(key, key.__dict__[_LOST_ATTR])
+    return len(lost)
+
+
+def install() -> None:
+    """Make a lost body fail its own object only (process-wide, idempotent; after
+    ``multipart.install``, which sets ``FakeKey.value`` itself)."""
+    current: property = FakeKey.value  # type: ignore[assignment]
+    if getattr(current.fget, "_dms_checked", False):
+        return
+    FakeKey.value = property(_checked_value, current.fset)  # type: ignore[method-assign,assignment]
+
+
 # --- pickling ---------------------------------------------------------------------------------
+
+
+_writing: set[str] = set()  # body files being written now: never garbage
+_save_locks: dict[int, threading.Lock] = {}  # id(key) -> held while its body file is written
+_writing_lock = threading.Lock()
 
 
 class _BodyFiles:
@@ -122,19 +265,43 @@ class _BodyFiles:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.referenced: set[str] = set()
+        self.written = 0  # body files this instance wrote
 
     def ensure_saved(self, key: FakeKey) -> str:
+        """The id of the key's body file, written (and synced) first if it has none.
+
+        Safe from several threads at once (requests and the checkpoint): one of them writes."""
         body_id: str | None = key.__dict__.get(BODY_ID_ATTR)
         if body_id is None:
-            body_id = uuid.uuid4().hex
-            path = self.directory / body_id
-            self._write(key, path)
-            setattr(key, BODY_ID_ATTR, body_id)
-            with key.lock:  # from now on it reads its body file, as a restored key does
-                written = key._value_buffer
-                key.__dict__["_value_buffer"] = StoredBody(path)
-            written.close()  # moto's temp file, or a completed upload's parts: kept once, not twice
+            with _writing_lock:  # not on the key: moto deep-copies keys, and locks do not copy
+                save_lock = _save_locks.setdefault(id(key), threading.Lock())
+            try:
+                with save_lock:
+                    body_id = key.__dict__.get(BODY_ID_ATTR)
+                    if body_id is None:
+                        body_id = self._save(key)
+            finally:
+                with _writing_lock:
+                    _save_locks.pop(id(key), None)
         self.referenced.add(body_id)
+        return body_id
+
+    def _save(self, key: FakeKey) -> str:
+        body_id = uuid.uuid4().hex
+        path = self.directory / body_id
+        with _writing_lock:
+            _writing.add(body_id)
+        try:
+            self._write(key, path)
+        finally:
+            with _writing_lock:
+                _writing.discard(body_id)
+        setattr(key, BODY_ID_ATTR, body_id)
+        with key.lock:  # from now on it reads its body file, as a restored key does
+            written = key._value_buffer
+            key.__dict__["_value_buffer"] = StoredBody(path)
+        written.close()  # moto's temp file, or a completed upload's parts: kept once, not twice
+        self.written += 1
         return body_id
 
     @staticmethod
@@ -151,10 +318,16 @@ class _BodyFiles:
         tmp.replace(path)
 
     def collect_garbage(self) -> int:
-        """Delete body files (and leftover temp files) the committed state does not use."""
+        """Delete body files (and leftover temp files) the committed state does not use.
+
+        Call it with the backends quiescent (the checkpoint's exclusive lock): every key that
+        exists then is in the state just written, so a file it does not use belongs to no key,
+        except a body a request is still writing (``_writing``) for a key deleted meanwhile."""
         removed = 0
         for path in self.directory.iterdir():
-            if path.name in self.referenced:
+            with _writing_lock:
+                in_use = path.name in self.referenced or path.name.split(".")[0] in _writing
+            if in_use:
                 continue
             try:
                 path.unlink()
@@ -172,12 +345,8 @@ class _StatePickler(pickle.Pickler):
     def reducer_override(self, obj: Any) -> Any:
         if isinstance(obj, FakeKey):
             body_id = self._bodies.ensure_saved(obj)
-            state = {
-                name: value
-                for name, value in obj.__dict__.items()
-                if name not in ("_value_buffer", "lock", BODY_ID_ATTR)
-            }
-            return (_new_key, (body_id,), state, None, None, _set_dict_state)
+            state = {name: value for name, value in obj.__dict__.items() if name not in _NOT_STATE}
+            return (_new_key, (body_id,), state, None, None, _set_key_state)
         if isinstance(obj, FakeMultipart):
             state = dict(obj.__dict__, parts={}, partlist=[])  # see "Not kept" above
             return (_new_object, (FakeMultipart,), state, None, None, _set_dict_state)
@@ -192,12 +361,21 @@ _loading = threading.local()
 def _new_key(body_id: str) -> FakeKey:
     key = cast(FakeKey, FakeKey.__new__(FakeKey))
     path: Path = _loading.bodies_dir / body_id
-    if not path.is_file():
-        raise FileNotFoundError(f"missing body file {path}")
     key.__dict__.update(
         _value_buffer=StoredBody(path), lock=threading.Lock(), **{BODY_ID_ATTR: body_id}
     )
+    try:
+        key.__dict__[_FILE_SIZE_ATTR] = path.stat().st_size
+    except OSError:
+        key.__dict__[_LOST_ATTR] = "its body file is missing"  # see take_out_lost_objects
     return key
+
+
+def _set_key_state(key: FakeKey, state: dict[str, Any]) -> None:
+    key.__dict__.update(state)
+    file_size = key.__dict__.pop(_FILE_SIZE_ATTR, None)
+    if file_size is not None and file_size != key.contentsize:
+        key.__dict__[_LOST_ATTR] = f"its body file has {file_size} bytes, not {key.contentsize}"
 
 
 def _new_object(cls: type[Any]) -> Any:
@@ -232,16 +410,22 @@ def keys_without_body_file() -> list[FakeKey]:
     return found
 
 
-# Used only while the first start deploys the template (see server._deploy_template); not kept.
-FIRST_START_BACKENDS: dict[str, Any] = {
-    "cloudformation": cloudformation_backends,
-    "iam": iam_backends,
+# Used only while the first start deploys the template (see server._deploy_template); not kept,
+# and not imported unless used: moto's CloudFormation imports most of moto (seconds at each start).
+FIRST_START_MODULES = {
+    "moto.cloudformation.models": "cloudformation_backends",
+    "moto.iam.models": "iam_backends",
 }
 
 
 def clear_backends() -> None:
     """Empty moto's backends (they are process-wide), releasing their temp files."""
-    for backend_dict in (*BACKENDS.values(), *FIRST_START_BACKENDS.values()):
+    first_start = [
+        getattr(sys.modules[module], name)
+        for module, name in FIRST_START_MODULES.items()
+        if module in sys.modules
+    ]
+    for backend_dict in (*BACKENDS.values(), *first_start):
         for _account, _region, backend in backend_dict.iter_backends():
             backend.reset()
         backend_dict.clear()
@@ -270,9 +454,10 @@ class StateStore:
             except ValueError:  # its buffer was closed: deleted meanwhile
                 continue
 
-    def save(self, resources: SandboxResources, samples_seeded: bool) -> int:
+    def save(self, resources: SandboxResources, samples_seeded: bool, wal_segment: int = 0) -> int:
         """Write the whole state atomically; return how many unused body files were deleted.
 
+        ``wal_segment``: the first segment of the write-ahead log the state does not contain.
         The backends must not change meanwhile (the caller holds the write lock).
         """
         self.bodies_dir.mkdir(parents=True, exist_ok=True)
@@ -282,6 +467,7 @@ class StateStore:
             "moto": moto.__version__,
             "resources": resources,
             "samples_seeded": samples_seeded,
+            "wal_segment": wal_segment,
             "backends": _live_backends(),
         }
         tmp = self.state_path.with_name(self.state_path.name + ".tmp")
@@ -294,11 +480,8 @@ class StateStore:
         fsync_dir(self.sandbox_dir)
         return bodies.collect_garbage()
 
-    def load(self) -> tuple[SandboxResources, bool] | None:
-        """Install the saved backends into moto; None for a fresh folder.
-
-        Returns the resources and whether the samples were seeded.
-        """
+    def load(self) -> LoadedState | None:
+        """Install the saved backends into moto; None for a fresh folder."""
         clear_backends()
         if not self.state_path.exists():
             return None
@@ -329,4 +512,27 @@ class StateStore:
             for account, regions in accounts.items():
                 for region, backend in regions.items():
                     backend_dict[account][region] = backend
-        return resources, bool(state.get("samples_seeded"))
+        return LoadedState(
+            resources, bool(state.get("samples_seeded")), int(state.get("wal_segment", 0))
+        )
+
+    @contextlib.contextmanager
+    def reading_bodies(self) -> Iterator[None]:
+        """Unpickle keys (a state, a log record) whose body files are in this folder."""
+        _loading.bodies_dir = self.bodies_dir
+        try:
+            yield
+        finally:
+            _loading.bodies_dir = None
+
+    def body_files(self) -> _BodyFiles:
+        """Writes body files into this folder (for the write-ahead log's records)."""
+        self.bodies_dir.mkdir(parents=True, exist_ok=True)
+        return _BodyFiles(self.bodies_dir)
+
+
+@dataclass(frozen=True)
+class LoadedState:
+    resources: SandboxResources
+    samples_seeded: bool
+    wal_segment: int  # replay the write-ahead log from this segment on

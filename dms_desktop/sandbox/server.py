@@ -1,17 +1,23 @@
-"""The sandbox server: moto behind a middleware that serialises checkpoints against requests.
+"""The sandbox server: moto behind a middleware that makes each change durable before its answer.
 
 Every request's body is read first (in one read, see ``_read_body_at_once``); then the request
-holds a shared lock for the rest of its WSGI call, including iterating its response; a checkpoint
-holds it exclusively, so it pickles the backends between requests. A checkpoint runs
-``CHECKPOINT_QUIET_SECONDS`` after the last mutating request ended, or at the latest
-``CHECKPOINT_MAX_DELAY_SECONDS`` after the first unsaved one under continuous load.
+holds a shared lock while moto runs it (a read: also while its response is sent); a checkpoint
+holds the lock exclusively, so it pickles the backends between requests.
 
-What a ``kill -9`` of the sandbox loses at worst: the mutations of the last
-``CHECKPOINT_MAX_DELAY_SECONDS`` (normally only of the last ``CHECKPOINT_QUIET_SECONDS``), plus the
-time of a checkpoint in progress, and the parts of multipart uploads in progress (never saved,
-see ``persistence``; the uploads themselves are kept, so they can be aborted). The state file
-itself is replaced atomically, so it is either the old or the new checkpoint, never a mix; body
-files are written and synced before any state refers to them.
+A request that changes something is answered only once the change is on disk: what it touched is
+written to the write-ahead log as after-images (``changes``, ``wal``; new bodies into their body
+files first) and synced, several requests sharing one ``fsync``. A change the log has no form
+for (creating a table, say) is saved by a full checkpoint before the answer instead. So a
+``kill -9`` of the sandbox loses no acknowledged change: a start loads the last checkpoint and
+replays the log after it. What it does lose: the parts of multipart uploads in progress (never
+kept, see ``persistence``; the uploads themselves are, so they can be aborted), and sign-ins to
+the identity pool, which the app does not rely on (see ``changes``).
+
+Checkpoints only bound the log (and so the time a start spends replaying it): one runs
+``CHECKPOINT_QUIET_SECONDS`` after the last change, ``CHECKPOINT_MAX_DELAY_SECONDS`` after the
+first one under continuous load, or as soon as the log holds ``CHECKPOINT_LOG_BYTES``. The state
+file is replaced atomically and names the first log segment it does not contain; the segments
+before it are deleted once it is committed.
 """
 
 from __future__ import annotations
@@ -46,7 +52,8 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from dms_desktop.core.errors import SandboxError
 from dms_desktop.core.schema import TABLE_NAME, time_to_live_specification
-from dms_desktop.sandbox import multipart, samples
+from dms_desktop.sandbox import changes, multipart, samples
+from dms_desktop.sandbox.changes import ChangeLog, ChangeSet
 from dms_desktop.sandbox.info import (
     ACCESS_KEY_ID,
     ADMIN_USER,
@@ -58,6 +65,7 @@ from dms_desktop.sandbox.info import (
     RUN_LOCK_FILE,
     SECRET_ACCESS_KEY,
     SHUTDOWN_PATH,
+    WAL_DIR,
     SandboxInfo,
     write_atomically,
 )
@@ -66,7 +74,9 @@ from dms_desktop.sandbox.persistence import (
     StateStore,
     clear_backends,
     keys_without_body_file,
+    take_out_lost_objects,
 )
+from dms_desktop.sandbox.wal import WriteAheadLog
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +84,9 @@ HOST = "127.0.0.1"
 TEMPLATE_FILE = "dms-backend.yaml"  # the AWS template (resources/cloudformation)
 SANDBOX_STACK = "dms-local"
 SERVICE_NAME = "dms-sandbox"
-CHECKPOINT_QUIET_SECONDS = 0.5
-CHECKPOINT_MAX_DELAY_SECONDS = 5.0
+CHECKPOINT_QUIET_SECONDS = 5.0
+CHECKPOINT_MAX_DELAY_SECONDS = 60.0
+CHECKPOINT_LOG_BYTES = 64 * 1024 * 1024
 CHECKPOINT_RETRY_SECONDS = 5.0
 
 SAMPLES_TIMEOUT_SECONDS = 60.0
@@ -176,16 +187,24 @@ class _CheckpointStatus:
 
 
 class Checkpointer:
-    """Saves the state after mutations, debounced, on its own thread."""
+    """Makes each change durable (the log, or a checkpoint), and saves the state after changes,
+    debounced, on its own thread."""
 
     def __init__(
-        self, store: StateStore, lock: SharedExclusiveLock, resources: SandboxResources
+        self,
+        store: StateStore,
+        lock: SharedExclusiveLock,
+        resources: SandboxResources,
+        change_log: ChangeLog,
     ) -> None:
         self.store = store
         self.lock = lock
         self.resources = resources
+        self.change_log = change_log
+        self.wal = change_log.wal
         self.samples_seeded = False
         self.status = _CheckpointStatus()
+        self._commits = 0  # requests in make_durable
         self._condition = threading.Condition()
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="sandbox-checkpoint", daemon=True)
@@ -217,13 +236,41 @@ class Checkpointer:
         self.mutation_started()
         self.mutation_finished()
 
+    def make_durable(self, changed: ChangeSet, service: str, operation: str, status: int) -> None:
+        """Return once what a request changed is on disk (SandboxError if it cannot be)."""
+        with self._condition:
+            self._commits += 1
+        try:
+            self._make_durable(changed, service, operation, status)
+        finally:
+            with self._condition:
+                self._commits -= 1
+                self._condition.notify_all()
+
+    def wait_for_commits(self, timeout: float) -> None:
+        """Wait until no request is writing its changes to the log (before closing it)."""
+        with self._condition:
+            self._condition.wait_for(lambda: self._commits == 0, timeout)
+
+    def _make_durable(self, changed: ChangeSet, service: str, operation: str, status: int) -> None:
+        if changed.addresses:
+            self.wal.wait_durable(self.change_log.commit(changed.addresses))
+        if (
+            changes.needs_checkpoint(service, operation, status, changed)
+            and not self.checkpoint_now()
+        ):
+            raise SandboxError(f"The sandbox could not save its state: {self.status.last_error}")
+
     def snapshot(self) -> dict[str, Any]:
+        records, size = self.wal.size()
         with self._condition:
             return {
                 "generation": self.status.generation,
                 "saved_generation": self.status.saved_generation,
                 "checkpoints": self.status.checkpoints,
                 "last_checkpoint_error": self.status.last_error,
+                "log_records": records,
+                "log_bytes": size,
             }
 
     def _seconds_until_due(self) -> float | None:
@@ -236,6 +283,8 @@ class Checkpointer:
             status.last_mutation_end + CHECKPOINT_QUIET_SECONDS,
             status.first_unsaved_at + CHECKPOINT_MAX_DELAY_SECONDS,
         )
+        if self.wal.size()[1] >= CHECKPOINT_LOG_BYTES:
+            due = now
         if status.failed_at is not None:
             due = max(due, status.failed_at + CHECKPOINT_RETRY_SECONDS)
         return max(0.0, due - now)
@@ -263,13 +312,16 @@ class Checkpointer:
             with self.lock.exclusive():
                 with self._condition:
                     generation = self.status.generation
-                removed = self.store.save(self.resources, self.samples_seeded)
+                with self.wal.lock:  # records from now on go to the new segment
+                    segment = self.wal.rotate_locked()
+                removed = self.store.save(self.resources, self.samples_seeded, segment)
                 with self._condition:
                     self.status.saved_generation = generation
                     self.status.first_unsaved_at = None
                     self.status.checkpoints += 1
                     self.status.last_error = None
                     self.status.failed_at = None
+            self.wal.remove_before(segment)
         except Exception as exc:
             log.exception("Sandbox checkpoint failed")
             with self._condition:
@@ -364,20 +416,69 @@ class SandboxMiddleware:
             return _json_response(start_response, "503 Service Unavailable", {"error": "stopping"})
         checkpointer = runtime.checkpointer
         if mutating and checkpointer is not None:
-            checkpointer.mutation_started()
+            return self._change(environ, start_response, checkpointer)
 
         def finished() -> None:
             runtime.last_request = time.monotonic()
             runtime.lock.release_shared()
-            if mutating and checkpointer is not None:
-                checkpointer.mutation_finished()
 
         try:
-            result = self.app(environ, start_response)
+            with changes.recording() as changed:
+                result = self.app(environ, start_response)
+            if changed.addresses and checkpointer is not None:
+                # A read that found an object's body lost took the object out: log that too
+                # (no need to wait: a start would find the body lost again).
+                checkpointer.change_log.commit(changed.addresses)
         except BaseException:
             finished()
             raise
         return _ClosingResponse(result, finished)
+
+    def _change(
+        self, environ: dict[str, Any], start_response: Any, checkpointer: Checkpointer
+    ) -> Iterable[bytes]:
+        """Run a request that may change something; answer once its changes are on disk."""
+        runtime = self.runtime
+        service, operation = changes.service_of(environ)
+        answer: list[Any] = []
+        written: list[bytes] = []
+
+        def hold_back(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            answer[:] = [status, headers, exc_info]
+            return written.append
+
+        checkpointer.mutation_started()
+        changed = ChangeSet()
+        try:
+            with changes.recording() as changed:
+                try:
+                    result = self.app(environ, hold_back)
+                    try:
+                        body = b"".join([*written, *result])
+                    finally:
+                        close = getattr(result, "close", None)
+                        if close is not None:
+                            close()
+                finally:
+                    changes.note_cognito(service, operation)
+        except BaseException:
+            with contextlib.suppress(Exception):  # keep the log in step with memory
+                checkpointer.make_durable(changed, service, operation, 500)
+            raise
+        finally:
+            runtime.last_request = time.monotonic()
+            runtime.lock.release_shared()
+            checkpointer.mutation_finished()
+        status = int(str(answer[0]).split()[0]) if answer else 500
+        try:
+            checkpointer.make_durable(changed, service, operation, status)
+        except (SandboxError, OSError) as exc:
+            log.exception("A change could not be saved")
+            return _json_response(
+                start_response, "503 Service Unavailable", {"error": f"not saved: {exc}"}
+            )
+        start_response(*answer)
+        return [body]
 
 
 def _read_body_at_once(environ: dict[str, Any]) -> bool:
@@ -664,6 +765,7 @@ def run_sandbox(
     """Serve the sandbox of ``sandbox_dir`` until stopped, idle, or signalled; see ``serve``."""
     quiet_noisy_loggers()
     multipart.install()
+    changes.install()  # after multipart: both change how objects read their bodies
     sandbox_dir = sandbox_dir.expanduser().resolve()
     sandbox_dir.mkdir(parents=True, exist_ok=True)
     if not _serving_in_this_process.acquire(blocking=False):
@@ -707,6 +809,26 @@ def _serve_locked(
 ) -> None:
     store = StateStore(sandbox_dir)
     loaded = store.load()
+    wal = WriteAheadLog(sandbox_dir / WAL_DIR)
+    change_log = ChangeLog(wal, store)
+    replayed = lost = 0
+    if loaded is None:
+        if wal.segments():
+            log.warning("No state file in %s: its write-ahead log is dropped", sandbox_dir)
+            wal.remove_before(wal.segments()[-1] + 1)
+    else:
+        try:
+            replayed = change_log.replay(loaded.wal_segment)
+        except Exception as exc:
+            log.exception("Cannot replay the sandbox's write-ahead log")
+            raise SandboxError(
+                f"The local sandbox's write-ahead log in {wal.directory} is unreadable ({exc}); "
+                "run `dms local reset` to move it aside and start with an empty sandbox"
+            ) from exc
+        lost = take_out_lost_objects()
+        log.info("Replayed %d logged change(s); %d object(s) with a lost body", replayed, lost)
+    change_log.remember_tokens()
+    wal.start()
     runtime = _Runtime(sandbox_dir=sandbox_dir)
     if stop_event is not None:
         runtime.stop_requested = stop_event
@@ -732,13 +854,15 @@ def _serve_locked(
                     f"The local sandbox could not set itself up in {sandbox_dir}: {exc}"
                 ) from exc
         else:
-            resources, samples_seeded = loaded
-        checkpointer = Checkpointer(store, runtime.lock, resources)
+            resources, samples_seeded = loaded.resources, loaded.samples_seeded
+        checkpointer = Checkpointer(store, runtime.lock, resources, change_log)
         # Recorded before seeding: the hook runs once, even if it fails or is interrupted.
         checkpointer.samples_seeded = True
         if loaded is None and not checkpointer.checkpoint_now():
             raise SandboxError(f"The local sandbox cannot write its state in {sandbox_dir}")
         runtime.checkpointer = checkpointer
+        if replayed or lost:
+            checkpointer.mark_dirty()  # fold the log into the state soon
         checkpointer.start()
         info = SandboxInfo(
             endpoint_url=endpoint_url,
@@ -803,6 +927,8 @@ def _shut_down(
         runtime.closed = True
     if checkpointer is not None:
         checkpointer.checkpoint_now()
+        checkpointer.wait_for_commits(timeout=10)  # their records: redundant now, but answered
+        checkpointer.wal.close()
     connections.close_all(timeout=10)
     server.server_close()
     log.info("Local sandbox for %s stopped", runtime.sandbox_dir)

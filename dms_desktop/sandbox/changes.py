@@ -1,0 +1,557 @@
+"""What each request changed in moto's backends, logged as after-images and replayed at a start.
+
+A log of the *requests* could not be replayed: moto makes up ids (multipart upload ids, version
+ids, user ``sub``s, tokens) and timestamps as it goes, so a replay would not give back what the
+clients were told. The log holds the *results* instead: for each thing a request touched, its
+state once the request was done (its after-image), or that it is gone. Replaying sets those states
+again, in the order they were logged; the result does not depend on how requests interleaved.
+
+What a request touched is noted by hooks on moto's models while it runs (per request thread, see
+:func:`recording`), as addresses:
+
+- a DynamoDB item: ``("dynamodb", account, region, table, hash key, range key)``; its image is
+  the item, or None once deleted;
+- an S3 key name: ``("s3-object", account, region, bucket, key)``; its image is the list of its
+  versions (each a ``FakeKey`` whose body is a reference to its body file, never its bytes) and
+  their S3 tags;
+- the multipart uploads of an S3 key name: ``("s3-uploads", ...)``; without their parts, which
+  are not kept (see ``persistence``);
+- a Cognito user pool backend: ``("cognito-idp", account, region)``; its image is the backend
+  without the pools' token tables, plus what changed in those since the last record (tokens
+  pile up with every sign-in; a whole copy each time would grow without bound).
+
+Requests whose changes have no address here (creating a table, a bucket policy, moto's own API)
+are made durable by a full checkpoint before they are answered: rare, and slow, but correct.
+Parts of multipart uploads and Cognito identity-pool sign-ins (``GetId``: the app derives stable
+ids from the user's ``sub`` instead) are deliberately not logged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+import logging
+import pickle
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from moto.cognitoidp.models import CognitoIdpUserPool, cognitoidp_backends
+from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
+from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.table import Table
+from moto.s3.models import FakeKey, S3Backend, s3_backends
+
+from dms_desktop.sandbox import persistence
+from dms_desktop.sandbox.info import fsync_dir
+from dms_desktop.sandbox.persistence import StateStore
+from dms_desktop.sandbox.wal import WriteAheadLog
+
+log = logging.getLogger(__name__)
+
+Address = tuple[Any, ...]
+TOKEN_TABLES = ("refresh_tokens", "access_tokens", "id_tokens")
+
+# Cognito user pool operations that change nothing (everything else is logged).
+_COGNITO_IDP_READS = frozenset(
+    {
+        "AdminGetDevice",
+        "AdminGetUser",
+        "GetCSVHeader",
+        "GetDevice",
+        "GetGroup",
+        "GetIdentityProviderByIdentifier",
+        "GetLogDeliveryConfiguration",
+        "GetSigningCertificate",
+        "GetUICustomization",
+        "GetUser",
+        "GetUserAttributeVerificationCode",
+        "GetUserAuthFactors",
+        "GetUserPoolMfaConfig",
+    }
+)
+# Identity pool operations whose changes are not kept (see the module's docstring).
+_COGNITO_IDENTITY_UNLOGGED = frozenset(
+    {"GetId", "GetCredentialsForIdentity", "GetOpenIdToken", "GetOpenIdTokenForDeveloperIdentity"}
+)
+_TARGET_SERVICES = {
+    "DynamoDB_20120810": "dynamodb",
+    "DynamoDBStreams_20120810": "dynamodbstreams",
+    "AWSCognitoIdentityProviderService": "cognito-idp",
+    "AWSCognitoIdentityService": "cognito-identity",
+}
+# The services whose state the sandbox keeps (persistence.BACKENDS); moto's own API resets it.
+KEPT_SERVICES = frozenset({"dynamodb", "s3", "cognito-idp", "cognito-identity", "moto-api"})
+
+
+@dataclass
+class ChangeSet:
+    """What one request touched."""
+
+    addresses: set[Address] = field(default_factory=set)
+    volatile: bool = False  # it changed only what is deliberately not kept (upload parts)
+    unknown: bool = False  # a hook could not tell what it touched: checkpoint to be safe
+
+
+_current = threading.local()
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[ChangeSet]:
+    """Note what the hooks see on this thread until the block ends."""
+    changes = ChangeSet()
+    _current.changes = changes
+    try:
+        yield changes
+    finally:
+        _current.changes = None
+
+
+def _note(address: Address) -> None:
+    changes: ChangeSet | None = getattr(_current, "changes", None)
+    if changes is not None:
+        changes.addresses.add(address)
+
+
+def _note_volatile() -> None:
+    changes: ChangeSet | None = getattr(_current, "changes", None)
+    if changes is not None:
+        changes.volatile = True
+
+
+# --- which request is it ----------------------------------------------------------------------
+
+
+def service_of(environ: dict[str, Any]) -> tuple[str, str]:
+    """(service, operation) of a request, as far as the headers tell ("" if unknown)."""
+    if str(environ.get("PATH_INFO", "")).startswith("/moto-api"):
+        return "moto-api", ""
+    target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
+    if target:
+        prefix, _, operation = target.partition(".")
+        return _TARGET_SERVICES.get(prefix, prefix), operation
+    credential = ""
+    auth = str(environ.get("HTTP_AUTHORIZATION", ""))
+    if "Credential=" in auth:
+        credential = auth.split("Credential=", 1)[1].split(",", 1)[0]
+    elif "X-Amz-Credential=" in str(environ.get("QUERY_STRING", "")):
+        query = str(environ["QUERY_STRING"])
+        credential = query.split("X-Amz-Credential=", 1)[1].split("&", 1)[0].replace("%2F", "/")
+    parts = credential.split("/")
+    if len(parts) == 5:
+        return parts[3], ""
+    return "s3", ""  # moto's default for an unsigned request
+
+
+def needs_checkpoint(service: str, operation: str, status: int, changes: ChangeSet) -> bool:
+    """Whether a request changed kept state that has no address here (see the docstring)."""
+    if not 200 <= status < 300:
+        return False
+    if changes.unknown:
+        return True
+    if changes.addresses or changes.volatile:
+        return False
+    if service in ("dynamodb", "s3", "moto-api"):
+        return True  # e.g. CreateTable, UpdateTimeToLive, a bucket's policy
+    if service == "cognito-identity":
+        return operation not in _COGNITO_IDENTITY_UNLOGGED and not _is_read(operation)
+    return False  # cognito-idp is noted by note_cognito; other services' state is not kept
+
+
+def _is_read(operation: str) -> bool:
+    return operation.startswith(("Describe", "List", "AdminList", "Lookup"))
+
+
+def note_cognito(service: str, operation: str) -> None:
+    """Note the user pool backends for a Cognito user pool request that may change them."""
+    if service != "cognito-idp" or _is_read(operation) or operation in _COGNITO_IDP_READS:
+        return
+    for account, region, _backend in cognitoidp_backends.iter_backends():
+        _note(("cognito-idp", account, region))
+
+
+# --- hooks on moto's models -------------------------------------------------------------------
+
+
+def _key_of(table: Table, attributes: dict[str, Any]) -> tuple[DynamoType, DynamoType | None]:
+    hash_key = DynamoType(attributes[table.hash_key_attr])
+    range_attr = table.range_key_attr
+    range_key = DynamoType(attributes[range_attr]) if range_attr in attributes else None
+    return hash_key, range_key
+
+
+def _note_item(table: Table, attributes: dict[str, Any]) -> None:
+    address = ("dynamodb", table.account_id, table.region_name, table.name)
+    _note((*address, *_key_of(table, attributes)))
+
+
+def _note_item_by_name(backend: DynamoDBBackend, table_name: str, key: dict[str, Any]) -> None:
+    table = backend.tables.get(table_name)
+    if table is not None:
+        _note_item(table, key)
+
+
+def _before(original: Callable[..., Any], note: Callable[..., None]) -> Callable[..., Any]:
+    """``original`` that first calls ``note`` with the same arguments."""
+
+    @functools.wraps(original)
+    def hooked(*args: Any, **kwargs: Any) -> Any:
+        try:
+            note(*args, **kwargs)
+        except Exception:  # noqa: BLE001 (moto's own checks answer a malformed request)
+            changes: ChangeSet | None = getattr(_current, "changes", None)
+            if changes is not None:
+                changes.unknown = True
+        return original(*args, **kwargs)
+
+    hooked._dms_hooked = True  # type: ignore[attr-defined]
+    return hooked
+
+
+def _table_put(table: Table, item_attrs: dict[str, Any], *_: Any, **__: Any) -> None:
+    _note_item(table, item_attrs)
+
+
+def _table_delete(table: Table, hash_key: DynamoType, range_key: DynamoType | None) -> None:
+    _note(("dynamodb", table.account_id, table.region_name, table.name, hash_key, range_key))
+
+
+def _update_item(
+    backend: DynamoDBBackend, table_name: str, key: dict[str, Any], *_: Any, **__: Any
+) -> None:
+    _note_item_by_name(backend, table_name, key)
+
+
+def _transact_write(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+    # A failed transaction puts back copies of whole tables: note every item it names.
+    for entry in transact_items:
+        for operation, request in entry.items():
+            key = request.get("Item") if operation == "Put" else request.get("Key")
+            if isinstance(key, dict) and request.get("TableName") in backend.tables:
+                _note_item_by_name(backend, request["TableName"], key)
+
+
+def _s3(backend: S3Backend, kind: str, bucket: str, key: str) -> None:
+    _note((kind, backend.account_id, backend.region_name, bucket, key))
+
+
+def _upload_key(backend: S3Backend, bucket_name: str, upload_id: str) -> str | None:
+    bucket = backend.buckets.get(bucket_name)
+    upload = bucket.multiparts.get(upload_id) if bucket is not None else None
+    return None if upload is None else str(upload.key_name)
+
+
+def _s3_object(backend: S3Backend, bucket_name: str, key_name: str, *_: Any, **__: Any) -> None:
+    _s3(backend, "s3-object", bucket_name, key_name)
+
+
+def _s3_tagging(backend: S3Backend, key: FakeKey, *_: Any, **__: Any) -> None:
+    _s3(backend, "s3-object", str(key.bucket_name), key.name)
+
+
+def _s3_copy(
+    backend: S3Backend,
+    src_key: FakeKey,
+    dest_bucket_name: str,
+    dest_key_name: str,
+    *_: Any,
+    **__: Any,
+) -> None:
+    _s3(backend, "s3-object", dest_bucket_name, dest_key_name)
+
+
+def _s3_delete_many(
+    backend: S3Backend, bucket_name: str, objects: list[dict[str, Any]], *_: Any, **__: Any
+) -> None:
+    for entry in objects:
+        _s3(backend, "s3-object", bucket_name, str(entry["Key"]))
+
+
+def _s3_upload_started(
+    backend: S3Backend, bucket_name: str, key_name: str, *_: Any, **__: Any
+) -> None:
+    _s3(backend, "s3-uploads", bucket_name, key_name)
+
+
+def _s3_upload_ended(
+    backend: S3Backend, bucket_name: str, multipart_id: str, *_: Any, **__: Any
+) -> None:
+    key_name = _upload_key(backend, bucket_name, multipart_id)
+    if key_name is not None:
+        _s3(backend, "s3-uploads", bucket_name, key_name)
+        _s3(backend, "s3-object", bucket_name, key_name)
+
+
+def _s3_part(*_: Any, **__: Any) -> None:
+    _note_volatile()
+
+
+_HOOKS: list[tuple[type, str, Callable[..., None]]] = [
+    (Table, "put_item", _table_put),
+    (Table, "delete_item", _table_delete),
+    (DynamoDBBackend, "update_item", _update_item),
+    (DynamoDBBackend, "transact_write_items", _transact_write),
+    (S3Backend, "put_object", _s3_object),
+    (S3Backend, "delete_object", _s3_object),
+    (S3Backend, "delete_objects", _s3_delete_many),
+    (S3Backend, "put_object_acl", _s3_object),
+    (S3Backend, "put_object_legal_hold", _s3_object),
+    (S3Backend, "put_object_retention", _s3_object),
+    (S3Backend, "put_object_tagging", _s3_tagging),
+    (S3Backend, "delete_object_tagging", _s3_object),
+    (S3Backend, "restore_object", _s3_object),
+    (S3Backend, "copy_object", _s3_copy),
+    (S3Backend, "create_multipart_upload", _s3_upload_started),
+    (S3Backend, "complete_multipart_upload", _s3_upload_ended),
+    (S3Backend, "abort_multipart_upload", _s3_upload_ended),
+    (S3Backend, "upload_part", _s3_part),
+    (S3Backend, "upload_part_copy", _s3_part),
+]
+
+
+def install() -> None:
+    """Hook moto's models (process-wide, idempotent); notes are taken only inside
+    :func:`recording`."""
+    for cls, name, note in _HOOKS:
+        original = getattr(cls, name)
+        if not getattr(original, "_dms_hooked", False):
+            setattr(cls, name, _before(original, note))
+    persistence.install()
+    persistence.on_object_removed = lambda key: _s3_for_key(key)
+
+
+def _s3_for_key(key: FakeKey) -> None:
+    for account, region, backend in s3_backends.iter_backends():
+        if str(key.bucket_name) in backend.buckets:  # type: ignore[attr-defined]
+            _note(("s3-object", account, region, key.bucket_name, key.name))
+
+
+# --- after-images -----------------------------------------------------------------------------
+
+
+_GONE = None
+
+
+def _dynamodb_image(
+    account: str, region: str, table_name: str, hash_key: Any, range_key: Any
+) -> Any:
+    table = dynamodb_backends[account][region].tables.get(table_name)
+    if table is None:
+        return _GONE
+    if range_key is None:
+        return table.items.get(hash_key)
+    return table.items.get(hash_key, {}).get(range_key)
+
+
+def _bucket(account: str, region: str, bucket_name: str) -> Any:
+    return s3_backends[account][region].buckets.get(bucket_name)
+
+
+def _object_image(account: str, region: str, bucket_name: str, key_name: str) -> Any:
+    bucket = _bucket(account, region, bucket_name)
+    if bucket is None:
+        return _GONE
+    versions = list(bucket.keys.getlist(key_name, []))
+    tagger = s3_backends[account][region].tagger
+    tags = {
+        version.arn: tagger.list_tags_for_resource(version.arn)[tagger.tag_name]
+        for version in versions
+        if isinstance(version, FakeKey) and tagger.has_tags(version.arn)
+    }
+    return versions, tags
+
+
+def _uploads_image(account: str, region: str, bucket_name: str, key_name: str) -> Any:
+    bucket = _bucket(account, region, bucket_name)
+    if bucket is None:
+        return _GONE
+    return {
+        upload_id: upload
+        for upload_id, upload in list(bucket.multiparts.items())
+        if upload.key_name == key_name
+    }
+
+
+class _ImagePickler(persistence._StatePickler):
+    """The state's pickler, but user pools go without their token tables (logged as changes)."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, CognitoIdpUserPool):
+            state = {
+                name: value for name, value in obj.__dict__.items() if name not in TOKEN_TABLES
+            }
+            return (
+                persistence._new_object,
+                (CognitoIdpUserPool,),
+                state,
+                None,
+                None,
+                persistence._set_dict_state,
+            )
+        return super().reducer_override(obj)
+
+
+class ChangeLog:
+    """Writes the after-images of requests' changes to the write-ahead log, and replays them."""
+
+    def __init__(self, wal: WriteAheadLog, store: StateStore) -> None:
+        self.wal = wal
+        self.store = store
+        # The token tables as last logged, per (account, region, pool, table).
+        self._tokens: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+
+    def remember_tokens(self) -> None:
+        """Take the live token tables as the base of the next record's token changes."""
+        self._tokens.clear()
+        for account, region, backend in cognitoidp_backends.iter_backends():
+            for pool_id, pool in list(backend.user_pools.items()):  # type: ignore[attr-defined]
+                for table in TOKEN_TABLES:
+                    self._tokens[(account, region, pool_id, table)] = dict(getattr(pool, table))
+
+    def commit(self, addresses: Iterable[Address]) -> int:
+        """Log the current state of ``addresses``; returns the ticket to wait for
+        (:meth:`WriteAheadLog.wait_durable`)."""
+        addresses = sorted(set(addresses), key=repr)
+        bodies = self.store.body_files()
+        # Body files first, outside the log's lock: a large one takes seconds to copy.
+        for address in addresses:
+            if address[0] == "s3-object":
+                image = _object_image(*address[1:])
+                for version in image[0] if image is not _GONE else ():
+                    if isinstance(version, FakeKey):
+                        with contextlib.suppress(ValueError):  # deleted meanwhile: closed
+                            bodies.ensure_saved(version)
+        with self.wal.lock:
+            payload = self._payload(addresses, bodies)
+            if bodies.written:
+                fsync_dir(bodies.directory)  # the files exist once the record does
+            return self.wal.append_locked(payload)
+
+    def _payload(self, addresses: list[Address], bodies: Any) -> bytes:
+        images: list[tuple[Address, Any]] = []
+        for address in addresses:
+            kind, rest = address[0], address[1:]
+            if kind == "dynamodb":
+                images.append((address, _dynamodb_image(*rest)))
+            elif kind == "s3-object":
+                images.append((address, _object_image(*rest)))
+            elif kind == "s3-uploads":
+                images.append((address, _uploads_image(*rest)))
+            elif kind == "cognito-idp":
+                images.append((address, self._cognito_image(*rest)))
+        buffer = io.BytesIO()
+        _ImagePickler(buffer, bodies).dump(images)
+        return buffer.getvalue()
+
+    def _cognito_image(self, account: str, region: str) -> Any:
+        backend = cognitoidp_backends[account][region]
+        changed: dict[tuple[str, str], tuple[dict[str, Any], list[str]]] = {}
+        for pool_id, pool in list(backend.user_pools.items()):
+            for table in TOKEN_TABLES:
+                now = dict(getattr(pool, table))
+                before = self._tokens.get((account, region, pool_id, table), {})
+                added = {
+                    token: value
+                    for token, value in now.items()
+                    if before.get(token, _MISSING) != value
+                }
+                removed = [token for token in before if token not in now]
+                if added or removed:
+                    changed[(pool_id, table)] = (added, removed)
+                self._tokens[(account, region, pool_id, table)] = now
+        return backend, changed
+
+    # --- replay --------------------------------------------------------------------------
+
+    def replay(self, first_segment: int) -> int:
+        """Apply the logged records from ``first_segment`` on to the loaded state; returns how
+        many there were."""
+        count = 0
+        with self.store.reading_bodies():
+            for payload in self.wal.read(first_segment):
+                images: list[tuple[Address, Any]] = pickle.loads(payload)  # noqa: S301 (our own log)
+                for address, image in images:
+                    _apply(address, image)
+                count += 1
+        return count
+
+
+_MISSING = object()
+
+
+def _apply(address: Address, image: Any) -> None:
+    kind, account, region = address[0], address[1], address[2]
+    if kind == "dynamodb":
+        _apply_item(account, region, address[3], address[4], address[5], image)
+    elif kind == "s3-object":
+        _apply_object(account, region, address[3], address[4], image)
+    elif kind == "s3-uploads":
+        _apply_uploads(account, region, address[3], address[4], image)
+    elif kind == "cognito-idp":
+        _apply_cognito(account, region, image)
+
+
+def _apply_item(
+    account: str, region: str, table_name: str, hash_key: Any, range_key: Any, item: Any
+) -> None:
+    table = dynamodb_backends[account][region].tables.get(table_name)
+    if table is None:
+        log.warning("Replay: table %s no longer exists", table_name)
+        return
+    if range_key is None:
+        if item is None:
+            table.items.pop(hash_key, None)
+        else:
+            table.items[hash_key] = item
+        return
+    partition = table.items[hash_key]
+    if item is None:
+        partition.pop(range_key, None)
+        if not partition:
+            del table.items[hash_key]
+    else:
+        partition[range_key] = item
+
+
+def _apply_object(account: str, region: str, bucket_name: str, key_name: str, image: Any) -> None:
+    bucket = _bucket(account, region, bucket_name)
+    if bucket is None or image is _GONE:
+        return
+    versions, tags = image
+    tagger = s3_backends[account][region].tagger
+    for version in bucket.keys.getlist(key_name, []):
+        if isinstance(version, FakeKey):
+            tagger.delete_all_tags_for_resource(version.arn)
+    if versions:
+        bucket.keys.setlist(key_name, versions)
+    elif key_name in bucket.keys:
+        bucket.keys.pop(key_name)
+    for arn, tag_list in tags.items():
+        tagger.tag_resource(arn, tag_list)
+
+
+def _apply_uploads(account: str, region: str, bucket_name: str, key_name: str, image: Any) -> None:
+    bucket = _bucket(account, region, bucket_name)
+    if bucket is None or image is _GONE:
+        return
+    for upload_id, upload in list(bucket.multiparts.items()):
+        if upload.key_name == key_name and upload_id not in image:
+            del bucket.multiparts[upload_id]
+    bucket.multiparts.update(image)
+
+
+def _apply_cognito(account: str, region: str, image: Any) -> None:
+    backend, changed = image
+    live = cognitoidp_backends[account][region]
+    for pool_id, pool in backend.user_pools.items():
+        before = live.user_pools.get(pool_id)
+        for table in TOKEN_TABLES:
+            tokens = dict(getattr(before, table, {})) if before is not None else {}
+            added, removed = changed.get((pool_id, table), ({}, []))
+            tokens.update(added)
+            for token in removed:
+                tokens.pop(token, None)
+            setattr(pool, table, tokens)
+    cognitoidp_backends[account][region] = backend
