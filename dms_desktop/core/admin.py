@@ -39,7 +39,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, FlexibleChecksumError
 
 from .aws import aws_errors, error_code, translate
 from .cancellation import CancelToken, ProgressCallback
@@ -466,6 +466,9 @@ class DeletionReport:
             "requests": self.requests,
             "auditLog": str(self.audit_log) if self.audit_log else None,
         }
+
+
+FAILS_STORED_CHECKSUM = "fails-stored-checksum"  # what _body_checksum says of a damaged body
 
 
 class FindingKind(StrEnum):
@@ -998,7 +1001,9 @@ class AdminService:
                             key,
                             record.user_id,
                             record.document_id,
-                            f"SHA-256 {actual[:12]}… differs from the metadata's "
+                            "the stored file fails the checksum it was stored with (damaged)"
+                            if actual == FAILS_STORED_CHECKSUM
+                            else f"SHA-256 {actual[:12]}… differs from the metadata's "
                             f"{record.checksum[:12]}…",
                             body.size,
                             filename=record.filename,
@@ -1054,6 +1059,10 @@ class AdminService:
                     digest.update(chunk)
         except NotFound:
             return None
+        except Unavailable as exc:
+            if isinstance(exc.__cause__, FlexibleChecksumError):  # S3's stored checksum fails
+                return FAILS_STORED_CHECKSUM
+            raise
         return digest.hexdigest()
 
     def _last_part_time(self, key: str, upload_id: str) -> datetime | None:

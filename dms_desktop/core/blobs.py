@@ -35,10 +35,11 @@ from s3transfer.exceptions import CancelledError as TransferCancelled
 from s3transfer.manager import TransferConfig, TransferManager
 from s3transfer.subscribers import BaseSubscriber
 
-from .aws import aws_errors, is_loopback, translate
+from .aws import aws_errors, error_code, is_loopback, translate
 from .cancellation import CancelToken, ProgressCallback
 from .errors import (
     Cancelled,
+    DmsError,
     IntegrityError,
     NotFound,
     TargetExists,
@@ -91,18 +92,36 @@ def part_size_for(size: int, preferred: int) -> int:
 
 
 class _HashingReader:
-    """Hands s3transfer the file front to back once, hashing and counting the bytes."""
+    """Hands s3transfer the file front to back once, hashing and counting the bytes.
+
+    Each read is whole (``amount`` bytes) until the end of the file, and the first short read is
+    the end for good: s3transfer makes a part of each read, and a file that grew after its end
+    was reached would have given a short part in the middle, which S3 refuses at the very end
+    (EntityTooSmall). The upload then notices the change itself (see ``BlobStore.upload``)."""
 
     def __init__(self, file: IO[bytes], cancel: CancelToken | None) -> None:
         self._file = file
         self._cancel = cancel
         self._hash = hashlib.sha256()
+        self._at_end = False
         self.bytes_read = 0
 
     def read(self, amount: int = -1) -> bytes:
         if self._cancel is not None:
             self._cancel.raise_if_cancelled("The upload")
-        data = self._file.read(amount)
+        if self._at_end:
+            return b""
+        if amount is None or amount < 0:
+            data = self._file.read()
+            self._at_end = True
+        else:
+            chunks = [self._file.read(amount)]
+            missing = amount - len(chunks[0])
+            while missing > 0 and chunks[-1]:  # a short read before the end: read on
+                chunks.append(self._file.read(missing))
+                missing -= len(chunks[-1])
+            data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            self._at_end = len(data) < amount
         self._hash.update(data)
         self.bytes_read += len(data)
         return data
@@ -284,22 +303,25 @@ class BlobStore:
                 unregister = cancel.on_cancel(future.cancel) if cancel else None
                 try:
                     _wait_for(future, "upload the file")
+                except DmsError as exc:
+                    if not _is_entity_too_small(exc.__cause__):
+                        raise
+                    # Only a file that changed under the reader gives a short middle part.
+                    size_now = os.fstat(file.fileno()).st_size
+                    raise _changed_while_uploading(source, size, size_now) from exc
                 finally:
                     if unregister is not None:
                         unregister()
+                size_now = os.fstat(file.fileno()).st_size  # grown after its end was read?
         finally:
             manager.shutdown()
             self._multipart_watchers.pop(key, None)
         if cancel is not None and cancel.cancelled:
             self.delete(key)
             raise Cancelled("The upload was cancelled.")
-        if reader.bytes_read != size:
+        if reader.bytes_read != size or size_now != size:
             self.delete(key)
-            raise ValidationError(
-                f"{source.name} changed while it was being uploaded "
-                f"({size} bytes expected, {reader.bytes_read} read); nothing was stored. "
-                "Upload it again when it is no longer being written."
-            )
+            raise _changed_while_uploading(source, size, max(reader.bytes_read, size_now))
         return StoredBody(size, reader.hexdigest())
 
     def _put_whole(
@@ -311,11 +333,7 @@ class BlobStore:
         with source.open("rb") as file:
             data = file.read(size + 1)  # one byte more: a file that grew is noticed
         if len(data) != size:
-            raise ValidationError(
-                f"{source.name} changed while it was being uploaded "
-                f"({size} bytes expected, {len(data)} read); nothing was stored. "
-                "Upload it again when it is no longer being written."
-            )
+            raise _changed_while_uploading(source, size, len(data))
         checksum = hashlib.sha256(data).hexdigest()
         if cancel is not None:
             cancel.raise_if_cancelled("The upload")
@@ -371,10 +389,13 @@ class BlobStore:
                 digest = writer.finish()
             written = temp.stat().st_size
             if written != expected_size or digest != expected_checksum:
+                again = self._read_again(key)
+                if again == expected_checksum:  # right the second time: it was the way here
+                    raise IntegrityError(_DAMAGED_ON_THE_WAY)
                 raise IntegrityError(
                     f"The stored file does not match its checksum (got {written} bytes, "
                     f"expected {expected_size}); it was changed or damaged on the server. "
-                    "Nothing was written."
+                    f"Nothing was written. {_STORED_COPY_BAD}"
                 )
             _move_into_place(temp, target, overwrite)
         except BaseException:
@@ -415,11 +436,14 @@ class BlobStore:
                 return
             except FlexibleChecksumError as exc:
                 # botocore's CRC check of the stream: the bytes written so far are not the
-                # stored ones, so resuming after them cannot help.
-                raise IntegrityError(
-                    "The file was damaged on the way from the server (its checksum did not "
-                    "match); nothing was written. Try again."
-                ) from exc
+                # stored ones, so resuming after them cannot help. Read it once more to tell a
+                # copy damaged on the way from one damaged where it is stored.
+                if self._read_again(key) == _CRC_FAILED:
+                    raise IntegrityError(
+                        "The stored file is damaged: it fails the checksum it was stored with, "
+                        f"each time it is read. Nothing was written. {_STORED_COPY_BAD}"
+                    ) from exc
+                raise IntegrityError(_DAMAGED_ON_THE_WAY) from exc
             except (BotoCoreError, OSError) as exc:
                 if isinstance(exc, OSError) and not _is_network_error(exc):
                     raise
@@ -427,6 +451,22 @@ class BlobStore:
                     raise translate(exc, "download the file") from exc
                 log.warning("download of %s broke after %d bytes, resuming: %r", key, done, exc)
         raise Unavailable("Could not download the file.")  # unreachable: the loop returns
+
+    def _read_again(self, key: str) -> str | None:
+        """The SHA-256 of the object read once more from the start (nothing written), to tell
+        damage on the way from damage where it is stored; ``_CRC_FAILED`` if it fails its CRC
+        again, None if it cannot be read now."""
+        digest = hashlib.sha256()
+        try:
+            response = self._client.get_object(Bucket=self._bucket, Key=key)
+            for chunk in response["Body"].iter_chunks(DOWNLOAD_CHUNK):
+                digest.update(chunk)
+        except FlexibleChecksumError:
+            return _CRC_FAILED
+        except (ClientError, BotoCoreError, OSError) as exc:
+            log.warning("could not read %s again to check it: %r", key, exc)
+            return None
+        return digest.hexdigest()
 
     def read_head(self, key: str, max_bytes: int) -> bytes:
         """The first ``max_bytes`` of the object (all of it if smaller), for previews."""
@@ -475,6 +515,28 @@ class _SizeHint(BaseSubscriber):
 
     def on_queued(self, future: Any, **kwargs: Any) -> None:
         future.meta.provide_transfer_size(self._size)
+
+
+_CRC_FAILED = "crc-failed"
+_DAMAGED_ON_THE_WAY = (
+    "The file was damaged on the way from the server (its checksum did not match, and it did "
+    "when read again); nothing was written. Try again."
+)
+_STORED_COPY_BAD = (
+    "Downloading it again will not help; `dms admin check --verify-checksums` lists the stored "
+    "files that no longer match their checksum."
+)
+
+
+def _changed_while_uploading(source: Path, size: int, now: int) -> ValidationError:
+    return ValidationError(
+        f"{source.name} changed while it was being uploaded ({size} bytes expected, {now} "
+        "read); nothing was stored. Upload it again when it is no longer being written."
+    )
+
+
+def _is_entity_too_small(error: BaseException | None) -> bool:
+    return isinstance(error, ClientError) and error_code(error) == "EntityTooSmall"
 
 
 def _wait_for(future: Any, action: str) -> None:

@@ -20,7 +20,15 @@ from typing import Any
 from .aws import make_client
 from .blobs import BlobStore, TransferSettings
 from .cancellation import CancelToken, ProgressCallback
-from .errors import Cancelled, Conflict, DmsError, LocalFileError, NotFound, ValidationError
+from .errors import (
+    Cancelled,
+    Conflict,
+    DmsError,
+    IntegrityError,
+    LocalFileError,
+    NotFound,
+    ValidationError,
+)
 from .ids import is_document_id, new_document_id
 from .journal import DeleteEntry, DownloadEntry, Journal, JournalEntry, Tracked, UploadEntry
 from .listing import ListQuery, Page
@@ -338,6 +346,8 @@ class DocumentService:
                 )
             except Cancelled:
                 raise
+            except NotFound as exc:
+                raise self._body_not_found(document) from exc
             except OSError as exc:
                 raise ValidationError(f"Could not write {target}: {exc.strerror or exc}.") from exc
             finally:
@@ -346,6 +356,21 @@ class DocumentService:
                     tracked.finish()
         finally:
             started.close()
+
+    def _body_not_found(self, document: Document) -> DmsError:
+        """Why a document's body was not found: deleted meanwhile, or missing from the store."""
+        try:
+            self._repository.get(self._user_id, document.document_id)
+        except NotFound as exc:
+            return exc  # deleted by another instance while it was being downloaded
+        except DmsError:
+            pass
+        return IntegrityError(
+            f"The stored file of {document.filename} ({document.document_id}) is missing: its "
+            "details are stored, its content is not. Downloading it again will not help; "
+            "`dms admin check` lists such documents (and `--repair` removes them). Nothing was "
+            "written."
+        )
 
 
 def expiry_epoch_seconds(expires: datetime | None) -> int | None:

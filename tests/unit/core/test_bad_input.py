@@ -424,6 +424,40 @@ def test_a_file_changing_during_the_upload_stores_nothing(
 
 @case(
     "bad input",
+    "a file truncated or grown while it is being uploaded",
+    "'… changed while it was being uploaded … nothing was stored'",
+)
+def test_a_file_growing_after_its_end_was_read_is_a_change_not_entity_too_small(
+    service: DocumentService, s3: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The end of the file is reached inside the second part; then another program appends. A
+    # read after the end then gave a third part, the second one too small for S3 (EntityTooSmall
+    # at the very end, shown raw).
+    source = tmp_path / "recording.wav"
+    write_file(source, 17 * MiB)  # parts of 5 MiB: 5, 5, 5, then 2 at the end
+    real_read = blobs_module._HashingReader.read
+    grown = False
+
+    def read_then_grow(reader: Any, amount: int = -1) -> bytes:
+        nonlocal grown
+        chunk = real_read(reader, amount)
+        if 0 <= len(chunk) < amount and not grown:
+            grown = True
+            with source.open("ab") as file:
+                file.write(b"x" * MiB)
+        return chunk
+
+    monkeypatch.setattr(blobs_module._HashingReader, "read", read_then_grow)
+    with pytest.raises(ValidationError, match="changed while it was being uploaded") as raised:
+        service.upload(source)
+    monkeypatch.undo()
+    assert grown
+    assert "EntityTooSmall" not in str(raised.value)
+    assert_nothing_stored(service, s3)
+
+
+@case(
+    "bad input",
     "a read error (EIO) in the middle of an upload",
     "'Could not read …: Input/output error'; nothing stored (exit code 12)",
 )

@@ -142,10 +142,12 @@ def test_a_damaged_upload_stores_nothing(
 
 
 class DamagedInTransit:
-    """An S3 client whose GetObject bodies arrive with a wrong CRC32 (botocore's own check)."""
+    """An S3 client whose first ``damaged`` GetObject bodies arrive with a wrong CRC32
+    (botocore's own check); the later ones arrive whole."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, damaged: int = 1) -> None:
         self._client = client
+        self._damaged = damaged
         self.requests = 0
 
     def __getattr__(self, name: str) -> Any:
@@ -154,10 +156,11 @@ class DamagedInTransit:
     def get_object(self, **request: Any) -> dict[str, Any]:
         self.requests += 1
         response = self._client.get_object(**request)
-        data = response["Body"].read()
-        response["Body"] = StreamingChecksumBody(
-            io.BytesIO(data), len(data), Crc32Checksum(), "AAAAAA=="
-        )
+        if self.requests <= self._damaged:
+            data = response["Body"].read()
+            response["Body"] = StreamingChecksumBody(
+                io.BytesIO(data), len(data), Crc32Checksum(), "AAAAAA=="
+            )
         return response
 
 
@@ -183,8 +186,35 @@ def test_a_download_damaged_on_the_way_writes_nothing(
         service.download(document.document_id, mine, overwrite=True)
 
     assert "nothing was written" in str(caught.value).lower()
+    assert "Try again" in str(caught.value)  # read once more, it arrived whole: it will help
+    assert client.requests == 2
     assert mine.read_bytes() == b"my own edits"
     assert leftovers(folder) == ["minutes.txt"]
+
+
+@pytest.mark.nothing_lost(
+    "integrity",
+    "download of a body that fails the CRC32 it was stored with, each time it is read",
+    "'the stored file is damaged … will not help' naming `dms admin check --verify-checksums` "
+    "(was: 'damaged on the way … try again'); nothing written",
+)
+def test_a_body_damaged_where_it_is_stored_is_not_blamed_on_the_way(
+    repository: DocumentRepository, s3: Any, tmp_path: Path
+) -> None:
+    source = tmp_path / "minutes.txt"
+    write_file(source, 3 * MiB)
+    document = DocumentService(repository, BlobStore(s3, BUCKET), USER_ID).upload(source)
+    client = DamagedInTransit(s3, damaged=2)
+    service = DocumentService(repository, BlobStore(client, BUCKET), USER_ID)
+
+    with pytest.raises(IntegrityError, match="stored file is damaged") as caught:
+        service.download(document.document_id, tmp_path / "copy.txt")
+
+    message = str(caught.value)
+    assert "will not help" in message
+    assert "dms admin check --verify-checksums" in message
+    assert "try again" not in message.lower()
+    assert not (tmp_path / "copy.txt").exists()
 
 
 @pytest.mark.nothing_lost(
