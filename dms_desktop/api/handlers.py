@@ -64,10 +64,16 @@ class Reply:
         }
 
 
+def _field(container: Any, name: str) -> Any:
+    """``container[name]`` if ``container`` is a JSON object, else None: an event's parts may
+    have any shape (``null``, a string), and none of them may crash the handler."""
+    return container.get(name) if isinstance(container, dict) else None
+
+
 def caller_id(event: ProxyEvent) -> str:
     """The ``sub`` claim of the Cognito user pool authorizer: the user's partition."""
-    claims = (event.get("requestContext") or {}).get("authorizer", {}).get("claims") or {}
-    sub = claims.get("sub")
+    claims = _field(_field(_field(event, "requestContext"), "authorizer"), "claims")
+    sub = _field(claims, "sub")
     if not isinstance(sub, str) or not sub:
         raise Unauthenticated
     return sub
@@ -84,7 +90,7 @@ def _endpoint(operation: str) -> Callable[[Callable[[Call, Backend], Reply]], An
         def handler(event: ProxyEvent, context: Any) -> ProxyResult:
             started = time.perf_counter()
             request_id = str(getattr(context, "aws_request_id", "") or "")
-            api_request_id = (event.get("requestContext") or {}).get("requestId")
+            api_request_id = _api_request_id(event)
             call: Call | None = None
             try:
                 call = Call(event, caller_id(event))
@@ -135,15 +141,19 @@ def _endpoint(operation: str) -> Callable[[Callable[[Call, Backend], Reply]], An
     return decorate
 
 
+def _api_request_id(event: ProxyEvent) -> str | None:
+    value = _field(_field(event, "requestContext"), "requestId")
+    return value if isinstance(value, str) else None
+
+
 def _ids(request_id: str, event: ProxyEvent) -> dict[str, Any]:
-    api_request_id = (event.get("requestContext") or {}).get("requestId")
-    return {"fields": {"requestId": request_id, "apiRequestId": api_request_id}}
+    return {"fields": {"requestId": request_id, "apiRequestId": _api_request_id(event)}}
 
 
 @_endpoint("CreateDocument")
 def create_document(call: Call, backend: Backend) -> Reply:
     """Store a new document's metadata; the client then PUTs the body to the upload URL."""
-    request = parse_create_input(call.event.get("body"), bool(call.event.get("isBase64Encoded")))
+    request = parse_create_input(call.event.get("body"), call.event.get("isBase64Encoded") is True)
     call.summary.update(
         size=request.size,
         fileType=request.media_type,

@@ -21,7 +21,7 @@ from pydantic.alias_generators import to_camel
 
 from ..core.errors import ValidationError
 from ..core.ids import is_document_id
-from ..core.listing import ListQuery
+from ..core.listing import MAX_PAGE_SIZE, ListQuery
 from ..core.localfiles import guess_file_type
 from ..core.models import normalize_filename, normalize_folder, normalize_tag, normalize_tags
 
@@ -89,8 +89,8 @@ class CreateDocumentInput(BaseModel):
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def parse_create_input(body: str | None, is_base64: bool = False) -> CreateDocumentInput:
-    if body is None or not body.strip():
+def parse_create_input(body: Any, is_base64: bool = False) -> CreateDocumentInput:
+    if not isinstance(body, str) or not body.strip():
         raise InvalidInput({"body": "The request needs a JSON object body."})
     if is_base64:
         try:
@@ -133,19 +133,29 @@ class ListInput:
     next_token: str | None
 
 
-def parse_list_input(parameters: Mapping[str, str] | None) -> ListInput:
-    parameters = parameters or {}
+def parse_list_input(parameters: Any) -> ListInput:
+    if parameters is None:
+        parameters = {}
+    if not isinstance(parameters, Mapping):
+        raise InvalidInput({"queryStringParameters": "The query parameters are malformed."})
     problems: dict[str, str] = {}
-    for unknown in sorted(set(parameters) - {"limit", "nextToken", "tag"}):
+    for name, value in parameters.items():
+        if not isinstance(value, str):
+            problems[str(name)] = "A query parameter must be text."
+    for unknown in sorted(set(map(str, parameters)) - {"limit", "nextToken", "tag"}):
         problems[unknown] = "Not a parameter of this request (limit, nextToken, tag)."
+    if problems:
+        raise InvalidInput(problems)
     page_size = DEFAULT_PAGE_SIZE
     tag: str | None = None
     if "limit" in parameters:
         text = parameters["limit"].strip()
-        if text.isdecimal() and text.isascii():
-            page_size = int(text)
-        else:
+        if not (text.isdecimal() and text.isascii()):
             problems["limit"] = "The limit must be a whole number."
+        elif len(text.lstrip("0")) > len(str(MAX_PAGE_SIZE)):  # never int() of 5,000 digits
+            problems["limit"] = f"The limit must be at most {MAX_PAGE_SIZE}."
+        else:
+            page_size = int(text.lstrip("0") or "0")
     if "tag" in parameters:
         try:
             tag = normalize_tag(parameters["tag"])
@@ -161,8 +171,9 @@ def parse_list_input(parameters: Mapping[str, str] | None) -> ListInput:
     return ListInput(query, next_token)
 
 
-def parse_document_id(path_parameters: Mapping[str, Any] | None) -> str:
-    text = str((path_parameters or {}).get("documentId", ""))
+def parse_document_id(path_parameters: Any) -> str:
+    value = path_parameters.get("documentId") if isinstance(path_parameters, Mapping) else None
+    text = value if isinstance(value, str) else ""
     if not is_document_id(text):
         raise InvalidInput(
             {
