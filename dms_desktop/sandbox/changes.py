@@ -22,6 +22,10 @@ What a request touched is noted by hooks on moto's models while it runs (per req
 
 Requests whose changes have no address here (creating a table, a bucket policy, moto's own API)
 are made durable by a full checkpoint before they are answered: rare, and slow, but correct.
+
+Because records are keyed by address, a checkpoint need not pickle everything: an incremental
+one can fold the records since the last into a store kept per address (an item, a key name, a
+pool) and rewrite only those, while requests go on appending to the log.
 Parts of multipart uploads and Cognito identity-pool sign-ins (``GetId``: the app derives stable
 ids from the user's ``sub`` instead) are deliberately not logged.
 """
