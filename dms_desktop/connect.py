@@ -7,7 +7,9 @@ the same way.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .core.auth import (
@@ -170,3 +172,51 @@ def open_admin_service(backend: Backend, user: SignedIn, paths: AppPaths) -> Adm
         audit_dir=paths.data_dir / "audit",
         journal=journal_for(paths),
     )
+
+
+# --- `dms local`: the sandbox of a data folder, for the CLI (which does not import the sandbox) ---
+
+
+def sandbox_port(paths: AppPaths, profile_name: str | None) -> int:
+    """The port the chosen profile's sandbox asks for (0: any); ValidationError unless the
+    profile is a sandbox profile."""
+    from .core.config import SandboxProfile
+    from .core.errors import ValidationError
+
+    settings = choose_profile(load_config(paths.config_file), profile_name).settings
+    if not isinstance(settings, SandboxProfile):
+        raise ValidationError(
+            "`dms local` commands work on a sandbox profile (e.g. --profile local)."
+        )
+    return settings.port
+
+
+def serve_sandbox(paths: AppPaths, port: int, on_ready: Callable[[str], None]) -> None:
+    """Run the sandbox of ``paths`` in the foreground until stopped; ``on_ready`` gets its
+    endpoint URL once it serves."""
+    from .sandbox import serve
+
+    serve(paths, port=port, on_ready=lambda info: on_ready(info.endpoint_url))
+
+
+def stop_sandbox(paths: AppPaths) -> bool:
+    """Stop the sandbox of ``paths`` (its state is saved); False if none was running."""
+    from .sandbox import stop
+
+    return stop(paths)
+
+
+def add_sandbox_user(
+    paths: AppPaths, port: int, username: str, password: str, *, admin: bool = False
+) -> None:
+    """Add a user to the sandbox of ``paths``, starting it if needed."""
+    from .sandbox import add_user, connect_or_start
+
+    add_user(connect_or_start(paths, port=port), username, password, admin=admin)
+
+
+def reset_sandbox(paths: AppPaths) -> Path | None:
+    """Move the stopped sandbox's state aside; the backup folder, or None if it had none."""
+    from .sandbox import reset
+
+    return reset(paths)

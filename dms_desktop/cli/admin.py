@@ -9,18 +9,12 @@ A non-admin gets exit code 6 before anything is read.
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
-from typing import Any, TextIO
+from datetime import timedelta
+from typing import Any
 
-from .cli import EXIT_OK, Context, number_argument
-from .connect import open_admin_service
-from .core.admin import (
+from ..connect import open_admin_service
+from ..core.admin import (
     CONFIRM_TYPED_ABOVE,
     DEFAULT_ORPHAN_GRACE,
     DEFAULT_STALE_HOURS,
@@ -33,47 +27,14 @@ from .core.admin import (
     FindingKind,
     needs_typed_confirmation,
 )
-from .core.cancellation import CancelToken
-from .core.errors import Cancelled, Unavailable
-from .core.formatting import human_size
+from ..core.cancellation import CancelToken
+from ..core.errors import Cancelled, Unavailable
+from ..core.formatting import human_size
+from .arguments import number_argument, timestamp_argument
+from .context import EXIT_OK, Context
+from .terminal import CountProgress, cancel_on_interrupt
 
 MAX_ROWS = 50  # rows printed in a text dry run; --json lists every document
-
-
-class CountProgress:
-    """'Deleting  1234 of 10000' on a terminal (nothing when stderr is not a terminal)."""
-
-    def __init__(self, stream: TextIO, label: str) -> None:
-        self._stream = stream
-        self._label = label
-        self._enabled = stream.isatty()
-        self._last = 0.0
-
-    def update(self, done: int, total: int) -> None:
-        now = time.monotonic()
-        if not self._enabled or (now - self._last < 0.1 and done < total):
-            return
-        self._last = now
-        self._stream.write(f"\r{self._label} {done:>7} of {total:<7}")
-        self._stream.flush()
-
-    def finish(self) -> None:
-        if self._enabled:
-            self._stream.write("\r" + " " * 60 + "\r")
-            self._stream.flush()
-
-
-@contextmanager
-def _cancel_on_interrupt(cancel: CancelToken) -> Iterator[None]:
-    """Ctrl+C sets ``cancel`` (stopping between batches) instead of interrupting a request."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, lambda _signum, _frame: cancel.cancel())
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def _service(context: Context) -> AdminService:
@@ -183,7 +144,7 @@ def cmd_admin_cleanup(context: Context) -> int:
     cancel = CancelToken()
     progress = CountProgress(context.err, "Deleting")
     try:
-        with _cancel_on_interrupt(cancel):
+        with cancel_on_interrupt(cancel):
             report = service.delete(plan, progress=progress.update, cancel=cancel)
     finally:
         progress.finish()
@@ -226,7 +187,7 @@ def cmd_admin_check(context: Context) -> int:
     cancel = CancelToken()
     progress = CountProgress(context.err, "Checking")
     try:
-        with _cancel_on_interrupt(cancel):
+        with cancel_on_interrupt(cancel):
             report = service.check(
                 stale_hours=args.stale_hours,
                 verify_checksums=args.verify_checksums,
@@ -259,7 +220,7 @@ def cmd_admin_check(context: Context) -> int:
     cancel = CancelToken()
     progress = CountProgress(context.err, "Repairing")
     try:
-        with _cancel_on_interrupt(cancel):
+        with cancel_on_interrupt(cancel):
             result = service.repair(report, kinds, progress=progress.update, cancel=cancel)
     finally:
         progress.finish()
@@ -274,22 +235,11 @@ def cmd_admin_check(context: Context) -> int:
 # --- parser -----------------------------------------------------------------------------------
 
 
-def _timestamp(text: str) -> datetime:
-    """ISO-8601 date or time; without a zone it is UTC."""
-    try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not an ISO date or time (e.g. 2024-05-01 or 2024-05-01T12:00Z)"
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 _size = number_argument(int, 0, "a number of bytes")
 _amount = number_argument(float, 0.0, "a number")
 
 
-def add_admin_commands(commands: Any) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `dms admin cleanup` and `dms admin check` on the `dms` subcommands."""
     admin = commands.add_parser(
         "admin", help="admin tools: clean up test records, check consistency (admins only)"
@@ -311,8 +261,8 @@ def add_admin_commands(commands: Any) -> None:
     names = cleanup.add_mutually_exclusive_group()
     names.add_argument("--name-glob", metavar="GLOB", help="filename matches GLOB (any case)")
     names.add_argument("--name-prefix", metavar="PREFIX", help="filename starts with PREFIX")
-    cleanup.add_argument("--created-before", type=_timestamp, metavar="ISO")
-    cleanup.add_argument("--created-after", type=_timestamp, metavar="ISO")
+    cleanup.add_argument("--created-before", type=timestamp_argument, metavar="ISO")
+    cleanup.add_argument("--created-after", type=timestamp_argument, metavar="ISO")
     cleanup.add_argument("--owner", action="append", metavar="ID", help="user id (repeatable)")
     cleanup.add_argument("--min-size", type=_size, metavar="N", help="at least N bytes")
     cleanup.add_argument("--max-size", type=_size, metavar="N", help="at most N bytes")

@@ -1,0 +1,73 @@
+"""`dms local serve|stop|add-user|reset`: the local sandbox of this data folder."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..connect import add_sandbox_user, reset_sandbox, sandbox_port, serve_sandbox, stop_sandbox
+from ..core.errors import ValidationError
+from .context import EXIT_OK, Context
+from .terminal import read_password
+
+
+def cmd_local_serve(context: Context) -> int:
+    def ready(endpoint_url: str) -> None:
+        context.print(f"Sandbox running at {endpoint_url} (data in {context.paths.sandbox_dir})")
+        context.print("Press Ctrl+C to stop.")
+        context.out.flush()
+
+    serve_sandbox(context.paths, context.args.port, ready)
+    context.print("Sandbox stopped; its state is saved.")
+    return EXIT_OK
+
+
+def cmd_local_stop(context: Context) -> int:
+    if stop_sandbox(context.paths):
+        context.print("Sandbox stopped; its state is saved.")
+    else:
+        context.print("No sandbox was running for this data folder.")
+    return EXIT_OK
+
+
+def cmd_local_add_user(context: Context) -> int:
+    args = context.args
+    password = read_password(context)
+    port = sandbox_port(context.paths, args.profile)
+    add_sandbox_user(context.paths, port, args.name, password, admin=args.admin)
+    role = "admin" if args.admin else "user"
+    context.print(f"Added {role} {args.name} to the sandbox.")
+    return EXIT_OK
+
+
+def cmd_local_reset(context: Context) -> int:
+    if not context.args.yes:
+        raise ValidationError(
+            "Resetting moves the sandbox's documents aside (they are kept in a backup folder); "
+            "add --yes to do it."
+        )
+    backup = reset_sandbox(context.paths)
+    if backup is None:
+        context.print("The sandbox had no saved state.")
+    else:
+        context.print(f"The sandbox state was moved to {backup}; the next start begins afresh.")
+    return EXIT_OK
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`dms local` and its subcommands."""
+    local = commands.add_parser("local", help="the local sandbox backend")
+    local_commands = local.add_subparsers(dest="local_command", metavar="COMMAND", required=True)
+    serve = local_commands.add_parser("serve", help="run the sandbox in the foreground")
+    serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free)")
+    serve.set_defaults(handler=cmd_local_serve)
+    stop = local_commands.add_parser("stop", help="stop the running sandbox (state is saved)")
+    stop.set_defaults(handler=cmd_local_stop)
+    add_user = local_commands.add_parser("add-user", help="add a sandbox user")
+    add_user.add_argument("name")
+    add_user.add_argument("--admin", action="store_true", help="member of the admins group")
+    add_user.set_defaults(handler=cmd_local_add_user)
+    reset = local_commands.add_parser(
+        "reset", help="move the sandbox's state aside and start afresh"
+    )
+    reset.add_argument("--yes", action="store_true")
+    reset.set_defaults(handler=cmd_local_reset)
