@@ -44,6 +44,7 @@ from botocore.exceptions import BotoCoreError, ClientError, FlexibleChecksumErro
 from .aws import aws_errors, error_code, translate
 from .cancellation import CancelToken, ProgressCallback
 from .errors import AuthError, ConfigError, DmsError, NotFound, Unavailable, ValidationError
+from .formatting import plural
 from .identity import ADMIN_GROUP, SignedIn
 from .journal import CleanupEntry, CleanupItem, Journal, Tracked
 from .models import format_timestamp, parse_timestamp, tag_key, utc_now
@@ -927,14 +928,17 @@ class AdminService:
         if report.failed:
             raise Unavailable(report.failed[0].reason)
         left = (
-            f"{not_deleted} document(s) it had not reached were not deleted: run the cleanup "
-            "again to delete them"
+            f"{plural(not_deleted, 'document')} it had not reached "
+            f"{'was' if not_deleted == 1 else 'were'} not deleted: run the cleanup "
+            f"again to delete {'it' if not_deleted == 1 else 'them'}"
             if not_deleted
             else "nothing else was left to delete"
         )
         return (
-            f"A cleanup started at {entry.started_at} by {entry.admin} was interrupted: the files "
-            f"of {len(half_deleted)} document(s) whose metadata it had deleted are now removed; "
+            f"A cleanup started at {entry.started_at} by {entry.admin} was interrupted: the "
+            f"{'file' if len(half_deleted) == 1 else 'files'} "
+            f"of {plural(len(half_deleted), 'document')} whose metadata it had deleted "
+            f"{'is' if len(half_deleted) == 1 else 'are'} now removed; "
             f"{left}."
         )
 

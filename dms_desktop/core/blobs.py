@@ -5,7 +5,9 @@ into memory, hashed and sent in one PutObject on the caller's thread: a transfer
 pool and hand-offs cost more than such a request (progress is reported once, when it is stored).
 A larger one goes through s3transfer, front to back through a non-seekable reader: the SHA-256
 of what was actually sent is computed on the way (s3transfer then keeps each part in memory for
-retries, so nothing is read twice). Multipart above a threshold, with part sizes that respect
+retries, so nothing is read twice). When the caller hashed the file already (the duplicate check
+of an upload plan) and the file is unchanged since, before and after sending, that checksum is
+used and the file is not hashed again. Multipart above a threshold, with part sizes that respect
 S3's 10,000-part limit. Cancelling aborts the transfer; s3transfer aborts the multipart upload,
 so no object and no dangling upload is left.
 
@@ -46,7 +48,7 @@ from .errors import (
     Unavailable,
     ValidationError,
 )
-from .localfiles import PARTIAL_SUFFIX, partial_file_prefix
+from .localfiles import PARTIAL_SUFFIX, HashedFile, partial_file_prefix
 
 log = logging.getLogger(__name__)
 
@@ -91,18 +93,19 @@ def part_size_for(size: int, preferred: int) -> int:
     return max(preferred, -(-needed // MiB) * MiB)
 
 
-class _HashingReader:
-    """Hands s3transfer the file front to back once, hashing and counting the bytes.
+class _SendingReader:
+    """Hands s3transfer the file front to back once, counting the bytes and, unless the checksum
+    is known already, hashing them.
 
     Each read is whole (``amount`` bytes) until the end of the file, and the first short read is
     the end for good: s3transfer makes a part of each read, and a file that grew after its end
     was reached would have given a short part in the middle, which S3 refuses at the very end
     (EntityTooSmall). The upload then notices the change itself (see ``BlobStore.upload``)."""
 
-    def __init__(self, file: IO[bytes], cancel: CancelToken | None) -> None:
+    def __init__(self, file: IO[bytes], cancel: CancelToken | None, hashing: bool) -> None:
         self._file = file
         self._cancel = cancel
-        self._hash = hashlib.sha256()
+        self._hash = hashlib.sha256() if hashing else None
         self._at_end = False
         self.bytes_read = 0
 
@@ -122,7 +125,8 @@ class _HashingReader:
                 missing -= len(chunks[-1])
             data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
             self._at_end = len(data) < amount
-        self._hash.update(data)
+        if self._hash is not None:
+            self._hash.update(data)
         self.bytes_read += len(data)
         return data
 
@@ -130,6 +134,7 @@ class _HashingReader:
         return False
 
     def hexdigest(self) -> str:
+        assert self._hash is not None, "a reader of a file with a known checksum does not hash"
         return self._hash.hexdigest()
 
 
@@ -264,15 +269,18 @@ class BlobStore:
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
         on_multipart_started: Callable[[str], None] | None = None,
+        content: HashedFile | None = None,
     ) -> StoredBody:
         """Store ``source`` at ``key``; returns the size and checksum of what was sent.
 
         ``on_multipart_started`` gets the upload id when a multipart upload begins, so that a
-        crash can be cleaned up later (users may abort their uploads but not list them)."""
-        size = source.stat().st_size
+        crash can be cleaned up later (users may abort their uploads but not list them).
+        ``content``: the file's checksum computed earlier; used if the file is unchanged since."""
+        known = content if content is not None and content.is_unchanged(source) else None
+        size = known.size if known is not None else source.stat().st_size
         settings = self._settings
         if size <= min(settings.single_request_limit, settings.multipart_threshold - 1):
-            stored = self._put_whole(source, key, content_type, size, cancel)
+            stored = self._put_whole(source, key, content_type, size, cancel, known)
             if progress is not None:
                 progress(size, size)
             if cancel is not None and cancel.cancelled:
@@ -289,7 +297,7 @@ class BlobStore:
             self._multipart_watchers[key] = on_multipart_started
         try:
             with source.open("rb") as file:
-                reader = _HashingReader(file, cancel)
+                reader = _SendingReader(file, cancel, hashing=known is None)
                 subscribers: list[BaseSubscriber] = [_SizeHint(size)]
                 if progress is not None:
                     subscribers.append(_ProgressSubscriber(size, progress))
@@ -319,22 +327,30 @@ class BlobStore:
         if cancel is not None and cancel.cancelled:
             self.delete(key)
             raise Cancelled("The upload was cancelled.")
-        if reader.bytes_read != size or size_now != size:
+        changed = known is not None and not known.is_unchanged(source)
+        if reader.bytes_read != size or size_now != size or changed:
             self.delete(key)
             raise _changed_while_uploading(source, size, max(reader.bytes_read, size_now))
-        return StoredBody(size, reader.hexdigest())
+        return StoredBody(size, known.checksum if known is not None else reader.hexdigest())
 
     def _put_whole(
-        self, source: Path, key: str, content_type: str, size: int, cancel: CancelToken | None
+        self,
+        source: Path,
+        key: str,
+        content_type: str,
+        size: int,
+        cancel: CancelToken | None,
+        known: HashedFile | None,
     ) -> StoredBody:
-        """Send a small file in one PutObject; its bytes are read and hashed once, in memory."""
+        """Send a small file in one PutObject; its bytes are read once, into memory, and hashed
+        there unless ``known`` says the checksum of this very content."""
         if cancel is not None:
             cancel.raise_if_cancelled("The upload")
         with source.open("rb") as file:
             data = file.read(size + 1)  # one byte more: a file that grew is noticed
-        if len(data) != size:
+        if len(data) != size or (known is not None and not known.is_unchanged(source)):
             raise _changed_while_uploading(source, size, len(data))
-        checksum = hashlib.sha256(data).hexdigest()
+        checksum = known.checksum if known is not None else hashlib.sha256(data).hexdigest()
         if cancel is not None:
             cancel.raise_if_cancelled("The upload")
         with aws_errors("upload the file"):
@@ -529,9 +545,10 @@ _STORED_COPY_BAD = (
 
 
 def _changed_while_uploading(source: Path, size: int, now: int) -> ValidationError:
+    detail = f"{size} bytes expected, {now} read" if now != size else "it was written meanwhile"
     return ValidationError(
-        f"{source.name} changed while it was being uploaded ({size} bytes expected, {now} "
-        "read); nothing was stored. Upload it again when it is no longer being written."
+        f"{source.name} changed while it was being uploaded ({detail}); nothing was stored. "
+        "Upload it again when it is no longer being written."
     )
 
 

@@ -3,12 +3,35 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 from .errors import Cancelled
 
 ProgressCallback = Callable[[int, int], None]
 """Called with (bytes done, bytes total); may be called from transfer threads."""
+
+PROGRESS_INTERVAL = 0.1
+"""Seconds between two progress reports a person sees: smooth to the eye, cheap to draw."""
+
+
+def throttled(callback: ProgressCallback, interval: float = PROGRESS_INTERVAL) -> ProgressCallback:
+    """``callback`` called at most once per ``interval`` seconds, but always for the first report
+    and for the last (done == total), so a display starts at once and ends complete. Safe to
+    call from several threads (s3transfer reports from each of its own)."""
+    lock = threading.Lock()
+    last_report = -float("inf")
+
+    def report(done: int, total: int) -> None:
+        nonlocal last_report
+        now = time.monotonic()
+        with lock:
+            if done < total and now - last_report < interval:
+                return
+            last_report = now
+        callback(done, total)
+
+    return report
 
 
 class CancelToken:

@@ -82,6 +82,14 @@ class TargetExists(ValidationError):
     """A download target exists and the user did not ask to overwrite it."""
 
 
+class AmbiguousName(ValidationError):
+    """A name given instead of an id fits more than one document; ``document_ids`` are theirs."""
+
+    def __init__(self, message: str, document_ids: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.document_ids = document_ids
+
+
 class LocalFileError(ValidationError):
     """A local file or folder is missing, unreadable, or not what was expected."""
 

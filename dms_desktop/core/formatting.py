@@ -1,7 +1,8 @@
-"""How numbers and times are shown to people (CLI and window alike)."""
+"""How names, numbers and times are shown to people (CLI, window and log alike)."""
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 
 _UNITS = ("bytes", "KB", "MB", "GB", "TB", "PB")
@@ -17,6 +18,50 @@ def human_size(size: int) -> str:
         if value < 1024 or unit == _UNITS[-1]:
             return f"{value:.1f} {unit}" if value < 10 else f"{value:.0f} {unit}"
     raise AssertionError("unreachable")
+
+
+def exact_size(size: int) -> str:
+    """'328 bytes', or '1.5 KB (1,536 bytes)' where the rounded size hides the exact one."""
+    rounded = human_size(size)
+    return rounded if size < 1024 else f"{rounded} ({size:,} bytes)"
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """'1 document', '0 documents', '2 copies' (with ``plural_form``)."""
+    word = singular if count == 1 else (plural_form or singular + "s")
+    return f"{count} {word}"
+
+
+# Zero-width joiner and non-joiner: part of emoji sequences and of Persian and Indic spellings.
+_HARMLESS_FORMAT_CHARS = frozenset("\u200c\u200d")
+_NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
+def printable(text: str) -> str:
+    """``text`` with every character that could break, hide or reverse a line of a terminal, a
+    label or a log escaped: control characters and newlines (``\\n``, ``\\x1b``), invisible
+    formatting and bidirectional overrides (``\\u202e``), line and paragraph separators.
+
+    Bytes of a file name that is not UTF-8 (which Python carries as lone surrogates) are shown
+    as the bytes they are (``\\xff``). Everything else, in any script, is left as it is.
+    """
+    if text.isprintable():  # the common case, at C speed: nothing to escape (spaces are fine)
+        return text
+    return "".join(_escaped(char) for char in text)
+
+
+def _escaped(char: str) -> str:
+    if char in _NAMED_ESCAPES:
+        return _NAMED_ESCAPES[char]
+    if char in _HARMLESS_FORMAT_CHARS or unicodedata.category(char) not in _UNSAFE_CATEGORIES:
+        return char
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that is not UTF-8, carried by surrogateescape
+        return f"\\x{code - 0xDC00:02x}"
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}"
 
 
 def human_time(moment: datetime) -> str:

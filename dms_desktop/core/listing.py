@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ValidationError
+from .formatting import plural
 from .models import Document, format_timestamp, tag_key
 from .rows import DocumentRow
 from .schema import SortField
@@ -55,8 +56,10 @@ def damaged_message(document_ids: Sequence[str]) -> str:
     """What to tell the user about documents left out of a list because they are damaged."""
     shown = ", ".join(document_ids[:3]) + (", ..." if len(document_ids) > 3 else "")
     return (
-        f"{len(document_ids)} document(s) could not be listed because their stored details are "
-        f"damaged ({shown}); an administrator can repair them with the consistency check."
+        f"{plural(len(document_ids), 'document')} could not be listed because "
+        f"{'its' if len(document_ids) == 1 else 'their'} stored details are damaged ({shown}); "
+        f"an administrator can repair {'it' if len(document_ids) == 1 else 'them'} with the "
+        "consistency check."
     )
 
 

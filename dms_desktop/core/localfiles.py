@@ -7,6 +7,7 @@ import mimetypes
 import os
 import re
 import tempfile
+import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -159,14 +160,70 @@ def download_target(folder: Path, filename: str) -> Path:
 
 def file_checksum(path: Path, cancel: CancelToken | None = None) -> str:
     """SHA-256 (hex) of a local file, as stored in a document's ``checksum``."""
+    return hash_file(path, cancel).checksum
+
+
+# A file changed this shortly before it was hashed may change again without its fingerprint
+# showing it (a write within the same tick of a coarse clock: 2 s on FAT): such a hash is not
+# reused (git's "racily clean" rule).
+_RACY_WINDOW_NS = 2_000_000_000
+
+
+@dataclass(frozen=True)
+class FileFingerprint:
+    """What the file system says about a file without reading it; any write changes it."""
+
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+    inode: int
+    device: int
+
+    @classmethod
+    def of(cls, path: Path) -> FileFingerprint:
+        stat = path.stat()
+        return cls(stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, stat.st_dev)
+
+
+@dataclass(frozen=True)
+class HashedFile:
+    """A local file's SHA-256 and its fingerprint when it was hashed, so that an upload that
+    follows can use the checksum instead of hashing the file again (see :meth:`is_unchanged`)."""
+
+    checksum: str
+    fingerprint: FileFingerprint
+    reusable: bool  # False: the file was being written around the time it was hashed
+
+    @property
+    def size(self) -> int:
+        return self.fingerprint.size
+
+    def is_unchanged(self, path: Path) -> bool:
+        """True if ``path`` still has the content that was hashed, as far as the file system
+        can tell without reading it; False means hash it again."""
+        try:
+            return self.reusable and FileFingerprint.of(path) == self.fingerprint
+        except OSError:
+            return False
+
+
+def hash_file(path: Path, cancel: CancelToken | None = None) -> HashedFile:
+    """Read ``path`` once and return its SHA-256 with the fingerprint it had meanwhile."""
     check_readable_file(path)
+    started_ns = time.time_ns()
     digest = hashlib.sha256()
-    with path.open("rb") as file:
-        while chunk := file.read(HASH_CHUNK):
-            if cancel is not None:
-                cancel.raise_if_cancelled("Checking for duplicates")
-            digest.update(chunk)
-    return digest.hexdigest()
+    try:
+        before = FileFingerprint.of(path)
+        with path.open("rb") as file:
+            while chunk := file.read(HASH_CHUNK):
+                if cancel is not None:
+                    cancel.raise_if_cancelled("Checking for duplicates")
+                digest.update(chunk)
+        after = FileFingerprint.of(path)
+    except OSError as exc:
+        raise LocalFileError(f"{path} cannot be read ({exc.strerror or exc}).") from exc
+    reusable = before == after and after.mtime_ns < started_ns - _RACY_WINDOW_NS
+    return HashedFile(digest.hexdigest(), after, reusable)
 
 
 def write_cache_file(path: Path, data: bytes) -> None:

@@ -1,5 +1,7 @@
 """Logging to a rotating file in the log folder. Secrets never reach it: botocore, which logs
-request headers (Authorization, security tokens) at DEBUG, is held at WARNING whatever -v says."""
+request headers (Authorization, security tokens) at DEBUG, is held at WARNING whatever -v says.
+Every message is one line: names and paths in it are escaped as everywhere else (a newline or a
+right-to-left override in a file name cannot forge or disguise a log line)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,18 @@ import logging
 import logging.handlers
 from pathlib import Path
 
+from .formatting import printable
+
 LOG_FILE_NAME = "dms.log"
+
+
+class EscapingFormatter(logging.Formatter):
+    """A formatter whose messages show control, formatting and undecodable characters escaped
+    (core.formatting.printable); tracebacks are left as they are."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
+        record.message = printable(record.message)
+        return super().formatMessage(record)
 
 
 def quiet_botocore_logs() -> None:
@@ -29,7 +42,7 @@ def configure_logging(log_dir: Path, verbosity: int = 0, *, console: bool = True
         log_file, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
     )
     file_handler.setFormatter(
-        logging.Formatter(
+        EscapingFormatter(
             "%(asctime)s %(process)d %(threadName)s %(levelname)s %(name)s: %(message)s"
         )
     )
@@ -37,7 +50,7 @@ def configure_logging(log_dir: Path, verbosity: int = 0, *, console: bool = True
     handlers: list[logging.Handler] = [file_handler]
     if console and verbosity:
         stream = logging.StreamHandler()
-        stream.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        stream.setFormatter(EscapingFormatter("%(levelname)s %(name)s: %(message)s"))
         stream.setLevel(logging.DEBUG if verbosity > 1 else logging.INFO)
         handlers.append(stream)
     for handler in handlers:

@@ -21,6 +21,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from .errors import ValidationError
+from .formatting import printable
 
 MAX_FILENAME_BYTES = 255
 MAX_TAGS = 50
@@ -62,6 +63,12 @@ def _is_forbidden_char(char: str) -> bool:
 
 def normalize_filename(name: str) -> str:
     """NFC-normalise and check a filename; ValidationError if it cannot be stored."""
+    if any("\ud800" <= char <= "\udfff" for char in name):
+        # A local file name that is not UTF-8 (Python carries its bytes as lone surrogates).
+        raise ValidationError(
+            f"The filename {printable(name)} is not valid UTF-8 (it was made on a system with "
+            "another character encoding); rename the file and try again."
+        )
     normalized = unicodedata.normalize("NFC", name)
     if not normalized.strip():
         raise ValidationError("The filename is empty; give the document a name.")

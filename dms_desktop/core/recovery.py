@@ -24,7 +24,7 @@ from .blobs import BlobStore
 from .errors import DmsError, NotFound
 from .journal import DeleteEntry, DownloadEntry, Journal, Tracked, UploadEntry
 from .localfiles import PARTIAL_SUFFIX, partial_file_prefix
-from .models import Document, utc_now
+from .records import new_document_record, store_document_record
 from .repository import DocumentRepository
 
 log = logging.getLogger(__name__)
@@ -89,23 +89,19 @@ def _recover_upload(entry: UploadEntry, repository: DocumentRepository, blobs: B
         and entry.checksum is not None
         and blobs.size_of(entry.s3_key) == entry.size
     ):
-        now = utc_now()
-        repository.create(
-            Document(
+        store_document_record(
+            repository,
+            new_document_record(
                 user_id=entry.user_id,
                 document_id=entry.document_id,
                 filename=entry.filename,
                 file_type=entry.file_type,
                 size=entry.size,
+                checksum=entry.checksum,
                 tags=entry.tags,
                 folder=entry.folder,
-                created_at=now,
-                updated_at=now,
-                s3_key=entry.s3_key,
-                checksum=entry.checksum,
-                version=1,
                 expires_at=entry.expires_at,
-            )
+            ),
         )
         return (
             f"The upload of {entry.filename} was interrupted after the whole file was sent; "

@@ -26,7 +26,7 @@ from .aws import aws_errors, error_code
 from .errors import Conflict, IntegrityError, NotFound, ValidationError
 from .listing import MAX_PAGE_SIZE, ListQuery, Page
 from .models import Document, format_timestamp, normalize_filename, normalize_tags, tag_key, utc_now
-from .schema import CHECKSUM_INDEX, NAME_KEY, SORT_INDEXES, TAG_KEYS, TYPE_KEY
+from .schema import CHECKSUM_INDEX, NAME_KEY, SORT_INDEXES, TAG_KEYS, TYPE_KEY, SortField
 
 log = logging.getLogger(__name__)
 
@@ -223,6 +223,33 @@ class DocumentRepository:
                 ids.extend(item["documentId"]["S"] for item in response.get("Items", []))
                 if "LastEvaluatedKey" not in response:
                     return ids
+                request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def find_by_name(self, user_id: str, filename: str) -> list[Document]:
+        """The user's documents named ``filename``, ignoring case (one Query on the name
+        index, not a listing of everything). Damaged items are left out."""
+        index_name, range_key, _ = SORT_INDEXES[SortField.NAME]
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": index_name,
+            "KeyConditionExpression": "userId = :user AND #name = :name",
+            "ExpressionAttributeNames": {"#name": range_key},
+            "ExpressionAttributeValues": {
+                ":user": {"S": user_id},
+                ":name": {"S": tag_key(filename)},
+            },
+        }
+        documents: list[Document] = []
+        with aws_errors("look up the document by name"):
+            while True:
+                response = self._client.query(**request)
+                for item in response.get("Items", []):
+                    try:
+                        documents.append(from_item(item))
+                    except IntegrityError as error:
+                        log.warning("left a damaged item out of a name lookup: %s", error)
+                if "LastEvaluatedKey" not in response:
+                    return documents
                 request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def update(

@@ -1,8 +1,9 @@
 """The document operations the window and the CLI call, for one signed-in user.
 
 Ordering rules that keep metadata and bodies consistent:
-- upload: body first, then metadata; if the metadata write fails (or the user cancels), the body
-  is deleted again, so no metadata ever points at a missing body and no body is left behind.
+- upload: body first, then metadata (core.records); if the metadata write fails (or the user
+  cancels), the body is deleted again, so no metadata ever points at a missing body and no body
+  is left behind.
 - delete: metadata first, then body. An interruption between the two leaves an orphan body that
   nobody can see (the admin consistency check finds and removes it), never a listed document
   whose download fails.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import math
+import unicodedata
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -21,18 +23,19 @@ from .aws import make_client
 from .blobs import BlobStore, TransferSettings
 from .cancellation import CancelToken, ProgressCallback
 from .errors import (
+    AmbiguousName,
     Cancelled,
-    Conflict,
     DmsError,
     IntegrityError,
     LocalFileError,
     NotFound,
     ValidationError,
 )
+from .formatting import human_size, human_time
 from .ids import is_document_id, new_document_id
 from .journal import DeleteEntry, DownloadEntry, Journal, JournalEntry, Tracked, UploadEntry
 from .listing import ListQuery, Page
-from .localfiles import check_readable_file, download_target, guess_file_type
+from .localfiles import HashedFile, check_readable_file, download_target, guess_file_type
 from .models import (
     Document,
     normalize_filename,
@@ -41,6 +44,7 @@ from .models import (
     tag_key,
     utc_now,
 )
+from .records import new_document_record, store_document_record
 from .recovery import recover_user_work, remove_upload_leftovers
 from .repository import DocumentRepository
 from .schema import object_key
@@ -98,10 +102,13 @@ class DocumentService:
         expires: datetime | None = None,
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
+        content: HashedFile | None = None,
     ) -> Document:
         """Store a local file as a new document; either all of it is stored or nothing.
 
-        ``expires`` makes it a test record that expires then (see core.admin)."""
+        ``expires`` makes it a test record that expires then (see core.admin). ``content`` is
+        the file's checksum from an upload plan (core.upload_plan): the file is not hashed again
+        unless it changed since."""
         check_readable_file(source)
         expires_at = expiry_epoch_seconds(expires)
         name = normalize_filename(filename if filename is not None else source.name)
@@ -138,29 +145,27 @@ class DocumentService:
                     progress=progress,
                     cancel=cancel,
                     on_multipart_started=lambda upload_id: note(multipart_upload_id=upload_id),
+                    content=content,
                 )
             except OSError as exc:
                 raise LocalFileError(f"Could not read {source}: {exc.strerror or exc}.") from exc
             note(checksum=stored.checksum)
             if cancel is not None:
                 cancel.raise_if_cancelled("The upload")
-            now = utc_now()
-            document = Document(
-                user_id=self._user_id,
-                document_id=document_id,
-                filename=name,
-                file_type=file_type,
-                size=stored.size,
-                tags=clean_tags,
-                folder=clean_folder,
-                created_at=now,
-                updated_at=now,
-                s3_key=key,
-                checksum=stored.checksum,
-                version=1,
-                expires_at=expires_at,
+            document = store_document_record(
+                self._repository,
+                new_document_record(
+                    user_id=self._user_id,
+                    document_id=document_id,
+                    filename=name,
+                    file_type=file_type,
+                    size=stored.size,
+                    checksum=stored.checksum,
+                    tags=clean_tags,
+                    folder=clean_folder,
+                    expires_at=expires_at,
+                ),
             )
-            self._create(document)
         except BaseException:
             self._undo_upload(key, tracked)
             raise
@@ -171,17 +176,6 @@ class DocumentService:
 
     def _track(self, entry: JournalEntry) -> Tracked | None:
         return self._journal.track(entry) if self._journal is not None else None
-
-    def _create(self, document: Document) -> None:
-        try:
-            self._repository.create(document)
-        except Conflict:
-            # Ids are new, so a taken id means botocore retried a write whose response was lost
-            # and the first attempt had been stored: ours, if it points at the same body.
-            stored = self._repository.get(self._user_id, document.document_id)
-            if (stored.s3_key, stored.checksum) != (document.s3_key, document.checksum):
-                raise
-            log.info("the metadata of %s was stored by an earlier attempt", document.document_id)
 
     def _undo_upload(self, key: str, tracked: Tracked | None) -> None:
         """Remove what a failed upload stored; if the backend cannot be reached now, the
@@ -218,6 +212,35 @@ class DocumentService:
 
     def get(self, document_id: str) -> Document:
         return self._repository.get(self._user_id, _checked_id(document_id))
+
+    def find(self, reference: str) -> Document:
+        """The document ``reference`` names: its id, or its whole name when only one document
+        has it. A name is matched exactly first, then ignoring case; NotFound if none has it,
+        AmbiguousName (listing their ids) if several do."""
+        text = reference.strip()
+        if is_document_id(text):
+            return self._repository.get(self._user_id, text)
+        name = unicodedata.normalize("NFC", reference)
+        if not name.strip():
+            raise ValidationError("Name a document by its id or its name; this is empty.")
+        candidates = self._repository.find_by_name(self._user_id, name)
+        exact = [document for document in candidates if document.filename == name]
+        matches = exact or candidates
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise NotFound(
+                f"There is no document named {name!r} (a name is matched whole, ignoring case)."
+            )
+        listed = "; ".join(
+            f"{document.document_id} ({_place(document)}, {human_size(document.size)}, "
+            f"{human_time(document.created_at)})"
+            for document in matches
+        )
+        raise AmbiguousName(
+            f"{len(matches)} documents are named {name!r}: {listed}. Name one by its id.",
+            tuple(document.document_id for document in matches),
+        )
 
     def list_page(self, query: ListQuery, cursor: str | None = None) -> Page:
         return self._repository.list_page(self._user_id, query, cursor)
@@ -382,6 +405,10 @@ def expiry_epoch_seconds(expires: datetime | None) -> int | None:
     if expires <= utc_now():
         raise ValidationError("A test record's expiry must be in the future.")
     return math.ceil(expires.timestamp())
+
+
+def _place(document: Document) -> str:
+    return f"in {document.folder}" if document.folder else "no folder"
 
 
 def _checked_id(document_id: str) -> str:

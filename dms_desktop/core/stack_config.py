@@ -47,7 +47,8 @@ def profile_from_outputs(outputs: Mapping[str, str], source: str) -> AwsProfile:
     missing = [key for key in OUTPUT_KEYS if not outputs.get(key)]
     if missing:
         raise ConfigError(
-            f"{source} lacks the output(s) {', '.join(missing)}; is it the dms-desktop backend "
+            f"{source} lacks the {'output' if len(missing) == 1 else 'outputs'} "
+            f"{', '.join(missing)}; is it the dms-desktop backend "
             "stack (resources/cloudformation/dms-backend.yaml)?"
         )
     values = {field: outputs[key] for key, field in OUTPUT_KEYS.items()}

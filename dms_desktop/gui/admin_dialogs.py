@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from PySide6.QtCore import (
@@ -59,8 +59,15 @@ from ..core.admin import (
     PlannedDeletion,
     needs_typed_confirmation,
 )
+from ..core.admin_text import (
+    check_summary,
+    cleanup_plan_per_user,
+    cleanup_plan_summary,
+    deletion_report_text,
+)
 from ..core.errors import AuthError, DmsError, ValidationError
-from ..core.formatting import human_size, human_time
+from ..core.formatting import human_size, human_time, plural
+from ..core.time_input import parse_moment
 from .operations import Operation, OperationContext, Operations
 
 log = logging.getLogger(__name__)
@@ -79,25 +86,7 @@ def open_admin_for(ctx: OperationContext) -> AdminService:
 
 
 def format_report(report: DeletionReport) -> str:
-    lines = [
-        f"Deleted {len(report.deleted)} of {report.planned} "
-        f"({human_size(report.bytes_freed)} freed)."
-    ]
-    if report.uploads_aborted:
-        lines.append(f"Aborted {len(report.uploads_aborted)} unfinished upload(s).")
-    if report.cancelled:
-        lines.append(f"Cancelled: {report.not_attempted} not attempted; nothing half-done.")
-    if report.stopped_by:
-        lines.append(f"Stopped: {report.stopped_by}")
-    if report.failed:
-        lines.append(f"{len(report.failed)} failed:")
-        lines += [f"  {f.document_id} ({f.what}): {f.reason}" for f in report.failed]
-    if report.skipped:
-        lines.append(f"{len(report.skipped)} no longer needed:")
-        lines += [f"  {f.document_id} ({f.what}): {f.reason}" for f in report.skipped]
-    if report.audit_log:
-        lines.append(f"Audit log: {report.audit_log}")
-    return "\n".join(lines)
+    return deletion_report_text(report)
 
 
 class ConfirmDeletionDialog(QDialog):
@@ -221,10 +210,9 @@ def _optional_time(edit: QLineEdit, what: str) -> datetime | None:
     if not text:
         return None
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValidationError(f"{what}: {text!r} is not a date (e.g. 2024-05-01).") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return parse_moment(text)
+    except ValidationError as error:
+        raise ValidationError(f"{what}: {error}") from None
 
 
 class _AdminDialog(QDialog):
@@ -518,17 +506,9 @@ class CleanupDialog(_AdminDialog):
             self.per_user_label.setText("")
             self.delete_button.setText("Delete")
         else:
-            self.summary_label.setText(
-                f"{plan.count} document(s) match, {human_size(plan.total_bytes)} in total "
-                f"({plan.scanned} scanned). Nothing has been deleted."
-            )
-            self.per_user_label.setText(
-                "\n".join(
-                    f"{user}: {totals.count} document(s), {human_size(totals.bytes)}"
-                    for user, totals in plan.per_user.items()
-                )
-            )
-            self.delete_button.setText(f"Delete {plan.count} documents")
+            self.summary_label.setText(f"{cleanup_plan_summary(plan)} Nothing has been deleted.")
+            self.per_user_label.setText("\n".join(cleanup_plan_per_user(plan)))
+            self.delete_button.setText(f"Delete {plural(plan.count, 'document')}")
         self._set_busy(False)
 
     @Slot()
@@ -709,12 +689,7 @@ class ConsistencyDialog(_AdminDialog):
                         )
                     )
                 self.tree.addTopLevelItem(group)
-            problems = len(report.findings)
-            self.summary_label.setText(
-                f"Checked {report.documents} document(s), {report.bodies} file(s), "
-                f"{report.uploads} unfinished upload(s): "
-                + (f"{problems} problem(s)." if problems else "no problems found.")
-            )
+            self.summary_label.setText(check_summary(report))
         self.tree.blockSignals(False)
         self._set_busy(False)
 

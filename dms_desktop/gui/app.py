@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from .. import __version__
 from ..core.errors import AuthError, DmsError
+from ..core.formatting import plural
 from ..core.identity import SignedIn
 from ..core.logs import configure_logging
 from ..core.paths import AppPaths
@@ -173,7 +174,8 @@ class DesktopApp(QObject):
             answer = QMessageBox.question(
                 self.window,
                 "Transfers are running",
-                f"{running} transfer(s) are still running. Cancel them and sign out?",
+                f"{plural(running, 'transfer')} {'is' if running == 1 else 'are'} still running. "
+                f"Cancel {'it' if running == 1 else 'them'} and sign out?",
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                 QMessageBox.StandardButton.No,
             )

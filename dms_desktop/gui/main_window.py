@@ -45,7 +45,7 @@ from PySide6.QtWidgets import (
 
 from ..core.changes import DocumentChanges
 from ..core.errors import DmsError
-from ..core.formatting import human_time
+from ..core.formatting import human_time, plural, printable
 from ..core.identity import SignedIn
 from ..core.list_snapshot import ListSnapshot
 from ..core.localfiles import safe_local_name, unique_download_targets
@@ -606,11 +606,15 @@ class MainWindow(QMainWindow):
         existing = [target for target in targets.values() if target.exists()]
         overwrite = False
         if existing:
-            names = ", ".join(target.name for target in existing[:MAX_NAMES_IN_CONFIRMATION])
+            names = ", ".join(
+                printable(target.name) for target in existing[:MAX_NAMES_IN_CONFIRMATION]
+            )
             answer = QMessageBox.question(
                 self,
                 "Replace files?",
-                f"{len(existing)} file(s) already exist in {folder}: {names}.\n"
+                f"{plural(len(existing), 'file')} already "
+                f"{'exists' if len(existing) == 1 else 'exist'} in {printable(str(folder))}: "
+                f"{names}.\n"
                 "Replace them? (No keeps them and skips those documents.)",
                 QMessageBox.StandardButton.Yes
                 | QMessageBox.StandardButton.No
@@ -723,10 +727,10 @@ class MainWindow(QMainWindow):
         if failed:
             details = "\n".join(f"{name}: {reason}" for name, reason in failed)
             self._message_bar.report_error(
-                DmsError(f"{len(failed)} document(s) could not be deleted.\n{details}")
+                DmsError(f"{plural(len(failed), 'document')} could not be deleted.\n{details}")
             )
         else:
-            self.statusBar().showMessage(f"Deleted {len(deleted)} document(s)", 5000)
+            self.statusBar().showMessage(f"Deleted {plural(len(deleted), 'document')}", 5000)
 
     # --- closing ---
 
@@ -736,7 +740,8 @@ class MainWindow(QMainWindow):
             answer = QMessageBox.question(
                 self,
                 "Transfers are running",
-                f"{running} transfer(s) are still running. Cancel them and quit?",
+                f"{plural(running, 'transfer')} {'is' if running == 1 else 'are'} still running. "
+                f"Cancel {'it' if running == 1 else 'them'} and quit?",
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                 QMessageBox.StandardButton.No,
             )

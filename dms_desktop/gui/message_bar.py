@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.errors import DmsError
+from ..core.formatting import printable
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,9 @@ class MessageBar(QFrame):
         if base.lightness() < 128:  # dark palette
             tint = "#5c2b2e" if kind == "error" else "#1f4e5a"
         self.setStyleSheet(f"#messageBar {{ background: {tint}; }}")
-        self._text.setText(text)
+        # Names in a message may come from the local disk: escape what could hide or reverse
+        # text (core.formatting.printable); the message's own line breaks stay.
+        self._text.setText("\n".join(printable(line) for line in text.split("\n")))
         self._details.setPlainText(details)
         self._details_button.setVisible(bool(details))
         self._details_button.setChecked(False)

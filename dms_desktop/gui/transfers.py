@@ -1,8 +1,8 @@
 """Uploads and downloads that run while the user keeps browsing.
 
 Each transfer runs on a thread of a small pool (the body bytes then move on s3transfer's own
-threads); its progress reaches the GUI thread only through signals, at most every
-``PROGRESS_INTERVAL`` seconds per transfer. Cancelling is cooperative (a CancelToken); the core
+threads); its progress reaches the GUI thread only through signals, throttled per transfer
+(core.cancellation.throttled). Cancelling is cooperative (a CancelToken); the core
 guarantees a cancelled upload leaves no object or multipart upload, and a cancelled download no
 partial file.
 """
@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from ..core.cancellation import CancelToken
+from ..core.cancellation import CancelToken, throttled
 from ..core.errors import Cancelled, DmsError
+from ..core.localfiles import HashedFile
 from ..core.models import Document
 
 if TYPE_CHECKING:
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PROGRESS_INTERVAL = 0.1
 MAX_PARALLEL_TRANSFERS = 2
 
 
@@ -58,6 +58,7 @@ class UploadSpec:
     tags: tuple[str, ...] = ()
     folder: str = ""
     expires: datetime | None = None  # a test record expiring then
+    content: HashedFile | None = None  # its checksum from the upload plan (not hashed again)
 
 
 @dataclass
@@ -214,14 +215,11 @@ class TransferQueue(QObject):
         """On a pool thread: never touches the Transfer objects, only emits signals."""
         signals = self._signals
         signals.started.emit(transfer_id)
-        last_emit = 0.0
 
-        def progress(done: int, total: int) -> None:
-            nonlocal last_emit
-            now = time.monotonic()
-            if now - last_emit >= PROGRESS_INTERVAL or done >= total:
-                last_emit = now
-                signals.progressed.emit(transfer_id, done)
+        def report(done: int, total: int) -> None:
+            signals.progressed.emit(transfer_id, done)
+
+        progress = throttled(report)
 
         try:
             service = self._service_provider()
@@ -234,6 +232,7 @@ class TransferQueue(QObject):
                     expires=spec.expires,
                     progress=progress,
                     cancel=cancel,
+                    content=spec.content,
                 )
             else:
                 result = service.download(

@@ -3,7 +3,9 @@
 Every file is checked locally as soon as it is added (name, folder, readable); the tags are
 checked as they are typed; the Upload button stays disabled while anything is wrong. Files whose
 content is already stored are found on the long lane (hashing big files never blocks the window
-nor the list's pages) and skipped unless "Upload anyway" is ticked on their row.
+nor the list's pages) and skipped unless "Upload anyway" is ticked on their row. The checks are
+the upload plan's (core.upload_plan), as for `dms upload`; the checksum found for the duplicate
+check goes with the upload, so a file is hashed once.
 """
 
 from __future__ import annotations
@@ -36,15 +38,18 @@ from PySide6.QtWidgets import (
 
 from ..core.cancellation import CancelToken
 from ..core.errors import Cancelled, DmsError, LocalFileError, ValidationError
-from ..core.formatting import human_size
-from ..core.localfiles import (
-    UploadSource,
-    check_readable_file,
-    collect_upload_sources,
-    file_checksum,
-    guess_file_type,
+from ..core.formatting import human_size, printable
+from ..core.localfiles import HashedFile, UploadSource, collect_upload_sources, guess_file_type
+from ..core.models import normalize_folder, normalize_tags, utc_now
+from ..core.upload_plan import (
+    ContentCheck,
+    Decision,
+    DuplicatePolicy,
+    check_content,
+    check_source,
+    decide,
+    duplicate_names,
 )
-from ..core.models import normalize_filename, normalize_folder, normalize_tags, utc_now
 from .drops import DropHandler
 from .operations import OperationContext, Operations
 from .transfers import UploadSpec
@@ -54,7 +59,6 @@ NAME, SIZE, TYPE, FOLDER, STATUS, UPLOAD_ANYWAY = range(len(COLUMNS))
 
 PROBLEM_COLOR = QColor(176, 0, 32)
 DUPLICATE_COLOR = QColor(150, 90, 0)
-MAX_NAMES_SHOWN = 3
 DEFAULT_TEST_RECORD_DAYS = 7
 REFRESH_INTERVAL_MS = 100  # duplicate results for many small files: refresh at most this often
 
@@ -73,6 +77,7 @@ class _UploadRow:
     duplicate_of: str = ""  # names of stored documents with the same content
     note: str = ""  # e.g. the duplicate check could not run
     upload_anyway: bool = False
+    content: HashedFile | None = None  # its checksum, once the duplicate check has hashed it
 
     @property
     def skipped(self) -> bool:
@@ -80,17 +85,16 @@ class _UploadRow:
 
 
 class _DuplicateCheck:
-    """An operation (long lane): hash one file and name the stored documents with the same
+    """An operation (long lane): hash one file and find the stored documents with the same
     content. It stops at the next chunk when the dialog closes (``cancel``)."""
 
-    def __init__(self, path: Path, cancel: CancelToken) -> None:
-        self._path = path
+    def __init__(self, source: UploadSource, cancel: CancelToken) -> None:
+        self._source = source
         self._cancel = cancel
 
-    def __call__(self, ctx: OperationContext) -> list[str]:
+    def __call__(self, ctx: OperationContext) -> ContentCheck:
         self._cancel.raise_if_cancelled("Checking for duplicates")
-        checksum = file_checksum(self._path, self._cancel)
-        return [document.filename for document in ctx.service.find_duplicates(checksum)]
+        return check_content(ctx.service, self._source, self._cancel)
 
 
 class TagCompleter(QCompleter):
@@ -271,6 +275,7 @@ class UploadDialog(QDialog):
                 tags=self._tags,
                 folder=normalize_folder(row.folder),
                 expires=expires,
+                content=row.content,
             )
             for row in self._rows
             if not row.problem and not row.skipped
@@ -347,7 +352,7 @@ class UploadDialog(QDialog):
                 self._render(len(self._rows) - 1)
                 if row.checking:
                     self._operations.long(
-                        _DuplicateCheck(row.path, self._cancel),
+                        _DuplicateCheck(source, self._cancel),
                         functools.partial(self._on_duplicates, row.key),
                     ).failure(functools.partial(self._on_duplicate_check_failed, row.key)).run()
         finally:
@@ -357,25 +362,28 @@ class UploadDialog(QDialog):
     def _new_row(self, source: UploadSource) -> _UploadRow:
         self._next_key += 1
         path = source.path
-        problem = ""
         try:
-            normalize_filename(path.name)
-            normalize_folder(source.folder)
-            check_readable_file(path)
+            checked = check_source(source)
         except ValidationError as error:
-            problem = str(error)
-        try:
-            size: int | None = path.stat().st_size
-        except OSError:
-            size = None
+            try:
+                size: int | None = path.stat().st_size
+            except OSError:
+                size = None
+            return _UploadRow(
+                key=self._next_key,
+                path=path,
+                folder=source.folder,
+                size=size,
+                file_type=guess_file_type(path.name),
+                problem=str(error),
+            )
         return _UploadRow(
             key=self._next_key,
             path=path,
             folder=source.folder,
-            size=size,
-            file_type=guess_file_type(path.name),
-            problem=problem,
-            checking=not problem,
+            size=checked.size,
+            file_type=checked.file_type,
+            checking=True,
         )
 
     @Slot()
@@ -397,16 +405,16 @@ class UploadDialog(QDialog):
         if not self._refresh_timer.isActive():
             self._refresh_timer.start()
 
-    def _on_duplicates(self, key: int, names: list[str]) -> None:
+    def _on_duplicates(self, key: int, result: ContentCheck) -> None:
         number = self._row_of(key)
         if number is None or self._cancel.cancelled:
             return  # removed meanwhile, or the dialog is closed
         row = self._rows[number]
         row.checking = False
-        if names:
-            shown = ", ".join(names[:MAX_NAMES_SHOWN])
-            more = len(names) - MAX_NAMES_SHOWN
-            row.duplicate_of = shown + (f" and {more} more" if more > 0 else "")
+        row.content = result.content
+        # The dialog's policy is "ask": the row's "Upload anyway" box is the question.
+        if decide(result.duplicates, DuplicatePolicy.ASK, can_ask=True) is Decision.ASK:
+            row.duplicate_of = duplicate_names(result.duplicates)
         self._render(number)
         self._schedule_refresh()
 
@@ -431,7 +439,7 @@ class UploadDialog(QDialog):
         blocked = self.table.blockSignals(True)
         try:
             cells = {
-                NAME: row.path.name,
+                NAME: printable(row.path.name),
                 SIZE: "—" if row.size is None else human_size(row.size),
                 TYPE: row.file_type,
                 FOLDER: row.folder,
@@ -440,9 +448,9 @@ class UploadDialog(QDialog):
                 item = QTableWidgetItem(text)
                 item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
                 if column == NAME:
-                    item.setToolTip(str(row.path))
+                    item.setToolTip(printable(str(row.path)))
                 self.table.setItem(number, column, item)
-            status = QTableWidgetItem(self._status_text(row))
+            status = QTableWidgetItem(printable(self._status_text(row)))
             status.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
             status.setToolTip(status.text())
             if row.problem:

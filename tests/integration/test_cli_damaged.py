@@ -46,8 +46,8 @@ def test_list_shows_the_rest_and_names_the_damaged_document(
     assert listed.code == 9
     assert "kept.txt" in listed.out
     assert listed.err.strip() == (
-        f"dms: 1 document(s) could not be listed because their stored details are damaged "
-        f"({broken_id}); an administrator can repair them with the consistency check."
+        f"dms: 1 document could not be listed because its stored details are damaged "
+        f"({broken_id}); an administrator can repair it with the consistency check."
     )
     assert as_json.code == 9
     result = json.loads(as_json.out)

@@ -260,8 +260,8 @@ def test_admin_cleanup_killed_mid_batch_is_finished_or_reported(
 
     result = _next_start(shared_sandbox, admin_env, "admin", "check", "--json")
 
-    assert "was interrupted: the files of 50 document(s)" in result.stderr
-    assert "10 document(s) it had not reached were not deleted: run the cleanup again" in (
+    assert "was interrupted: the files of 50 documents" in result.stderr
+    assert "10 documents it had not reached were not deleted: run the cleanup again" in (
         result.stderr
     )
     assert_nothing_lost(shared_sandbox.info, crash_user.user_id)

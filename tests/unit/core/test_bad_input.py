@@ -367,14 +367,14 @@ def test_a_file_deleted_during_the_upload_is_stored_as_it_was_opened(
 ) -> None:
     source = tmp_path / "vanishing.bin"
     data = write_file(source, 12 * MiB)
-    real_read = blobs_module._HashingReader.read
+    real_read = blobs_module._SendingReader.read
 
     def read_then_delete(reader: Any, amount: int = -1) -> bytes:
         chunk = real_read(reader, amount)
         source.unlink(missing_ok=True)  # another program deletes it after the first read
         return chunk
 
-    monkeypatch.setattr(blobs_module._HashingReader, "read", read_then_delete)
+    monkeypatch.setattr(blobs_module._SendingReader, "read", read_then_delete)
     document = service.upload(source)
     monkeypatch.undo()
 
@@ -399,7 +399,7 @@ def test_a_file_changing_during_the_upload_stores_nothing(
 ) -> None:
     source = tmp_path / "growing.log"
     write_file(source, 12 * MiB)
-    real_read = blobs_module._HashingReader.read
+    real_read = blobs_module._SendingReader.read
     changed = False
 
     def read_then_change(reader: Any, amount: int = -1) -> bytes:
@@ -415,7 +415,7 @@ def test_a_file_changing_during_the_upload_stores_nothing(
                     file.write(b"x" * MiB)
         return chunk
 
-    monkeypatch.setattr(blobs_module._HashingReader, "read", read_then_change)
+    monkeypatch.setattr(blobs_module._SendingReader, "read", read_then_change)
     with pytest.raises(ValidationError, match="changed while it was being uploaded"):
         service.upload(source)
     monkeypatch.undo()
@@ -435,7 +435,7 @@ def test_a_file_growing_after_its_end_was_read_is_a_change_not_entity_too_small(
     # at the very end, shown raw).
     source = tmp_path / "recording.wav"
     write_file(source, 17 * MiB)  # parts of 5 MiB: 5, 5, 5, then 2 at the end
-    real_read = blobs_module._HashingReader.read
+    real_read = blobs_module._SendingReader.read
     grown = False
 
     def read_then_grow(reader: Any, amount: int = -1) -> bytes:
@@ -447,7 +447,7 @@ def test_a_file_growing_after_its_end_was_read_is_a_change_not_entity_too_small(
                 file.write(b"x" * MiB)
         return chunk
 
-    monkeypatch.setattr(blobs_module._HashingReader, "read", read_then_grow)
+    monkeypatch.setattr(blobs_module._SendingReader, "read", read_then_grow)
     with pytest.raises(ValidationError, match="changed while it was being uploaded") as raised:
         service.upload(source)
     monkeypatch.undo()
@@ -466,14 +466,14 @@ def test_a_read_error_during_the_upload_stores_nothing(
 ) -> None:
     source = tmp_path / "on-a-dying-disk.bin"
     write_file(source, 12 * MiB)
-    real_read = blobs_module._HashingReader.read
+    real_read = blobs_module._SendingReader.read
 
     def read_then_fail(reader: Any, amount: int = -1) -> bytes:
         if reader.bytes_read:
             raise OSError(5, "Input/output error")
         return real_read(reader, amount)
 
-    monkeypatch.setattr(blobs_module._HashingReader, "read", read_then_fail)
+    monkeypatch.setattr(blobs_module._SendingReader, "read", read_then_fail)
     with pytest.raises(LocalFileError, match="Input/output error") as caught:
         service.upload(source)
     monkeypatch.undo()

@@ -164,7 +164,7 @@ def test_a_file_changing_during_upload_is_rejected(
     source = tmp_path / "growing.log"
     write_file(source, 12 * MiB)
     changed = threading.Event()
-    real_read = blobs_module._HashingReader.read
+    real_read = blobs_module._SendingReader.read
 
     def read_then_change(reader: Any, amount: int = -1) -> bytes:
         # Another program writes the file right after the first part was read. (Doing it from
@@ -180,7 +180,7 @@ def test_a_file_changing_during_upload_is_rejected(
                     file.write(b"x" * MiB)
         return data
 
-    monkeypatch.setattr(blobs_module._HashingReader, "read", read_then_change)
+    monkeypatch.setattr(blobs_module._SendingReader, "read", read_then_change)
     with pytest.raises(ValidationError, match="changed while it was being uploaded") as caught:
         blobs.upload(source, KEY, "x")
     assert "growing.log" in str(caught.value)

@@ -38,6 +38,6 @@ def test_a_damaged_item_is_left_out_and_named(
 def test_the_message_names_the_documents_and_what_to_do() -> None:
     message = damaged_message(["a", "b", "c", "d"])
 
-    assert message.startswith("4 document(s) could not be listed")
+    assert message.startswith("4 documents could not be listed because their stored details")
     assert "(a, b, c, ...)" in message
     assert "consistency check" in message

@@ -102,7 +102,7 @@ def test_preview_fills_a_sortable_table_and_deletes_nothing_then_delete_removes_
         qtbot.mouseClick(dialog.preview_button, Qt.MouseButton.LeftButton)
 
     assert dialog.proxy.rowCount() == 3
-    assert "3 document(s) match" in dialog.summary_label.text()
+    assert "3 documents match" in dialog.summary_label.text()
     assert USER_ID in dialog.per_user_label.text() and OTHER_USER_ID in dialog.per_user_label.text()
     assert dialog.delete_button.text() == "Delete 3 documents" and dialog.delete_button.isEnabled()
     ModelTester(None).check(dialog.model)

@@ -32,5 +32,5 @@ def test_the_list_leaves_a_damaged_document_out_and_says_so(
     assert [document.document_id for document in model.documents()] == [good.document_id]
     error = left_out.args[0]
     assert isinstance(error, IntegrityError)
-    assert str(error).startswith("1 document(s) could not be listed")
+    assert str(error).startswith("1 document could not be listed because its stored details")
     assert item["documentId"]["S"] in str(error)

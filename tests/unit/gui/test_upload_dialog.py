@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
@@ -16,9 +19,11 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
+from dms_desktop.core import blobs as blobs_module
+from dms_desktop.core import localfiles as localfiles_module
+from dms_desktop.core.blobs import MiB
 from dms_desktop.core.errors import DmsError
 from dms_desktop.gui.operations import Operations
-from dms_desktop.gui.transfers import UploadSpec
 from dms_desktop.gui.upload_dialog import (
     FOLDER,
     NAME,
@@ -28,7 +33,8 @@ from dms_desktop.gui.upload_dialog import (
     UploadDialog,
     split_tags,
 )
-from tests.unit.gui.conftest import Cloud
+from tests.support.hashing import HashedBytes, settled_file
+from tests.unit.gui.conftest import Cloud, Transfers
 
 TIMEOUT = 20_000
 
@@ -95,7 +101,11 @@ def test_bad_filename_and_bad_tags_block_the_upload(
 
     dialog.upload_button.click()
     assert dialog.result() == QDialog.DialogCode.Accepted
-    assert dialog.specs() == [UploadSpec(good, ("Invoices", "2024"), "")]
+    (spec,) = dialog.specs()
+    assert (spec.path, spec.tags, spec.folder) == (good, ("Invoices", "2024"), "")
+    # The duplicate check's checksum goes with the upload (core.upload_plan).
+    assert spec.content is not None
+    assert spec.content.checksum == hashlib.sha256(good.read_bytes()).hexdigest()
     assert reported_errors == []
 
 
@@ -210,3 +220,45 @@ def test_tag_completion_works_on_the_last_tag(qtbot: QtBot, operations: Operatio
     completer.setCurrentRow(0)
     assert completer.pathFromIndex(completer.currentIndex()) == "Travel, Invoices"
     assert split_tags(" a, ,b ,") == ["a", "b"]
+
+
+def test_names_that_could_disguise_themselves_are_shown_escaped(
+    qtbot: QtBot, operations: Operations, tmp_path: Path
+) -> None:
+    spoof = tmp_path / "invoice\u202efdp.exe"
+    spoof.write_bytes(b"x")
+    broken = tmp_path / "two\nlines.txt"
+    broken.write_bytes(b"y")
+
+    dialog = _dialog(qtbot, operations, [spoof, broken])
+    table, _tags, _problem, button = _parts(dialog)
+
+    assert _cell(table, 0, NAME).text() == "invoice\\u202efdp.exe"
+    assert _cell(table, 1, NAME).text() == "two\\nlines.txt"
+    assert "\u202e" not in _cell(table, 0, NAME).toolTip()
+    assert "U+202E" in _cell(table, 0, STATUS).text()
+    assert "\n" not in _cell(table, 1, STATUS).text()
+    assert not button.isEnabled()
+
+
+def test_a_file_uploaded_from_the_dialog_is_hashed_once(
+    qtbot: QtBot,
+    operations: Operations,
+    transfers: Transfers,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    hashed = HashedBytes()
+    monkeypatch.setattr(localfiles_module, "hashlib", hashed)
+    monkeypatch.setattr(blobs_module, "hashlib", hashed)
+    source = settled_file(tmp_path / "scan.pdf", os.urandom(6 * MiB))  # a multipart upload
+    dialog = _dialog(qtbot, operations, [source])
+    _checked(qtbot, dialog)
+    dialog.upload_button.click()
+    (spec,) = dialog.specs()
+
+    with qtbot.waitSignal(transfers.queue.upload_finished, timeout=TIMEOUT) as finished:
+        transfers.queue.upload(spec)
+
+    assert finished.args[0].checksum == hashlib.sha256(source.read_bytes()).hexdigest()
+    assert hashed.count == source.stat().st_size  # the duplicate check's hash only

@@ -1,0 +1,73 @@
+"""A new document's metadata record, and the one rule for writing it: after its body is stored.
+
+The desktop's uploads (core.service), the recovery of an interrupted upload (core.recovery) and
+the web API (api.handlers) all create documents through these two functions, so a record has the
+same fields everywhere and is written in the same order:
+
+- body first, then metadata: no listed document ever points at a missing body; an interruption
+  between the two leaves at worst a body nobody sees, which the admin check finds and removes;
+- the size and checksum recorded are those of the stored body (what the app sent and hashed, or
+  what S3 verified), not what a client announced;
+- a create that botocore retried after its response was lost finds its own record: accepted when
+  it names the same body (key and checksum), a conflict otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+
+from .errors import Conflict
+from .models import Document, normalize_filename, normalize_folder, normalize_tags, utc_now
+from .repository import DocumentRepository
+from .schema import object_key
+
+log = logging.getLogger(__name__)
+
+
+def new_document_record(
+    *,
+    user_id: str,
+    document_id: str,
+    filename: str,
+    file_type: str,
+    size: int,
+    checksum: str,
+    tags: Iterable[str] = (),
+    folder: str = "",
+    expires_at: int | None = None,
+    now: datetime | None = None,
+) -> Document:
+    """The first version of a document's record; its body's key follows from owner and id."""
+    moment = now or utc_now()
+    return Document(
+        user_id=user_id,
+        document_id=document_id,
+        filename=normalize_filename(filename),
+        file_type=file_type,
+        size=size,
+        tags=normalize_tags(list(tags)),
+        folder=normalize_folder(folder),
+        created_at=moment,
+        updated_at=moment,
+        s3_key=object_key(user_id, document_id),
+        checksum=checksum,
+        version=1,
+        expires_at=expires_at,
+    )
+
+
+def store_document_record(repository: DocumentRepository, document: Document) -> Document:
+    """Write the record of a body that is stored already (see the module docstring); returns
+    the stored record: ``document``, or the identical one an earlier attempt wrote."""
+    try:
+        return repository.create(document)
+    except Conflict:
+        # Ids are new, so a taken id means an earlier attempt (a retried request whose response
+        # was lost, a retried API call) stored it: ours, if it points at the same body.
+        stored = repository.get(document.user_id, document.document_id)
+        if (stored.s3_key, stored.checksum) != (document.s3_key, document.checksum):
+            raise
+        log.info("the metadata of %s was stored by an earlier attempt", document.document_id)
+        return stored
