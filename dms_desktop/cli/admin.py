@@ -27,9 +27,15 @@ from ..core.admin import (
     FindingKind,
     needs_typed_confirmation,
 )
+from ..core.admin_text import (
+    check_summary,
+    cleanup_plan_per_user,
+    cleanup_plan_summary,
+    deletion_report,
+)
 from ..core.cancellation import CancelToken
 from ..core.errors import Cancelled, Unavailable
-from ..core.formatting import human_size
+from ..core.formatting import human_size, plural, printable
 from .arguments import number_argument, timestamp_argument
 from .context import EXIT_OK, Context
 from .terminal import CountProgress, cancel_on_interrupt
@@ -63,22 +69,11 @@ def _exit_code(report: DeletionReport) -> int:
 
 
 def _print_report(context: Context, report: DeletionReport) -> None:
-    context.print(
-        f"Deleted {len(report.deleted)} of {report.planned} "
-        f"({human_size(report.bytes_freed)} freed)."
-    )
-    if report.uploads_aborted:
-        context.print(f"Aborted {len(report.uploads_aborted)} unfinished upload(s).")
-    for skipped in report.skipped:
-        context.print(f"  skipped {skipped.document_id} ({skipped.what}): {skipped.reason}")
-    for failure in report.failed:
-        context.note(f"dms: {failure.document_id} ({failure.what}): {failure.reason}")
-    if report.cancelled:
-        context.note(f"Cancelled: {report.not_attempted} not attempted; nothing half-done.")
-    if report.stopped_by:
-        context.note(f"dms: stopped: {report.stopped_by}")
-    if report.audit_log:
-        context.print(f"Audit log: {report.audit_log}")
+    for line in deletion_report(report):
+        if line.problem:
+            context.note(line.text)
+        else:
+            context.print(line.text)
 
 
 # --- cleanup ----------------------------------------------------------------------------------
@@ -100,17 +95,14 @@ def _criteria(args: argparse.Namespace) -> CleanupCriteria:
 
 
 def _print_plan(context: Context, plan: CleanupPlan) -> None:
-    context.print(
-        f"{plan.count} document(s) match, {human_size(plan.total_bytes)} "
-        f"({plan.total_bytes} bytes); {plan.scanned} item(s) scanned."
-    )
-    for user, totals in plan.per_user.items():
-        context.print(f"  {user}: {totals.count} document(s), {human_size(totals.bytes)}")
+    context.print(cleanup_plan_summary(plan))
+    for line in cleanup_plan_per_user(plan):
+        context.print(f"  {line}")
     for item in plan.items[:MAX_ROWS]:
         note = "" if item.reason.value == "matched" else f"  [{item.reason.value}]"
         context.print(
-            f"{item.document_id}  {item.filename[:40]:<40}  {human_size(item.size):>9}  "
-            f"{item.user_id}{note}"
+            f"{item.document_id}  {printable(item.filename)[:40]:<40}  "
+            f"{human_size(item.size):>9}  {printable(item.user_id)}{note}"
         )
     if plan.count > MAX_ROWS:
         context.print(f"...and {plan.count - MAX_ROWS} more (--json lists them all).")
@@ -129,7 +121,11 @@ def cmd_admin_cleanup(context: Context) -> int:
             _print_plan(context, plan)
         context.note(
             "Dry run: nothing was deleted."
-            + (f" Add --yes to delete these {plan.count} document(s)." if plan.count else "")
+            + (
+                f" Add --yes to delete these {plural(plan.count, 'document')}."
+                if plan.count
+                else ""
+            )
         )
         return EXIT_OK
     if plan.count == 0:
@@ -159,15 +155,7 @@ def cmd_admin_cleanup(context: Context) -> int:
 
 
 def _print_check(context: Context, report: CheckReport) -> None:
-    context.print(
-        f"Checked {report.documents} document(s), {report.bodies} stored file(s), "
-        f"{report.uploads} unfinished upload(s)"
-        + (f", {report.checksums_verified} checksum(s)" if report.checksums_verified else "")
-        + "."
-    )
-    if not report.findings:
-        context.print("No problems found.")
-        return
+    context.print(check_summary(report))
     for kind in FindingKind:
         found = report.of_kind(kind)
         if not found:
@@ -176,7 +164,7 @@ def _print_check(context: Context, report: CheckReport) -> None:
         context.print(f"{kind.value}: {len(found)} ({action})")
         for finding in found[:MAX_ROWS]:
             name = f" {finding.filename!r}" if finding.filename else ""
-            context.print(f"  {finding.key}{name}: {finding.detail}")
+            context.print(f"  {printable(finding.key)}{name}: {printable(finding.detail)}")
         if len(found) > MAX_ROWS:
             context.print(f"  ...and {len(found) - MAX_ROWS} more (--json lists them all).")
 

@@ -4,33 +4,29 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
-NumberT = TypeVar("NumberT", int, float)
+from ..core.errors import ValidationError
+from ..core.time_input import parse_duration, parse_moment
 
-_DURATION_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+NumberT = TypeVar("NumberT", int, float)
 
 
 def duration_argument(text: str) -> timedelta:
     """An argparse ``type`` for a duration such as 90m, 12h, 7d or 2w."""
-    number, unit = text.strip()[:-1], text.strip()[-1:].lower()
-    if unit not in _DURATION_UNITS or not number.isdigit() or int(number) == 0:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a duration; use a whole number and m, h, d or w, e.g. 7d"
-        )
-    return timedelta(**{_DURATION_UNITS[unit]: int(number)})
+    try:
+        return parse_duration(text)
+    except ValidationError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def timestamp_argument(text: str) -> datetime:
-    """ISO-8601 date or time; without a zone it is UTC."""
+    """An argparse ``type`` for an ISO-8601 date or time; without a zone it is UTC."""
     try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not an ISO date or time (e.g. 2024-05-01 or 2024-05-01T12:00Z)"
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return parse_moment(text)
+    except ValidationError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def number_argument(

@@ -6,36 +6,56 @@ import argparse
 from pathlib import Path
 
 from ..core.errors import DmsError, IntegrityError, ValidationError
-from ..core.formatting import human_size, human_time
+from ..core.formatting import exact_size, human_size, human_time, plural, printable
+from ..core.ids import is_document_id
 from ..core.listing import MAX_PAGE_SIZE, ListQuery, damaged_message
 from ..core.models import Document
 from ..core.schema import SortField
+from ..core.service import DocumentService
 from .arguments import number_argument
 from .context import EXIT_OK, Context, add_command
 from .terminal import ProgressLine, confirm
 
+NAME_WIDTH = 40
+TYPE_WIDTH = 24
+
 
 def _document_row(document: Document) -> str:
-    tags = ", ".join(document.tags)
+    tags = printable(", ".join(document.tags))
     return (
-        f"{document.document_id}  {document.filename[:40]:<40}  {document.file_type[:24]:<24}  "
+        f"{document.document_id}  {_column(document.filename, NAME_WIDTH)}  "
+        f"{_column(document.file_type, TYPE_WIDTH)}  "
         f"{human_size(document.size):>9}  {human_time(document.updated_at)}  {tags}"
     )
 
 
+def _header_row() -> str:
+    return (
+        f"{'ID':<36}  {'NAME':<{NAME_WIDTH}}  {'TYPE':<{TYPE_WIDTH}}  {'SIZE':>9}  "
+        f"{'UPDATED':<16}  TAGS"
+    )
+
+
+def _column(text: str, width: int) -> str:
+    shown = printable(text)
+    if len(shown) > width:
+        shown = shown[: width - 1] + "…"
+    return f"{shown:<{width}}"
+
+
 def _print_details(context: Context, document: Document) -> None:
     rows = [
-        ("Name", document.filename),
+        ("Name", printable(document.filename)),
         ("Id", document.document_id),
         ("Type", document.file_type),
-        ("Size", f"{human_size(document.size)} ({document.size} bytes)"),
-        ("Tags", ", ".join(document.tags) or "-"),
-        ("Folder", document.folder or "-"),
+        ("Size", exact_size(document.size)),
+        ("Tags", printable(", ".join(document.tags)) or "-"),
+        ("Folder", printable(document.folder) or "-"),
         ("Created", human_time(document.created_at)),
         ("Updated", human_time(document.updated_at)),
         ("Version", str(document.version)),
         ("SHA-256", document.checksum),
-        ("Stored at", document.s3_key),
+        ("Stored at", printable(document.s3_key)),
     ]
     if document.expires is not None:
         rows.append(("Expires", f"{human_time(document.expires)} (test record)"))
@@ -79,17 +99,21 @@ def cmd_list(context: Context) -> int:
     elif not documents:
         context.print("No documents match." if query.is_filtered else "No documents yet.")
     else:
+        context.print(_header_row())
         for document in documents:
             context.print(_document_row(document))
         if cursor:
-            context.note(f"{len(documents)} shown, more available: use --all, or --cursor {cursor}")
+            context.note(
+                f"{plural(len(documents), 'document')} shown, more available: use --all, "
+                f"or --cursor {cursor}"
+            )
     if damaged:
         context.note(f"dms: {damaged_message(damaged)}")
     return code
 
 
 def cmd_info(context: Context) -> int:
-    document = context.service.get(context.args.id)
+    document = context.service.find(context.args.document)
     if context.args.json:
         context.print_json(document.to_json_dict())
     else:
@@ -100,28 +124,30 @@ def cmd_info(context: Context) -> int:
 def cmd_download(context: Context) -> int:
     args = context.args
     service = context.service
-    document = service.get(args.id)
+    document = service.find(args.document)
     target = Path(args.output) if args.output else Path.cwd()
-    progress = ProgressLine(context.err, document.filename)
+    progress = ProgressLine(context.err, printable(document.filename))
     try:
         path = service.download(
             document.document_id, target, overwrite=args.overwrite, progress=progress.update
         )
     finally:
         progress.finish()
-    context.print(f"Downloaded {document.filename} to {path}")
+    context.print(f"Downloaded {printable(document.filename)} to {printable(str(path))}")
     return EXIT_OK
 
 
 def cmd_delete(context: Context) -> int:
     args = context.args
     service = context.service
-    documents = [service.get(document_id) for document_id in dict.fromkeys(args.ids)]
+    found = [service.find(reference) for reference in dict.fromkeys(args.documents)]
+    documents = list({document.document_id: document for document in found}.values())
     if not args.yes:
         if not context.interactive:
             raise ValidationError("Deleting needs confirmation: add --yes (no terminal to ask on).")
-        names = "\n".join(f"  {doc.filename} ({doc.document_id})" for doc in documents)
-        if not confirm(context, f"Delete {len(documents)} document(s)?\n{names}\n"):
+        names = "\n".join(f"  {_named(document)}" for document in documents)
+        question = f"Delete {plural(len(documents), 'document')}?\n{names}\n"
+        if not confirm(context, question):
             context.note("Nothing was deleted.")
             return EXIT_OK
     failures: list[DmsError] = []
@@ -130,25 +156,43 @@ def cmd_delete(context: Context) -> int:
             service.delete(document.document_id)
         except DmsError as error:
             failures.append(error)
-            context.note(f"dms: {document.document_id}: {error}")
+            context.note(f"dms: {document.document_id}: {printable(str(error))}")
             continue
-        context.print(f"Deleted {document.filename} ({document.document_id})")
+        context.print(f"Deleted {_named(document)}")
     return failures[0].exit_code if failures else EXIT_OK
+
+
+def _document_id(service: DocumentService, reference: str) -> str:
+    """The id ``reference`` is, or the id of the one document it names."""
+    text = reference.strip()
+    return text if is_document_id(text) else service.find(reference).document_id
+
+
+def _named(document: Document) -> str:
+    return f"{printable(document.filename)} ({document.document_id})"
 
 
 def cmd_tag(context: Context) -> int:
     args = context.args
     if not args.add and not args.remove:
         raise ValidationError("Say what to change: --add TAG and/or --remove TAG.")
-    document = context.service.retag(args.id, add=args.add or (), remove=args.remove or ())
-    context.print(f"{document.filename}: tags {', '.join(document.tags) or '(none)'}")
+    service = context.service
+    document = service.retag(
+        _document_id(service, args.document), add=args.add or (), remove=args.remove or ()
+    )
+    tags = printable(", ".join(document.tags)) or "(none)"
+    context.print(f"{printable(document.filename)}: tags {tags}")
     return EXIT_OK
 
 
 def cmd_rename(context: Context) -> int:
-    document = context.service.rename(context.args.id, context.args.name)
-    context.print(f"Renamed to {document.filename}")
+    service = context.service
+    document = service.rename(_document_id(service, context.args.document), context.args.name)
+    context.print(f"Renamed to {printable(document.filename)}")
     return EXIT_OK
+
+
+DOCUMENT_HELP = "a document's id, or its name if no other document has it"
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -174,25 +218,25 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     listing.add_argument("--json", action="store_true")
 
     info = add_command(commands, "info", cmd_info, "show a document's details")
-    info.add_argument("id")
+    info.add_argument("document", metavar="DOCUMENT", help=DOCUMENT_HELP)
     info.add_argument("--json", action="store_true")
 
     download = add_command(
         commands, "download", cmd_download, "download a document (checksum verified)"
     )
-    download.add_argument("id")
+    download.add_argument("document", metavar="DOCUMENT", help=DOCUMENT_HELP)
     download.add_argument("-o", "--output", help="a folder, or the file to write")
     download.add_argument("--overwrite", action="store_true", help="replace an existing file")
 
     delete = add_command(commands, "delete", cmd_delete, "delete documents")
-    delete.add_argument("ids", nargs="+", metavar="ID")
+    delete.add_argument("documents", nargs="+", metavar="DOCUMENT", help=DOCUMENT_HELP)
     delete.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
 
     tag = add_command(commands, "tag", cmd_tag, "add or remove tags")
-    tag.add_argument("id")
+    tag.add_argument("document", metavar="DOCUMENT", help=DOCUMENT_HELP)
     tag.add_argument("--add", action="append", metavar="TAG")
     tag.add_argument("--remove", action="append", metavar="TAG")
 
     rename = add_command(commands, "rename", cmd_rename, "rename a document")
-    rename.add_argument("id")
+    rename.add_argument("document", metavar="DOCUMENT", help=DOCUMENT_HELP)
     rename.add_argument("name")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,9 +14,10 @@ from typing import TextIO
 
 from .. import __version__
 from ..core.errors import DmsError
+from ..core.formatting import printable
 from ..core.logs import configure_logging
 from . import admin, configure, documents, local, session, upload
-from .context import EXIT_INTERRUPTED, EXIT_UNEXPECTED, Context
+from .context import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_UNEXPECTED, Context
 
 log = logging.getLogger("dms_desktop.cli")
 
@@ -54,9 +56,14 @@ def main(
         log.debug("dms %s: %s", __version__, args.command)
         return int(args.handler(context))
     except DmsError as error:
-        log.info("command failed: %s", error, exc_info=error.__cause__ is not None)
-        print(f"dms: {error}", file=err)
+        message = printable(str(error))
+        log.info("command failed: %s", message, exc_info=error.__cause__ is not None)
+        print(f"dms: {message}", file=err)
         return error.exit_code
+    except BrokenPipeError:
+        # The reader went away (`dms list --json | head`): stop quietly, as Unix tools do.
+        _detach_stdout(out)
+        return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         print("dms: interrupted; nothing half-done was kept.", file=err)
         return EXIT_INTERRUPTED
@@ -65,3 +72,14 @@ def main(
         where = f" (details in {log_file})" if log_file else ""
         print(f"dms: unexpected error{where}.", file=err)
         return EXIT_UNEXPECTED
+
+
+def _detach_stdout(out: TextIO) -> None:
+    """Point the standard output at the null device, so that the interpreter's final flush of
+    what is still buffered does not fail again on the closed pipe."""
+    if out is not sys.stdout:
+        return
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
-from ..core.cancellation import CancelToken
+from ..core.cancellation import CancelToken, ProgressCallback, throttled
 from ..core.errors import ValidationError
 from ..core.formatting import human_duration, human_size
 from .context import Context
@@ -49,35 +49,58 @@ def read_new_password(context: Context) -> str:
     return first
 
 
+MIN_SECONDS_FOR_SPEED = 0.5  # a speed measured over less would be mostly noise
+
+
+def _ignore(done: int, total: int) -> None:
+    """Progress nobody sees (stderr is not a terminal)."""
+
+
 class ProgressLine:
-    """A one-line progress display on a terminal (nothing when stderr is not a terminal)."""
+    """A one-line progress display on a terminal (nothing when stderr is not a terminal):
+    "file 3 of 120  report.pdf   45%   1.2 MB of 2.7 MB  800 KB/s  2s left"."""
 
-    def __init__(self, stream: TextIO, label: str) -> None:
+    def __init__(self, stream: TextIO, label: str, position: str = "") -> None:
         self._stream = stream
-        self._label = label if len(label) <= 30 else label[:27] + "..."
+        self._label = label if len(label) <= 30 else label[:29] + "…"
+        self._prefix = f"{position}  " if position else ""
         self._enabled = stream.isatty()
-        self._started = time.monotonic()
-        self._last_draw = 0.0
+        self._started: float | None = None  # when the first byte was reported
+        self._drawn = 0  # characters on the line now
+        self.update: ProgressCallback = throttled(self._draw) if self._enabled else _ignore
 
-    def update(self, done: int, total: int) -> None:
+    def status(self, text: str) -> None:
+        """A step before the transfer starts (e.g. "checking for duplicates")."""
+        if self._enabled:
+            self._write(f"{self._prefix}{self._label:<30} {text}…")
+
+    def _draw(self, done: int, total: int) -> None:
         now = time.monotonic()
-        if not self._enabled or (now - self._last_draw < 0.1 and done < total):
-            return
-        self._last_draw = now
-        elapsed = max(now - self._started, 1e-6)
-        speed = done / elapsed
+        if self._started is None:
+            self._started = now
+        elapsed = now - self._started
         percent = 100 if total == 0 else int(done * 100 / total)
-        left = (total - done) / speed if speed > 0 else 0
-        self._stream.write(
-            f"\r{self._label:<30} {percent:3d}% {human_size(done):>9} of {human_size(total):<9}"
-            f" {human_size(int(speed))}/s  {human_duration(left)} left   "
+        line = (
+            f"{self._prefix}{self._label:<30} {percent:3d}% {human_size(done):>9} of "
+            f"{human_size(total):<9}"
         )
+        if elapsed >= MIN_SECONDS_FOR_SPEED and done:
+            speed = done / elapsed
+            left = (total - done) / speed
+            line += f" {human_size(int(speed))}/s  {human_duration(left)} left"
+        self._write(line)
+
+    def _write(self, line: str) -> None:
+        self._stream.write("\r" + line.ljust(self._drawn))
         self._stream.flush()
+        self._drawn = len(line)
 
     def finish(self) -> None:
-        if self._enabled:
-            self._stream.write("\r" + " " * 90 + "\r")
+        """Clear the line (call it before anything else is printed)."""
+        if self._enabled and self._drawn:
+            self._stream.write("\r" + " " * self._drawn + "\r")
             self._stream.flush()
+            self._drawn = 0
 
 
 class CountProgress:
@@ -87,13 +110,9 @@ class CountProgress:
         self._stream = stream
         self._label = label
         self._enabled = stream.isatty()
-        self._last = 0.0
+        self.update: ProgressCallback = throttled(self._draw) if self._enabled else _ignore
 
-    def update(self, done: int, total: int) -> None:
-        now = time.monotonic()
-        if not self._enabled or (now - self._last < 0.1 and done < total):
-            return
-        self._last = now
+    def _draw(self, done: int, total: int) -> None:
         self._stream.write(f"\r{self._label} {done:>7} of {total:<7}")
         self._stream.flush()
 

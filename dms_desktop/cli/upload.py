@@ -1,24 +1,59 @@
-"""`dms upload`: files and folders, with the duplicate policy and test records."""
+"""`dms upload`: files and folders, planned first (core.upload_plan), then sent one by one.
+
+Every file is checked before anything is sent; if one cannot be stored, nothing is uploaded and
+each refused file gets one line saying why. Then each file is hashed once for the duplicate
+check (not with ``--duplicates keep``), the policy decides, and the upload reuses that checksum.
+A folder upload counts its files ("file 3 of 120") and ends with a summary.
+"""
 
 from __future__ import annotations
 
 import argparse
+import logging
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from ..core.errors import Cancelled, DmsError, LocalFileError, ValidationError
-from ..core.localfiles import UploadSource, collect_upload_sources, file_checksum
-from ..core.models import (
-    Document,
-    normalize_filename,
-    normalize_folder,
-    normalize_tags,
-    utc_now,
-)
+from ..core.formatting import human_size, plural, printable
+from ..core.localfiles import HashedFile, UploadSource, collect_upload_sources
+from ..core.models import Document, normalize_tags, utc_now
 from ..core.service import DocumentService
+from ..core.upload_plan import (
+    CheckedSource,
+    Decision,
+    DuplicatePolicy,
+    check_content,
+    check_sources,
+    decide,
+    duplicate_names,
+)
 from .arguments import duration_argument
 from .context import EXIT_OK, Context, add_command
 from .terminal import ProgressLine, confirm
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Tally:
+    """What happened to the files of one `dms upload`."""
+
+    total: int
+    uploaded: list[Document] = field(default_factory=list)
+    skipped: int = 0
+    failures: list[DmsError] = field(default_factory=list)
+
+    def summary(self) -> str:
+        stored = sum(document.size for document in self.uploaded)
+        parts = [
+            f"Uploaded {len(self.uploaded)} of {plural(self.total, 'file')} ({human_size(stored)})"
+        ]
+        if self.skipped:
+            parts.append(f"{self.skipped} skipped (already stored)")
+        if self.failures:
+            parts.append(f"{len(self.failures)} failed")
+        return ", ".join(parts) + "."
 
 
 def cmd_upload(context: Context) -> int:
@@ -27,77 +62,95 @@ def cmd_upload(context: Context) -> int:
     sources = collect_upload_sources([Path(path) for path in args.paths])
     if not sources:
         raise LocalFileError("There is no file to upload in the given folders.")
-    problems = _check_sources(sources)
-    if problems:
-        for problem in problems:
-            context.note(f"dms: {problem}")
-        raise ValidationError(f"Nothing was uploaded: {len(problems)} file(s) cannot be stored.")
+    checked, refused = check_sources(sources)
+    if refused:
+        for source, error in refused:
+            context.note(f"dms: Nothing was uploaded: {_refusal(source, error)}")
+            log.info("upload refused: %s", _refusal(source, error))
+        return refused[0][1].exit_code
     service = context.service
+    policy = DuplicatePolicy(args.duplicates)
     expires = utc_now() + args.expires_in if args.expires_in else None
-    uploaded: list[Document] = []
-    failures: list[DmsError] = []
-    for source in sources:
+    tally = _Tally(total=len(checked))
+    for number, item in enumerate(checked, start=1):
+        shown = printable(str(item.source.path))
+        position = f"file {number} of {tally.total}" if tally.total > 1 else ""
         try:
-            document = _upload_one(context, service, source, tags, expires)
+            document = _upload_one(context, service, item, tags, expires, policy, position)
         except Cancelled:
             raise
         except DmsError as error:
-            failures.append(error)
-            context.note(f"dms: {source.path}: {error}")
+            tally.failures.append(error)
+            context.note(f"dms: {shown}: {printable(str(error))}")
             continue
-        if document is not None:
-            uploaded.append(document)
-            if not args.json:
-                context.print(f"Uploaded {source.path} as {document.document_id}")
+        if document is None:
+            tally.skipped += 1
+            continue
+        tally.uploaded.append(document)
+        if not args.json:
+            context.print(
+                f"Uploaded {shown} as {document.document_id}"
+                + (f" ({position})" if position else "")
+            )
     if args.json:
-        context.print_json([document.to_json_dict() for document in uploaded])
-    if failures:
-        context.note(f"{len(uploaded)} uploaded, {len(failures)} failed.")
-        return failures[0].exit_code
-    return EXIT_OK
+        context.print_json([document.to_json_dict() for document in tally.uploaded])
+    if tally.total > 1 or tally.failures:
+        context.note(tally.summary())
+    return tally.failures[0].exit_code if tally.failures else EXIT_OK
 
 
-def _check_sources(sources: list[UploadSource]) -> list[str]:
-    problems = []
-    for source in sources:
-        try:
-            normalize_filename(source.path.name)
-            normalize_folder(source.folder)
-        except ValidationError as error:
-            problems.append(f"{source.path}: {error}")
-    return problems
+def _refusal(source: UploadSource, error: ValidationError) -> str:
+    """One line: which file, and why it cannot be stored."""
+    if isinstance(error, LocalFileError):  # its message names the file already
+        return printable(str(error))
+    return f"{printable(str(source.path))}: {printable(str(error))}"
 
 
 def _upload_one(
     context: Context,
     service: DocumentService,
-    source: UploadSource,
+    item: CheckedSource,
     tags: tuple[str, ...],
     expires: datetime | None,
+    policy: DuplicatePolicy,
+    position: str,
 ) -> Document | None:
-    policy = context.args.duplicates
-    if policy != "keep":
-        duplicates = service.find_duplicates(file_checksum(source.path))
-        if duplicates:
-            names = ", ".join(f"{doc.filename} ({doc.document_id})" for doc in duplicates[:3])
-            if policy == "ask" and context.interactive:
-                keep = confirm(
-                    context, f"{source.path} is already stored as {names}. Upload again?"
-                )
-            else:
-                keep = policy == "ask"  # no terminal to ask on: keep both, but say so
-            if not keep:
-                context.note(f"Skipped {source.path}: already stored as {names}.")
-                return None
-            context.note(f"Note: {source.path} is already stored as {names}; keeping both.")
-    progress = ProgressLine(context.err, source.path.name)
+    """Upload one file, or None if the duplicate policy (or the person asked) skips it."""
+    path = item.source.path
+    shown = printable(str(path))
+    progress = ProgressLine(context.err, printable(item.filename), position)
+    content: HashedFile | None = None
     try:
+        if policy is not DuplicatePolicy.KEEP:
+            progress.status("checking for duplicates")
+            check = check_content(service, item.source)
+            content = check.content
+            decision = decide(check.duplicates, policy, context.interactive)
+            if check.duplicates:
+                names = duplicate_names(check.duplicates, with_ids=True)
+                if decision is Decision.ASK:
+                    progress.finish()
+                    keep = confirm(
+                        context,
+                        (f"{position.capitalize()}: " if position else "")
+                        + f"{shown} is already stored as {names}. Upload another copy?",
+                    )
+                else:
+                    keep = decision is Decision.UPLOAD
+                if not keep:
+                    progress.finish()
+                    context.note(f"Skipped {shown}: already stored as {names}.")
+                    return None
+                if decision is Decision.UPLOAD and policy is DuplicatePolicy.ASK:
+                    progress.finish()  # nobody to ask: both are kept, and the person is told
+                    context.note(f"Note: {shown} is already stored as {names}; keeping both.")
         return service.upload(
-            source.path,
+            path,
             tags=tags,
-            folder=source.folder,
+            folder=item.folder,
             expires=expires,
             progress=progress.update,
+            content=content,
         )
     finally:
         progress.finish()
@@ -110,8 +163,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     upload.add_argument("--tag", action="append", metavar="TAG", help="tag every file (repeatable)")
     upload.add_argument(
         "--duplicates",
-        choices=["ask", "skip", "keep"],
-        default="ask",
+        choices=[policy.value for policy in DuplicatePolicy],
+        default=DuplicatePolicy.ASK.value,
         help="when the same content is already stored: ask (keep both if there is no terminal), "
         "skip, or keep both",
     )

@@ -165,7 +165,7 @@ def test_duplicates_are_skipped_on_request(shared_sandbox: SandboxHome, tmp_path
     ("argv", "code", "message"),
     [
         (["info", "01938f2c-7a4e-7b1a-9c3d-5e6f7a8b9c0d"], 4, "no document with id"),
-        (["info", "not-an-id"], 3, "is not a document id"),
+        (["info", "not-a-stored-name"], 4, "There is no document named 'not-a-stored-name'"),
         (["upload", "/nonexistent/file.txt"], 12, "does not exist"),
         (["list", "--cursor", "garbage!!"], 3, "cursor is malformed"),
         (["list", "--limit", "0"], 2, "must be at least 1"),
@@ -350,7 +350,7 @@ def test_console_script_exit_code_and_stderr(shared_sandbox: SandboxHome) -> Non
         check=False,
     )
 
-    assert result.returncode == 3
+    assert result.returncode == 4  # "nope" is taken as a name, and none has it
     assert result.stderr.strip().startswith("dms: ")
     assert len(result.stderr.strip().splitlines()) == 1
 

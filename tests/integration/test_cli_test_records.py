@@ -63,6 +63,20 @@ def test_a_bad_duration_is_refused_before_anything_is_uploaded(
     assert shared_sandbox.dms("list", "--all", "--json").out == listed_before
 
 
+@pytest.mark.parametrize("huge", ["99999999999999d", "999999999d"])
+def test_a_huge_duration_is_a_usage_error_not_a_crash(
+    shared_sandbox: SandboxHome, tmp_path: Path, huge: str
+) -> None:
+    source = tmp_path / "never.txt"
+    source.write_text("must not be stored\n")
+
+    result = shared_sandbox.dms("upload", str(source), f"--expires-in={huge}")
+
+    assert result.code == 2
+    assert "too long a duration" in result.err
+    assert "unexpected error" not in result.err and "Traceback" not in result.err
+
+
 def test_the_sandbox_table_has_ttl_on_the_expiry_attribute(shared_sandbox: SandboxHome) -> None:
     dynamodb = boto3.session.Session(
         aws_access_key_id="ttl-test", aws_secret_access_key="ttl-test", region_name="us-east-1"
