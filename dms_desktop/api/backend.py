@@ -1,9 +1,10 @@
 """The AWS side of the functions: clients, the core's repository, blob store and service.
 
-Built once per Lambda container from its environment (the table, bucket and client token table
-names the SAM template sets) and reused by every call in that container. The clients use the
-function's own role; which user a call is for comes from the authorizer's claims only, and every
-key is built from that user id (the core's object_key, the repository's partition key).
+Built once per Lambda container from its environment (the table, bucket, client token and
+pending upload table names the SAM template sets) and reused by every call in that container.
+The clients use the function's own role; which user a call is for comes from the authorizer's
+claims only, and every key is built from that user id (the core's object_key, the repository's
+partition key).
 """
 
 from __future__ import annotations
@@ -26,10 +27,12 @@ from ..core.models import Document
 from ..core.repository import DocumentRepository
 from ..core.service import DocumentService
 from .idempotency import ClientTokens
+from .pending import PendingUploads
 
 TABLE_VARIABLE = "DMS_TABLE_NAME"
 BUCKET_VARIABLE = "DMS_BUCKET_NAME"
 CLIENT_TOKENS_VARIABLE = "DMS_CLIENT_TOKENS_TABLE"
+PENDING_UPLOADS_VARIABLE = "DMS_PENDING_UPLOADS_TABLE"
 
 UPLOAD_URL_SECONDS = 300
 DOWNLOAD_URL_SECONDS = 300
@@ -49,13 +52,19 @@ class Backend:
     repository: DocumentRepository
     blobs: BlobStore
     client_tokens: ClientTokens
+    pending: PendingUploads
     s3: Any
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Backend:
         missing = [
             name
-            for name in (TABLE_VARIABLE, BUCKET_VARIABLE, CLIENT_TOKENS_VARIABLE)
+            for name in (
+                TABLE_VARIABLE,
+                BUCKET_VARIABLE,
+                CLIENT_TOKENS_VARIABLE,
+                PENDING_UPLOADS_VARIABLE,
+            )
             if not environ.get(name)
         ]
         if missing:
@@ -69,6 +78,7 @@ class Backend:
             repository=DocumentRepository(dynamodb, environ[TABLE_VARIABLE]),
             blobs=BlobStore(s3, environ[BUCKET_VARIABLE]),
             client_tokens=ClientTokens(dynamodb, environ[CLIENT_TOKENS_VARIABLE]),
+            pending=PendingUploads(dynamodb, environ[PENDING_UPLOADS_VARIABLE]),
             s3=s3,
         )
 

@@ -1,9 +1,18 @@
-"""The four Lambda entry points behind API Gateway (REST API, proxy integration):
+"""The five Lambda entry points behind API Gateway (REST API, proxy integration):
 
-- ``create_document``   POST   /documents                 201, the document and an upload URL
-- ``get_documents``     GET    /documents                 200, a page, newest first
-- ``get_document_by_id``GET    /documents/{documentId}    200, the document and a download URL
-- ``delete_document``   DELETE /documents/{documentId}    204
+- ``create_document``   POST   /documents                          201, the document to be and an
+                                                                   upload URL (status "pending")
+- ``complete_upload``   POST   /documents/{documentId}/complete    201, the stored document
+- ``get_documents``     GET    /documents                          200, a page, newest first
+- ``get_document_by_id``GET    /documents/{documentId}             200, the document and a
+                                                                   download URL
+- ``delete_document``   DELETE /documents/{documentId}             204
+
+A document is written as the desktop writes it (core.records): body first, metadata second.
+Create keeps the record it will write as a pending upload (api.pending) and hands out a presigned
+PUT; the client uploads the body, then calls complete, which writes the record once the body is
+in the bucket with the size and checksum given. Until then the document is not listed, and a body
+whose upload is never completed is an orphan that `dms admin check --repair` removes.
 
 The caller is the ``sub`` claim the Cognito user pool authorizer put into the event; a user id in
 the body or path is never read. Answers: 400 with the invalid fields, 404, 409 (client token
@@ -21,8 +30,8 @@ from typing import Any
 
 from ..core.errors import Conflict, NotFound, Unavailable, ValidationError
 from ..core.ids import new_document_id
-from ..core.models import Document, utc_now
-from ..core.schema import object_key
+from ..core.models import Document
+from ..core.records import new_document_record, store_record_of_upload
 from .backend import Backend, current_backend
 from .inputs import InvalidInput, parse_create_input, parse_document_id, parse_list_input
 from .jsonlog import configure_api_logging
@@ -152,7 +161,9 @@ def _ids(request_id: str, event: ProxyEvent) -> dict[str, Any]:
 
 @_endpoint("CreateDocument")
 def create_document(call: Call, backend: Backend) -> Reply:
-    """Store a new document's metadata; the client then PUTs the body to the upload URL."""
+    """Plan a new document and hand out an upload URL; ``complete_upload`` stores it after the
+    client has PUT the body there. A retry with the same client token gets the same document
+    (a fresh URL while it is pending; the stored document once it is complete)."""
     request = parse_create_input(call.event.get("body"), call.event.get("isBase64Encoded") is True)
     call.summary.update(
         size=request.size,
@@ -165,33 +176,60 @@ def create_document(call: Call, backend: Backend) -> Reply:
         document_id = backend.client_tokens.reserve(
             call.user_id, request.client_token, request.fingerprint(), document_id
         )
+        stored = _stored(backend, call.user_id, document_id)
+        if stored is not None:  # completed by an earlier attempt
+            call.summary.update(documentId=document_id, replayed=True)
+            return Reply(200, {"document": stored.to_json_dict(), "status": "stored"}, "replayed")
     call.summary["documentId"] = document_id
-    now = utc_now()
-    document = Document(
+    document = backend.pending.find(call.user_id, document_id) or new_document_record(
         user_id=call.user_id,
         document_id=document_id,
         filename=request.filename,
         file_type=request.media_type,
         size=request.size,
+        checksum=request.checksum,
         tags=request.tags,
         folder=request.folder,
-        created_at=now,
-        updated_at=now,
-        s3_key=object_key(call.user_id, document_id),
-        checksum=request.checksum,
     )
-    try:
-        backend.repository.create(document)
-    except Conflict:
-        if request.client_token is None:
-            raise
-        document = backend.repository.get(call.user_id, document_id)  # an earlier attempt's
-        call.summary["replayed"] = True
+    backend.pending.keep(document)  # kept a day from now, also when a retry found it
     return Reply(
         201,
-        {"document": document.to_json_dict(), "upload": backend.upload_target(document)},
+        {
+            "document": document.to_json_dict(),
+            "status": "pending",
+            "upload": backend.upload_target(document),
+        },
         "created",
     )
+
+
+@_endpoint("CompleteUpload")
+def complete_upload(call: Call, backend: Backend) -> Reply:
+    """Store the document whose body the client has uploaded: 201 with the document; 409 if
+    the body is not there yet or does not match; 404 if no such upload is pending. Calling it
+    again after it succeeded answers 200 with the same document."""
+    document_id = parse_document_id(call.event.get("pathParameters"))
+    call.summary["documentId"] = document_id
+    pending = backend.pending.find(call.user_id, document_id)
+    if pending is None:
+        stored = _stored(backend, call.user_id, document_id)
+        if stored is None:
+            raise NotFound(
+                f"No upload of document {document_id} is waiting to be completed: create it with "
+                "POST /documents first (an upload not completed within a day is forgotten)."
+            )
+        call.summary["replayed"] = True
+        return Reply(200, {"document": stored.to_json_dict()}, "replayed")
+    document = store_record_of_upload(backend.repository, backend.blobs, pending)
+    backend.pending.forget(call.user_id, document_id)
+    return Reply(201, {"document": document.to_json_dict()}, "created")
+
+
+def _stored(backend: Backend, user_id: str, document_id: str) -> Document | None:
+    try:
+        return backend.repository.get(user_id, document_id)
+    except NotFound:
+        return None
 
 
 @_endpoint("GetDocuments")

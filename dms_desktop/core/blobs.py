@@ -20,6 +20,7 @@ metadata it is checked against.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import logging
@@ -509,6 +510,33 @@ class BlobStore:
                 )
         except NotFound:
             pass  # completed or aborted already
+
+    def describe(self, key: str) -> StoredBody | None:
+        """The stored object's size and SHA-256 (hex), or None when there is no such object.
+
+        The SHA-256 is the one S3 verified when the object was written with one (a presigned
+        PUT signs it); a store that keeps none (moto) has the object read and hashed here."""
+        try:
+            head = self._client.head_object(Bucket=self._bucket, Key=key, ChecksumMode="ENABLED")
+        except ClientError as exc:
+            if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
+                return None
+            raise translate(exc, "look up the stored file") from exc
+        except BotoCoreError as exc:
+            raise translate(exc, "look up the stored file") from exc
+        size = int(head["ContentLength"])
+        verified = head.get("ChecksumSHA256")
+        if verified and head.get("ChecksumType", "FULL_OBJECT") == "FULL_OBJECT":
+            return StoredBody(size, base64.b64decode(verified).hex())
+        digest = hashlib.sha256()
+        with aws_errors("read the stored file"):
+            body = self._client.get_object(Bucket=self._bucket, Key=key)["Body"]
+            try:
+                for chunk in body.iter_chunks(DOWNLOAD_CHUNK):
+                    digest.update(chunk)
+            finally:
+                body.close()
+        return StoredBody(size, digest.hexdigest())
 
     def size_of(self, key: str) -> int | None:
         """The stored object's size, or None when there is no such object."""

@@ -10,6 +10,10 @@ same fields everywhere and is written in the same order:
   what S3 verified), not what a client announced;
 - a create that botocore retried after its response was lost finds its own record: accepted when
   it names the same body (key and checksum), a conflict otherwise.
+
+Where the body was sent by someone else (the web API's presigned upload),
+:func:`store_record_of_upload` first checks that the body is there and is the one the record
+describes.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime
 
+from .blobs import BlobStore
 from .errors import Conflict
 from .models import Document, normalize_filename, normalize_folder, normalize_tags, utc_now
 from .repository import DocumentRepository
@@ -71,3 +76,23 @@ def store_document_record(repository: DocumentRepository, document: Document) ->
             raise
         log.info("the metadata of %s was stored by an earlier attempt", document.document_id)
         return stored
+
+
+def store_record_of_upload(
+    repository: DocumentRepository, blobs: BlobStore, document: Document
+) -> Document:
+    """Write ``document``'s record once its body, uploaded by a client, is in the bucket with
+    the size and checksum the record states; Conflict (nothing written) if it is missing or
+    differs. Writing it twice (a retried request) is one record."""
+    stored = blobs.describe(document.s3_key)
+    if stored is None:
+        raise Conflict(
+            "The file has not been uploaded yet: send it to the upload URL first, then complete "
+            "the upload."
+        )
+    if (stored.size, stored.checksum) != (document.size, document.checksum):
+        raise Conflict(
+            f"The uploaded file ({stored.size} bytes) does not match the size ({document.size} "
+            "bytes) or checksum given when the document was created; upload it again."
+        )
+    return store_document_record(repository, document)

@@ -19,6 +19,8 @@ from samtranslator.translator.translator import Translator
 from dms_desktop.api import backend
 from dms_desktop.api.bundle import DEFAULT_TARGET
 from dms_desktop.api.idempotency import EXPIRES_AT, client_tokens_table_definition
+from dms_desktop.api.pending import EXPIRES_AT as PENDING_EXPIRES_AT
+from dms_desktop.api.pending import pending_uploads_table_definition
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "resources" / "cloudformation" / "dms-api.yaml"
@@ -26,19 +28,25 @@ PARAMETERS = {"DocumentsBucketName": "dms-documentsbucket-test", "UserPoolId": "
 
 ROUTES = {
     ("/documents", "post"): "CreateDocumentFunction",
+    ("/documents/{documentId}/complete", "post"): "CompleteUploadFunction",
     ("/documents", "get"): "GetDocumentsFunction",
     ("/documents/{documentId}", "get"): "GetDocumentByIdFunction",
     ("/documents/{documentId}", "delete"): "DeleteDocumentFunction",
 }
 HANDLERS = {
     "CreateDocumentFunction": "dms_desktop.api.handlers.create_document",
+    "CompleteUploadFunction": "dms_desktop.api.handlers.complete_upload",
     "GetDocumentsFunction": "dms_desktop.api.handlers.get_documents",
     "GetDocumentByIdFunction": "dms_desktop.api.handlers.get_document_by_id",
     "DeleteDocumentFunction": "dms_desktop.api.handlers.delete_document",
 }
 LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}
 ACTIONS = {
+    # Create only reads the Documents table (a retry of a completed create): it writes the
+    # pending upload, and Complete writes the document once the body is there.
     "CreateDocumentFunction": LOGS | {"dynamodb:PutItem", "dynamodb:GetItem", "s3:PutObject"},
+    "CompleteUploadFunction": LOGS
+    | {"dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "s3:GetObject"},
     "GetDocumentsFunction": LOGS | {"dynamodb:Query"},
     "GetDocumentByIdFunction": LOGS | {"dynamodb:GetItem", "s3:GetObject"},
     "DeleteDocumentFunction": LOGS | {"dynamodb:DeleteItem", "s3:DeleteObject"},
@@ -125,6 +133,7 @@ def test_each_function_runs_an_existing_handler_with_the_expected_environment() 
             backend.TABLE_VARIABLE,
             backend.BUCKET_VARIABLE,
             backend.CLIENT_TOKENS_VARIABLE,
+            backend.PENDING_UPLOADS_VARIABLE,
         }
         assert props["Runtime"].startswith("python3.")
 
@@ -171,6 +180,38 @@ def test_the_client_token_table_is_the_one_the_code_creates_in_tests() -> None:
     assert table["AttributeDefinitions"] == expected["AttributeDefinitions"]
     assert table["BillingMode"] == expected["BillingMode"]
     assert table["TimeToLiveSpecification"] == {"AttributeName": EXPIRES_AT, "Enabled": True}
+
+
+def test_the_pending_upload_table_is_the_one_the_code_creates_in_tests() -> None:
+    table = _sam_template()["Resources"]["PendingUploadsTable"]["Properties"]
+    expected = pending_uploads_table_definition("unused")
+    assert table["KeySchema"] == expected["KeySchema"]
+    assert table["AttributeDefinitions"] == expected["AttributeDefinitions"]
+    assert table["BillingMode"] == expected["BillingMode"]
+    assert table["TimeToLiveSpecification"] == {
+        "AttributeName": PENDING_EXPIRES_AT,
+        "Enabled": True,
+    }
+
+
+def test_only_complete_writes_documents_and_create_writes_only_pending_uploads() -> None:
+    resources = translated()["Resources"]
+    documents_table = ":table/${DocumentsTableName}"
+
+    def writes(function: str) -> set[str]:
+        targets = set()
+        for statement in _role_statements(resources, function):
+            if "dynamodb:PutItem" in _as_list(statement["Action"]):
+                targets.add(json.dumps(statement["Resource"]))
+        return targets
+
+    create_targets = writes("CreateDocumentFunction")
+    assert len(create_targets) == 2
+    assert any("PendingUploadsTable" in target for target in create_targets)
+    assert any("ClientTokensTable" in target for target in create_targets)
+    assert not any(documents_table in target for target in create_targets)
+    (complete_target,) = writes("CompleteUploadFunction")
+    assert documents_table in complete_target
 
 
 def test_the_code_uri_is_where_the_bundle_is_built() -> None:

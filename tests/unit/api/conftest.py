@@ -13,17 +13,20 @@ from typing import Any
 
 import boto3
 import pytest
+import requests
 from moto import mock_aws
 
 from dms_desktop.api import backend as api_backend
 from dms_desktop.api import handlers
 from dms_desktop.api.idempotency import client_tokens_table_definition
+from dms_desktop.api.pending import pending_uploads_table_definition
 from dms_desktop.core import schema
 from tests.support.aws import new_session
 
 TABLE = "Documents"
 BUCKET = "dms-documentsbucket-test"
 CLIENT_TOKENS = "dms-api-ClientTokens"
+PENDING_UPLOADS = "dms-api-PendingUploads"
 REGION = "eu-west-1"
 
 ALICE = "1f0e8c52-3a1b-4d6e-9f70-0a1b2c3d4e5f"  # user pool `sub` claims
@@ -141,6 +144,32 @@ def create(user: str = ALICE, content: bytes = b"hello", **fields: Any) -> Answe
     return invoke(handlers.create_document, event)
 
 
+def upload(answer: Answer, content: bytes) -> requests.Response:
+    """PUT the body to the upload URL a create handed out, as a client does."""
+    target = answer.body["upload"]
+    return requests.request(
+        target["method"], target["url"], data=content, headers=target["headers"], timeout=10
+    )
+
+
+def complete(document_id: str, user: str = ALICE) -> Answer:
+    event = proxy_event(
+        "POST", "/documents/{documentId}/complete", user=user, document_id=document_id
+    )
+    return invoke(handlers.complete_upload, event)
+
+
+def store(user: str = ALICE, content: bytes = b"hello", **fields: Any) -> dict[str, Any]:
+    """A stored document, the way a client stores one: create, upload the body, complete."""
+    created = create(user, content, **fields)
+    assert created.status == 201, created.body
+    assert upload(created, content).status_code == 200
+    completed = complete(created.body["document"]["documentId"], user)
+    assert completed.status == 201, completed.body
+    document: dict[str, Any] = completed.body["document"]
+    return document
+
+
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """moto, and the environment the template gives the functions."""
@@ -149,6 +178,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv(api_backend.TABLE_VARIABLE, TABLE)
     monkeypatch.setenv(api_backend.BUCKET_VARIABLE, BUCKET)
     monkeypatch.setenv(api_backend.CLIENT_TOKENS_VARIABLE, CLIENT_TOKENS)
+    monkeypatch.setenv(api_backend.PENDING_UPLOADS_VARIABLE, PENDING_UPLOADS)
     api_backend.current_backend.cache_clear()
     with mock_aws():
         yield
@@ -165,6 +195,7 @@ def dynamodb(session: boto3.session.Session) -> Any:
     client = session.client("dynamodb", region_name=REGION)
     client.create_table(**schema.table_definition(TABLE))
     client.create_table(**client_tokens_table_definition(CLIENT_TOKENS))
+    client.create_table(**pending_uploads_table_definition(PENDING_UPLOADS))
     return client
 
 

@@ -1,4 +1,4 @@
-"""The four Lambda handlers, called with API Gateway proxy events under moto."""
+"""The five Lambda handlers, called with API Gateway proxy events under moto."""
 
 from __future__ import annotations
 
@@ -21,12 +21,16 @@ from tests.unit.api.conftest import (
     ALICE,
     BOB,
     CLIENT_TOKENS,
+    PENDING_UPLOADS,
     TABLE,
     Answer,
+    complete,
     create,
     create_body,
     invoke,
     proxy_event,
+    store,
+    upload,
 )
 
 pytestmark = pytest.mark.usefixtures("api")
@@ -45,13 +49,6 @@ def delete(document_id: str, user: str = ALICE) -> Answer:
 def list_documents(user: str = ALICE, **query: str) -> Answer:
     event = proxy_event("GET", "/documents", user=user, query=query or None)
     return invoke(handlers.get_documents, event)
-
-
-def upload(answer: Answer, content: bytes) -> requests.Response:
-    target = answer.body["upload"]
-    return requests.request(
-        target["method"], target["url"], data=content, headers=target["headers"], timeout=10
-    )
 
 
 def stored_items(dynamodb: Any, table: str = TABLE) -> list[dict[str, Any]]:
@@ -75,10 +72,11 @@ def walk(user: str = ALICE, **query: str) -> list[list[str]]:
 # --- create, upload, get, delete --------------------------------------------------------------
 
 
-def test_create_stores_the_metadata_and_hands_out_an_upload_url(dynamodb: Any) -> None:
+def test_create_hands_out_an_upload_url_and_stores_nothing_yet(dynamodb: Any) -> None:
     answer = create(content=b"%PDF-1.7 hello", tags=["Invoice", "2024"], folder="taxes/2024")
 
     assert answer.status == 201
+    assert answer.body["status"] == "pending"
     document = answer.body["document"]
     assert document["userId"] == ALICE  # the authorizer's sub claim
     assert document["filename"] == "report.pdf"
@@ -92,18 +90,65 @@ def test_create_stores_the_metadata_and_hands_out_an_upload_url(dynamodb: Any) -
     assert target["method"] == "PUT"
     assert target["expiresIn"] <= 900
     assert "x-amz-checksum-sha256" in target["url"]  # the checksum is part of the signature
+    # Body first, metadata second, as on the desktop: nothing is listed before the body is there.
+    assert stored_items(dynamodb) == []
+    assert get(document["documentId"]).status == 404
+    assert list_documents().body["documents"] == []
+
+
+def test_complete_stores_the_document_once_its_body_is_uploaded(dynamodb: Any) -> None:
+    content = b"quarterly numbers\n"
+    created = create(content=content)
+    document_id = created.body["document"]["documentId"]
+
+    early = complete(document_id)
+    assert early.status == 409
+    assert "has not been uploaded yet" in early.body["message"]
+    assert stored_items(dynamodb) == []
+
+    assert upload(created, content).status_code == 200
+    completed = complete(document_id)
+
+    assert completed.status == 201
+    assert completed.body["document"] == created.body["document"]
     assert len(stored_items(dynamodb)) == 1
+    assert list_documents().body["documents"] == [created.body["document"]]
+    again = complete(document_id)  # a retried call: the same document, no second one
+    assert (again.status, again.body["document"]) == (200, created.body["document"])
+    assert len(stored_items(dynamodb)) == 1
+
+
+def test_a_body_that_does_not_match_what_was_announced_is_not_stored(dynamodb: Any) -> None:
+    created = create(content=b"announced")
+    document_id = created.body["document"]["documentId"]
+    assert upload(created, b"something else").status_code == 200  # moto does not check it
+
+    answer = complete(document_id)
+
+    assert answer.status == 409
+    assert "does not match" in answer.body["message"]
+    assert stored_items(dynamodb) == []
+
+
+def test_only_a_pending_upload_of_ones_own_can_be_completed(dynamodb: Any) -> None:
+    created = create(ALICE, content=b"mine")
+    upload(created, b"mine")
+    document_id = created.body["document"]["documentId"]
+
+    assert complete(document_id, user=BOB).status == 404
+    assert complete(new_document_id()).status == 404
+    assert stored_items(dynamodb) == []
+    assert complete(document_id, user=ALICE).status == 201
 
 
 def test_the_body_uploaded_to_the_url_is_downloaded_with_the_get_url(s3: Any) -> None:
     content = b"quarterly numbers\n" * 100
-    created = create(content=content, filename="Q3 résumé.txt")
-    assert upload(created, content).status_code == 200
+    stored = store(content=content, filename="Q3 résumé.txt")
 
-    answer = get(created.body["document"]["documentId"])
+    answer = get(stored["documentId"])
 
     assert answer.status == 200
-    assert answer.body["document"] == created.body["document"]
+    assert answer.body["document"] == stored
     response = requests.get(answer.body["download"]["url"], timeout=10)
     assert response.content == content
     disposition = response.headers["Content-Disposition"]
@@ -111,9 +156,7 @@ def test_the_body_uploaded_to_the_url_is_downloaded_with_the_get_url(s3: Any) ->
 
 
 def test_delete_removes_the_metadata_then_the_body(dynamodb: Any, s3: Any) -> None:
-    created = create(content=b"bye")
-    upload(created, b"bye")
-    document = created.body["document"]
+    document = store(content=b"bye")
 
     answer = delete(document["documentId"])
 
@@ -132,7 +175,7 @@ def test_missing_documents_are_404(dynamodb: Any) -> None:
 
 
 def test_deleting_twice_is_404_the_second_time() -> None:
-    document_id = create().body["document"]["documentId"]
+    document_id = store()["documentId"]
     assert delete(document_id).status == 204
     assert delete(document_id).status == 404
 
@@ -141,7 +184,7 @@ def test_deleting_twice_is_404_the_second_time() -> None:
 
 
 def test_another_users_document_is_unreachable(dynamodb: Any) -> None:
-    document_id = create(ALICE).body["document"]["documentId"]
+    document_id = store(ALICE)["documentId"]
 
     assert get(document_id, user=BOB).status == 404
     assert delete(document_id, user=BOB).status == 404
@@ -159,7 +202,7 @@ def test_a_user_id_in_the_body_is_refused_not_used(dynamodb: Any) -> None:
 
 def test_a_next_token_of_another_user_is_refused() -> None:
     for _ in range(3):
-        create(ALICE)
+        store(ALICE)
     token = list_documents(ALICE, limit="1").body["nextToken"]
 
     answer = list_documents(BOB, limit="1", nextToken=token)
@@ -179,7 +222,7 @@ def test_an_event_without_authorizer_claims_is_401(dynamodb: Any) -> None:
 
 
 def test_pages_follow_next_token_newest_first_without_gaps_or_repeats() -> None:
-    created = [create(filename=f"doc {number}.txt").body["document"] for number in range(7)]
+    created = [store(filename=f"doc {number}.txt") for number in range(7)]
 
     pages = walk(limit="3")
 
@@ -191,7 +234,7 @@ def test_pages_follow_next_token_newest_first_without_gaps_or_repeats() -> None:
 def test_a_tag_filter_fills_every_page() -> None:
     tagged = []
     for number in range(12):
-        document = create(tags=["Invoice"] if number % 4 == 0 else ["other"]).body["document"]
+        document = store(tags=["Invoice"] if number % 4 == 0 else ["other"])
         if number % 4 == 0:
             tagged.append(document["documentId"])
 
@@ -202,7 +245,7 @@ def test_a_tag_filter_fills_every_page() -> None:
 
 
 def test_the_default_listing_returns_documents_with_their_metadata() -> None:
-    created = create(tags=["a"]).body["document"]
+    created = store(tags=["a"])
     answer = list_documents()
     assert answer.body == {"documents": [created], "nextToken": None}
 
@@ -314,39 +357,45 @@ def test_a_malformed_document_id_is_400(document_id: str) -> None:
 
 def test_a_retry_with_the_same_client_token_creates_no_second_document(dynamodb: Any) -> None:
     first = create(clientToken="upload-7f3a")
-    retry = create(clientToken="upload-7f3a")
+    retry = create(clientToken="upload-7f3a")  # the first answer was lost
 
     assert (first.status, retry.status) == (201, 201)
     assert retry.body["document"] == first.body["document"]
+    assert upload(retry, b"hello").status_code == 200  # with the URL of the retry
+    assert complete(first.body["document"]["documentId"]).status == 201
     assert len(stored_items(dynamodb)) == 1
     assert list_documents().body["documents"] == [first.body["document"]]
 
+    late = create(clientToken="upload-7f3a")  # a retry after the upload was completed
+    assert (late.status, late.body["status"]) == (200, "stored")
+    assert late.body["document"] == first.body["document"]
+    assert "upload" not in late.body
+
 
 def test_the_same_client_token_for_a_different_document_is_409(dynamodb: Any) -> None:
-    create(clientToken="upload-7f3a", filename="a.pdf")
+    first = create(clientToken="upload-7f3a", filename="a.pdf")
     answer = create(clientToken="upload-7f3a", filename="b.pdf")
 
     assert answer.status == 409
     assert "clientToken" in answer.body["message"]
-    assert len(stored_items(dynamodb)) == 1
+    upload(first, b"hello")
+    complete(first.body["document"]["documentId"])
+    assert [item["filename"]["S"] for item in stored_items(dynamodb)] == ["a.pdf"]
 
 
-def test_client_tokens_belong_to_one_user(dynamodb: Any) -> None:
+def test_client_tokens_belong_to_one_user() -> None:
     alice = create(ALICE, clientToken="same")
     bob = create(BOB, clientToken="same")
     assert alice.body["document"]["documentId"] != bob.body["document"]["documentId"]
-    assert len(stored_items(dynamodb)) == 2
 
 
-def test_without_a_client_token_each_create_is_a_new_document(dynamodb: Any) -> None:
-    create()
-    create()
-    assert len(stored_items(dynamodb)) == 2
+def test_without_a_client_token_each_create_is_a_new_document() -> None:
+    assert create().body["document"]["documentId"] != create().body["document"]["documentId"]
 
 
 def test_a_retry_finishes_a_create_that_died_after_reserving_its_token(dynamodb: Any) -> None:
-    """The first attempt reserved the token, then the function died before storing the
-    document: the retry stores it under the reserved id."""
+    """The first attempt reserved the token, then the function died before keeping the
+    pending upload: the retry keeps it under the reserved id."""
     body = create_body(clientToken="crashed")
     reserved = new_document_id()
     fingerprint = parse_create_input(json.dumps(body)).fingerprint()
@@ -356,6 +405,8 @@ def test_a_retry_finishes_a_create_that_died_after_reserving_its_token(dynamodb:
 
     assert answer.status == 201
     assert answer.body["document"]["documentId"] == reserved
+    upload(answer, b"hello")
+    assert complete(reserved).status == 201
     assert len(stored_items(dynamodb)) == 1
 
 
@@ -375,7 +426,7 @@ def test_an_expired_client_token_is_free_again(dynamodb: Any) -> None:
 
 
 def test_an_unexpected_failure_is_500_without_internals(dynamodb: Any) -> None:
-    dynamodb.delete_table(TableName=TABLE)  # misconfigured deployment: no such table
+    dynamodb.delete_table(TableName=PENDING_UPLOADS)  # misconfigured deployment: no such table
 
     answer = create()
 

@@ -9,7 +9,15 @@ from typing import Any
 import pytest
 
 from dms_desktop.api import handlers
-from tests.unit.api.conftest import ALICE, ID_TOKEN, TABLE, create, invoke, proxy_event
+from tests.unit.api.conftest import (
+    ALICE,
+    ID_TOKEN,
+    PENDING_UPLOADS,
+    create,
+    invoke,
+    proxy_event,
+    store,
+)
 
 pytestmark = pytest.mark.usefixtures("api")
 
@@ -78,7 +86,7 @@ def test_an_invalid_request_logs_the_field_names_but_not_their_values(
 
 
 def test_a_get_logs_no_download_url(capsys: pytest.CaptureFixture[str]) -> None:
-    document_id = create().body["document"]["documentId"]
+    document_id = store()["documentId"]
     capsys.readouterr()
     event = proxy_event("GET", "/documents/{documentId}", document_id=document_id)
     answer = invoke(handlers.get_document_by_id, event)
@@ -92,7 +100,7 @@ def test_a_get_logs_no_download_url(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_a_listing_logs_its_parameters_not_the_token(capsys: pytest.CaptureFixture[str]) -> None:
     for _ in range(2):
-        create()
+        store()
     first = invoke(handlers.get_documents, proxy_event("GET", "/documents", query={"limit": "1"}))
     capsys.readouterr()
     token = first.body["nextToken"]
@@ -107,7 +115,7 @@ def test_a_listing_logs_its_parameters_not_the_token(capsys: pytest.CaptureFixtu
 def test_an_unexpected_failure_logs_the_exception_with_the_request_id(
     capsys: pytest.CaptureFixture[str], dynamodb: Any
 ) -> None:
-    dynamodb.delete_table(TableName=TABLE)
+    dynamodb.delete_table(TableName=PENDING_UPLOADS)
     capsys.readouterr()
     answer = create()
     failure, summary = log_lines(capsys)
