@@ -11,6 +11,8 @@ used and the file is not hashed again. Multipart above a threshold, with part si
 S3's 10,000-part limit. Cancelling aborts the transfer; s3transfer aborts the multipart upload,
 so no object and no dangling upload is left.
 
+Deletes of many bodies go in batches (:meth:`BlobStore.delete_many`, DeleteObjects).
+
 Downloads are one streamed GET (ranged multipart GETs are very slow on moto, see findings) into a
 temporary file beside the target, resumed with a Range request if the stream breaks, and moved
 into place only after size and checksum match; an existing file is never replaced unless asked.
@@ -28,7 +30,7 @@ import os
 import queue
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
@@ -39,6 +41,7 @@ from s3transfer.manager import TransferConfig, TransferManager
 from s3transfer.subscribers import BaseSubscriber
 
 from .aws import aws_errors, error_code, is_loopback, translate
+from .batches import BODY_BATCH, BatchOutcome
 from .cancellation import CancelToken, ProgressCallback
 from .errors import (
     Cancelled,
@@ -501,15 +504,45 @@ class BlobStore:
         with aws_errors("delete the stored file"):
             self._client.delete_object(Bucket=self._bucket, Key=key)
 
-    def abort_multipart(self, key: str, upload_id: str) -> None:
-        """Abort an unfinished multipart upload (no error if it is already gone)."""
+    def delete_many(self, keys: Iterable[str]) -> BatchOutcome[str]:
+        """Delete the objects (DeleteObjects, 1,000 keys a request); an object already gone is
+        deleted. Each key S3 refuses fails with S3's reason; a request that fails fails all its
+        keys (with the error's message) and the next request is still sent."""
+        todo = list(dict.fromkeys(keys))
+        outcome: BatchOutcome[str] = BatchOutcome()
+        for start in range(0, len(todo), BODY_BATCH):
+            batch = todo[start : start + BODY_BATCH]
+            outcome.requests += 1
+            try:
+                with aws_errors("delete stored files"):
+                    response = self._client.delete_objects(
+                        Bucket=self._bucket,
+                        Delete={"Objects": [{"Key": key} for key in batch], "Quiet": True},
+                    )
+            except DmsError as error:
+                outcome.failed.update((key, f"{type(error).__name__}: {error}") for key in batch)
+                continue
+            refused = {
+                str(entry.get("Key", "")): f"{entry.get('Code', 'Error')}: {entry.get('Message')}"
+                for entry in response.get("Errors", [])
+            }
+            for key in batch:
+                if key in refused:
+                    outcome.failed[key] = refused[key]
+                else:
+                    outcome.done.append(key)
+        return outcome
+
+    def abort_multipart(self, key: str, upload_id: str) -> bool:
+        """Abort an unfinished multipart upload; False if it is already gone (no error)."""
         try:
             with aws_errors("abort an unfinished upload"):
                 self._client.abort_multipart_upload(
                     Bucket=self._bucket, Key=key, UploadId=upload_id
                 )
         except NotFound:
-            pass  # completed or aborted already
+            return False  # completed or aborted already
+        return True
 
     def describe(self, key: str) -> StoredBody | None:
         """The stored object's size and SHA-256 (hex), or None when there is no such object.

@@ -14,19 +14,34 @@ import base64
 import binascii
 import json
 import logging
-import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
-import pydantic
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from boto3.dynamodb.types import TypeSerializer
+from botocore.exceptions import BotoCoreError, ClientError
 
-from .aws import aws_errors, error_code
-from .errors import Conflict, IntegrityError, NotFound, ValidationError
+from .aws import aws_errors, error_code, translate
+from .batches import MAX_ATTEMPTS, READ_BATCH, WRITE_BATCH, BatchOutcome, Sleep, backoff
+from .cancellation import CancelToken
+from .errors import (
+    AuthError,
+    ConfigError,
+    Conflict,
+    IntegrityError,
+    NotFound,
+    Throttled,
+    ValidationError,
+)
+from .items import ScanFilter, StoredItem, stored_item
+from .items import from_item as from_item
+from .items import to_item as to_item
 from .listing import MAX_PAGE_SIZE, ListQuery, Page
 from .models import Document, format_timestamp, normalize_filename, normalize_tags, tag_key, utc_now
-from .schema import CHECKSUM_INDEX, NAME_KEY, SORT_INDEXES, TAG_KEYS, TYPE_KEY, SortField
+from .schema import CHECKSUM_INDEX, NAME_KEY, SORT_INDEXES, TAG_KEYS, TYPE_KEY, SortField, item_key
+
+ItemKey = tuple[str, str]  # (user id, document id)
 
 log = logging.getLogger(__name__)
 
@@ -34,68 +49,15 @@ _FILTER_READ_GROWTH = 2  # filtered listing: each further DynamoDB read asks for
 _CURSOR_VERSION = 1
 
 _serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-
-
-def to_item(document: Document) -> dict[str, Any]:
-    """The DynamoDB item of a document: the model's fields plus the derived index attributes."""
-    plain = document.model_dump(mode="json", by_alias=True, exclude_none=True)
-    plain["tags"] = list(document.tags)
-    plain[NAME_KEY] = tag_key(document.filename)
-    plain[TYPE_KEY] = f"{document.file_type}\x00{plain[NAME_KEY]}"
-    plain[TAG_KEYS] = [tag_key(tag) for tag in document.tags]
-    return {name: _serializer.serialize(value) for name, value in plain.items()}
-
-
-def from_item(item: dict[str, Any]) -> Document:
-    """The document of a stored item; IntegrityError if the item breaks the data model."""
-    plain = {name: _plain(_deserializer.deserialize(value)) for name, value in item.items()}
-    for name in _REPEATED_STRINGS:  # one copy for the many documents that share the value
-        if isinstance(plain.get(name), str):
-            plain[name] = sys.intern(plain[name])
-    try:
-        document = Document.model_validate(plain)
-    except pydantic.ValidationError as exc:
-        problem = exc.errors()[0]
-        where = ".".join(str(part) for part in problem["loc"])
-        raise IntegrityError(
-            f"The stored metadata of document {plain.get('documentId', '?')} is damaged "
-            f"({where}: {problem['msg']}); an administrator can repair it."
-        ) from exc
-    _share_fields_set(document)
-    return document
-
-
-_REPEATED_STRINGS = ("userId", "fileType", "folder")
-
-# pydantic keeps in each model the set of the fields it was given: 728 bytes, half of what a
-# document takes (a window listing 100,000 documents holds them all). Documents are frozen, so
-# the documents given the same fields can share one set (``model_copy`` copies it).
-_FIELDS_SETS: dict[frozenset[str], set[str]] = {}
-
-
-def _share_fields_set(document: Document) -> None:
-    fields = document.model_fields_set
-    shared = _FIELDS_SETS.setdefault(frozenset(fields), fields)
-    object.__setattr__(document, "__pydantic_fields_set__", shared)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, list):
-        return [_plain(element) for element in value]
-    if isinstance(value, set):
-        return sorted(_plain(element) for element in value)
-    return value
 
 
 class DocumentRepository:
     """The `Documents` table, through a low-level DynamoDB client (thread-safe)."""
 
-    def __init__(self, client: Any, table_name: str) -> None:
+    def __init__(self, client: Any, table_name: str, *, sleep: Sleep = time.sleep) -> None:
         self._client = client
         self._table = table_name
+        self._sleep = sleep  # between retries of a batch's unprocessed part
 
     def create(self, document: Document) -> Document:
         with aws_errors("save the document's metadata"):
@@ -114,7 +76,7 @@ class DocumentRepository:
     def get(self, user_id: str, document_id: str) -> Document:
         with aws_errors("read the document"):
             response = self._client.get_item(
-                TableName=self._table, Key=_key(user_id, document_id), ConsistentRead=True
+                TableName=self._table, Key=item_key(user_id, document_id), ConsistentRead=True
             )
         item = response.get("Item")
         if item is None:
@@ -293,7 +255,7 @@ class DocumentRepository:
             try:
                 response = self._client.update_item(
                     TableName=self._table,
-                    Key=_key(user_id, document_id),
+                    Key=item_key(user_id, document_id),
                     UpdateExpression="SET " + ", ".join(assignments),
                     ConditionExpression="attribute_exists(documentId) AND #version = :expected",
                     ExpressionAttributeNames=names,
@@ -324,7 +286,7 @@ class DocumentRepository:
             try:
                 response = self._client.delete_item(
                     TableName=self._table,
-                    Key=_key(user_id, document_id),
+                    Key=item_key(user_id, document_id),
                     ConditionExpression="attribute_exists(documentId)",
                     ReturnValues="ALL_OLD",
                 )
@@ -334,9 +296,147 @@ class DocumentRepository:
                 raise
         return from_item(response["Attributes"])
 
+    def exists(self, user_id: str, document_id: str) -> bool:
+        """Whether the document has metadata (a consistent read of its key only)."""
+        with aws_errors("read a document's metadata"):
+            response = self._client.get_item(
+                TableName=self._table,
+                Key=item_key(user_id, document_id),
+                ConsistentRead=True,
+                ProjectionExpression="documentId",
+            )
+        return "Item" in response
 
-def _key(user_id: str, document_id: str) -> dict[str, Any]:
-    return {"userId": {"S": user_id}, "documentId": {"S": document_id}}
+    def stored_names(self, user_id: str, document_ids: Iterable[str]) -> dict[str, str]:
+        """The filename stored for each of ``document_ids`` that has metadata, damaged or not
+        (BatchGetItem, 100 keys a request, consistent). Ids without metadata are left out."""
+        names: dict[str, str] = {}
+        wanted = list(dict.fromkeys(document_ids))
+        for start in range(0, len(wanted), READ_BATCH):
+            pending: dict[str, Any] = {
+                self._table: {
+                    "Keys": [item_key(user_id, i) for i in wanted[start : start + READ_BATCH]],
+                    "ProjectionExpression": "documentId, filename",
+                    "ConsistentRead": True,
+                }
+            }
+            for attempt in range(MAX_ATTEMPTS):
+                if attempt:
+                    self._sleep(backoff(attempt))
+                with aws_errors("read the documents' metadata"):
+                    response = self._client.batch_get_item(RequestItems=pending)
+                for item in response.get("Responses", {}).get(self._table, []):
+                    # Read as stored: a damaged item is found too, so that it can be deleted.
+                    names[str(item["documentId"]["S"])] = str(item.get("filename", {}).get("S", ""))
+                pending = response.get("UnprocessedKeys") or {}
+                if not pending:
+                    break
+            else:
+                raise Throttled(
+                    "The documents table is busy (it kept refusing part of a read); "
+                    "try again in a minute."
+                )
+        return names
+
+    def delete_items(
+        self,
+        keys: Iterable[ItemKey],
+        *,
+        cancel: CancelToken | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> BatchOutcome[ItemKey]:
+        """Delete the items of ``keys`` (user id, document id), 25 per BatchWriteItem.
+
+        Unprocessed items are retried with backoff, up to 8 requests a batch; what is left then
+        fails. A request that fails fails its batch, and the next batch is tried; access denied or
+        a bad setup stops the run (``stopped_by``). ``cancel`` is checked before each batch;
+        ``progress`` gets the number of keys dealt with so far after each batch. Deleting an
+        item that is already gone succeeds (BatchWriteItem has no conditions).
+        """
+        todo = list(dict.fromkeys(keys))
+        outcome: BatchOutcome[ItemKey] = BatchOutcome()
+        for start in range(0, len(todo), WRITE_BATCH):
+            if cancel is not None and cancel.cancelled:
+                outcome.cancelled = True
+            if outcome.cancelled or outcome.stopped_by is not None:
+                outcome.not_attempted = todo[start:]
+                break
+            batch = todo[start : start + WRITE_BATCH]
+            self._delete_batch(batch, outcome)
+            if outcome.stopped_by is not None:
+                outcome.not_attempted = todo[start:]
+                break
+            if progress is not None:
+                progress(start + len(batch))
+        return outcome
+
+    def _delete_batch(self, batch: list[ItemKey], outcome: BatchOutcome[ItemKey]) -> None:
+        pending = [{"DeleteRequest": {"Key": item_key(*key)}} for key in batch]
+        for attempt in range(MAX_ATTEMPTS):
+            if attempt:
+                self._sleep(backoff(attempt))
+            outcome.requests += 1
+            try:
+                response = self._client.batch_write_item(RequestItems={self._table: pending})
+            except (ClientError, BotoCoreError) as exc:
+                error = translate(exc, "delete document metadata")
+                if isinstance(error, AuthError | ConfigError):
+                    outcome.stopped_by = error
+                    return
+                left = {_key_of(request) for request in pending}
+                outcome.done += [key for key in batch if key not in left]
+                outcome.failed.update((key, str(error)) for key in batch if key in left)
+                return
+            pending = list(response.get("UnprocessedItems", {}).get(self._table, []))
+            if not pending:
+                break
+        left = {_key_of(request) for request in pending}
+        outcome.done += [key for key in batch if key not in left]
+        outcome.failed.update(
+            (key, f"still unprocessed after {MAX_ATTEMPTS} attempts (the table is throttling)")
+            for key in batch
+            if key in left
+        )
+
+    def scan(
+        self,
+        keep: ScanFilter | None = None,
+        *,
+        segments: int = 1,
+        cancel: CancelToken | None = None,
+    ) -> Iterator[StoredItem]:
+        """Every user's items (that ``keep`` lets through), read leniently, page by page (admins
+        only: users may not Scan). ``segments`` > 1 reads the table in that many segments, one
+        after the other. ``cancel`` is checked before each page."""
+        request: dict[str, Any] = {"TableName": self._table, "ConsistentRead": True}
+        if keep is not None:
+            expression, names, values = keep.expression()
+            if expression:
+                request["FilterExpression"] = expression
+                request["ExpressionAttributeValues"] = values
+                if names:
+                    request["ExpressionAttributeNames"] = names
+        parts = [None] if segments <= 1 else list(range(segments))
+        for segment in parts:
+            page_request = dict(request)
+            if segment is not None:
+                page_request.update(Segment=segment, TotalSegments=segments)
+            while True:
+                if cancel is not None:
+                    cancel.raise_if_cancelled("Reading every document")
+                with aws_errors("scan the documents table"):
+                    response = self._client.scan(**page_request)
+                for item in response.get("Items", []):
+                    yield stored_item(item)
+                last = response.get("LastEvaluatedKey")
+                if not last:
+                    break
+                page_request["ExclusiveStartKey"] = last
+
+
+def _key_of(request: dict[str, Any]) -> ItemKey:
+    key = request["DeleteRequest"]["Key"]
+    return str(key["userId"]["S"]), str(key["documentId"]["S"])
 
 
 def _add_filters(request: dict[str, Any], query: ListQuery) -> None:

@@ -3,12 +3,18 @@
 One definition, used by the sandbox (to create the table) and by the repository (to query it).
 The sort orders are local secondary indexes on the user's partition, so that every sort order is a
 single Query that pages through the whole partition (see docs/architecture.md, "Keys and indexes").
+
+A body's S3 key always follows from its owner and document id (:func:`object_key`). Items carry
+the key too (``s3Key``, part of the data model), but a user can write their own items, so the
+app never acts on the stored value: every get, delete and check uses the derived key.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 from typing import Any
+
+from .ids import is_document_id
 
 TABLE_NAME = "Documents"
 BUCKET_NAME = "dms-documents"
@@ -42,13 +48,32 @@ SORT_INDEXES: dict[SortField, tuple[str | None, str, str]] = {
 }
 
 
+BODY_PREFIX = "private/"  # every body lies under it, in a folder per user
+
+
+def is_user_id(text: str) -> bool:
+    """Whether ``text`` can be a partition's user id (one segment of an S3 key)."""
+    return bool(text) and "/" not in text and text not in {".", ".."}
+
+
 def object_key(user_id: str, document_id: str) -> str:
-    """The S3 key of a document's body: never built from the filename."""
-    return f"private/{user_id}/{document_id}"
+    """The S3 key of a document's body, from its owner and id only (never from the filename,
+    never from what an item stores). ValueError if either could step outside the owner's folder:
+    callers check ids read from the table first (:func:`is_document_id`, :func:`is_user_id`)."""
+    if not is_user_id(user_id) or not is_document_id(document_id):
+        raise ValueError(f"no object key for user {user_id!r} and document {document_id!r}")
+    return f"{BODY_PREFIX}{user_id}/{document_id}"
 
 
 def user_prefix(user_id: str) -> str:
-    return f"private/{user_id}/"
+    if not is_user_id(user_id):
+        raise ValueError(f"no key prefix for user {user_id!r}")
+    return f"{BODY_PREFIX}{user_id}/"
+
+
+def item_key(user_id: str, document_id: str) -> dict[str, Any]:
+    """The primary key of a document's item (low-level client form)."""
+    return {"userId": {"S": user_id}, "documentId": {"S": document_id}}
 
 
 def time_to_live_specification() -> dict[str, Any]:

@@ -16,8 +16,8 @@ from dms_desktop.core.listing import ListQuery
 from dms_desktop.core.models import utc_now
 from dms_desktop.core.service import DocumentService
 
+from .admin.conftest import admin_user
 from .conftest import write_file
-from .test_admin import admin_user
 
 
 def new_file(folder: Path, name: str, size: int = 10) -> Path:
