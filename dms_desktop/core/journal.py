@@ -1,12 +1,12 @@
 """A small persisted journal of work in flight, so that a crash never leaves anything half-done.
 
-Uploads, downloads, deletes and admin cleanups each write one entry before they touch anything
-and remove it when they are done (or cleaned up after a failure). Each entry is one JSON file in
-``<data folder>/journal/``, replaced atomically (write a temporary file, then rename), next to a
-lock file that the running process holds. The operating system releases that lock when the
-process ends, however it ends (even SIGKILL), so on the next start an entry whose lock can be
-taken is work that never finished; an entry still locked belongs to another running instance
-(the window and a `dms` command at the same time) and is left alone.
+Uploads, downloads, deletes (of one or many documents) and admin cleanups each write one entry
+before they touch anything and remove it when they are done (or cleaned up after a failure). Each
+entry is one JSON file in ``<data folder>/journal/``, replaced atomically (write a temporary file,
+then rename), next to a lock file that the running process holds. The operating system releases
+that lock when the process ends, however it ends (even SIGKILL), so on the next start an entry
+whose lock can be taken is work that never finished; an entry still locked belongs to another
+running instance (the window and a `dms` command at the same time) and is left alone.
 
 What the next start does with each kind is decided by the service that owns it
 (``DocumentService.recover_interrupted`` and ``AdminService.recover_interrupted``).
@@ -79,6 +79,14 @@ class DeleteEntry(_Entry):
     filename: str
 
 
+class DeleteManyEntry(_Entry):
+    """Many documents of one user being deleted: their metadata first, then their bodies."""
+
+    kind: Literal["delete-many"] = "delete-many"
+    user_id: str
+    document_ids: tuple[str, ...]
+
+
 class CleanupItem(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -99,7 +107,8 @@ class CleanupEntry(_Entry):
 
 
 JournalEntry = Annotated[
-    UploadEntry | DownloadEntry | DeleteEntry | CleanupEntry, Field(discriminator="kind")
+    UploadEntry | DownloadEntry | DeleteEntry | DeleteManyEntry | CleanupEntry,
+    Field(discriminator="kind"),
 ]
 _ENTRY: TypeAdapter[JournalEntry] = TypeAdapter(JournalEntry)
 

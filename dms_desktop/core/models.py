@@ -16,12 +16,15 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    computed_field,
     field_validator,
 )
 from pydantic.alias_generators import to_camel
 
 from .errors import ValidationError
 from .formatting import printable
+from .ids import is_document_id
+from .schema import is_user_id, object_key
 
 MAX_FILENAME_BYTES = 255
 MAX_TAGS = 50
@@ -149,6 +152,23 @@ Timestamp = Annotated[
 ]
 
 
+_JSON_ORDER = (
+    "userId",
+    "documentId",
+    "filename",
+    "fileType",
+    "size",
+    "tags",
+    "folder",
+    "createdAt",
+    "updatedAt",
+    "s3Key",
+    "checksum",
+    "version",
+    "expiresAt",
+)
+
+
 class Document(BaseModel):
     """A stored document's metadata, as in the `Documents` table."""
 
@@ -165,12 +185,32 @@ class Document(BaseModel):
     folder: str = ""
     created_at: Timestamp
     updated_at: Timestamp
-    s3_key: str
     checksum: str = Field(description="SHA-256 of the body, lower-case hex")
     version: int = Field(default=1, ge=1)
     expires_at: int | None = Field(
         default=None, ge=0, description="a test record's expiry, epoch seconds (DynamoDB TTL)"
     )
+
+    @field_validator("user_id")
+    @classmethod
+    def _check_user_id(cls, value: str) -> str:
+        if not is_user_id(value):
+            raise ValueError(f"{value!r} is not a user id")
+        return value
+
+    @field_validator("document_id")
+    @classmethod
+    def _check_document_id(cls, value: str) -> str:
+        if not is_document_id(value):
+            raise ValueError(f"{value!r} is not a document id")
+        return value
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def s3_key(self) -> str:
+        """Where the body is stored: always derived from the owner and the id. An ``s3Key`` in
+        a stored item or in input is ignored (a user can write their own items)."""
+        return object_key(self.user_id, self.document_id)
 
     @field_validator("filename")
     @classmethod
@@ -189,7 +229,8 @@ class Document(BaseModel):
 
     def to_json_dict(self) -> dict[str, Any]:
         """The stable JSON form (the data model's field names), as the CLI prints it."""
-        return self.model_dump(mode="json", by_alias=True)
+        plain = self.model_dump(mode="json", by_alias=True)
+        return {name: plain[name] for name in _JSON_ORDER}
 
     @property
     def expires(self) -> datetime | None:

@@ -9,7 +9,8 @@ same fields everywhere and is written in the same order:
 - the size and checksum recorded are those of the stored body (what the app sent and hashed, or
   what S3 verified), not what a client announced;
 - a create that botocore retried after its response was lost finds its own record: accepted when
-  it names the same body (key and checksum), a conflict otherwise.
+  it describes the same body (its key follows from owner and id; the same checksum), a conflict
+  otherwise.
 
 Where the body was sent by someone else (the web API's presigned upload),
 :func:`store_record_of_upload` first checks that the body is there and is the one the record
@@ -26,7 +27,6 @@ from .blobs import BlobStore
 from .errors import Conflict
 from .models import Document, normalize_filename, normalize_folder, normalize_tags, utc_now
 from .repository import DocumentRepository
-from .schema import object_key
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,8 @@ def new_document_record(
     expires_at: int | None = None,
     now: datetime | None = None,
 ) -> Document:
-    """The first version of a document's record; its body's key follows from owner and id."""
+    """The first version of a document's record; its body's key follows from owner and id
+    (``Document.s3_key``)."""
     moment = now or utc_now()
     return Document(
         user_id=user_id,
@@ -56,7 +57,6 @@ def new_document_record(
         folder=normalize_folder(folder),
         created_at=moment,
         updated_at=moment,
-        s3_key=object_key(user_id, document_id),
         checksum=checksum,
         version=1,
         expires_at=expires_at,
@@ -72,7 +72,7 @@ def store_document_record(repository: DocumentRepository, document: Document) ->
         # Ids are new, so a taken id means an earlier attempt (a retried request whose response
         # was lost, a retried API call) stored it: ours, if it points at the same body.
         stored = repository.get(document.user_id, document.document_id)
-        if (stored.s3_key, stored.checksum) != (document.s3_key, document.checksum):
+        if stored.checksum != document.checksum:
             raise
         log.info("the metadata of %s was stored by an earlier attempt", document.document_id)
         return stored

@@ -8,7 +8,8 @@
 - A download is **cleaned up**: its temporary file beside the target is removed (the target
   itself was never written); where to save it and whether to overwrite stay the user's choice.
 - A delete whose metadata is gone is **finished** (the body is deleted); one whose metadata is
-  still there never started, and nothing is changed.
+  still there never started, and nothing is changed. A delete of many documents is finished for
+  the documents whose metadata is gone; the others are kept (the user can delete them again).
 
 Every entry handled gives one message for the user. An entry that cannot be handled now (the
 backend is unreachable) stays in the journal for the next start, and the message says so.
@@ -21,11 +22,12 @@ import logging
 from pathlib import Path
 
 from .blobs import BlobStore
-from .errors import DmsError, NotFound
-from .journal import DeleteEntry, DownloadEntry, Journal, Tracked, UploadEntry
+from .errors import DmsError, NotFound, Unavailable
+from .journal import DeleteEntry, DeleteManyEntry, DownloadEntry, Journal, Tracked, UploadEntry
 from .localfiles import PARTIAL_SUFFIX, partial_file_prefix
 from .records import new_document_record, store_document_record
 from .repository import DocumentRepository
+from .schema import object_key
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +47,7 @@ def recover_user_work(
     with journal.unfinished() as entries:
         for tracked in entries:
             entry = tracked.entry
-            if not isinstance(entry, UploadEntry | DownloadEntry | DeleteEntry):
+            if not isinstance(entry, UploadEntry | DownloadEntry | DeleteEntry | DeleteManyEntry):
                 continue  # an admin cleanup: AdminService.recover_interrupted
             if entry.user_id != user_id:
                 continue  # another user's: when they next sign in here
@@ -64,7 +66,9 @@ def recover_user_work(
     return messages
 
 
-def _name(entry: UploadEntry | DownloadEntry | DeleteEntry) -> str:
+def _name(entry: UploadEntry | DownloadEntry | DeleteEntry | DeleteManyEntry) -> str:
+    if isinstance(entry, DeleteManyEntry):
+        return f"{len(entry.document_ids)} document(s)"
     return entry.filename or f"document {entry.document_id}"
 
 
@@ -74,21 +78,39 @@ def _recover(tracked: Tracked, repository: DocumentRepository, blobs: BlobStore)
         return _recover_upload(entry, repository, blobs)
     if isinstance(entry, DownloadEntry):
         return _recover_download(entry)
+    if isinstance(entry, DeleteManyEntry):
+        return _recover_delete_many(entry, repository, blobs)
     assert isinstance(entry, DeleteEntry)
     if _metadata_exists(repository, entry.user_id, entry.document_id):
         return f"Deleting {_name(entry)} was interrupted before anything was deleted; it is kept."
-    blobs.delete(entry.s3_key)
+    blobs.delete(object_key(entry.user_id, entry.document_id))
     return f"Deleting {_name(entry)} was interrupted; it is now deleted completely."
 
 
+def _recover_delete_many(
+    entry: DeleteManyEntry, repository: DocumentRepository, blobs: BlobStore
+) -> str:
+    kept = repository.stored_names(entry.user_id, entry.document_ids)
+    gone = [document_id for document_id in entry.document_ids if document_id not in kept]
+    bodies = blobs.delete_many(object_key(entry.user_id, document_id) for document_id in gone)
+    if bodies.failed:
+        raise Unavailable(next(iter(bodies.failed.values())))
+    kept_note = (
+        f"; the other {len(kept)} were not deleted: delete them again if you still want to"
+        if kept
+        else ""
+    )
+    return (
+        f"Deleting {len(entry.document_ids)} document(s) was interrupted; {len(gone)} of them "
+        f"are now deleted completely{kept_note}."
+    )
+
+
 def _recover_upload(entry: UploadEntry, repository: DocumentRepository, blobs: BlobStore) -> str:
+    key = object_key(entry.user_id, entry.document_id)
     if _metadata_exists(repository, entry.user_id, entry.document_id):
         return f"The upload of {entry.filename} had finished before the interruption; it is stored."
-    if (
-        not entry.failed
-        and entry.checksum is not None
-        and blobs.size_of(entry.s3_key) == entry.size
-    ):
+    if not entry.failed and entry.checksum is not None and blobs.size_of(key) == entry.size:
         store_document_record(
             repository,
             new_document_record(
@@ -107,7 +129,7 @@ def _recover_upload(entry: UploadEntry, repository: DocumentRepository, blobs: B
             f"The upload of {entry.filename} was interrupted after the whole file was sent; "
             "it is now stored (resumed)."
         )
-    remove_upload_leftovers(blobs, entry.s3_key, entry.multipart_upload_id)
+    remove_upload_leftovers(blobs, key, entry.multipart_upload_id)
     return (
         f"The upload of {entry.filename} was interrupted; nothing was stored (the partial "
         f"upload was removed). Upload {entry.source} again."

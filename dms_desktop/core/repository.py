@@ -280,8 +280,9 @@ class DocumentRepository:
             f"version {expected_version}); reload it and make your change again."
         )
 
-    def delete(self, user_id: str, document_id: str) -> Document:
-        """Delete the metadata; NotFound if it is already gone. Returns what was deleted."""
+    def delete(self, user_id: str, document_id: str) -> Document | None:
+        """Delete the metadata; NotFound if it is already gone. Returns what was deleted (None if
+        the item was damaged: not a valid document, deleted all the same)."""
         with aws_errors("delete the document"):
             try:
                 response = self._client.delete_item(
@@ -294,7 +295,11 @@ class DocumentRepository:
                 if error_code(exc) == "ConditionalCheckFailedException":
                     raise NotFound(f"There is no document with id {document_id}.") from exc
                 raise
-        return from_item(response["Attributes"])
+        try:
+            return from_item(response["Attributes"])
+        except IntegrityError as damaged:
+            log.warning("deleted a damaged item: %s", damaged)
+            return None
 
     def exists(self, user_id: str, document_id: str) -> bool:
         """Whether the document has metadata (a consistent read of its key only)."""

@@ -1,10 +1,10 @@
 """A listed document kept small: the window's table holds up to 100,000 of them.
 
-A pydantic ``Document`` takes about 1.2 KB: its ``__dict__`` alone is 464 bytes and its S3 key
-repeats the user and document ids. A :class:`DocumentRow` keeps the same values in a named tuple
-(152 bytes; made 3x faster than a frozen slotted dataclass), leaves out the S3 key when it is
-the usual one, and gives the ``Document`` back when asked (without validating again: its values
-came from a validated ``Document``).
+A pydantic ``Document`` takes about 1.2 KB: its ``__dict__`` alone is 464 bytes. A
+:class:`DocumentRow` keeps the same values in a named tuple (made 3x faster than a frozen slotted
+dataclass; the S3 key is not kept, it follows from the user and document ids), and gives the
+``Document`` back when asked (without validating again: its values came from a validated
+``Document``).
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ class DocumentRow(NamedTuple):
     checksum: str
     version: int
     expires_at: int | None
-    other_s3_key: str | None  # None: the usual key, ``object_key(user_id, document_id)``
     # The fields the stored item gave (pydantic's "fields set"), shared by the documents read
     # from the table: the rebuilt document has the same.
     given_fields: set[str]
@@ -41,7 +40,6 @@ class DocumentRow(NamedTuple):
     def of(cls, document: Document, tags: tuple[str, ...] | None = None) -> DocumentRow:
         """The row of ``document``; ``tags``: an equal tuple to keep instead of its own (many
         documents carry the same tags)."""
-        usual_key = object_key(document.user_id, document.document_id)
         return cls(
             document_id=document.document_id,
             filename=document.filename,
@@ -55,14 +53,11 @@ class DocumentRow(NamedTuple):
             checksum=document.checksum,
             version=document.version,
             expires_at=document.expires_at,
-            other_s3_key=None if document.s3_key == usual_key else document.s3_key,
             given_fields=document.model_fields_set,
         )
 
     @property
     def s3_key(self) -> str:
-        if self.other_s3_key is not None:
-            return self.other_s3_key
         return object_key(self.user_id, self.document_id)
 
     def document(self) -> Document:
@@ -79,7 +74,6 @@ class DocumentRow(NamedTuple):
             folder=self.folder,
             createdAt=self.created_at,
             updatedAt=self.updated_at,
-            s3Key=self.s3_key,
             checksum=self.checksum,
             version=self.version,
             expiresAt=self.expires_at,

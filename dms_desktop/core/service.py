@@ -6,7 +6,10 @@ Ordering rules that keep metadata and bodies consistent:
   is left behind.
 - delete: metadata first, then body. An interruption between the two leaves an orphan body that
   nobody can see (the admin consistency check finds and removes it), never a listed document
-  whose download fails.
+  whose download fails. Deleting many documents batches both steps (core.bulk_delete).
+
+A body's key always follows from the user and the document id (core.schema.object_key); an
+``s3Key`` stored in an item is never used.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any
 
 from .aws import make_client
 from .blobs import BlobStore, TransferSettings
+from .bulk_delete import DeleteOutcome, DeleteReport, DeleteStatus, delete_documents
 from .cancellation import CancelToken, ProgressCallback
 from .errors import (
     AmbiguousName,
@@ -283,16 +287,13 @@ class DocumentService:
             self._user_id, current.document_id, version, tags=normalize_tags(tags)
         )
 
-    def delete(self, document_id: str) -> Document:
-        """Delete the metadata, then the body (see the module docstring for why)."""
+    def delete(self, document_id: str) -> Document | None:
+        """Delete the metadata, then the body (see the module docstring for why). Returns what
+        was deleted; None for a damaged item (not a valid document, deleted all the same)."""
         checked = _checked_id(document_id)
+        key = object_key(self._user_id, checked)
         tracked = self._track(
-            DeleteEntry(
-                user_id=self._user_id,
-                document_id=checked,
-                s3_key=object_key(self._user_id, checked),
-                filename="",
-            )
+            DeleteEntry(user_id=self._user_id, document_id=checked, s3_key=key, filename="")
         )
         try:
             document = self._repository.delete(self._user_id, checked)
@@ -300,7 +301,7 @@ class DocumentService:
             # Without metadata a body at this key is an orphan, e.g. when botocore retried a
             # delete whose response was lost and the retry found the metadata gone.
             try:
-                remove_upload_leftovers(self._blobs, object_key(self._user_id, checked), None)
+                remove_upload_leftovers(self._blobs, key, None)
             except DmsError:
                 log.exception("could not remove a body left without metadata at %s", checked)
             if tracked is not None:
@@ -311,22 +312,66 @@ class DocumentService:
             if tracked is not None:
                 tracked.leave_for_next_start()
             raise
+        name = document.filename if document is not None else ""
         try:
-            self._blobs.delete(document.s3_key)
+            self._blobs.delete(key)
         except DmsError:
             log.exception("metadata of %s deleted but its body was not", document_id)
             if tracked is not None:
-                tracked.update(tracked.entry.model_copy(update={"filename": document.filename}))
+                tracked.update(tracked.entry.model_copy(update={"filename": name}))
                 tracked.leave_for_next_start()
         else:
             if tracked is not None:
                 tracked.finish()
-        log.info("deleted %s (%s)", document_id, document.filename)
+        log.info("deleted %s (%s)", document_id, name or "a damaged item")
         return document
+
+    def delete_many(
+        self,
+        document_ids: Iterable[str],
+        cancel: CancelToken | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> DeleteReport:
+        """Delete the documents, batched (core.bulk_delete); a report says what became of each
+        (deleted, not found, failed with the reason, or cancelled first). Every id is checked
+        before anything is deleted. ``progress`` gets (documents done, documents asked)."""
+        checked = list(dict.fromkeys(_checked_id(document_id) for document_id in document_ids))
+        if len(checked) == 1:  # one conditional DeleteItem says at once whether it existed
+            return self._delete_one(checked[0], cancel)
+        return delete_documents(
+            self._repository,
+            self._blobs,
+            self._user_id,
+            checked,
+            journal=self._journal,
+            cancel=cancel,
+            progress=progress,
+        )
+
+    def _delete_one(self, document_id: str, cancel: CancelToken | None) -> DeleteReport:
+        if cancel is not None and cancel.cancelled:
+            error: DmsError = Cancelled("Deleting was cancelled before this document; it is kept.")
+            return DeleteReport([DeleteOutcome(document_id, DeleteStatus.CANCELLED, "", error)])
+        try:
+            document = self.delete(document_id)
+        except NotFound as missing:
+            outcome = DeleteOutcome(document_id, DeleteStatus.NOT_FOUND, "", missing)
+        except DmsError as error:
+            outcome = DeleteOutcome(document_id, DeleteStatus.FAILED, "", error)
+        else:
+            name = document.filename if document is not None else ""
+            outcome = DeleteOutcome(document_id, DeleteStatus.DELETED, name)
+        return DeleteReport([outcome])
+
+    def names_of(self, document_ids: Iterable[str]) -> dict[str, str]:
+        """The stored filename of each of the documents that exist (damaged ones too; batched),
+        e.g. to ask before deleting them."""
+        checked = list(dict.fromkeys(_checked_id(document_id) for document_id in document_ids))
+        return self._repository.stored_names(self._user_id, checked)
 
     def read_head(self, document: Document, max_bytes: int) -> bytes:
         """The first ``max_bytes`` of a document's body (for previews; not verified)."""
-        return self._blobs.read_head(document.s3_key, max_bytes)
+        return self._blobs.read_head(object_key(self._user_id, document.document_id), max_bytes)
 
     def download(
         self,
@@ -339,11 +384,12 @@ class DocumentService:
     ) -> Path:
         """Download to ``target``: a folder (the safe filename is used inside it) or a file path.
 
-        The body's GET is sent at once, to the key documents are stored at, so that its round
-        trip overlaps the metadata read; what arrives is written only if it matches the metadata.
+        The body's GET is sent at once (its key follows from the id), so that its round trip
+        overlaps the metadata read; what arrives is written only if it matches the metadata.
         """
         checked = _checked_id(document_id)
-        started = self._blobs.start_get(object_key(self._user_id, checked))
+        key = object_key(self._user_id, checked)
+        started = self._blobs.start_get(key)
         try:
             document = self._repository.get(self._user_id, checked)
             if target.is_dir():
@@ -358,14 +404,14 @@ class DocumentService:
             )
             try:
                 return self._blobs.download(
-                    document.s3_key,
+                    key,
                     target,
                     expected_size=document.size,
                     expected_checksum=document.checksum,
                     overwrite=overwrite,
                     progress=progress,
                     cancel=cancel,
-                    started=started if started.key == document.s3_key else None,
+                    started=started,
                 )
             except Cancelled:
                 raise

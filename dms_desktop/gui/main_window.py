@@ -98,9 +98,11 @@ def delete_operation(documents: list[Document]) -> Callable[[OperationContext], 
         outcome = DeleteOutcome()
         for document in documents:
             try:
-                outcome.deleted.append(ctx.service.delete(document.document_id))
+                ctx.service.delete(document.document_id)
             except DmsError as error:
                 outcome.failed.append((document.filename, str(error)))
+            else:
+                outcome.deleted.append(document)
         return outcome
 
     return delete_documents

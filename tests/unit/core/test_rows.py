@@ -44,7 +44,7 @@ def _stored(**changes: object) -> Document:
     [
         _stored(),
         _stored(tags=(), folder="", expires_at=None, version=1),  # no optional values
-        _stored(s3_key=f"private/{USER_ID}/imported/old-key"),  # not the usual key
+        _stored(s3_key=f"private/{USER_ID}/imported/old-key"),  # ignored: keys are derived
         _stored(file_type="application/octet-stream", size=0),
     ],
     ids=["every-field", "no-optional-fields", "other-s3-key", "defaults"],
@@ -60,13 +60,12 @@ def test_the_document_rebuilt_from_a_row_equals_the_one_loaded(document: Documen
     assert rebuilt.has_tag("WORK") == document.has_tag("work")
 
 
-def test_a_row_keeps_no_copy_of_the_usual_s3_key() -> None:
+def test_a_row_gives_the_derived_s3_key_whatever_the_item_stored() -> None:
     usual = DocumentRow.of(_stored())
     other = DocumentRow.of(_stored(s3_key=f"private/{USER_ID}/imported/old-key"))
 
-    assert usual.other_s3_key is None
-    assert usual.s3_key == schema.object_key(USER_ID, DOCUMENT_ID)
-    assert other.s3_key == f"private/{USER_ID}/imported/old-key"
+    assert usual.s3_key == other.s3_key == schema.object_key(USER_ID, DOCUMENT_ID)
+    assert other.document().s3_key == schema.object_key(USER_ID, DOCUMENT_ID)
 
 
 def test_a_row_can_share_an_equal_tuple_of_tags() -> None:

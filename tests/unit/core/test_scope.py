@@ -8,6 +8,7 @@ from typing import Any
 import boto3
 import pytest
 
+from dms_desktop.core.ids import new_document_id
 from dms_desktop.core.listing import ListQuery
 from dms_desktop.core.repository import DocumentRepository
 from dms_desktop.core.schema import BUCKET_NAME, TABLE_NAME, object_key
@@ -63,3 +64,40 @@ def test_another_users_objects_are_refused(guarded: DocumentService) -> None:
         client.list_objects_v2(Bucket=BUCKET_NAME, Prefix="private/")
     with pytest.raises(OutOfScope):
         client.get_object(Bucket=BUCKET_NAME, Key=f"private/{USER_ID}x/../{OTHER_USER_ID}/a")
+
+
+def test_batches_are_checked_key_by_key(guarded: DocumentService, tmp_path: Path) -> None:
+    source = tmp_path / "mine.txt"
+    source.write_text("mine")
+    mine = guarded.upload(source)
+    client = guarded._repository._client
+    theirs = {"userId": {"S": OTHER_USER_ID}, "documentId": {"S": mine.document_id}}
+    own = {"userId": {"S": USER_ID}, "documentId": {"S": mine.document_id}}
+
+    with pytest.raises(OutOfScope):
+        client.batch_get_item(RequestItems={TABLE_NAME: {"Keys": [own, theirs]}})
+    with pytest.raises(OutOfScope):
+        client.batch_write_item(
+            RequestItems={TABLE_NAME: [{"DeleteRequest": {"Key": k}} for k in (own, theirs)]}
+        )
+    with pytest.raises(OutOfScope):
+        client.transact_write_items(
+            TransactItems=[{"Delete": {"TableName": TABLE_NAME, "Key": theirs}}]
+        )
+    with pytest.raises(OutOfScope):
+        guarded._blobs._client.delete_objects(
+            Bucket=BUCKET_NAME,
+            Delete={
+                "Objects": [
+                    {"Key": mine.s3_key},
+                    {"Key": object_key(OTHER_USER_ID, mine.document_id)},
+                ]
+            },
+        )
+    with pytest.raises(OutOfScope):
+        guarded._blobs._client.delete_object(
+            Bucket=BUCKET_NAME, Key=f"private/{USER_ID}/../{OTHER_USER_ID}/{mine.document_id}"
+        )
+    assert guarded.names_of([mine.document_id]) == {mine.document_id: "mine.txt"}
+    report = guarded.delete_many([mine.document_id, new_document_id()])
+    assert report.deleted == [mine.document_id]

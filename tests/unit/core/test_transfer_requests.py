@@ -8,10 +8,9 @@ from typing import Any
 
 from dms_desktop.core import schema
 from dms_desktop.core.blobs import MiB
-from dms_desktop.core.repository import DocumentRepository
 from dms_desktop.core.service import DocumentService
 
-from .conftest import USER_ID, write_file
+from .conftest import write_file
 
 BUCKET = schema.BUCKET_NAME
 
@@ -54,25 +53,4 @@ def test_a_download_asks_for_the_body_without_waiting_for_the_metadata(
     copy = service.download(document.document_id, tmp_path / "copy.png")
 
     assert requested_before_the_metadata_came == [True]
-    assert copy.read_bytes() == data
-
-
-def test_a_body_stored_under_another_key_is_still_downloaded(
-    service: DocumentService, repository: DocumentRepository, s3: Any, tmp_path: Path
-) -> None:
-    """The early GET goes to the usual key; a document whose metadata names another is read
-    from there, and the early request is dropped."""
-    source = tmp_path / "moved.txt"
-    data = write_file(source, 1000)
-    document = service.upload(source)
-    other_key = f"{schema.user_prefix(USER_ID)}elsewhere"
-    s3.copy_object(
-        Bucket=BUCKET, Key=other_key, CopySource={"Bucket": BUCKET, "Key": document.s3_key}
-    )
-    s3.delete_object(Bucket=BUCKET, Key=document.s3_key)
-    repository.delete(USER_ID, document.document_id)
-    repository.create(document.model_copy(update={"s3_key": other_key}))
-
-    copy = service.download(document.document_id, tmp_path / "out")
-
     assert copy.read_bytes() == data

@@ -71,7 +71,8 @@ def test_the_list_hands_out_the_documents_it_loaded(qtbot: QtBot) -> None:
     assert [model.document_at(row) for row in range(3)] == LOADED
     assert [model.index(row, 0).data(DOCUMENT_ROLE) for row in range(3)] == LOADED
     assert model.document_at(0).expires == datetime.fromtimestamp(1_800_000_000, UTC)
-    assert model.document_at(1).s3_key == f"private/{USER_ID}/imported/legacy-name"
+    # A stored s3Key is never used: the key follows from the owner and the id.
+    assert model.document_at(1).s3_key == schema.object_key(USER_ID, LOADED[1].document_id)
     assert model.row_of(LOADED[2].document_id) == 2
 
 

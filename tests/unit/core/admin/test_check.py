@@ -15,12 +15,16 @@ from dms_desktop.core.admin import (
     AdminService,
     FindingKind,
 )
-from dms_desktop.core.errors import ValidationError
+from dms_desktop.core.errors import IntegrityError, ValidationError
+from dms_desktop.core.repository import from_item, to_item
+from tests.support.aws import OTHER_USER_ID
 from tests.unit.core.admin.conftest import (
     body_keys,
     later_admin,
+    store,
     stored_ids,
 )
+from tests.unit.core.conftest import make_document
 
 
 def test_check_finds_each_kind_of_problem(
@@ -101,3 +105,26 @@ def test_repair_skips_what_was_fixed_meanwhile(
     assert result.metadata_deleted == []
     assert [skip.document_id for skip in result.skipped] == [broken["missing"].document_id]
     assert broken["missing"].document_id in stored_ids(dynamodb)
+
+
+def test_check_finds_items_the_app_cannot_list_and_only_flags_them(
+    admin: AdminService, dynamodb: Any, s3: Any
+) -> None:
+    """The list says such items are damaged and points at the check (issue 21, item 6)."""
+    healthy = store(dynamodb, s3, make_document(filename="fine.txt", size=20))
+    damaged = store(dynamodb, s3, make_document(OTHER_USER_ID, filename="ok.txt", size=20))
+    item = to_item(damaged)
+    item["filename"] = {"S": "../../etc/passwd"}
+    dynamodb.put_item(TableName=schema.TABLE_NAME, Item=item)
+    with pytest.raises(IntegrityError, match="consistency check"):
+        from_item(item)
+
+    report = admin.check()
+
+    (finding,) = report.findings
+    assert finding.kind is FindingKind.DAMAGED_METADATA
+    assert (finding.user_id, finding.document_id) == (OTHER_USER_ID, damaged.document_id)
+    assert finding.key == damaged.s3_key and "filename" in finding.detail
+    assert healthy.document_id not in {f.document_id for f in report.findings}
+    with pytest.raises(ValidationError, match="cannot be repaired automatically"):
+        admin.repair(report, [FindingKind.DAMAGED_METADATA])
