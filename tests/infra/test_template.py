@@ -143,9 +143,11 @@ def test_users_reach_only_their_own_partition(resolver: Resolver) -> None:
         allowed |= set(as_list(statement["Action"]))
     assert allowed == {
         "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
         "dynamodb:DeleteItem",
+        "dynamodb:BatchWriteItem",
         "dynamodb:Query",
     }
 
@@ -156,8 +158,8 @@ def test_users_may_not_scan_or_use_wildcards(resolver: Resolver) -> None:
             assert "*" not in action
             assert action not in {
                 "dynamodb:Scan",
-                "dynamodb:BatchGetItem",
                 "dynamodb:PartiQLSelect",
+                "dynamodb:TransactWriteItems",
             }
         for resource in as_list(statement["Resource"]):
             assert resource != "*"
