@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..core.errors import DmsError, IntegrityError, ValidationError
+from ..core.bulk_delete import DeleteStatus
+from ..core.errors import IntegrityError, NotFound, ValidationError
 from ..core.formatting import exact_size, human_size, human_time, plural, printable
 from ..core.ids import is_document_id
 from ..core.listing import MAX_PAGE_SIZE, ListQuery, damaged_message
@@ -140,26 +141,32 @@ def cmd_download(context: Context) -> int:
 def cmd_delete(context: Context) -> int:
     args = context.args
     service = context.service
-    found = [service.find(reference) for reference in dict.fromkeys(args.documents)]
-    documents = list({document.document_id: document for document in found}.values())
+    # An id is taken as it is (a damaged document can still be deleted by its id); a name is
+    # looked up. The deletes are batched: metadata first, then the files (core.bulk_delete).
+    document_ids = list(dict.fromkeys(_document_id(service, ref) for ref in args.documents))
     if not args.yes:
         if not context.interactive:
             raise ValidationError("Deleting needs confirmation: add --yes (no terminal to ask on).")
-        names = "\n".join(f"  {_named(document)}" for document in documents)
-        question = f"Delete {plural(len(documents), 'document')}?\n{names}\n"
-        if not confirm(context, question):
+        names = service.names_of(document_ids)
+        if not names:
+            raise NotFound(f"There is no document with id {document_ids[0]}.")
+        listed = "\n".join(
+            f"  {printable(names[i]) or '(damaged)'} ({i})" for i in document_ids if i in names
+        )
+        missing = len(document_ids) - len(names)
+        listed += f"\n  ({plural(missing, 'id')} not found)" if missing else ""
+        if not confirm(context, f"Delete {plural(len(names), 'document')}?\n{listed}\n"):
             context.note("Nothing was deleted.")
             return EXIT_OK
-    failures: list[DmsError] = []
-    for document in documents:
-        try:
-            service.delete(document.document_id)
-        except DmsError as error:
-            failures.append(error)
-            context.note(f"dms: {document.document_id}: {printable(str(error))}")
-            continue
-        context.print(f"Deleted {_named(document)}")
-    return failures[0].exit_code if failures else EXIT_OK
+    report = service.delete_many(document_ids)
+    for outcome in report.outcomes:
+        if outcome.status is DeleteStatus.DELETED:
+            name = printable(outcome.filename) or "a damaged document"
+            context.print(f"Deleted {name} ({outcome.document_id})")
+        else:
+            context.note(f"dms: {outcome.document_id}: {printable(outcome.message)}")
+    error = report.first_error
+    return error.exit_code if error is not None else EXIT_OK
 
 
 def _document_id(service: DocumentService, reference: str) -> str:

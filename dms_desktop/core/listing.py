@@ -58,8 +58,8 @@ def damaged_message(document_ids: Sequence[str]) -> str:
     return (
         f"{plural(len(document_ids), 'document')} could not be listed because "
         f"{'its' if len(document_ids) == 1 else 'their'} stored details are damaged ({shown}); "
-        f"an administrator can repair {'it' if len(document_ids) == 1 else 'them'} with the "
-        "consistency check."
+        "an administrator sees what is wrong in the consistency check, and you can still "
+        f"delete {'it' if len(document_ids) == 1 else 'them'} by id."
     )
 
 

@@ -237,6 +237,38 @@ def test_delete_killed_between_metadata_and_body_is_finished(
 
 @pytest.mark.nothing_lost(
     "crash",
+    "`dms delete` of 30 documents killed after its first metadata batch (25)",
+    "next start: the 25 half-deleted documents' files removed, the 5 not reached kept; stderr "
+    "says both",
+)
+def test_a_batched_delete_killed_mid_batch_is_finished_for_what_it_reached(
+    shared_sandbox: SandboxHome, crash_user: SignedIn, env: dict[str, str], tmp_path: Path
+) -> None:
+    service = open_service(open_backend(shared_sandbox.paths), crash_user)
+    ids = []
+    for number in range(30):
+        path = tmp_path / f"many-{number:02d}.txt"
+        path.write_text(f"one of many {number}\n")
+        ids.append(service.upload(path).document_id)
+    _run_killed(
+        _crashing(shared_sandbox, "after", "dynamodb.BatchWriteItem", 1, "delete", *ids, "-y"),
+        env,
+    )
+    metadata, bodies, _ = stored_state(shared_sandbox.info, crash_user.user_id)
+    assert (len(metadata), len(bodies)) == (5, 30)  # 25 invisible orphans
+
+    result = _next_start(shared_sandbox, env, "list")
+
+    assert (
+        "Deleting 30 document(s) was interrupted; 25 of them are now deleted completely; the "
+        "other 5 were not deleted: delete them again if you still want to."
+    ) in result.stderr
+    assert_nothing_lost(shared_sandbox.info, crash_user.user_id)
+    assert len(stored_state(shared_sandbox.info, crash_user.user_id)[0]) == 5
+
+
+@pytest.mark.nothing_lost(
+    "crash",
     "`dms admin cleanup --yes` of 60 documents killed after 2 of its 3 metadata batches",
     "next admin command: the 50 half-deleted documents' files removed, the 10 not reached "
     "kept and reported ('run the cleanup again'); audit log written",

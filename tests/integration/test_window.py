@@ -8,6 +8,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from pytestqt.qtbot import QtBot
 
 from dms_desktop.core.listing import ListQuery
 from dms_desktop.core.schema import SortField
+from dms_desktop.core.service import DocumentService
 from dms_desktop.gui.app import DesktopApp
 from dms_desktop.gui.transfers import UploadSpec
 from dms_desktop.sandbox import add_user
@@ -269,6 +271,70 @@ def test_delete_asks_then_removes_the_rows(
     assert "delete-me-2.txt" not in _names(desktop)
     assert "Delete 2 documents?" in asked[0]
     assert "delete-me-1.txt" in asked[0] and "delete-me-2.txt" in asked[0]
+
+
+def test_deleting_many_rows_is_one_batched_job(
+    qtbot: QtBot,
+    desktop: DesktopApp,
+    shared_sandbox: SandboxHome,
+    window_user: tuple[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dms_desktop.connect import open_backend, open_service, sign_in
+    from tests.support.faults import operation_of
+
+    def seed() -> DocumentService:  # as another app instance would, off the GUI thread
+        backend = open_backend(shared_sandbox.paths)
+        service = open_service(backend, sign_in(backend, *window_user))
+        for number in range(40):
+            path = tmp_path / f"bulk-{number:02d}.txt"
+            path.write_text(f"bulk {number} {os.urandom(4).hex()}")
+            service.upload(path)
+        return service
+
+    with ThreadPoolExecutor(1) as pool:
+        service = pool.submit(seed).result()
+    window = desktop.window
+    window.refresh_action.trigger()
+    qtbot.waitUntil(lambda: not window.model.is_loading, timeout=WAIT_MS)
+    _load_everything(qtbot, desktop)
+    qtbot.waitUntil(
+        lambda: sum(n.startswith("bulk-") for n in _names(desktop)) == 40, timeout=WAIT_MS
+    )
+    window.table.clearSelection()
+    for name in _names(desktop):
+        if name.startswith("bulk-"):
+            window.table.selectionModel().select(
+                window.model.index(_names(desktop).index(name), 0),
+                window.table.selectionModel().SelectionFlag.Select
+                | window.table.selectionModel().SelectionFlag.Rows,
+            )
+    sent: list[str] = []
+    original = URLLib3Session.send
+
+    def counting(self: URLLib3Session, request: Any) -> Any:
+        sent.append(operation_of(request))
+        return original(self, request)
+
+    monkeypatch.setattr(URLLib3Session, "send", counting)
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args: QMessageBox.StandardButton.Yes)
+
+    window.delete_action.trigger()
+
+    qtbot.waitUntil(
+        lambda: not any(n.startswith("bulk-") for n in _names(desktop)), timeout=WAIT_MS
+    )
+    deletes = [name for name in sent if "Delete" in name or "Batch" in name]
+    assert sorted(deletes) == [
+        "dynamodb.BatchGetItem",
+        "dynamodb.BatchWriteItem",
+        "dynamodb.BatchWriteItem",
+        "s3.DeleteObjects",
+    ]
+    with ThreadPoolExecutor(1) as pool:
+        left = pool.submit(lambda: list(service.iter_documents(ListQuery()))).result()
+    assert not any(document.filename.startswith("bulk-") for document in left)
 
 
 def test_an_error_from_an_operation_reaches_the_message_bar(
