@@ -26,6 +26,7 @@ BENCHMARKS = [
     "bench_transfers",
     "bench_startup",
     "bench_admin_cleanup",
+    "bench_delete_many",
     "bench_sandbox_scale",
 ]
 REPO = Path(__file__).resolve().parents[2]

@@ -1,0 +1,86 @@
+"""Benchmark 8: a user deleting 1,000 documents, batched vs one by one, on a local sandbox.
+
+    python -m tests.benchmarks.bench_delete_many [--quick]
+
+Seeds 1,000 (quick: 200) documents (metadata + a small body) for the demo user on a fresh sandbox
+in a temporary folder and deletes them one by one (``DocumentService.delete``: a conditional
+DeleteItem and a DeleteObject each, what `dms delete` and the window's Delete did before); seeds
+as many again and deletes them with ``DocumentService.delete_many`` (what they do now: BatchGetItem
+per 100 ids, BatchWriteItem per 25, DeleteObjects per 1,000). Both runs start from the same table
+and bucket (empty but for the documents to delete) and wait for the sandbox's checkpoint first.
+Requests are counted with a botocore ``before-send`` hook on the user's own clients (so retries
+count too). Targets (issue 16): at most ceil(N/100) + ceil(N/25) + ceil(N/1000) requests, and at
+least 10x faster than one by one.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from dms_desktop.connect import open_service
+from dms_desktop.core.listing import ListQuery
+from dms_desktop.core.service import DocumentService
+from tests.benchmarks.common import BenchSandbox, RequestCounter, Result, bench_sandbox, run_main
+from tests.support.seeding import make_test_records, seed_bodies, seed_metadata
+
+BODY = b"benchmark body\n"
+
+
+def seed(sandbox: BenchSandbox, user_id: str, count: int) -> list[str]:
+    """``count`` documents of ``user_id`` written behind the app's back; their ids."""
+    dynamodb, s3 = sandbox.admin_clients()
+    documents = make_test_records(user_id, count, "bench", BODY)
+    seed_bodies(s3, sandbox.info.bucket, documents, BODY)
+    seed_metadata(dynamodb, sandbox.info.table, documents)
+    sandbox.wait_until_saved()
+    return [document.document_id for document in documents]
+
+
+def counted(service: DocumentService) -> RequestCounter:
+    counter = RequestCounter()
+    counter.attach(service._repository._client)
+    counter.attach(service._blobs._client)
+    return counter
+
+
+def run(quick: bool) -> Result:
+    result = Result("8 delete many")
+    count = 200 if quick else 1000
+    with bench_sandbox() as sandbox:
+        demo = sandbox.sign_in()
+        service = open_service(sandbox.backend, demo)
+
+        ids = seed(sandbox, demo.user_id, count)
+        counter = counted(service)
+        started = time.perf_counter()
+        for document_id in ids:
+            service.delete(document_id)
+        single = time.perf_counter() - started
+        single_requests = dict(counter.counts)
+
+        ids = seed(sandbox, demo.user_id, count)
+        counter.reset()
+        started = time.perf_counter()
+        report = service.delete_many(ids)
+        batched = time.perf_counter() - started
+        batched_requests = dict(counter.counts)
+        listed = {d.document_id for d in service.iter_documents(ListQuery(page_size=1000))}
+
+    assert report.deleted == ids and not listed & set(ids), report.problems[:3]
+    limit = math.ceil(count / 100) + math.ceil(count / 25) + math.ceil(count / 1000)
+    sent = sum(batched_requests.values())
+    result.add(f"one by one: {count:,} documents (requests {single_requests})", single, "s")
+    result.add(f"batched: {count:,} documents (requests {batched_requests})", batched, "s")
+    result.add("batched requests", sent, "", f"<= {limit}", sent <= limit)
+    ratio = single / batched
+    result.add("batched vs one by one", ratio, "x", ">= 10x", ratio >= 10)
+    result.summary = (
+        f"{count:,} documents: batched {batched:.2f} s in {sent} requests vs one by one "
+        f"{single:.1f} s in {sum(single_requests.values())} requests ({ratio:.0f}x)"
+    )
+    return result
+
+
+if __name__ == "__main__":
+    run_main(run, __doc__.splitlines()[0])
