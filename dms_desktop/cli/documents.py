@@ -159,12 +159,12 @@ def cmd_delete(context: Context) -> int:
             context.note("Nothing was deleted.")
             return EXIT_OK
     report = service.delete_many(document_ids)
-    for outcome in report.outcomes:
-        if outcome.status is DeleteStatus.DELETED:
-            name = printable(outcome.filename) or "a damaged document"
-            context.print(f"Deleted {name} ({outcome.document_id})")
+    for result in report.results:
+        if result.status is DeleteStatus.DELETED:
+            name = printable(result.filename) or "a damaged document"
+            context.print(f"Deleted {name} ({result.document_id})")
         else:
-            context.note(f"dms: {outcome.document_id}: {printable(outcome.message)}")
+            context.note(f"dms: {result.document_id}: {printable(result.message)}")
     error = report.first_error
     return error.exit_code if error is not None else EXIT_OK
 

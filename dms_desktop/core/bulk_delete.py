@@ -38,7 +38,7 @@ class DeleteStatus(StrEnum):
 
 
 @dataclass(frozen=True)
-class DeleteOutcome:
+class DeleteResult:
     """What became of one document of a :meth:`DocumentService.delete_many`."""
 
     document_id: str
@@ -55,19 +55,19 @@ class DeleteOutcome:
 class DeleteReport:
     """Every document asked for, once, in the order asked."""
 
-    outcomes: list[DeleteOutcome] = field(default_factory=list)
+    results: list[DeleteResult] = field(default_factory=list)
 
     def ids(self, status: DeleteStatus) -> list[str]:
-        return [outcome.document_id for outcome in self.outcomes if outcome.status is status]
+        return [result.document_id for result in self.results if result.status is status]
 
     @property
     def deleted(self) -> list[str]:
         return self.ids(DeleteStatus.DELETED)
 
     @property
-    def problems(self) -> list[DeleteOutcome]:
-        """The outcomes other than deleted, in order."""
-        return [outcome for outcome in self.outcomes if outcome.status is not DeleteStatus.DELETED]
+    def problems(self) -> list[DeleteResult]:
+        """The results other than deleted, in order."""
+        return [result for result in self.results if result.status is not DeleteStatus.DELETED]
 
     @property
     def first_error(self) -> DmsError | None:
@@ -135,15 +135,15 @@ def delete_documents(
         name = names.get(document_id, "")
         if document_id not in names:
             error: DmsError = NotFound(f"There is no document with id {document_id}.")
-            report.outcomes.append(DeleteOutcome(document_id, DeleteStatus.NOT_FOUND, "", error))
+            report.results.append(DeleteResult(document_id, DeleteStatus.NOT_FOUND, "", error))
         elif document_id in failed:
             error = Unavailable(f"Could not delete {name or document_id}: {failed[document_id]}.")
-            report.outcomes.append(DeleteOutcome(document_id, DeleteStatus.FAILED, name, error))
+            report.results.append(DeleteResult(document_id, DeleteStatus.FAILED, name, error))
         elif document_id in not_attempted:
             status = DeleteStatus.CANCELLED if metadata.cancelled else DeleteStatus.FAILED
-            report.outcomes.append(DeleteOutcome(document_id, status, name, stop_error))
+            report.results.append(DeleteResult(document_id, status, name, stop_error))
         else:
-            report.outcomes.append(DeleteOutcome(document_id, DeleteStatus.DELETED, name))
+            report.results.append(DeleteResult(document_id, DeleteStatus.DELETED, name))
     log.info("deleted %d of %d documents (%d not found)", len(gone), total, len(missing))
     return report
 

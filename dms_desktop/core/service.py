@@ -24,7 +24,7 @@ from typing import Any
 
 from .aws import make_client
 from .blobs import BlobStore, TransferSettings
-from .bulk_delete import DeleteOutcome, DeleteReport, DeleteStatus, delete_documents
+from .bulk_delete import DeleteReport, DeleteResult, DeleteStatus, delete_documents
 from .cancellation import CancelToken, ProgressCallback
 from .errors import (
     AmbiguousName,
@@ -351,17 +351,17 @@ class DocumentService:
     def _delete_one(self, document_id: str, cancel: CancelToken | None) -> DeleteReport:
         if cancel is not None and cancel.cancelled:
             error: DmsError = Cancelled("Deleting was cancelled before this document; it is kept.")
-            return DeleteReport([DeleteOutcome(document_id, DeleteStatus.CANCELLED, "", error)])
+            return DeleteReport([DeleteResult(document_id, DeleteStatus.CANCELLED, "", error)])
         try:
             document = self.delete(document_id)
         except NotFound as missing:
-            outcome = DeleteOutcome(document_id, DeleteStatus.NOT_FOUND, "", missing)
+            result = DeleteResult(document_id, DeleteStatus.NOT_FOUND, "", missing)
         except DmsError as error:
-            outcome = DeleteOutcome(document_id, DeleteStatus.FAILED, "", error)
+            result = DeleteResult(document_id, DeleteStatus.FAILED, "", error)
         else:
             name = document.filename if document is not None else ""
-            outcome = DeleteOutcome(document_id, DeleteStatus.DELETED, name)
-        return DeleteReport([outcome])
+            result = DeleteResult(document_id, DeleteStatus.DELETED, name)
+        return DeleteReport([result])
 
     def names_of(self, document_ids: Iterable[str]) -> dict[str, str]:
         """The stored filename of each of the documents that exist (damaged ones too; batched),

@@ -104,7 +104,7 @@ def delete_operation(documents: list[Document]) -> Callable[[OperationContext], 
         )
         by_id = {document.document_id: document for document in documents}
         outcome = DeleteOutcome()
-        for result in report.outcomes:
+        for result in report.results:
             document = by_id[result.document_id]
             if result.status in (DeleteStatus.DELETED, DeleteStatus.NOT_FOUND):
                 outcome.deleted.append(document)  # not there any more either way

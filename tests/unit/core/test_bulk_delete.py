@@ -76,7 +76,7 @@ def test_a_large_delete_is_a_few_dozen_batched_requests_with_a_report_per_docume
         (unknown, DeleteStatus.NOT_FOUND)
     ]
     assert isinstance(report.first_error, NotFound)
-    assert report.outcomes[0].filename == "doc 0000.txt"
+    assert report.results[0].filename == "doc 0000.txt"
     assert counts == {"BatchGetItem": 3, "BatchWriteItem": 10, "DeleteObjects": 1}
     assert seen[0] == (0, 231) and seen[-1] == (231, 231)
     assert _listed(service) == set() and _bodies(s3) == set()
@@ -191,7 +191,7 @@ def test_items_the_table_keeps_refusing_are_reported_and_keep_their_body(
     report = service.delete_many(ids)
 
     assert report.ids(DeleteStatus.FAILED) == ids
-    assert "unprocessed" in report.outcomes[0].message
+    assert "unprocessed" in report.results[0].message
     assert isinstance(report.first_error, Unavailable)
     assert len(_bodies(s3)) == 3
 
@@ -214,7 +214,7 @@ def test_the_owner_can_delete_a_damaged_document_one_or_many_at_a_time(
     many = service.delete_many(damaged_ids[1:])
 
     assert one.deleted == damaged_ids[:1] and many.deleted == damaged_ids[1:]
-    assert many.outcomes[0].filename == "../../etc/passwd"
+    assert many.results[0].filename == "../../etc/passwd"
     assert dynamodb.scan(TableName=schema.TABLE_NAME)["Items"] == []
     assert _bodies(s3) == set()
 
@@ -230,4 +230,4 @@ def test_one_document_takes_the_single_conditional_delete(
 
     assert report.deleted == [document_id]
     assert counts == {"DeleteItem": 2, "DeleteObject": 2}  # each time one of each
-    assert again.outcomes[0].status is DeleteStatus.NOT_FOUND
+    assert again.results[0].status is DeleteStatus.NOT_FOUND
