@@ -93,8 +93,6 @@ def delete_documents(
     total = len(document_ids)
     if progress is not None:
         progress(0, total)
-    if cancel is not None:
-        cancel.raise_if_cancelled("Deleting")
     names = repository.stored_names(user_id, document_ids)
     found = [document_id for document_id in document_ids if document_id in names]
     tracked = (

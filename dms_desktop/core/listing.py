@@ -59,7 +59,7 @@ def damaged_message(document_ids: Sequence[str]) -> str:
         f"{plural(len(document_ids), 'document')} could not be listed because "
         f"{'its' if len(document_ids) == 1 else 'their'} stored details are damaged ({shown}); "
         "an administrator sees what is wrong in the consistency check, and you can still "
-        f"delete {'it' if len(document_ids) == 1 else 'them'} by id."
+        f"delete {'it' if len(document_ids) == 1 else 'them'} by id (`dms delete ID`)."
     )
 
 

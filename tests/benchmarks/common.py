@@ -33,7 +33,6 @@ for _name in ("DMS_HOME", "DMS_PROFILE", "DMS_USERNAME", "DMS_PASSWORD", "AWS_PR
     os.environ.pop(_name, None)
 
 from dms_desktop.connect import Backend, open_backend, sign_in  # noqa: E402
-from dms_desktop.core import schema  # noqa: E402
 from dms_desktop.core.aws import make_client  # noqa: E402
 from dms_desktop.core.identity import SignedIn  # noqa: E402
 from dms_desktop.core.ids import new_document_id  # noqa: E402
@@ -267,7 +266,6 @@ def make_documents(user_id: str, count: int, tag: str = "bench", start: int = 0)
                 folder="",
                 created_at=moment,
                 updated_at=moment + timedelta(seconds=(number * 31) % 100_000),
-                s3_key=schema.object_key(user_id, document_id),
                 checksum=f"{number:064x}",
             )
         )

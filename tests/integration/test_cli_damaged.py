@@ -48,7 +48,7 @@ def test_list_shows_the_rest_and_names_the_damaged_document(
     assert listed.err.strip() == (
         f"dms: 1 document could not be listed because its stored details are damaged "
         f"({broken_id}); an administrator sees what is wrong in the consistency check, and you "
-        "can still delete it by id."
+        "can still delete it by id (`dms delete ID`)."
     )
     assert as_json.code == 9
     result = json.loads(as_json.out)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from dms_desktop.core import schema
 from dms_desktop.core.models import Document
 from tests.support.aws import USER_ID
 
@@ -20,6 +19,5 @@ def numbered_document(number: int, user_id: str = USER_ID) -> Document:
         size=number,
         created_at=moment,
         updated_at=moment,
-        s3_key=schema.object_key(user_id, document_id),
         checksum="0" * 64,
     )

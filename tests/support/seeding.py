@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from dms_desktop.core import schema
 from dms_desktop.core.ids import new_document_id
 from dms_desktop.core.models import Document, utc_now
 from dms_desktop.core.repository import to_item
@@ -29,7 +28,6 @@ def make_test_records(user_id: str, count: int, tag: str, body: bytes) -> list[D
                 tags=(tag,),
                 created_at=now,
                 updated_at=now,
-                s3_key=schema.object_key(user_id, document_id),
                 checksum="0" * 64,
             )
         )

@@ -103,7 +103,6 @@ def make_document(
         folder=folder,
         created_at=created_at,
         updated_at=updated_at or created_at,
-        s3_key=schema.object_key(user_id, document_id),
         checksum=checksum,
     )
 

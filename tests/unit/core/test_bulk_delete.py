@@ -173,6 +173,20 @@ def test_cancel_stops_between_batches_and_what_was_not_reached_is_kept(
     assert _bodies(s3) == {schema.object_key(USER_ID, document_id) for document_id in ids[25:]}
 
 
+@pytest.mark.parametrize("count", [1, 3])
+def test_a_delete_cancelled_before_it_starts_deletes_nothing_and_says_so(
+    service: DocumentService, dynamodb: Any, s3: Any, count: int
+) -> None:
+    ids = _store(dynamodb, s3, count)
+    cancel = CancelToken()
+    cancel.cancel()
+
+    report = service.delete_many(ids, cancel=cancel)
+
+    assert report.ids(DeleteStatus.CANCELLED) == ids
+    assert _listed(service) == set(ids) and len(_bodies(s3)) == count
+
+
 def test_items_the_table_keeps_refusing_are_reported_and_keep_their_body(
     dynamodb: Any, s3: Any
 ) -> None:
