@@ -41,6 +41,7 @@ from ..core.errors import Cancelled, DmsError, LocalFileError, ValidationError
 from ..core.formatting import human_size, printable
 from ..core.localfiles import HashedFile, UploadSource, collect_upload_sources, guess_file_type
 from ..core.models import normalize_folder, normalize_tags, utc_now
+from ..core.tag_text import piece_at, quote_tag, split_tags
 from ..core.upload_plan import (
     ContentCheck,
     Decision,
@@ -108,17 +109,13 @@ class TagCompleter(QCompleter):
         self.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
 
     def splitPath(self, path: str) -> list[str]:  # noqa: N802 (Qt's name)
-        return [path.rsplit(",", 1)[-1].strip()]
+        return [piece_at(path, len(path)).text]
 
     def pathFromIndex(self, index: QModelIndex | QPersistentModelIndex) -> str:  # noqa: N802
-        completion = super().pathFromIndex(index)
-        head, comma, _ = self._edit.text().rpartition(",")
-        return f"{head}, {completion}" if comma else completion
-
-
-def split_tags(text: str) -> list[str]:
-    """The comma-separated tags typed by the user; empty pieces (a trailing comma) are ignored."""
-    return [piece for piece in (part.strip() for part in text.split(",")) if piece]
+        completion = quote_tag(super().pathFromIndex(index))
+        text = self._edit.text()
+        head = text[: piece_at(text, len(text)).start].rstrip()
+        return f"{head} {completion}" if head else completion
 
 
 class UploadDialog(QDialog):

@@ -262,3 +262,11 @@ def test_a_file_uploaded_from_the_dialog_is_hashed_once(
 
     assert finished.args[0].checksum == hashlib.sha256(source.read_bytes()).hexdigest()
     assert hashed.count == source.stat().st_size  # the duplicate check's hash only
+
+
+def test_a_quoted_tag_with_a_comma_is_one_tag(qtbot: QtBot, operations: Operations) -> None:
+    dialog = _dialog(qtbot, operations)
+    _table, tags, _problem, _button = _parts(dialog)
+    tags.setFocus()
+    qtbot.keyClicks(tags, '"Smith, John", letters')
+    assert dialog.tags == ("Smith, John", "letters")
