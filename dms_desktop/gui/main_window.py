@@ -8,6 +8,7 @@ the detail pane follow.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -639,9 +640,21 @@ class MainWindow(QMainWindow):
         ]
         for transfer in finished:
             self._open_after_download.discard(transfer.transfer_id)
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+            opened = QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+            if not opened and isinstance(transfer.spec, DownloadSpec):
+                self._offer_download_instead(transfer.spec.document)
         if not finished:
             self.statusBar().showMessage(f"Downloaded {path.name}", 5000)
+
+    def _offer_download_instead(self, document: Document) -> None:
+        """Open found no app for the document: say so, and offer to save it somewhere."""
+        self._message_bar.report_error(
+            DmsError(
+                f"No app on this system is set to open {document.filename} "
+                f"({document.file_type}). Download it to open it with an app of your choice."
+            )
+        )
+        self._message_bar.set_action("Download…", functools.partial(self._download_one, document))
 
     @Slot(int)
     def _show_transfers_panel(self, _transfer_id: int) -> None:

@@ -435,3 +435,40 @@ def test_upload_dialog_opens_the_way_a_user_asks_for_it(
     assert dialog is not None and dialog.isVisible()
     assert dialog.specs() == []  # nothing chosen yet: the user picks files in the dialog
     dialog.reject()
+
+
+def test_open_without_a_default_app_says_so_and_offers_download(
+    qtbot: QtBot, desktop: DesktopApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 19 item 5: Open with no app for the file failed silently (only the console said)."""
+    asked: list[str] = []
+
+    def no_app(url: QUrl) -> bool:
+        asked.append(url.toLocalFile())
+        return False  # what Qt answers where no app is registered for the file's type
+
+    monkeypatch.setattr("PySide6.QtGui.QDesktopServices.openUrl", no_app)
+    window = desktop.window
+    window.show()
+    qtbot.waitExposed(window)
+    window.table.selectRow(0)
+    document = window.selected_documents()[0]
+    window.table.setFocus()
+    qtbot.keyClick(window.table, Qt.Key.Key_Return)  # Open
+
+    bar = desktop.message_bar
+    qtbot.waitUntil(lambda: bar.isVisible() and "No app" in bar.text, timeout=WAIT_MS)
+    assert asked and Path(asked[0]).name == document.filename
+    assert document.filename in bar.text and "Download it" in bar.text
+    action = bar.findChild(QPushButton, "messageActionButton")
+    assert action.isVisible() and action.text() == "Download…"
+
+    target = tmp_path / "chosen" / document.filename
+    target.parent.mkdir()
+    monkeypatch.setattr(
+        "PySide6.QtWidgets.QFileDialog.getSaveFileName", lambda *args, **kw: (str(target), "")
+    )
+    with qtbot.waitSignal(desktop.transfers.download_finished, timeout=WAIT_MS):
+        qtbot.mouseClick(action, Qt.MouseButton.LeftButton)
+    assert target.read_bytes() == Path(asked[0]).read_bytes()
+    assert not bar.isVisible()
