@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
+    QItemSelection,
     QItemSelectionModel,
     QModelIndex,
     QPoint,
@@ -107,6 +108,11 @@ def delete_operation(documents: list[Document]) -> Callable[[OperationContext], 
     return delete_documents
 
 
+TAGS_NOT_SORTABLE = (
+    "The list cannot be sorted by tags: click a tag in the Tags panel to show its documents."
+)
+
+
 class MainWindow(QMainWindow):
     """The document browser of one signed-in user."""
 
@@ -131,6 +137,10 @@ class MainWindow(QMainWindow):
         self._message_bar = message_bar
         self._open_after_download: set[int] = set()
         self._quitting_confirmed = False
+        # The documents selected when the list was sorted or refreshed: selected again as their
+        # rows come back (the reload drops every row first).
+        self._selection_to_restore: list[str] = []
+        self._restoring_selection = False
         self._signed_in = False
         self._is_admin = False
         self.cleanup_dialog: CleanupDialog | None = None
@@ -363,6 +373,7 @@ class MainWindow(QMainWindow):
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self.model.modelReset.connect(self._on_selection_changed)
         self.model.rowsRemoved.connect(self._on_selection_changed)
+        self.model.rowsInserted.connect(self._restore_selection)
         self.detail_pane.open_requested.connect(self._open_document)
         self._transfers.upload_finished.connect(self._on_upload_finished)
         self._transfers.download_finished.connect(self._on_download_finished)
@@ -444,6 +455,7 @@ class MainWindow(QMainWindow):
 
     def clear_user(self) -> None:
         """Sign-out: forget everything of the previous user that the window shows."""
+        self._selection_to_restore = []
         self.model.clear()
         self.detail_pane.show_document(None)
         self.tag_browser.clear_counts()
@@ -460,11 +472,13 @@ class MainWindow(QMainWindow):
     @Slot()
     def refresh(self) -> None:
         self._message_bar.dismiss()
+        self._keep_selection()
         self.model.refresh()
         self.tag_browser.reload()
 
     @Slot(object)
     def _on_tag_chosen(self, tag: str | None) -> None:
+        self._selection_to_restore = []  # another list: what was selected may not be in it
         self.model.update_query(tag=tag)
 
     @Slot(str)
@@ -476,10 +490,12 @@ class MainWindow(QMainWindow):
     def _apply_search(self) -> None:
         self._search_timer.stop()
         text = self.search_edit.text().strip() or None
+        self._selection_to_restore = []
         self.model.update_query(text=text)
 
     @Slot(int)
     def _apply_type_filter(self, index: int) -> None:
+        self._selection_to_restore = []
         self.model.update_query(file_type=self.type_filter.itemData(index))
 
     @Slot()
@@ -489,10 +505,42 @@ class MainWindow(QMainWindow):
 
     @Slot(int, Qt.SortOrder)
     def _on_sort_indicator(self, column: int, order: Qt.SortOrder) -> None:
-        if column not in COLUMN_SORTS:  # the tags column has no sort order
+        if column not in COLUMN_SORTS:  # the tags column has no sort order: say so
             self._show_sort_indicator()
+            self.statusBar().showMessage(TAGS_NOT_SORTABLE, 8000)
             return
+        self._keep_selection()
         self.model.sort(column, order)
+
+    def _keep_selection(self) -> None:
+        """Remember the selected documents before the list reloads (sort, F5), to select them
+        again when their rows are back; the detail pane keeps showing them meanwhile."""
+        self._selection_to_restore = [
+            document.document_id for document in self.selected_documents()
+        ]
+
+    @Slot()
+    def _restore_selection(self) -> None:
+        """Rows arrived: select the remembered documents that are among them (the first one
+        scrolled into view); the rest may come with later pages."""
+        wanted = self._selection_to_restore
+        if not wanted:
+            return
+        rows = [row for row in map(self.model.row_of, wanted) if row is not None]
+        if not rows:
+            return
+        found = {self.model.document_at(row).document_id for row in rows}
+        self._selection_to_restore = [doc_id for doc_id in wanted if doc_id not in found]
+        selection = QItemSelection()
+        for row in rows:
+            selection.select(self.model.index(row, 0), self.model.index(row, 0))
+        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        self._restoring_selection = True
+        try:
+            self.table.selectionModel().select(selection, flags)
+        finally:
+            self._restoring_selection = False
+        self.table.scrollTo(self.model.index(min(rows), 0))
 
     def _show_sort_indicator(self) -> None:
         """Show the model's sort order in the header (without sorting again)."""
@@ -525,6 +573,11 @@ class MainWindow(QMainWindow):
         # Counts rows: the model rebuilds a Document from its row when asked (~10 us each), so
         # 1,000 selected rows would cost ~10 ms per pass for nothing but a count.
         rows = self._selected_rows()
+        if self._selection_to_restore and not self._restoring_selection:
+            if not rows:  # the reload dropped the rows: the pane shows them until they are back
+                self._update_actions(0)
+                return
+            self._selection_to_restore = []  # the user chose something else meanwhile
         if len(rows) == 1:
             self.detail_pane.show_document(self.model.document_at(rows[0]))
         elif rows:

@@ -472,3 +472,56 @@ def test_open_without_a_default_app_says_so_and_offers_download(
         qtbot.mouseClick(action, Qt.MouseButton.LeftButton)
     assert target.read_bytes() == Path(asked[0]).read_bytes()
     assert not bar.isVisible()
+
+
+def _click_header(qtbot: QtBot, desktop: DesktopApp, column: int) -> None:
+    header = desktop.window.table.horizontalHeader()
+    x = header.sectionViewportPosition(column) + header.sectionSize(column) // 2
+    qtbot.mouseClick(
+        header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, header.height() // 2)
+    )
+
+
+def test_the_tags_header_says_it_does_not_sort(qtbot: QtBot, desktop: DesktopApp) -> None:
+    """Issue 19 item 9: clicking "Tags" sorted nothing, silently."""
+    window = desktop.window
+    window.show()
+    qtbot.waitExposed(window)
+    before = window.model.query
+    tags_column = window.model.headerData(3, Qt.Orientation.Horizontal)
+    assert tags_column == "Tags"
+    tip = window.model.headerData(3, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+    assert "Not sortable" in tip
+
+    _click_header(qtbot, desktop, 3)
+
+    assert "cannot be sorted by tags" in window.statusBar().currentMessage()
+    assert window.model.query == before
+    header = window.table.horizontalHeader()
+    assert header.sortIndicatorSection() != 3
+
+
+def test_sorting_keeps_the_selection_and_the_detail_pane(qtbot: QtBot, desktop: DesktopApp) -> None:
+    """Issue 19 item 9: sorting cleared the selection and emptied the detail pane."""
+    window = desktop.window
+    window.show()
+    qtbot.waitExposed(window)
+    names = _names(desktop)
+    chosen = names[2]
+    with qtbot.waitSignal(window.detail_pane.preview_shown, timeout=WAIT_MS):
+        qtbot.mouseClick(
+            window.table.viewport(),
+            Qt.MouseButton.LeftButton,
+            pos=window.table.visualRect(window.model.index(2, 0)).center(),
+        )
+    pane = window.detail_pane
+    assert pane.document() is not None and pane.document().filename == chosen
+
+    _click_header(qtbot, desktop, 0)  # sort by name
+    assert pane.document() is not None, "the detail pane went empty while the list reloaded"
+    qtbot.waitUntil(lambda: window.model.query.sort is SortField.NAME, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not window.model.is_loading, timeout=WAIT_MS)
+
+    qtbot.waitUntil(lambda: [d.filename for d in window.selected_documents()] == [chosen])
+    assert pane.document() is not None and pane.document().filename == chosen
+    assert window.delete_action.isEnabled()
