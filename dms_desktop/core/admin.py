@@ -48,7 +48,7 @@ from .formatting import plural
 from .identity import ADMIN_GROUP, SignedIn
 from .journal import CleanupEntry, CleanupItem, Journal, Tracked
 from .models import format_timestamp, parse_timestamp, tag_key, utc_now
-from .schema import EXPIRES_AT, NAME_KEY, TAG_KEYS
+from .schema import EXPIRES_AT, NAME_KEY, OWNER_NAME, TAG_KEYS
 
 log = logging.getLogger(__name__)
 
@@ -262,6 +262,7 @@ class StoredRecord:
     s3_key: str
     checksum: str
     expires_at: float | None
+    owner_name: str = ""  # as the owner's app recorded it (see core.owner_names)
 
 
 def record_from_item(item: dict[str, Any]) -> StoredRecord:
@@ -298,6 +299,7 @@ def record_from_item(item: dict[str, Any]) -> StoredRecord:
         s3_key=text("s3Key"),
         checksum=text("checksum"),
         expires_at=number(EXPIRES_AT),
+        owner_name=text(OWNER_NAME),
     )
 
 
@@ -374,6 +376,7 @@ class CleanupPlan:
     items: tuple[PlannedDeletion, ...]
     scanned: int
     planned_at: datetime
+    owner_names: dict[str, str] = field(default_factory=dict)  # recorded on the items (by id)
 
     @property
     def count(self) -> int:
@@ -519,6 +522,7 @@ class CheckReport:
     uploads: int
     checksums_verified: int
     checked_at: datetime
+    owner_names: dict[str, str] = field(default_factory=dict)  # recorded on the items (by id)
 
     def of_kind(self, kind: FindingKind) -> list[Finding]:
         return [finding for finding in self.findings if finding.kind is kind]
@@ -599,6 +603,28 @@ class AdminService:
                 if not last:
                     break
                 page_request["ExclusiveStartKey"] = last
+
+    def recorded_owner_names(self) -> dict[str, str]:
+        """The owner names recorded on the documents, by owner id (see core.owner_names): one
+        Scan that reads two attributes of the documents that carry a name."""
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "ProjectionExpression": "userId, #name",
+            "FilterExpression": "attribute_exists(#name)",
+            "ExpressionAttributeNames": {"#name": OWNER_NAME},
+        }
+        names: dict[str, str] = {}
+        while True:
+            with aws_errors("read the owner names"):
+                response = self._dynamodb.scan(**request)
+            for item in response.get("Items", []):
+                record = record_from_item(item)
+                if record.user_id and record.owner_name:
+                    names[record.user_id] = record.owner_name
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                return names
+            request["ExclusiveStartKey"] = last
 
     def _bodies(self) -> dict[str, StoredBody]:
         """Every object under ``private/`` (ListObjectsV2, 1,000 per request)."""
@@ -686,7 +712,7 @@ class AdminService:
         else:
             items = [_planned(record, PlanReason.MATCHED) for record in records]
         items.sort(key=lambda planned: (planned.user_id, planned.document_id))
-        return CleanupPlan(criteria, tuple(items), scanned, now)
+        return CleanupPlan(criteria, tuple(items), scanned, now, recorded_owner_names(records))
 
     def delete(
         self,
@@ -1049,7 +1075,15 @@ class AdminService:
                         upload_id=upload_id,
                     )
                 )
-        return CheckReport(tuple(findings), len(records), len(bodies), len(uploads), verified, now)
+        return CheckReport(
+            tuple(findings),
+            len(records),
+            len(bodies),
+            len(uploads),
+            verified,
+            now,
+            recorded_owner_names(records),
+        )
 
     def _body_checksum(self, key: str, cancel: CancelToken | None) -> str | None:
         """SHA-256 of a body, streamed (never held in memory); None if it vanished meanwhile."""
@@ -1252,6 +1286,11 @@ class AdminService:
             return None
         log.info("audit log of the %s written to %s", report.kind, path)
         return path
+
+
+def recorded_owner_names(records: Iterable[StoredRecord]) -> dict[str, str]:
+    """The owner name recorded on the items, by owner id (the last one read wins)."""
+    return {record.user_id: record.owner_name for record in records if record.owner_name}
 
 
 def _planned(record: StoredRecord, reason: PlanReason) -> PlannedDeletion:

@@ -26,7 +26,15 @@ from .aws import aws_errors, error_code
 from .errors import Conflict, IntegrityError, NotFound, ValidationError
 from .listing import MAX_PAGE_SIZE, ListQuery, Page
 from .models import Document, format_timestamp, normalize_filename, normalize_tags, tag_key, utc_now
-from .schema import CHECKSUM_INDEX, NAME_KEY, SORT_INDEXES, TAG_KEYS, TYPE_KEY, SortField
+from .schema import (
+    CHECKSUM_INDEX,
+    NAME_KEY,
+    OWNER_NAME,
+    SORT_INDEXES,
+    TAG_KEYS,
+    TYPE_KEY,
+    SortField,
+)
 
 log = logging.getLogger(__name__)
 
@@ -97,12 +105,17 @@ class DocumentRepository:
         self._client = client
         self._table = table_name
 
-    def create(self, document: Document) -> Document:
+    def create(self, document: Document, *, owner_name: str | None = None) -> Document:
+        """Store a new document's metadata; ``owner_name`` is kept on the item for the admin
+        tools (see core.owner_names), not part of the document."""
+        item = to_item(document)
+        if owner_name:
+            item[OWNER_NAME] = {"S": owner_name}
         with aws_errors("save the document's metadata"):
             try:
                 self._client.put_item(
                     TableName=self._table,
-                    Item=to_item(document),
+                    Item=item,
                     ConditionExpression="attribute_not_exists(documentId)",
                 )
             except self._client.exceptions.ConditionalCheckFailedException as exc:
