@@ -81,6 +81,7 @@ TYPE_FILTERS: list[tuple[str, str | None]] = [
     ("Spreadsheets (CSV)", "text/csv"),
     ("JSON", "application/json"),
 ]
+CELL_PADDING = 10  # pixels either side of a cell's text (the style's margin, with room)
 MAX_NAMES_IN_CONFIRMATION = 10
 # A delete of more documents than this runs on the long lane: it takes a while, and pages, edits
 # and counts must not wait behind it.
@@ -190,9 +191,20 @@ class MainWindow(QMainWindow):
         table.verticalHeader().setDefaultSectionSize(26)
         header = table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((1, 105), (2, 75), (3, 125), (4, 120), (5, 120)):
+        # Wide enough for what the columns usually hold in this font (the names of the common
+        # types, sizes, times): "CSV spreadsheet" was elided.
+        samples = {
+            1: ["CSV spreadsheet", "PDF document", "Python source", "Markdown"],
+            2: ["1023 bytes", "999.9 MB"],
+            3: ["meetings, project"],
+            4: ["2026-12-31 23:59"],
+            5: ["2026-12-31 23:59"],
+        }
+        metrics = table.fontMetrics()
+        for column, texts in samples.items():
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
-            table.setColumnWidth(column, width)
+            widest = max(metrics.horizontalAdvance(text) for text in texts)
+            table.setColumnWidth(column, widest + 2 * CELL_PADDING)
         header.setSortIndicatorShown(True)
         header.setSectionsClickable(True)
         # The header gets a selection of its own, always empty. With the table's, each paint of

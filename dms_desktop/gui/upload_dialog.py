@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 
 from ..core.cancellation import CancelToken
 from ..core.errors import Cancelled, DmsError, LocalFileError, ValidationError
-from ..core.formatting import human_size, printable
+from ..core.formatting import describe_type, human_size, printable
 from ..core.localfiles import HashedFile, UploadSource, collect_upload_sources, guess_file_type
 from ..core.models import normalize_folder, normalize_tags, utc_now
 from ..core.tag_text import piece_at, quote_tag, split_tags
@@ -157,10 +157,15 @@ class UploadDialog(QDialog):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
+        self.table.setWordWrap(False)  # one line per file; the whole text is in the tooltip
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(STATUS, QHeaderView.ResizeMode.Stretch)
         header.resizeSection(NAME, 220)
+        metrics = self.table.fontMetrics()
+        for column, widest in ((SIZE, "1023 bytes"), (TYPE, "CSV spreadsheet")):
+            header.resizeSection(column, metrics.horizontalAdvance(widest) + 20)
         anyway_header = QTableWidgetItem(COLUMNS[UPLOAD_ANYWAY])
         anyway_header.setToolTip("Files already stored are skipped; tick to upload another copy.")
         self.table.setHorizontalHeaderItem(UPLOAD_ANYWAY, anyway_header)
@@ -228,7 +233,7 @@ class UploadDialog(QDialog):
         layout.addWidget(self.problem_label)
         layout.addWidget(self.summary_label)
         layout.addWidget(self.button_box)
-        self.resize(820, 460)
+        self.resize(900, 480)
 
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
@@ -436,20 +441,20 @@ class UploadDialog(QDialog):
         blocked = self.table.blockSignals(True)
         try:
             cells = {
-                NAME: printable(row.path.name),
-                SIZE: "—" if row.size is None else human_size(row.size),
-                TYPE: row.file_type,
-                FOLDER: row.folder,
+                NAME: (printable(row.path.name), printable(str(row.path))),
+                SIZE: ("—" if row.size is None else human_size(row.size), ""),
+                TYPE: (describe_type(row.file_type), row.file_type),
+                FOLDER: (printable(row.folder), printable(row.folder)),
             }
-            for column, text in cells.items():
+            for column, (text, tooltip) in cells.items():
                 item = QTableWidgetItem(text)
                 item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
-                if column == NAME:
-                    item.setToolTip(printable(str(row.path)))
+                if tooltip:
+                    item.setToolTip(tooltip)
                 self.table.setItem(number, column, item)
             status = QTableWidgetItem(printable(self._status_text(row)))
             status.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
-            status.setToolTip(status.text())
+            status.setToolTip(printable(self._status_text(row, whole=True)))
             if row.problem:
                 status.setForeground(QBrush(PROBLEM_COLOR))
             elif row.duplicate_of:
@@ -470,14 +475,16 @@ class UploadDialog(QDialog):
             self.table.blockSignals(blocked)
 
     @staticmethod
-    def _status_text(row: _UploadRow) -> str:
+    def _status_text(row: _UploadRow, *, whole: bool = False) -> str:
+        """The Status cell: short enough for one line; ``whole`` for its tooltip."""
         if row.problem:
             return row.problem
         if row.checking:
             return "Checking for duplicates…"
         if row.duplicate_of:
-            action = "will upload another copy" if row.upload_anyway else "will be skipped"
-            return f"Already stored as {row.duplicate_of}; {action}"
+            action = "another copy will be uploaded" if row.upload_anyway else "skipped"
+            where = f" as {row.duplicate_of}" if whole else ""
+            return f"Already stored{where}: {action}"
         return row.note or "Ready"
 
     @Slot(QTableWidgetItem)

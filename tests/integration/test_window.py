@@ -525,3 +525,17 @@ def test_sorting_keeps_the_selection_and_the_detail_pane(qtbot: QtBot, desktop: 
     qtbot.waitUntil(lambda: [d.filename for d in window.selected_documents()] == [chosen])
     assert pane.document() is not None and pane.document().filename == chosen
     assert window.delete_action.isEnabled()
+
+
+def test_the_short_columns_show_their_text_whole(qtbot: QtBot, desktop: DesktopApp) -> None:
+    """A look at the window on a virtual screen: "CSV spreadsheet" showed as "CSV spreadsh…"."""
+    from dms_desktop.core.formatting import describe_type
+
+    table = desktop.window.table
+    metrics = table.fontMetrics()
+    texts = {1: [describe_type("text/csv"), describe_type("application/pdf")]}
+    texts[2] = ["1023 bytes"]
+    texts[4] = texts[5] = [desktop.window.model.index(0, 4).data()]
+    for column, samples in texts.items():
+        for text in samples:
+            assert metrics.horizontalAdvance(text) + 8 <= table.columnWidth(column), text

@@ -140,7 +140,9 @@ def test_duplicates_are_skipped_unless_upload_anyway(
     _checked(qtbot, dialog)
     qtbot.waitUntil(button.isEnabled, timeout=TIMEOUT)
 
-    assert _cell(table, 0, STATUS).text().startswith("Already stored as stored.pdf")
+    assert _cell(table, 0, STATUS).text() == "Already stored: skipped"
+    assert _cell(table, 0, STATUS).toolTip().startswith("Already stored as stored.pdf")
+    assert not table.wordWrap()  # one line per file: a wrapped status was cut off
     assert _cell(table, 1, STATUS).text() == "Ready"
     anyway = _cell(table, 0, UPLOAD_ANYWAY)
     assert anyway.flags() & Qt.ItemFlag.ItemIsUserCheckable
