@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
+    QEvent,
     QItemSelection,
     QItemSelectionModel,
     QModelIndex,
+    QObject,
     QPoint,
     Qt,
     QTimer,
@@ -26,7 +28,7 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -309,6 +311,7 @@ class MainWindow(QMainWindow):
         self._search_timer.timeout.connect(self._apply_search)
         self.search_edit.textChanged.connect(self._schedule_search)
         self.search_edit.returnPressed.connect(self._apply_search)
+        self.search_edit.installEventFilter(self)  # Down moves on to the results
 
         self.type_filter = QComboBox()
         self.type_filter.setObjectName("typeFilter")
@@ -509,6 +512,23 @@ class MainWindow(QMainWindow):
     def _apply_type_filter(self, index: int) -> None:
         self._selection_to_restore = []
         self.model.update_query(file_type=self.type_filter.itemData(index))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        """Down in the search box moves to the list (its first row, if none is selected), as
+        in a browser's address bar: search, then act on the result from the keyboard."""
+        if (
+            watched is self.search_edit
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Down
+            and event.modifiers() == Qt.KeyboardModifier.NoModifier
+        ):
+            self._apply_search()
+            self.table.setFocus(Qt.FocusReason.OtherFocusReason)
+            if self.model.rowCount() and not self._selected_rows():
+                self.table.selectRow(0)
+            return True
+        return super().eventFilter(watched, event)
 
     @Slot()
     def _focus_search(self) -> None:

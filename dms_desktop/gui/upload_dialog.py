@@ -146,6 +146,10 @@ class UploadDialog(QDialog):
         self.remove_button = QPushButton("Remove")
         self.remove_button.setObjectName("removeUploadFilesButton")
         self.remove_button.setEnabled(False)
+        for button in (self.add_files_button, self.add_folder_button, self.remove_button):
+            # Never the default: Enter (e.g. after typing the tags) means Upload, not "add
+            # more files" because that button had the focus last.
+            button.setAutoDefault(False)
         self.add_files_button.clicked.connect(self._choose_files)
         self.add_folder_button.clicked.connect(self._choose_folder)
         self.remove_button.clicked.connect(self.remove_selected)
@@ -207,7 +211,6 @@ class UploadDialog(QDialog):
             "Upload", QDialogButtonBox.ButtonRole.AcceptRole
         )
         self.upload_button.setObjectName("uploadButton")
-        self.upload_button.setDefault(True)
         cancel_button = self.button_box.button(QDialogButtonBox.StandardButton.Cancel)
         cancel_button.setObjectName("uploadCancelButton")
         self.button_box.accepted.connect(self.accept)
@@ -233,6 +236,10 @@ class UploadDialog(QDialog):
         layout.addWidget(self.problem_label)
         layout.addWidget(self.summary_label)
         layout.addWidget(self.button_box)
+        # Now that it is inside the dialog: made default before, the dialog never knew it, and
+        # chose the first button of the focus chain at show time ("Add files…", so Enter after
+        # the tags reopened the file chooser).
+        self.upload_button.setDefault(True)
         self.resize(900, 480)
 
         self._refresh_timer = QTimer(self)

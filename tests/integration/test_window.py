@@ -539,3 +539,23 @@ def test_the_short_columns_show_their_text_whole(qtbot: QtBot, desktop: DesktopA
     for column, samples in texts.items():
         for text in samples:
             assert metrics.horizontalAdvance(text) + 8 <= table.columnWidth(column), text
+
+
+def test_down_in_the_search_box_moves_to_the_first_result(
+    qtbot: QtBot, desktop: DesktopApp
+) -> None:
+    """Search, then act on the result from the keyboard (the end-to-end process test does)."""
+    window = desktop.window
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=WAIT_MS)
+    qtbot.keyClick(window.table, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert window.search_edit.hasFocus()
+    qtbot.keyClicks(window.search_edit, "NOTE-03")
+    qtbot.keyClick(window.search_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: _names(desktop) == ["note-03-odd.txt"], timeout=WAIT_MS)
+
+    qtbot.keyClick(window.search_edit, Qt.Key.Key_Down)
+
+    assert window.table.hasFocus()
+    assert [document.filename for document in window.selected_documents()] == ["note-03-odd.txt"]

@@ -418,6 +418,9 @@ def test_columns_fit_their_content_and_close_closes(
     with qtbot.waitSignal(dialog.plan_ready, timeout=WAIT_MS):
         qtbot.mouseClick(dialog.preview_button, Qt.MouseButton.LeftButton)
 
+    dialog.tag_edit.setFocus()
+    with qtbot.waitSignal(dialog.plan_ready, timeout=WAIT_MS):
+        qtbot.keyClick(dialog.tag_edit, Qt.Key.Key_Return)  # Enter previews (again)
     table = dialog.table
     assert not table.wordWrap()
     for column in range(dialog.model.columnCount() - 1):

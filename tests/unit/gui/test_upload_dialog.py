@@ -272,3 +272,35 @@ def test_a_quoted_tag_with_a_comma_is_one_tag(qtbot: QtBot, operations: Operatio
     tags.setFocus()
     qtbot.keyClicks(tags, '"Smith, John", letters')
     assert dialog.tags == ("Smith, John", "letters")
+
+
+def test_enter_after_adding_files_and_typing_tags_uploads(
+    qtbot: QtBot,
+    backend: BackendClient,
+    make_file: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Enter in the tags field reopened the file chooser: "Add files…" had had the focus, and
+    a dialog's button that had the focus answers Enter."""
+    path = make_file("notes.txt")
+    chooser_opened: list[object] = []
+
+    def choose(*args: object, **kwargs: object) -> tuple[list[str], str]:
+        chooser_opened.append(args)
+        return [str(path)], ""
+
+    monkeypatch.setattr("PySide6.QtWidgets.QFileDialog.getOpenFileNames", choose)
+    dialog = _dialog(qtbot, backend)
+    _table, tags, _problem, button = _parts(dialog)
+    add_files = dialog.findChild(QPushButton, "addUploadFilesButton")
+    add_files.setFocus()
+    qtbot.keyClick(add_files, Qt.Key.Key_Space)
+    assert len(chooser_opened) == 1
+    qtbot.waitUntil(button.isEnabled, timeout=TIMEOUT)  # the duplicate check is done
+
+    tags.setFocus()
+    qtbot.keyClicks(tags, "notes")
+    with qtbot.waitSignal(dialog.accepted, timeout=TIMEOUT):
+        qtbot.keyClick(tags, Qt.Key.Key_Return)
+    assert len(chooser_opened) == 1
+    assert [spec.path for spec in dialog.specs()] == [path]
