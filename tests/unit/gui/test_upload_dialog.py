@@ -276,7 +276,7 @@ def test_a_quoted_tag_with_a_comma_is_one_tag(qtbot: QtBot, operations: Operatio
 
 def test_enter_after_adding_files_and_typing_tags_uploads(
     qtbot: QtBot,
-    backend: BackendClient,
+    operations: Operations,
     make_file: Callable[..., Path],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -290,7 +290,7 @@ def test_enter_after_adding_files_and_typing_tags_uploads(
         return [str(path)], ""
 
     monkeypatch.setattr("PySide6.QtWidgets.QFileDialog.getOpenFileNames", choose)
-    dialog = _dialog(qtbot, backend)
+    dialog = _dialog(qtbot, operations)
     _table, tags, _problem, button = _parts(dialog)
     add_files = dialog.findChild(QPushButton, "addUploadFilesButton")
     add_files.setFocus()
