@@ -151,6 +151,7 @@ def open_service(
         user.user_id,
         settings,
         journal_for(paths) if paths is not None else None,
+        owner_name=user.username,
     )
 
 

@@ -15,6 +15,7 @@ from typing import TextIO
 from ..core.cancellation import CancelToken, ProgressCallback, throttled
 from ..core.errors import ValidationError
 from ..core.formatting import human_duration, human_size
+from ..core.transfer_rate import TransferRate
 from .context import Context
 
 
@@ -49,9 +50,6 @@ def read_new_password(context: Context) -> str:
     return first
 
 
-MIN_SECONDS_FOR_SPEED = 0.5  # a speed measured over less would be mostly noise
-
-
 def _ignore(done: int, total: int) -> None:
     """Progress nobody sees (stderr is not a terminal)."""
 
@@ -65,7 +63,7 @@ class ProgressLine:
         self._label = label if len(label) <= 30 else label[:29] + "…"
         self._prefix = f"{position}  " if position else ""
         self._enabled = stream.isatty()
-        self._started: float | None = None  # when the first byte was reported
+        self._rate: TransferRate | None = None  # speed and time left, as the window shows them
         self._drawn = 0  # characters on the line now
         self.update: ProgressCallback = throttled(self._draw) if self._enabled else _ignore
 
@@ -75,19 +73,19 @@ class ProgressLine:
             self._write(f"{self._prefix}{self._label:<30} {text}…")
 
     def _draw(self, done: int, total: int) -> None:
-        now = time.monotonic()
-        if self._started is None:
-            self._started = now
-        elapsed = now - self._started
+        if self._rate is None or self._rate.total != total:
+            self._rate = TransferRate(total)
+        self._rate.update(done, time.monotonic())
         percent = 100 if total == 0 else int(done * 100 / total)
         line = (
             f"{self._prefix}{self._label:<30} {percent:3d}% {human_size(done):>9} of "
             f"{human_size(total):<9}"
         )
-        if elapsed >= MIN_SECONDS_FOR_SPEED and done:
-            speed = done / elapsed
-            left = (total - done) / speed
-            line += f" {human_size(int(speed))}/s  {human_duration(left)} left"
+        speed, left = self._rate.speed, self._rate.seconds_left()
+        if speed:
+            line += f" {human_size(int(speed))}/s"
+        if left is not None:
+            line += f"  {human_duration(left)} left"
         self._write(line)
 
     def _write(self, line: str) -> None:

@@ -5,6 +5,7 @@ Kept apart from ``core.admin`` so that the words can change without touching wha
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -76,10 +77,13 @@ def cleanup_plan_summary(plan: CleanupPlan) -> str:
     )
 
 
-def cleanup_plan_per_user(plan: CleanupPlan) -> list[str]:
-    """One line per owner: 'us-east-1:6f1c…: 3 documents, 1.1 MB'."""
+def cleanup_plan_per_user(plan: CleanupPlan, names: Mapping[str, str] | None = None) -> list[str]:
+    """One line per owner: 'us-east-1:6f1c…: 3 documents, 1.1 MB', or with ``names`` (owner id
+    to a label, see core.owner_names) 'alice: 3 documents, 1.1 MB'."""
+    labels = names or {}
     return [
-        f"{printable(user)}: {plural(totals.count, 'document')}, {human_size(totals.bytes)}"
+        f"{printable(labels.get(user, user))}: {plural(totals.count, 'document')}, "
+        f"{human_size(totals.bytes)}"
         for user, totals in plan.per_user.items()
     ]
 

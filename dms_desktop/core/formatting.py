@@ -80,6 +80,7 @@ def human_duration(seconds: float) -> str:
     return f"{hours}h{minutes:02d}m"
 
 
+_OOXML = "application/vnd.openxmlformats-officedocument"
 _TYPE_NAMES = {
     "application/pdf": "PDF document",
     "application/json": "JSON",
@@ -93,6 +94,16 @@ _TYPE_NAMES = {
     "text/html": "HTML page",
     "text/x-python": "Python source",
     "image/svg+xml": "SVG image",
+    # Office files, whose MIME types read badly ("SHEET file" for a spreadsheet).
+    "application/msword": "Word document",
+    f"{_OOXML}.wordprocessingml.document": "Word document",
+    "application/vnd.ms-excel": "Excel spreadsheet",
+    f"{_OOXML}.spreadsheetml.sheet": "Excel spreadsheet",
+    "application/vnd.ms-powerpoint": "PowerPoint slides",
+    f"{_OOXML}.presentationml.presentation": "PowerPoint slides",
+    "application/vnd.oasis.opendocument.text": "OpenDocument text",
+    "application/vnd.oasis.opendocument.spreadsheet": "OpenDocument spreadsheet",
+    "application/vnd.oasis.opendocument.presentation": "OpenDocument slides",
 }
 
 

@@ -80,6 +80,19 @@ class RememberedSessions:
     def __init__(self, service: str = KEYRING_SERVICE) -> None:
         self._service = service
 
+    def available(self) -> bool:
+        """False where the system has no usable keyring (e.g. a Linux without a secret service):
+        "remember me" cannot work there. Looks up an entry that does not exist, which stores
+        nothing and needs no unlocked keyring."""
+        import keyring
+
+        try:
+            keyring.get_password(self._service, "dms-desktop-keyring-probe")
+        except Exception as exc:  # noqa: BLE001 - any backend failure means "cannot remember"
+            log.info("no usable keyring (%s): sessions cannot be remembered", type(exc).__name__)
+            return False
+        return True
+
     def remember(self, profile: str, user: SignedIn) -> bool:
         """True if stored; False if this system has no usable keyring (the session still works)."""
         import keyring

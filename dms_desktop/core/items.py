@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sys
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -24,7 +25,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from .errors import IntegrityError
 from .ids import is_document_id
 from .models import Document, format_timestamp, parse_timestamp, tag_key
-from .schema import EXPIRES_AT, NAME_KEY, TAG_KEYS, TYPE_KEY, is_user_id, object_key
+from .schema import EXPIRES_AT, NAME_KEY, OWNER_NAME, TAG_KEYS, TYPE_KEY, is_user_id, object_key
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -104,6 +105,7 @@ class StoredItem:
     expires_at: float | None
     stored_key: str  # the item's own s3Key: compared with body_key, never used
     damage: str | None  # why the item is not a valid document; None if it is one
+    owner_name: str = ""  # as the owner's app recorded it: a label only (core.owner_names)
 
     @property
     def body_key(self) -> str | None:
@@ -151,6 +153,7 @@ def stored_item(item: dict[str, Any]) -> StoredItem:
         expires_at=number(EXPIRES_AT),
         stored_key=text("s3Key"),
         damage=None,
+        owner_name=text(OWNER_NAME),
     )
     try:
         from_item(item)
@@ -163,6 +166,11 @@ def stored_item(item: dict[str, Any]) -> StoredItem:
             "the app ignores the stored value",
         )
     return read
+
+
+def recorded_owner_names(items: Iterable[StoredItem]) -> dict[str, str]:
+    """The owner names recorded on ``items``, by owner id (the last one read wins)."""
+    return {item.user_id: item.owner_name for item in items if item.user_id and item.owner_name}
 
 
 def _with_damage(read: StoredItem, damage: str) -> StoredItem:

@@ -63,11 +63,15 @@ def new_document_record(
     )
 
 
-def store_document_record(repository: DocumentRepository, document: Document) -> Document:
+def store_document_record(
+    repository: DocumentRepository, document: Document, *, owner_name: str | None = None
+) -> Document:
     """Write the record of a body that is stored already (see the module docstring); returns
-    the stored record: ``document``, or the identical one an earlier attempt wrote."""
+    the stored record: ``document``, or the identical one an earlier attempt wrote.
+    ``owner_name``, the uploader's user name, is kept on the item for the admin tools (see
+    core.owner_names)."""
     try:
-        return repository.create(document)
+        return repository.create(document, owner_name=owner_name)
     except Conflict:
         # Ids are new, so a taken id means an earlier attempt (a retried request whose response
         # was lost, a retried API call) stored it: ours, if it points at the same body.

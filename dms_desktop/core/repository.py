@@ -39,7 +39,16 @@ from .items import from_item as from_item
 from .items import to_item as to_item
 from .listing import MAX_PAGE_SIZE, ListQuery, Page
 from .models import Document, format_timestamp, normalize_filename, normalize_tags, tag_key, utc_now
-from .schema import CHECKSUM_INDEX, NAME_KEY, SORT_INDEXES, TAG_KEYS, TYPE_KEY, SortField, item_key
+from .schema import (
+    CHECKSUM_INDEX,
+    NAME_KEY,
+    OWNER_NAME,
+    SORT_INDEXES,
+    TAG_KEYS,
+    TYPE_KEY,
+    SortField,
+    item_key,
+)
 
 ItemKey = tuple[str, str]  # (user id, document id)
 
@@ -59,12 +68,17 @@ class DocumentRepository:
         self._table = table_name
         self._sleep = sleep  # between retries of a batch's unprocessed part
 
-    def create(self, document: Document) -> Document:
+    def create(self, document: Document, *, owner_name: str | None = None) -> Document:
+        """Store a new document's metadata; ``owner_name`` is kept on the item for the admin
+        tools (see core.owner_names), not part of the document."""
+        item = to_item(document)
+        if owner_name:
+            item[OWNER_NAME] = {"S": owner_name}
         with aws_errors("save the document's metadata"):
             try:
                 self._client.put_item(
                     TableName=self._table,
-                    Item=to_item(document),
+                    Item=item,
                     ConditionExpression="attribute_not_exists(documentId)",
                 )
             except self._client.exceptions.ConditionalCheckFailedException as exc:

@@ -23,6 +23,7 @@ BUCKET_NAME = "dms-documents"
 NAME_KEY = "nameKey"  # NFC + casefolded filename: case-insensitive name order and search
 TYPE_KEY = "typeKey"  # fileType + NUL + nameKey: type order, then name order inside a type
 TAG_KEYS = "tagKeys"  # casefolded tags: case-insensitive tag filter
+OWNER_NAME = "ownerName"  # the uploader's user name as their app reported it (core.owner_names)
 CHECKSUM_INDEX = "byChecksum"
 EXPIRES_AT = "expiresAt"
 """The TTL attribute of test records (a Number, epoch seconds): DynamoDB deletes expired items."""

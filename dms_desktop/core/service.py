@@ -66,11 +66,13 @@ class DocumentService:
         blobs: BlobStore,
         user_id: str,
         journal: Journal | None = None,
+        owner_name: str | None = None,
     ) -> None:
         self._repository = repository
         self._blobs = blobs
         self._user_id = user_id
         self._journal = journal  # uploads, downloads and deletes in flight (see core.journal)
+        self._owner_name = owner_name  # kept on uploaded items for the admin tools
 
     @classmethod
     def for_user(
@@ -82,15 +84,16 @@ class DocumentService:
         user_id: str,
         settings: TransferSettings | None = None,
         journal: Journal | None = None,
+        owner_name: str | None = None,
     ) -> DocumentService:
-        """The service of ``user_id`` on clients of their own ``session``, which refuse any
-        request outside their documents (see core.scope)."""
+        """The service of ``user_id`` (named ``owner_name``) on clients of their own
+        ``session``, which refuse any request outside their documents (see core.scope)."""
         dynamodb = make_client(session, "dynamodb", endpoint_url)
         s3 = make_client(session, "s3", endpoint_url, max_pool_connections=20)
         guard_user_scope(dynamodb, s3, user_id)
         repository = DocumentRepository(dynamodb, table)
         blobs = BlobStore(s3, bucket, settings or TransferSettings.for_endpoint(endpoint_url))
-        return cls(repository, blobs, user_id, journal)
+        return cls(repository, blobs, user_id, journal, owner_name)
 
     @property
     def user_id(self) -> str:
@@ -169,6 +172,7 @@ class DocumentService:
                     folder=clean_folder,
                     expires_at=expires_at,
                 ),
+                owner_name=self._owner_name,
             )
         except BaseException:
             self._undo_upload(key, tracked)

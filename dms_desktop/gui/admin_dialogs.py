@@ -4,12 +4,14 @@ Both are thin layers over :mod:`dms_desktop.core.admin`: every backend call runs
 on the long lane (see gui.operations); its progress comes back to the progress bar, and Cancel
 cancels the operation, whose token the admin tools check between batches. A user who is not an
 admin sees a plain "needs admin rights" message and nothing runs (the admin tools refuse too).
+Owners are shown by name (see core.owner_names); the Owners criterion takes names or ids.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -65,8 +67,15 @@ from ..core.admin_text import (
     cleanup_plan_summary,
     deletion_report_text,
 )
+from ..core.aws import make_client
 from ..core.errors import AuthError, DmsError, ValidationError
-from ..core.formatting import human_size, human_time, plural
+from ..core.formatting import human_size, human_time, plural, printable
+from ..core.owner_names import (
+    FROM_USER_POOL,
+    OwnerDirectory,
+    looks_like_an_id,
+    user_names_from_pool,
+)
 from ..core.time_input import parse_moment
 from .operations import Operation, OperationContext, Operations
 
@@ -74,15 +83,74 @@ log = logging.getLogger(__name__)
 
 NEEDS_ADMIN = "This needs admin rights: sign in as a member of the 'admins' group."
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+MAX_COLUMN_WIDTH = 320  # wider content is elided in the middle (the tooltip has it all)
 
 T = TypeVar("T")
 AdminFactory = Callable[[OperationContext], AdminService]
 AdminRun = Callable[[AdminService, OperationContext], T]
 
 
+PoolUsers = Callable[[OperationContext], Mapping[str, str]]
+"""The user pool's users as ``{sub: user name}``, read on the long lane."""
+
+
 def open_admin_for(ctx: OperationContext) -> AdminService:
     """The signed-in admin's AdminService (on the long lane); AuthError for anyone else."""
     return ctx.admin_service()
+
+
+def pool_users_of(ctx: OperationContext) -> Mapping[str, str]:
+    """The users of the signed-in admin's user pool (ListUsers); none where there is no pool (an
+    AWS named profile) or it cannot be read: names then come only from the documents."""
+    backend, user = ctx.account.backend, ctx.account.user
+    if backend is None or backend.pool is None or user is None:
+        return {}
+    try:
+        idp = make_client(user.session, "cognito-idp", backend.pool.endpoint_url)
+        return user_names_from_pool(idp, backend.pool.user_pool_id)
+    except DmsError as error:
+        log.info("owners are named from their documents only: %s", error)
+        return {}
+
+
+@dataclass(frozen=True)
+class Owners:
+    """How the dialogs show owners: a label for each owner id, and a tooltip saying more."""
+
+    labels: Mapping[str, str]
+    tooltips: Mapping[str, str]
+
+    @classmethod
+    def of(cls, directory: OwnerDirectory, user_ids: list[str]) -> Owners:
+        # A recorded name is written by its owner's app: escaped, it cannot disguise itself.
+        labels = {
+            user_id: printable(label) for user_id, label in directory.labels(user_ids).items()
+        }
+        tooltips = {}
+        for user_id in labels:
+            owner = directory.lookup(user_id)
+            if owner.name is None:
+                where = "No name is known for this owner."
+            elif owner.source == FROM_USER_POOL:
+                where = "Name from the user pool."
+            else:
+                where = "Name as the owner's app recorded it on their documents."
+            tooltips[user_id] = f"Owner id: {user_id}\n{where}"
+        return cls(labels, tooltips)
+
+    def label(self, user_id: str) -> str:
+        return self.labels.get(user_id, user_id)
+
+
+NO_OWNERS = Owners({}, {})
+
+
+@dataclass(frozen=True)
+class Named:
+    """An admin operation's result (a plan, a check) with the names of the owners it mentions."""
+
+    result: object
+    owners: Owners
 
 
 def format_report(report: DeletionReport) -> str:
@@ -134,13 +202,17 @@ class PlanTableModel(QAbstractTableModel):
 
     HEADERS = ("Name", "Owner", "Size", "Created", "Tags", "Why", "Id")
 
+    OWNER = 1
+
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._items: list[PlannedDeletion] = []
+        self._owners = NO_OWNERS
 
-    def set_items(self, items: list[PlannedDeletion]) -> None:
+    def set_items(self, items: list[PlannedDeletion], owners: Owners = NO_OWNERS) -> None:
         self.beginResetModel()
         self._items = items
+        self._owners = owners
         self.endResetModel()
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
@@ -171,7 +243,7 @@ class PlanTableModel(QAbstractTableModel):
             created = item.created_at.timestamp() if item.created_at else 0.0
             sort_values: tuple[Any, ...] = (
                 item.filename.casefold(),
-                item.user_id,
+                self._owners.label(item.user_id).casefold(),
                 item.size,
                 created,
                 ", ".join(item.tags).casefold(),
@@ -182,7 +254,7 @@ class PlanTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             values = (
                 item.filename or "(no metadata)",
-                item.user_id,
+                self._owners.label(item.user_id),
                 human_size(item.size),
                 human_time(item.created_at) if item.created_at else "",
                 ", ".join(item.tags),
@@ -190,6 +262,10 @@ class PlanTableModel(QAbstractTableModel):
                 item.document_id,
             )
             return values[column]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column == self.OWNER:
+                return self._owners.tooltips.get(item.user_id, item.user_id)
+            return self.data(index, Qt.ItemDataRole.DisplayRole)  # the whole text, if elided
         if role == Qt.ItemDataRole.TextAlignmentRole and column == 2:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -215,6 +291,15 @@ def _optional_time(edit: QLineEdit, what: str) -> datetime | None:
         raise ValidationError(f"{what}: {error}") from None
 
 
+def _regions(ctx: OperationContext) -> set[str]:
+    """The regions the sandbox's owner ids may start with (``region:sub``)."""
+    account = ctx.account
+    regions = {account.backend.region} if account.backend is not None else set()
+    if account.user is not None and ":" in account.user.user_id:
+        regions.add(account.user.user_id.split(":")[0])
+    return regions
+
+
 class _AdminDialog(QDialog):
     """What both dialogs share: the admin check, the running state, progress and cancel."""
 
@@ -224,11 +309,13 @@ class _AdminDialog(QDialog):
         is_admin: bool,
         factory: AdminFactory,
         parent: QWidget | None,
+        pool_users: PoolUsers = pool_users_of,
     ) -> None:
         super().__init__(parent)
         self._operations = operations
         self._is_admin = is_admin
         self._factory = factory
+        self._pool_users = pool_users
         self._operation: Operation[Any] | None = None
         self.confirm: Callable[[int, str], bool] = lambda count, what: ask_to_confirm(
             self, count, what
@@ -253,6 +340,11 @@ class _AdminDialog(QDialog):
         self.report_view.setReadOnly(True)
         self.report_view.setMaximumHeight(140)
         self.report_view.hide()
+        self.close_box = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.close_button = self.close_box.button(QDialogButtonBox.StandardButton.Close)
+        self.close_button.setObjectName("adminCloseButton")
+        self.close_button.setToolTip("Close; while a job runs, this cancels it first")
+        self.close_box.rejected.connect(self.reject)
 
     @property
     def running(self) -> bool:
@@ -340,12 +432,14 @@ class CleanupDialog(_AdminDialog):
         is_admin: bool,
         factory: AdminFactory = open_admin_for,
         parent: QWidget | None = None,
+        pool_users: PoolUsers = pool_users_of,
     ) -> None:
-        super().__init__(operations, is_admin, factory, parent)
+        super().__init__(operations, is_admin, factory, parent, pool_users)
         self.setObjectName("cleanupDialog")
         self.setWindowTitle("Clean up test records")
         self.resize(980, 640)
         self.plan: CleanupPlan | None = None
+        self.owners = NO_OWNERS
         self.report: DeletionReport | None = None
 
         self.tag_edit = QLineEdit("test")
@@ -368,7 +462,7 @@ class CleanupDialog(_AdminDialog):
             edit.setPlaceholderText("ISO date, e.g. 2024-05-01 (UTC)")
         self.owners_edit = QLineEdit()
         self.owners_edit.setObjectName("cleanupOwnersEdit")
-        self.owners_edit.setPlaceholderText("user ids, separated by commas")
+        self.owners_edit.setPlaceholderText("user names or ids, separated by commas")
         self.min_size_edit = QLineEdit()
         self.min_size_edit.setObjectName("cleanupMinSizeEdit")
         self.max_size_edit = QLineEdit()
@@ -396,7 +490,6 @@ class CleanupDialog(_AdminDialog):
 
         self.preview_button = QPushButton("Preview")
         self.preview_button.setObjectName("cleanupPreviewButton")
-        self.preview_button.setDefault(True)
         self.preview_button.clicked.connect(self.preview)
         self.delete_button = QPushButton("Delete")
         self.delete_button.setObjectName("cleanupDeleteButton")
@@ -411,8 +504,12 @@ class CleanupDialog(_AdminDialog):
         self.table.setObjectName("cleanupResultsTable")
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)  # Qt starts descending
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.summary_label = QLabel("Set the criteria, then Preview: nothing is deleted yet.")
@@ -437,6 +534,8 @@ class CleanupDialog(_AdminDialog):
         layout.addWidget(self.per_user_label)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.report_view)
+        layout.addWidget(self.close_box)
+        self.preview_button.setDefault(True)  # Enter previews (set once inside the dialog)
         self._set_busy(False)
 
     def criteria(self) -> CleanupCriteria:
@@ -488,35 +587,60 @@ class CleanupDialog(_AdminDialog):
             self.show_error(error)
             return
         self._set_plan(None)
+        pool_users = self._pool_users
 
-        def plan(service: AdminService, ctx: OperationContext) -> CleanupPlan:
-            return service.plan_cleanup(criteria, cancel=ctx.cancel)
+        def plan(service: AdminService, ctx: OperationContext) -> Named:
+            pool = pool_users(ctx)
+            recorded: dict[str, str] = {}
+            chosen = criteria
+            if not all(map(looks_like_an_id, criteria.owners)):  # names: the ids they stand for
+                recorded = service.recorded_owner_names()
+                directory = OwnerDirectory(pool, recorded)
+                regions = _regions(ctx) | {
+                    owner.split(":")[0] for owner in recorded if ":" in owner
+                }
+                ids = directory.ids_for(criteria.owners, directory.candidate_ids(regions))
+                chosen = replace(criteria, owners=tuple(sorted(ids)))
+            made = service.plan_cleanup(chosen, cancel=ctx.cancel)
+            directory = OwnerDirectory(pool, {**recorded, **made.owner_names})
+            return Named(made, Owners.of(directory, [item.user_id for item in made.items]))
 
         self._run(plan, self._on_plan)
 
-    def _on_plan(self, result: CleanupPlan) -> None:
-        self._set_plan(result)
+    def _on_plan(self, named: Named) -> None:
+        assert isinstance(named.result, CleanupPlan)
+        self._set_plan(named.result, named.owners)
         self.plan_ready.emit()
 
-    def _set_plan(self, plan: CleanupPlan | None) -> None:
+    def _set_plan(self, plan: CleanupPlan | None, owners: Owners = NO_OWNERS) -> None:
         self.plan = plan
-        self.model.set_items(list(plan.items) if plan else [])
+        self.owners = owners
+        self.model.set_items(list(plan.items) if plan else [], owners)
         if plan is None:
             self.summary_label.setText("")
             self.per_user_label.setText("")
             self.delete_button.setText("Delete")
         else:
             self.summary_label.setText(f"{cleanup_plan_summary(plan)} Nothing has been deleted.")
-            self.per_user_label.setText("\n".join(cleanup_plan_per_user(plan)))
+            self.per_user_label.setText("\n".join(cleanup_plan_per_user(plan, owners.labels)))
             self.delete_button.setText(f"Delete {plural(plan.count, 'document')}")
+            self._fit_columns()
         self._set_busy(False)
+
+    def _fit_columns(self) -> None:
+        """Each column as wide as its content (no wrapping, no clipping); long names and tags
+        at most ``MAX_COLUMN_WIDTH``, elided in the middle with the whole text as tooltip."""
+        self.table.resizeColumnsToContents()
+        for column in range(self.model.columnCount() - 1):
+            if self.table.columnWidth(column) > MAX_COLUMN_WIDTH:
+                self.table.setColumnWidth(column, MAX_COLUMN_WIDTH)
 
     @Slot()
     def delete(self) -> None:
         plan = self.plan
         if plan is None or plan.count == 0 or not self._is_admin:
             return
-        if not self.confirm(plan.count, "documents"):
+        if not self.confirm(plan.count, "document" if plan.count == 1 else "documents"):
             return
 
         def delete(service: AdminService, ctx: OperationContext) -> DeletionReport:
@@ -546,11 +670,12 @@ class ConsistencyDialog(_AdminDialog):
         is_admin: bool,
         factory: AdminFactory = open_admin_for,
         parent: QWidget | None = None,
+        pool_users: PoolUsers = pool_users_of,
     ) -> None:
-        super().__init__(operations, is_admin, factory, parent)
+        super().__init__(operations, is_admin, factory, parent, pool_users)
         self.setObjectName("consistencyDialog")
         self.setWindowTitle("Check consistency")
-        self.resize(900, 600)
+        self.resize(1040, 600)
         self.check_report: CheckReport | None = None
         self.repair_report: DeletionReport | None = None
 
@@ -567,13 +692,13 @@ class ConsistencyDialog(_AdminDialog):
         self.verify_check = QCheckBox("Verify checksums (downloads every file: slow)")
         self.verify_check.setObjectName("verifyChecksumsCheck")
         form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         form.addRow("Uploads abandoned after:", self.stale_hours_spin)
         form.addRow("Files are orphans after:", self.grace_spin)
         form.addRow("", self.verify_check)
 
         self.check_button = QPushButton("Check")
         self.check_button.setObjectName("consistencyCheckButton")
-        self.check_button.setDefault(True)
         self.check_button.clicked.connect(self.run_check)
         self.repair_button = QPushButton("Repair selected kinds")
         self.repair_button.setObjectName("consistencyRepairButton")
@@ -581,7 +706,10 @@ class ConsistencyDialog(_AdminDialog):
         self.repair_button.clicked.connect(self.repair)
         self.tree = QTreeWidget()
         self.tree.setObjectName("consistencyResultsTree")
-        self.tree.setHeaderLabels(["Problem", "Stored file", "Size", "Detail"])
+        self.tree.setHeaderLabels(["Problem", "Owner", "Stored file", "Size", "Detail"])
+        self.tree.setWordWrap(False)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.tree.header().setStretchLastSection(False)  # the detail as wide as it is
         self.tree.itemChanged.connect(self._update_repair_button)
         self.summary_label = QLabel("Check reads everything and changes nothing.")
         self.summary_label.setObjectName("consistencySummaryLabel")
@@ -601,6 +729,8 @@ class ConsistencyDialog(_AdminDialog):
         layout.addWidget(self.summary_label)
         layout.addWidget(self.tree, 1)
         layout.addWidget(self.report_view)
+        layout.addWidget(self.close_box)
+        self.check_button.setDefault(True)  # Enter checks (set once inside the dialog)
         self._set_busy(False)
 
     def _set_busy(self, busy: bool) -> None:
@@ -642,24 +772,29 @@ class ConsistencyDialog(_AdminDialog):
         stale_hours = self.stale_hours_spin.value()
         grace = timedelta(minutes=self.grace_spin.value())
         verify = self.verify_check.isChecked()
+        pool_users = self._pool_users
         self._show_findings(None)
 
-        def check(service: AdminService, ctx: OperationContext) -> CheckReport:
-            return service.check(
+        def check(service: AdminService, ctx: OperationContext) -> Named:
+            report = service.check(
                 stale_hours=stale_hours,
                 verify_checksums=verify,
                 orphan_grace=grace,
                 progress=ctx.report_progress,
                 cancel=ctx.cancel,
             )
+            directory = OwnerDirectory(pool_users(ctx), report.owner_names)
+            owners = Owners.of(directory, [finding.user_id for finding in report.findings])
+            return Named(report, owners)
 
         self._run(check, self._on_checked)
 
-    def _on_checked(self, result: CheckReport) -> None:
-        self._show_findings(result)
+    def _on_checked(self, named: Named) -> None:
+        assert isinstance(named.result, CheckReport)
+        self._show_findings(named.result, named.owners)
         self.check_finished.emit()
 
-    def _show_findings(self, report: CheckReport | None) -> None:
+    def _show_findings(self, report: CheckReport | None, owners: Owners = NO_OWNERS) -> None:
         self.check_report = report
         self.tree.blockSignals(True)
         self.tree.clear()
@@ -669,7 +804,7 @@ class ConsistencyDialog(_AdminDialog):
                 if not found:
                     continue
                 repairable = kind in REPAIRABLE_KINDS
-                label = f"{kind.value} ({len(found)})" + ("" if repairable else " — flagged only")
+                label = f"{kind.value} ({len(found)})" + ("" if repairable else ": flagged only")
                 group = QTreeWidgetItem([label])
                 group.setData(0, Qt.ItemDataRole.UserRole, kind.value)
                 if repairable:
@@ -678,18 +813,26 @@ class ConsistencyDialog(_AdminDialog):
                 else:
                     group.setFlags(group.flags() & ~Qt.ItemFlag.ItemIsUserCheckable)
                 for finding in found:
-                    group.addChild(
-                        QTreeWidgetItem(
-                            [
-                                finding.filename,
-                                finding.key,
-                                human_size(finding.size),
-                                finding.detail,
-                            ]
-                        )
+                    row = QTreeWidgetItem(
+                        [
+                            finding.filename,
+                            owners.label(finding.user_id),
+                            finding.key,
+                            human_size(finding.size),
+                            finding.detail,
+                        ]
                     )
+                    row.setToolTip(1, owners.tooltips.get(finding.user_id, finding.user_id))
+                    for column in (0, 2, 4):
+                        row.setToolTip(column, row.text(column))
+                    group.addChild(row)
                 self.tree.addTopLevelItem(group)
             self.summary_label.setText(check_summary(report))
+            self.tree.expandAll()
+            for column in range(self.tree.columnCount()):
+                self.tree.resizeColumnToContents(column)
+                if column == 2 and self.tree.columnWidth(column) > MAX_COLUMN_WIDTH:
+                    self.tree.setColumnWidth(column, MAX_COLUMN_WIDTH)  # a stored file's key
         self.tree.blockSignals(False)
         self._set_busy(False)
 

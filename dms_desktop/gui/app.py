@@ -57,6 +57,7 @@ class DesktopApp(QObject):
         self.connected_backend: Backend | None = None
         self.user: SignedIn | None = None
         self.sign_in_dialog: SignInDialog | None = None
+        self.can_remember = True  # the system has a keyring for "remember me" (known at start)
 
     def _service_for_transfers(self) -> DocumentService:
         return self.operations.transfer_service()  # called on the transfer threads
@@ -85,6 +86,7 @@ class DesktopApp(QObject):
         self.connected_backend = started.backend
         account = self.operations.account
         self.operations.set_account(replace(account, backend=started.backend))
+        self.can_remember = started.can_remember
         self._on_resumed(started.resumed)
 
     def _on_connect_failed(self, error: DmsError) -> None:
@@ -115,7 +117,9 @@ class DesktopApp(QObject):
         else:
             where = f"{backend.profile.name} ({backend.region})"
             username, password = "", ""
-        dialog = SignInDialog(self.operations, where, username, password, self.window)
+        dialog = SignInDialog(
+            self.operations, where, username, password, self.window, can_remember=self.can_remember
+        )
         dialog.accepted.connect(self._on_sign_in_accepted)
         dialog.rejected.connect(self._on_sign_in_rejected)
         self.sign_in_dialog = dialog

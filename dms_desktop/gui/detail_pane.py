@@ -18,6 +18,7 @@ from PySide6.QtGui import (
     QFontDatabase,
     QGuiApplication,
     QImage,
+    QKeyEvent,
     QPixmap,
     QResizeEvent,
 )
@@ -41,8 +42,9 @@ from PySide6.QtWidgets import (
 from ..core.changes import DocumentChanges
 from ..core.errors import AuthError, Cancelled, Conflict, DmsError, ValidationError
 from ..core.formatting import human_size, human_time
-from ..core.models import Document, normalize_filename, normalize_tags, tag_key
+from ..core.models import Document, normalize_filename, tag_key
 from ..core.previews import PreviewKind, plan_preview
+from ..core.tag_text import join_tags, parse_tags, piece_at, quote_tag
 from .document_events import DocumentEvents
 from .icons import file_type_icon
 from .operations import Operation, OperationContext, OperationFunction, Operations
@@ -65,15 +67,6 @@ class EditConflict(Conflict):
         super().__init__(message)
         self.latest = latest
         self.saved = saved
-
-
-def parse_tag_text(text: str) -> tuple[str, ...]:
-    """Comma-separated tags as typed (empty pieces ignored); ValidationError if one is bad."""
-    return normalize_tags([piece for piece in text.split(",") if piece.strip()])
-
-
-def format_tags(tags: Iterable[str]) -> str:
-    return ", ".join(tags)
 
 
 def save_edits_operation(
@@ -116,7 +109,8 @@ def reload_operation(document_id: str) -> OperationFunction[Document]:
 
 
 class TagListEdit(QLineEdit):
-    """A comma-separated tag list with completion of the tag being typed (case-insensitive)."""
+    """A line of tags (see core.tag_text: commas between tags, quotes around a tag with a comma)
+    with completion of the tag being typed (case-insensitive)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -140,9 +134,21 @@ class TagListEdit(QLineEdit):
         self._known.setStringList(sorted(unique.values(), key=tag_key))
 
     def current_fragment(self) -> str:
-        """The part of the tag under the cursor typed so far."""
-        before = self.text()[: self.cursorPosition()]
-        return before[before.rfind(",") + 1 :].lstrip()
+        """The part of the tag under the cursor typed so far (without its opening quote)."""
+        text, cursor = self.text(), self.cursorPosition()
+        piece = piece_at(text, cursor)
+        return piece_at(text[piece.start : cursor], cursor - piece.start).text
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt's name)
+        """Enter while the completion popup is open chooses the completion, as in a QLineEdit
+        with its own completer: the key is left to the completer instead of ending the edit
+        (which would save the half-typed tag)."""
+        popup = self._completer.popup()
+        choosing = popup is not None and popup.isVisible()
+        if choosing and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            event.ignore()
+            return
+        super().keyPressEvent(event)
 
     @Slot(str)
     def _update_completion(self, _text: str) -> None:
@@ -163,14 +169,11 @@ class TagListEdit(QLineEdit):
     def insert_completion(self, tag: str) -> None:
         """Replace the tag under the cursor by ``tag`` and start the next one."""
         text = self.text()
-        cursor = self.cursorPosition()
-        before, after = text[:cursor], text[cursor:]
-        start = before.rfind(",") + 1
-        head = before[:start] + (" " if start else "") + tag
-        comma = after.find(",")
-        rest = after[comma + 1 :].lstrip() if comma >= 0 else ""
-        new_text = f"{head}, {rest}" if rest else f"{head}, "
-        self.setText(new_text)
+        piece = piece_at(text, self.cursorPosition())
+        before = text[: piece.start].rstrip()
+        head = (f"{before} " if before else "") + quote_tag(tag)
+        rest = text[piece.end + 1 :].lstrip() if piece.end < len(text) else ""
+        self.setText(f"{head}, {rest}")
         self.setCursorPosition(len(head) + 2)
         self.textEdited.emit(self.text())
 
@@ -564,7 +567,7 @@ class DetailPane(QWidget):
             self._conflicted = False
             self._conflict_box.hide()
             self._name_edit.setText(document.filename)
-            self._tags_edit.setText(format_tags(document.tags))
+            self._tags_edit.setText(join_tags(document.tags))
         self._revalidate()
         key = (document.document_id, document.checksum, plan_preview(document).kind)
         if key != self._preview_key:
@@ -643,7 +646,7 @@ class DetailPane(QWidget):
         if document is None:
             return False
         return self._name_edit.text() != document.filename or self._tags_edit.text() != (
-            format_tags(document.tags)
+            join_tags(document.tags)
         )
 
     def _pending_edit(self) -> tuple[str | None, tuple[str, ...] | None]:
@@ -652,7 +655,7 @@ class DetailPane(QWidget):
         if document is None:
             return None, None
         name = normalize_filename(self._name_edit.text())
-        tags = parse_tag_text(self._tags_edit.text())
+        tags = parse_tags(self._tags_edit.text())
         return (
             name if name != document.filename else None,
             tags if tags != document.tags else None,

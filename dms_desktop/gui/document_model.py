@@ -24,7 +24,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QGuiApplication, QIcon, QPalette
 
 from ..core.changes import DocumentChanges
 from ..core.errors import DmsError, IntegrityError
@@ -341,7 +341,11 @@ class DocumentTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if section in COLUMN_SORTS:
                 return f"Sort by {COLUMNS[section].lower()}"
-            return "Tags (use the tag list to filter)"
+            return "Not sortable: click a tag in the Tags panel to show its documents"
+        if role == Qt.ItemDataRole.ForegroundRole and section not in COLUMN_SORTS:
+            # Greyed like a disabled control: this header does not sort.
+            palette = QGuiApplication.palette()
+            return palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText)
         return None
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:

@@ -8,6 +8,7 @@ the detail pane follow.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -15,8 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
+    QEvent,
+    QItemSelection,
     QItemSelectionModel,
     QModelIndex,
+    QObject,
     QPoint,
     Qt,
     QTimer,
@@ -24,7 +28,7 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -80,6 +84,7 @@ TYPE_FILTERS: list[tuple[str, str | None]] = [
     ("Spreadsheets (CSV)", "text/csv"),
     ("JSON", "application/json"),
 ]
+CELL_PADDING = 10  # pixels either side of a cell's text (the style's margin, with room)
 MAX_NAMES_IN_CONFIRMATION = 10
 # A delete of more documents than this runs on the long lane: it takes a while, and pages, edits
 # and counts must not wait behind it.
@@ -115,6 +120,11 @@ def delete_operation(documents: list[Document]) -> Callable[[OperationContext], 
     return delete_documents
 
 
+TAGS_NOT_SORTABLE = (
+    "The list cannot be sorted by tags: click a tag in the Tags panel to show its documents."
+)
+
+
 class MainWindow(QMainWindow):
     """The document browser of one signed-in user."""
 
@@ -139,6 +149,10 @@ class MainWindow(QMainWindow):
         self._message_bar = message_bar
         self._open_after_download: set[int] = set()
         self._quitting_confirmed = False
+        # The documents selected when the list was sorted or refreshed: selected again as their
+        # rows come back (the reload drops every row first).
+        self._selection_to_restore: list[str] = []
+        self._restoring_selection = False
         self._signed_in = False
         self._is_admin = False
         self.cleanup_dialog: CleanupDialog | None = None
@@ -188,9 +202,20 @@ class MainWindow(QMainWindow):
         table.verticalHeader().setDefaultSectionSize(26)
         header = table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((1, 105), (2, 75), (3, 125), (4, 120), (5, 120)):
+        # Wide enough for what the columns usually hold in this font (the names of the common
+        # types, sizes, times): "CSV spreadsheet" was elided.
+        samples = {
+            1: ["CSV spreadsheet", "PDF document", "Python source", "Markdown"],
+            2: ["1023 bytes", "999.9 MB"],
+            3: ["meetings, project"],
+            4: ["2026-12-31 23:59"],
+            5: ["2026-12-31 23:59"],
+        }
+        metrics = table.fontMetrics()
+        for column, texts in samples.items():
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
-            table.setColumnWidth(column, width)
+            widest = max(metrics.horizontalAdvance(text) for text in texts)
+            table.setColumnWidth(column, widest + 2 * CELL_PADDING)
         header.setSortIndicatorShown(True)
         header.setSectionsClickable(True)
         # The header gets a selection of its own, always empty. With the table's, each paint of
@@ -295,6 +320,7 @@ class MainWindow(QMainWindow):
         self._search_timer.timeout.connect(self._apply_search)
         self.search_edit.textChanged.connect(self._schedule_search)
         self.search_edit.returnPressed.connect(self._apply_search)
+        self.search_edit.installEventFilter(self)  # Down moves on to the results
 
         self.type_filter = QComboBox()
         self.type_filter.setObjectName("typeFilter")
@@ -371,6 +397,7 @@ class MainWindow(QMainWindow):
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self.model.modelReset.connect(self._on_selection_changed)
         self.model.rowsRemoved.connect(self._on_selection_changed)
+        self.model.rowsInserted.connect(self._restore_selection)
         self.detail_pane.open_requested.connect(self._open_document)
         self._transfers.upload_finished.connect(self._on_upload_finished)
         self._transfers.download_finished.connect(self._on_download_finished)
@@ -452,6 +479,7 @@ class MainWindow(QMainWindow):
 
     def clear_user(self) -> None:
         """Sign-out: forget everything of the previous user that the window shows."""
+        self._selection_to_restore = []
         self.model.clear()
         self.detail_pane.show_document(None)
         self.tag_browser.clear_counts()
@@ -468,11 +496,13 @@ class MainWindow(QMainWindow):
     @Slot()
     def refresh(self) -> None:
         self._message_bar.dismiss()
+        self._keep_selection()
         self.model.refresh()
         self.tag_browser.reload()
 
     @Slot(object)
     def _on_tag_chosen(self, tag: str | None) -> None:
+        self._selection_to_restore = []  # another list: what was selected may not be in it
         self.model.update_query(tag=tag)
 
     @Slot(str)
@@ -484,11 +514,30 @@ class MainWindow(QMainWindow):
     def _apply_search(self) -> None:
         self._search_timer.stop()
         text = self.search_edit.text().strip() or None
+        self._selection_to_restore = []
         self.model.update_query(text=text)
 
     @Slot(int)
     def _apply_type_filter(self, index: int) -> None:
+        self._selection_to_restore = []
         self.model.update_query(file_type=self.type_filter.itemData(index))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        """Down in the search box moves to the list (its first row, if none is selected), as
+        in a browser's address bar: search, then act on the result from the keyboard."""
+        if (
+            watched is self.search_edit
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Down
+            and event.modifiers() == Qt.KeyboardModifier.NoModifier
+        ):
+            self._apply_search()
+            self.table.setFocus(Qt.FocusReason.OtherFocusReason)
+            if self.model.rowCount() and not self._selected_rows():
+                self.table.selectRow(0)
+            return True
+        return super().eventFilter(watched, event)
 
     @Slot()
     def _focus_search(self) -> None:
@@ -497,10 +546,42 @@ class MainWindow(QMainWindow):
 
     @Slot(int, Qt.SortOrder)
     def _on_sort_indicator(self, column: int, order: Qt.SortOrder) -> None:
-        if column not in COLUMN_SORTS:  # the tags column has no sort order
+        if column not in COLUMN_SORTS:  # the tags column has no sort order: say so
             self._show_sort_indicator()
+            self.statusBar().showMessage(TAGS_NOT_SORTABLE, 8000)
             return
+        self._keep_selection()
         self.model.sort(column, order)
+
+    def _keep_selection(self) -> None:
+        """Remember the selected documents before the list reloads (sort, F5), to select them
+        again when their rows are back; the detail pane keeps showing them meanwhile."""
+        self._selection_to_restore = [
+            document.document_id for document in self.selected_documents()
+        ]
+
+    @Slot()
+    def _restore_selection(self) -> None:
+        """Rows arrived: select the remembered documents that are among them (the first one
+        scrolled into view); the rest may come with later pages."""
+        wanted = self._selection_to_restore
+        if not wanted:
+            return
+        rows = [row for row in map(self.model.row_of, wanted) if row is not None]
+        if not rows:
+            return
+        found = {self.model.document_at(row).document_id for row in rows}
+        self._selection_to_restore = [doc_id for doc_id in wanted if doc_id not in found]
+        selection = QItemSelection()
+        for row in rows:
+            selection.select(self.model.index(row, 0), self.model.index(row, 0))
+        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        self._restoring_selection = True
+        try:
+            self.table.selectionModel().select(selection, flags)
+        finally:
+            self._restoring_selection = False
+        self.table.scrollTo(self.model.index(min(rows), 0))
 
     def _show_sort_indicator(self) -> None:
         """Show the model's sort order in the header (without sorting again)."""
@@ -533,6 +614,11 @@ class MainWindow(QMainWindow):
         # Counts rows: the model rebuilds a Document from its row when asked (~10 us each), so
         # 1,000 selected rows would cost ~10 ms per pass for nothing but a count.
         rows = self._selected_rows()
+        if self._selection_to_restore and not self._restoring_selection:
+            if not rows:  # the reload dropped the rows: the pane shows them until they are back
+                self._update_actions(0)
+                return
+            self._selection_to_restore = []  # the user chose something else meanwhile
         if len(rows) == 1:
             self.detail_pane.show_document(self.model.document_at(rows[0]))
         elif rows:
@@ -648,9 +734,21 @@ class MainWindow(QMainWindow):
         ]
         for transfer in finished:
             self._open_after_download.discard(transfer.transfer_id)
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+            opened = QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+            if not opened and isinstance(transfer.spec, DownloadSpec):
+                self._offer_download_instead(transfer.spec.document)
         if not finished:
             self.statusBar().showMessage(f"Downloaded {path.name}", 5000)
+
+    def _offer_download_instead(self, document: Document) -> None:
+        """Open found no app for the document: say so, and offer to save it somewhere."""
+        self._message_bar.report_error(
+            DmsError(
+                f"No app on this system is set to open {document.filename} "
+                f"({document.file_type}). Download it to open it with an app of your choice."
+            )
+        )
+        self._message_bar.set_action("Download…", functools.partial(self._download_one, document))
 
     @Slot(int)
     def _show_transfers_panel(self, _transfer_id: int) -> None:

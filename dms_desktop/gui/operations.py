@@ -244,9 +244,11 @@ def run_function(
     try:
         return True, request.function(context)
     except DmsError as error:
-        log.info(
-            "operation %d failed: %s", operation_id, error, exc_info=error.__cause__ is not None
-        )
+        # One line: an expected failure (a wrong password, the network) is no bug; what caused
+        # it is logged with -v.
+        log.info("operation %d failed: %s", operation_id, error)
+        if error.__cause__ is not None:
+            log.debug("operation %d failed because of:", operation_id, exc_info=error.__cause__)
         return False, error
     except Exception as exc:  # the one place where a bug in an operation is reported
         log.exception("operation %d failed unexpectedly", operation_id)

@@ -47,18 +47,21 @@ def recover_interrupted(ctx: OperationContext) -> list[str]:
 
 @dataclass(frozen=True)
 class Started:
-    """What the start-up operation found: the backend, and the remembered session's outcome (as
-    :func:`resume` returns it)."""
+    """What the start-up operation found: the backend, the remembered session's outcome (as
+    :func:`resume` returns it), and whether a session can be remembered on this system."""
 
     backend: Backend
     resumed: SignedIn | AuthError | None
+    can_remember: bool = True
 
 
 def connect_and_resume(ctx: OperationContext) -> Started:
     """Connect, then resume the remembered session, in one operation: between two the lane
     would wait for the window, which is busy with its first paint at that moment (13-40 ms)."""
     backend = connect(ctx)
-    return Started(backend, resume(ctx, backend))
+    resumed = resume(ctx, backend)
+    can_remember = isinstance(resumed, SignedIn) or RememberedSessions().available()
+    return Started(backend, resumed, can_remember)
 
 
 def resume(ctx: OperationContext, backend: Backend) -> SignedIn | AuthError | None:

@@ -1,8 +1,12 @@
-"""The sign-in dialog: username, password, "remember me"; the sign-in runs on the fast lane."""
+"""The sign-in dialog: username, password, "remember me"; the sign-in runs on the fast lane.
+
+An error shows in full under the fields (the dialog grows to fit it, never squeezing them), and
+"remember me" is offered only where the system has a keyring to keep the session in.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Slot
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -10,6 +14,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -18,6 +23,11 @@ from ..core.errors import DmsError
 from ..core.identity import NewPasswordRequired
 from .operations import Operations
 from .session import SignInResult, new_password_operation, sign_in_operation
+
+NO_KEYRING_TIP = (
+    "This system has no keyring (such as GNOME Keyring, KWallet or the macOS or Windows "
+    "credential store) to keep your session in, so you will sign in again next time."
+)
 
 
 class SignInDialog(QDialog):
@@ -30,6 +40,8 @@ class SignInDialog(QDialog):
         username: str = "",
         password: str = "",
         parent: QWidget | None = None,
+        *,
+        can_remember: bool = True,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("signInDialog")
@@ -45,10 +57,17 @@ class SignInDialog(QDialog):
         self._password.setEchoMode(QLineEdit.EchoMode.Password)
         self._remember = QCheckBox("Remember me on this computer")
         self._remember.setObjectName("rememberCheck")
-        self._remember.setChecked(True)
+        self._remember.setChecked(can_remember)
+        self._remember.setEnabled(can_remember)
+        self._can_remember = can_remember
+        if not can_remember:
+            self._remember.setToolTip(NO_KEYRING_TIP)
         self._error = QLabel()
         self._error.setObjectName("signInErrorLabel")
         self._error.setWordWrap(True)
+        self._error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # Its height follows its text at the dialog's width (never squeezed by the fields).
+        self._error.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         self._error.setStyleSheet("color: #c0392b;")
         self._error.hide()
         self._buttons = QDialogButtonBox(
@@ -80,7 +99,7 @@ class SignInDialog(QDialog):
         new_form.addRow("New password", self._new_password)
         new_form.addRow("Again", self._repeat_password)
         self._new_password_box.hide()
-        layout = QVBoxLayout(self)
+        layout = self._layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addLayout(form)
         layout.addWidget(self._new_password_box)
@@ -93,6 +112,21 @@ class SignInDialog(QDialog):
     def show_error(self, text: str) -> None:
         self._error.setText(text)
         self._error.show()
+        self._fit_contents()
+
+    def _fit_contents(self) -> None:
+        """Grow the dialog to the height its contents need at its width: a wrapped label's
+        height depends on its width, which Qt's minimum size does not follow by itself."""
+        layout = self._layout
+        layout.activate()
+        width = self.width()
+        needed = (
+            layout.totalHeightForWidth(width)
+            if layout.hasHeightForWidth()
+            else layout.totalSizeHint().height()
+        )
+        if self.height() < needed:
+            self.resize(width, needed)
 
     @property
     def asks_for_new_password(self) -> bool:
@@ -110,7 +144,7 @@ class SignInDialog(QDialog):
             return
         self._set_busy(True)
         self._error.hide()
-        sign_in = sign_in_operation(username, password, self._remember.isChecked())
+        sign_in = sign_in_operation(username, password, self._remembering())
         self._operations.fast(sign_in, self._signed_in).failure(self._failed).run()
 
     def _submit_new_password(self, challenge: NewPasswordRequired) -> None:
@@ -123,8 +157,11 @@ class SignInDialog(QDialog):
             return
         self._set_busy(True)
         self._error.hide()
-        choose = new_password_operation(challenge, new_password, self._remember.isChecked())
+        choose = new_password_operation(challenge, new_password, self._remembering())
         self._operations.fast(choose, self._signed_in).failure(self._failed).run()
+
+    def _remembering(self) -> bool:
+        return self._can_remember and self._remember.isChecked()
 
     def _signed_in(self, result: SignInResult) -> None:
         self.result_value = result
@@ -140,6 +177,7 @@ class SignInDialog(QDialog):
             self._new_password_box.show()
             self._new_password.setFocus()
             self._error.hide()
+            self._fit_contents()
             return
         self.show_error(str(error))
         focus = self._new_password if self._challenge is not None else self._password
@@ -147,8 +185,9 @@ class SignInDialog(QDialog):
         focus.setFocus()
 
     def _set_busy(self, busy: bool) -> None:
-        widgets: list[QWidget] = [self._remember, self._buttons, self._new_password_box]
+        widgets: list[QWidget] = [self._buttons, self._new_password_box]
         if self._challenge is None:
             widgets += [self._username, self._password]
         for widget in widgets:
             widget.setEnabled(not busy)
+        self._remember.setEnabled(self._can_remember and not busy)

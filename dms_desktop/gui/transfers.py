@@ -26,6 +26,7 @@ from ..core.cancellation import CancelToken, throttled
 from ..core.errors import Cancelled, DmsError
 from ..core.localfiles import HashedFile
 from ..core.models import Document
+from ..core.transfer_rate import TransferRate
 
 if TYPE_CHECKING:
     from ..core.service import DocumentService
@@ -84,21 +85,26 @@ class Transfer:
     finished_at: float | None = None
     result: Document | Path | None = None
     cancel: CancelToken = field(default_factory=CancelToken, repr=False)
+    rate: TransferRate = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.rate = TransferRate(self.total)
 
     @property
-    def speed(self) -> float:
-        """Bytes per second so far."""
-        if self.started_at is None:
-            return 0.0
-        elapsed = (self.finished_at or time.monotonic()) - self.started_at
-        return self.done / elapsed if elapsed > 0 else 0.0
+    def speed(self) -> float | None:
+        """Bytes per second: over the last seconds while running (None until known, see
+        core.transfer_rate), the average once done (what people compare); None otherwise."""
+        if self.state is TransferState.RUNNING:
+            return self.rate.speed
+        if self.state is TransferState.DONE and self.started_at and self.finished_at:
+            elapsed = self.finished_at - self.started_at
+            return self.total / elapsed if elapsed > 0 else None
+        return None
 
     @property
     def seconds_left(self) -> float | None:
-        speed = self.speed
-        if self.state is not TransferState.RUNNING or speed <= 0:
-            return None
-        return (self.total - self.done) / speed
+        """While running, the time left at the current speed (None while unknown)."""
+        return self.rate.seconds_left() if self.state is TransferState.RUNNING else None
 
 
 class _Signals(QObject):
@@ -272,6 +278,7 @@ class TransferQueue(QObject):
         transfer = self._transfers.get(transfer_id)
         if transfer is not None and not transfer.state.finished:
             transfer.done = done
+            transfer.rate.update(done, time.monotonic())
             self.changed.emit(transfer_id)
 
     @Slot(int, object)

@@ -58,12 +58,21 @@ def transfer_percent(transfer: Transfer) -> int:
 
 
 class TransferTableModel(QAbstractTableModel):
-    """One row per transfer in the queue, in the order they were added."""
+    """One row per transfer in the queue: the unfinished ones first, in the order they were
+    added (so a new transfer shows above every finished one), then the finished ones, the last
+    to finish first. A transfer that finishes moves down to the top of the finished ones."""
 
     def __init__(self, queue: TransferQueue, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._queue = queue
-        self._ids: list[int] = [transfer.transfer_id for transfer in queue.transfers()]
+        present = queue.transfers()
+        finished = sorted(
+            (transfer for transfer in present if transfer.state.finished),
+            key=lambda transfer: -(transfer.finished_at or 0.0),
+        )
+        unfinished = [transfer for transfer in present if not transfer.state.finished]
+        self._ids: list[int] = [transfer.transfer_id for transfer in unfinished + finished]
+        self._finished: set[int] = {transfer.transfer_id for transfer in finished}
         queue.changed.connect(self._on_changed)
 
     # --- reading ---
@@ -132,26 +141,48 @@ class TransferTableModel(QAbstractTableModel):
 
     # --- following the queue ---
 
+    @property
+    def unfinished_count(self) -> int:
+        """The rows at the top that are not finished."""
+        return len(self._ids) - len(self._finished)
+
     @Slot(int)
     def _on_changed(self, transfer_id: int) -> None:
         row = self.row_of(transfer_id)
         try:
-            self._queue.get(transfer_id)
+            transfer: Transfer | None = self._queue.get(transfer_id)
         except KeyError:
-            exists = False
-        else:
-            exists = True
-        if exists and row is not None:
-            self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
-        elif exists:
-            end = len(self._ids)
-            self.beginInsertRows(QModelIndex(), end, end)
-            self._ids.append(transfer_id)
+            transfer = None
+        if transfer is None:
+            if row is not None:
+                self.beginRemoveRows(QModelIndex(), row, row)
+                del self._ids[row]
+                self._finished.discard(transfer_id)
+                self.endRemoveRows()
+            return
+        if row is None:
+            at = self.unfinished_count
+            self.beginInsertRows(QModelIndex(), at, at)
+            self._ids.insert(at, transfer_id)
             self.endInsertRows()
-        elif row is not None:
-            self.beginRemoveRows(QModelIndex(), row, row)
+            return
+        if transfer.state.finished and transfer_id not in self._finished:
+            row = self._move_to_finished(row, transfer_id)
+        self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+
+    def _move_to_finished(self, row: int, transfer_id: int) -> int:
+        """Move the row of a transfer that just finished to the top of the finished ones."""
+        target = self.unfinished_count - 1  # its row once moved (it stops counting as unfinished)
+        if row != target:
+            # Qt's destination is the row it goes before, counted before the move.
+            self.beginMoveRows(QModelIndex(), row, row, QModelIndex(), target + 1)
             del self._ids[row]
-            self.endRemoveRows()
+            self._ids.insert(target, transfer_id)
+            self._finished.add(transfer_id)
+            self.endMoveRows()
+        else:
+            self._finished.add(transfer_id)
+        return target
 
 
 def _display(transfer: Transfer, column: int) -> str:
@@ -164,10 +195,9 @@ def _display(transfer: Transfer, column: int) -> str:
     if column == BYTES:
         return f"{human_size(transfer.done)} of {human_size(transfer.total)}"
     if column == SPEED:
-        # While running: the speed so far; once done: the average, which people compare.
-        if transfer.state not in {TransferState.RUNNING, TransferState.DONE} or transfer.speed <= 0:
-            return ""
-        return f"{human_size(int(transfer.speed))}/s"
+        # While running: the speed of the last seconds; once done: the average.
+        speed = transfer.speed
+        return "" if not speed else f"{human_size(int(speed))}/s"
     if column == TIME_LEFT:
         seconds = transfer.seconds_left
         return "" if seconds is None else human_duration(seconds)
@@ -262,6 +292,7 @@ class TransfersPanel(QDockWidget):
         self.setWidget(body)
 
         self._table.selectionModel().selectionChanged.connect(self._on_selection_changed)
+        self._model.rowsInserted.connect(self._show_new_row)
         queue.changed.connect(self._on_queue_changed)
         self._update_buttons()
 
@@ -296,6 +327,11 @@ class TransfersPanel(QDockWidget):
     @Slot()
     def clear_finished(self) -> None:
         self._queue.clear_finished()
+
+    @Slot(QModelIndex, int, int)
+    def _show_new_row(self, _parent: QModelIndex, first: int, _last: int) -> None:
+        """A new transfer is scrolled into view (the list may be long with finished ones)."""
+        self._table.scrollTo(self._model.index(first, NAME))
 
     # --- enabled states ---
 

@@ -38,9 +38,10 @@ from PySide6.QtWidgets import (
 
 from ..core.cancellation import CancelToken
 from ..core.errors import Cancelled, DmsError, LocalFileError, ValidationError
-from ..core.formatting import human_size, printable
+from ..core.formatting import describe_type, human_size, printable
 from ..core.localfiles import HashedFile, UploadSource, collect_upload_sources, guess_file_type
 from ..core.models import normalize_folder, normalize_tags, utc_now
+from ..core.tag_text import piece_at, quote_tag, split_tags
 from ..core.upload_plan import (
     ContentCheck,
     Decision,
@@ -108,17 +109,13 @@ class TagCompleter(QCompleter):
         self.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
 
     def splitPath(self, path: str) -> list[str]:  # noqa: N802 (Qt's name)
-        return [path.rsplit(",", 1)[-1].strip()]
+        return [piece_at(path, len(path)).text]
 
     def pathFromIndex(self, index: QModelIndex | QPersistentModelIndex) -> str:  # noqa: N802
-        completion = super().pathFromIndex(index)
-        head, comma, _ = self._edit.text().rpartition(",")
-        return f"{head}, {completion}" if comma else completion
-
-
-def split_tags(text: str) -> list[str]:
-    """The comma-separated tags typed by the user; empty pieces (a trailing comma) are ignored."""
-    return [piece for piece in (part.strip() for part in text.split(",")) if piece]
+        completion = quote_tag(super().pathFromIndex(index))
+        text = self._edit.text()
+        head = text[: piece_at(text, len(text)).start].rstrip()
+        return f"{head} {completion}" if head else completion
 
 
 class UploadDialog(QDialog):
@@ -149,6 +146,10 @@ class UploadDialog(QDialog):
         self.remove_button = QPushButton("Remove")
         self.remove_button.setObjectName("removeUploadFilesButton")
         self.remove_button.setEnabled(False)
+        for button in (self.add_files_button, self.add_folder_button, self.remove_button):
+            # Never the default: Enter (e.g. after typing the tags) means Upload, not "add
+            # more files" because that button had the focus last.
+            button.setAutoDefault(False)
         self.add_files_button.clicked.connect(self._choose_files)
         self.add_folder_button.clicked.connect(self._choose_folder)
         self.remove_button.clicked.connect(self.remove_selected)
@@ -160,10 +161,15 @@ class UploadDialog(QDialog):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
+        self.table.setWordWrap(False)  # one line per file; the whole text is in the tooltip
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(STATUS, QHeaderView.ResizeMode.Stretch)
         header.resizeSection(NAME, 220)
+        metrics = self.table.fontMetrics()
+        for column, widest in ((SIZE, "1023 bytes"), (TYPE, "CSV spreadsheet")):
+            header.resizeSection(column, metrics.horizontalAdvance(widest) + 20)
         anyway_header = QTableWidgetItem(COLUMNS[UPLOAD_ANYWAY])
         anyway_header.setToolTip("Files already stored are skipped; tick to upload another copy.")
         self.table.setHorizontalHeaderItem(UPLOAD_ANYWAY, anyway_header)
@@ -205,7 +211,6 @@ class UploadDialog(QDialog):
             "Upload", QDialogButtonBox.ButtonRole.AcceptRole
         )
         self.upload_button.setObjectName("uploadButton")
-        self.upload_button.setDefault(True)
         cancel_button = self.button_box.button(QDialogButtonBox.StandardButton.Cancel)
         cancel_button.setObjectName("uploadCancelButton")
         self.button_box.accepted.connect(self.accept)
@@ -231,7 +236,11 @@ class UploadDialog(QDialog):
         layout.addWidget(self.problem_label)
         layout.addWidget(self.summary_label)
         layout.addWidget(self.button_box)
-        self.resize(820, 460)
+        # Now that it is inside the dialog: made default before, the dialog never knew it, and
+        # chose the first button of the focus chain at show time ("Add files…", so Enter after
+        # the tags reopened the file chooser).
+        self.upload_button.setDefault(True)
+        self.resize(900, 480)
 
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
@@ -439,20 +448,20 @@ class UploadDialog(QDialog):
         blocked = self.table.blockSignals(True)
         try:
             cells = {
-                NAME: printable(row.path.name),
-                SIZE: "—" if row.size is None else human_size(row.size),
-                TYPE: row.file_type,
-                FOLDER: row.folder,
+                NAME: (printable(row.path.name), printable(str(row.path))),
+                SIZE: ("—" if row.size is None else human_size(row.size), ""),
+                TYPE: (describe_type(row.file_type), row.file_type),
+                FOLDER: (printable(row.folder), printable(row.folder)),
             }
-            for column, text in cells.items():
+            for column, (text, tooltip) in cells.items():
                 item = QTableWidgetItem(text)
                 item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
-                if column == NAME:
-                    item.setToolTip(printable(str(row.path)))
+                if tooltip:
+                    item.setToolTip(tooltip)
                 self.table.setItem(number, column, item)
             status = QTableWidgetItem(printable(self._status_text(row)))
             status.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
-            status.setToolTip(status.text())
+            status.setToolTip(printable(self._status_text(row, whole=True)))
             if row.problem:
                 status.setForeground(QBrush(PROBLEM_COLOR))
             elif row.duplicate_of:
@@ -473,14 +482,16 @@ class UploadDialog(QDialog):
             self.table.blockSignals(blocked)
 
     @staticmethod
-    def _status_text(row: _UploadRow) -> str:
+    def _status_text(row: _UploadRow, *, whole: bool = False) -> str:
+        """The Status cell: short enough for one line; ``whole`` for its tooltip."""
         if row.problem:
             return row.problem
         if row.checking:
             return "Checking for duplicates…"
         if row.duplicate_of:
-            action = "will upload another copy" if row.upload_anyway else "will be skipped"
-            return f"Already stored as {row.duplicate_of}; {action}"
+            action = "another copy will be uploaded" if row.upload_anyway else "skipped"
+            where = f" as {row.duplicate_of}" if whole else ""
+            return f"Already stored{where}: {action}"
         return row.note or "Ready"
 
     @Slot(QTableWidgetItem)

@@ -12,7 +12,8 @@ from typing import Any
 import boto3
 import keyring
 import pytest
-from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QCheckBox, QLabel, QLineEdit, QPushButton
 from pytestqt.qtbot import QtBot
 
 from dms_desktop.connect import open_service
@@ -310,3 +311,81 @@ def test_a_named_aws_profile_runs_offline_with_endpoints_set_per_service(
     )
     assert code == 0, err.getvalue()
     assert [doc["filename"] for doc in json.loads(out.getvalue())["documents"]] == ["welcome.md"]
+
+
+def test_a_failed_sign_in_is_one_line_in_the_log(
+    qtbot: QtBot, sign_in_operations: Operations, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 19 item 9: a wrong password wrote ~100 lines of traceback at INFO."""
+    dialog = _dialog(qtbot, sign_in_operations, "demo", "wrong-password")
+    error = dialog.findChild(QLabel, "signInErrorLabel")
+    with caplog.at_level(logging.INFO):
+        qtbot.mouseClick(dialog.findChild(QPushButton, "signInButton"), Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(error.isVisible, timeout=WAIT_MS)
+
+    failures = [r for r in caplog.records if "Wrong username or password" in r.getMessage()]
+    assert len(failures) == 1
+    assert failures[0].levelno == logging.INFO
+    assert "Traceback" not in caplog.text
+    assert all(record.exc_info is None for record in caplog.records)
+
+
+def test_a_long_error_shows_in_full_and_leaves_the_fields_their_size(
+    qtbot: QtBot, shared_sandbox: SandboxHome, reported: list[Any]
+) -> None:
+    """Issue 19 item 4: a multi-line error was clipped and squeezed the fields."""
+    from dataclasses import replace
+
+    from dms_desktop.connect import open_backend
+
+    backend = open_backend(shared_sandbox.paths)
+    assert backend.pool is not None
+    unreachable = replace(backend, pool=replace(backend.pool, endpoint_url="http://127.0.0.1:9"))
+    operations = Operations(Account(shared_sandbox.paths, backend=unreachable), reported.append)
+    try:
+        dialog = _dialog(qtbot, operations, "demo", "demo-password")
+        error = dialog.findChild(QLabel, "signInErrorLabel")
+        fields = [dialog.findChild(QLineEdit, name) for name in ("usernameEdit", "passwordEdit")]
+        qtbot.mouseClick(dialog.findChild(QPushButton, "signInButton"), Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(error.isVisible, timeout=WAIT_MS)
+    finally:
+        operations.shutdown()
+
+    assert "cannot be reached" in error.text()
+    assert error.heightForWidth(error.width()) > error.fontMetrics().height() * 2, "one line"
+
+    def laid_out() -> None:
+        assert error.height() >= error.heightForWidth(error.width()), "the error is clipped"
+        button = dialog.findChild(QPushButton, "signInButton")
+        assert error.geometry().bottom() < button.mapTo(dialog, QPoint(0, 0)).y()
+        for field in fields:
+            assert field.height() >= field.sizeHint().height(), f"{field.objectName()} squashed"
+
+    qtbot.waitUntil(laid_out, timeout=WAIT_MS)
+
+
+def test_without_a_keyring_remember_me_is_not_offered_and_says_why(
+    qtbot: QtBot, shared_sandbox: SandboxHome
+) -> None:
+    """Issue 19 item 9: "Remember me" was offered (and ticked) where nothing can remember."""
+    from dms_desktop.gui.app import DesktopApp
+
+    keyring.set_keyring(NoKeyring())
+    desktop = DesktopApp(shared_sandbox.paths)
+    qtbot.addWidget(desktop.window)
+    try:
+        desktop.start()
+        qtbot.waitUntil(lambda: desktop.sign_in_dialog is not None, timeout=WAIT_MS)
+        dialog = desktop.sign_in_dialog
+        assert dialog is not None
+        remember = dialog.findChild(QCheckBox, "rememberCheck")
+        assert not remember.isEnabled() and not remember.isChecked()
+        assert "no keyring" in remember.toolTip()
+
+        qtbot.mouseClick(dialog.findChild(QPushButton, "signInButton"), Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: desktop.user is not None, timeout=WAIT_MS)
+        assert not desktop.message_bar.isVisible(), "no notice: the dialog said it already"
+    finally:
+        desktop.window.confirm_quit_without_asking()
+        desktop.window.close()
+        desktop.shutdown()

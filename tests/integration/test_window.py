@@ -501,3 +501,127 @@ def test_upload_dialog_opens_the_way_a_user_asks_for_it(
     assert dialog is not None and dialog.isVisible()
     assert dialog.specs() == []  # nothing chosen yet: the user picks files in the dialog
     dialog.reject()
+
+
+def test_open_without_a_default_app_says_so_and_offers_download(
+    qtbot: QtBot, desktop: DesktopApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 19 item 5: Open with no app for the file failed silently (only the console said)."""
+    asked: list[str] = []
+
+    def no_app(url: QUrl) -> bool:
+        asked.append(url.toLocalFile())
+        return False  # what Qt answers where no app is registered for the file's type
+
+    monkeypatch.setattr("PySide6.QtGui.QDesktopServices.openUrl", no_app)
+    window = desktop.window
+    window.show()
+    qtbot.waitExposed(window)
+    window.table.selectRow(0)
+    document = window.selected_documents()[0]
+    window.table.setFocus()
+    qtbot.keyClick(window.table, Qt.Key.Key_Return)  # Open
+
+    bar = desktop.message_bar
+    qtbot.waitUntil(lambda: bar.isVisible() and "No app" in bar.text, timeout=WAIT_MS)
+    assert asked and Path(asked[0]).name == document.filename
+    assert document.filename in bar.text and "Download it" in bar.text
+    action = bar.findChild(QPushButton, "messageActionButton")
+    assert action.isVisible() and action.text() == "Download…"
+
+    target = tmp_path / "chosen" / document.filename
+    target.parent.mkdir()
+    monkeypatch.setattr(
+        "PySide6.QtWidgets.QFileDialog.getSaveFileName", lambda *args, **kw: (str(target), "")
+    )
+    with qtbot.waitSignal(desktop.transfers.download_finished, timeout=WAIT_MS):
+        qtbot.mouseClick(action, Qt.MouseButton.LeftButton)
+    assert target.read_bytes() == Path(asked[0]).read_bytes()
+    assert not bar.isVisible()
+
+
+def _click_header(qtbot: QtBot, desktop: DesktopApp, column: int) -> None:
+    header = desktop.window.table.horizontalHeader()
+    x = header.sectionViewportPosition(column) + header.sectionSize(column) // 2
+    qtbot.mouseClick(
+        header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, header.height() // 2)
+    )
+
+
+def test_the_tags_header_says_it_does_not_sort(qtbot: QtBot, desktop: DesktopApp) -> None:
+    """Issue 19 item 9: clicking "Tags" sorted nothing, silently."""
+    window = desktop.window
+    window.show()
+    qtbot.waitExposed(window)
+    before = window.model.query
+    tags_column = window.model.headerData(3, Qt.Orientation.Horizontal)
+    assert tags_column == "Tags"
+    tip = window.model.headerData(3, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+    assert "Not sortable" in tip
+
+    _click_header(qtbot, desktop, 3)
+
+    assert "cannot be sorted by tags" in window.statusBar().currentMessage()
+    assert window.model.query == before
+    header = window.table.horizontalHeader()
+    assert header.sortIndicatorSection() != 3
+
+
+def test_sorting_keeps_the_selection_and_the_detail_pane(qtbot: QtBot, desktop: DesktopApp) -> None:
+    """Issue 19 item 9: sorting cleared the selection and emptied the detail pane."""
+    window = desktop.window
+    window.show()
+    qtbot.waitExposed(window)
+    names = _names(desktop)
+    chosen = names[2]
+    with qtbot.waitSignal(window.detail_pane.preview_shown, timeout=WAIT_MS):
+        qtbot.mouseClick(
+            window.table.viewport(),
+            Qt.MouseButton.LeftButton,
+            pos=window.table.visualRect(window.model.index(2, 0)).center(),
+        )
+    pane = window.detail_pane
+    assert pane.document() is not None and pane.document().filename == chosen
+
+    _click_header(qtbot, desktop, 0)  # sort by name
+    assert pane.document() is not None, "the detail pane went empty while the list reloaded"
+    qtbot.waitUntil(lambda: window.model.query.sort is SortField.NAME, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not window.model.is_loading, timeout=WAIT_MS)
+
+    qtbot.waitUntil(lambda: [d.filename for d in window.selected_documents()] == [chosen])
+    assert pane.document() is not None and pane.document().filename == chosen
+    assert window.delete_action.isEnabled()
+
+
+def test_the_short_columns_show_their_text_whole(qtbot: QtBot, desktop: DesktopApp) -> None:
+    """A look at the window on a virtual screen: "CSV spreadsheet" showed as "CSV spreadsh…"."""
+    from dms_desktop.core.formatting import describe_type
+
+    table = desktop.window.table
+    metrics = table.fontMetrics()
+    texts = {1: [describe_type("text/csv"), describe_type("application/pdf")]}
+    texts[2] = ["1023 bytes"]
+    texts[4] = texts[5] = [desktop.window.model.index(0, 4).data()]
+    for column, samples in texts.items():
+        for text in samples:
+            assert metrics.horizontalAdvance(text) + 8 <= table.columnWidth(column), text
+
+
+def test_down_in_the_search_box_moves_to_the_first_result(
+    qtbot: QtBot, desktop: DesktopApp
+) -> None:
+    """Search, then act on the result from the keyboard (the end-to-end process test does)."""
+    window = desktop.window
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=WAIT_MS)
+    qtbot.keyClick(window.table, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert window.search_edit.hasFocus()
+    qtbot.keyClicks(window.search_edit, "NOTE-03")
+    qtbot.keyClick(window.search_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: _names(desktop) == ["note-03-odd.txt"], timeout=WAIT_MS)
+
+    qtbot.keyClick(window.search_edit, Qt.Key.Key_Down)
+
+    assert window.table.hasFocus()
+    assert [document.filename for document in window.selected_documents()] == ["note-03-odd.txt"]

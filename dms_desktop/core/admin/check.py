@@ -16,7 +16,7 @@ from datetime import timedelta
 from ..bucket_inventory import FAILS_STORED_CHECKSUM
 from ..cancellation import CancelToken, ProgressCallback
 from ..errors import DmsError, ValidationError
-from ..items import StoredItem
+from ..items import StoredItem, recorded_owner_names
 from .deletion import delete_planned
 from .reports import (
     REPAIRABLE_KINDS,
@@ -130,7 +130,15 @@ def check(
                     upload_id=upload.upload_id,
                 )
             )
-    return CheckReport(tuple(findings), len(items), len(bodies), len(uploads), verified, now)
+    return CheckReport(
+        tuple(findings),
+        len(items),
+        len(bodies),
+        len(uploads),
+        verified,
+        now,
+        recorded_owner_names(items),
+    )
 
 
 def _finding(kind: FindingKind, item: StoredItem, detail: str, *, size: int = -1) -> Finding:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from ..cancellation import CancelToken
-from ..items import StoredItem
+from ..items import StoredItem, recorded_owner_names
 from .criteria import CleanupCriteria
 from .reports import CleanupPlan, PlannedDeletion, PlanReason
 from .stores import AdminStores
@@ -63,7 +63,7 @@ def plan_cleanup(
     else:
         items = [planned(item, PlanReason.MATCHED) for item in matched]
     items.sort(key=lambda entry: (entry.user_id, entry.document_id))
-    return CleanupPlan(criteria, tuple(items), scanned, now)
+    return CleanupPlan(criteria, tuple(items), scanned, now, recorded_owner_names(matched))
 
 
 def planned(item: StoredItem, reason: PlanReason) -> PlannedDeletion:

@@ -69,6 +69,7 @@ class CleanupPlan:
     items: tuple[PlannedDeletion, ...]
     scanned: int
     planned_at: datetime
+    owner_names: dict[str, str] = field(default_factory=dict)  # recorded on the items (by id)
 
     @property
     def count(self) -> int:
@@ -214,6 +215,7 @@ class CheckReport:
     uploads: int
     checksums_verified: int
     checked_at: datetime
+    owner_names: dict[str, str] = field(default_factory=dict)  # recorded on the items (by id)
 
     def of_kind(self, kind: FindingKind) -> list[Finding]:
         return [finding for finding in self.findings if finding.kind is kind]

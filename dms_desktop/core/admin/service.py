@@ -14,6 +14,7 @@ from ..blobs import BlobStore
 from ..bucket_inventory import BucketInventory
 from ..cancellation import CancelToken, ProgressCallback
 from ..identity import SignedIn
+from ..items import recorded_owner_names
 from ..journal import Journal
 from ..models import utc_now
 from ..repository import DocumentRepository
@@ -58,6 +59,11 @@ class AdminService:
     @property
     def admin(self) -> SignedIn:
         return self._stores.admin
+
+    def recorded_owner_names(self, cancel: CancelToken | None = None) -> dict[str, str]:
+        """The owner names recorded on the documents, by owner id (see core.owner_names)."""
+        items = self._stores.repository.scan(segments=self._stores.scan_segments, cancel=cancel)
+        return recorded_owner_names(items)
 
     def plan_cleanup(
         self,

@@ -56,3 +56,22 @@ def test_nothing_is_drawn_when_stderr_is_not_a_terminal() -> None:
     line.update(1, 2)
     line.finish()
     assert stream.getvalue() == ""
+
+
+def test_speed_and_time_left_come_from_the_same_estimate_as_the_window(clock: Clock) -> None:
+    """Issue 19 item 6: the first time left was wildly off; the line now uses core.transfer_rate
+    (the speed of the last seconds, from the first byte, nothing before a second of data)."""
+    screen = Terminal()
+    line = ProgressLine(screen, "archive.zip")
+    total = 100 * 1000 * 1000
+    line.update(1_000_000, total)
+    clock.now += 0.6
+    line.update(7_000_000, total)  # 0.6 s of data: no guess yet
+    early = screen.getvalue().rsplit("\r", 1)[1]
+    clock.now += 0.4
+    line.update(11_000_000, total)  # 10 MB in the first second: 8.9 s for the 89 MB left
+    later = screen.getvalue().rsplit("\r", 1)[1]
+    line.finish()
+
+    assert "left" not in early and "/s" not in early
+    assert "9.5 MB/s" in later and "8s left" in later

@@ -213,3 +213,14 @@ def test_credentials_expired_by_this_computer_s_clock_say_so(
         assert signing is not None
         with pytest.raises(AuthError, match="check the computer's date and time"):
             signing.get_frozen_credentials()  # what every request does first
+
+
+def test_a_system_without_a_keyring_is_told_apart_and_nothing_is_stored() -> None:
+    from tests.support.keyrings import MemoryKeyring, NoKeyring
+
+    memory = MemoryKeyring()
+    keyring.set_keyring(memory)
+    assert RememberedSessions().available()
+    assert memory.secrets == {}, "the probe stores nothing"
+    keyring.set_keyring(NoKeyring())
+    assert not RememberedSessions().available()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dms_desktop.core.formatting import exact_size, plural, printable
+from dms_desktop.core.formatting import describe_type, exact_size, plural, printable
 
 
 @pytest.mark.parametrize(
@@ -47,3 +47,11 @@ def test_exact_size_says_the_bytes_once() -> None:
     assert exact_size(328) == "328 bytes"  # not "328 bytes (328 bytes)"
     assert exact_size(1) == "1 byte"
     assert exact_size(1536) == "1.5 KB (1,536 bytes)"
+
+
+def test_office_files_have_names_people_know() -> None:
+    sheet = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert describe_type(sheet) == "Excel spreadsheet"  # was "SHEET file"
+    word = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    assert describe_type(word) == "Word document"
+    assert describe_type("image/jpeg") == "JPEG image"

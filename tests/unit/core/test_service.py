@@ -113,7 +113,7 @@ def test_failed_metadata_write_removes_the_body(
     source = tmp_path / "a.pdf"
     write_file(source, 6 * MiB)
 
-    def throttled(document: Any) -> Any:
+    def throttled(document: Any, **_options: Any) -> Any:
         assert stored_keys(s3) == [document.s3_key]  # the body really was stored first
         raise Throttled("Could not save the document's metadata: busy. Try again in a moment.")
 

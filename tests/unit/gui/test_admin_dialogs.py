@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPushButton
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
@@ -20,16 +21,18 @@ from dms_desktop.core import schema
 from dms_desktop.core.admin import AdminService, FindingKind
 from dms_desktop.core.identity import SignedIn
 from dms_desktop.core.models import Document, utc_now
+from dms_desktop.core.owner_names import user_names_from_pool
 from dms_desktop.core.paths import AppPaths
 from dms_desktop.core.repository import to_item
 from dms_desktop.gui.admin_dialogs import (
+    MAX_COLUMN_WIDTH,
     CleanupDialog,
     ConfirmDeletionDialog,
     ConsistencyDialog,
 )
 from dms_desktop.gui.main_window import MainWindow
 from dms_desktop.gui.message_bar import MessageBar
-from dms_desktop.gui.operations import OperationContext, Operations
+from dms_desktop.gui.operations import Account, OperationContext, Operations
 from tests.support.aws import OTHER_USER_ID, USER_ID
 from tests.unit.core.conftest import make_document
 from tests.unit.gui.conftest import Cloud, Transfers
@@ -314,3 +317,140 @@ def test_confirm_dialog_titles_say_how_many(qtbot: QtBot, count: int) -> None:
     dialog = ConfirmDeletionDialog(count, "documents")
     qtbot.addWidget(dialog)
     assert dialog.ok_button.text() == f"Delete {count}"
+
+
+def _pool_with(cloud: Cloud, *names: str) -> tuple[Any, dict[str, str]]:
+    """A user pool in moto with ``names``; returns the source of its users and their subs."""
+    idp = boto3.session.Session(region_name="us-east-1").client("cognito-idp")
+    pool_id = idp.create_user_pool(PoolName="dms")["UserPool"]["Id"]
+    subs = {}
+    for name in names:
+        user = idp.admin_create_user(UserPoolId=pool_id, Username=name, MessageAction="SUPPRESS")
+        attributes = {a["Name"]: a["Value"] for a in user["User"]["Attributes"]}
+        subs[name] = attributes["sub"]
+
+    def pool_users(_ctx: OperationContext) -> dict[str, str]:
+        return user_names_from_pool(idp, pool_id)
+
+    return pool_users, subs
+
+
+def _store_named(cloud: Cloud, document: Document, owner_name: str) -> Document:
+    """A document uploaded by an app that recorded its user's name on it (as the app does)."""
+    stored = _store(cloud, document)
+    cloud.dynamodb.update_item(
+        TableName=schema.TABLE_NAME,
+        Key={"userId": {"S": stored.user_id}, "documentId": {"S": stored.document_id}},
+        UpdateExpression="SET ownerName = :name",
+        ExpressionAttributeValues={":name": {"S": owner_name}},
+    )
+    return stored
+
+
+def test_owners_show_by_name_and_the_owners_criterion_takes_names(
+    qtbot: QtBot, cloud: Cloud, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Issue 19 item 7: the Owner column showed raw identity ids; an admin could not tell users
+    apart nor choose them by name."""
+    pool_users, subs = _pool_with(cloud, "alice", "bob")
+    alice = f"us-east-1:{subs['alice']}"  # the sandbox's ids carry the pool user's sub
+    carol = "us-east-1:0a0a0a0a-1b1b-2c2c-3d3d-4e4e4e4e4e4e"  # an AWS identity id: no sub in it
+    unknown = OTHER_USER_ID
+    alices = [
+        _store(cloud, make_document(alice, filename=f"a{n}.txt", tags=["test"])) for n in (1, 2)
+    ]
+    _store_named(cloud, make_document(carol, filename="c.txt", tags=["test"]), "carol")
+    _store(cloud, make_document(unknown, filename="u.txt", tags=["test"]))
+    # Signed in as an admin whose own id tells the region the sandbox's ids start with.
+    account = Account(AppPaths.resolve(tmp_path / "home"), user=_admin_user())
+    operations = Operations(account, lambda _error: None, service_factory=lambda _a: cloud.service)
+    request.addfinalizer(operations.shutdown)
+    dialog = CleanupDialog(operations, True, _factory(cloud, tmp_path), pool_users=pool_users)
+    qtbot.addWidget(dialog)
+    dialog.show()
+
+    with qtbot.waitSignal(dialog.plan_ready, timeout=WAIT_MS):
+        qtbot.mouseClick(dialog.preview_button, Qt.MouseButton.LeftButton)
+
+    owner = dialog.model.OWNER
+    shown = {dialog.proxy.index(row, owner).data() for row in range(dialog.proxy.rowCount())}
+    assert shown == {"alice", "carol", unknown}
+    tips = {
+        dialog.proxy.index(row, owner).data(): dialog.proxy.index(row, owner).data(
+            Qt.ItemDataRole.ToolTipRole
+        )
+        for row in range(dialog.proxy.rowCount())
+    }
+    assert alice in tips["alice"] and "from the user pool" in tips["alice"]
+    assert carol in tips["carol"] and "recorded it on their documents" in tips["carol"]
+    assert "alice: 2 documents" in dialog.per_user_label.text()
+
+    dialog.owners_edit.setText("Alice")
+    with qtbot.waitSignal(dialog.plan_ready, timeout=WAIT_MS):
+        qtbot.mouseClick(dialog.preview_button, Qt.MouseButton.LeftButton)
+    assert dialog.plan is not None
+    assert set(dialog.plan.criteria.owners) == {alice, subs["alice"]}  # desktop, web API
+    assert dialog.proxy.rowCount() == 2
+    assert dialog.delete_button.text() == "Delete 2 documents"
+
+    dialog.confirm = lambda _count, _what: True
+    with qtbot.waitSignal(dialog.deletion_finished, timeout=WAIT_MS):
+        qtbot.mouseClick(dialog.delete_button, Qt.MouseButton.LeftButton)
+    remaining = _ids(cloud)
+    assert not remaining & {doc.document_id for doc in alices} and len(remaining) == 2
+
+    dialog.owners_edit.setText("zed")
+    qtbot.mouseClick(dialog.preview_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.running, timeout=WAIT_MS)
+    assert dialog.error_label.text() == "No user named 'zed' is known."
+
+
+def test_columns_fit_their_content_and_close_closes(
+    qtbot: QtBot, cloud: Cloud, operations: Operations, tmp_path: Path
+) -> None:
+    """Issue 19 item 7: columns wrapped or clipped, and there was no Close button."""
+    long_name = "quarterly-report-for-the-board-of-directors-2026-final-v3.pdf"
+    _store(cloud, make_document(USER_ID, filename=long_name, tags=["test", "finance"]))
+    _store(cloud, make_document(OTHER_USER_ID, filename="b.txt", tags=["test"]))
+    dialog = CleanupDialog(operations, True, _factory(cloud, tmp_path), pool_users=lambda _c: {})
+    qtbot.addWidget(dialog)
+    dialog.show()
+    with qtbot.waitSignal(dialog.plan_ready, timeout=WAIT_MS):
+        qtbot.mouseClick(dialog.preview_button, Qt.MouseButton.LeftButton)
+
+    dialog.tag_edit.setFocus()
+    with qtbot.waitSignal(dialog.plan_ready, timeout=WAIT_MS):
+        qtbot.keyClick(dialog.tag_edit, Qt.Key.Key_Return)  # Enter previews (again)
+    table = dialog.table
+    assert not table.wordWrap()
+    for column in range(dialog.model.columnCount() - 1):
+        needed = min(table.sizeHintForColumn(column), MAX_COLUMN_WIDTH)
+        assert table.columnWidth(column) >= needed, dialog.model.HEADERS[column]
+    name_cell = dialog.proxy.index(0, 0)
+    assert name_cell.data(Qt.ItemDataRole.ToolTipRole) == name_cell.data()  # all of it, if elided
+
+    close = dialog.findChild(QPushButton, "adminCloseButton")
+    assert close is not None and close.text() == "Close"
+    qtbot.mouseClick(close, Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible()
+
+
+def test_the_check_names_the_owners_and_can_be_closed(
+    qtbot: QtBot, cloud: Cloud, operations: Operations, tmp_path: Path
+) -> None:
+    pool_users, subs = _pool_with(cloud, "bob")
+    bob = f"us-east-1:{subs['bob']}"
+    lost = _store(cloud, make_document(bob, filename="lost.txt", size=5))
+    cloud.s3.delete_object(Bucket=schema.BUCKET_NAME, Key=lost.s3_key)
+    dialog = ConsistencyDialog(operations, True, _factory(cloud, tmp_path), pool_users=pool_users)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    with qtbot.waitSignal(dialog.check_finished, timeout=WAIT_MS):
+        qtbot.mouseClick(dialog.check_button, Qt.MouseButton.LeftButton)
+
+    missing = dialog.kind_item(FindingKind.MISSING_BODY)
+    assert missing is not None and missing.child(0).text(1) == "bob"
+    assert bob in missing.child(0).toolTip(1)
+    assert "1 problem." in dialog.summary_label.text()
+    qtbot.mouseClick(dialog.findChild(QPushButton, "adminCloseButton"), Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible()

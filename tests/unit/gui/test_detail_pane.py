@@ -397,3 +397,70 @@ def test_typing_a_tag_prefix_and_choosing_from_the_popup(qtbot: QtBot) -> None:
     qtbot.waitUntil(popup.isVisible, timeout=WAIT)
     qtbot.keyClick(popup, Qt.Key.Key_Return)
     assert edit.text() == "work, Finance, "
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support")  # offscreen: no keyboard grab
+def test_enter_in_the_completion_popup_chooses_the_tag_and_saves_nothing_yet(
+    qtbot: QtBot,
+    pane: DetailPane,
+    operations: Operations,
+    events: DocumentEvents,
+    cloud: Cloud,
+    tmp_path: Path,
+) -> None:
+    """Issue 19 item 3: Enter on a completion used to save the half-typed tag ("fin")."""
+    document = upload(cloud.service, tmp_path, "bill.txt", b"bill")
+    show_and_wait(qtbot, pane, document)
+    pane.set_known_tags(["family", "finance", "work"])
+    tags = child(pane, TagListEdit, "detailTagsEdit")
+    tags.setFocus()
+    qtbot.keyClicks(tags, "fin")
+    popup = tags.completer_for_tags().popup()
+    assert popup is not None
+    qtbot.waitUntil(popup.isVisible, timeout=WAIT)
+
+    qtbot.keyClick(popup, Qt.Key.Key_Return)  # where the key goes while the popup is open
+
+    assert tags.text() == "finance, "
+    assert not popup.isVisible()
+    assert not operations.busy, "Enter on the popup sent a save"
+    assert cloud.service.get(document.document_id).tags == ()
+    save = child(pane, QPushButton, "detailSaveButton")
+    assert save.isEnabled()
+
+    with qtbot.waitSignal(events.changed, timeout=WAIT) as saved:
+        qtbot.keyClick(tags, Qt.Key.Key_Return)  # the next Enter saves
+    assert published(saved).tags == ("finance",)
+
+
+def test_a_tag_with_a_comma_survives_a_save_and_save_waits_for_an_edit(
+    qtbot: QtBot, pane: DetailPane, events: DocumentEvents, cloud: Cloud, tmp_path: Path
+) -> None:
+    """Issue 21 item 6: "Smith, John" became two tags on any save, and Save was enabled before
+    any edit."""
+    document = upload(cloud.service, tmp_path, "letter.txt", b"dear", ("Smith, John", "work"))
+    show_and_wait(qtbot, pane, document)
+    tags = child(pane, QLineEdit, "detailTagsEdit")
+    save = child(pane, QPushButton, "detailSaveButton")
+    assert tags.text() == '"Smith, John", work'
+    assert not save.isEnabled(), "Save offered before anything was edited"
+
+    name = child(pane, QLineEdit, "detailNameEdit")
+    name.setFocus()
+    name.selectAll()
+    qtbot.keyClicks(name, "reply.txt")
+    assert save.isEnabled()
+    with qtbot.waitSignal(events.changed, timeout=WAIT) as saved:
+        qtbot.mouseClick(save, Qt.MouseButton.LeftButton)
+
+    assert published(saved).filename == "reply.txt"
+    assert published(saved).tags == ("Smith, John", "work")
+    assert cloud.service.get(document.document_id).tags == ("Smith, John", "work")
+    assert not save.isEnabled()
+
+    tags.setFocus()
+    tags.end(False)
+    qtbot.keyClicks(tags, ', "Doe, Jane"')
+    with qtbot.waitSignal(events.changed, timeout=WAIT) as saved:
+        qtbot.keyClick(tags, Qt.Key.Key_Return)
+    assert published(saved).tags == ("Smith, John", "work", "Doe, Jane")

@@ -17,7 +17,9 @@ from dms_desktop.gui.transfers_panel import (
     KIND,
     NAME,
     PROGRESS,
+    SPEED,
     STATE,
+    TIME_LEFT,
     PercentRole,
     TransfersPanel,
     TransferTableModel,
@@ -64,11 +66,9 @@ def test_model_passes_the_model_tester_in_every_state(
     transfers.held.names.add(held.name)
 
     done_id = queue.upload(UploadSpec(done))
+    qtbot.waitUntil(lambda: queue.get(done_id).state.finished, timeout=TIMEOUT)
     failed_id = queue.upload(UploadSpec(done.with_name("missing.txt")))
-    qtbot.waitUntil(
-        lambda: queue.get(done_id).state.finished and queue.get(failed_id).state.finished,
-        timeout=TIMEOUT,
-    )
+    qtbot.waitUntil(lambda: queue.get(failed_id).state.finished, timeout=TIMEOUT)
     # Both pool threads: one held upload keeps running, so the next ones wait in the queue.
     running_id = queue.upload(UploadSpec(held))
     second_id = queue.upload(UploadSpec(held, folder="again"))
@@ -91,26 +91,30 @@ def test_model_passes_the_model_tester_in_every_state(
     def state(row: int) -> str:
         return str(model.index(row, STATE).data())
 
-    assert state(0) == "Done"
-    assert model.index(0, PROGRESS).data(PercentRole) == 100
-    assert model.index(0, KIND).data() == "Upload"
-    assert state(1) == "Failed"
-    assert "does not exist" in str(model.index(1, STATE).data(Qt.ItemDataRole.ToolTipRole))
-    assert state(2) == "Running"
-    assert 0 < model.index(2, PROGRESS).data(PercentRole) <= 100
-    assert state(4) == "Queued"
-    assert state(5) == "Cancelled"
+    # Unfinished first, in the order they were added; then finished, the last to finish first.
+    assert [state(row) for row in range(6)] == [
+        "Running",
+        "Running",
+        "Queued",
+        "Cancelled",
+        "Failed",
+        "Done",
+    ]
+    assert 0 < model.index(0, PROGRESS).data(PercentRole) <= 100
+    assert "does not exist" in str(model.index(4, STATE).data(Qt.ItemDataRole.ToolTipRole))
+    assert model.index(5, PROGRESS).data(PercentRole) == 100
+    assert model.index(5, KIND).data() == "Upload"
 
-    # The tester stays connected: progress, state changes and removals are checked as they come.
+    # The tester stays connected: progress, moves, state changes and removals are checked.
     transfers.held.release_all()
     qtbot.waitUntil(lambda: queue.active_count == 0, timeout=TIMEOUT)
     assert [state(row) for row in range(6)] == [
         "Done",
-        "Failed",
-        "Done",
         "Done",
         "Done",
         "Cancelled",
+        "Failed",
+        "Done",
     ]
     queue.clear_finished()
     assert model.rowCount() == 0
@@ -206,3 +210,44 @@ def test_cancel_all_cancels_queued_and_running(
     assert [_state(panel, row) for row in range(3)] == ["Cancelled"] * 3
     assert not panel.cancel_all_button.isEnabled()
     assert _objects(cloud) == []
+
+
+def test_a_new_transfer_shows_above_the_finished_ones_and_in_view(
+    qtbot: QtBot, transfers: Transfers, make_file: Callable[..., Path]
+) -> None:
+    """Issue 19 item 6: new transfers were added below the finished ones, out of view."""
+    panel = _panel(qtbot, transfers)
+    panel.resize(800, 240)
+    queue = transfers.queue
+    small = make_file("small.txt", 100)
+    for number in range(25):
+        queue.upload(UploadSpec(small, folder=f"f{number}"))
+    qtbot.waitUntil(lambda: queue.active_count == 0, timeout=TIMEOUT)
+    table = panel.table
+    table.scrollToBottom()
+
+    held = make_file("new.bin", 3000)
+    transfers.held.names.add(held.name)
+    new_id = queue.upload(UploadSpec(held))
+    qtbot.waitUntil(lambda: queue.get(new_id).done > 0, timeout=TIMEOUT)
+
+    row = panel.model.row_of(new_id)
+    assert row == 0
+    assert all(_state(panel, other) == "Done" for other in range(1, 26))
+    cell = table.visualRect(panel.model.index(row, NAME))
+    assert table.viewport().rect().contains(cell), "the new transfer is out of view"
+
+
+def test_no_speed_or_time_left_is_guessed_before_bytes_moved_for_a_second(
+    qtbot: QtBot, transfers: Transfers, make_file: Callable[..., Path]
+) -> None:
+    """Issue 19 item 6: the first estimate was wildly off (1m27s left for a 1 s transfer)."""
+    panel = _panel(qtbot, transfers)
+    path = make_file("big.bin", 12 * MiB)
+    transfers.held.names.add(path.name)  # stops after its first progress report
+    transfer_id = transfers.queue.upload(UploadSpec(path))
+    transfer = transfers.queue.get(transfer_id)
+    qtbot.waitUntil(lambda: transfer.done > 0, timeout=TIMEOUT)
+    assert _state(panel, 0) == "Running"
+    assert panel.model.index(0, SPEED).data() == ""
+    assert panel.model.index(0, TIME_LEFT).data() == ""

@@ -140,7 +140,9 @@ def test_duplicates_are_skipped_unless_upload_anyway(
     _checked(qtbot, dialog)
     qtbot.waitUntil(button.isEnabled, timeout=TIMEOUT)
 
-    assert _cell(table, 0, STATUS).text().startswith("Already stored as stored.pdf")
+    assert _cell(table, 0, STATUS).text() == "Already stored: skipped"
+    assert _cell(table, 0, STATUS).toolTip().startswith("Already stored as stored.pdf")
+    assert not table.wordWrap()  # one line per file: a wrapped status was cut off
     assert _cell(table, 1, STATUS).text() == "Ready"
     anyway = _cell(table, 0, UPLOAD_ANYWAY)
     assert anyway.flags() & Qt.ItemFlag.ItemIsUserCheckable
@@ -262,3 +264,43 @@ def test_a_file_uploaded_from_the_dialog_is_hashed_once(
 
     assert finished.args[0].checksum == hashlib.sha256(source.read_bytes()).hexdigest()
     assert hashed.count == source.stat().st_size  # the duplicate check's hash only
+
+
+def test_a_quoted_tag_with_a_comma_is_one_tag(qtbot: QtBot, operations: Operations) -> None:
+    dialog = _dialog(qtbot, operations)
+    _table, tags, _problem, _button = _parts(dialog)
+    tags.setFocus()
+    qtbot.keyClicks(tags, '"Smith, John", letters')
+    assert dialog.tags == ("Smith, John", "letters")
+
+
+def test_enter_after_adding_files_and_typing_tags_uploads(
+    qtbot: QtBot,
+    operations: Operations,
+    make_file: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Enter in the tags field reopened the file chooser: "Add files…" had had the focus, and
+    a dialog's button that had the focus answers Enter."""
+    path = make_file("notes.txt")
+    chooser_opened: list[object] = []
+
+    def choose(*args: object, **kwargs: object) -> tuple[list[str], str]:
+        chooser_opened.append(args)
+        return [str(path)], ""
+
+    monkeypatch.setattr("PySide6.QtWidgets.QFileDialog.getOpenFileNames", choose)
+    dialog = _dialog(qtbot, operations)
+    _table, tags, _problem, button = _parts(dialog)
+    add_files = dialog.findChild(QPushButton, "addUploadFilesButton")
+    add_files.setFocus()
+    qtbot.keyClick(add_files, Qt.Key.Key_Space)
+    assert len(chooser_opened) == 1
+    qtbot.waitUntil(button.isEnabled, timeout=TIMEOUT)  # the duplicate check is done
+
+    tags.setFocus()
+    qtbot.keyClicks(tags, "notes")
+    with qtbot.waitSignal(dialog.accepted, timeout=TIMEOUT):
+        qtbot.keyClick(tags, Qt.Key.Key_Return)
+    assert len(chooser_opened) == 1
+    assert [spec.path for spec in dialog.specs()] == [path]

@@ -1,0 +1,69 @@
+"""Speed and time left of one transfer, from its progress reports (the window and the CLI).
+
+The speed is the rate over the last few seconds (``WINDOW_SECONDS``), measured from the first
+byte that moved, not from when the transfer was queued or started: hashing the file, creating the
+upload and the first request's round trip are not part of it. There is no speed and no time left
+until bytes have moved for ``MIN_SECONDS``: a first guess from a burst or a slow start was
+wildly off ("1m27s left" for a one-second transfer). A stall gives no time left rather than a
+huge one, and a time left above ``MAX_SECONDS_LEFT`` is not shown.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+MIN_SECONDS = 1.0
+WINDOW_SECONDS = 5.0
+MAX_SECONDS_LEFT = 100 * 3600.0
+
+
+class TransferRate:
+    """Follows one transfer's bytes done over time; ask it for :attr:`speed` and
+    :meth:`seconds_left`. Not thread-safe: feed it from one thread."""
+
+    def __init__(self, total: int) -> None:
+        self.total = max(total, 0)
+        self._samples: deque[tuple[float, int]] = deque()  # (time, bytes done) since moving
+        self._done = 0
+
+    @property
+    def done(self) -> int:
+        return self._done
+
+    def update(self, done: int, now: float) -> None:
+        """``done`` bytes at time ``now`` (seconds, monotonic)."""
+        if done < self._done:
+            # s3transfer rewinds after a retry: the rate so far no longer says anything.
+            self._samples.clear()
+        self._done = done
+        if not self._samples:
+            if done > 0:
+                self._samples.append((now, done))  # the first bytes moved: measure from here
+            return
+        self._samples.append((now, done))
+        # Keep one sample at or before the window's start, so the window is always full.
+        while len(self._samples) > 2 and self._samples[1][0] <= now - WINDOW_SECONDS:
+            self._samples.popleft()
+
+    @property
+    def speed(self) -> float | None:
+        """Bytes per second over the last seconds; None until bytes moved for MIN_SECONDS."""
+        if len(self._samples) < 2:
+            return None
+        (first_time, first_done), (last_time, last_done) = self._samples[0], self._samples[-1]
+        elapsed = last_time - first_time
+        if elapsed < MIN_SECONDS:
+            return None
+        return max(last_done - first_done, 0) / elapsed
+
+    def seconds_left(self) -> float | None:
+        """The time left at the current speed; None while unknown (too early, stalled, or more
+        than MAX_SECONDS_LEFT), 0 when everything is done."""
+        remaining = self.total - self._done
+        if remaining <= 0:
+            return 0.0 if self.total > 0 else None
+        speed = self.speed
+        if not speed:
+            return None
+        left = remaining / speed
+        return left if left <= MAX_SECONDS_LEFT else None
