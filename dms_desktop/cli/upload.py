@@ -16,15 +16,15 @@ from pathlib import Path
 
 from ..core.errors import Cancelled, DmsError, LocalFileError, ValidationError
 from ..core.formatting import human_size, plural, printable
-from ..core.localfiles import HashedFile, UploadSource, collect_upload_sources
+from ..core.localfiles import UploadSource, collect_upload_sources
 from ..core.models import Document, normalize_tags, utc_now
 from ..core.service import DocumentService
 from ..core.upload_plan import (
     CheckedSource,
     Decision,
     DuplicatePolicy,
-    check_content,
     check_sources,
+    claim_content,
     decide,
     duplicate_names,
 )
@@ -119,12 +119,15 @@ def _upload_one(
     path = item.source.path
     shown = printable(str(path))
     progress = ProgressLine(context.err, printable(item.filename), position)
-    content: HashedFile | None = None
     try:
-        if policy is not DuplicatePolicy.KEEP:
-            progress.status("checking for duplicates")
-            check = check_content(service, item.source)
-            content = check.content
+        if policy is DuplicatePolicy.KEEP:
+            return service.upload(
+                path, tags=tags, folder=item.folder, expires=expires, progress=progress.update
+            )
+        progress.status("checking for duplicates")
+        with claim_content(
+            context.paths.locks_dir, service, service.user_id, item.source
+        ) as check:  # held until the upload is stored: a concurrent one then sees it
             decision = decide(check.duplicates, policy, context.interactive)
             if check.duplicates:
                 names = duplicate_names(check.duplicates, with_ids=True)
@@ -144,14 +147,14 @@ def _upload_one(
                 if decision is Decision.UPLOAD and policy is DuplicatePolicy.ASK:
                     progress.finish()  # nobody to ask: both are kept, and the person is told
                     context.note(f"Note: {shown} is already stored as {names}; keeping both.")
-        return service.upload(
-            path,
-            tags=tags,
-            folder=item.folder,
-            expires=expires,
-            progress=progress.update,
-            content=content,
-        )
+            return service.upload(
+                path,
+                tags=tags,
+                folder=item.folder,
+                expires=expires,
+                progress=progress.update,
+                content=check.content,
+            )
     finally:
         progress.finish()
 

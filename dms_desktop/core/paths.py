@@ -43,6 +43,11 @@ class AppPaths:
         return self.config_dir / "config.toml"
 
     @property
+    def locks_dir(self) -> Path:
+        """Lock files the app's processes share (uploads of the same content)."""
+        return self.data_dir / "locks"
+
+    @property
     def sandbox_dir(self) -> Path:
         """The local sandbox's state: one sandbox per data folder."""
         return self.data_dir / "sandbox"

@@ -11,14 +11,23 @@
 
 With the ``keep`` policy there is nothing to compare, so step 2 is left out and the upload
 hashes the file as it sends it: either way every file is hashed exactly once.
+
+Two uploads of the same content at the same time (two `dms upload --duplicates skip` of one
+file, a script running several) would both find nothing stored and both store it:
+:func:`claim_content` makes the check and the upload one step for the uploads of this machine.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
+
+import filelock
 
 from .cancellation import CancelToken
 from .errors import LocalFileError, ValidationError
@@ -99,6 +108,28 @@ def check_content(
     """Hash the file (once) and find the stored documents with the same content."""
     content = hash_file(source.path, cancel)
     return ContentCheck(content, tuple(finder.find_duplicates(content.checksum)))
+
+
+CLAIM_BUCKETS = 256  # lock files at most: uploads of different content rarely wait on each other
+
+
+@contextmanager
+def claim_content(
+    locks_dir: Path,
+    finder: DuplicateFinder,
+    owner: str,
+    source: UploadSource,
+    cancel: CancelToken | None = None,
+) -> Iterator[ContentCheck]:
+    """Hash the file and find its stored copies (:func:`check_content`), holding until the block
+    ends a lock that any other upload of the same content by ``owner`` on this machine takes
+    before its own check: the second one then finds the first one's document. (Uploads from two
+    machines at the same instant can still both store it; see docs/limits.md.)"""
+    content = hash_file(source.path, cancel)
+    bucket = hashlib.sha256(f"{owner}\0{content.checksum}".encode()).digest()[0] % CLAIM_BUCKETS
+    locks_dir.mkdir(parents=True, exist_ok=True)
+    with filelock.FileLock(str(locks_dir / f"upload-{bucket:02x}.lock")):
+        yield ContentCheck(content, tuple(finder.find_duplicates(content.checksum)))
 
 
 def decide(duplicates: Sequence[Document], policy: DuplicatePolicy, can_ask: bool) -> Decision:

@@ -3,8 +3,10 @@ sent, one hash per file, the duplicate policy, and the checksum carried into the
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from dms_desktop.core.blobs import MiB
 from dms_desktop.core.errors import LocalFileError, ValidationError
 from dms_desktop.core.listing import ListQuery
 from dms_desktop.core.localfiles import UploadSource, hash_file
+from dms_desktop.core.models import Document
 from dms_desktop.core.service import DocumentService
 from dms_desktop.core.upload_plan import (
     Decision,
@@ -24,6 +27,7 @@ from dms_desktop.core.upload_plan import (
     check_content,
     check_source,
     check_sources,
+    claim_content,
     decide,
     duplicate_names,
 )
@@ -195,3 +199,48 @@ def test_duplicate_names_show_three_and_count_the_rest() -> None:
     copies = [make_document(filename=f"copy {number}.pdf") for number in range(5)]
     assert duplicate_names(copies) == "copy 0.pdf, copy 1.pdf, copy 2.pdf and 2 more"
     assert f"copy 0.pdf ({copies[0].document_id})" in duplicate_names(copies, with_ids=True)
+
+
+# --- two uploads of the same content at once ---------------------------------------------------
+
+
+class _MeetingFinder:
+    """The service's duplicate lookup, where two uploads wait for each other (at most a second)
+    so that, unless something orders them, both look before either has stored anything."""
+
+    def __init__(self, service: DocumentService) -> None:
+        self._service = service
+        self._both_looking = threading.Barrier(2, timeout=1)
+
+    def find_duplicates(self, checksum: str) -> list[Document]:
+        # A broken barrier: the other upload was held back; it looks after this one stored.
+        with contextlib.suppress(threading.BrokenBarrierError):
+            self._both_looking.wait()
+        return self._service.find_duplicates(checksum)
+
+
+def test_two_uploads_of_the_same_file_at_once_store_it_once_when_duplicates_are_skipped(
+    service: DocumentService, tmp_path: Path
+) -> None:
+    path = settled_file(tmp_path / "twice.bin", os.urandom(1000))
+    finder = _MeetingFinder(service)
+    outcomes: list[str] = []
+
+    def upload_unless_stored() -> None:
+        source = UploadSource(path, "")
+        with claim_content(tmp_path / "locks", finder, service.user_id, source) as check:
+            if decide(check.duplicates, DuplicatePolicy.SKIP, can_ask=False) is Decision.SKIP:
+                outcomes.append("skipped")
+                return
+            service.upload(path, content=check.content)
+            outcomes.append("uploaded")
+
+    uploads = [threading.Thread(target=upload_unless_stored) for _ in range(2)]
+    for upload in uploads:
+        upload.start()
+    for upload in uploads:
+        upload.join()
+
+    assert sorted(outcomes) == ["skipped", "uploaded"]
+    stored = service.list_page(ListQuery(text="twice.bin")).documents
+    assert len(stored) == 1
