@@ -135,12 +135,53 @@ def connect_or_start(
         start_lock.release()
 
 
+def python_of_this_package() -> tuple[list[str], dict[str, str]]:
+    """How to start ``python -m dms_desktop...`` so that the child imports this very package,
+    whatever the current directory: the command's start and the child's environment.
+
+    Python puts the current directory first on a child's ``sys.path`` (``-m``); run from a
+    project's source folder, the child imported that folder's ``dms_desktop`` instead of the
+    installed one. ``-P`` leaves it out; and when the child would then find another copy of the
+    package than this process uses (or none: a clone run without installing), the folder this
+    process imported it from goes first on the child's PYTHONPATH."""
+    import dms_desktop
+
+    env = dict(os.environ)
+    ours = Path(dms_desktop.__file__).resolve()
+    if _found_without_current_folder("dms_desktop") != ours:
+        root = str(ours.parent.parent)
+        env["PYTHONPATH"] = os.pathsep.join(
+            entry for entry in (root, env.get("PYTHONPATH", "")) if entry
+        )
+    return [sys.executable, "-P"], env
+
+
+def _found_without_current_folder(name: str) -> Path | None:
+    """Where a child started with ``-P`` (same site-packages and PYTHONPATH, so the same import
+    hooks, e.g. an editable install's) finds the top-level package ``name``."""
+    from importlib.machinery import PathFinder
+
+    search = list(sys.path) if sys.flags.safe_path else sys.path[1:]
+    for finder in sys.meta_path:
+        find_spec = getattr(finder, "find_spec", None)
+        if find_spec is None:
+            continue
+        try:
+            spec = find_spec(name, search if finder is PathFinder else None)
+        except (ImportError, ValueError):
+            continue
+        if spec is not None:
+            return Path(spec.origin).resolve() if spec.origin else None
+    return None
+
+
 def _spawn_and_wait(
     paths: AppPaths, sandbox_dir: Path, port: int, idle_timeout: float | None, deadline: float
 ) -> SandboxInfo:
     log_path = paths.log_dir / LOG_FILE
+    python, env = python_of_this_package()
     command = [
-        sys.executable,
+        *python,
         "-m",
         "dms_desktop.sandbox",
         "serve",
@@ -167,6 +208,7 @@ def _spawn_and_wait(
             stdout=log_file,
             stderr=subprocess.STDOUT,
             close_fds=True,
+            env=env,
             **detach,
         )
     with _spawned_lock:

@@ -50,6 +50,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
+import dms_desktop
 from dms_desktop.core.errors import SandboxError
 from dms_desktop.core.schema import TABLE_NAME, time_to_live_specification
 from dms_desktop.sandbox import changes, multipart, samples
@@ -885,7 +886,12 @@ def _serve_locked(
             samples_thread.start()
             samples_thread.join(timeout=SAMPLES_TIMEOUT_SECONDS)
         write_atomically(info_path, info.to_json().encode())
-        log.info("Local sandbox for %s listening on %s", sandbox_dir, endpoint_url)
+        log.info(
+            "Local sandbox for %s listening on %s (dms_desktop from %s)",
+            sandbox_dir,
+            endpoint_url,
+            Path(dms_desktop.__file__).parent,
+        )
         if on_ready is not None:
             on_ready(info)
         with _stop_on_signals(runtime.stop_requested):
