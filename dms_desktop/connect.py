@@ -216,6 +216,13 @@ def add_sandbox_user(
     add_user(connect_or_start(paths, port=port), username, password, admin=admin)
 
 
+def remove_sandbox_user(paths: AppPaths, port: int, username: str) -> None:
+    """Remove a user from the sandbox of ``paths``, starting it if needed; their documents stay."""
+    from .sandbox import connect_or_start, remove_user
+
+    remove_user(connect_or_start(paths, port=port), username)
+
+
 def reset_sandbox(paths: AppPaths) -> Path | None:
     """Move the stopped sandbox's state aside; the backup folder, or None if it had none."""
     from .sandbox import reset

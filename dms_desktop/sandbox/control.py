@@ -6,6 +6,7 @@ import contextlib
 import json
 import logging
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -16,25 +17,32 @@ import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import filelock
 from botocore.exceptions import BotoCoreError, ClientError
 
 from dms_desktop.core.errors import SandboxError
-from dms_desktop.core.paths import AppPaths
+from dms_desktop.core.paths import PRIVATE_FILE_MODE, AppPaths, private_folder
 from dms_desktop.sandbox.info import (
+    CHALLENGE_HEADER,
     HEALTH_PATH,
     INFO_FILE,
+    KEY_HEADER,
+    LEASE_PATH,
+    PROOF_HEADER,
     RUN_LOCK_FILE,
     SHUTDOWN_PATH,
     START_LOCK_FILE,
     SandboxInfo,
+    proof,
+    proof_matches,
 )
 
 log = logging.getLogger(__name__)
 
 DEFAULT_IDLE_TIMEOUT = 30 * 60.0
+START_TIMEOUT = 60.0
 LOG_FILE = "sandbox.log"
 ERROR_MARKER = "SANDBOX-ERROR: "  # the daemon's last word on why it could not start
 _POLL_SECONDS = 0.05
@@ -59,14 +67,51 @@ def _is_running(sandbox_dir: Path) -> bool:
     return False
 
 
-def health(endpoint_url: str, timeout: float = 2.0) -> dict[str, Any] | None:
-    """The sandbox's health document, or None if nothing (or something else) answers."""
+def health(info: SandboxInfo, timeout: float = 2.0) -> dict[str, Any] | None:
+    """The health document of the sandbox ``info`` describes, or None if nothing answers there,
+    or something that cannot prove it has the sandbox's key (the key itself is not sent: a
+    program that took the port of a stopped sandbox learns nothing)."""
+    challenge = secrets.token_hex(16)
+    request = urllib.request.Request(  # noqa: S310 (http://127.0.0.1 only)
+        info.endpoint_url + HEALTH_PATH,
+        headers={CHALLENGE_HEADER: challenge, PROOF_HEADER: proof(info.key, "client", challenge)},
+    )
     try:
-        with urllib.request.urlopen(endpoint_url + HEALTH_PATH, timeout=timeout) as response:  # noqa: S310 (http://127.0.0.1 only)
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (loopback)
             data = json.loads(response.read())
     except (OSError, ValueError):
         return None
-    return data if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        return None
+    if not proof_matches(info.key, "server", challenge, str(data.get("proof", ""))):
+        return None
+    return data
+
+
+def _owner_request(info: SandboxInfo, path: str, method: str, body: dict[str, Any]) -> int | None:
+    """A control request (shutdown, lease) as the owner; its HTTP status, None if unanswered."""
+    request = urllib.request.Request(  # noqa: S310 (http://127.0.0.1 only)
+        info.endpoint_url + path,
+        method=method,
+        data=json.dumps(body).encode(),
+        headers={KEY_HEADER: info.key, "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 (loopback)
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+    except (OSError, ValueError):
+        return None
+
+
+def hold_lease(info: SandboxInfo, holder: str, seconds: float) -> bool:
+    """Keep the sandbox from stopping for being idle for ``seconds`` (renew before they end)."""
+    return _owner_request(info, LEASE_PATH, "POST", {"holder": holder, "seconds": seconds}) == 200
+
+
+def release_lease(info: SandboxInfo, holder: str) -> None:
+    _owner_request(info, LEASE_PATH, "DELETE", {"holder": holder})
 
 
 def _read_info(sandbox_dir: Path) -> SandboxInfo | None:
@@ -81,7 +126,7 @@ def _verified_info(sandbox_dir: Path) -> SandboxInfo | None:
     info = _read_info(sandbox_dir)
     if info is None:
         return None
-    data = health(info.endpoint_url)
+    data = health(info)
     if (
         data is None
         or data.get("service") != "dms-sandbox"
@@ -98,20 +143,21 @@ def _reap_spawned() -> None:
         _spawned[:] = [process for process in _spawned if process.poll() is None]
 
 
-def connect_or_start(
+def join_or_start(
     paths: AppPaths,
     port: int = 0,
-    timeout: float = 60.0,
+    timeout: float = START_TIMEOUT,
     idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
 ) -> SandboxInfo:
     """The running sandbox of this data folder, started in the background if none runs.
 
-    Safe to call from several processes at once: they all end up with the same sandbox.
+    Safe to call from several processes at once: they all end up with the same sandbox. (Clients
+    use ``connection.connect_or_start``, which also routes their requests to it.)
     """
     _reap_spawned()
-    sandbox_dir = _sandbox_dir(paths)
-    sandbox_dir.mkdir(parents=True, exist_ok=True)
-    paths.log_dir.mkdir(parents=True, exist_ok=True)
+    sandbox_dir = private_folder(_sandbox_dir(paths))
+    private_folder(paths.data_dir)
+    private_folder(paths.log_dir)
     deadline = time.monotonic() + timeout
     start_lock = filelock.FileLock(str(sandbox_dir / START_LOCK_FILE))
     try:
@@ -200,7 +246,7 @@ def _spawn_and_wait(
             "creationflags": subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined,unused-ignore]
             | subprocess.DETACHED_PROCESS  # type: ignore[attr-defined,unused-ignore]
         }
-    with log_path.open("ab") as log_file:
+    with _open_log(log_path) as log_file:
         log_offset = log_file.tell()
         process = subprocess.Popen(
             command,
@@ -231,6 +277,14 @@ def _spawn_and_wait(
             process.terminate()
             process.wait(timeout=10)
         raise
+
+
+def _open_log(path: Path) -> BinaryIO:
+    """The daemon's log, for appending; created readable by its owner only."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_FILE_MODE)
+    if os.name == "posix":
+        os.fchmod(fd, PRIVATE_FILE_MODE)
+    return os.fdopen(fd, "ab")
 
 
 def _wait_until(
@@ -306,13 +360,7 @@ def _wait_for_info(sandbox_dir: Path, deadline: float) -> SandboxInfo | None:
 
 
 def _request_shutdown(info: SandboxInfo) -> bool:
-    url = info.endpoint_url + SHUTDOWN_PATH
-    request = urllib.request.Request(url, method="POST", data=b"")  # noqa: S310 (loopback)
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 (loopback)
-            return bool(response.status == 202)
-    except (OSError, urllib.error.URLError):
-        return False
+    return _owner_request(info, SHUTDOWN_PATH, "POST", {}) == 202
 
 
 def _terminate(pid: int) -> None:
@@ -323,7 +371,8 @@ def _terminate(pid: int) -> None:
 
 
 def add_user(info: SandboxInfo, username: str, password: str, admin: bool = False) -> None:
-    """Add a confirmed user with a permanent password to the running sandbox."""
+    """Add a confirmed user with a permanent password to the running sandbox; nothing is left of
+    the user if any step fails (e.g. a password the pool's policy rejects)."""
     from dms_desktop.sandbox.server import create_user, sandbox_client
 
     cognito = sandbox_client(info.endpoint_url, "cognito-idp", None)
@@ -337,6 +386,25 @@ def add_user(info: SandboxInfo, username: str, password: str, admin: bool = Fals
         if code == "InvalidPasswordException":
             raise SandboxError(f"Password not accepted: {message}") from exc
         raise SandboxError(f"Could not add user {username!r}: {message}") from exc
+    except BotoCoreError as exc:
+        raise SandboxError(f"Could not reach the local sandbox at {info.endpoint_url}") from exc
+    finally:
+        cognito.close()
+
+
+def remove_user(info: SandboxInfo, username: str) -> None:
+    """Remove a user from the running sandbox (their documents stay, under their user id)."""
+    from dms_desktop.sandbox.server import sandbox_client
+
+    cognito = sandbox_client(info.endpoint_url, "cognito-idp", None)
+    try:
+        cognito.admin_delete_user(UserPoolId=info.user_pool_id, Username=username)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        message = exc.response.get("Error", {}).get("Message", str(exc))
+        if code == "UserNotFoundException":
+            raise SandboxError(f"The local sandbox has no user {username!r}") from exc
+        raise SandboxError(f"Could not remove user {username!r}: {message}") from exc
     except BotoCoreError as exc:
         raise SandboxError(f"Could not reach the local sandbox at {info.endpoint_url}") from exc
     finally:

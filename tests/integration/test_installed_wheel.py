@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -22,6 +23,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.server]
 
 SOURCE = Path(__file__).resolve().parents[2]
 PROBE = SOURCE / "tests" / "support" / "window_startup_probe.py"
+NOT_SOURCE = (".git", ".venv*", "venv", "build", "dist", "*.egg-info", "__pycache__", ".*_cache")
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +32,11 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pip's cache and PIP_FIND_LINKS); its build printed no setuptools warning about the data
     folders of dms_desktop.resources."""
     target = tmp_path_factory.mktemp("wheel")
+    # Built from a copy: pip builds in the folder it is given, and leaves build/ there.
+    copy = tmp_path_factory.mktemp("source") / "dms-desktop"
+    shutil.copytree(SOURCE, copy, ignore=shutil.ignore_patterns(*NOT_SOURCE))
     build = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(target), str(SOURCE)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(target), str(copy)],
         capture_output=True,
         text=True,
         timeout=600,
