@@ -168,6 +168,8 @@ def join_or_start(
             f"sandbox in {sandbox_dir}"
         ) from exc
     try:
+        if _is_running(sandbox_dir) and _started_by_an_earlier_version(sandbox_dir, deadline):
+            _replace_earlier_version(sandbox_dir, deadline)
         if _is_running(sandbox_dir):
             return _wait_until(
                 deadline,
@@ -219,6 +221,35 @@ def _found_without_current_folder(name: str) -> Path | None:
         if spec is not None:
             return Path(spec.origin).resolve() if spec.origin else None
     return None
+
+
+def _started_by_an_earlier_version(sandbox_dir: Path, deadline: float) -> bool:
+    """Whether the running sandbox was started by a version that had no key (its info file has
+    none): it cannot prove itself, and this version cannot use it."""
+    while True:
+        info = _read_info(sandbox_dir)
+        if info is not None:
+            return not info.key
+        if not _is_running(sandbox_dir) or time.monotonic() >= deadline:
+            return False  # still starting (it writes its info file once ready), or gone
+        time.sleep(_POLL_SECONDS)
+
+
+def _replace_earlier_version(sandbox_dir: Path, deadline: float) -> None:
+    """Stop a sandbox an earlier version started (it saves its state): the next start is ours."""
+    info = _read_info(sandbox_dir)
+    log.info("Stopping the local sandbox an earlier version started, to start it again")
+    if info is not None and not _request_shutdown(info):
+        _terminate(info.pid)
+    run_lock = filelock.FileLock(str(sandbox_dir / RUN_LOCK_FILE))
+    try:
+        run_lock.acquire(timeout=max(0.0, deadline - time.monotonic()))
+    except filelock.Timeout as exc:
+        raise SandboxError(
+            f"The local sandbox an earlier version started in {sandbox_dir} did not stop; "
+            "stop it with `dms local stop`"
+        ) from exc
+    run_lock.release()
 
 
 def _spawn_and_wait(
@@ -354,6 +385,9 @@ def _wait_for_info(sandbox_dir: Path, deadline: float) -> SandboxInfo | None:
         info = _verified_info(sandbox_dir)
         if info is not None or not _is_running(sandbox_dir):
             return info
+        unverified = _read_info(sandbox_dir)
+        if unverified is not None and not unverified.key:  # an earlier version's
+            return unverified
         if time.monotonic() >= deadline:
             return _read_info(sandbox_dir)
         time.sleep(_POLL_SECONDS)

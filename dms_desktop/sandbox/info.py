@@ -104,7 +104,7 @@ class SandboxInfo:
             table=str(data["table"]),
             bucket=str(data["bucket"]),
             pid=int(data["pid"]),
-            key=str(data["key"]),
+            key=str(data.get("key", "")),  # none: started by an earlier version
         )
 
 
