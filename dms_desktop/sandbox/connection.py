@@ -43,6 +43,15 @@ LEASE_SECONDS = 120.0
 LEASE_RENEWAL_SECONDS = 40.0
 
 
+def _set_header(headers: Any, name: str, value: str) -> None:
+    """Set a header of a botocore request once (its headers are an email Message, where
+    assigning adds another header of the same name)."""
+    if name in headers:
+        headers.replace_header(name, value)
+    else:
+        headers[name] = value
+
+
 class KeyedRoute:
     """The route of a sandbox that does not move: adds its key to each request (the sandbox
     process's own clients)."""
@@ -51,7 +60,7 @@ class KeyedRoute:
         self._key = key
 
     def prepare(self, request: Any) -> None:
-        request.headers[KEY_HEADER] = self._key
+        _set_header(request.headers, KEY_HEADER, self._key)
 
     def recover(self, context: dict[str, Any], error: BaseException | None, code: str) -> bool:
         return False
@@ -130,8 +139,8 @@ class SandboxConnection:
         if parts.netloc != target.netloc:
             request.url = urlunsplit(parts._replace(scheme=target.scheme, netloc=target.netloc))
             if "Host" in request.headers:
-                request.headers.replace_header("Host", target.netloc)
-        request.headers[KEY_HEADER] = info.key
+                _set_header(request.headers, "Host", target.netloc)
+        _set_header(request.headers, KEY_HEADER, info.key)
         request.context[_GENERATION] = self._generation
 
     def recover(self, context: dict[str, Any], error: BaseException | None, code: str) -> bool:
