@@ -1,16 +1,21 @@
 """From a profile to a working document service: start or join the sandbox, sign in, build clients.
 
 Shared by the CLI and the window (which calls it on its worker thread), so both reach the backend
-the same way.
+the same way. On the sandbox, both go through the data folder's one ``SandboxConnection``: it
+finds the sandbox again (or restarts it) when it stops or moves, and the failed request is sent
+again (see ``sandbox.connection``). On AWS, a :class:`Reachability` follows whether the backend
+answers, so that the window can say "offline" and retry instead of failing each action.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .core.auth import (
     complete_new_password,
@@ -28,7 +33,67 @@ from .core.paths import AppPaths
 from .core.service import DocumentService
 
 if TYPE_CHECKING:  # loaded by admins only (its import costs ~50 ms of everyone's start-up)
+    import boto3
+
     from .core.admin import AdminService
+    from .sandbox import SandboxConnection
+
+log = logging.getLogger(__name__)
+
+
+class Reachability:
+    """Whether an AWS backend answers, as the signed-in user's requests find it: offline after a
+    request could not reach it (once botocore's own retries, with backoff, gave up), online
+    again at the next answer. Listeners are called on the thread that noticed the change."""
+
+    def __init__(self) -> None:
+        self._online = True
+        self._lock = threading.Lock()
+        self._listeners: list[Callable[[bool], None]] = []
+
+    @property
+    def online(self) -> bool:
+        return self._online
+
+    def add_listener(self, listener: Callable[[bool], None]) -> None:
+        with self._lock:
+            self._listeners.append(listener)
+
+    def remove_listener(self, listener: Callable[[bool], None]) -> None:
+        with self._lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+    def watch(self, session: boto3.Session) -> None:
+        """Follow the requests of the clients ``session`` makes from now on."""
+        session.events.register(
+            "needs-retry", self._attempt_ended, unique_id=f"dms-reachability-{id(self)}"
+        )
+
+    def _attempt_ended(
+        self, response: Any = None, caught_exception: BaseException | None = None, **_: Any
+    ) -> None:
+        from botocore.exceptions import ConnectionClosedError, EndpointConnectionError
+        from botocore.exceptions import ConnectTimeoutError as BotoConnectTimeoutError
+
+        if caught_exception is None:
+            if response is not None:
+                self._set(True)
+        elif isinstance(
+            caught_exception,
+            EndpointConnectionError | BotoConnectTimeoutError | ConnectionClosedError,
+        ):
+            self._set(False)
+
+    def _set(self, online: bool) -> None:
+        with self._lock:
+            if online == self._online:
+                return
+            self._online = online
+            listeners = list(self._listeners)
+        log.info("the backend is %s", "reachable again" if online else "unreachable: offline")
+        for listener in listeners:
+            listener(online)
 
 
 @dataclass(frozen=True)
@@ -41,6 +106,9 @@ class Backend:
     table: str
     bucket: str
     pool: CognitoPool | None
+    # The sandbox's connection (the sandbox profile), or whether AWS answers (an AWS profile).
+    sandbox: SandboxConnection | None = field(default=None, compare=False)
+    reachability: Reachability | None = field(default=None, compare=False)
 
     @property
     def is_sandbox(self) -> bool:
@@ -63,13 +131,22 @@ def open_backend(paths: AppPaths, profile_name: str | None = None) -> Backend:
                 session_days=settings.session_days,
             )
         return Backend(
-            profile, settings.region, settings.endpoint_url, settings.table, settings.bucket, pool
+            profile,
+            settings.region,
+            settings.endpoint_url,
+            settings.table,
+            settings.bucket,
+            pool,
+            reachability=Reachability(),
         )
-    from .sandbox import connect_or_start
+    from .sandbox import SandboxConnection
 
-    info = connect_or_start(paths, port=settings.port)
+    connection = SandboxConnection.of(paths, port=settings.port)
+    info = connection.connect()
     pool = info.cognito_pool()
-    return Backend(profile, info.region, info.endpoint_url, info.table, info.bucket, pool)
+    return Backend(
+        profile, info.region, info.endpoint_url, info.table, info.bucket, pool, sandbox=connection
+    )
 
 
 def _require_pool(backend: Backend) -> CognitoPool:
@@ -143,6 +220,8 @@ def open_service(
 ) -> DocumentService:
     """The document service of ``user``: every call goes through their own credentials. With
     ``paths``, its transfers are journaled in that data folder (see core.journal)."""
+    if backend.reachability is not None:
+        backend.reachability.watch(user.session)
     return DocumentService.for_user(
         user.session,
         backend.endpoint_url,
@@ -214,6 +293,13 @@ def add_sandbox_user(
     from .sandbox import add_user, connect_or_start
 
     add_user(connect_or_start(paths, port=port), username, password, admin=admin)
+
+
+def remove_sandbox_user(paths: AppPaths, port: int, username: str) -> None:
+    """Remove a user from the sandbox of ``paths``, starting it if needed; their documents stay."""
+    from .sandbox import connect_or_start, remove_user
+
+    remove_user(connect_or_start(paths, port=port), username)
 
 
 def reset_sandbox(paths: AppPaths) -> Path | None:

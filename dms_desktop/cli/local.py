@@ -1,10 +1,17 @@
-"""`dms local serve|stop|add-user|reset`: the local sandbox of this data folder."""
+"""`dms local serve|stop|add-user|remove-user|reset`: the local sandbox of this data folder."""
 
 from __future__ import annotations
 
 import argparse
 
-from ..connect import add_sandbox_user, reset_sandbox, sandbox_port, serve_sandbox, stop_sandbox
+from ..connect import (
+    add_sandbox_user,
+    remove_sandbox_user,
+    reset_sandbox,
+    sandbox_port,
+    serve_sandbox,
+    stop_sandbox,
+)
 from ..core.errors import ValidationError
 from .context import EXIT_OK, Context
 from .terminal import read_password
@@ -39,6 +46,15 @@ def cmd_local_add_user(context: Context) -> int:
     return EXIT_OK
 
 
+def cmd_local_remove_user(context: Context) -> int:
+    name = context.args.name
+    remove_sandbox_user(context.paths, sandbox_port(context.paths, context.args.profile), name)
+    context.print(
+        f"Removed {name} from the sandbox; their documents are kept (an admin can delete them)."
+    )
+    return EXIT_OK
+
+
 def cmd_local_reset(context: Context) -> int:
     if not context.args.yes:
         raise ValidationError(
@@ -66,6 +82,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     add_user.add_argument("name")
     add_user.add_argument("--admin", action="store_true", help="member of the admins group")
     add_user.set_defaults(handler=cmd_local_add_user)
+    remove_user = local_commands.add_parser("remove-user", help="remove a sandbox user")
+    remove_user.add_argument("name")
+    remove_user.set_defaults(handler=cmd_local_remove_user)
     reset = local_commands.add_parser(
         "reset", help="move the sandbox's state aside and start afresh"
     )

@@ -16,6 +16,7 @@ from .. import __version__
 from ..core.errors import DmsError
 from ..core.formatting import printable
 from ..core.logs import configure_logging
+from ..core.paths import keep_new_files_private, restore_umask
 from . import admin, configure, documents, local, session, upload
 from .context import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_UNEXPECTED, Context
 
@@ -50,8 +51,10 @@ def main(
     except SystemExit as exit_:
         return int(exit_.code or 0)
     log_file: Path | None = None
+    previous_umask = keep_new_files_private()
     try:
         context = Context(args, out, err)
+        context.paths.make_private()
         log_file = configure_logging(context.paths.log_dir, args.verbose)
         log.debug("dms %s: %s", __version__, args.command)
         return int(args.handler(context))
@@ -72,6 +75,8 @@ def main(
         where = f" (details in {log_file})" if log_file else ""
         print(f"dms: unexpected error{where}.", file=err)
         return EXIT_UNEXPECTED
+    finally:
+        restore_umask(previous_umask)
 
 
 def _detach_stdout(out: TextIO) -> None:

@@ -54,7 +54,10 @@ def _claims(jwt: str) -> dict[str, Any]:
     return decoded
 
 
-def _auth_error(exc: ClientError | BotoCoreError) -> DmsError:
+RENEW = "renew your session"  # what a failed credential refresh was doing (not a sign-in)
+
+
+def _auth_error(exc: ClientError | BotoCoreError, action: str = "sign in") -> DmsError:
     if isinstance(exc, ClientError):
         code = error_code(exc)
         message = str(exc.response.get("Error", {}).get("Message", ""))
@@ -72,7 +75,7 @@ def _auth_error(exc: ClientError | BotoCoreError) -> DmsError:
             return AuthError("Your password must be reset; ask your administrator.")
         if code in {"TooManyRequestsException", "LimitExceededException"}:
             return AuthError("Too many sign-in attempts; wait a while and try again.")
-    return translate(exc, "sign in")
+    return translate(exc, action)
 
 
 def sign_in_with_password(pool: CognitoPool, username: str, password: str) -> SignedIn:
@@ -218,7 +221,7 @@ def _token_refresher(idp: Any, pool: CognitoPool, refresh_token: str | None) -> 
                 AuthParameters={"REFRESH_TOKEN": refresh_token},
             )
         except (ClientError, BotoCoreError) as exc:
-            raise _auth_error(exc) from exc
+            raise _auth_error(exc, RENEW) from exc
         return str(response["AuthenticationResult"]["IdToken"])
 
     return fresh_id_token
@@ -257,7 +260,7 @@ def _aws_credentials(
                 IdentityId=identity_id, Logins={login_key: fresh_id_token()}
             )["Credentials"]
         except (ClientError, BotoCoreError) as exc:
-            raise _auth_error(exc) from exc
+            raise _auth_error(exc, RENEW) from exc
         log.info("refreshed the AWS credentials of the session")
         if _parse_expiry(renewed) - clock() <= timedelta(seconds=mandatory):
             # botocore would raise a RuntimeError ("still expired") from the request.

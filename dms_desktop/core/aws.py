@@ -13,10 +13,11 @@ import functools
 import ipaddress
 import logging
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import boto3
@@ -102,6 +103,68 @@ def _loader() -> _SharedLoader:
     return _SharedLoader()
 
 
+class EndpointRoute(Protocol):
+    """Keeps requests to a local endpoint (the sandbox) going to the right place, with the proof
+    that they come from its owner; see :func:`route_endpoint`."""
+
+    def prepare(self, request: Any) -> None:
+        """Called before each attempt of a request is signed (botocore's ``AWSRequest``): may
+        add headers and move the request to where the endpoint is now."""
+
+    def recover(self, context: dict[str, Any], error: BaseException | None, code: str) -> bool:
+        """Called after an attempt failed with ``error`` (no answer) or with the error ``code``
+        in the answer: True to send the request again at once (the endpoint was found again or
+        restarted). May raise a DmsError that says why the request cannot succeed."""
+
+
+_routes: dict[str, EndpointRoute] = {}
+_routes_lock = threading.Lock()
+
+
+def route_endpoint(endpoint_url: str, route: EndpointRoute) -> None:
+    """Send the requests of every client made from a :func:`new_session` session to
+    ``endpoint_url`` through ``route`` (from now on, also for clients made before)."""
+    with _routes_lock:
+        _routes[_origin(endpoint_url)] = route
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def _route_of(url: str) -> EndpointRoute | None:
+    if not _routes:  # AWS itself: nothing to look up
+        return None
+    return _routes.get(_origin(url))
+
+
+def _prepare_routed(request: Any, **_kwargs: Any) -> None:
+    route = _route_of(request.url)
+    if route is not None:
+        route.prepare(request)
+
+
+def _recover_routed(
+    request_dict: dict[str, Any],
+    response: Any = None,
+    caught_exception: BaseException | None = None,
+    **_kwargs: Any,
+) -> float | None:
+    """botocore's retry hook: a routed endpoint may recover from a failed attempt (then it is
+    sent again at once; the standard retry handler's own answer comes first, see botocore's
+    ``first_non_none_response``)."""
+    code = ""
+    if caught_exception is None:
+        if response is None or response[0].status_code < 400:
+            return None
+        code = str(response[1].get("Error", {}).get("Code", ""))
+    route = _route_of(request_dict["url"])
+    if route is None:
+        return None
+    return 0.0 if route.recover(request_dict["context"], caught_exception, code) else None
+
+
 def new_session(
     *,
     region_name: str | None = None,
@@ -112,9 +175,14 @@ def new_session(
     botocore parses megabytes of JSON (the endpoints, each service's model) for the first clients
     of each session, in C code that holds the interpreter lock: a worker building its clients
     stalled the window's 5 ms heartbeat for 26-65 ms at a time (and for more on a busy machine).
-    Sessions made here share one loader, whose cache keeps what was parsed."""
+    Sessions made here share one loader, whose cache keeps what was parsed.
+
+    Their clients' requests to a local endpoint go through its route (:func:`route_endpoint`)."""
     core = botocore.session.get_session()
     core.register_component("data_loader", _loader())
+    register: Any = core.register  # the stubs type handlers as returning None; ours answer
+    register("before-sign", _prepare_routed)
+    register("needs-retry", _recover_routed)
     return boto3.session.Session(
         region_name=region_name,
         profile_name=profile_name,

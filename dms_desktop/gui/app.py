@@ -4,6 +4,12 @@ Start-up: the window shows at once; the fast lane joins or starts the sandbox, r
 remembered session or opens the sign-in dialog (prefilled with the demo account on the sandbox),
 then the first page loads. The app owns the Account (who is signed in, where) that operations
 carry to the lanes (see gui.operations), and replaces it at each sign-in and sign-out.
+
+While the window is open it holds a lease on the sandbox, so that the sandbox does not stop for
+being idle; if it stops anyway (`dms local stop`) or moves, the sandbox's connection finds it
+again or restarts it and the failed request is sent again (see sandbox.connection). On an AWS
+profile whose backend cannot be reached, the status bar says "offline" and the list is reloaded
+with growing intervals until it answers, instead of an error for each action.
 """
 
 from __future__ import annotations
@@ -15,15 +21,15 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from .. import __version__
-from ..core.errors import AuthError, DmsError
+from ..core.errors import AuthError, DmsError, Unavailable
 from ..core.formatting import plural
 from ..core.identity import SignedIn
 from ..core.logs import configure_logging
-from ..core.paths import AppPaths
+from ..core.paths import AppPaths, keep_new_files_private
 from . import session
 from .garbage import MainThreadGarbageCollector
 from .icons import app_icon
@@ -34,21 +40,41 @@ from .sign_in_dialog import SignInDialog
 from .transfers import TransferQueue
 
 if TYPE_CHECKING:  # boto3 loads on a lane, after the window shows (see session)
-    from ..connect import Backend
+    from ..connect import Backend, Reachability
     from ..core.service import DocumentService
+    from ..sandbox.connection import KeepOpen
 
 log = logging.getLogger(__name__)
+
+# Reloading the list while offline: first after this many seconds, then twice as long each time.
+OFFLINE_RETRY_FIRST_SECONDS = 5
+OFFLINE_RETRY_MAX_SECONDS = 60
+
+
+class ConnectionAwareMessageBar(MessageBar):
+    """The message bar, which leaves out "cannot be reached" errors while the status bar says
+    the backend is offline (the window retries on its own meanwhile)."""
+
+    offline = False
+
+    def report_error(self, error: DmsError) -> None:
+        if self.offline and isinstance(error, Unavailable):
+            log.info("not shown while offline: %s", error)
+            return
+        super().report_error(error)
 
 
 class DesktopApp(QObject):
     """Owns the operations, the transfer queue and the window, and runs the session flow."""
+
+    reachability_changed = Signal(bool)  # from any thread (see connect.Reachability)
 
     def __init__(self, paths: AppPaths, profile_name: str | None = None) -> None:
         super().__init__()
         self.paths = paths
         self.garbage_collector = MainThreadGarbageCollector(self)
         self.garbage_collector.start()
-        self.message_bar = MessageBar()
+        self.message_bar = ConnectionAwareMessageBar()
         self.operations = Operations(Account(paths, profile_name), self.message_bar.report_error)
         self.transfers = TransferQueue(self._service_for_transfers)
         self.window = MainWindow(self.operations, self.transfers, self.message_bar, paths)
@@ -58,6 +84,14 @@ class DesktopApp(QObject):
         self.user: SignedIn | None = None
         self.sign_in_dialog: SignInDialog | None = None
         self.can_remember = True  # the system has a keyring for "remember me" (known at start)
+        self._keep_open: KeepOpen | None = None
+        self._reachability: Reachability | None = None
+        self.reachability_changed.connect(self._on_reachability_changed)
+        self._offline_retry = QTimer(self)
+        self._offline_retry.setObjectName("offlineRetryTimer")
+        self._offline_retry.setSingleShot(True)
+        self._offline_retry.timeout.connect(self._retry_while_offline)
+        self._offline_retry_seconds = OFFLINE_RETRY_FIRST_SECONDS
 
     def _service_for_transfers(self) -> DocumentService:
         return self.operations.transfer_service()  # called on the transfer threads
@@ -87,7 +121,47 @@ class DesktopApp(QObject):
         account = self.operations.account
         self.operations.set_account(replace(account, backend=started.backend))
         self.can_remember = started.can_remember
+        self._follow_connection(started.backend)
         self._on_resumed(started.resumed)
+
+    def _follow_connection(self, backend: Backend) -> None:
+        """Keep the sandbox running while the window is open; follow whether AWS answers."""
+        if backend.sandbox is not None and self._keep_open is None:
+            self._keep_open = backend.sandbox.keep_open()
+        if backend.reachability is not None and self._reachability is None:
+            self._reachability = backend.reachability
+            self._reachability.add_listener(self.reachability_changed.emit)
+
+    @Slot(bool)
+    def _on_reachability_changed(self, online: bool) -> None:
+        self.message_bar.offline = not online
+        if online:
+            self._offline_retry.stop()
+            self._offline_retry_seconds = OFFLINE_RETRY_FIRST_SECONDS
+            if self.user is not None and self.connected_backend is not None:
+                self.window.show_user(self.user, self.connected_backend.profile.name)
+                self.window.refresh()  # what failed while offline, e.g. the last reload
+            return
+        self._schedule_offline_retry()
+
+    def _schedule_offline_retry(self) -> None:
+        seconds = self._offline_retry_seconds
+        self.window.user_label.setText(
+            f"Offline: the backend cannot be reached; trying again in {seconds} s"
+        )
+        self._offline_retry.start(seconds * 1000)
+        self._offline_retry_seconds = min(seconds * 2, OFFLINE_RETRY_MAX_SECONDS)
+
+    @Slot()
+    def _retry_while_offline(self) -> None:
+        """Reload the list (a request like any other: its answer brings the window back
+        online), and try again later if the backend still does not answer."""
+        if self._reachability is None or self._reachability.online:
+            return
+        self.window.user_label.setText("Offline: trying to reach the backend…")
+        if self.user is not None:
+            self.window.refresh()
+        self._schedule_offline_retry()
 
     def _on_connect_failed(self, error: DmsError) -> None:
         self.message_bar.report_error(error)
@@ -140,6 +214,7 @@ class DesktopApp(QObject):
                 "you will sign in again next time."
             )
         self.connected_backend = result.backend
+        self._follow_connection(result.backend)
         self._signed_in(result.user, remembered=bool(result.remembered))
 
     @Slot()
@@ -201,9 +276,15 @@ class DesktopApp(QObject):
         self.ask_sign_in()
 
     def shutdown(self) -> None:
-        """Cancel transfers and stop every thread (on quit)."""
+        """Cancel transfers and stop every thread (on quit); let the sandbox stop once idle."""
+        self._offline_retry.stop()
+        if self._reachability is not None:
+            self._reachability.remove_listener(self.reachability_changed.emit)
         self.transfers.shutdown()
         self.operations.shutdown()
+        if self._keep_open is not None:
+            self._keep_open.close()
+            self._keep_open = None
         self.garbage_collector.stop()
 
 
@@ -218,7 +299,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args, qt_args = build_parser().parse_known_args(argv)
+    keep_new_files_private()
     paths = AppPaths.resolve(args.home)
+    paths.make_private()
     configure_logging(paths.log_dir, args.verbose, console=False)
     app = QApplication.instance() or QApplication([sys.argv[0], *qt_args])
     assert isinstance(app, QApplication)

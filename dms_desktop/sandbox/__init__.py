@@ -1,8 +1,10 @@
 """The local sandbox: an embedded, persistent AWS-compatible backend (moto) on 127.0.0.1.
 
-One sandbox per data folder. Clients call ``connect_or_start``; ``dms local serve`` runs ``serve``
-in the foreground. The state lives in ``AppPaths.sandbox_dir`` (see ``persistence`` for the format
-and ``server`` for what a crash can lose).
+One sandbox per data folder. Clients call ``connect_or_start`` (through the folder's
+``SandboxConnection``, which keeps their requests going to it); ``dms local serve`` runs
+``serve`` in the foreground. Only its owner can reach it (see ``server.SandboxMiddleware``).
+The state lives in ``AppPaths.sandbox_dir`` (see ``persistence`` for the format and ``server``
+for what a crash can lose).
 """
 
 from __future__ import annotations
@@ -11,15 +13,18 @@ import threading
 from collections.abc import Callable
 
 from dms_desktop.core.paths import AppPaths
-from dms_desktop.sandbox.control import add_user, connect_or_start, reset, stop
+from dms_desktop.sandbox.connection import SandboxConnection, connect_or_start
+from dms_desktop.sandbox.control import add_user, remove_user, reset, stop
 from dms_desktop.sandbox.info import ADMIN_USER, DEMO_USER, SandboxInfo
 
 __all__ = [
     "ADMIN_USER",
     "DEMO_USER",
+    "SandboxConnection",
     "SandboxInfo",
     "add_user",
     "connect_or_start",
+    "remove_user",
     "reset",
     "serve",
     "stop",

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from dms_desktop.core.errors import SandboxError
+from dms_desktop.core.paths import keep_new_files_private
 from dms_desktop.sandbox.control import ERROR_MARKER
 
 
@@ -22,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
         "--idle-timeout", type=float, default=0, help="stop after this many idle seconds; 0: never"
     )
     args = parser.parse_args(argv)
+    keep_new_files_private()  # the state, bodies and log are the owner's only
 
     logging.basicConfig(
         level=logging.INFO,

@@ -6,6 +6,7 @@ import contextlib
 import json
 import logging
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -16,25 +17,32 @@ import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import filelock
 from botocore.exceptions import BotoCoreError, ClientError
 
 from dms_desktop.core.errors import SandboxError
-from dms_desktop.core.paths import AppPaths
+from dms_desktop.core.paths import PRIVATE_FILE_MODE, AppPaths, private_folder
 from dms_desktop.sandbox.info import (
+    CHALLENGE_HEADER,
     HEALTH_PATH,
     INFO_FILE,
+    KEY_HEADER,
+    LEASE_PATH,
+    PROOF_HEADER,
     RUN_LOCK_FILE,
     SHUTDOWN_PATH,
     START_LOCK_FILE,
     SandboxInfo,
+    proof,
+    proof_matches,
 )
 
 log = logging.getLogger(__name__)
 
 DEFAULT_IDLE_TIMEOUT = 30 * 60.0
+START_TIMEOUT = 60.0
 LOG_FILE = "sandbox.log"
 ERROR_MARKER = "SANDBOX-ERROR: "  # the daemon's last word on why it could not start
 _POLL_SECONDS = 0.05
@@ -59,14 +67,51 @@ def _is_running(sandbox_dir: Path) -> bool:
     return False
 
 
-def health(endpoint_url: str, timeout: float = 2.0) -> dict[str, Any] | None:
-    """The sandbox's health document, or None if nothing (or something else) answers."""
+def health(info: SandboxInfo, timeout: float = 2.0) -> dict[str, Any] | None:
+    """The health document of the sandbox ``info`` describes, or None if nothing answers there,
+    or something that cannot prove it has the sandbox's key (the key itself is not sent: a
+    program that took the port of a stopped sandbox learns nothing)."""
+    challenge = secrets.token_hex(16)
+    request = urllib.request.Request(  # noqa: S310 (http://127.0.0.1 only)
+        info.endpoint_url + HEALTH_PATH,
+        headers={CHALLENGE_HEADER: challenge, PROOF_HEADER: proof(info.key, "client", challenge)},
+    )
     try:
-        with urllib.request.urlopen(endpoint_url + HEALTH_PATH, timeout=timeout) as response:  # noqa: S310 (http://127.0.0.1 only)
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (loopback)
             data = json.loads(response.read())
     except (OSError, ValueError):
         return None
-    return data if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        return None
+    if not proof_matches(info.key, "server", challenge, str(data.get("proof", ""))):
+        return None
+    return data
+
+
+def _owner_request(info: SandboxInfo, path: str, method: str, body: dict[str, Any]) -> int | None:
+    """A control request (shutdown, lease) as the owner; its HTTP status, None if unanswered."""
+    request = urllib.request.Request(  # noqa: S310 (http://127.0.0.1 only)
+        info.endpoint_url + path,
+        method=method,
+        data=json.dumps(body).encode(),
+        headers={KEY_HEADER: info.key, "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 (loopback)
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+    except (OSError, ValueError):
+        return None
+
+
+def hold_lease(info: SandboxInfo, holder: str, seconds: float) -> bool:
+    """Keep the sandbox from stopping for being idle for ``seconds`` (renew before they end)."""
+    return _owner_request(info, LEASE_PATH, "POST", {"holder": holder, "seconds": seconds}) == 200
+
+
+def release_lease(info: SandboxInfo, holder: str) -> None:
+    _owner_request(info, LEASE_PATH, "DELETE", {"holder": holder})
 
 
 def _read_info(sandbox_dir: Path) -> SandboxInfo | None:
@@ -81,7 +126,7 @@ def _verified_info(sandbox_dir: Path) -> SandboxInfo | None:
     info = _read_info(sandbox_dir)
     if info is None:
         return None
-    data = health(info.endpoint_url)
+    data = health(info)
     if (
         data is None
         or data.get("service") != "dms-sandbox"
@@ -98,20 +143,21 @@ def _reap_spawned() -> None:
         _spawned[:] = [process for process in _spawned if process.poll() is None]
 
 
-def connect_or_start(
+def join_or_start(
     paths: AppPaths,
     port: int = 0,
-    timeout: float = 60.0,
+    timeout: float = START_TIMEOUT,
     idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
 ) -> SandboxInfo:
     """The running sandbox of this data folder, started in the background if none runs.
 
-    Safe to call from several processes at once: they all end up with the same sandbox.
+    Safe to call from several processes at once: they all end up with the same sandbox. (Clients
+    use ``connection.connect_or_start``, which also routes their requests to it.)
     """
     _reap_spawned()
-    sandbox_dir = _sandbox_dir(paths)
-    sandbox_dir.mkdir(parents=True, exist_ok=True)
-    paths.log_dir.mkdir(parents=True, exist_ok=True)
+    sandbox_dir = private_folder(_sandbox_dir(paths))
+    private_folder(paths.data_dir)
+    private_folder(paths.log_dir)
     deadline = time.monotonic() + timeout
     start_lock = filelock.FileLock(str(sandbox_dir / START_LOCK_FILE))
     try:
@@ -122,6 +168,8 @@ def connect_or_start(
             f"sandbox in {sandbox_dir}"
         ) from exc
     try:
+        if _is_running(sandbox_dir) and _started_by_an_earlier_version(sandbox_dir, deadline):
+            _replace_earlier_version(sandbox_dir, deadline)
         if _is_running(sandbox_dir):
             return _wait_until(
                 deadline,
@@ -135,12 +183,82 @@ def connect_or_start(
         start_lock.release()
 
 
+def python_of_this_package() -> tuple[list[str], dict[str, str]]:
+    """How to start ``python -m dms_desktop...`` so that the child imports this very package,
+    whatever the current directory: the command's start and the child's environment.
+
+    Python puts the current directory first on a child's ``sys.path`` (``-m``); run from a
+    project's source folder, the child imported that folder's ``dms_desktop`` instead of the
+    installed one. ``-P`` leaves it out; and when the child would then find another copy of the
+    package than this process uses (or none: a clone run without installing), the folder this
+    process imported it from goes first on the child's PYTHONPATH."""
+    import dms_desktop
+
+    env = dict(os.environ)
+    ours = Path(dms_desktop.__file__).resolve()
+    if _found_without_current_folder("dms_desktop") != ours:
+        root = str(ours.parent.parent)
+        env["PYTHONPATH"] = os.pathsep.join(
+            entry for entry in (root, env.get("PYTHONPATH", "")) if entry
+        )
+    return [sys.executable, "-P"], env
+
+
+def _found_without_current_folder(name: str) -> Path | None:
+    """Where a child started with ``-P`` (same site-packages and PYTHONPATH, so the same import
+    hooks, e.g. an editable install's) finds the top-level package ``name``."""
+    from importlib.machinery import PathFinder
+
+    search = list(sys.path) if sys.flags.safe_path else sys.path[1:]
+    for finder in sys.meta_path:
+        find_spec = getattr(finder, "find_spec", None)
+        if find_spec is None:
+            continue
+        try:
+            spec = find_spec(name, search if finder is PathFinder else None)
+        except (ImportError, ValueError):
+            continue
+        if spec is not None:
+            return Path(spec.origin).resolve() if spec.origin else None
+    return None
+
+
+def _started_by_an_earlier_version(sandbox_dir: Path, deadline: float) -> bool:
+    """Whether the running sandbox was started by a version that had no key (its info file has
+    none): it cannot prove itself, and this version cannot use it."""
+    while True:
+        info = _read_info(sandbox_dir)
+        if info is not None:
+            return not info.key
+        if not _is_running(sandbox_dir) or time.monotonic() >= deadline:
+            return False  # still starting (it writes its info file once ready), or gone
+        time.sleep(_POLL_SECONDS)
+
+
+def _replace_earlier_version(sandbox_dir: Path, deadline: float) -> None:
+    """Stop a sandbox an earlier version started (it saves its state): the next start is ours."""
+    info = _read_info(sandbox_dir)
+    log.info("Stopping the local sandbox an earlier version started, to start it again")
+    if info is not None and not _request_shutdown(info):
+        _terminate(info.pid)
+    run_lock = filelock.FileLock(str(sandbox_dir / RUN_LOCK_FILE))
+    try:
+        run_lock.acquire(timeout=max(0.0, deadline - time.monotonic()))
+    except filelock.Timeout as exc:
+        raise SandboxError(
+            f"The local sandbox an earlier version started in {sandbox_dir} did not stop; "
+            "stop it with `dms local stop`"
+        ) from exc
+    run_lock.release()
+
+
 def _spawn_and_wait(
     paths: AppPaths, sandbox_dir: Path, port: int, idle_timeout: float | None, deadline: float
 ) -> SandboxInfo:
     log_path = paths.log_dir / LOG_FILE
+    python, env = python_of_this_package()
     command = [
-        sys.executable,
+        *python,
         "-m",
         "dms_desktop.sandbox",
         "serve",
@@ -159,7 +277,7 @@ def _spawn_and_wait(
             "creationflags": subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined,unused-ignore]
             | subprocess.DETACHED_PROCESS  # type: ignore[attr-defined,unused-ignore]
         }
-    with log_path.open("ab") as log_file:
+    with _open_log(log_path) as log_file:
         log_offset = log_file.tell()
         process = subprocess.Popen(
             command,
@@ -167,6 +285,7 @@ def _spawn_and_wait(
             stdout=log_file,
             stderr=subprocess.STDOUT,
             close_fds=True,
+            env=env,
             **detach,
         )
     with _spawned_lock:
@@ -189,6 +308,14 @@ def _spawn_and_wait(
             process.terminate()
             process.wait(timeout=10)
         raise
+
+
+def _open_log(path: Path) -> BinaryIO:
+    """The daemon's log, for appending; created readable by its owner only."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_FILE_MODE)
+    if os.name == "posix":
+        os.fchmod(fd, PRIVATE_FILE_MODE)
+    return os.fdopen(fd, "ab")
 
 
 def _wait_until(
@@ -258,19 +385,16 @@ def _wait_for_info(sandbox_dir: Path, deadline: float) -> SandboxInfo | None:
         info = _verified_info(sandbox_dir)
         if info is not None or not _is_running(sandbox_dir):
             return info
+        unverified = _read_info(sandbox_dir)
+        if unverified is not None and not unverified.key:  # an earlier version's
+            return unverified
         if time.monotonic() >= deadline:
             return _read_info(sandbox_dir)
         time.sleep(_POLL_SECONDS)
 
 
 def _request_shutdown(info: SandboxInfo) -> bool:
-    url = info.endpoint_url + SHUTDOWN_PATH
-    request = urllib.request.Request(url, method="POST", data=b"")  # noqa: S310 (loopback)
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 (loopback)
-            return bool(response.status == 202)
-    except (OSError, urllib.error.URLError):
-        return False
+    return _owner_request(info, SHUTDOWN_PATH, "POST", {}) == 202
 
 
 def _terminate(pid: int) -> None:
@@ -281,7 +405,8 @@ def _terminate(pid: int) -> None:
 
 
 def add_user(info: SandboxInfo, username: str, password: str, admin: bool = False) -> None:
-    """Add a confirmed user with a permanent password to the running sandbox."""
+    """Add a confirmed user with a permanent password to the running sandbox; nothing is left of
+    the user if any step fails (e.g. a password the pool's policy rejects)."""
     from dms_desktop.sandbox.server import create_user, sandbox_client
 
     cognito = sandbox_client(info.endpoint_url, "cognito-idp", None)
@@ -295,6 +420,25 @@ def add_user(info: SandboxInfo, username: str, password: str, admin: bool = Fals
         if code == "InvalidPasswordException":
             raise SandboxError(f"Password not accepted: {message}") from exc
         raise SandboxError(f"Could not add user {username!r}: {message}") from exc
+    except BotoCoreError as exc:
+        raise SandboxError(f"Could not reach the local sandbox at {info.endpoint_url}") from exc
+    finally:
+        cognito.close()
+
+
+def remove_user(info: SandboxInfo, username: str) -> None:
+    """Remove a user from the running sandbox (their documents stay, under their user id)."""
+    from dms_desktop.sandbox.server import sandbox_client
+
+    cognito = sandbox_client(info.endpoint_url, "cognito-idp", None)
+    try:
+        cognito.admin_delete_user(UserPoolId=info.user_pool_id, Username=username)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        message = exc.response.get("Error", {}).get("Message", str(exc))
+        if code == "UserNotFoundException":
+            raise SandboxError(f"The local sandbox has no user {username!r}") from exc
+        raise SandboxError(f"Could not remove user {username!r}: {message}") from exc
     except BotoCoreError as exc:
         raise SandboxError(f"Could not reach the local sandbox at {info.endpoint_url}") from exc
     finally:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
-from dataclasses import asdict, dataclass
+import secrets
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from dms_desktop.core.identity import CognitoPool
+from dms_desktop.core.paths import PRIVATE_FILE_MODE
 
 REGION = "us-east-1"
 # Dummy credentials: moto accepts anything, and these never leave the machine.
@@ -29,6 +33,33 @@ WAL_DIR = "wal"
 
 HEALTH_PATH = "/dms-sandbox/health"
 SHUTDOWN_PATH = "/dms-sandbox/shutdown"
+LEASE_PATH = "/dms-sandbox/lease"
+
+# Every request carries the sandbox's key (a new one at each start, in the 0600 info file of the
+# 0700 sandbox folder): only its owner can read it. The health check proves the key both ways
+# without sending it (see ``proof``), so a client never hands the key to a program that took the
+# port of a stopped sandbox.
+KEY_HEADER = "X-Dms-Sandbox-Key"
+CHALLENGE_HEADER = "X-Dms-Sandbox-Challenge"
+PROOF_HEADER = "X-Dms-Sandbox-Proof"
+# Error codes of the sandbox's own refusals (shaped as AWS errors, so botocore parses them).
+KEY_REJECTED = "DmsSandboxKeyRejected"
+STOPPING = "DmsSandboxStopping"
+FOREIGN_HOST = "DmsSandboxForeignHost"
+
+
+def new_key() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def proof(key: str, role: str, challenge: str) -> str:
+    """What ``role`` ("client" or "server") answers to ``challenge`` to show it has ``key``."""
+    message = f"{role}:{challenge}".encode()
+    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
+
+
+def proof_matches(key: str, role: str, challenge: str, given: str) -> bool:
+    return hmac.compare_digest(proof(key, role, challenge), given)
 
 
 @dataclass(frozen=True)
@@ -43,6 +74,7 @@ class SandboxInfo:
     table: str
     bucket: str
     pid: int
+    key: str = field(default="", repr=False)  # proves requests come from the owner (see above)
 
     def cognito_pool(self) -> CognitoPool:
         """How to sign in here: ids made stable from the user's sub; no SRP (moto's SRP accepts
@@ -72,18 +104,32 @@ class SandboxInfo:
             table=str(data["table"]),
             bucket=str(data["bucket"]),
             pid=int(data["pid"]),
+            key=str(data.get("key", "")),  # none: started by an earlier version
         )
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data``: a temp file, fsync, then rename over the old file."""
+    """Replace ``path`` with ``data`` (readable by its owner only): a temp file, fsync, then
+    rename over the old file."""
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    with tmp.open("wb") as handle:
+    with open_private(tmp) as handle:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
     tmp.replace(path)
     fsync_dir(path.parent)
+
+
+def open_private(path: Path) -> BinaryIO:
+    """``path`` opened for writing (truncated), created readable and writable by its owner
+    only, whatever the umask; an existing file's mode is narrowed too."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _O_BINARY, PRIVATE_FILE_MODE)
+    if os.name == "posix":
+        os.fchmod(fd, PRIVATE_FILE_MODE)
+    return os.fdopen(fd, "wb")
+
+
+_O_BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
 
 
 def fsync_dir(directory: Path) -> None:

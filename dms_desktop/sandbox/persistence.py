@@ -1,9 +1,10 @@
 """Snapshots of moto's in-memory backends in the sandbox folder.
 
-Layout of the sandbox folder:
+Layout of the sandbox folder (0700; every file in it 0600):
 
-- ``state.pickle``: DynamoDB, S3 (without object bodies), Cognito user pools and identity pools,
-  plus the ids of the sandbox's own resources. Rewritten whole at every checkpoint, atomically
+- ``state.pickle``: DynamoDB, S3 (without object bodies), Cognito user pools and identity pools
+  (passwords as salted hashes, see ``passwords``; so are the log's records of user pools), plus
+  the ids of the sandbox's own resources. Rewritten whole at every checkpoint, atomically
   (temp file, fsync, rename, fsync of the folder).
 - ``bodies/<id>``: one file per S3 object body. moto never changes the body of a stored key (a new
   PUT makes a new key), so each file is written once, before the first state or log record that
@@ -49,13 +50,15 @@ from typing import IO, Any, cast
 import moto
 from joserfc import jwk
 from moto.cognitoidentity.models import cognitoidentity_backends
-from moto.cognitoidp.models import cognitoidp_backends
+from moto.cognitoidp.models import CognitoIdpUser, cognitoidp_backends
 from moto.dynamodb.models import dynamodb_backends
 from moto.s3.exceptions import MissingKey
 from moto.s3.models import FakeKey, FakeMultipart, s3_backends
 
 from dms_desktop.core.errors import SandboxError
-from dms_desktop.sandbox.info import BODIES_DIR, DAMAGED_DIR, STATE_FILE, fsync_dir
+from dms_desktop.core.paths import PRIVATE_FILE_MODE, private_folder
+from dms_desktop.sandbox.info import BODIES_DIR, DAMAGED_DIR, STATE_FILE, fsync_dir, open_private
+from dms_desktop.sandbox.passwords import hash_password_of
 
 log = logging.getLogger(__name__)
 
@@ -308,7 +311,7 @@ class _BodyFiles:
     def _write(key: FakeKey, path: Path) -> None:
         tmp = path.with_name(path.name + ".tmp")
         _ = key.etag  # computes the cached ETag now, so nothing else moves the buffer's position
-        with key.lock, tmp.open("wb") as out:
+        with key.lock, open_private(tmp) as out:
             buffer = key._value_buffer
             buffer.seek(0)
             while chunk := buffer.read(_COPY_CHUNK):
@@ -343,6 +346,9 @@ class _StatePickler(pickle.Pickler):
         self._bodies = bodies
 
     def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, CognitoIdpUser):
+            hash_password_of(obj)  # the live user too: the plain text is gone from now on
+            return NotImplemented
         if isinstance(obj, FakeKey):
             body_id = self._bodies.ensure_saved(obj)
             state = {name: value for name, value in obj.__dict__.items() if name not in _NOT_STATE}
@@ -444,7 +450,7 @@ class StateStore:
 
     def write_bodies(self, keys: list[FakeKey]) -> None:
         """Write body files for ``keys`` ahead of a checkpoint (no lock: bodies never change)."""
-        self.bodies_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(self.bodies_dir)
         bodies = _BodyFiles(self.bodies_dir)
         for key in keys:
             if key.__dict__.get("disposed"):
@@ -460,7 +466,7 @@ class StateStore:
         ``wal_segment``: the first segment of the write-ahead log the state does not contain.
         The backends must not change meanwhile (the caller holds the write lock).
         """
-        self.bodies_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(self.bodies_dir)
         bodies = _BodyFiles(self.bodies_dir)
         state = {
             "format": STATE_FORMAT,
@@ -471,7 +477,7 @@ class StateStore:
             "backends": _live_backends(),
         }
         tmp = self.state_path.with_name(self.state_path.name + ".tmp")
-        with tmp.open("wb") as handle:
+        with open_private(tmp) as handle:
             _StatePickler(handle, bodies).dump(state)
             handle.flush()
             os.fsync(handle.fileno())
@@ -485,6 +491,7 @@ class StateStore:
         clear_backends()
         if not self.state_path.exists():
             return None
+        _narrow_file_modes(self.sandbox_dir)
         _loading.bodies_dir = self.bodies_dir
         try:
             with self.state_path.open("rb") as handle:
@@ -527,7 +534,7 @@ class StateStore:
 
     def body_files(self) -> _BodyFiles:
         """Writes body files into this folder (for the write-ahead log's records)."""
-        self.bodies_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(self.bodies_dir)
         return _BodyFiles(self.bodies_dir)
 
 
@@ -536,3 +543,16 @@ class LoadedState:
     resources: SandboxResources
     samples_seeded: bool
     wal_segment: int  # replay the write-ahead log from this segment on
+
+
+def _narrow_file_modes(sandbox_dir: Path) -> None:
+    """Make the files of a folder written by an earlier version (0644) their owner's only."""
+    if os.name != "posix":
+        return
+    folders = [sandbox_dir, *(path for path in sandbox_dir.iterdir() if path.is_dir())]
+    for folder in folders:
+        private_folder(folder)
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_file(follow_symlinks=False) and entry.stat().st_mode & 0o077:
+                    Path(entry.path).chmod(PRIVATE_FILE_MODE)

@@ -23,6 +23,7 @@ before it are deleted once it is committed.
 from __future__ import annotations
 
 import contextlib
+import hmac
 import io
 import ipaddress
 import json
@@ -43,6 +44,9 @@ from typing import Any
 import boto3
 import botocore.config
 import filelock
+from botocore.credentials import Credentials
+from botocore.exceptions import BotoCoreError, ClientError
+from moto.moto_server import werkzeug_app
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -50,25 +54,40 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
+import dms_desktop
+from dms_desktop.core.aws import attach_credentials, new_session, route_endpoint
 from dms_desktop.core.errors import SandboxError
+from dms_desktop.core.paths import private_folder
 from dms_desktop.core.schema import TABLE_NAME, time_to_live_specification
 from dms_desktop.sandbox import changes, multipart, samples
 from dms_desktop.sandbox.changes import ChangeLog, ChangeSet
+from dms_desktop.sandbox.connection import KeyedRoute
 from dms_desktop.sandbox.info import (
     ACCESS_KEY_ID,
     ADMIN_USER,
     ADMINS_GROUP,
+    CHALLENGE_HEADER,
     DEMO_USER,
+    FOREIGN_HOST,
     HEALTH_PATH,
     INFO_FILE,
+    KEY_HEADER,
+    KEY_REJECTED,
+    LEASE_PATH,
+    PROOF_HEADER,
     REGION,
     RUN_LOCK_FILE,
     SECRET_ACCESS_KEY,
     SHUTDOWN_PATH,
+    STOPPING,
     WAL_DIR,
     SandboxInfo,
+    new_key,
+    proof,
+    proof_matches,
     write_atomically,
 )
+from dms_desktop.sandbox.passwords import plain_passwords_left
 from dms_desktop.sandbox.persistence import (
     SandboxResources,
     StateStore,
@@ -90,6 +109,7 @@ CHECKPOINT_LOG_BYTES = 64 * 1024 * 1024
 CHECKPOINT_RETRY_SECONDS = 5.0
 
 SAMPLES_TIMEOUT_SECONDS = 60.0
+MAX_LEASE_SECONDS = 3600.0
 
 _serving_in_this_process = threading.Lock()  # moto's backends are process-wide
 
@@ -371,15 +391,38 @@ class _Runtime:
     """What the middleware needs from the running server."""
 
     sandbox_dir: Path
+    key: str = field(default_factory=new_key, repr=False)
+    hosts: frozenset[str] = frozenset()  # the Host headers requests may carry
     lock: SharedExclusiveLock = field(default_factory=SharedExclusiveLock)
     checkpointer: Checkpointer | None = None
     stop_requested: threading.Event = field(default_factory=threading.Event)
     closed: bool = False
     last_request: float = field(default_factory=time.monotonic)
+    leases: dict[str, float] = field(default_factory=dict)  # holder -> monotonic end
+    leases_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def listen_on(self, port: int) -> None:
+        self.hosts = frozenset({f"{HOST}:{port}", f"localhost:{port}", HOST, "localhost"})
+
+    def last_activity(self) -> float:
+        """The last AWS request, or the end of the latest lease (in the future while held)."""
+        with self.leases_lock:
+            return max([self.last_request, *self.leases.values()])
+
+    def live_leases(self) -> int:
+        now = time.monotonic()
+        with self.leases_lock:
+            return sum(1 for end in self.leases.values() if end > now)
 
 
 class SandboxMiddleware:
-    """Health and shutdown endpoints, and the request/checkpoint lock around moto."""
+    """Lets only the owner in; the control endpoints (health, shutdown, lease); and the
+    request/checkpoint lock around moto.
+
+    Every request must name this sandbox as its Host (a web page that points a domain of its own
+    at 127.0.0.1 cannot) and carry the key of this start, which only the sandbox folder's owner
+    can read (the health check may prove it instead, see ``info.proof``); anything else gets 403
+    before moto sees it. No CORS headers are sent: no web page may read an answer."""
 
     def __init__(self, app: WsgiApp, runtime: _Runtime) -> None:
         self.app = app
@@ -387,24 +430,22 @@ class SandboxMiddleware:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         runtime = self.runtime
-        runtime.last_request = time.monotonic()
+        start_response = _without_cors(start_response)
         path = environ.get("PATH_INFO", "")
+        refusal = self._refusal(environ, path)
+        if refusal is not None:
+            return _refused(environ, start_response, *refusal)
         if path == HEALTH_PATH:
-            body: dict[str, Any] = {
-                "service": SERVICE_NAME,
-                "pid": os.getpid(),
-                "sandbox_dir": str(runtime.sandbox_dir),
-                "ready": runtime.checkpointer is not None,
-            }
-            if runtime.checkpointer is not None:
-                body.update(runtime.checkpointer.snapshot())
-            return _json_response(start_response, "200 OK", body)
+            return self._health(environ, start_response)
         if path == SHUTDOWN_PATH and environ.get("REQUEST_METHOD") == "POST":
             if not _is_loopback(str(environ.get("REMOTE_ADDR", ""))):
                 return _json_response(start_response, "403 Forbidden", {"error": "loopback only"})
             runtime.stop_requested.set()
             return _json_response(start_response, "202 Accepted", {"stopping": True})
+        if path == LEASE_PATH:
+            return self._lease(environ, start_response)
 
+        runtime.last_request = time.monotonic()
         if not _read_body_at_once(environ):
             return _json_response(
                 start_response, "400 Bad Request", {"error": "the request's body ended early"}
@@ -413,7 +454,9 @@ class SandboxMiddleware:
         runtime.lock.acquire_shared()
         if runtime.closed:
             runtime.lock.release_shared()
-            return _json_response(start_response, "503 Service Unavailable", {"error": "stopping"})
+            return _refused(
+                environ, start_response, "503 Service Unavailable", STOPPING, "stopping"
+            )
         checkpointer = runtime.checkpointer
         if mutating and checkpointer is not None:
             return self._change(environ, start_response, checkpointer)
@@ -479,6 +522,117 @@ class SandboxMiddleware:
             )
         start_response(*answer)
         return [body]
+
+    def _refusal(self, environ: dict[str, Any], path: str) -> tuple[str, str, str] | None:
+        """Why this request is refused (status, code, message), or None if it is the owner's."""
+        runtime = self.runtime
+        if str(environ.get("HTTP_HOST", "")).lower() not in runtime.hosts:
+            return "403 Forbidden", FOREIGN_HOST, "not addressed to this sandbox"
+        given = str(environ.get(_environ_key(KEY_HEADER), ""))
+        if given and hmac.compare_digest(given.encode(), runtime.key.encode()):
+            return None
+        if path == HEALTH_PATH and not given:
+            challenge = str(environ.get(_environ_key(CHALLENGE_HEADER), ""))
+            claimed = str(environ.get(_environ_key(PROOF_HEADER), ""))
+            if challenge and proof_matches(runtime.key, "client", challenge, claimed):
+                return None
+        return (
+            "403 Forbidden",
+            KEY_REJECTED,
+            "this local sandbox answers its owner only (the key of this start is missing or "
+            "wrong: it may have restarted)",
+        )
+
+    def _health(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        runtime = self.runtime
+        body: dict[str, Any] = {
+            "service": SERVICE_NAME,
+            "pid": os.getpid(),
+            "sandbox_dir": str(runtime.sandbox_dir),
+            "ready": runtime.checkpointer is not None,
+            "leases": runtime.live_leases(),
+            # Since the last AWS request; and since that or the end of the last lease.
+            "quiet_seconds": time.monotonic() - runtime.last_request,
+            "idle_seconds": max(0.0, time.monotonic() - runtime.last_activity()),
+        }
+        challenge = str(environ.get(_environ_key(CHALLENGE_HEADER), ""))
+        if challenge:
+            body["proof"] = proof(runtime.key, "server", challenge)
+        if runtime.checkpointer is not None:
+            body.update(runtime.checkpointer.snapshot())
+        return _json_response(start_response, "200 OK", body)
+
+    def _lease(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        """POST {"holder", "seconds"}: not idle until then (renewed by a window while it is
+        open); DELETE {"holder"}: let go."""
+        runtime = self.runtime
+        method = environ.get("REQUEST_METHOD")
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            request = json.loads(environ["wsgi.input"].read(min(length, 4096)) or b"{}")
+            holder = str(request["holder"])[:200]
+            seconds = min(max(float(request.get("seconds", 0)), 0.0), MAX_LEASE_SECONDS)
+        except (ValueError, KeyError, TypeError, OSError):
+            return _json_response(start_response, "400 Bad Request", {"error": "bad lease"})
+        now = time.monotonic()
+        with runtime.leases_lock:
+            for name, end in list(runtime.leases.items()):
+                if end <= now:  # expired: its end stays the last activity it vouched for
+                    del runtime.leases[name]
+                    runtime.last_request = max(runtime.last_request, end)
+            if method == "POST":
+                runtime.leases[holder] = now + seconds
+            elif method == "DELETE":
+                if runtime.leases.pop(holder, None) is not None:
+                    runtime.last_request = max(runtime.last_request, now)
+            else:
+                return _json_response(start_response, "405 Method Not Allowed", {})
+        return _json_response(start_response, "200 OK", {"held": method == "POST"})
+
+
+def _environ_key(header: str) -> str:
+    return "HTTP_" + header.upper().replace("-", "_")
+
+
+def _without_cors(start_response: Any) -> Any:
+    """``start_response`` without any Access-Control-* header (moto's Flask apps and S3 bucket
+    CORS rules add them)."""
+
+    def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        kept = [(name, value) for name, value in headers if not _is_cors_header(name)]
+        return start_response(status, kept, exc_info) if exc_info else start_response(status, kept)
+
+    return start
+
+
+def _is_cors_header(name: str) -> bool:
+    return name.lower().startswith("access-control-")
+
+
+def _refused(
+    environ: dict[str, Any], start_response: Any, status: str, code: str, message: str
+) -> list[bytes]:
+    """An answer botocore reads as the AWS error ``code`` (JSON for the JSON protocols, XML for
+    S3 and the query protocols)."""
+    content_type = str(environ.get("CONTENT_TYPE", ""))
+    if environ.get("HTTP_X_AMZ_TARGET") or "json" in content_type:
+        data = json.dumps({"__type": code, "message": message}).encode()
+        content_type = "application/x-amz-json-1.1"
+    else:
+        data = (
+            f"<ErrorResponse><Error><Code>{code}</Code><Message>{message}</Message></Error>"
+            "</ErrorResponse>"
+        ).encode()
+        content_type = "application/xml"
+    start_response(
+        status,
+        [
+            ("Content-Type", content_type),
+            ("Content-Length", str(len(data))),
+            ("x-amzn-ErrorType", code),
+        ],
+    )
+    return [data]
 
 
 def _read_body_at_once(environ: dict[str, Any]) -> bool:
@@ -609,33 +763,43 @@ def _bind(app: WsgiApp, port: int, connections: _Connections) -> BaseWSGIServer:
         )
 
 
-def _session() -> boto3.session.Session:
-    return boto3.session.Session(
-        aws_access_key_id=ACCESS_KEY_ID,
-        aws_secret_access_key=SECRET_ACCESS_KEY,
-        region_name=REGION,
-    )
+def owner_session() -> boto3.session.Session:
+    """A session for the sandbox's owner: dummy AWS credentials (the sandbox checks none: its
+    key does the checking, added to each request by the sandbox's route, see core.aws)."""
+    session = new_session(region_name=REGION)
+    attach_credentials(session, Credentials(ACCESS_KEY_ID, SECRET_ACCESS_KEY))
+    return session
 
 
-def sandbox_client(endpoint_url: str, service: str, session: boto3.session.Session | None) -> Any:
-    """A boto3 client for the sandbox (dummy credentials, few retries)."""
-    config = botocore.config.Config(
+def sandbox_client(
+    endpoint_url: str, service: str, session: boto3.session.Session | None, **config: Any
+) -> Any:
+    """A boto3 client for the sandbox as its owner (few retries unless ``config`` says)."""
+    settings = botocore.config.Config(
         retries={"mode": "standard", "total_max_attempts": 2}, connect_timeout=5, read_timeout=60
-    )
+    ).merge(botocore.config.Config(**config))
     service_name: Any = service  # boto3-stubs overloads on literal service names
-    return (session or _session()).client(service_name, endpoint_url=endpoint_url, config=config)
+    return (session or owner_session()).client(
+        service_name, endpoint_url=endpoint_url, config=settings
+    )
 
 
 def create_user(cognito: Any, user_pool_id: str, username: str, password: str, admin: bool) -> None:
-    """A confirmed user with a permanent password (raises botocore ClientError)."""
+    """A confirmed user with a permanent password (raises botocore ClientError), or none at all:
+    a step that fails (a password the policy rejects) removes the user it had created."""
     cognito.admin_create_user(UserPoolId=user_pool_id, Username=username, MessageAction="SUPPRESS")
-    cognito.admin_set_user_password(
-        UserPoolId=user_pool_id, Username=username, Password=password, Permanent=True
-    )
-    if admin:
-        cognito.admin_add_user_to_group(
-            UserPoolId=user_pool_id, Username=username, GroupName=ADMINS_GROUP
+    try:
+        cognito.admin_set_user_password(
+            UserPoolId=user_pool_id, Username=username, Password=password, Permanent=True
         )
+        if admin:
+            cognito.admin_add_user_to_group(
+                UserPoolId=user_pool_id, Username=username, GroupName=ADMINS_GROUP
+            )
+    except BaseException:
+        with contextlib.suppress(ClientError, BotoCoreError):
+            cognito.admin_delete_user(UserPoolId=user_pool_id, Username=username)
+        raise
 
 
 def _deploy_template(endpoint_url: str, session: boto3.session.Session) -> tuple[str, str]:
@@ -676,7 +840,7 @@ def _deploy_template(endpoint_url: str, session: boto3.session.Session) -> tuple
 def _create_resources(endpoint_url: str) -> SandboxResources:
     """First start of an empty folder: the template's table and bucket, then the user pool,
     users and identity pool."""
-    session = _session()
+    session = owner_session()
     table, bucket = _deploy_template(endpoint_url, session)
     cognito = sandbox_client(endpoint_url, "cognito-idp", session)
     identity = sandbox_client(endpoint_url, "cognito-identity", session)
@@ -766,8 +930,9 @@ def run_sandbox(
     quiet_noisy_loggers()
     multipart.install()
     changes.install()  # after multipart: both change how objects read their bodies
-    sandbox_dir = sandbox_dir.expanduser().resolve()
-    sandbox_dir.mkdir(parents=True, exist_ok=True)
+    # Read when each service's app is made (at its first request): no CORS headers from moto.
+    werkzeug_app.DISABLE_GLOBAL_CORS = True  # type: ignore[attr-defined]
+    sandbox_dir = private_folder(sandbox_dir.expanduser().resolve())
     if not _serving_in_this_process.acquire(blocking=False):
         raise SandboxError(
             "A local sandbox is already running in this program (moto's state is per process)"
@@ -835,7 +1000,9 @@ def _serve_locked(
     app = SandboxMiddleware(DomainDispatcherApplication(create_backend_app), runtime)
     connections = _Connections()
     server = _bind(app, port, connections)
+    runtime.listen_on(server.port)
     endpoint_url = f"http://{HOST}:{server.port}"
+    route_endpoint(endpoint_url, KeyedRoute(runtime.key))  # this process's own clients
     server_thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.2}, name="sandbox-http"
     )
@@ -873,7 +1040,10 @@ def _serve_locked(
             table=resources.table,
             bucket=resources.bucket,
             pid=os.getpid(),
+            key=runtime.key,
         )
+        if loaded is not None and plain_passwords_left():
+            checkpointer.mark_dirty()  # a state from before passwords were hashed
         if not samples_seeded:
             if loaded is not None:
                 checkpointer.mark_dirty()
@@ -885,7 +1055,12 @@ def _serve_locked(
             samples_thread.start()
             samples_thread.join(timeout=SAMPLES_TIMEOUT_SECONDS)
         write_atomically(info_path, info.to_json().encode())
-        log.info("Local sandbox for %s listening on %s", sandbox_dir, endpoint_url)
+        log.info(
+            "Local sandbox for %s listening on %s (dms_desktop from %s)",
+            sandbox_dir,
+            endpoint_url,
+            Path(dms_desktop.__file__).parent,
+        )
         if on_ready is not None:
             on_ready(info)
         with _stop_on_signals(runtime.stop_requested):
@@ -897,10 +1072,12 @@ def _serve_locked(
 
 
 def _wait_for_stop(runtime: _Runtime, idle_timeout: float | None) -> None:
+    """Until a stop is asked for, or ``idle_timeout`` seconds passed without an AWS request
+    while no lease was held (a window holds one while it is open)."""
     while True:
         timeout = 1.0
         if idle_timeout is not None:
-            idle_for = time.monotonic() - runtime.last_request
+            idle_for = time.monotonic() - runtime.last_activity()
             if idle_for >= idle_timeout:
                 log.info("Local sandbox idle for %.0f s: stopping", idle_for)
                 return

@@ -31,6 +31,7 @@ from tests.benchmarks.common import (
     run_main,
     seed,
     timed,
+    with_sandbox_key,
 )
 from tests.benchmarks.gui_support import (
     PaintProbe,
@@ -58,7 +59,8 @@ def bare_client(sandbox: BenchSandbox, session: Any = None) -> Any:
     session = session or boto3.session.Session(
         aws_access_key_id="sandbox", aws_secret_access_key="sandbox", region_name="us-east-1"
     )
-    return session.client("dynamodb", endpoint_url=sandbox.info.endpoint_url)
+    client = session.client("dynamodb", endpoint_url=sandbox.info.endpoint_url)
+    return with_sandbox_key(client, sandbox.info)
 
 
 def window_first_page(sandbox: BenchSandbox) -> dict[str, float]:

@@ -30,6 +30,7 @@ from tests.benchmarks.common import (
     BenchSandbox,
     MiB,
     Result,
+    aws_cli_env_for_sandbox,
     bench_sandbox,
     find_aws_cli,
     median,
@@ -69,7 +70,11 @@ class Tools:
         self.s3 = make_client(user.session, "s3", sandbox.info.endpoint_url)
         self.aws = find_aws_cli()
         self.endpoint = sandbox.info.endpoint_url
-        self.env = _aws_env(sandbox, user.session.get_credentials().get_frozen_credentials())
+        self.env = aws_cli_env_for_sandbox(
+            _aws_env(sandbox, user.session.get_credentials().get_frozen_credentials()),
+            sandbox.info,
+            work,
+        )
         self.work = work
         self.document_id: str | None = None
 

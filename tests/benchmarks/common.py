@@ -18,7 +18,6 @@ import statistics
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -39,7 +38,8 @@ from dms_desktop.core.ids import new_document_id  # noqa: E402
 from dms_desktop.core.models import Document  # noqa: E402
 from dms_desktop.core.paths import AppPaths  # noqa: E402
 from dms_desktop.sandbox import ADMIN_USER, DEMO_USER, SandboxInfo, connect_or_start, stop  # noqa: E402
-from dms_desktop.sandbox.info import HEALTH_PATH  # noqa: E402
+from dms_desktop.sandbox.control import health as sandbox_health  # noqa: E402
+from dms_desktop.sandbox.info import KEY_HEADER  # noqa: E402
 from tests.support.seeding import seed_metadata  # noqa: E402
 
 MiB = 1024 * 1024
@@ -180,8 +180,7 @@ class BenchSandbox:
         a measurement)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            with urllib.request.urlopen(self.info.endpoint_url + HEALTH_PATH, timeout=10) as r:  # noqa: S310 (loopback)
-                health = json.loads(r.read())
+            health = sandbox_health(self.info) or {}
             if health.get("generation") == health.get("saved_generation"):
                 return
             time.sleep(0.2)
@@ -306,6 +305,46 @@ class RequestCounter:
 # --- tools -----------------------------------------------------------------------------------
 
 AWS_CLI_ENV = "DMS_BENCH_AWS_CLI"
+
+
+def with_sandbox_key(client: Any, info: SandboxInfo) -> Any:
+    """``client`` (a bare boto3 client) with the sandbox's key on each request, as the app's
+    clients have it (the sandbox answers its owner only)."""
+
+    def add_key(request: Any, **_kwargs: Any) -> None:
+        request.headers[KEY_HEADER] = info.key
+
+    client.meta.events.register("before-sign", add_key)
+    return client
+
+
+AWS_CLI_PLUGIN = f"""\
+import os
+
+KEY = os.environ["DMS_SANDBOX_KEY"]
+
+
+def _add_key(request, **kwargs):
+    request.headers["{KEY_HEADER}"] = KEY
+
+
+def awscli_initialize(cli):
+    cli.register("before-sign", _add_key)
+"""
+
+
+def aws_cli_env_for_sandbox(env: dict[str, str], info: SandboxInfo, folder: Path) -> dict[str, str]:
+    """``env`` for aws-cli with a plugin (written into ``folder``) that adds the sandbox's key
+    to each request."""
+    (folder / "dms_sandbox_key.py").write_text(AWS_CLI_PLUGIN)
+    config = folder / "aws-config"
+    config.write_text("[plugins]\ndms_sandbox_key = dms_sandbox_key\n")  # found on PYTHONPATH
+    return {
+        **env,
+        "AWS_CONFIG_FILE": str(config),
+        "PYTHONPATH": str(folder),
+        "DMS_SANDBOX_KEY": info.key,
+    }
 
 
 def find_aws_cli() -> str | None:

@@ -7,10 +7,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from dms_desktop.sandbox import ADMIN_USER, DEMO_USER
+from dms_desktop.sandbox.server import sandbox_client
 from tests.integration.conftest import SandboxHome
 
 pytestmark = pytest.mark.server
@@ -38,11 +38,7 @@ def _ids(sandbox: SandboxHome) -> set[str]:
 
 
 def _raw_s3(sandbox: SandboxHome) -> Any:
-    return boto3.session.Session(
-        aws_access_key_id="admin-test",
-        aws_secret_access_key="admin-test",
-        region_name=sandbox.info.region,
-    ).client("s3", endpoint_url=sandbox.info.endpoint_url)
+    return sandbox_client(sandbox.info.endpoint_url, "s3", None)
 
 
 def test_cleanup_as_admin_removes_only_the_matching_documents_of_every_user(

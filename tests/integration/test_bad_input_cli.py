@@ -13,9 +13,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
+from dms_desktop.sandbox.server import sandbox_client
 from tests.integration.conftest import CliResult, SandboxHome
 from tests.support.nothing_lost_cases import (
     CASE_DUPLICATE_TAGS,
@@ -68,11 +68,7 @@ def listed(sandbox: SandboxHome, search: str) -> list[dict[str, Any]]:
 
 def raw_client(sandbox: SandboxHome, service: str) -> Any:
     """A client beside the app (no scope guard): someone changing things behind its back."""
-    return boto3.session.Session(
-        aws_access_key_id="behind-the-back",
-        aws_secret_access_key="behind-the-back",
-        region_name=sandbox.info.region,
-    ).client(service, endpoint_url=sandbox.info.endpoint_url)
+    return sandbox_client(sandbox.info.endpoint_url, service, None)
 
 
 def everything_under(folder: Path) -> list[str]:

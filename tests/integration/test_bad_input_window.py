@@ -11,7 +11,6 @@ import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import pytest
 from PySide6.QtWidgets import QMessageBox, QPushButton, QTableWidget
 from pytestqt.qtbot import QtBot
@@ -19,6 +18,7 @@ from pytestqt.qtbot import QtBot
 from dms_desktop.gui.app import DesktopApp
 from dms_desktop.gui.upload_dialog import NAME, STATUS, UploadDialog
 from dms_desktop.sandbox import add_user
+from dms_desktop.sandbox.server import sandbox_client
 from tests.integration.conftest import SandboxHome
 from tests.support.nothing_lost_cases import (
     CHANGED_BEHIND_BACK,
@@ -176,11 +176,7 @@ def test_a_download_of_a_changed_body_is_reported_and_keeps_the_users_file(
     document_id = _upload_one(desktop, source)
     _select(qtbot, desktop, [document_id])
     chosen = next(d for d in desktop.window.model.documents() if d.document_id == document_id)
-    boto3.session.Session(
-        aws_access_key_id="behind-the-back",
-        aws_secret_access_key="behind-the-back",
-        region_name=shared_sandbox.info.region,
-    ).client("s3", endpoint_url=shared_sandbox.info.endpoint_url).put_object(
+    sandbox_client(shared_sandbox.info.endpoint_url, "s3", None).put_object(
         Bucket=shared_sandbox.info.bucket, Key=chosen.s3_key, Body=data[::-1]
     )
     folder = tmp_path / "downloads"

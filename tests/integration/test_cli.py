@@ -276,6 +276,37 @@ def test_users_see_only_their_own_documents(
     assert shared_sandbox.dms("info", carol_doc).code == 4
 
 
+def test_a_rejected_password_leaves_no_half_created_user(
+    shared_sandbox: SandboxHome, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DMS_PASSWORD", "short")
+    rejected = shared_sandbox.dms("local", "add-user", "dora")
+    assert rejected.code == 11
+    assert "Password not accepted" in rejected.err
+
+    monkeypatch.setenv("DMS_PASSWORD", "dora-password")
+    assert shared_sandbox.dms("local", "add-user", "dora").code == 0  # the name was left free
+    monkeypatch.setenv("DMS_USERNAME", "dora")
+    assert shared_sandbox.dms("whoami").out.startswith("dora, user id ")
+
+
+def test_remove_user_takes_a_user_out_of_the_sandbox(
+    shared_sandbox: SandboxHome, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DMS_PASSWORD", "erin-password")
+    assert shared_sandbox.dms("local", "add-user", "erin").code == 0
+
+    removed = shared_sandbox.dms("local", "remove-user", "erin")
+
+    assert removed.code == 0
+    assert "Removed erin" in removed.out
+    monkeypatch.setenv("DMS_USERNAME", "erin")
+    assert shared_sandbox.dms("whoami").code == 6  # cannot sign in any more
+    again = shared_sandbox.dms("local", "remove-user", "erin")
+    assert again.code == 11
+    assert "has no user 'erin'" in again.err
+
+
 def test_a_bad_config_names_the_key(tmp_path: Path) -> None:
     config = tmp_path / "home" / "config" / "config.toml"
     config.parent.mkdir(parents=True)

@@ -6,10 +6,10 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import boto3
 import pytest
 
 from dms_desktop.core import schema
+from dms_desktop.sandbox.server import sandbox_client
 from tests.integration.conftest import SandboxHome
 
 pytestmark = pytest.mark.server
@@ -78,9 +78,7 @@ def test_a_huge_duration_is_a_usage_error_not_a_crash(
 
 
 def test_the_sandbox_table_has_ttl_on_the_expiry_attribute(shared_sandbox: SandboxHome) -> None:
-    dynamodb = boto3.session.Session(
-        aws_access_key_id="ttl-test", aws_secret_access_key="ttl-test", region_name="us-east-1"
-    ).client("dynamodb", endpoint_url=shared_sandbox.info.endpoint_url)
+    dynamodb = sandbox_client(shared_sandbox.info.endpoint_url, "dynamodb", None)
 
     description = dynamodb.describe_time_to_live(TableName=shared_sandbox.info.table)
 

@@ -21,9 +21,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import pytest
-from botocore.config import Config
 from PySide6.QtWidgets import QLineEdit, QPushButton
 from pytestqt.qtbot import QtBot
 
@@ -34,6 +32,8 @@ from dms_desktop.core.listing import ListQuery
 from dms_desktop.core.schema import user_prefix
 from dms_desktop.gui.app import DesktopApp
 from dms_desktop.sandbox import add_user, stop
+from dms_desktop.sandbox.info import KEY_HEADER
+from dms_desktop.sandbox.server import sandbox_client
 from tests.integration.conftest import SandboxHome
 from tests.support.faults import assert_nothing_lost, stored_state
 
@@ -84,9 +84,7 @@ def _next_start(
 
 def _uploads_under_way(sandbox: SandboxHome, user_id: str) -> bool:
     """True once a multipart upload of the user has at least one part stored."""
-    s3 = boto3.session.Session(
-        aws_access_key_id="sandbox", aws_secret_access_key="sandbox", region_name="us-east-1"
-    ).client("s3", endpoint_url=sandbox.info.endpoint_url)
+    s3 = sandbox_client(sandbox.info.endpoint_url, "s3", None)
     try:
         uploads = s3.list_multipart_uploads(
             Bucket=sandbox.info.bucket, Prefix=user_prefix(user_id)
@@ -364,17 +362,16 @@ def test_a_client_killed_mid_response_does_not_freeze_the_sandbox(
     fresh_sandbox: SandboxHome,
 ) -> None:
     info = fresh_sandbox.info
-    s3 = boto3.session.Session(
-        aws_access_key_id="sandbox", aws_secret_access_key="sandbox", region_name=info.region
-    ).client(
-        "s3",
-        endpoint_url=info.endpoint_url,
-        config=Config(read_timeout=5, retries={"total_max_attempts": 1}),
+    s3 = sandbox_client(
+        info.endpoint_url, "s3", None, read_timeout=5, retries={"total_max_attempts": 1}
     )
     s3.put_object(Bucket=info.bucket, Key="private/someone/big", Body=b"x" * (64 * 1024 * 1024))
     host, port = info.endpoint_url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port))) as client:
-        request = f"GET /{info.bucket}/private/someone/big HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n"
+        request = (
+            f"GET /{info.bucket}/private/someone/big HTTP/1.1\r\nHost: {host}:{port}\r\n"
+            f"{KEY_HEADER}: {info.key}\r\n\r\n"
+        )
         client.sendall(request.encode())
         assert select.select([client], [], [], 30)[0], "no response started"
         # What the kernel does for a killed process with unread data: reset the connection.

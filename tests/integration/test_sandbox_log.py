@@ -188,7 +188,7 @@ def test_every_kind_of_change_is_replayed_from_the_log(
         _switch_checkpoints_off(monkeypatch)  # after the first start's own checkpoint
         refresh_token = _make_every_kind_of_change(info)
         before = _visible_state(info)
-        status = health(info.endpoint_url)
+        status = health(info)
         assert status is not None and status["log_records"] > 0
     monkeypatch.undo()
     assert not (paths.sandbox_dir / "damaged").exists()
@@ -208,13 +208,13 @@ def test_a_change_the_log_has_no_form_for_is_checkpointed_before_its_answer(
     paths: AppPaths, seeded: list[SandboxInfo], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with running(paths) as info:
-        before = health(info.endpoint_url)
+        before = health(info)
         assert before is not None
         with client(info, "s3") as s3:
             s3.put_bucket_tagging(
                 Bucket=info.bucket, Tagging={"TagSet": [{"Key": "kept", "Value": "yes"}]}
             )
-        after = health(info.endpoint_url)
+        after = health(info)
         assert after is not None
         assert after["checkpoints"] == before["checkpoints"] + 1  # before the answer came
         _switch_checkpoints_off(monkeypatch)
@@ -227,7 +227,7 @@ def test_a_change_the_log_has_no_form_for_is_checkpointed_before_its_answer(
 
 def test_reads_and_failed_writes_log_nothing(paths: AppPaths, seeded: list[SandboxInfo]) -> None:
     with running(paths) as info, client(info, "dynamodb") as dynamodb:
-        start = health(info.endpoint_url)
+        start = health(info)
         assert start is not None
         dynamodb.query(
             TableName=info.table,
@@ -240,7 +240,7 @@ def test_reads_and_failed_writes_log_nothing(paths: AppPaths, seeded: list[Sandb
                 Key=_item("nobody", "nothing"),
                 ConditionExpression="attribute_exists(documentId)",
             )
-        end = health(info.endpoint_url)
+        end = health(info)
         assert end is not None
         assert end["log_records"] == start["log_records"]
         assert end["checkpoints"] == start["checkpoints"]

@@ -39,6 +39,7 @@ from dms_desktop.sandbox import (
 )
 from dms_desktop.sandbox import samples as samples_module
 from dms_desktop.sandbox.control import health
+from dms_desktop.sandbox.info import INFO_FILE, KEY_HEADER
 from dms_desktop.sandbox.server import sandbox_client
 
 pytestmark = pytest.mark.server
@@ -174,7 +175,7 @@ def test_an_upload_in_progress_is_kept_without_its_parts_and_can_be_aborted(
 
 
 def _saved(info: SandboxInfo) -> bool:
-    status = health(info.endpoint_url)
+    status = health(info)
     return status is not None and status["saved_generation"] >= status["generation"]
 
 
@@ -255,6 +256,7 @@ def test_a_body_shorter_than_announced_is_refused(
         with socket.create_connection((host, int(port)), timeout=30) as connection:
             connection.sendall(
                 f"PUT /{info.bucket}/private/u1/cut HTTP/1.1\r\nHost: {host}\r\n"
+                f"{KEY_HEADER}: {info.key}\r\n"
                 "Content-Length: 100\r\n\r\nonly twenty bytes...".encode()
             )
             connection.shutdown(socket.SHUT_WR)  # the client went away mid-body
@@ -360,12 +362,12 @@ def test_kill_9_after_the_checkpoint_keeps_the_data(paths: AppPaths) -> None:
     assert connect_or_start(paths).pid == info.pid  # connects, does not start another
     with client(info, "s3") as s3:
         s3.put_object(Bucket=info.bucket, Key="private/u/kept", Body=b"kept")
-    status = health(info.endpoint_url)
+    status = health(info)
     assert status is not None
     mutations = status["generation"]
 
     def checkpointed() -> bool:
-        now = health(info.endpoint_url)
+        now = health(info)
         return now is not None and now["saved_generation"] >= mutations
 
     wait_for(checkpointed)
@@ -417,3 +419,31 @@ def test_concurrent_starts_end_with_one_sandbox(paths: AppPaths) -> None:
     seen = {(r.pid, r.endpoint_url) for r in results if isinstance(r, SandboxInfo)}
     assert len(results) == 2
     assert len(seen | set(outputs)) == 1, (results, outputs)
+
+
+def test_a_sandbox_an_earlier_version_started_is_replaced(paths: AppPaths) -> None:
+    """A sandbox left running by a version without keys (its info file has none) cannot prove
+    itself: the next program stops it (its state is saved) and starts its own."""
+    old = connect_or_start(paths)
+    info_file = paths.sandbox_dir / INFO_FILE
+    written = json.loads(info_file.read_text(encoding="utf-8"))
+    del written["key"]
+    info_file.write_text(json.dumps(written), encoding="utf-8")
+
+    home = paths.config_dir.parent
+    started = subprocess.run(  # a program of this version, with no sandbox joined yet
+        [sys.executable, "-m", "dms_desktop.cli", "--home", str(home), "whoami"],
+        env={**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert started.returncode == 0, started.stderr
+    new = SandboxInfo.from_json(info_file.read_text(encoding="utf-8"))
+    assert new.pid != old.pid and new.key
+    assert connect_or_start(paths) == new  # this process joins it too
+    with client(new, "cognito-idp") as cognito:  # the same users: the state was kept
+        users = cognito.list_users(UserPoolId=new.user_pool_id)["Users"]
+    assert {"demo", "admin"} <= {user["Username"] for user in users}

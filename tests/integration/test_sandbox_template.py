@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 import pytest
 
 from dms_desktop.core.schema import EXPIRES_AT, table_definition
+from dms_desktop.sandbox.server import sandbox_client
 from tests.infra.template import load_template
 from tests.integration.conftest import SandboxHome
 
@@ -15,12 +15,7 @@ pytestmark = pytest.mark.server
 
 
 def _client(sandbox: SandboxHome, service: str) -> Any:
-    session = boto3.session.Session(
-        aws_access_key_id="template-test",
-        aws_secret_access_key="template-test",
-        region_name=sandbox.info.region,
-    )
-    return session.client(service, endpoint_url=sandbox.info.endpoint_url)  # type: ignore[call-overload]
+    return sandbox_client(sandbox.info.endpoint_url, service, None)
 
 
 def _by_name(indexes: list[dict[str, Any]]) -> dict[str, list[dict[str, str]]]:

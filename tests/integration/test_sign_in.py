@@ -9,7 +9,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import boto3
 import keyring
 import pytest
 from PySide6.QtCore import QPoint, Qt
@@ -23,6 +22,7 @@ from dms_desktop.core.errors import AuthError, Unavailable
 from dms_desktop.core.identity import NewPasswordRequired
 from dms_desktop.gui.operations import Account, Operations
 from dms_desktop.gui.sign_in_dialog import SignInDialog
+from dms_desktop.sandbox.server import sandbox_client
 from tests.integration.conftest import SandboxHome
 from tests.support.keyrings import NoKeyring
 
@@ -33,9 +33,7 @@ WAIT_MS = 20_000
 
 def _create_user_with_temporary_password(sandbox: SandboxHome, username: str) -> str:
     info = sandbox.info
-    idp = boto3.session.Session(
-        aws_access_key_id="sandbox", aws_secret_access_key="sandbox", region_name=info.region
-    ).client("cognito-idp", endpoint_url=info.endpoint_url)
+    idp = sandbox_client(info.endpoint_url, "cognito-idp", None)
     temporary = "Temporary-Pass-1"
     idp.admin_create_user(
         UserPoolId=info.user_pool_id,

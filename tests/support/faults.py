@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import boto3
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
 from botocore.httpsession import URLLib3Session
@@ -32,6 +31,7 @@ from urllib3.exceptions import ProtocolError
 
 from dms_desktop.core.schema import user_prefix
 from dms_desktop.sandbox import SandboxInfo
+from dms_desktop.sandbox.server import owner_session, sandbox_client
 
 S3_ERRORS = {
     500: ("InternalError", "We encountered an internal error. Please try again."),
@@ -244,12 +244,10 @@ def _no_faults() -> Iterator[None]:
 
 
 def _clients(info: SandboxInfo) -> tuple[Any, Any]:
-    session = boto3.session.Session(
-        aws_access_key_id="sandbox", aws_secret_access_key="sandbox", region_name=info.region
-    )
+    session = owner_session()
     return (
-        session.client("dynamodb", endpoint_url=info.endpoint_url),
-        session.client("s3", endpoint_url=info.endpoint_url),
+        sandbox_client(info.endpoint_url, "dynamodb", session),
+        sandbox_client(info.endpoint_url, "s3", session),
     )
 
 

@@ -15,7 +15,7 @@ from botocore.stub import Stubber
 from dms_desktop.core import auth
 from dms_desktop.core.auth import sign_in_with_password, sign_in_with_refresh_token
 from dms_desktop.core.aws import new_session
-from dms_desktop.core.errors import AuthError
+from dms_desktop.core.errors import AuthError, DmsError
 from dms_desktop.core.identity import (
     KEYRING_SERVICE,
     CognitoPool,
@@ -224,3 +224,47 @@ def test_a_system_without_a_keyring_is_told_apart_and_nothing_is_stored() -> Non
     assert memory.secrets == {}, "the probe stores nothing"
     keyring.set_keyring(NoKeyring())
     assert not RememberedSessions().available()
+
+
+def test_a_failed_credential_refresh_says_it_was_renewing_the_session(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    plain = boto3.session.Session(region_name="us-east-1")
+    idp = plain.client("cognito-idp", aws_access_key_id="x", aws_secret_access_key="x")
+    identity = plain.client("cognito-identity", aws_access_key_id="x", aws_secret_access_key="x")
+    monkeypatch.setattr(
+        auth,
+        "_unsigned_client",
+        lambda session, service, pool: {"cognito-idp": idp}.get(service, identity),
+    )
+    id_token = _unsigned_jwt({"sub": "0000-sub", "cognito:username": "alice"})
+    now = datetime.now(UTC)
+    with Stubber(idp) as idp_stub, Stubber(identity) as identity_stub:
+        idp_stub.add_response("initiate_auth", {"AuthenticationResult": {"IdToken": id_token}})
+        identity_stub.add_response("get_id", {"IdentityId": "us-east-1:alice-identity"})
+        identity_stub.add_response(
+            "get_credentials_for_identity",
+            {
+                "IdentityId": "us-east-1:alice-identity",
+                "Credentials": {
+                    "AccessKeyId": "ASIAALICE",
+                    "SecretKey": "secret",
+                    "SessionToken": "token",
+                    "Expiration": now + timedelta(hours=1),
+                },
+            },
+        )
+        user = sign_in_with_refresh_token(POOL, "alice", "refresh-secret")
+        # Two hours later the credentials have expired; renewing them fails on the service.
+        monkeypatch.setattr(auth, "clock", lambda: now + timedelta(hours=2))
+        idp_stub.add_client_error(
+            "initiate_auth", "InternalErrorException", "the service failed", 500
+        )
+        credentials = user.session.get_credentials()
+        assert credentials is not None
+
+        with pytest.raises(DmsError) as raised:
+            credentials.get_frozen_credentials()
+
+    assert str(raised.value).startswith("Could not renew your session: the backend failed")
+    assert "sign in" not in str(raised.value)
