@@ -70,7 +70,8 @@ from .transfers_panel import TransfersPanel
 from .upload_dialog import UploadDialog
 
 if TYPE_CHECKING:
-    from .admin_dialogs import CleanupDialog, ConsistencyDialog
+    from .cleanup_dialog import CleanupDialog
+    from .consistency_dialog import ConsistencyDialog
 
 log = logging.getLogger(__name__)
 
@@ -449,7 +450,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def open_cleanup_dialog(self) -> None:
         if self.cleanup_dialog is None:
-            from .admin_dialogs import CleanupDialog  # loads the admin tools (boto3) when used
+            from .cleanup_dialog import CleanupDialog  # loads the admin tools (boto3) when used
 
             self.cleanup_dialog = CleanupDialog(self._operations, self._is_admin, parent=self)
         self.cleanup_dialog.show()
@@ -458,7 +459,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def open_consistency_dialog(self) -> None:
         if self.consistency_dialog is None:
-            from .admin_dialogs import ConsistencyDialog
+            from .consistency_dialog import ConsistencyDialog
 
             self.consistency_dialog = ConsistencyDialog(
                 self._operations, self._is_admin, parent=self

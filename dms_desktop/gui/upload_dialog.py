@@ -11,16 +11,14 @@ check goes with the upload, so a file is hashed once.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer, Slot
+from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QBrush, QColor, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
-    QCompleter,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -39,21 +37,22 @@ from PySide6.QtWidgets import (
 from ..core.cancellation import CancelToken
 from ..core.errors import Cancelled, DmsError, LocalFileError, ValidationError
 from ..core.formatting import describe_type, human_size, printable
-from ..core.localfiles import HashedFile, UploadSource, collect_upload_sources, guess_file_type
+from ..core.localfiles import UploadSource, collect_upload_sources, guess_file_type
 from ..core.models import normalize_folder, normalize_tags, utc_now
-from ..core.tag_text import piece_at, quote_tag, split_tags
+from ..core.tag_text import split_tags
 from ..core.upload_plan import (
     ContentCheck,
     Decision,
     DuplicatePolicy,
-    check_content,
     check_source,
     decide,
     duplicate_names,
 )
 from .drops import DropHandler
-from .operations import OperationContext, Operations
+from .operations import Operations
+from .tag_completer import TagCompleter
 from .transfers import UploadSpec
+from .upload_rows import DuplicateCheck, UploadRow
 
 COLUMNS = ("Name", "Size", "Type", "Folder", "Status", "Upload anyway")
 NAME, SIZE, TYPE, FOLDER, STATUS, UPLOAD_ANYWAY = range(len(COLUMNS))
@@ -62,60 +61,6 @@ PROBLEM_COLOR = QColor(176, 0, 32)
 DUPLICATE_COLOR = QColor(150, 90, 0)
 DEFAULT_TEST_RECORD_DAYS = 7
 REFRESH_INTERVAL_MS = 100  # duplicate results for many small files: refresh at most this often
-
-
-@dataclass
-class _UploadRow:
-    """One file in the dialog (GUI thread only)."""
-
-    key: int
-    path: Path
-    folder: str
-    size: int | None
-    file_type: str
-    problem: str = ""
-    checking: bool = False
-    duplicate_of: str = ""  # names of stored documents with the same content
-    note: str = ""  # e.g. the duplicate check could not run
-    upload_anyway: bool = False
-    content: HashedFile | None = None  # its checksum, once the duplicate check has hashed it
-
-    @property
-    def skipped(self) -> bool:
-        return bool(self.duplicate_of) and not self.upload_anyway
-
-
-class _DuplicateCheck:
-    """An operation (long lane): hash one file and find the stored documents with the same
-    content. It stops at the next chunk when the dialog closes (``cancel``)."""
-
-    def __init__(self, source: UploadSource, cancel: CancelToken) -> None:
-        self._source = source
-        self._cancel = cancel
-
-    def __call__(self, ctx: OperationContext) -> ContentCheck:
-        self._cancel.raise_if_cancelled("Checking for duplicates")
-        return check_content(ctx.service, self._source, self._cancel)
-
-
-class TagCompleter(QCompleter):
-    """Completes the tag being typed after the last comma, case-insensitively."""
-
-    def __init__(self, tags: list[str], edit: QLineEdit) -> None:
-        unique = sorted(dict.fromkeys(tags), key=str.casefold)
-        super().__init__(unique, edit)
-        self._edit = edit
-        self.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
-
-    def splitPath(self, path: str) -> list[str]:  # noqa: N802 (Qt's name)
-        return [piece_at(path, len(path)).text]
-
-    def pathFromIndex(self, index: QModelIndex | QPersistentModelIndex) -> str:  # noqa: N802
-        completion = quote_tag(super().pathFromIndex(index))
-        text = self._edit.text()
-        head = text[: piece_at(text, len(text)).start].rstrip()
-        return f"{head} {completion}" if head else completion
 
 
 class UploadDialog(QDialog):
@@ -132,7 +77,7 @@ class UploadDialog(QDialog):
         self.setObjectName("uploadDialog")
         self.setWindowTitle("Upload files")
         self._operations = operations
-        self._rows: list[_UploadRow] = []
+        self._rows: list[UploadRow] = []
         self._row_numbers: dict[int, int] = {}  # row key -> index in _rows
         self._next_key = 0
         self._cancel = CancelToken()  # set when the dialog closes: stops pending hashing
@@ -361,14 +306,14 @@ class UploadDialog(QDialog):
                 self._render(len(self._rows) - 1)
                 if row.checking:
                     self._operations.long(
-                        _DuplicateCheck(source, self._cancel),
+                        DuplicateCheck(source, self._cancel),
                         functools.partial(self._on_duplicates, row.key),
                     ).failure(functools.partial(self._on_duplicate_check_failed, row.key)).run()
         finally:
             self.table.blockSignals(False)
         self._refresh()
 
-    def _new_row(self, source: UploadSource) -> _UploadRow:
+    def _new_row(self, source: UploadSource) -> UploadRow:
         self._next_key += 1
         path = source.path
         try:
@@ -378,7 +323,7 @@ class UploadDialog(QDialog):
                 size: int | None = path.stat().st_size
             except OSError:
                 size = None
-            return _UploadRow(
+            return UploadRow(
                 key=self._next_key,
                 path=path,
                 folder=source.folder,
@@ -386,7 +331,7 @@ class UploadDialog(QDialog):
                 file_type=guess_file_type(path.name),
                 problem=str(error),
             )
-        return _UploadRow(
+        return UploadRow(
             key=self._next_key,
             path=path,
             folder=source.folder,
@@ -443,7 +388,7 @@ class UploadDialog(QDialog):
     # --- showing ---
 
     def _render(self, number: int) -> None:
-        """Fill table row ``number`` from its _UploadRow (signals blocked by the caller or here)."""
+        """Fill table row ``number`` from its UploadRow (signals blocked by the caller or here)."""
         row = self._rows[number]
         blocked = self.table.blockSignals(True)
         try:
@@ -459,9 +404,9 @@ class UploadDialog(QDialog):
                 if tooltip:
                     item.setToolTip(tooltip)
                 self.table.setItem(number, column, item)
-            status = QTableWidgetItem(printable(self._status_text(row)))
+            status = QTableWidgetItem(printable(row.status_text()))
             status.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
-            status.setToolTip(printable(self._status_text(row, whole=True)))
+            status.setToolTip(printable(row.status_text(whole=True)))
             if row.problem:
                 status.setForeground(QBrush(PROBLEM_COLOR))
             elif row.duplicate_of:
@@ -480,19 +425,6 @@ class UploadDialog(QDialog):
             self.table.setItem(number, UPLOAD_ANYWAY, anyway)
         finally:
             self.table.blockSignals(blocked)
-
-    @staticmethod
-    def _status_text(row: _UploadRow, *, whole: bool = False) -> str:
-        """The Status cell: short enough for one line; ``whole`` for its tooltip."""
-        if row.problem:
-            return row.problem
-        if row.checking:
-            return "Checking for duplicates…"
-        if row.duplicate_of:
-            action = "another copy will be uploaded" if row.upload_anyway else "skipped"
-            where = f" as {row.duplicate_of}" if whole else ""
-            return f"Already stored{where}: {action}"
-        return row.note or "Ready"
 
     @Slot(QTableWidgetItem)
     def _on_item_changed(self, item: QTableWidgetItem) -> None:

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QPushButton
 from pytestqt.qtbot import QtBot
 
 from dms_desktop.connect import open_backend, open_service, sign_in
-from dms_desktop.gui.admin_dialogs import CleanupDialog
+from dms_desktop.gui.cleanup_dialog import CleanupDialog
 from dms_desktop.sandbox import ADMIN_USER, DEMO_USER, add_user
 from tests.integration.conftest import SandboxHome
 from tests.support.window import WAIT_MS, start_signed_in

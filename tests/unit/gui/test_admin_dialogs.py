@@ -24,12 +24,9 @@ from dms_desktop.core.models import Document, utc_now
 from dms_desktop.core.owner_names import user_names_from_pool
 from dms_desktop.core.paths import AppPaths
 from dms_desktop.core.repository import to_item
-from dms_desktop.gui.admin_dialogs import (
-    MAX_COLUMN_WIDTH,
-    CleanupDialog,
-    ConfirmDeletionDialog,
-    ConsistencyDialog,
-)
+from dms_desktop.gui.admin_widgets import MAX_COLUMN_WIDTH, ConfirmDeletionDialog
+from dms_desktop.gui.cleanup_dialog import CleanupDialog
+from dms_desktop.gui.consistency_dialog import ConsistencyDialog
 from dms_desktop.gui.main_window import MainWindow
 from dms_desktop.gui.message_bar import MessageBar
 from dms_desktop.gui.operations import Account, OperationContext, Operations

@@ -20,7 +20,7 @@ from dms_desktop.core.errors import DmsError
 from dms_desktop.core.localfiles import UploadSource
 from dms_desktop.core.paths import AppPaths
 from dms_desktop.core.upload_plan import ContentCheck, DuplicateFinder
-from dms_desktop.gui import upload_dialog
+from dms_desktop.gui import upload_rows
 from dms_desktop.gui.main_window import MainWindow
 from dms_desktop.gui.message_bar import MessageBar
 from dms_desktop.gui.operations import Operations
@@ -162,7 +162,7 @@ def test_the_list_pages_while_a_big_file_is_hashed_for_the_duplicate_check(
     """The duplicate check hashes on the long lane: F5 still brings the page meanwhile."""
     hashing = threading.Event()
     release = threading.Event()
-    real_check = upload_dialog.check_content
+    real_check = upload_rows.check_content
 
     def slow_check(
         finder: DuplicateFinder, source: UploadSource, cancel: CancelToken | None = None
@@ -172,7 +172,7 @@ def test_the_list_pages_while_a_big_file_is_hashed_for_the_duplicate_check(
             raise DmsError("the test never let the hash finish")
         return real_check(finder, source, cancel)
 
-    monkeypatch.setattr(upload_dialog, "check_content", slow_check)
+    monkeypatch.setattr(upload_rows, "check_content", slow_check)
     cloud.service.upload(make_file("arrived.pdf"))
     window.upload_action.trigger()
     dialog = window.upload_dialog
