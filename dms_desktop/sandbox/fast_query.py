@@ -1,22 +1,25 @@
 """DynamoDB Queries in the sandbox at DynamoDB's cost: O(log n + page), not O(table) per page.
 
 moto answers a Query by collecting every item of the table, sorting them all and copying the
-ones it returns, for every page: the sandbox's first page took ~0.3 s at 1,000 documents and
-~1.7 s at 50,000, and a scroll through a partition was quadratic. DynamoDB keeps each partition
-in sort-key order, for the table and for each index. So does this module, beside moto's own item
-storage: per partition, a sorted list of the items' sort keys, one for the table and one for each
-index a Query has used, built on that Query's first visit and kept in step by every write from
-then on. moto stays the engine: it parses and validates the request, evaluates the filter and
-projection expressions and writes the response; only the choice of the items read comes from
-here.
+ones it returns, for every page, and writes the page out through a model-driven serializer that
+walks each attribute value against the service model: a page cost more the larger the table, and
+a scroll through a partition was quadratic. DynamoDB keeps each partition in sort-key order, for
+the table and for each index. So does this module, beside moto's own item storage: per partition,
+a sorted list of the items' sort keys, one for the table and one for each index a Query has used,
+built on that Query's first visit and kept in step by every write from then on. moto stays the
+engine: it parses and validates the request, evaluates the filter and projection expressions and
+makes every write; only the choice of the items read, and the writing of the response's JSON,
+come from here.
 
-:func:`install` changes four of moto's methods (process-wide, idempotent):
+:func:`install` changes these parts of moto (process-wide, idempotent):
 
 - ``Table.query`` answers a Query from the sorted lists when it has the shapes below, and calls
   moto's own ``query``, unchanged, otherwise.
 - ``Table.put_item``, ``Table.delete_item`` and ``DynamoDBBackend.update_item`` (through which
   PutItem, BatchWriteItem, TransactWriteItems, DeleteItem and UpdateItem change items, conditional
   or not) update the sorted lists of the item's partition, if they have been built.
+- ``DynamoHandler.query`` and ``DynamoResult`` (moto's DynamoDB response): a Query answered here
+  is written out with ``json.dumps``, every other response by moto's serializer as before.
 
 What a covered Query does, as DynamoDB does (and moto does not):
 
@@ -715,6 +718,8 @@ class _JsonItem:
 
 def _json_value(value: DynamoType) -> dict[str, Any]:
     kind, raw = value.type, value.value
+    if kind in _SCALARS:
+        return {kind: raw}
     if kind == "L":
         return {"L": [_json_value(element) for element in raw]}
     if kind == "M":
@@ -726,6 +731,9 @@ def _json_value(value: DynamoType) -> dict[str, Any]:
     if kind in ("SS", "NS"):
         return {kind: list(raw)}
     return {kind: raw}
+
+
+_SCALARS = frozenset({"S", "N", "BOOL", "NULL"})
 
 
 def _base64(raw: str | bytes) -> str:
@@ -803,9 +811,8 @@ class _QueryResult(DynamoResult):
     here.
 
     moto's model-driven serializer walks a response against the service model, each of an
-    attribute value's ten members in turn: ~3 ms per item, 0.3 s for a page of 100, most of what
-    a page cost in the sandbox whatever its size. A Query answered here is already DynamoDB
-    JSON (see :func:`_answer`); ``json.dumps`` writes it in about a millisecond."""
+    attribute value's ten members in turn: for a page of items it cost more than finding them.
+    A Query answered here is already DynamoDB JSON (see :func:`_answer`), for ``json.dumps``."""
 
     def __init__(self, result: object) -> None:
         self.as_json = getattr(_this_request, "sorted", False)
