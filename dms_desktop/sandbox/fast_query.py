@@ -11,7 +11,8 @@ engine: it parses and validates the request, evaluates the filter and projection
 makes every write; only the choice of the items read, and the writing of the response's JSON,
 come from here.
 
-:func:`install` changes these parts of moto (process-wide, idempotent):
+:func:`install` changes these parts of moto (process-wide, idempotent; each hook calls the method
+it replaces, so other hooks on the same methods, such as the write-ahead log's, keep working):
 
 - ``Table.query`` answers a Query from the sorted lists when it has the shapes below, and calls
   moto's own ``query``, unchanged, otherwise.
@@ -58,6 +59,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import copy
+import functools
 import inspect
 import json
 import logging
@@ -89,11 +91,7 @@ PAGE_BYTES: Final = 1024 * 1024  # a Query reads at most 1 MB
 _SUPPORTED_COMPARISONS = frozenset({"=", "<", "<=", ">", ">=", "BETWEEN", "BEGINS_WITH"})
 _INTEGER = re.compile(r"-?[0-9]+")
 
-_moto_query: Callable[..., Any] = Table.query
-_moto_put_item: Callable[..., Any] = Table.put_item
-_moto_delete_item: Callable[..., Any] = Table.delete_item
-_moto_update_item: Callable[..., Any] = DynamoDBBackend.update_item
-_moto_handle_query: Callable[..., Any] = DynamoHandler.query
+Method = Callable[..., Any]
 
 # One lock for the sorted lists and the items they point to: held by a covered Query from its
 # first read to its last copy, and by every write around moto's change and the lists' update.
@@ -425,33 +423,46 @@ def _primary_key(
     return hash_key, range_key
 
 
-def _put_item(self: Table, item_attrs: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+# Each hook takes the method it replaces first (moto's, or another hook on it: the sandbox's
+# write-ahead log hooks the same methods), then that method's arguments.
+
+
+def _put_item(
+    put_item: Method, self: Table, item_attrs: dict[str, Any], *args: Any, **kwargs: Any
+) -> Any:
     with _lock:
         key = _primary_key(self, item_attrs) if isinstance(item_attrs, Mapping) else None
         if key is None:
-            return _moto_put_item(self, item_attrs, *args, **kwargs)
+            return put_item(self, item_attrs, *args, **kwargs)
         with _kept_in_step(self, *key):
-            return _moto_put_item(self, item_attrs, *args, **kwargs)
+            return put_item(self, item_attrs, *args, **kwargs)
 
 
-def _delete_item(self: Table, hash_key: DynamoType, range_key: DynamoType | None) -> Any:
+def _delete_item(
+    delete_item: Method, self: Table, hash_key: DynamoType, range_key: DynamoType | None
+) -> Any:
     with _lock, _kept_in_step(self, hash_key, range_key):
-        return _moto_delete_item(self, hash_key, range_key)
+        return delete_item(self, hash_key, range_key)
 
 
 def _update_item(
-    self: DynamoDBBackend, table_name: str, key: dict[str, Any], *args: Any, **kwargs: Any
+    update_item: Method,
+    self: DynamoDBBackend,
+    table_name: str,
+    key: dict[str, Any],
+    *args: Any,
+    **kwargs: Any,
 ) -> Any:
     with _lock:
         try:
             table = self.get_table(table_name)
         except Exception:  # noqa: BLE001 (moto raises its own error below)
-            return _moto_update_item(self, table_name, key, *args, **kwargs)
+            return update_item(self, table_name, key, *args, **kwargs)
         primary = _primary_key(table, key) if isinstance(key, Mapping) else None
         if primary is None:
-            return _moto_update_item(self, table_name, key, *args, **kwargs)
+            return update_item(self, table_name, key, *args, **kwargs)
         with _kept_in_step(table, *primary):  # moto changes the stored item in place
-            return _moto_update_item(self, table_name, key, *args, **kwargs)
+            return update_item(self, table_name, key, *args, **kwargs)
 
 
 # --- reads -----------------------------------------------------------------------------------
@@ -741,6 +752,7 @@ def _base64(raw: str | bytes) -> str:
 
 
 def _query(
+    query: Method,
     self: Table,
     hash_key: DynamoType | None,
     range_comparison: str | None,
@@ -788,7 +800,7 @@ def _query(
                         )
         _log_fallback(f"a Query on {self.name}: {plan}")
     answered["moto"] += 1
-    return _moto_query(  # type: ignore[no-any-return]
+    return query(  # type: ignore[no-any-return]
         self,
         hash_key,
         range_comparison,
@@ -830,11 +842,11 @@ class _QueryResult(DynamoResult):
         return status, {"Content-Type": f"application/x-amz-json-{version}"}, body
 
 
-def _handle_query(self: DynamoHandler) -> Any:
+def _handle_query(handle_query: Method, self: DynamoHandler) -> Any:
     """moto's Query handler, marked so that :func:`_answer` writes the response as JSON."""
     _this_request.handling, _this_request.sorted = True, False
     try:
-        return _moto_handle_query(self)
+        return handle_query(self)
     finally:
         _this_request.handling, _this_request.sorted = False, False
 
@@ -852,18 +864,31 @@ def _untracked_new(cls: type[Any], *_args: Any, **_kwargs: Any) -> Any:
     return object.__new__(cls)
 
 
+_HOOKS: list[tuple[type, str, Method, set[str]]] = [
+    # (class, method, hook, parameters the hook relies on)
+    (Table, "query", _query, {"hash_key_conditions", "range_key_conditions", "filter_expression"}),
+    (Table, "put_item", _put_item, {"item_attrs"}),
+    (Table, "delete_item", _delete_item, {"hash_key", "range_key"}),
+    (DynamoDBBackend, "update_item", _update_item, {"table_name", "key"}),
+    (DynamoHandler, "query", _handle_query, set()),
+]
+
+
 def _fits_moto() -> bool:
     """Whether moto's methods take what this module hands them (moto 5.2's internals)."""
-    expected = {
-        _moto_query: {"hash_key_conditions", "range_key_conditions", "filter_expression"},
-        _moto_put_item: {"item_attrs"},
-        _moto_delete_item: {"hash_key", "range_key"},
-        _moto_update_item: {"table_name", "key"},
-    }
-    for method, names in expected.items():
-        if not names <= set(inspect.signature(method).parameters):
+    for cls, name, _hook, parameters in _HOOKS:
+        if not parameters <= set(inspect.signature(getattr(cls, name)).parameters):
             return False
     return hasattr(Table, "_get_last_evaluated_key") and hasattr(SecondaryIndex, "project")
+
+
+def _hooked(method: Method, hook: Method) -> Method:
+    @functools.wraps(method)
+    def hooked(*args: Any, **kwargs: Any) -> Any:
+        return hook(method, *args, **kwargs)
+
+    hooked._dms_sorted_lists = True  # type: ignore[attr-defined]
+    return hooked
 
 
 @contextlib.contextmanager
@@ -892,11 +917,10 @@ def install() -> None:
         return
     for model in (Item, Table):  # see the module's last paragraph
         model.__new__ = staticmethod(_untracked_new)  # type: ignore[method-assign]
-    Table.query = _query  # type: ignore[method-assign]
-    Table.put_item = _put_item  # type: ignore[method-assign]
-    Table.delete_item = _delete_item  # type: ignore[method-assign]
-    DynamoDBBackend.update_item = _update_item  # type: ignore[method-assign]
-    DynamoHandler.query = _handle_query  # type: ignore[method-assign]
+    for cls, name, hook, _parameters in _HOOKS:
+        method = getattr(cls, name)
+        if not getattr(method, "_dms_sorted_lists", False):  # a hook wrapping ours keeps this
+            setattr(cls, name, _hooked(method, hook))
     moto_responses.DynamoResult = _QueryResult  # type: ignore[misc]
     if not _enabled:
         log.info("%s=0: moto answers every DynamoDB Query", DISABLE_ENV)

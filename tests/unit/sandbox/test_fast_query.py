@@ -7,6 +7,7 @@ dynalite's opinion on the same scenarios: tests/integration/test_fast_query_back
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 from collections.abc import Iterator
@@ -273,3 +274,30 @@ def test_queries_keep_no_copies_of_what_they_returned(client: Any) -> None:
         with fast_query.answered_by_moto():
             pages(client, request)
     assert Item.instances_tracked == []
+
+
+def test_other_hooks_on_the_same_methods_keep_working(
+    client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The write-ahead log hooks moto's put_item too: both see every write, in either order of
+    installing, and installing again hooks nothing twice."""
+    from moto.dynamodb.models.table import Table
+
+    seen: list[str] = []
+    installed = Table.put_item
+
+    @functools.wraps(installed)
+    def recording(table: Any, item_attrs: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        seen.append(item_attrs["documentId"]["S"])
+        return installed(table, item_attrs, *args, **kwargs)
+
+    monkeypatch.setattr(Table, "put_item", recording)
+    fast_query.install()
+    assert Table.put_item is recording  # ours is inside it already
+    table = _new_table(client)
+    request = Shape(USER_ID, SortField.NAME, False, None).request(table)
+    pages(client, request)  # builds the list
+    document = make_document(filename="late.txt")
+    client.put_item(TableName=table, Item=to_item(document))
+    assert seen == [document.document_id]
+    assert [item["filename"]["S"] for item in pages(client, request)[0]["Items"]] == ["late.txt"]
