@@ -12,6 +12,7 @@ sandbox with moto with ties.
 from __future__ import annotations
 
 import itertools
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from dms_desktop.core.repository import to_item
 from dms_desktop.core.schema import SortField
 from dms_desktop.sandbox import SandboxInfo, connect_or_start, fast_query, stop
 from dms_desktop.sandbox.server import sandbox_client
+from tests.integration.test_sandbox_crashes import kill_9
 from tests.support.aws import USER_ID, new_session
 from tests.support.dynalite import dynalite_binary, running_dynalite
 from tests.support.query_scenarios import (
@@ -161,25 +163,37 @@ def _write_documents(info: SandboxInfo, documents: list[Any]) -> None:
 
 
 @pytest.mark.server
-def test_the_sandbox_server_pages_like_dynamodb_also_after_a_restart(tmp_path: Path) -> None:
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+def test_the_sandbox_server_pages_like_dynamodb_also_after_kill_9(tmp_path: Path) -> None:
     """The server installs the sorted lists (a page that stops at its Limit at the end of the
-    partition has a key, as on DynamoDB), and builds them again from the state it restarts
-    with."""
+    partition has a key, as on DynamoDB), keeps them in step with writes, and builds them again
+    from the state it restarts with after a kill -9 (its checkpoint and write-ahead log)."""
     paths = AppPaths.resolve(tmp_path / "home")
     user = "us-east-1:fast-query-restart"
+    documents = [make_document(user, filename=f"n{n}") for n in range(4)]
+
+    def listed(info: SandboxInfo) -> tuple[list[int], list[str]]:
+        found = _sandbox_pages(info, Shape(user, SortField.NAME, False, 2).request(info.table))
+        names = [item["filename"]["S"] for page in found for item in page["Items"]]
+        return [page["Count"] for page in found], names
+
     try:
         info = connect_or_start(paths)
-        _write_documents(info, [make_document(user, filename=f"n{n}") for n in range(4)])
-        request = Shape(user, SortField.NAME, False, 2).request(info.table)
-        assert [page["Count"] for page in _sandbox_pages(info, request)] == [2, 2, 0]
-        stop(paths)
-        info = connect_or_start(paths)
-        request = Shape(user, SortField.NAME, False, 2).request(info.table)
+        _write_documents(info, documents)
+        assert listed(info) == ([2, 2, 0], ["n0", "n1", "n2", "n3"])  # builds the list
         _write_documents(info, [make_document(user, filename="n9")])
-        found = _sandbox_pages(info, request)
-        assert [page["Count"] for page in found] == [2, 2, 1]
-        names = [item["filename"]["S"] for page in found for item in page["Items"]]
-        assert names == ["n0", "n1", "n2", "n3", "n9"]
+        dynamodb = sandbox_client(info.endpoint_url, "dynamodb", None)
+        try:
+            dynamodb.delete_item(
+                TableName=info.table,
+                Key={"userId": {"S": user}, "documentId": {"S": documents[1].document_id}},
+            )
+        finally:
+            dynamodb.close()
+        assert listed(info) == ([2, 2, 0], ["n0", "n2", "n3", "n9"])
+        kill_9(info)
+        info = connect_or_start(paths)
+        assert listed(info) == ([2, 2, 0], ["n0", "n2", "n3", "n9"])
     finally:
         stop(paths)
 
