@@ -16,7 +16,9 @@ for each sort order both ways and the tag and type filters:
   each scroll (by the cursor the sorted lists' scroll handed out there), the filters' first page;
 - at the end, with the largest size in place, a second user with the smallest number of
   documents: the two users' first pages alternated (median of 15 each), so that the machine's
-  load falls on both alike.
+  load falls on both alike;
+- the CPU time of a first page, the app's and the sandbox server's together (the wall-clock
+  figures include waiting for a CPU on a busy machine; these do not).
 
 Targets (issue 20), at the largest size: the first page <= 50 ms (median) and <= 1.5x the same at
 the smallest size (the alternated figures); a page in the last tenth of a scroll <= 1.5x a page in
@@ -29,7 +31,10 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+
+import psutil
 
 from dms_desktop.connect import open_backend, open_service
 from dms_desktop.core.listing import ListQuery
@@ -112,6 +117,17 @@ def _scroll(service: DocumentService, query: ListQuery) -> tuple[list[float], li
         cursor = page.cursor
 
 
+def _cpu_per_call(server_pid: int, action: Callable[[], object], calls: int) -> float:
+    """Seconds of CPU per call, the app's and the sandbox server's together: what a page costs
+    whatever else the machine is doing (the wall-clock figures wait for a CPU too)."""
+    server = psutil.Process(server_pid)
+    server_before, own_before = sum(server.cpu_times()[:2]), time.process_time()
+    for _ in range(calls):
+        action()
+    server_used = sum(server.cpu_times()[:2]) - server_before
+    return (server_used + time.process_time() - own_before) / calls
+
+
 def _tenths(times: list[float]) -> tuple[float, float]:
     tenth = max(1, len(times) // 10)
     return median(times[:tenth]), median(times[-tenth:])
@@ -180,6 +196,22 @@ def _side_by_side(
             f"<= {GROWTH_TARGET}",
             large / small <= GROWTH_TARGET,
         )
+        large_cpu = _cpu_per_call(
+            sandbox.info.pid,
+            lambda: repository.list_page(large_user, listing.query),  # noqa: B023
+            15,
+        )
+        small_cpu = _cpu_per_call(
+            sandbox.info.pid,
+            lambda: repository.list_page(small_user, listing.query),  # noqa: B023
+            15,
+        )
+        result.add(
+            f"{listing.name}: first page, {largest:,} / {smallest:,} documents "
+            f"(CPU time, app + sandbox: {_ms(large_cpu):.1f} / {_ms(small_cpu):.1f} ms)",
+            large_cpu / small_cpu,
+            "x",
+        )
 
 
 def _sorted_lists(
@@ -205,6 +237,8 @@ def _sorted_lists(
             )
         first = median([timed(lambda: service.list_page(listing.query)) for _ in range(7)])  # noqa: B023
         first_pages[(size, listing.name)] = first
+        cpu = _cpu_per_call(sandbox.info.pid, lambda: service.list_page(listing.query), 7)  # noqa: B023
+        result.add(f"{label}: {listing.name}: first page, CPU time (app + sandbox)", _ms(cpu), "ms")
         at_scale = size == largest
         result.add(
             f"{label}: {listing.name}: first page",
