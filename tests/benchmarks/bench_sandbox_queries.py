@@ -1,4 +1,4 @@
-"""Benchmark 8: the sandbox's Queries at 1,000, 10,000 and 100,000 documents, sorted lists vs moto.
+"""Benchmark 9: the sandbox's Queries at 1,000, 10,000 and 100,000 documents, sorted lists vs moto.
 
     python -m tests.benchmarks.bench_sandbox_queries [--quick] [--sizes N [N ...]]
 

@@ -8,7 +8,7 @@ boto3 Query, a full scroll through every page (at 50k the first 20 pages, extrap
 a full scroll takes too long to run each time), and the first page of a filename search that
 matches one document in 500. moto's own Query reads the whole table for every page, so these
 grew with the size; the sandbox now answers Queries from sorted lists as DynamoDB does
-(sandbox/fast_query.py; benchmark 8, bench_sandbox_queries, compares the two up to 100,000
+(sandbox/fast_query.py; benchmark 9, bench_sandbox_queries, compares the two up to 100,000
 documents). No target: the figures say where the sandbox stops being pleasant.
 """
 
