@@ -59,7 +59,7 @@ from dms_desktop.core.aws import attach_credentials, new_session, route_endpoint
 from dms_desktop.core.errors import SandboxError
 from dms_desktop.core.paths import private_folder
 from dms_desktop.core.schema import TABLE_NAME, time_to_live_specification
-from dms_desktop.sandbox import changes, multipart, samples
+from dms_desktop.sandbox import changes, fast_query, multipart, samples
 from dms_desktop.sandbox.changes import ChangeLog, ChangeSet
 from dms_desktop.sandbox.connection import KeyedRoute
 from dms_desktop.sandbox.info import (
@@ -930,6 +930,7 @@ def run_sandbox(
     quiet_noisy_loggers()
     multipart.install()
     changes.install()  # after multipart: both change how objects read their bodies
+    fast_query.install()
     # Read when each service's app is made (at its first request): no CORS headers from moto.
     werkzeug_app.DISABLE_GLOBAL_CORS = True  # type: ignore[attr-defined]
     sandbox_dir = private_folder(sandbox_dir.expanduser().resolve())

@@ -28,6 +28,7 @@ BENCHMARKS = [
     "bench_admin_cleanup",
     "bench_delete_many",
     "bench_sandbox_scale",
+    "bench_sandbox_queries",
 ]
 REPO = Path(__file__).resolve().parents[2]
 

@@ -6,9 +6,10 @@ One sandbox grows from 1k to 10k to 50k documents of the demo user (seeded with 
 At each size: the first page of 100 (the window's page) through the app's service against a bare
 boto3 Query, a full scroll through every page (at 50k the first 20 pages, extrapolated to all:
 a full scroll takes too long to run each time), and the first page of a filename search that
-matches one document in 500. moto's Query reads the whole partition for every page, so these
-grow with the size; real DynamoDB does not. No target: the figures say where the sandbox stops
-being pleasant.
+matches one document in 500. moto's own Query reads the whole table for every page, so these
+grew with the size; the sandbox now answers Queries from sorted lists as DynamoDB does
+(sandbox/fast_query.py; benchmark 9, bench_sandbox_queries, compares the two up to 100,000
+documents). No target: the figures say where the sandbox stops being pleasant.
 """
 
 from __future__ import annotations
