@@ -1,4 +1,4 @@
-"""`dms local serve|stop|add-user|remove-user|reset`: the local sandbox of this data folder."""
+"""`dms local serve|stop|add-user|remove-user|reset|seed`: the local sandbox of this data folder."""
 
 from __future__ import annotations
 
@@ -12,9 +12,13 @@ from ..connect import (
     serve_sandbox,
     stop_sandbox,
 )
+from ..core.aws import make_client
+from ..core.cancellation import CancelToken
 from ..core.errors import ValidationError
-from .context import EXIT_OK, Context
-from .terminal import read_password
+from ..core.formatting import plural
+from ..core.seeding import DocumentSeeder, SeedRequest
+from .context import EXIT_INTERRUPTED, EXIT_OK, Context
+from .terminal import CountProgress, cancel_on_interrupt, read_password
 
 
 def cmd_local_serve(context: Context) -> int:
@@ -69,6 +73,52 @@ def cmd_local_reset(context: Context) -> int:
     return EXIT_OK
 
 
+def cmd_local_seed(context: Context) -> int:
+    """Fill the signed-in user's sandbox partition with generated documents."""
+    args = context.args
+    backend = context.backend
+    if not backend.is_sandbox:
+        raise ValidationError(
+            "dms local seed fills the local sandbox only; this profile is an AWS backend."
+        )
+    request = SeedRequest(
+        context.user.user_id, args.count, args.tag, args.text, owner_name=context.user.username
+    )
+    session = context.user.session
+    seeder = DocumentSeeder(
+        make_client(session, "dynamodb", backend.endpoint_url),
+        make_client(session, "s3", backend.endpoint_url),
+        backend.table,
+        backend.bucket,
+    )
+    cancel = CancelToken()
+    progress = CountProgress(context.err, "Seeding")
+    try:
+        with cancel_on_interrupt(cancel):
+            stored = seeder.seed(
+                request, progress=lambda done: progress.update(done, request.count), cancel=cancel
+            )
+    finally:
+        progress.finish()
+    tag_note = f" tagged {request.tag}"
+    if stored < request.count:
+        context.print(
+            f"Stopped: {plural(stored, 'generated document')} stored{tag_note} "
+            f"of {request.count:,}."
+        )
+        return EXIT_INTERRUPTED
+    context.print(f"Stored {plural(stored, 'generated document')}{tag_note}.")
+    return EXIT_OK
+
+
+def _count(text: str) -> int:
+    """A number of documents, with or without thousands separators (1,000 or 1_000)."""
+    try:
+        return int(text.replace(",", "").replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of documents") from None
+
+
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """`dms local` and its subcommands."""
     local = commands.add_parser("local", help="the local sandbox backend")
@@ -90,3 +140,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     reset.add_argument("--yes", action="store_true")
     reset.set_defaults(handler=cmd_local_reset)
+    seed = local_commands.add_parser(
+        "seed", help="fill the sandbox with generated documents (for trying the app at scale)"
+    )
+    seed.add_argument("--count", type=_count, required=True, metavar="N")
+    seed.add_argument("--tag", default="seed", help="tag every document (default: seed)")
+    seed.add_argument(
+        "--text", action="store_true", help="bodies of about 60 words each (for search)"
+    )
+    seed.set_defaults(handler=cmd_local_seed)

@@ -408,3 +408,26 @@ def test_no_password_token_or_credential_reaches_the_log(
     assert "signed in as secretive" in log_text  # the log is written, at debug level
     for secret in (password, remembered["refresh_token"], "X-Amz-Security-Token", "Authorization"):
         assert secret not in log_text
+
+
+def test_local_seed_fills_the_sandbox_with_documents_the_list_shows(
+    shared_sandbox: SandboxHome,
+) -> None:
+    result = shared_sandbox.dms("local", "seed", "--count", "1,030", "--tag", "seeded", "--text")
+
+    assert result.code == 0, result.err
+    assert result.out.strip() == "Stored 1030 generated documents tagged seeded."
+    assert len(_listed(shared_sandbox, "--tag", "seeded", "--all")) == 1030
+
+
+@pytest.mark.parametrize(
+    ("count", "message"),
+    [("many", "'many' is not a number of documents"), ("0", "between 1 and 1,000,000")],
+)
+def test_local_seed_refuses_a_bad_count(
+    shared_sandbox: SandboxHome, count: str, message: str
+) -> None:
+    result = shared_sandbox.dms("local", "seed", "--count", count)
+
+    assert result.code != 0
+    assert message in result.err
