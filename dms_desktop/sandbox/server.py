@@ -59,7 +59,7 @@ from dms_desktop.core.aws import attach_credentials, new_session, route_endpoint
 from dms_desktop.core.errors import SandboxError
 from dms_desktop.core.paths import private_folder
 from dms_desktop.core.schema import TABLE_NAME, time_to_live_specification
-from dms_desktop.sandbox import changes, fast_query, multipart, samples
+from dms_desktop.sandbox import changes, fast_query, multipart, samples, search_host
 from dms_desktop.sandbox.changes import ChangeLog, ChangeSet
 from dms_desktop.sandbox.connection import KeyedRoute
 from dms_desktop.sandbox.info import (
@@ -142,7 +142,8 @@ def is_mutation(environ: dict[str, Any]) -> bool:
     target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
     if target.startswith("DynamoDB_"):
         return target.rsplit(".", 1)[-1] not in DYNAMODB_READS
-    return True
+    # DescribeStream, GetShardIterator, GetRecords: reads of the table's stream.
+    return not target.startswith("DynamoDBStreams_")
 
 
 def quiet_noisy_loggers() -> None:
@@ -177,6 +178,14 @@ class SharedExclusiveLock:
             self._readers -= 1
             if self._readers == 0:
                 self._condition.notify_all()
+
+    @contextlib.contextmanager
+    def shared(self) -> Iterator[None]:
+        self.acquire_shared()
+        try:
+            yield
+        finally:
+            self.release_shared()
 
     @contextlib.contextmanager
     def exclusive(self) -> Iterator[None]:
@@ -223,6 +232,7 @@ class Checkpointer:
         self.change_log = change_log
         self.wal = change_log.wal
         self.samples_seeded = False
+        self.before_save: Callable[[], None] | None = None  # runs holding the state alone
         self.status = _CheckpointStatus()
         self._commits = 0  # requests in make_durable
         self._condition = threading.Condition()
@@ -334,6 +344,8 @@ class Checkpointer:
                     generation = self.status.generation
                 with self.wal.lock:  # records from now on go to the new segment
                     segment = self.wal.rotate_locked()
+                if self.before_save is not None:
+                    self.before_save()
                 removed = self.store.save(self.resources, self.samples_seeded, segment)
                 with self._condition:
                     self.status.saved_generation = generation
@@ -480,7 +492,17 @@ class SandboxMiddleware:
     def _change(
         self, environ: dict[str, Any], start_response: Any, checkpointer: Checkpointer
     ) -> Iterable[bytes]:
-        """Run a request that may change something; answer once its changes are on disk."""
+        """Run a request that may change something; answer once its changes are on disk. The
+        stream records it makes are durable when it is answered (see search_host.StreamGate)."""
+        ticket = search_host.gate.enter()
+        try:
+            return self._change_durably(environ, start_response, checkpointer)
+        finally:
+            search_host.gate.leave(ticket)
+
+    def _change_durably(
+        self, environ: dict[str, Any], start_response: Any, checkpointer: Checkpointer
+    ) -> Iterable[bytes]:
         runtime = self.runtime
         service, operation = changes.service_of(environ)
         answer: list[Any] = []
@@ -1009,6 +1031,7 @@ def _serve_locked(
     )
     server_thread.start()
     checkpointer: Checkpointer | None = None
+    search: search_host.SearchHost | None = None
     samples_thread: threading.Thread | None = None
     info_path = sandbox_dir / INFO_FILE
     try:
@@ -1032,6 +1055,17 @@ def _serve_locked(
         if replayed or lost:
             checkpointer.mark_dirty()  # fold the log into the state soon
         checkpointer.start()
+        search = search_host.SearchHost(
+            sandbox_dir,
+            resources.table,
+            resources.bucket,
+            runtime.lock.shared,
+            runtime.lock.exclusive,
+            change_log.replayed_items,
+            checkpointer.mark_dirty,
+        )
+        checkpointer.before_save = search.trim_consumed
+        search.start()
         info = SandboxInfo(
             endpoint_url=endpoint_url,
             region=REGION,
@@ -1067,6 +1101,8 @@ def _serve_locked(
         with _stop_on_signals(runtime.stop_requested):
             _wait_for_stop(runtime, idle_timeout)
     finally:
+        if search is not None:
+            search.stop()  # before the last checkpoint, which drops what it consumed
         _shut_down(server, server_thread, runtime, checkpointer, samples_thread, connections)
         with contextlib.suppress(OSError):
             info_path.unlink()

@@ -151,3 +151,17 @@ def pdf(lines: list[str]) -> bytes:
         xref,
     )
     return bytes(out)
+
+
+def wait_for(condition: Any, timeout: float = 20.0, what: str = "the search index") -> Any:
+    """Poll ``condition()`` until it returns something true (the index is written by another
+    process: there is no signal to wait on); fails the test after ``timeout`` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        assert time.monotonic() < deadline, f"{what} did not catch up in {timeout} s"
+        time.sleep(0.05)  # polling another process's index

@@ -331,7 +331,7 @@ class EmbeddedIndex:
             snippet = snippets.snippet_from_doc(entry)
             fragment = str(snippet.fragment())
             ranges = _char_ranges(fragment, [(r.start, r.end) for r in snippet.highlighted()])
-            highlighted = Highlighted(fragment, ranges)
+            highlighted = Highlighted(fragment, ranges).one_line()
         else:
             highlighted = Highlighted("")
         if not highlighted.text:

@@ -75,6 +75,33 @@ class Highlighted:
     text: str
     ranges: tuple[tuple[int, int], ...] = ()
 
+    def one_line(self) -> Highlighted:
+        """The same on one line: each run of white space (line breaks too) one space."""
+        pieces: list[str] = []
+        mapping: list[int] = []  # character offset in self.text -> offset in the result
+        length = 0
+        previous_space = False
+        for char in self.text:
+            mapping.append(length)
+            if char.isspace():
+                if previous_space:
+                    continue
+                pieces.append(" ")
+                previous_space = True
+            else:
+                pieces.append(char)
+                previous_space = False
+            length += 1
+        mapping.append(length)
+        text = "".join(pieces)
+        ranges = tuple((mapping[start], mapping[end]) for start, end in self.ranges)
+        stripped = text.lstrip()
+        shift = len(text) - len(stripped)
+        return Highlighted(
+            stripped.rstrip(),
+            tuple((max(0, start - shift), max(0, end - shift)) for start, end in ranges),
+        )
+
     def marked(self, before: str = "[", after: str = "]") -> str:
         """The text with each match between ``before`` and ``after``: 'the [budget] for'."""
         pieces: list[str] = []

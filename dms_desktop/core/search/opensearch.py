@@ -274,7 +274,7 @@ class OpenSearchIndex:
                 else Highlighted(document.filename)
             )
             if highlight.get("content"):
-                snippet = _unmark(highlight["content"][0])
+                snippet = _unmark(highlight["content"][0]).one_line()
             else:
                 snippet = Highlighted(opening(str(source.get("content", ""))))
             hits.append(

@@ -241,3 +241,12 @@ def test_a_pdf_is_found_by_a_word_in_its_text(indexer: StreamIndexer, bodies: Bo
     (hit,) = indexer.index.search("user-a", parse_query("aardvark"))
     assert hit.name.text == "ledger.pdf"
     assert "[aardvark]" in hit.snippet.marked()
+
+
+def test_snippets_are_one_line_with_their_marks_in_place() -> None:
+    from dms_desktop.core.search.index import Highlighted
+
+    text = "  Storage\r\n used:  3 GB\n"
+    marked = Highlighted(text, ((2, 9), (12, 16))).one_line()
+    assert marked.text == "Storage used: 3 GB"
+    assert marked.marked() == "[Storage] [used]: 3 GB"
