@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # loaded by admins only (its import costs ~50 ms of everyone'
     import boto3
 
     from .core.admin import AdminService
+    from .core.search.service import DocumentSearch
     from .sandbox import SandboxConnection
 
 log = logging.getLogger(__name__)
@@ -252,6 +253,24 @@ def open_admin_service(backend: Backend, user: SignedIn, paths: AppPaths) -> Adm
         audit_dir=paths.data_dir / "audit",
         journal=journal_for(paths),
     )
+
+
+def open_search(backend: Backend, user: SignedIn, paths: AppPaths) -> DocumentSearch:
+    """Search for ``user``: on the sandbox its search index (read here, written by the sandbox),
+    on AWS the web API's ``GET /search``."""
+    if not backend.is_sandbox:
+        raise ConfigError(
+            f"Profile {backend.profile.name!r} has no search: search on AWS needs the web API "
+            "(see docs/search.md)."
+        )
+    from .core.errors import Unavailable
+    from .core.search.embedded import EmbeddedIndex
+    from .core.search.service import IndexSearch
+    from .sandbox.search_host import POSITION_FILE, SEARCH_DIR, search_index_dir
+
+    if not (paths.sandbox_dir / SEARCH_DIR / POSITION_FILE).exists():
+        raise Unavailable("The sandbox is still building its search index; try again in a moment.")
+    return IndexSearch(EmbeddedIndex(search_index_dir(paths.sandbox_dir)), user.user_id)
 
 
 # --- `dms local`: the sandbox of a data folder, for the CLI (which does not import the sandbox) ---

@@ -45,6 +45,7 @@ from ..core.paths import AppPaths
 if TYPE_CHECKING:  # they load boto3: the lanes import them when they first need them
     from ..connect import Backend
     from ..core.admin import AdminService
+    from ..core.search.service import DocumentSearch
     from ..core.service import DocumentService
 
 log = logging.getLogger(__name__)
@@ -146,6 +147,13 @@ class OperationContext:
 
         backend, user = signed_in(self.account)
         return open_admin_service(backend, user_for_this_thread(user), self.paths)
+
+    def search(self) -> DocumentSearch:
+        """Search for the signed-in user (the sandbox's index, or the web API on AWS)."""
+        from ..connect import open_search
+
+        backend, user = signed_in(self.account)
+        return open_search(backend, user_for_this_thread(user), self.paths)
 
     def report_progress(self, done: int, total: int) -> None:
         """Tell the operation's ``progress`` receiver (on the GUI thread) how far it is."""

@@ -149,8 +149,17 @@ def test_search_finds_a_document_beyond_the_first_page(qtbot: QtBot, desktop: De
     assert window.model.rowCount() == 2 and window.model.has_more
     assert "note-00-even.txt" not in _names(desktop)  # the oldest: far beyond the first page
 
+    # The search box searches the index, not the loaded pages: the results replace the list.
     window.search_edit.setText("NOTE-00")
-    qtbot.waitUntil(lambda: _names(desktop) == ["note-00-even.txt"], timeout=WAIT_MS)
+    results = window.search_results.model
+
+    def found() -> list[str]:
+        return [results.hit_at(row).name.text for row in range(results.rowCount())]
+
+    qtbot.waitUntil(lambda: found() == ["note-00-even.txt"], timeout=WAIT_MS)
+    assert window.search_area.searching
+    window.search_edit.clear()
+    qtbot.waitUntil(lambda: not window.search_area.searching, timeout=WAIT_MS)
 
 
 def test_tag_browser_and_type_filter_reach_the_backend(qtbot: QtBot, desktop: DesktopApp) -> None:

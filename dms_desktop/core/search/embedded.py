@@ -337,17 +337,10 @@ class EmbeddedIndex:
         if not highlighted.text:
             highlighted = Highlighted(opening(content))
         return SearchHit(
-            document_id=document.document_id,
+            document=document,
             name=Highlighted(document.filename, self._name_ranges(document.filename, name_words)),
             score=score,
             snippet=highlighted,
-            file_type=document.file_type,
-            size=document.size,
-            tags=document.tags,
-            folder=document.folder,
-            created_at=document.created_at,
-            updated_at=document.updated_at,
-            version=document.version,
             note=str(meta.get("note", "")),
         )
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Protocol
 
 from dms_desktop.core.models import Document, tag_key
@@ -115,45 +114,33 @@ class Highlighted:
 
 @dataclass(frozen=True)
 class SearchHit:
-    """One document found: its id and name, how well it matched, and where."""
+    """One document found: the document (as the index has it), how well it matched, where."""
 
-    document_id: str
-    name: Highlighted
+    document: Document
+    name: Highlighted  # the filename, its matched words marked
     score: float
     snippet: Highlighted
-    file_type: str
-    size: int
-    tags: tuple[str, ...]
-    folder: str
-    created_at: datetime
-    updated_at: datetime
-    version: int
     note: str = ""  # why (some of) its text is not searchable
 
+    @property
+    def document_id(self) -> str:
+        return self.document.document_id
+
+    @property
+    def version(self) -> int:
+        return self.document.version
+
     def to_json_dict(self) -> dict[str, object]:
-        """The stable JSON form (the CLI's --json and the web API)."""
+        """The stable JSON form (the CLI's --json and the web API): the document's fields, then
+        the score, the snippet and where the query matched (character offsets)."""
         return {
-            "documentId": self.document_id,
-            "filename": self.name.text,
+            **self.document.to_json_dict(),
             "score": round(self.score, 4),
             "snippet": self.snippet.text,
             "snippetMatches": [list(pair) for pair in self.snippet.ranges],
             "filenameMatches": [list(pair) for pair in self.name.ranges],
-            "fileType": self.file_type,
-            "size": self.size,
-            "tags": list(self.tags),
-            "folder": self.folder,
-            "createdAt": _iso(self.created_at),
-            "updatedAt": _iso(self.updated_at),
-            "version": self.version,
             "textNote": self.note,
         }
-
-
-def _iso(moment: datetime) -> str:
-    from dms_desktop.core.models import format_timestamp
-
-    return format_timestamp(moment)
 
 
 @dataclass(frozen=True)

@@ -279,17 +279,10 @@ class OpenSearchIndex:
                 snippet = Highlighted(opening(str(source.get("content", ""))))
             hits.append(
                 SearchHit(
-                    document_id=document.document_id,
+                    document=document,
                     name=name,
                     score=float(hit.get("_score") or 1.0),
                     snippet=snippet,
-                    file_type=document.file_type,
-                    size=document.size,
-                    tags=document.tags,
-                    folder=document.folder,
-                    created_at=document.created_at,
-                    updated_at=document.updated_at,
-                    version=document.version,
                     note=str(source.get("note", "")),
                 )
             )
