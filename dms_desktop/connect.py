@@ -273,6 +273,52 @@ def open_search(backend: Backend, user: SignedIn, paths: AppPaths) -> DocumentSe
     return IndexSearch(EmbeddedIndex(search_index_dir(paths.sandbox_dir)), user.user_id)
 
 
+def reindex_search(
+    backend: Backend,
+    user: SignedIn,
+    user_id: str | None,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Rebuild the search index from the table: one user's entries, or everyone's (admins
+    only); returns how many documents were indexed."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    from .core.admin import require_admin
+    from .core.errors import SandboxError, Unavailable
+
+    require_admin(user)
+    if not backend.is_sandbox or backend.endpoint_url is None:
+        raise ConfigError(
+            f"Profile {backend.profile.name!r}: on AWS the index is rebuilt by the indexer "
+            "function (see docs/search.md)."
+        )
+    from .sandbox.search_host import REINDEX_PATH
+
+    request = urllib.request.Request(  # noqa: S310 (the sandbox's own loopback address)
+        backend.endpoint_url + REINDEX_PATH,
+        data=json.dumps({"user": user_id}).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=3600) as answer:  # noqa: S310
+            for line in answer:
+                report = json.loads(line)
+                if "error" in report:
+                    raise SandboxError(
+                        f"The sandbox could not rebuild its index: {report['error']}"
+                    )
+                if "indexed" in report:
+                    return int(report["indexed"])
+                if progress is not None:
+                    progress(int(report["done"]), int(report["total"] or 0))
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise Unavailable(f"The sandbox did not finish rebuilding its index: {exc}") from exc
+    raise Unavailable("The sandbox stopped before it finished rebuilding its index.")
+
+
 # --- `dms local`: the sandbox of a data folder, for the CLI (which does not import the sandbox) ---
 
 

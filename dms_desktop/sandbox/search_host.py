@@ -32,6 +32,7 @@ import contextlib
 import json
 import logging
 import os
+import queue
 import shutil
 import threading
 import time
@@ -55,6 +56,7 @@ from dms_desktop.core.search.indexer import Progress, StreamIndexer
 
 log = logging.getLogger(__name__)
 
+REINDEX_PATH = "/dms-sandbox/search/reindex"  # POST {"user": id or null}: NDJSON progress
 SEARCH_DIR = "search"
 INDEX_DIR = "index"
 TEXTS_DIR = "texts"
@@ -420,3 +422,28 @@ def _string_key(value: str) -> Any:
     from moto.dynamodb.models.dynamo_type import DynamoType
 
     return DynamoType({"S": value})
+
+
+def stream_reindex(
+    host: SearchHost, user_id: str | None, start_response: Callable[..., Any]
+) -> Iterator[bytes]:
+    """Run ``host.reindex`` on a thread of its own and answer its progress as JSON lines:
+    ``{"done", "total"}`` ..., then ``{"indexed"}`` or ``{"error"}``."""
+    reports: queue.Queue[dict[str, Any] | None] = queue.Queue()
+
+    def work() -> None:
+        try:
+            count = host.reindex(
+                user_id, progress=lambda done, total: reports.put({"done": done, "total": total})
+            )
+            reports.put({"indexed": count})
+        except Exception as exc:  # told to the client, logged here
+            log.exception("Reindex failed")
+            reports.put({"error": f"{type(exc).__name__}: {exc}"})
+        finally:
+            reports.put(None)
+
+    threading.Thread(target=work, name="sandbox-reindex", daemon=True).start()
+    start_response("200 OK", [("Content-Type", "application/x-ndjson")])
+    while (report := reports.get()) is not None:
+        yield (json.dumps(report) + "\n").encode()

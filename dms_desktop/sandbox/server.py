@@ -407,6 +407,7 @@ class _Runtime:
     hosts: frozenset[str] = frozenset()  # the Host headers requests may carry
     lock: SharedExclusiveLock = field(default_factory=SharedExclusiveLock)
     checkpointer: Checkpointer | None = None
+    search: search_host.SearchHost | None = None
     stop_requested: threading.Event = field(default_factory=threading.Event)
     closed: bool = False
     last_request: float = field(default_factory=time.monotonic)
@@ -456,6 +457,8 @@ class SandboxMiddleware:
             return _json_response(start_response, "202 Accepted", {"stopping": True})
         if path == LEASE_PATH:
             return self._lease(environ, start_response)
+        if path == search_host.REINDEX_PATH and environ.get("REQUEST_METHOD") == "POST":
+            return _reindex(environ, start_response, runtime)
 
         runtime.last_request = time.monotonic()
         if not _read_body_at_once(environ):
@@ -655,6 +658,24 @@ def _refused(
         ],
     )
     return [data]
+
+
+def _reindex(environ: dict[str, Any], start_response: Any, runtime: _Runtime) -> Iterable[bytes]:
+    """Rebuild search entries from the table; answers one JSON line per progress report."""
+    if not _is_loopback(str(environ.get("REMOTE_ADDR", ""))):
+        return _json_response(start_response, "403 Forbidden", {"error": "loopback only"})
+    search = runtime.search
+    if search is None:
+        return _json_response(start_response, "503 Service Unavailable", {"error": "no search"})
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        request = json.loads(environ["wsgi.input"].read(min(length, 4096)) or b"{}")
+        user = request.get("user")
+        if user is not None and not isinstance(user, str):
+            raise ValueError("user must be a string")
+    except (ValueError, OSError, AttributeError) as exc:
+        return _json_response(start_response, "400 Bad Request", {"error": str(exc)})
+    return search_host.stream_reindex(search, user, start_response)
 
 
 def _read_body_at_once(environ: dict[str, Any]) -> bool:
@@ -1065,6 +1086,7 @@ def _serve_locked(
             checkpointer.mark_dirty,
         )
         checkpointer.before_save = search.trim_consumed
+        runtime.search = search
         search.start()
         info = SandboxInfo(
             endpoint_url=endpoint_url,
