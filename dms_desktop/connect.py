@@ -259,10 +259,7 @@ def open_search(backend: Backend, user: SignedIn, paths: AppPaths) -> DocumentSe
     """Search for ``user``: on the sandbox its search index (read here, written by the sandbox),
     on AWS the web API's ``GET /search``."""
     if not backend.is_sandbox:
-        raise ConfigError(
-            f"Profile {backend.profile.name!r} has no search: search on AWS needs the web API "
-            "(see docs/search.md)."
-        )
+        return _api_search(backend, user)
     from .core.errors import Unavailable
     from .core.search.embedded import EmbeddedIndex
     from .core.search.service import IndexSearch
@@ -271,6 +268,28 @@ def open_search(backend: Backend, user: SignedIn, paths: AppPaths) -> DocumentSe
     if not (paths.sandbox_dir / SEARCH_DIR / POSITION_FILE).exists():
         raise Unavailable("The sandbox is still building its search index; try again in a moment.")
     return IndexSearch(EmbeddedIndex(search_index_dir(paths.sandbox_dir)), user.user_id)
+
+
+def _api_search(backend: Backend, user: SignedIn) -> DocumentSearch:
+    """GET /search of the profile's web API, with the user's Cognito ID token."""
+    from .core.auth import id_token_for
+    from .core.search.api_client import ApiSearch
+
+    settings = backend.profile.settings
+    api_url = settings.api_url if isinstance(settings, AwsProfile) else None
+    if not api_url:
+        raise ConfigError(
+            f"Profile {backend.profile.name!r} has no api_url: search on AWS goes through the "
+            "web API; set api_url to the API stack's output ApiUrl (see docs/search.md)."
+        )
+    pool = backend.pool
+    refresh_token = user.refresh_token
+    if pool is None or refresh_token is None:
+        raise ConfigError(
+            "Search on AWS needs a Cognito sign-in (`dms login`): the web API does not accept "
+            "a named AWS profile."
+        )
+    return ApiSearch(api_url, lambda: id_token_for(pool, refresh_token))
 
 
 def reindex_search(

@@ -20,7 +20,6 @@ import tantivy
 
 from dms_desktop.core.errors import SandboxError
 from dms_desktop.core.models import Document, tag_key
-from dms_desktop.core.search.extract import ExtractedText
 from dms_desktop.core.search.index import (
     DEFAULT_LIMIT,
     SNIPPET_CHARS,
@@ -54,6 +53,7 @@ from dms_desktop.core.search.query import (
     TypeIs,
     Words,
 )
+from dms_desktop.core.search.text import ExtractedText
 
 log = logging.getLogger(__name__)
 

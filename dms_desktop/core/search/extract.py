@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dms_desktop.core.search.text import ExtractedText
+
 log = logging.getLogger(__name__)
 
 EXTRACTOR_VERSION = 1  # bump when extraction changes: cached texts of older versions are redone
@@ -157,14 +159,6 @@ class Limits:
     max_pages: int = 2000
     seconds: float = 30.0  # per document; OCR and PDF pages stop there
     ocr_pages: int = 20  # pages of a scanned PDF read with OCR
-
-
-@dataclass(frozen=True)
-class ExtractedText:
-    """The text found in a body, and a note when some or all of it could not be read."""
-
-    text: str
-    note: str = ""
 
 
 @dataclass(frozen=True)

@@ -29,13 +29,13 @@ from dms_desktop.core.models import Document
 from dms_desktop.core.repository import from_item
 from dms_desktop.core.search.extract import (
     BodyReader,
-    ExtractedText,
     Limits,
     TextCache,
     extract_text,
     plan_extraction,
 )
 from dms_desktop.core.search.index import Change, Drop, Put, SearchIndex, live_rank, removed_rank
+from dms_desktop.core.search.text import ExtractedText
 
 log = logging.getLogger(__name__)
 

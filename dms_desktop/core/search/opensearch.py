@@ -18,7 +18,6 @@ from typing import Any
 
 from dms_desktop.core.errors import Unavailable
 from dms_desktop.core.models import Document, tag_key
-from dms_desktop.core.search.extract import ExtractedText
 from dms_desktop.core.search.index import (
     DEFAULT_LIMIT,
     SNIPPET_CHARS,
@@ -51,6 +50,7 @@ from dms_desktop.core.search.query import (
     TypeIs,
     Words,
 )
+from dms_desktop.core.search.text import ExtractedText
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +88,39 @@ SETTINGS: dict[str, Any] = {
         }
     }
 }
+
+
+SEARCH_ENDPOINT_VARIABLE = "DMS_SEARCH_ENDPOINT"  # https://... of the domain or collection
+SEARCH_SERVICE_VARIABLE = "DMS_SEARCH_SERVICE"  # "es" (a managed domain) or "aoss" (Serverless)
+
+
+def signed_client(endpoint: str, region: str, service: str, session: Any) -> Any:
+    """An OpenSearch client whose requests are signed (SigV4) with ``session``'s credentials,
+    as the function's role: ``service`` is "es" for a domain, "aoss" for a Serverless
+    collection. A plain-HTTP loopback endpoint (a local test server) is not signed."""
+    from urllib.parse import urlsplit
+
+    from opensearchpy import OpenSearch, Urllib3AWSV4SignerAuth, Urllib3HttpConnection
+
+    parts = urlsplit(endpoint)
+    local = parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
+    if parts.scheme != "https" and not local:
+        raise ValueError(f"the search endpoint must be https://, not {endpoint!r}")
+    options: dict[str, Any] = {
+        "hosts": [endpoint],
+        "connection_class": Urllib3HttpConnection,
+        "timeout": 10,
+        "max_retries": 2,
+        "retry_on_timeout": True,
+    }
+    if not local:
+        credentials = session.get_credentials()
+        options.update(
+            http_auth=Urllib3AWSV4SignerAuth(credentials, region, service),
+            use_ssl=True,
+            verify_certs=True,
+        )
+    return OpenSearch(**options)
 
 
 def fold(word: str) -> str:

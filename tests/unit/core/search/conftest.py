@@ -13,7 +13,7 @@ import pytest
 from dms_desktop.core.search.embedded import EmbeddedIndex
 from dms_desktop.core.search.extract import TextCache
 from dms_desktop.core.search.indexer import StreamIndexer
-from tests.support.search import Bodies, opensearch_url  # noqa: F401 (a fixture)
+from tests.support.search import Bodies
 
 
 @pytest.fixture(params=["embedded", "opensearch"])

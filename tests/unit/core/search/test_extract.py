@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from dms_desktop.core.search.extract import (
-    ExtractedText,
     Limits,
     TextCache,
     extract_text,
     plan_extraction,
     tesseract_path,
 )
+from dms_desktop.core.search.text import ExtractedText
 from tests.support.search import pdf
 
 SAMPLES = Path(__file__).resolve().parents[4] / "resources" / "samples"
