@@ -373,7 +373,7 @@ class QueryCompleter(QObject):
         if bare.casefold().startswith("tag:"):
             tags = [f'"{tag}"' if " " in tag else tag for tag in self._known_tags()]
             return [f"{sign}tag:{tag}" for tag in tags]
-        if bare and ":" not in bare and bare.isalpha():
+        if len(bare) >= 2 and ":" not in bare and bare.isalpha():  # not at every first letter
             return [f"{sign}{field}:" for field in FIELDS if field.startswith(bare.casefold())]
         return []
 

@@ -628,9 +628,16 @@ def test_down_in_the_search_box_moves_to_the_first_result(
     assert window.search_edit.hasFocus()
     qtbot.keyClicks(window.search_edit, "NOTE-03")
     qtbot.keyClick(window.search_edit, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: _names(desktop) == ["note-03-odd.txt"], timeout=WAIT_MS)
+    results = window.search_results.model
+    qtbot.waitUntil(
+        lambda: (
+            [results.hit_at(row).name.text for row in range(results.rowCount())]
+            == ["note-03-odd.txt"]
+        ),
+        timeout=WAIT_MS,
+    )
 
     qtbot.keyClick(window.search_edit, Qt.Key.Key_Down)
 
-    assert window.table.hasFocus()
+    assert window.search_results.list.hasFocus()  # the results are in the list's place
     assert [document.filename for document in window.selected_documents()] == ["note-03-odd.txt"]
