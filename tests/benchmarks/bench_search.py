@@ -1,4 +1,4 @@
-"""Benchmark 9: search on the sandbox with 100,000 documents with text bodies.
+"""Benchmark 10: search on the sandbox with 100,000 documents with text bodies.
 
     python -m tests.benchmarks.bench_search [--quick]
 
