@@ -308,18 +308,20 @@ def reindex_search(
     from .core.errors import SandboxError, Unavailable
 
     require_admin(user)
-    if not backend.is_sandbox or backend.endpoint_url is None:
+    if not backend.is_sandbox or backend.sandbox is None:
         raise ConfigError(
             f"Profile {backend.profile.name!r}: on AWS the index is rebuilt by the indexer "
             "function (see docs/search.md)."
         )
+    from .sandbox.info import KEY_HEADER
     from .sandbox.search_host import REINDEX_PATH
 
+    sandbox = backend.sandbox.info  # where it runs now, and the key it answers to
     request = urllib.request.Request(  # noqa: S310 (the sandbox's own loopback address)
-        backend.endpoint_url + REINDEX_PATH,
+        sandbox.endpoint_url + REINDEX_PATH,
         data=json.dumps({"user": user_id}).encode(),
         method="POST",
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", KEY_HEADER: sandbox.key},
     )
     try:
         with urllib.request.urlopen(request, timeout=3600) as answer:  # noqa: S310

@@ -120,16 +120,16 @@ def test_polling_the_stream_forces_no_checkpoint_and_the_state_does_not_grow(
         )
         # The poller has read everything: the sandbox is idle, and nothing it did since made
         # the state dirty (a checkpoint would follow).
-        status = health(home.info.endpoint_url)
+        status = health(home.info)
         assert status is not None
         generation = status["generation"]
         wait_for(
-            lambda: (health(home.info.endpoint_url) or {}).get("saved_generation") == generation,
+            lambda: (health(home.info) or {}).get("saved_generation") == generation,
             timeout=30,
             what="the checkpoint",
         )
         time.sleep(1.0)  # several polls of the stream with nothing new: none may change state
-        status = health(home.info.endpoint_url)
+        status = health(home.info)
         assert status is not None and status["generation"] == generation
         stop(home.paths)
         grown = (home.paths.sandbox_dir / STATE_FILE).stat().st_size - small
