@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # loaded by admins only (its import costs ~50 ms of everyone'
     import boto3
 
     from .core.admin import AdminService
+    from .core.search.service import DocumentSearch
     from .sandbox import SandboxConnection
 
 log = logging.getLogger(__name__)
@@ -252,6 +253,91 @@ def open_admin_service(backend: Backend, user: SignedIn, paths: AppPaths) -> Adm
         audit_dir=paths.data_dir / "audit",
         journal=journal_for(paths),
     )
+
+
+def open_search(backend: Backend, user: SignedIn, paths: AppPaths) -> DocumentSearch:
+    """Search for ``user``: on the sandbox its search index (read here, written by the sandbox),
+    on AWS the web API's ``GET /search``."""
+    if not backend.is_sandbox:
+        return _api_search(backend, user)
+    from .core.errors import Unavailable
+    from .core.search.embedded import EmbeddedIndex
+    from .core.search.service import IndexSearch
+    from .sandbox.search_host import POSITION_FILE, SEARCH_DIR, search_index_dir
+
+    if not (paths.sandbox_dir / SEARCH_DIR / POSITION_FILE).exists():
+        raise Unavailable("The sandbox is still building its search index; try again in a moment.")
+    return IndexSearch(EmbeddedIndex(search_index_dir(paths.sandbox_dir)), user.user_id)
+
+
+def _api_search(backend: Backend, user: SignedIn) -> DocumentSearch:
+    """GET /search of the profile's web API, with the user's Cognito ID token."""
+    from .core.auth import id_token_for
+    from .core.search.api_client import ApiSearch
+
+    settings = backend.profile.settings
+    api_url = settings.api_url if isinstance(settings, AwsProfile) else None
+    if not api_url:
+        raise ConfigError(
+            f"Profile {backend.profile.name!r} has no api_url: search on AWS goes through the "
+            "web API; set api_url to the API stack's output ApiUrl (see docs/search.md)."
+        )
+    pool = backend.pool
+    refresh_token = user.refresh_token
+    if pool is None or refresh_token is None:
+        raise ConfigError(
+            "Search on AWS needs a Cognito sign-in (`dms login`): the web API does not accept "
+            "a named AWS profile."
+        )
+    return ApiSearch(api_url, lambda: id_token_for(pool, refresh_token))
+
+
+def reindex_search(
+    backend: Backend,
+    user: SignedIn,
+    user_id: str | None,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Rebuild the search index from the table: one user's entries, or everyone's (admins
+    only); returns how many documents were indexed."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    from .core.admin import require_admin
+    from .core.errors import SandboxError, Unavailable
+
+    require_admin(user)
+    if not backend.is_sandbox or backend.sandbox is None:
+        raise ConfigError(
+            f"Profile {backend.profile.name!r}: on AWS the index is rebuilt by the indexer "
+            "function (see docs/search.md)."
+        )
+    from .sandbox.info import KEY_HEADER
+    from .sandbox.search_host import REINDEX_PATH
+
+    sandbox = backend.sandbox.info  # where it runs now, and the key it answers to
+    request = urllib.request.Request(  # noqa: S310 (the sandbox's own loopback address)
+        sandbox.endpoint_url + REINDEX_PATH,
+        data=json.dumps({"user": user_id}).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", KEY_HEADER: sandbox.key},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=3600) as answer:  # noqa: S310
+            for line in answer:
+                report = json.loads(line)
+                if "error" in report:
+                    raise SandboxError(
+                        f"The sandbox could not rebuild its index: {report['error']}"
+                    )
+                if "indexed" in report:
+                    return int(report["indexed"])
+                if progress is not None:
+                    progress(int(report["done"]), int(report["total"] or 0))
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise Unavailable(f"The sandbox did not finish rebuilding its index: {exc}") from exc
+    raise Unavailable("The sandbox stopped before it finished rebuilding its index.")
 
 
 # --- `dms local`: the sandbox of a data folder, for the CLI (which does not import the sandbox) ---

@@ -19,7 +19,7 @@ import pytest
 from tests.support.keyrings import MemoryKeyring
 
 # The "Nothing lost" table (docs/nothing-lost.md) from the cases marked nothing_lost.
-pytest_plugins = ["tests.support.nothing_lost_report"]
+pytest_plugins = ["tests.support.nothing_lost_report", "tests.support.search"]
 
 _ISOLATED_ENV = (
     "DMS_HOME",

@@ -38,6 +38,7 @@ from ..core.errors import Cancelled, Unavailable
 from ..core.formatting import human_size, plural, printable
 from .arguments import number_argument, timestamp_argument
 from .context import EXIT_OK, Context
+from .search import register_admin
 from .terminal import CountProgress, cancel_on_interrupt
 
 MAX_ROWS = 50  # rows printed in a text dry run; --json lists every document
@@ -298,3 +299,4 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     check.add_argument("--json", action="store_true")
     check.set_defaults(handler=cmd_admin_check)
+    register_admin(admin_commands)  # `dms admin reindex` lives with the search commands

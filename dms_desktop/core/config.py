@@ -65,6 +65,7 @@ class AwsProfile(BaseModel):
     aws_profile: str | None = None
     user_id: str | None = None  # with aws_profile: whose documents to browse
     session_days: int = Field(default=DEFAULT_SESSION_DAYS, ge=1)  # the refresh token validity
+    api_url: str | None = None  # the web API stack's ApiUrl: search goes to its GET /search
 
     @model_validator(mode="after")
     def _needs_a_way_to_sign_in(self) -> AwsProfile:

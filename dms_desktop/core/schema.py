@@ -82,6 +82,10 @@ def time_to_live_specification() -> dict[str, Any]:
     return {"AttributeName": EXPIRES_AT, "Enabled": True}
 
 
+STREAM_VIEW_TYPE = "NEW_AND_OLD_IMAGES"
+"""The table's stream carries each item before and after a change: search indexes follow it."""
+
+
 def table_definition(table_name: str = TABLE_NAME) -> dict[str, Any]:
     """`CreateTable` arguments for the Documents table with its sort and checksum indexes."""
     attributes = {"userId": "S", "documentId": "S", "checksum": "S"}
@@ -103,6 +107,7 @@ def table_definition(table_name: str = TABLE_NAME) -> dict[str, Any]:
     return {
         "TableName": table_name,
         "BillingMode": "PAY_PER_REQUEST",
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": STREAM_VIEW_TYPE},
         "AttributeDefinitions": [
             {"AttributeName": name, "AttributeType": kind} for name, kind in attributes.items()
         ],

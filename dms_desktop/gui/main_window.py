@@ -63,6 +63,15 @@ from .drops import DropHandler
 from .icons import action_icon, app_icon, file_type_icon
 from .message_bar import MessageBar
 from .operations import Lane, OperationContext, Operations
+from .search_view import (
+    QueryCompleter,
+    SavedSearchesPanel,
+    SearchArea,
+    SearchResultsView,
+    ask_name_and_save,
+    report_search_error,
+    run_search,
+)
 from .session import OPEN_CACHE_FOLDER
 from .tag_panel import TagPanel
 from .transfers import DownloadSpec, TransferQueue, UploadSpec
@@ -70,6 +79,7 @@ from .transfers_panel import TransfersPanel
 from .upload_dialog import UploadDialog
 
 if TYPE_CHECKING:
+    from ..core.search.service import SearchResults
     from .cleanup_dialog import CleanupDialog
     from .consistency_dialog import ConsistencyDialog
 
@@ -234,7 +244,13 @@ class MainWindow(QMainWindow):
     def _build_central(self) -> None:
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.setObjectName("mainSplitter")
-        splitter.addWidget(self.table)
+        self.search_results = SearchResultsView()
+        self.search_results.hit_selected.connect(self._on_hit_selected)
+        self.search_results.hit_activated.connect(self._open_document)
+        self.events.changed.connect(self.search_results.model.apply_changes)
+        self.search_area = SearchArea(self.table, self.search_results)
+        self._search_generation = 0  # a reply to an earlier search is dropped
+        splitter.addWidget(self.search_area)
         splitter.addWidget(self.detail_pane)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
@@ -260,6 +276,15 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
         self.resizeDocks([dock], [180], Qt.Orientation.Horizontal)
         self.tags_dock = dock
+        self.saved_searches = SavedSearchesPanel(self._operations)
+        self.saved_searches.search_chosen.connect(self.run_search)
+        saved_dock = QDockWidget("Saved searches", self)
+        saved_dock.setObjectName("savedSearchesDock")
+        saved_dock.setWidget(self.saved_searches)
+        saved_dock.setFeatures(dock.features())
+        self.splitDockWidget(dock, saved_dock, Qt.Orientation.Vertical)
+        self.resizeDocks([dock, saved_dock], [3, 1], Qt.Orientation.Vertical)
+        self.saved_searches_dock = saved_dock
 
     def _action(
         self,
@@ -312,9 +337,18 @@ class MainWindow(QMainWindow):
 
         self.search_edit = QLineEdit()
         self.search_edit.setObjectName("searchEdit")
-        self.search_edit.setPlaceholderText("Search by name (Ctrl+F)")
+        self.search_edit.setPlaceholderText("Search (Ctrl+F): words, tag:, type:, size:…")
+        self.search_edit.setToolTip(
+            'Words and "phrases" in names and contents; tag:x -tag:x type:pdf '
+            "folder:a/b size:>1M created:>=2026-01-01 updated:<7d name:x; OR; ( )"
+        )
         self.search_edit.setClearButtonEnabled(True)
-        self.search_edit.setMaximumWidth(320)
+        self.search_edit.setMaximumWidth(420)
+        self.query_completer = QueryCompleter(self.search_edit, self.tag_browser.known_tags)
+        self.save_search_action = self._action(
+            "saveSearchAction", "Save search…", "search", None, self._save_search
+        )
+        self.save_search_action.setEnabled(False)
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(SEARCH_DELAY_MS)
@@ -343,6 +377,7 @@ class MainWindow(QMainWindow):
             toolbar.addAction(action)
         toolbar.addSeparator()
         toolbar.addWidget(self.search_edit)
+        toolbar.addAction(self.save_search_action)
         toolbar.addWidget(self.type_filter)
         spacer = QWidget()
         spacer.setSizePolicy(
@@ -477,6 +512,7 @@ class MainWindow(QMainWindow):
         snapshot) stay until the first page replaces them."""
         self.model.refresh()
         self.tag_browser.reload()
+        self.saved_searches.reload()
 
     def clear_user(self) -> None:
         """Sign-out: forget everything of the previous user that the window shows."""
@@ -490,6 +526,10 @@ class MainWindow(QMainWindow):
         self.search_edit.blockSignals(True)
         self.search_edit.clear()
         self.search_edit.blockSignals(False)
+        self._search_generation += 1
+        self.search_results.model.show_hits([])
+        self.search_area.show_list()
+        self.saved_searches.clear_searches()
         self._update_status()
 
     # --- browsing ---
@@ -513,10 +553,53 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _apply_search(self) -> None:
+        """Empty: the document list; otherwise the results of the query, in its place."""
         self._search_timer.stop()
-        text = self.search_edit.text().strip() or None
-        self._selection_to_restore = []
-        self.model.update_query(text=text)
+        text = self.search_edit.text().strip()
+        self.save_search_action.setEnabled(bool(text))
+        self._search_generation += 1
+        if not text:
+            self.search_area.show_list()
+            self._on_selection_changed()
+            return
+        generation = self._search_generation
+        self.search_area.show_results()
+        search = self._operations.fast(
+            lambda ctx: run_search(ctx, text), functools.partial(self._show_results, generation)
+        )
+        search.failure(functools.partial(self._search_failed, generation)).run()
+
+    def _show_results(self, generation: int, results: SearchResults) -> None:
+        if generation == self._search_generation:
+            self.search_results.show_results(results)
+            self._on_hit_selected(None)
+
+    def _search_failed(self, generation: int, error: DmsError) -> None:
+        if generation == self._search_generation:
+            report_search_error(self.search_results, self._message_bar.report_error, error)
+
+    @Slot(str)
+    def run_search(self, query: str) -> None:
+        """Put ``query`` in the search box and search (a saved search, say)."""
+        self.search_edit.setText(query)
+        self._apply_search()
+
+    @Slot()
+    def _save_search(self) -> None:
+        query = self.search_edit.text().strip()
+        if query:
+            ask_name_and_save(self, self.saved_searches, query)
+
+    @Slot(object)
+    def _on_hit_selected(self, document: Document | None) -> None:
+        count = len(self.search_results.selected_documents())
+        if document is not None:
+            self.detail_pane.show_document(document)
+        elif count:
+            self.detail_pane.show_selection_count(count)
+        else:
+            self.detail_pane.show_document(None)
+        self._update_actions(count)
 
     @Slot(int)
     def _apply_type_filter(self, index: int) -> None:
@@ -534,6 +617,9 @@ class MainWindow(QMainWindow):
             and event.modifiers() == Qt.KeyboardModifier.NoModifier
         ):
             self._apply_search()
+            if self.search_area.searching:  # the results: their first row once they are in
+                self.search_results.take_focus()
+                return True
             self.table.setFocus(Qt.FocusReason.OtherFocusReason)
             if self.model.rowCount() and not self._selected_rows():
                 self.table.selectRow(0)
@@ -598,6 +684,8 @@ class MainWindow(QMainWindow):
         self.loaded_label.setText(self.model.status_text())
 
     def selected_documents(self) -> list[Document]:
+        if self.search_area.searching:
+            return self.search_results.selected_documents()
         return [self.model.document_at(row) for row in self._selected_rows()]
 
     def _selected_rows(self) -> list[int]:

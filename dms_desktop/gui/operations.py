@@ -45,6 +45,7 @@ from ..core.paths import AppPaths
 if TYPE_CHECKING:  # they load boto3: the lanes import them when they first need them
     from ..connect import Backend
     from ..core.admin import AdminService
+    from ..core.search.service import DocumentSearch
     from ..core.service import DocumentService
 
 log = logging.getLogger(__name__)
@@ -108,12 +109,24 @@ class UserServices:
         self._factory = factory
         self._lock = threading.Lock()  # the transfer pool's threads may ask at the same time
         self._built: tuple[SignedIn | None, DocumentService] | None = None
+        self._search: tuple[SignedIn | None, DocumentSearch] | None = None
 
     def service(self, account: Account) -> DocumentService:
         with self._lock:
             if self._built is None or self._built[0] is not account.user:
                 self._built = (account.user, self._factory(account))
             return self._built[1]
+
+    def search(self, account: Account) -> DocumentSearch:
+        """The user's search, kept like the service: opening the index (or finding the web
+        API) is done once per user, not for every keystroke's query."""
+        from ..connect import open_search
+
+        with self._lock:
+            if self._search is None or self._search[0] is not account.user:
+                backend, user = signed_in(account)
+                self._search = (account.user, open_search(backend, user, account.paths))
+            return self._search[1]
 
 
 class OperationContext:
@@ -146,6 +159,10 @@ class OperationContext:
 
         backend, user = signed_in(self.account)
         return open_admin_service(backend, user_for_this_thread(user), self.paths)
+
+    def search(self) -> DocumentSearch:
+        """Search for the signed-in user (the sandbox's index, or the web API on AWS)."""
+        return self._services.search(self.account)
 
     def report_progress(self, done: int, total: int) -> None:
         """Tell the operation's ``progress`` receiver (on the GUI thread) how far it is."""

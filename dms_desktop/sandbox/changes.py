@@ -405,6 +405,9 @@ class ChangeLog:
         self.store = store
         # The token tables as last logged, per (account, region, pool, table).
         self._tokens: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+        # The DynamoDB items the last replay set: their stream records were not replayed (the
+        # search index catches up with them, see search_host).
+        self.replayed_items: set[Address] = set()
 
     def remember_tokens(self) -> None:
         """Take the live token tables as the base of the next record's token changes."""
@@ -478,6 +481,8 @@ class ChangeLog:
                 images: list[tuple[Address, Any]] = pickle.loads(payload)  # noqa: S301 (our own log)
                 for address, image in images:
                     _apply(address, image)
+                    if address[0] == "dynamodb":
+                        self.replayed_items.add(address)
                 count += 1
         return count
 

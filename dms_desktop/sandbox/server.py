@@ -59,7 +59,7 @@ from dms_desktop.core.aws import attach_credentials, new_session, route_endpoint
 from dms_desktop.core.errors import SandboxError
 from dms_desktop.core.paths import private_folder
 from dms_desktop.core.schema import TABLE_NAME, time_to_live_specification
-from dms_desktop.sandbox import changes, fast_query, multipart, samples
+from dms_desktop.sandbox import changes, fast_query, multipart, samples, search_host
 from dms_desktop.sandbox.changes import ChangeLog, ChangeSet
 from dms_desktop.sandbox.connection import KeyedRoute
 from dms_desktop.sandbox.info import (
@@ -142,7 +142,8 @@ def is_mutation(environ: dict[str, Any]) -> bool:
     target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
     if target.startswith("DynamoDB_"):
         return target.rsplit(".", 1)[-1] not in DYNAMODB_READS
-    return True
+    # DescribeStream, GetShardIterator, GetRecords: reads of the table's stream.
+    return not target.startswith("DynamoDBStreams_")
 
 
 def quiet_noisy_loggers() -> None:
@@ -177,6 +178,14 @@ class SharedExclusiveLock:
             self._readers -= 1
             if self._readers == 0:
                 self._condition.notify_all()
+
+    @contextlib.contextmanager
+    def shared(self) -> Iterator[None]:
+        self.acquire_shared()
+        try:
+            yield
+        finally:
+            self.release_shared()
 
     @contextlib.contextmanager
     def exclusive(self) -> Iterator[None]:
@@ -223,6 +232,7 @@ class Checkpointer:
         self.change_log = change_log
         self.wal = change_log.wal
         self.samples_seeded = False
+        self.before_save: Callable[[], None] | None = None  # runs holding the state alone
         self.status = _CheckpointStatus()
         self._commits = 0  # requests in make_durable
         self._condition = threading.Condition()
@@ -334,6 +344,8 @@ class Checkpointer:
                     generation = self.status.generation
                 with self.wal.lock:  # records from now on go to the new segment
                     segment = self.wal.rotate_locked()
+                if self.before_save is not None:
+                    self.before_save()
                 removed = self.store.save(self.resources, self.samples_seeded, segment)
                 with self._condition:
                     self.status.saved_generation = generation
@@ -395,6 +407,7 @@ class _Runtime:
     hosts: frozenset[str] = frozenset()  # the Host headers requests may carry
     lock: SharedExclusiveLock = field(default_factory=SharedExclusiveLock)
     checkpointer: Checkpointer | None = None
+    search: search_host.SearchHost | None = None
     stop_requested: threading.Event = field(default_factory=threading.Event)
     closed: bool = False
     last_request: float = field(default_factory=time.monotonic)
@@ -444,6 +457,8 @@ class SandboxMiddleware:
             return _json_response(start_response, "202 Accepted", {"stopping": True})
         if path == LEASE_PATH:
             return self._lease(environ, start_response)
+        if path == search_host.REINDEX_PATH and environ.get("REQUEST_METHOD") == "POST":
+            return _reindex(environ, start_response, runtime)
 
         runtime.last_request = time.monotonic()
         if not _read_body_at_once(environ):
@@ -480,7 +495,17 @@ class SandboxMiddleware:
     def _change(
         self, environ: dict[str, Any], start_response: Any, checkpointer: Checkpointer
     ) -> Iterable[bytes]:
-        """Run a request that may change something; answer once its changes are on disk."""
+        """Run a request that may change something; answer once its changes are on disk. The
+        stream records it makes are durable when it is answered (see search_host.StreamGate)."""
+        ticket = search_host.gate.enter()
+        try:
+            return self._change_durably(environ, start_response, checkpointer)
+        finally:
+            search_host.gate.leave(ticket)
+
+    def _change_durably(
+        self, environ: dict[str, Any], start_response: Any, checkpointer: Checkpointer
+    ) -> Iterable[bytes]:
         runtime = self.runtime
         service, operation = changes.service_of(environ)
         answer: list[Any] = []
@@ -633,6 +658,24 @@ def _refused(
         ],
     )
     return [data]
+
+
+def _reindex(environ: dict[str, Any], start_response: Any, runtime: _Runtime) -> Iterable[bytes]:
+    """Rebuild search entries from the table; answers one JSON line per progress report."""
+    if not _is_loopback(str(environ.get("REMOTE_ADDR", ""))):
+        return _json_response(start_response, "403 Forbidden", {"error": "loopback only"})
+    search = runtime.search
+    if search is None:
+        return _json_response(start_response, "503 Service Unavailable", {"error": "no search"})
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        request = json.loads(environ["wsgi.input"].read(min(length, 4096)) or b"{}")
+        user = request.get("user")
+        if user is not None and not isinstance(user, str):
+            raise ValueError("user must be a string")
+    except (ValueError, OSError, AttributeError) as exc:
+        return _json_response(start_response, "400 Bad Request", {"error": str(exc)})
+    return search_host.stream_reindex(search, user, start_response)
 
 
 def _read_body_at_once(environ: dict[str, Any]) -> bool:
@@ -1009,6 +1052,7 @@ def _serve_locked(
     )
     server_thread.start()
     checkpointer: Checkpointer | None = None
+    search: search_host.SearchHost | None = None
     samples_thread: threading.Thread | None = None
     info_path = sandbox_dir / INFO_FILE
     try:
@@ -1032,6 +1076,18 @@ def _serve_locked(
         if replayed or lost:
             checkpointer.mark_dirty()  # fold the log into the state soon
         checkpointer.start()
+        search = search_host.SearchHost(
+            sandbox_dir,
+            resources.table,
+            resources.bucket,
+            runtime.lock.shared,
+            runtime.lock.exclusive,
+            change_log.replayed_items,
+            checkpointer.mark_dirty,
+        )
+        checkpointer.before_save = search.trim_consumed
+        runtime.search = search
+        search.start()
         info = SandboxInfo(
             endpoint_url=endpoint_url,
             region=REGION,
@@ -1067,6 +1123,8 @@ def _serve_locked(
         with _stop_on_signals(runtime.stop_requested):
             _wait_for_stop(runtime, idle_timeout)
     finally:
+        if search is not None:
+            search.stop()  # before the last checkpoint, which drops what it consumed
         _shut_down(server, server_thread, runtime, checkpointer, samples_thread, connections)
         with contextlib.suppress(OSError):
             info_path.unlink()

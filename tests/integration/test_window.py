@@ -149,8 +149,17 @@ def test_search_finds_a_document_beyond_the_first_page(qtbot: QtBot, desktop: De
     assert window.model.rowCount() == 2 and window.model.has_more
     assert "note-00-even.txt" not in _names(desktop)  # the oldest: far beyond the first page
 
+    # The search box searches the index, not the loaded pages: the results replace the list.
     window.search_edit.setText("NOTE-00")
-    qtbot.waitUntil(lambda: _names(desktop) == ["note-00-even.txt"], timeout=WAIT_MS)
+    results = window.search_results.model
+
+    def found() -> list[str]:
+        return [results.hit_at(row).name.text for row in range(results.rowCount())]
+
+    qtbot.waitUntil(lambda: found() == ["note-00-even.txt"], timeout=WAIT_MS)
+    assert window.search_area.searching
+    window.search_edit.clear()
+    qtbot.waitUntil(lambda: not window.search_area.searching, timeout=WAIT_MS)
 
 
 def test_tag_browser_and_type_filter_reach_the_backend(qtbot: QtBot, desktop: DesktopApp) -> None:
@@ -619,9 +628,16 @@ def test_down_in_the_search_box_moves_to_the_first_result(
     assert window.search_edit.hasFocus()
     qtbot.keyClicks(window.search_edit, "NOTE-03")
     qtbot.keyClick(window.search_edit, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: _names(desktop) == ["note-03-odd.txt"], timeout=WAIT_MS)
+    results = window.search_results.model
+    qtbot.waitUntil(
+        lambda: (
+            [results.hit_at(row).name.text for row in range(results.rowCount())]
+            == ["note-03-odd.txt"]
+        ),
+        timeout=WAIT_MS,
+    )
 
     qtbot.keyClick(window.search_edit, Qt.Key.Key_Down)
 
-    assert window.table.hasFocus()
+    assert window.search_results.list.hasFocus()  # the results are in the list's place
     assert [document.filename for document in window.selected_documents()] == ["note-03-odd.txt"]

@@ -29,6 +29,10 @@ from dms_desktop.sandbox.server import SharedExclusiveLock, is_mutation
         ("POST", "DynamoDB_20120810.TransactWriteItems", True),
         ("POST", "AWSCognitoIdentityProviderService.InitiateAuth", True),
         ("POST", "AWSCognitoIdentityService.GetId", True),
+        # Reading the table's stream changes nothing: it must not force a checkpoint.
+        ("POST", "DynamoDBStreams_20120810.GetRecords", False),
+        ("POST", "DynamoDBStreams_20120810.GetShardIterator", False),
+        ("POST", "DynamoDBStreams_20120810.DescribeStream", False),
     ],
 )
 def test_is_mutation(method: str, target: str, mutation: bool) -> None:

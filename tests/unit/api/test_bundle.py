@@ -13,7 +13,13 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from dms_desktop.api.bundle import LAMBDA_DISTRIBUTIONS, build_bundle, lambda_requirements
+from dms_desktop.api.bundle import (
+    INDEXER_DISTRIBUTIONS,
+    LAMBDA_DISTRIBUTIONS,
+    SEARCH_DISTRIBUTIONS,
+    build_bundle,
+    lambda_requirements,
+)
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -24,6 +30,7 @@ _GATED_IMPORT = """
 import importlib.abc, json, sys, sysconfig
 from importlib.machinery import PathFinder
 allowed, bundle, module = set(json.loads(sys.argv[1])), sys.argv[2], sys.argv[3]
+function, event = sys.argv[4], json.loads(sys.argv[5])
 installed = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
 
 class Gate(importlib.abc.MetaPathFinder):
@@ -41,8 +48,9 @@ import importlib
 handlers = importlib.import_module(module)
 import dms_desktop
 assert dms_desktop.__file__.startswith(bundle), dms_desktop.__file__
-result = handlers.create_document({"requestContext": {}, "body": "{}"}, None)
-print(json.dumps({"status": result["statusCode"], "modules": sorted(sys.modules)}))
+result = getattr(handlers, function)(event, None)
+status = result["statusCode"] if "statusCode" in result else 200
+print(json.dumps({"status": status, "modules": sorted(sys.modules)}))
 """
 
 
@@ -66,8 +74,8 @@ def _closure(names: tuple[str, ...]) -> set[str]:
     return seen
 
 
-def _allowed_top_level_modules() -> list[str]:
-    distributions = _closure(LAMBDA_DISTRIBUTIONS)
+def _allowed_top_level_modules(extra: tuple[str, ...] = SEARCH_DISTRIBUTIONS) -> list[str]:
+    distributions = _closure((*LAMBDA_DISTRIBUTIONS, *extra))
     return sorted(
         module
         for module, owners in packages_distributions().items()
@@ -75,7 +83,13 @@ def _allowed_top_level_modules() -> list[str]:
     )
 
 
-def _gated_import(bundle: Path, module: str) -> subprocess.CompletedProcess[str]:
+def _gated_import(
+    bundle: Path,
+    module: str,
+    function: str = "create_document",
+    event: object = None,
+    extra: tuple[str, ...] = SEARCH_DISTRIBUTIONS,
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [
             sys.executable,
@@ -83,9 +97,11 @@ def _gated_import(bundle: Path, module: str) -> subprocess.CompletedProcess[str]
             "-B",
             "-c",
             _GATED_IMPORT,
-            json.dumps(_allowed_top_level_modules()),
+            json.dumps(_allowed_top_level_modules(extra)),
             str(bundle),
             module,
+            function,
+            json.dumps(event if event is not None else {"requestContext": {}, "body": "{}"}),
         ],
         env={"PYTHONPATH": str(bundle), "PATH": "/usr/bin:/bin"},
         cwd=bundle,
@@ -132,7 +148,11 @@ def test_the_requirements_are_the_projects_own_pins(bundle: Path) -> None:
     project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
     lines = (bundle / "requirements.txt").read_text(encoding="utf-8").split()
     assert lines == lambda_requirements()
-    assert set(lines) <= set(project["project"]["dependencies"])
+    declared = (
+        project["project"]["dependencies"]
+        + project["project"]["optional-dependencies"]["aws-search"]
+    )
+    assert set(lines) <= set(declared)
     assert not any(line.lower().startswith("pyside6") for line in lines)
 
 
@@ -148,3 +168,25 @@ def test_an_earlier_bundle_is_replaced(tmp_path: Path) -> None:
     (target / "dms_desktop" / "stale.py").write_text("")
     build_bundle(target)
     assert not (target / "dms_desktop" / "stale.py").exists()
+
+
+def test_the_search_handler_imports_and_answers_with_only_the_bundle(bundle: Path) -> None:
+    result = _gated_import(bundle, "dms_desktop.api.search", "search_documents")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[-1])["status"] == 401
+
+
+def test_the_indexer_bundle_has_its_handler_and_pdfium(tmp_path: Path) -> None:
+    indexer = build_bundle(tmp_path / "lambda-indexer", indexer=True)
+    packages = sorted(path.name for path in (indexer / "dms_desktop").iterdir())
+    assert packages == ["__init__.py", "core", "indexer"]
+    assert (indexer / "dms_desktop" / "core" / "search" / "indexer.py").is_file()
+    lines = (indexer / "requirements.txt").read_text(encoding="utf-8").split()
+    assert lines == lambda_requirements(INDEXER_DISTRIBUTIONS)
+    assert any(line.startswith("pypdfium2") for line in lines)
+    # An event without records: the handler needs its environment, and says so.
+    result = _gated_import(
+        indexer, "dms_desktop.indexer.handler", "handle_stream", {}, INDEXER_DISTRIBUTIONS
+    )
+    assert "DMS_SEARCH_ENDPOINT" in result.stderr
+    assert "not in the Lambda bundle" not in result.stderr
