@@ -138,7 +138,7 @@ def _ms(seconds: float) -> float:
 
 
 def run_with(sizes: tuple[int, ...]) -> Result:
-    result = Result("8 sandbox queries")
+    result = Result("9 sandbox queries")
     first_pages: dict[tuple[int, str], float] = {}
     largest = max(sizes)
     with bench_sandbox() as started:

@@ -56,7 +56,7 @@ def folder_size(folder: Path) -> int:
 
 
 def run(quick: bool) -> Result:
-    result = Result("9 search")
+    result = Result("10 search")
     count = 10_000 if quick else 100_000
     with bench_sandbox("dms-bench-search-") as sandbox:
         user = sandbox.sign_in(DEMO_USER)
