@@ -294,11 +294,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--profile", help="the profile to use (default: local, the sandbox)")
     parser.add_argument("--home", help="keep config, data, cache and logs under this folder")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="log more")
+    entry = parser.add_mutually_exclusive_group()
+    entry.add_argument(
+        "--install-desktop-entry",
+        action="store_true",
+        help="add DMS Desktop and its icon to your desktop's menu (XDG_DATA_HOME), then exit",
+    )
+    entry.add_argument(
+        "--remove-desktop-entry", action="store_true", help="take it out again, then exit"
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args, qt_args = build_parser().parse_known_args(argv)
+    if args.install_desktop_entry or args.remove_desktop_entry:
+        from . import desktop_entry
+
+        return desktop_entry.run(remove=args.remove_desktop_entry)
     keep_new_files_private()
     paths = AppPaths.resolve(args.home)
     paths.make_private()
