@@ -31,6 +31,7 @@ from ..core.identity import SignedIn
 from ..core.logs import configure_logging
 from ..core.paths import AppPaths, keep_new_files_private
 from . import session
+from .appearance import Appearance, desktop_settings
 from .garbage import MainThreadGarbageCollector
 from .icons import app_icon
 from .main_window import MainWindow
@@ -38,6 +39,7 @@ from .message_bar import MessageBar
 from .operations import Account, Operations
 from .sign_in_dialog import SignInDialog
 from .transfers import TransferQueue
+from .window_menus import WindowMenus
 
 if TYPE_CHECKING:  # boto3 loads on a lane, after the window shows (see session)
     from ..connect import Backend, Reachability
@@ -78,6 +80,9 @@ class DesktopApp(QObject):
         self.operations = Operations(Account(paths, profile_name), self.message_bar.report_error)
         self.transfers = TransferQueue(self._service_for_transfers)
         self.window = MainWindow(self.operations, self.transfers, self.message_bar, paths)
+        self.appearance = Appearance(desktop_settings(paths), self)  # before the window shows
+        self.appearance.changed.connect(self.message_bar.follow_palette)
+        self.menus = WindowMenus(self.window, self.appearance, paths.log_dir)
         self.window.sign_out_requested.connect(self.sign_out)
         self.window.sign_in_requested.connect(self.ask_sign_in)
         self.connected_backend: Backend | None = None
