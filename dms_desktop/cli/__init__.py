@@ -2,8 +2,9 @@
 
 One module per command family, each registering its subcommands with a ``register`` function:
 ``session`` (login, logout, whoami), ``documents`` (list, info, download, delete, tag, rename),
-``upload``, ``configure``, ``local`` (the sandbox) and ``admin``; ``program`` builds the parser
-and runs a command. The CLI reaches the backend through ``dms_desktop.connect`` only.
+``upload``, ``configure``, ``local`` (the sandbox), ``admin`` and ``completion`` (the shell's);
+``program`` builds the parser and runs a command. The CLI reaches the backend through
+``dms_desktop.connect`` only.
 
 Exit codes: 0 ok, 1 unexpected error, 2 usage, 3 invalid input, 4 not found, 5 conflict,
 6 authentication, 7 backend unavailable or throttled, 8 cancelled, 9 integrity (checksum),

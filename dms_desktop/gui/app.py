@@ -31,6 +31,7 @@ from ..core.identity import SignedIn
 from ..core.logs import configure_logging
 from ..core.paths import AppPaths, keep_new_files_private
 from . import session
+from .appearance import Appearance, desktop_settings
 from .garbage import MainThreadGarbageCollector
 from .icons import app_icon
 from .main_window import MainWindow
@@ -38,6 +39,7 @@ from .message_bar import MessageBar
 from .operations import Account, Operations
 from .sign_in_dialog import SignInDialog
 from .transfers import TransferQueue
+from .window_menus import WindowMenus
 
 if TYPE_CHECKING:  # boto3 loads on a lane, after the window shows (see session)
     from ..connect import Backend, Reachability
@@ -78,6 +80,9 @@ class DesktopApp(QObject):
         self.operations = Operations(Account(paths, profile_name), self.message_bar.report_error)
         self.transfers = TransferQueue(self._service_for_transfers)
         self.window = MainWindow(self.operations, self.transfers, self.message_bar, paths)
+        self.appearance = Appearance(desktop_settings(paths), self)  # before the window shows
+        self.appearance.changed.connect(self.message_bar.follow_palette)
+        self.menus = WindowMenus(self.window, self.appearance, paths.log_dir)
         self.window.sign_out_requested.connect(self.sign_out)
         self.window.sign_in_requested.connect(self.ask_sign_in)
         self.connected_backend: Backend | None = None
@@ -294,11 +299,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--profile", help="the profile to use (default: local, the sandbox)")
     parser.add_argument("--home", help="keep config, data, cache and logs under this folder")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="log more")
+    entry = parser.add_mutually_exclusive_group()
+    entry.add_argument(
+        "--install-desktop-entry",
+        action="store_true",
+        help="add DMS Desktop and its icon to your desktop's menu (XDG_DATA_HOME), then exit",
+    )
+    entry.add_argument(
+        "--remove-desktop-entry", action="store_true", help="take it out again, then exit"
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args, qt_args = build_parser().parse_known_args(argv)
+    if args.install_desktop_entry or args.remove_desktop_entry:
+        from . import desktop_entry
+
+        return desktop_entry.run(remove=args.remove_desktop_entry)
     keep_new_files_private()
     paths = AppPaths.resolve(args.home)
     paths.make_private()

@@ -400,6 +400,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
         view_menu = menus.addMenu("&View")
+        view_menu.setObjectName("viewMenu")  # gui.window_menus adds the Theme submenu
         view_menu.addAction(self.refresh_action)
         view_menu.addAction(self.tags_dock.toggleViewAction())
         view_menu.addAction(self.transfers_panel.toggleViewAction())

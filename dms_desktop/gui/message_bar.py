@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
+    QApplication,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -101,13 +102,7 @@ class MessageBar(QFrame):
 
     def _show(self, kind: str, text: str, details: str) -> None:
         self.setProperty("kind", kind)
-        palette = self.palette()
-        role = self.backgroundRole()
-        base = palette.color(role)
-        tint = "#f8d7da" if kind == "error" else "#d1ecf1"
-        if base.lightness() < 128:  # dark palette
-            tint = "#5c2b2e" if kind == "error" else "#1f4e5a"
-        self.setStyleSheet(f"#messageBar {{ background: {tint}; }}")
+        self._tint()
         # Names in a message may come from the local disk: escape what could hide or reverse
         # text (core.formatting.printable); the message's own line breaks stay.
         self._text.setText("\n".join(printable(line) for line in text.split("\n")))
@@ -117,6 +112,22 @@ class MessageBar(QFrame):
         self._action = None
         self._action_button.hide()
         self.show()
+
+    def _tint(self) -> None:
+        """The background for the kind of message and the palette (light or dark) in use: the
+        application's palette, as this bar's own carries the tint set before."""
+        kind = self.property("kind")
+        base = QApplication.palette(self).color(self.backgroundRole())
+        tint = "#f8d7da" if kind == "error" else "#d1ecf1"
+        if base.lightness() < 128:  # dark palette
+            tint = "#5c2b2e" if kind == "error" else "#1f4e5a"
+        self.setStyleSheet(f"#messageBar {{ background: {tint}; }}")
+
+    @Slot()
+    def follow_palette(self) -> None:
+        """Tint the message shown again, for the palette now in use (the theme changed)."""
+        if self.property("kind"):
+            self._tint()
 
     def set_action(self, label: str, callback: Callable[[], object]) -> None:
         """Offer one action with the message shown now (e.g. "Try again")."""

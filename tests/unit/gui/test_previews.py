@@ -201,5 +201,5 @@ def test_desktop_entry() -> None:
     assert section["Exec"] == "dms-desktop"
     assert section["Icon"] == "dms-desktop"
     assert section["Terminal"] == "false"
-    assert section["Categories"] == "Office;Utility;"
+    assert section["Categories"] == "Office;"  # one main category: listed once in menus
     assert section["Comment"]
