@@ -66,7 +66,14 @@ def test_bash_completes_the_commands(bash_script: Path) -> None:
 
 
 def test_bash_completes_subcommands_and_options(bash_script: Path) -> None:
-    assert complete(bash_script, ["dms", "local", ""]) == ["serve", "stop", "add-user", "reset"]
+    assert complete(bash_script, ["dms", "local", ""]) == [
+        "serve",
+        "stop",
+        "add-user",
+        "remove-user",
+        "reset",
+        "seed",
+    ]
     assert complete(bash_script, ["dms", "list", "--s"]) == ["--search", "--sort"]
     assert complete(bash_script, ["dms", "list", "--sort", ""]) == [f.value for f in SortField]
     assert complete(bash_script, ["dms", "completion", ""]) == ["bash", "zsh"]
