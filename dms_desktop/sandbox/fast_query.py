@@ -29,7 +29,7 @@ What a covered Query does, as DynamoDB does (and moto does not):
   1 MB, whichever comes first; then it returns a ``LastEvaluatedKey``, even when no further item
   follows (moto omits the key at such an exact page boundary). ``FilterExpression`` is applied
   to the items read, so a filtered page costs what it reads. The size of an item is counted the
-  way DynamoDB meters it (names count one byte, see :func:`read_size`), which is what dynalite
+  way DynamoDB meters it (names count one byte, see sandbox.item_sizes), which is what dynalite
   implements; moto counts names in full and stops before the item that crosses 1 MB.
 - Items that share an index's sort key are ordered by the table's key (moto's order; DynamoDB's
   is unspecified).
@@ -66,10 +66,8 @@ import logging
 import os
 import re
 import threading
-import weakref
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass
 from typing import Any, Final
 
 import moto
@@ -79,7 +77,19 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import GlobalSecondaryIndex, SecondaryIndex, Table
 from moto.dynamodb.responses import DynamoHandler, DynamoResult
-from sortedcontainers import SortedList  # type: ignore[import-untyped]
+
+from dms_desktop.sandbox.item_sizes import binary, read_size
+from dms_desktop.sandbox.sorted_lists import (
+    TOP,
+    Order,
+    TableOrders,
+    Unordered,
+    entry_key,
+    log_fallback,
+    order_of,
+    orders_of,
+    sort_value,
+)
 
 log = logging.getLogger(__name__)
 
@@ -100,296 +110,8 @@ _enabled = True
 _moto_only = threading.local()
 # .handling: moto's Query handler runs on this thread; .sorted: and _answer answered it
 _this_request = threading.local()
-_logged_reasons: set[str] = set()
 answered = {"sorted": 0, "moto": 0}
 """How many Queries each way answered since :func:`install` (for tests and the docs' check)."""
-
-
-class _Unordered(Exception):
-    """A key value this module cannot order as DynamoDB does (wrong or unsupported type)."""
-
-
-class _Top:
-    """Greater than any key value: ``(v, TOP)`` sorts after every entry whose first key is v."""
-
-    def __lt__(self, other: object) -> bool:
-        return False
-
-    def __le__(self, other: object) -> bool:
-        return other is self
-
-    def __gt__(self, other: object) -> bool:
-        return other is not self
-
-    def __ge__(self, other: object) -> bool:
-        return True
-
-
-_TOP: Final = _Top()
-
-
-def _sort_value(value: DynamoType, declared_type: str) -> Any:
-    """A key attribute's value as a Python value that sorts as DynamoDB sorts it.
-
-    Strings: by code point, which is the order of their UTF-8 bytes (DynamoDB's). Numbers:
-    exactly (int where the text is an integer, else Decimal; the two compare exactly)."""
-    if value.type != declared_type:
-        raise _Unordered(f"a key of type {value.type} where the table declares {declared_type}")
-    if declared_type == "S" and isinstance(value.value, str):
-        return value.value
-    if declared_type == "N" and isinstance(value.value, str):
-        if _INTEGER.fullmatch(value.value):
-            return int(value.value)
-        try:
-            return Decimal(value.value)
-        except InvalidOperation as exc:
-            raise _Unordered(f"a malformed number {value.value!r}") from exc
-    raise _Unordered(f"a key of type {declared_type}")
-
-
-# --- the orders ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Order:
-    """The sort order of the table (``index_name`` None) or of one of its indexes.
-
-    An entry is ``(table sort key, table partition key, item)`` for the table, and ``(index sort
-    key, table partition key, table sort key, item)`` for an index (moto's order for items that
-    share an index sort key). An entry's keys are unique within its list and every bound a
-    Query looks up has fewer or other keys, so items are never compared."""
-
-    index_name: str | None
-    hash_attr: str
-    hash_type: str
-    range_attr: str
-    range_type: str
-    table_hash_attr: str
-    table_hash_type: str
-    table_range_attr: str
-    table_range_type: str
-    projection: SecondaryIndex | None = field(compare=False, hash=False, default=None)
-
-    @property
-    def local(self) -> bool:
-        """Partitioned as the table is: one partition's list is built from that partition."""
-        return self.hash_attr == self.table_hash_attr
-
-    def keys(self, attrs: Mapping[str, DynamoType]) -> tuple[Any, tuple[Any, ...]] | None:
-        """(partition, sort keys) of an item in this order; None if the index leaves it out."""
-        table_hash = _sort_value(attrs[self.table_hash_attr], self.table_hash_type)
-        table_range = _sort_value(attrs[self.table_range_attr], self.table_range_type)
-        if self.index_name is None:
-            return table_hash, (table_range, table_hash)
-        hash_value = attrs.get(self.hash_attr)
-        range_value = attrs.get(self.range_attr)
-        if hash_value is None or range_value is None:
-            return None  # a sparse index
-        return (
-            _sort_value(hash_value, self.hash_type),
-            (_sort_value(range_value, self.range_type), table_hash, table_range),
-        )
-
-    def start_key(self, key: Mapping[str, Any]) -> tuple[Any, tuple[Any, ...]]:
-        """(partition, sort keys) of an ExclusiveStartKey; _Unordered if it is not one of ours."""
-        names = {self.table_hash_attr, self.table_range_attr, self.hash_attr, self.range_attr}
-        if set(key) != names:
-            raise _Unordered("a start key without exactly the key attributes")
-        attrs = {}
-        for name, value in key.items():
-            if not isinstance(value, Mapping) or len(value) != 1:
-                raise _Unordered("a malformed start key")
-            attrs[name] = DynamoType(dict(value))
-        keys = self.keys(attrs)
-        assert keys is not None  # every key attribute is there
-        return keys
-
-
-def _order_of(table: Table, index: SecondaryIndex | None) -> _Order | str:
-    """The order a Query on ``index`` (None: the table) reads, or why it is not covered."""
-    types = {a["AttributeName"]: a["AttributeType"] for a in table.attr}
-    if table.range_key_attr is None:
-        return "a table without a sort key"
-    if index is None:
-        hash_attr, range_attr = table.hash_key_attr, table.range_key_attr
-    else:
-        hashes = [k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH"]
-        ranges = [k["AttributeName"] for k in index.schema if k["KeyType"] == "RANGE"]
-        if len(hashes) != 1 or len(ranges) != 1:
-            return "an index without exactly one partition key and one sort key"
-        hash_attr, range_attr = hashes[0], ranges[0]
-    key_types = [
-        types.get(name, "")
-        for name in (hash_attr, range_attr, table.hash_key_attr, table.range_key_attr)
-    ]
-    if any(kind not in ("S", "N") for kind in key_types):
-        return "a key that is neither a string nor a number"
-    return _Order(
-        index_name=None if index is None else index.name,
-        hash_attr=hash_attr,
-        hash_type=key_types[0],
-        range_attr=range_attr,
-        range_type=key_types[1],
-        table_hash_attr=table.hash_key_attr,
-        table_hash_type=key_types[2],
-        table_range_attr=table.range_key_attr,
-        table_range_type=key_types[3],
-        projection=index,
-    )
-
-
-def _entry_key(entry: tuple[Any, ...]) -> tuple[Any, ...]:
-    return entry[:-1]
-
-
-def _remove_key(entries: Any, key: tuple[Any, ...]) -> None:
-    position = entries.bisect_left(key)
-    if position < len(entries) and _entry_key(entries[position]) == key:
-        del entries[position]
-
-
-def _add_entry(entries: Any, entry: tuple[Any, ...]) -> None:
-    _remove_key(entries, _entry_key(entry))  # one entry per key: items are never compared
-    entries.add(entry)
-
-
-_WHOLE_INDEX = object()  # (name, _WHOLE_INDEX) in partitions: a global index built whole
-
-
-class _TableOrders:
-    """The sorted lists of one moto Table: for each order used, the partitions built so far.
-
-    A local order (the table, a local index, a global index on the table's partition key) is
-    built one partition at a time, when a Query first reads that partition; a global index on
-    another attribute is built whole. Writes keep the built lists in step."""
-
-    def __init__(self, table: Table) -> None:
-        self.table = weakref.ref(table)
-        self.orders: dict[str | None, _Order] = {}
-        self.partitions: dict[tuple[str | None, Any], Any] = {}  # (index name, partition) ->
-        self.item_counts: dict[Any, int] = {}  # table partition -> its items, as kept in step
-        self.unusable: set[str | None] = set()  # orders whose items have unorderable keys
-
-    def use(self, order: _Order) -> _Order:
-        """The stored order of ``order``'s index; a changed definition (UpdateTable) starts
-        afresh."""
-        name = order.index_name
-        known = self.orders.get(name)
-        if known != order:
-            self.forget(name)
-            self.orders[name] = order
-            known = order
-        return known
-
-    def forget(self, name: str | None) -> None:
-        self.orders.pop(name, None)
-        for key in [key for key in self.partitions if key[0] == name]:
-            del self.partitions[key]
-
-    def give_up(self, name: str | None, exc: Exception) -> None:
-        """Leave an order to moto from now on: an item has a key it cannot order."""
-        table = self.table()
-        _log_fallback(f"Queries on {table.name if table else '?'} index {name}: {exc}")
-        self.forget(name)
-        self.unusable.add(name)
-
-    def entries(self, table: Table, order: _Order, partition: Any, hash_key: DynamoType) -> Any:
-        """The sorted entries of one partition of ``order``, built on first use (_Unordered if
-        an item has a key of the wrong type)."""
-        name = order.index_name
-        if not order.local:
-            if (name, _WHOLE_INDEX) not in self.partitions:
-                grouped: dict[Any, list[tuple[Any, ...]]] = {}
-                for partition_items in table.items.values():
-                    for item in partition_items.values():
-                        keys = order.keys(item.attrs)
-                        if keys is not None:
-                            grouped.setdefault(keys[0], []).append((*keys[1], item))
-                self.partitions[(name, _WHOLE_INDEX)] = None
-                for index_partition, found in grouped.items():
-                    self.partitions[(name, index_partition)] = SortedList(found)
-            return self.partitions.setdefault((name, partition), SortedList())
-        stored_items = table.items.get(hash_key)
-        count = len(stored_items) if stored_items is not None else 0
-        if self.item_counts.get(partition, count) != count:
-            log.warning(
-                "A write to %s went around the sandbox's sorted lists: partition rebuilt",
-                table.name,
-            )
-            for known in list(self.orders):
-                if self.orders[known].local:
-                    self.partitions.pop((known, partition), None)
-        self.item_counts[partition] = count
-        if (name, partition) not in self.partitions:
-            built = []
-            for item in (stored_items or {}).values():
-                keys = order.keys(item.attrs)
-                if keys is not None:
-                    built.append((*keys[1], item))
-            self.partitions[(name, partition)] = SortedList(built)
-        return self.partitions[(name, partition)]
-
-    def positions(self, item: Item | None) -> list[tuple[str | None, Any, tuple[Any, ...]]]:
-        """Where ``item`` is (or belongs) in each built list: (index name, partition, keys)."""
-        if item is None:
-            return []
-        found = []
-        for name, order in list(self.orders.items()):
-            try:
-                keys = order.keys(item.attrs)
-            except (_Unordered, KeyError) as exc:
-                self.give_up(name, exc)
-                continue
-            if keys is None:
-                continue
-            built = (name, keys[0] if order.local else _WHOLE_INDEX) in self.partitions
-            if built:
-                found.append((name, keys[0], keys[1]))
-        return found
-
-    def resync(
-        self, table: Table, hash_key: DynamoType, range_key: DynamoType | None, before: list[Any]
-    ) -> None:
-        """After a write to one key: drop its old entries, add its current ones."""
-        for name, partition, keys in before:
-            entries = self.partitions.get((name, partition))
-            if entries is not None:
-                _remove_key(entries, keys)
-        stored_items = table.items.get(hash_key)
-        item = stored_items.get(range_key) if stored_items is not None else None
-        for name, partition, keys in self.positions(item):
-            entries = self.partitions.setdefault((name, partition), SortedList())
-            _add_entry(entries, (*keys, item))
-        if table.range_key_attr is None:
-            return
-        try:
-            partition = _sort_value(hash_key, _table_hash_type(table))
-        except _Unordered:
-            return
-        if partition in self.item_counts:
-            self.item_counts[partition] = len(stored_items) if stored_items is not None else 0
-
-
-def _table_hash_type(table: Table) -> str:
-    return next(
-        (a["AttributeType"] for a in table.attr if a["AttributeName"] == table.hash_key_attr), ""
-    )
-
-
-_tables: dict[int, _TableOrders] = {}
-
-
-def _orders(table: Table, create: bool) -> _TableOrders | None:
-    """The sorted lists of ``table`` (None if none yet and not ``create``)."""
-    orders = _tables.get(id(table))
-    if orders is not None and orders.table() is table:
-        return orders
-    if not create:
-        return None
-    orders = _TableOrders(table)
-    _tables[id(table)] = orders
-    weakref.finalize(table, _tables.pop, id(table), None)
-    return orders
 
 
 # --- writes ----------------------------------------------------------------------------------
@@ -400,7 +122,7 @@ def _kept_in_step(
     table: Table, hash_key: DynamoType, range_key: DynamoType | None
 ) -> Iterator[None]:
     """Around a write of one key: the sorted lists follow it (also if it raised half-way)."""
-    orders = _orders(table, create=False)
+    orders = orders_of(table, create=False)
     if orders is None:
         yield
         return
@@ -468,76 +190,12 @@ def _update_item(
 # --- reads -----------------------------------------------------------------------------------
 
 
-def read_size(attrs: Mapping[str, DynamoType], range_attr: str | None) -> int:
-    """The size DynamoDB counts against a Query's 1 MB for one item (dynalite's model of it:
-    names count one byte, each value its stored size, plus a per-item overhead that grows with
-    the table's sort key). Strings count their UTF-8 bytes."""
-    range_size = 0
-    total = 0
-    for name, value in attrs.items():
-        if name == range_attr:
-            range_size = _value_size(value)
-            continue
-        total += _stored_size(value) + 1
-    return 2 + total + (1 + (1 + total) // 3072) * (18 + range_size)
-
-
-def _value_size(value: DynamoType) -> int:
-    kind, raw = value.type, value.value
-    if kind == "S":
-        return len(raw.encode("utf-8"))
-    if kind == "N":
-        return _number_size(raw)
-    if kind == "B":
-        return len(_binary(raw))
-    if kind == "SS":
-        return sum(len(element.encode("utf-8")) for element in raw)
-    if kind == "NS":
-        return sum(_number_size(element) for element in raw)
-    if kind == "BS":
-        return sum(len(_binary(element)) for element in raw)
-    if kind in ("NULL", "BOOL"):
-        return 1
-    if kind == "L":
-        return 3 + sum(1 + _stored_size(element) for element in raw)
-    if kind == "M":
-        return 3 + len(raw) + sum(_stored_size(element) + 1 for element in raw.values())
-    return 0
-
-
-def _stored_size(value: DynamoType) -> int:
-    size = _value_size(value)
-    kind = value.type
-    if kind == "S":
-        return size + (1 if size < 128 else 2 if size < 16384 else 3)
-    if kind in ("B", "N"):
-        return size + 1
-    if kind in ("SS", "NS", "BS"):
-        return size + len(value.value) + 1
-    if kind == "NULL":
-        return 0
-    return size
-
-
-def _number_size(text: str) -> int:
-    number = Decimal(text).normalize()
-    if number.is_zero():
-        return 1
-    digits = len(number.as_tuple().digits)
-    exponent = number.adjusted()
-    return 1 + -(-digits // 2) + (0 if digits % 2 or exponent % 2 else 1) + number.is_signed()
-
-
-def _binary(raw: Any) -> bytes:
-    return raw if isinstance(raw, bytes) else base64.b64decode(raw)
-
-
 @dataclass
 class _Plan:
     """A covered Query: which entries to read, in which direction, how many."""
 
-    orders: _TableOrders
-    order: _Order
+    orders: TableOrders
+    order: Order
     partition: Any
     hash_key: DynamoType
     comparison: str | None
@@ -566,10 +224,10 @@ def _plan(
             return "an unknown index"
         if consistent_read and isinstance(index, GlobalSecondaryIndex):
             return "a consistent read on a global index"
-    order = _order_of(table, index)
+    order = order_of(table, index)
     if isinstance(order, str):
         return order
-    orders = _orders(table, create=True)
+    orders = orders_of(table, create=True)
     assert orders is not None
     if order.index_name in orders.unusable:
         return f"index {order.index_name}, which has keys of the wrong type"
@@ -592,9 +250,9 @@ def _plan(
     if isinstance(limit, bool) or not (limit is None or (isinstance(limit, int) and limit > 0)):
         return "an unusual Limit"
     try:
-        partition = _sort_value(hash_key, order.hash_type)
+        partition = sort_value(hash_key, order.hash_type)
         if comparison is not None:
-            bounds = [_sort_value(DynamoType(value), order.range_type) for value in range_objs]
+            bounds = [sort_value(DynamoType(value), order.range_type) for value in range_objs]
         start = None
         if exclusive_start_key is not None:
             if not isinstance(exclusive_start_key, Mapping):
@@ -604,7 +262,7 @@ def _plan(
                 return "a start key in another partition"
             if comparison is not None and not _matches(comparison, start[0], bounds):
                 return "a start key outside the key condition"
-    except _Unordered as exc:
+    except Unordered as exc:
         return str(exc)
     if comparison == "BETWEEN" and bounds[0] > bounds[1]:
         return "BETWEEN with its bounds the wrong way round"
@@ -650,20 +308,20 @@ def _range(entries: Any, plan: _Plan) -> tuple[int, int]:
     if comparison in ("=", ">=", "BETWEEN", "BEGINS_WITH"):
         low = entries.bisect_left((bounds[0],))
     elif comparison == ">":
-        low = entries.bisect_left((bounds[0], _TOP))
+        low = entries.bisect_left((bounds[0], TOP))
     if comparison in ("=", "<="):
-        high = entries.bisect_left((bounds[0], _TOP))
+        high = entries.bisect_left((bounds[0], TOP))
     elif comparison == "<":
         high = entries.bisect_left((bounds[0],))
     elif comparison == "BETWEEN":
-        high = entries.bisect_left((bounds[1], _TOP))
+        high = entries.bisect_left((bounds[1], TOP))
     elif comparison == "BEGINS_WITH":
         prefix: str = bounds[0]
         high = entries.bisect_left((prefix[:-1] + chr(ord(prefix[-1]) + 1),))
     if plan.start is not None:
         if plan.forward:
             after = entries.bisect_left(plan.start)
-            if after < len(entries) and _entry_key(entries[after]) == plan.start:
+            if after < len(entries) and entry_key(entries[after]) == plan.start:
                 after += 1
             low = max(low, after)
         else:
@@ -748,7 +406,7 @@ _SCALARS = frozenset({"S", "N", "BOOL", "NULL"})
 
 
 def _base64(raw: str | bytes) -> str:
-    return base64.b64encode(_binary(raw)).decode("ascii")
+    return base64.b64encode(binary(raw)).decode("ascii")
 
 
 def _query(
@@ -790,7 +448,7 @@ def _query(
                         entries = plan.orders.entries(
                             self, plan.order, plan.partition, plan.hash_key
                         )
-                    except _Unordered as exc:
+                    except Unordered as exc:
                         plan.orders.give_up(plan.order.index_name, exc)
                         plan = str(exc)
                     else:
@@ -798,7 +456,7 @@ def _query(
                         return _answer(
                             self, plan, entries, filter_expression, projection_expressions
                         )
-        _log_fallback(f"a Query on {self.name}: {plan}")
+        log_fallback(f"a Query on {self.name}: {plan}")
     answered["moto"] += 1
     return query(  # type: ignore[no-any-return]
         self,
@@ -849,12 +507,6 @@ def _handle_query(handle_query: Method, self: DynamoHandler) -> Any:
         return handle_query(self)
     finally:
         _this_request.handling, _this_request.sorted = False, False
-
-
-def _log_fallback(reason: str) -> None:
-    if reason not in _logged_reasons:
-        _logged_reasons.add(reason)
-        log.info("moto answers %s (not covered by the sandbox's sorted lists)", reason)
 
 
 # --- installing ------------------------------------------------------------------------------

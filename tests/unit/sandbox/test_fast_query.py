@@ -24,7 +24,7 @@ from dms_desktop.core import schema
 from dms_desktop.core.listing import ListQuery
 from dms_desktop.core.repository import DocumentRepository, to_item
 from dms_desktop.core.schema import SortField
-from dms_desktop.sandbox import fast_query
+from dms_desktop.sandbox import fast_query, sorted_lists
 from tests.support.aws import USER_ID, new_session
 from tests.support.query_scenarios import (
     USERS,
@@ -234,7 +234,7 @@ def test_a_write_around_the_sorted_lists_is_noticed(
     moto_table.items[key][DynamoType(stray["documentId"])] = Item(
         key, DynamoType(stray["documentId"]), stray
     )
-    with caplog.at_level(logging.WARNING, logger=fast_query.__name__):
+    with caplog.at_level(logging.WARNING, logger=sorted_lists.__name__):
         found = pages(client, request)
     assert "went around" in caplog.text
     assert sum(page["Count"] for page in found) == 6
