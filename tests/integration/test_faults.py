@@ -458,8 +458,8 @@ def test_a_retried_delete_whose_first_attempt_landed(
 @pytest.mark.nothing_lost(
     "fault",
     "`dms upload` with the backend failing (500) twice, then for good",
-    "exit 0 and stored; for good: exit 7 with 'try again' on stderr, the upload kept and "
-    "stored once when resumed",
+    "exit 0 and stored; for good: exit 7 with 'try again' on stderr, the upload kept, and the "
+    "same `dms upload` again resumes it and stores it once",
 )
 def test_cli_upload_through_faults(
     fault_user: FaultUser, faults: FaultInjector, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -474,18 +474,16 @@ def test_cli_upload_through_faults(
     assert ok.code == 0, ok.err
     assert "Uploaded" in ok.out
 
-    faults.fail("dynamodb.PutItem", "500", times=10**6)
+    faults.fail("s3.PutObject", "500", times=10**6)
     failed = sandbox.dms("upload", str(source), "--duplicates", "keep")
     assert failed.code == 7
     assert "Try again" in failed.err and "Traceback" not in failed.err
     assert "was kept" in failed.err
     faults.clear()
     assert len(stored_state(sandbox.info, fault_user.user_id)[0]) == 1
-    service = open_service(
-        open_backend(sandbox.paths), fault_user.user, paths=AppPaths.resolve(sandbox.home)
-    )
-    (kept,) = service.interrupted_transfers()
-    service.resume_transfer(kept.transfer_id)
+    again = sandbox.dms("upload", str(source), "--duplicates", "keep")  # resumes the kept one
+    assert again.code == 0, again.err
+    assert "Resuming the interrupted upload" in again.err
     fault_user.assert_nothing_lost()
     assert len(stored_state(sandbox.info, fault_user.user_id)[0]) == 2
 
