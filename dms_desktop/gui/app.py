@@ -275,6 +275,7 @@ class DesktopApp(QObject):
         self.window.clear_user()
         self.window.set_signed_in(False)
         self.transfers.clear_finished()
+        self.transfers.forget_kept()  # the user's: shown again at their next sign-in
         self.operations.fast(session.sign_out, self._on_signed_out).run()
         # The long lane removes the caches too, after the preview it may be writing.
         self.operations.long(session.remove_user_caches).run()

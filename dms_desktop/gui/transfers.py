@@ -287,6 +287,13 @@ class TransferQueue(QObject):
             if transfer.state.finished:
                 self._remove(transfer_id)
 
+    def forget_kept(self) -> None:
+        """Remove the rows of paused and interrupted transfers (at sign-out: they stay in the
+        journal, and show again when their user next signs in here)."""
+        for transfer_id, transfer in list(self._transfers.items()):
+            if transfer.state.resumable:
+                self._remove(transfer_id)
+
     def _remove(self, transfer_id: int) -> None:
         del self._transfers[transfer_id]
         self._futures.pop(transfer_id, None)

@@ -512,3 +512,45 @@ def test_window_discards_an_interrupted_upload(
         open_backend(shared_sandbox.paths), crash_user, paths=shared_sandbox.paths
     )
     assert service.interrupted_transfers() == []
+
+
+@pytest.mark.nothing_lost(
+    "crash",
+    "the window's process killed (SIGKILL) mid multipart upload, then the window started again",
+    "the transfers panel shows it Interrupted; Resume sends only the missing parts; the "
+    "document is byte-identical, no multipart upload left",
+)
+def test_window_killed_mid_upload_resumes_at_its_next_start(
+    qtbot: QtBot,
+    shared_sandbox: SandboxHome,
+    crash_user: SignedIn,
+    env: dict[str, str],
+    tmp_path: Path,
+    desktop_after_crash: DesktopApp,
+) -> None:
+    big = tmp_path / "recording.bin"
+    big.write_bytes(os.urandom(WINDOW_PARTS * 16 * 1024 * 1024))
+    runner = [sys.executable, "-m", "tests.support.window_crash_runner"]
+    _run_killed(
+        [*runner, str(shared_sandbox.home), crash_user.username, PASSWORD, "2", str(big)], env
+    )
+    (upload,) = stored_state(shared_sandbox.info, crash_user.user_id)[2]
+    on_server = _parts_on_server(shared_sandbox, upload)
+    app = desktop_after_crash
+    _signed_in_window(qtbot, app, crash_user)
+    row = _interrupted_row(qtbot, app)
+    panel = app.window.transfers_panel
+
+    with requests_sent() as sent:
+        panel.resume_button.click()
+        qtbot.waitUntil(lambda: panel.model.index(row, STATE).data() == "Done", timeout=WAIT_MS)
+
+    parts_sent = sorted(int(request.split()[1]) for request in sent if "UploadPart" in request)
+    assert parts_sent == sorted(set(range(1, WINDOW_PARTS + 1)) - on_server)
+    qtbot.waitUntil(
+        lambda: [doc.filename for doc in app.window.model.documents()] == ["recording.bin"],
+        timeout=WAIT_MS,
+    )
+    (document,) = app.window.model.documents()
+    assert document.checksum == hashlib.sha256(big.read_bytes()).hexdigest()
+    assert_nothing_lost(shared_sandbox.info, crash_user.user_id)

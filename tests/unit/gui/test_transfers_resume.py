@@ -137,6 +137,10 @@ def test_transfers_interrupted_before_the_start_show_and_resume_all(
         queue.show_interrupted(kept)  # shown once
 
         assert panel.model.rowCount() == 1 and _state(panel) == "Interrupted"
+        queue.forget_kept()  # signed out: the row goes, the journal keeps it
+        assert panel.model.rowCount() == 0
+        queue.show_interrupted(journaled.held.interrupted_transfers())  # signed in again
+        assert panel.model.rowCount() == 1 and _state(panel) == "Interrupted"
         assert panel.resume_all_button.isEnabled()
         with qtbot.waitSignal(queue.upload_finished, timeout=TIMEOUT):
             panel.resume_all_button.click()
