@@ -18,7 +18,7 @@ PROGRESS_INTERVAL = 0.1
 def throttled(callback: ProgressCallback, interval: float = PROGRESS_INTERVAL) -> ProgressCallback:
     """``callback`` called at most once per ``interval`` seconds, but always for the first report
     and for the last (done == total), so a display starts at once and ends complete. Safe to
-    call from several threads (s3transfer reports from each of its own)."""
+    call from several threads (a multipart upload reports from each of its part threads)."""
     lock = threading.Lock()
     last_report = -float("inf")
 
