@@ -127,11 +127,18 @@ def cmd_download(context: Context) -> int:
     service = context.service
     document = service.find(args.document)
     target = Path(args.output) if args.output else Path.cwd()
+    kept = service.find_interrupted_download(document.document_id, target)
     progress = ProgressLine(context.err, printable(document.filename))
     try:
-        path = service.download(
-            document.document_id, target, overwrite=args.overwrite, progress=progress.update
-        )
+        if kept is not None:  # continues from what it had written (core.downloading)
+            context.note(f"Resuming the interrupted download of {printable(document.filename)}.")
+            resumed = service.resume_transfer(kept, progress=progress.update, notice=context.note)
+            assert isinstance(resumed, Path)
+            path = resumed
+        else:
+            path = service.download(
+                document.document_id, target, overwrite=args.overwrite, progress=progress.update
+            )
     finally:
         progress.finish()
     context.print(f"Downloaded {printable(document.filename)} to {printable(str(path))}")

@@ -4,6 +4,9 @@ Every file is checked before anything is sent; if one cannot be stored, nothing 
 each refused file gets one line saying why. Then each file is hashed once for the duplicate
 check (not with ``--duplicates keep``), the policy decides, and the upload reuses that checksum.
 A folder upload counts its files ("file 3 of 120") and ends with a summary.
+
+A file whose earlier upload was interrupted (core.interrupted) is resumed, not started again: only
+what the server does not have yet is sent (``--restart`` discards it and starts over).
 """
 
 from __future__ import annotations
@@ -118,8 +121,18 @@ def _upload_one(
     """Upload one file, or None if the duplicate policy (or the person asked) skips it."""
     path = item.source.path
     shown = printable(str(path))
+    kept = service.find_interrupted_upload(path)
+    if kept is not None and context.args.restart:
+        service.discard_transfer(kept)
+        context.note(f"Discarded the interrupted upload of {shown}; it starts over.")
+        kept = None
     progress = ProgressLine(context.err, printable(item.filename), position)
     try:
+        if kept is not None:
+            context.note(f"Resuming the interrupted upload of {shown}.")
+            resumed = service.resume_transfer(kept, progress=progress.update, notice=context.note)
+            assert isinstance(resumed, Document)
+            return resumed
         if policy is DuplicatePolicy.KEEP:
             return service.upload(
                 path, tags=tags, folder=item.folder, expires=expires, progress=progress.update
@@ -177,5 +190,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         metavar="DURATION",
         help="store as test records that expire after DURATION (e.g. 90m, 12h, 7d, 2w): "
         "DynamoDB's TTL removes them in AWS, and `dms admin cleanup --expired` at once",
+    )
+    upload.add_argument(
+        "--restart",
+        action="store_true",
+        help="start an interrupted upload of the same file over instead of resuming it",
     )
     upload.add_argument("--json", action="store_true")

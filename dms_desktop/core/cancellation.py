@@ -18,7 +18,7 @@ PROGRESS_INTERVAL = 0.1
 def throttled(callback: ProgressCallback, interval: float = PROGRESS_INTERVAL) -> ProgressCallback:
     """``callback`` called at most once per ``interval`` seconds, but always for the first report
     and for the last (done == total), so a display starts at once and ends complete. Safe to
-    call from several threads (s3transfer reports from each of its own)."""
+    call from several threads (a multipart upload reports from each of its part threads)."""
     lock = threading.Lock()
     last_report = -float("inf")
 
@@ -45,10 +45,24 @@ class CancelToken:
         self._event = threading.Event()
         self._lock = threading.Lock()
         self._callbacks: list[Callable[[], object]] = []
+        self._paused = False
 
     @property
     def cancelled(self) -> bool:
         return self._event.is_set()
+
+    @property
+    def paused(self) -> bool:
+        """Stopped to be resumed later: a transfer keeps what it has done (see :meth:`pause`)."""
+        return self._paused
+
+    def pause(self) -> None:
+        """Stop the work, keeping what it has done for a resume (a transfer's parts, its
+        partial file); work that cannot be resumed takes it as a cancel."""
+        with self._lock:
+            if not self._event.is_set():
+                self._paused = True
+        self.cancel()
 
     def cancel(self) -> None:
         with self._lock:

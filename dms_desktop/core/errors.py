@@ -60,6 +60,23 @@ class Cancelled(DmsError):
     exit_code = 8
 
 
+class Paused(Cancelled):
+    """The user paused a transfer: it stopped, and what it had done is kept to be resumed."""
+
+    def __init__(self, message: str, transfer_id: str) -> None:
+        super().__init__(message)
+        self.transfer_id = transfer_id
+
+
+class TransferInterrupted(Unavailable):
+    """A transfer stopped by a failure that may pass (the network, the backend): what it had
+    done is kept, and resuming it (``transfer_id``) continues where it stopped."""
+
+    def __init__(self, message: str, transfer_id: str) -> None:
+        super().__init__(message)
+        self.transfer_id = transfer_id
+
+
 class IntegrityError(DmsError):
     """Stored data does not match its checksum (or size); nothing was written over."""
 

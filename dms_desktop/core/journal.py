@@ -8,18 +8,26 @@ that lock when the process ends, however it ends (even SIGKILL), so on the next 
 whose lock can be taken is work that never finished; an entry still locked belongs to another
 running instance (the window and a `dms` command at the same time) and is left alone.
 
+Uploads also keep a record log beside their entry (``<name>.log``, one JSON line per record,
+appended): the parts of their multipart upload that S3 confirmed. Appending keeps a record O(1)
+however many there are (a whole entry rewritten per part would be O(n²) for an upload of
+thousands of parts); a line cut short by a crash is ignored.
+
 What the next start does with each kind is decided by the service that owns it
-(``DocumentService.recover_interrupted`` and ``AdminService.recover_interrupted``).
+(``DocumentService.recover_interrupted`` and ``AdminService.recover_interrupted``); interrupted
+transfers stay to be resumed or discarded (core.interrupted).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from filelock import FileLock, Timeout
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -55,18 +63,27 @@ class UploadEntry(_Entry):
     folder: str = ""
     expires_at: int | None = None
     multipart_upload_id: str | None = None
+    part_size: int | None = None  # of the multipart upload; its parts are in the record log
+    mtime_ns: int | None = None  # the source's when the upload started: a change restarts it
     checksum: str | None = None  # set once the whole body is stored
     failed: bool = False  # the upload failed and its clean-up did not finish: never resume it
+    announced: bool = False  # a start has told the user it was interrupted
 
 
 class DownloadEntry(_Entry):
-    """A body being written to a temporary file beside ``target``."""
+    """A body being written to a hidden partial file beside ``target``, then moved there."""
 
     kind: Literal["download"] = "download"
     user_id: str
     document_id: str
     filename: str
     target: str
+    partial: str | None = None  # the partial file, once made; a resume continues it
+    etag: str | None = None  # of the object whose bytes the partial file holds
+    size: int = 0  # the document's, as the metadata said when it started
+    checksum: str = ""
+    overwrite: bool = False
+    announced: bool = False
 
 
 class DeleteEntry(_Entry):
@@ -106,6 +123,7 @@ class CleanupEntry(_Entry):
     settled: int = 0
 
 
+TransferEntry = UploadEntry | DownloadEntry
 JournalEntry = Annotated[
     UploadEntry | DownloadEntry | DeleteEntry | DeleteManyEntry | CleanupEntry,
     Field(discriminator="kind"),
@@ -119,28 +137,70 @@ class Tracked:
     def __init__(self, path: Path, lock: FileLock, entry: JournalEntry) -> None:
         self._path = path
         self._lock = lock
+        self._writing = threading.Lock()  # transfer threads append records at once
         self.entry = entry
+
+    @property
+    def name(self) -> str:
+        """The entry's id: stable for its whole life, also across processes."""
+        return self._path.stem
+
+    @property
+    def held(self) -> bool:
+        return bool(self._lock.is_locked)
 
     def update(self, entry: JournalEntry) -> None:
         """Replace the entry (atomically: a crash leaves the old or the new one, never half)."""
-        self.entry = entry
-        try:
-            _write_atomically(self._path, _ENTRY.dump_json(entry))
-        except OSError as exc:
-            raise LocalFileError(
-                f"Could not note the work in progress in {self._path.parent} "
-                f"({exc.strerror or exc}); check that the data folder is writable."
-            ) from exc
+        with self._writing:
+            self.entry = entry
+            try:
+                _write_atomically(self._path, _ENTRY.dump_json(entry))
+            except OSError as exc:
+                raise _not_writable(self._path.parent, exc) from exc
+
+    def change(self, **changes: Any) -> None:
+        """Update some fields of the entry."""
+        self.update(self.entry.model_copy(update=changes))
+
+    def append(self, record: dict[str, Any]) -> None:
+        """Add one record to the entry's record log (a line of JSON, appended)."""
+        line = json.dumps(record, separators=(",", ":")).encode() + b"\n"
+        with self._writing:
+            try:
+                with self._record_log.open("ab") as log_file:
+                    log_file.write(line)
+            except OSError as exc:
+                raise _not_writable(self._path.parent, exc) from exc
+
+    def records(self) -> list[dict[str, Any]]:
+        """The record log in the order written; a last line cut short by a crash is left out."""
+        return _read_records(self._record_log)
+
+    def clear_records(self) -> None:
+        """Forget the record log (the work starts over)."""
+        with self._writing:
+            self._record_log.unlink(missing_ok=True)
+
+    @property
+    def _record_log(self) -> Path:
+        return self._path.with_suffix(".log")
 
     def finish(self) -> None:
         """The work is done or fully undone: forget it."""
         self._path.unlink(missing_ok=True)
+        self._record_log.unlink(missing_ok=True)
         self._release()
 
     def leave_for_next_start(self) -> None:
         """The work could not be finished or undone now: the next start deals with it."""
         log.warning("left %s in the journal for the next start", self._path.name)
         self._release()
+
+    def keep_for_resume(self) -> None:
+        """The transfer stopped (paused, interrupted) and can be resumed: keep it, unheld."""
+        log.info("kept %s in the journal to be resumed", self._path.name)
+        if self._lock.is_locked:
+            self._release()
 
     def _release(self) -> None:
         self._lock.release()
@@ -167,10 +227,7 @@ class Journal:
             self._folder.mkdir(parents=True, exist_ok=True)
             lock.acquire()
         except OSError as exc:
-            raise LocalFileError(
-                f"Could not note the work in progress in {self._folder} "
-                f"({exc.strerror or exc}); check that the data folder is writable."
-            ) from exc
+            raise _not_writable(self._folder, exc) from exc
         tracked = Tracked(path, lock, entry)
         try:
             tracked.update(entry)
@@ -197,7 +254,8 @@ class Journal:
                 try:
                     entry = _ENTRY.validate_json(path.read_bytes())
                 except (OSError, PydanticError) as exc:
-                    log.warning("could not read the journal entry %s: %s", path.name, exc)
+                    if path.exists():  # else: finished by its owner meanwhile
+                        log.warning("could not read the journal entry %s: %s", path.name, exc)
                     lock.release()
                     continue
                 claimed.append(Tracked(path, lock, entry))
@@ -206,6 +264,79 @@ class Journal:
             for tracked in claimed:
                 if tracked._lock.is_locked:
                     tracked._release()
+
+    def claim(self, name: str) -> Tracked | None:
+        """Hold the entry ``name`` for this process; None if it is gone or another running
+        instance holds it."""
+        if not name.isalnum():
+            return None  # not one of our names: never a path
+        path = self._folder / f"{name}.json"
+        lock = FileLock(path.with_suffix(".lock"), blocking=False, thread_local=False)
+        try:
+            lock.acquire()
+        except Timeout:
+            return None
+        except OSError:
+            return None
+        try:
+            entry = _ENTRY.validate_json(path.read_bytes())
+        except (OSError, PydanticError) as exc:
+            if path.exists():
+                log.warning("could not read the journal entry %s: %s", path.name, exc)
+            lock.release()
+            with contextlib.suppress(OSError):
+                Path(lock.lock_file).unlink(missing_ok=True)
+            return None
+        return Tracked(path, lock, entry)
+
+    def records_of(self, name: str) -> list[dict[str, Any]]:
+        """The record log of entry ``name`` as it is now (read without holding the entry)."""
+        return _read_records(self._folder / f"{name}.log") if name.isalnum() else []
+
+    def survey(self) -> list[tuple[str, JournalEntry, bool]]:
+        """Every readable entry as (name, entry, held by a running process), holding nothing."""
+        found = []
+        for path in sorted(self._folder.glob("*.json")) if self._folder.is_dir() else []:
+            lock = FileLock(path.with_suffix(".lock"), blocking=False, thread_local=False)
+            try:
+                lock.acquire()
+            except Timeout:
+                held = True
+            else:
+                held = False
+                lock.release()
+            try:
+                entry = _ENTRY.validate_json(path.read_bytes())
+            except (OSError, PydanticError):
+                continue  # gone meanwhile, or unreadable (unfinished() logs those)
+            found.append((path.stem, entry, held))
+        return found
+
+
+def _read_records(path: Path) -> list[dict[str, Any]]:
+    try:
+        lines = path.read_bytes().split(b"\n")
+    except FileNotFoundError:
+        return []
+    records = []
+    for line in lines:
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            log.warning("left a damaged record of %s out", path.name)
+            continue
+        if isinstance(record, dict):
+            records.append(record)
+    return records
+
+
+def _not_writable(folder: Path, exc: OSError) -> LocalFileError:
+    return LocalFileError(
+        f"Could not note the work in progress in {folder} ({exc.strerror or exc}); check that "
+        "the data folder is writable."
+    )
 
 
 def journal_for(paths: AppPaths) -> Journal:

@@ -3,10 +3,13 @@
 - An upload whose body was completely stored (its checksum is in the journal) and whose stored
   size matches is **resumed**: its metadata is written, so the document appears. The body was the
   expensive part, and its checksum was computed from exactly what was sent.
-- Any other upload (body incomplete, or one that had already failed) is **cleaned up**: its
-  multipart upload is aborted and any body deleted; the user is asked to upload it again.
-- A download is **cleaned up**: its temporary file beside the target is removed (the target
-  itself was never written); where to save it and whether to overwrite stay the user's choice.
+- An upload that had already failed is **cleaned up**: its multipart upload is aborted and any
+  body deleted; the user is asked to upload it again.
+- Any other upload and a download with a partial file are **kept**: they are
+  interrupted transfers (core.interrupted) the user resumes, continuing where they stopped, or
+  discards. The first start after the interruption says so; later ones do not repeat it.
+- A download that had not written anything yet is **cleaned up** (the target itself was never
+  written).
 - A delete whose metadata is gone is **finished** (the body is deleted); one whose metadata is
   still there never started, and nothing is changed. A delete of many documents is finished for
   the documents whose metadata is gone; the others are kept (the user can delete them again).
@@ -22,12 +25,22 @@ import logging
 from pathlib import Path
 
 from .blobs import BlobStore
+from .downloading import written_so_far
 from .errors import DmsError, NotFound, Unavailable
-from .journal import DeleteEntry, DeleteManyEntry, DownloadEntry, Journal, Tracked, UploadEntry
+from .formatting import human_size, printable
+from .journal import (
+    DeleteEntry,
+    DeleteManyEntry,
+    DownloadEntry,
+    Journal,
+    Tracked,
+    UploadEntry,
+)
 from .localfiles import PARTIAL_SUFFIX, partial_file_prefix
 from .records import new_document_record, store_document_record
 from .repository import DocumentRepository
 from .schema import object_key
+from .uploading import sent_so_far
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +56,7 @@ def recover_user_work(
     journal: Journal, repository: DocumentRepository, blobs: BlobStore, user_id: str
 ) -> list[str]:
     """Resume or clean up ``user_id``'s interrupted work; one message per entry."""
-    messages = []
+    messages: list[str] = []
     with journal.unfinished() as entries:
         for tracked in entries:
             entry = tracked.entry
@@ -52,6 +65,8 @@ def recover_user_work(
             if entry.user_id != user_id:
                 continue  # another user's: when they next sign in here
             try:
+                if _kept_to_resume(tracked, repository, blobs, messages):
+                    continue
                 messages.append(_recover(tracked, repository, blobs))
             except DmsError as error:
                 log.warning("could not recover %s yet: %s", entry, error)
@@ -64,6 +79,50 @@ def recover_user_work(
     for message in messages:
         log.info("recovered: %s", message)
     return messages
+
+
+RESUME_HINT = "resume or discard it (`dms transfers`, or the window's Transfers panel)"
+
+
+def _keep(tracked: Tracked, messages: list[str], message: str) -> None:
+    """Keep an interrupted transfer for a resume; tell the user at the first start only."""
+    entry = tracked.entry
+    if not getattr(entry, "announced", True):
+        messages.append(message)
+        tracked.change(announced=True)
+
+
+def _kept_to_resume(
+    tracked: Tracked, repository: DocumentRepository, blobs: BlobStore, messages: list[str]
+) -> bool:
+    """Keep ``tracked`` as an interrupted transfer if it is one that can be resumed."""
+    entry = tracked.entry
+    if isinstance(entry, DownloadEntry):
+        done = written_so_far(entry)
+        if entry.partial is None or not Path(entry.partial).exists():
+            return False
+        _keep(
+            tracked,
+            messages,
+            f"The download of {printable(entry.filename)} to {printable(entry.target)} was "
+            f"interrupted ({human_size(done)} of {human_size(entry.size)} written); it is kept: "
+            f"{RESUME_HINT}.",
+        )
+        return True
+    if not isinstance(entry, UploadEntry) or entry.failed:
+        return False
+    if _metadata_exists(repository, entry.user_id, entry.document_id):
+        return False
+    if entry.checksum is not None and blobs.size_of(entry.s3_key) == entry.size:
+        return False  # sent whole: its metadata is written now (_recover_upload)
+    sent = sent_so_far(entry, tracked.records())
+    _keep(
+        tracked,
+        messages,
+        f"The upload of {printable(entry.filename)} was interrupted ({human_size(sent)} of "
+        f"{human_size(entry.size)} sent); it is kept: {RESUME_HINT}.",
+    )
+    return True
 
 
 def _name(entry: UploadEntry | DownloadEntry | DeleteEntry | DeleteManyEntry) -> str:

@@ -26,17 +26,24 @@ from .aws import make_client
 from .blobs import BlobStore, TransferSettings
 from .bulk_delete import DeleteReport, DeleteResult, DeleteStatus, delete_documents
 from .cancellation import CancelToken, ProgressCallback
+from .downloading import Downloads
 from .errors import (
     AmbiguousName,
     Cancelled,
+    Conflict,
     DmsError,
-    IntegrityError,
-    LocalFileError,
     NotFound,
     ValidationError,
 )
 from .formatting import human_size, human_time
 from .ids import is_document_id, new_document_id
+from .interrupted import (
+    InterruptedTransfer,
+    find_download_of,
+    find_upload_of,
+    interrupted_transfers,
+    resolve_id,
+)
 from .journal import DeleteEntry, DownloadEntry, Journal, JournalEntry, Tracked, UploadEntry
 from .listing import ListQuery, Page
 from .localfiles import HashedFile, check_readable_file, download_target, guess_file_type
@@ -48,11 +55,12 @@ from .models import (
     tag_key,
     utc_now,
 )
-from .records import new_document_record, store_document_record
 from .recovery import recover_user_work, remove_upload_leftovers
 from .repository import DocumentRepository
 from .schema import object_key
 from .scope import guard_user_scope
+from .transfer_outcome import Notice
+from .uploading import NewUpload, Uploads
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +81,8 @@ class DocumentService:
         self._user_id = user_id
         self._journal = journal  # uploads, downloads and deletes in flight (see core.journal)
         self._owner_name = owner_name  # kept on uploaded items for the admin tools
+        self._uploads = Uploads(repository, blobs, user_id, journal, owner_name)
+        self._downloads = Downloads(repository, blobs, user_id, journal)
 
     @classmethod
     def for_user(
@@ -115,91 +125,118 @@ class DocumentService:
 
         ``expires`` makes it a test record that expires then (see core.admin). ``content`` is
         the file's checksum from an upload plan (core.upload_plan): the file is not hashed again
-        unless it changed since."""
-        check_readable_file(source)
-        expires_at = expiry_epoch_seconds(expires)
-        name = normalize_filename(filename if filename is not None else source.name)
-        clean_tags = normalize_tags(list(tags))
-        clean_folder = normalize_folder(folder)
-        document_id = new_document_id()
-        key = object_key(self._user_id, document_id)
-        file_type = guess_file_type(name)
-        tracked = self._track(
-            UploadEntry(
-                user_id=self._user_id,
-                document_id=document_id,
-                s3_key=key,
-                source=str(source),
-                filename=name,
-                file_type=file_type,
-                size=source.stat().st_size,
-                tags=clean_tags,
-                folder=clean_folder,
-                expires_at=expires_at,
-            )
+        unless it changed since. A pause (``cancel.pause()``), a lost network or Ctrl+C keep
+        the upload to be resumed (Paused, TransferInterrupted; see core.uploading)."""
+        return self._uploads.upload(
+            self.new_upload(source, tags=tags, filename=filename, folder=folder, expires=expires),
+            progress=progress,
+            cancel=cancel,
+            content=content,
         )
 
-        def note(**changes: Any) -> None:
-            if tracked is not None:
-                tracked.update(tracked.entry.model_copy(update=changes))
+    def new_upload(
+        self,
+        source: Path,
+        *,
+        tags: Iterable[str] = (),
+        filename: str | None = None,
+        folder: str = "",
+        expires: datetime | None = None,
+    ) -> NewUpload:
+        """A new document of ``source``, its fields checked (ValidationError if one is bad)."""
+        check_readable_file(source)
+        name = normalize_filename(filename if filename is not None else source.name)
+        return NewUpload(
+            source=source,
+            document_id=new_document_id(),
+            filename=name,
+            file_type=guess_file_type(name),
+            tags=normalize_tags(list(tags)),
+            folder=normalize_folder(folder),
+            expires_at=expiry_epoch_seconds(expires),
+        )
 
+    @property
+    def uploads(self) -> Uploads:
+        return self._uploads
+
+    # --- interrupted transfers (core.interrupted) ---
+
+    def interrupted_transfers(self) -> list[InterruptedTransfer]:
+        """This user's transfers kept to be resumed (also those another instance is running)."""
+        if self._journal is None:
+            return []
+        return interrupted_transfers(self._journal, self._user_id)
+
+    def find_interrupted_upload(self, source: Path) -> str | None:
+        """The id of a kept upload of the file ``source``, to resume instead of starting over."""
+        if self._journal is None:
+            return None
+        return find_upload_of(self._journal, self._user_id, source)
+
+    def find_interrupted_download(self, document_id: str, target: Path) -> str | None:
+        """The id of a kept download of ``document_id`` to ``target`` (a file or its folder)."""
+        if self._journal is None:
+            return None
+        return find_download_of(self._journal, self._user_id, document_id, target)
+
+    def resume_transfer(
+        self,
+        transfer_id: str,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+        notice: Notice | None = None,
+        content: HashedFile | None = None,
+    ) -> Document | Path:
+        """Continue the kept transfer ``transfer_id`` (or the start of it) where it stopped."""
+        tracked = self._claim(transfer_id)
+        entry = tracked.entry
         try:
-            try:
-                stored = self._blobs.upload(
-                    source,
-                    key,
-                    file_type,
-                    progress=progress,
-                    cancel=cancel,
-                    on_multipart_started=lambda upload_id: note(multipart_upload_id=upload_id),
-                    content=content,
+            if isinstance(entry, UploadEntry):
+                return self._uploads.resume(
+                    tracked, progress=progress, cancel=cancel, content=content, notice=notice
                 )
-            except OSError as exc:
-                raise LocalFileError(f"Could not read {source}: {exc.strerror or exc}.") from exc
-            note(checksum=stored.checksum)
-            if cancel is not None:
-                cancel.raise_if_cancelled("The upload")
-            document = store_document_record(
-                self._repository,
-                new_document_record(
-                    user_id=self._user_id,
-                    document_id=document_id,
-                    filename=name,
-                    file_type=file_type,
-                    size=stored.size,
-                    checksum=stored.checksum,
-                    tags=clean_tags,
-                    folder=clean_folder,
-                    expires_at=expires_at,
-                ),
-                owner_name=self._owner_name,
+            if isinstance(entry, DownloadEntry):
+                return self._downloads.resume(
+                    tracked, progress=progress, cancel=cancel, notice=notice
+                )
+            raise NotFound(f"There is no interrupted transfer {transfer_id}.")
+        finally:
+            if tracked.held:
+                tracked.keep_for_resume()
+
+    def discard_transfer(self, transfer_id: str) -> str:
+        """Give up the kept transfer ``transfer_id``: what it sent or wrote is removed (a
+        multipart upload aborted, a partial file deleted); returns what was discarded."""
+        tracked = self._claim(transfer_id)
+        entry = tracked.entry
+        try:
+            if isinstance(entry, UploadEntry):
+                self._uploads.discard(tracked)
+                return f"the upload of {entry.filename}"
+            if isinstance(entry, DownloadEntry):
+                self._downloads.discard(tracked)
+                return f"the download of {entry.filename}"
+            raise NotFound(f"There is no interrupted transfer {transfer_id}.")
+        finally:
+            if tracked.held:
+                tracked.keep_for_resume()
+
+    def _claim(self, transfer_id: str) -> Tracked:
+        if self._journal is None:
+            raise NotFound("There are no interrupted transfers here.")
+        full_id = resolve_id(self._journal, self._user_id, transfer_id)
+        tracked = self._journal.claim(full_id)
+        if tracked is None:
+            raise Conflict(
+                f"The transfer {full_id[:8]} is being run by another instance of the app (the "
+                "window or another `dms` command) right now; let it finish there."
             )
-        except BaseException:
-            self._undo_upload(key, tracked)
-            raise
-        if tracked is not None:
-            tracked.finish()
-        log.info("uploaded %s (%d bytes) as %s", source.name, stored.size, document_id)
-        return document
+        return tracked
 
     def _track(self, entry: JournalEntry) -> Tracked | None:
         return self._journal.track(entry) if self._journal is not None else None
-
-    def _undo_upload(self, key: str, tracked: Tracked | None) -> None:
-        """Remove what a failed upload stored; if the backend cannot be reached now, the
-        journal keeps the upload and the next start removes it."""
-        entry = tracked.entry if tracked is not None else None
-        upload_id = entry.multipart_upload_id if isinstance(entry, UploadEntry) else None
-        try:
-            remove_upload_leftovers(self._blobs, key, upload_id)
-        except DmsError:
-            log.exception("could not remove %s after a failed upload", key)
-            if tracked is not None:
-                tracked.update(tracked.entry.model_copy(update={"failed": True}))
-                tracked.leave_for_next_start()
-            return
-        if tracked is not None:
-            tracked.finish()
 
     def recover_interrupted(self) -> list[str]:
         """Finish or undo this user's uploads, downloads and deletes that a crash interrupted;
@@ -390,60 +427,24 @@ class DocumentService:
 
         The body's GET is sent at once (its key follows from the id), so that its round trip
         overlaps the metadata read; what arrives is written only if it matches the metadata.
+        A pause, a lost network or Ctrl+C keep what was written to be resumed (core.downloading).
         """
         checked = _checked_id(document_id)
-        key = object_key(self._user_id, checked)
-        started = self._blobs.start_get(key)
+        started = self._blobs.start_get(object_key(self._user_id, checked))
         try:
             document = self._repository.get(self._user_id, checked)
             if target.is_dir():
                 target = download_target(target, document.filename)
-            tracked = self._track(
-                DownloadEntry(
-                    user_id=self._user_id,
-                    document_id=document.document_id,
-                    filename=document.filename,
-                    target=str(target),
-                )
+            return self._downloads.download(
+                document,
+                target,
+                overwrite=overwrite,
+                progress=progress,
+                cancel=cancel,
+                started=started,
             )
-            try:
-                return self._blobs.download(
-                    key,
-                    target,
-                    expected_size=document.size,
-                    expected_checksum=document.checksum,
-                    overwrite=overwrite,
-                    progress=progress,
-                    cancel=cancel,
-                    started=started,
-                )
-            except Cancelled:
-                raise
-            except NotFound as exc:
-                raise self._body_not_found(document) from exc
-            except OSError as exc:
-                raise ValidationError(f"Could not write {target}: {exc.strerror or exc}.") from exc
-            finally:
-                # Success or failure, the blob store has removed its temporary file by now.
-                if tracked is not None:
-                    tracked.finish()
         finally:
             started.close()
-
-    def _body_not_found(self, document: Document) -> DmsError:
-        """Why a document's body was not found: deleted meanwhile, or missing from the store."""
-        try:
-            self._repository.get(self._user_id, document.document_id)
-        except NotFound as exc:
-            return exc  # deleted by another instance while it was being downloaded
-        except DmsError:
-            pass
-        return IntegrityError(
-            f"The stored file of {document.filename} ({document.document_id}) is missing: its "
-            "details are stored, its content is not. Downloading it again will not help; "
-            "`dms admin check` lists such documents (and `--repair` removes them). Nothing was "
-            "written."
-        )
 
 
 def expiry_epoch_seconds(expires: datetime | None) -> int | None:

@@ -33,7 +33,8 @@ class TransferRate:
     def update(self, done: int, now: float) -> None:
         """``done`` bytes at time ``now`` (seconds, monotonic)."""
         if done < self._done:
-            # s3transfer rewinds after a retry: the rate so far no longer says anything.
+            # An upload counts back what a failed part had sent (it is sent again): the rate so
+            # far no longer says anything.
             self._samples.clear()
         self._done = done
         if not self._samples:

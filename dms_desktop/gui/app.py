@@ -244,7 +244,9 @@ class DesktopApp(QObject):
         self.operations.long(session.recover_interrupted, self._on_recovered).run()
 
     def _on_recovered(self, messages: list[str]) -> None:
-        """Tell what the start did with work a crash interrupted, in the message bar."""
+        """Tell what the start did with work a crash interrupted, in the message bar; the
+        transfers kept to be resumed go to the transfers panel (Resume / Discard)."""
+        self.operations.long(session.interrupted_transfers, self.transfers.show_interrupted).run()
         if not messages:
             return
         self.window.refresh()  # a resumed upload is a new document in the list
@@ -273,6 +275,7 @@ class DesktopApp(QObject):
         self.window.clear_user()
         self.window.set_signed_in(False)
         self.transfers.clear_finished()
+        self.transfers.forget_kept()  # the user's: shown again at their next sign-in
         self.operations.fast(session.sign_out, self._on_signed_out).run()
         # The long lane removes the caches too, after the preview it may be writing.
         self.operations.long(session.remove_user_caches).run()

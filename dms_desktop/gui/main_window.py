@@ -842,7 +842,8 @@ class MainWindow(QMainWindow):
 
     @Slot(int)
     def _show_transfers_panel(self, _transfer_id: int) -> None:
-        if self._transfers.active_count and not self.transfers_panel.isVisible():
+        waiting = any(t.state.resumable for t in self._transfers.transfers())  # Resume / Discard
+        if (self._transfers.active_count or waiting) and not self.transfers_panel.isVisible():
             self.transfers_panel.show()
 
     # --- uploading ---

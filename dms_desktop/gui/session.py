@@ -22,6 +22,7 @@ from .previews import PREVIEW_CACHE_FOLDER
 
 if TYPE_CHECKING:
     from ..connect import Backend
+    from ..core.interrupted import InterruptedTransfer
 
 
 def connect(ctx: OperationContext) -> Backend:
@@ -43,6 +44,11 @@ def recover_interrupted(ctx: OperationContext) -> list[str]:
     if user is not None and user.is_admin:
         messages += ctx.admin_service().recover_interrupted()
     return messages
+
+
+def interrupted_transfers(ctx: OperationContext) -> list[InterruptedTransfer]:
+    """The user's uploads and downloads kept to be resumed (core.interrupted)."""
+    return ctx.service.interrupted_transfers()
 
 
 @dataclass(frozen=True)

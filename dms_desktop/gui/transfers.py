@@ -1,10 +1,16 @@
 """Uploads and downloads that run while the user keeps browsing.
 
-Each transfer runs on a thread of a small pool (the body bytes then move on s3transfer's own
-threads); its progress reaches the GUI thread only through signals, throttled per transfer
+Each transfer runs on a thread of a small pool (a multipart upload's parts then go on threads
+of their own); its progress reaches the GUI thread only through signals, throttled per transfer
 (core.cancellation.throttled). Cancelling is cooperative (a CancelToken); the core
 guarantees a cancelled upload leaves no object or multipart upload, and a cancelled download no
 partial file.
+
+Pausing is a cancel that keeps what was done (``CancelToken.pause``): the core keeps the transfer
+in its journal (core.interrupted), and Resume continues it where it stopped. A transfer stopped
+by a failure that may pass (the network) is kept the same way (Interrupted), and so are those a
+quit or a crash interrupted: :meth:`TransferQueue.show_interrupted` lists them at start-up, to be
+resumed or discarded.
 """
 
 from __future__ import annotations
@@ -23,12 +29,13 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal, Slot
 
 from ..core.cancellation import CancelToken, throttled
-from ..core.errors import Cancelled, DmsError
+from ..core.errors import Cancelled, DmsError, Paused, TransferInterrupted
 from ..core.localfiles import HashedFile
 from ..core.models import Document
 from ..core.transfer_rate import TransferRate
 
 if TYPE_CHECKING:
+    from ..core.interrupted import InterruptedTransfer  # imports botocore: not at start-up
     from ..core.service import DocumentService
 
 log = logging.getLogger(__name__)
@@ -44,6 +51,8 @@ class TransferKind(enum.Enum):
 class TransferState(enum.Enum):
     QUEUED = "Queued"
     RUNNING = "Running"
+    PAUSED = "Paused"  # by the user; Resume continues it
+    INTERRUPTED = "Interrupted"  # by a failure that may pass, a quit or a crash; kept likewise
     DONE = "Done"
     FAILED = "Failed"
     CANCELLED = "Cancelled"
@@ -51,6 +60,15 @@ class TransferState(enum.Enum):
     @property
     def finished(self) -> bool:
         return self in {TransferState.DONE, TransferState.FAILED, TransferState.CANCELLED}
+
+    @property
+    def active(self) -> bool:
+        """Queued or running: it is doing (or about to do) something."""
+        return self in {TransferState.QUEUED, TransferState.RUNNING}
+
+    @property
+    def resumable(self) -> bool:
+        return self in {TransferState.PAUSED, TransferState.INTERRUPTED}
 
 
 @dataclass
@@ -76,7 +94,7 @@ class Transfer:
     transfer_id: int
     kind: TransferKind
     name: str
-    spec: UploadSpec | DownloadSpec
+    spec: UploadSpec | DownloadSpec | None  # None: interrupted before this start (kept_id)
     total: int
     done: int = 0
     state: TransferState = TransferState.QUEUED
@@ -84,6 +102,7 @@ class Transfer:
     started_at: float | None = None
     finished_at: float | None = None
     result: Document | Path | None = None
+    kept_id: str | None = None  # its journal entry while kept to be resumed (core.interrupted)
     cancel: CancelToken = field(default_factory=CancelToken, repr=False)
     rate: TransferRate = field(init=False, repr=False)
 
@@ -114,6 +133,7 @@ class _Signals(QObject):
     started = Signal(int)
     finished = Signal(int, object)  # transfer id, Document | Path
     failed = Signal(int, object)  # transfer id, DmsError
+    discarded = Signal(int, object)  # transfer id, None or the DmsError that stopped it
 
 
 class TransferQueue(QObject):
@@ -141,6 +161,7 @@ class TransferQueue(QObject):
         self._signals.started.connect(self._on_started)
         self._signals.finished.connect(self._on_finished)
         self._signals.failed.connect(self._on_failed)
+        self._signals.discarded.connect(self._on_discarded)
 
     # --- queries ---
 
@@ -152,7 +173,8 @@ class TransferQueue(QObject):
 
     @property
     def active_count(self) -> int:
-        return sum(1 for transfer in self._transfers.values() if not transfer.state.finished)
+        """Transfers queued or running (paused and interrupted ones do nothing)."""
+        return sum(1 for transfer in self._transfers.values() if transfer.state.active)
 
     # --- commands ---
 
@@ -165,7 +187,7 @@ class TransferQueue(QObject):
 
     def cancel(self, transfer_id: int) -> None:
         transfer = self._transfers[transfer_id]
-        if transfer.state.finished:
+        if not transfer.state.active:
             return
         transfer.cancel.cancel()
         future = self._futures.get(transfer_id)
@@ -176,10 +198,81 @@ class TransferQueue(QObject):
         for transfer_id in list(self._transfers):
             self.cancel(transfer_id)
 
+    def pause(self, transfer_id: int) -> None:
+        """Stop a queued or running transfer, keeping what it did for :meth:`resume`."""
+        transfer = self._transfers[transfer_id]
+        if not transfer.state.active:
+            return
+        future = self._futures.get(transfer_id)
+        if transfer.state is TransferState.QUEUED and future is not None and future.cancel():
+            self._set_state(transfer, TransferState.PAUSED)  # nothing done yet: nothing kept
+            return
+        transfer.cancel.pause()  # the core keeps it and raises Paused (see _on_failed)
+
+    def pause_all(self) -> None:
+        for transfer_id in list(self._transfers):
+            self.pause(transfer_id)
+
+    def resume(self, transfer_id: int) -> None:
+        """Continue a paused or interrupted transfer where it stopped (in the same row)."""
+        transfer = self._transfers[transfer_id]
+        if not transfer.state.resumable:
+            return
+        work = transfer.kept_id or transfer.spec
+        if work is None:
+            return
+        transfer.cancel = CancelToken()
+        transfer.rate = TransferRate(transfer.total)
+        transfer.error = ""
+        transfer.started_at = transfer.finished_at = None
+        self._set_state(transfer, TransferState.QUEUED)
+        self._futures[transfer_id] = self._pool.submit(
+            self._run, transfer_id, work, transfer.cancel
+        )
+
+    def resume_all(self) -> None:
+        for transfer_id in list(self._transfers):
+            self.resume(transfer_id)
+
+    def discard(self, transfer_id: int) -> None:
+        """Give up a paused or interrupted transfer: what it sent or wrote is removed (on a
+        transfer thread: aborting a multipart upload is a request), then its row."""
+        transfer = self._transfers[transfer_id]
+        if not transfer.state.resumable:
+            return
+        if transfer.kept_id is None:
+            self._remove(transfer_id)
+            return
+        self._futures[transfer_id] = self._pool.submit(self._discard, transfer_id, transfer.kept_id)
+
+    def show_interrupted(self, interrupted: list[InterruptedTransfer]) -> None:
+        """Add a row for each transfer a quit or a crash interrupted (from the journal), to be
+        resumed or discarded; those shown already and those another instance runs are left."""
+        shown = {transfer.kept_id for transfer in self._transfers.values()}
+        for kept in interrupted:
+            if kept.running or kept.transfer_id in shown:
+                continue
+            kind = TransferKind.UPLOAD if kept.kind == "upload" else TransferKind.DOWNLOAD
+            transfer_id = next(self._ids)
+            transfer = Transfer(
+                transfer_id,
+                kind,
+                kept.name,
+                None,
+                kept.total,
+                done=kept.done,
+                state=TransferState.INTERRUPTED,
+                kept_id=kept.transfer_id,
+            )
+            self._transfers[transfer_id] = transfer
+            self.changed.emit(transfer_id)
+
     def retry(self, transfer_id: int) -> int | None:
         """Queue a failed or cancelled transfer again (as a new row); returns its id."""
         transfer = self._transfers[transfer_id]
         if transfer.state not in {TransferState.FAILED, TransferState.CANCELLED}:
+            return None
+        if transfer.spec is None:
             return None
         del self._transfers[transfer_id]
         self._futures.pop(transfer_id, None)
@@ -192,9 +285,19 @@ class TransferQueue(QObject):
     def clear_finished(self) -> None:
         for transfer_id, transfer in list(self._transfers.items()):
             if transfer.state.finished:
-                del self._transfers[transfer_id]
-                self._futures.pop(transfer_id, None)
-                self.changed.emit(transfer_id)
+                self._remove(transfer_id)
+
+    def forget_kept(self) -> None:
+        """Remove the rows of paused and interrupted transfers (at sign-out: they stay in the
+        journal, and show again when their user next signs in here)."""
+        for transfer_id, transfer in list(self._transfers.items()):
+            if transfer.state.resumable:
+                self._remove(transfer_id)
+
+    def _remove(self, transfer_id: int) -> None:
+        del self._transfers[transfer_id]
+        self._futures.pop(transfer_id, None)
+        self.changed.emit(transfer_id)
 
     def shutdown(self) -> None:
         """Cancel everything and wait for the pool's threads to end."""
@@ -216,8 +319,9 @@ class TransferQueue(QObject):
         return transfer_id
 
     def _run(
-        self, transfer_id: int, spec: UploadSpec | DownloadSpec, cancel: CancelToken
+        self, transfer_id: int, spec: UploadSpec | DownloadSpec | str, cancel: CancelToken
     ) -> object:
+        """``spec`` is a new transfer, or the journal id of a kept one to resume."""
         """On a pool thread: never touches the Transfer objects, only emits signals."""
         signals = self._signals
         signals.started.emit(transfer_id)
@@ -230,7 +334,9 @@ class TransferQueue(QObject):
         try:
             service = self._service_provider()
             result: Document | Path
-            if isinstance(spec, UploadSpec):
+            if isinstance(spec, str):
+                result = service.resume_transfer(spec, progress=progress, cancel=cancel)
+            elif isinstance(spec, UploadSpec):
                 result = service.upload(
                     spec.path,
                     tags=spec.tags,
@@ -260,6 +366,22 @@ class TransferQueue(QObject):
         signals.finished.emit(transfer_id, result)
         return result
 
+    def _discard(self, transfer_id: int, kept_id: str) -> None:
+        """On a pool thread, like :meth:`_run`."""
+        try:
+            self._service_provider().discard_transfer(kept_id)
+        except DmsError as error:
+            self._signals.discarded.emit(transfer_id, error)
+            return
+        except Exception as exc:  # reported like any other failure
+            log.exception("discarding transfer %d failed unexpectedly", transfer_id)
+            failure = DmsError(
+                f"Could not discard the transfer ({type(exc).__name__}); see the log."
+            )
+            self._signals.discarded.emit(transfer_id, failure)
+            return
+        self._signals.discarded.emit(transfer_id, None)
+
     def _set_state(self, transfer: Transfer, state: TransferState) -> None:
         transfer.state = state
         if state.finished:
@@ -288,6 +410,7 @@ class TransferQueue(QObject):
             return
         transfer.done = transfer.total
         transfer.result = result
+        transfer.kept_id = None
         self._set_state(transfer, TransferState.DONE)
         if isinstance(result, Document):
             self.upload_finished.emit(result)
@@ -300,8 +423,30 @@ class TransferQueue(QObject):
         if transfer is None:
             return
         transfer.error = str(error)
+        if isinstance(error, Paused):
+            transfer.kept_id = error.transfer_id
+            transfer.error = ""
+            self._set_state(transfer, TransferState.PAUSED)
+            return
         if isinstance(error, Cancelled):
             self._set_state(transfer, TransferState.CANCELLED)
             return
-        self._set_state(transfer, TransferState.FAILED)
+        if isinstance(error, TransferInterrupted):
+            transfer.kept_id = error.transfer_id
+            self._set_state(transfer, TransferState.INTERRUPTED)
+        else:
+            transfer.kept_id = None
+            self._set_state(transfer, TransferState.FAILED)
         self.transfer_failed.emit(transfer, error)
+
+    @Slot(int, object)
+    def _on_discarded(self, transfer_id: int, error: DmsError | None) -> None:
+        transfer = self._transfers.get(transfer_id)
+        if transfer is None:
+            return
+        if error is not None:
+            transfer.error = str(error)
+            self.changed.emit(transfer_id)
+            self.transfer_failed.emit(transfer, error)
+            return
+        self._remove(transfer_id)

@@ -1,5 +1,8 @@
 """The transfers dock: every upload and download with its progress, speed and state.
 
+Pause / Resume (per transfer and for all) stop a transfer keeping what it did and continue it
+where it stopped; Discard gives up a paused or interrupted one (see gui.transfers).
+
 The table model follows :class:`TransferQueue` one transfer at a time (``changed(id)``): a
 progress tick repaints one row; a new transfer inserts one row; a removed one removes one row.
 """
@@ -236,7 +239,8 @@ class ProgressBarDelegate(QStyledItemDelegate):
 
 
 class TransfersPanel(QDockWidget):
-    """The "Transfers" dock over a :class:`TransferQueue`, with cancel / retry / clear."""
+    """The "Transfers" dock over a :class:`TransferQueue`, with pause / resume / discard,
+    cancel / retry / clear."""
 
     def __init__(self, queue: TransferQueue, parent: QWidget | None = None) -> None:
         super().__init__("Transfers", parent)
@@ -268,6 +272,27 @@ class TransfersPanel(QDockWidget):
         self.retry_button.setToolTip("Start the selected failed or cancelled transfers again")
         self.clear_button = QPushButton("Clear finished")
         self.clear_button.setObjectName("clearFinishedButton")
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setObjectName("pauseTransferButton")
+        self.pause_button.setToolTip("Stop the selected transfers, keeping what they did")
+        self.resume_button = QPushButton("Resume")
+        self.resume_button.setObjectName("resumeTransferButton")
+        self.resume_button.setToolTip("Continue the selected transfers where they stopped")
+        self.discard_button = QPushButton("Discard")
+        self.discard_button.setObjectName("discardTransferButton")
+        self.discard_button.setToolTip(
+            "Give up the selected paused or interrupted transfers (what they sent or wrote is "
+            "removed)"
+        )
+        self.pause_all_button = QPushButton("Pause all")
+        self.pause_all_button.setObjectName("pauseAllTransfersButton")
+        self.resume_all_button = QPushButton("Resume all")
+        self.resume_all_button.setObjectName("resumeAllTransfersButton")
+        self.pause_button.clicked.connect(self.pause_selected)
+        self.resume_button.clicked.connect(self.resume_selected)
+        self.discard_button.clicked.connect(self.discard_selected)
+        self.pause_all_button.clicked.connect(self.pause_all)
+        self.resume_all_button.clicked.connect(self.resume_all)
         self.cancel_button.clicked.connect(self.cancel_selected)
         self.cancel_all_button.clicked.connect(self.cancel_all)
         self.retry_button.clicked.connect(self.retry_selected)
@@ -275,6 +300,11 @@ class TransfersPanel(QDockWidget):
 
         buttons = QHBoxLayout()
         for button in (
+            self.pause_button,
+            self.resume_button,
+            self.discard_button,
+            self.pause_all_button,
+            self.resume_all_button,
             self.cancel_button,
             self.cancel_all_button,
             self.retry_button,
@@ -309,6 +339,29 @@ class TransfersPanel(QDockWidget):
         return [t for t in (self._model.transfer_at(row) for row in rows) if t is not None]
 
     # --- commands ---
+
+    @Slot()
+    def pause_selected(self) -> None:
+        for transfer in self.selected_transfers():
+            self._queue.pause(transfer.transfer_id)
+
+    @Slot()
+    def resume_selected(self) -> None:
+        for transfer in self.selected_transfers():
+            self._queue.resume(transfer.transfer_id)
+
+    @Slot()
+    def discard_selected(self) -> None:
+        for transfer in self.selected_transfers():
+            self._queue.discard(transfer.transfer_id)
+
+    @Slot()
+    def pause_all(self) -> None:
+        self._queue.pause_all()
+
+    @Slot()
+    def resume_all(self) -> None:
+        self._queue.resume_all()
 
     @Slot()
     def cancel_selected(self) -> None:
@@ -347,7 +400,12 @@ class TransfersPanel(QDockWidget):
         selected = self.selected_transfers()
         transfers = self._queue.transfers()
         retryable = {TransferState.FAILED, TransferState.CANCELLED}
-        self.cancel_button.setEnabled(any(not t.state.finished for t in selected))
-        self.cancel_all_button.setEnabled(any(not t.state.finished for t in transfers))
+        self.pause_button.setEnabled(any(t.state.active for t in selected))
+        self.resume_button.setEnabled(any(t.state.resumable for t in selected))
+        self.discard_button.setEnabled(any(t.state.resumable for t in selected))
+        self.pause_all_button.setEnabled(any(t.state.active for t in transfers))
+        self.resume_all_button.setEnabled(any(t.state.resumable for t in transfers))
+        self.cancel_button.setEnabled(any(t.state.active for t in selected))
+        self.cancel_all_button.setEnabled(any(t.state.active for t in transfers))
         self.retry_button.setEnabled(any(t.state in retryable for t in selected))
         self.clear_button.setEnabled(any(t.state.finished for t in transfers))

@@ -14,8 +14,10 @@ What a request touched is noted by hooks on moto's models while it runs (per req
 - an S3 key name: ``("s3-object", account, region, bucket, key)``; its image is the list of its
   versions (each a ``FakeKey`` whose body is a reference to its body file, never its bytes) and
   their S3 tags;
-- the multipart uploads of an S3 key name: ``("s3-uploads", ...)``; without their parts, which
-  are not kept (see ``persistence``);
+- the multipart uploads of an S3 key name: ``("s3-uploads", ...)``, with their parts;
+- one part of a multipart upload in progress: ``("s3-part", account, region, bucket, upload id,
+  part number)``; its image is the part (a ``FakeKey`` whose body is a reference to its body
+  file, written once), so that a client can continue the upload after the sandbox restarted;
 - a Cognito user pool backend: ``("cognito-idp", account, region)``; its image is the backend
   without the pools' token tables, plus what changed in those since the last record (tokens
   pile up with every sign-in; a whole copy each time would grow without bound).
@@ -26,12 +28,13 @@ are made durable by a full checkpoint before they are answered: rare, and slow, 
 Because records are keyed by address, a checkpoint need not pickle everything: an incremental
 one can fold the records since the last into a store kept per address (an item, a key name, a
 pool) and rewrite only those, while requests go on appending to the log.
-Parts of multipart uploads and Cognito identity-pool sign-ins (``GetId``: the app derives stable
-ids from the user's ``sub`` instead) are deliberately not logged.
+Cognito identity-pool sign-ins (``GetId``: the app derives stable ids from the user's ``sub``
+instead) are deliberately not logged.
 """
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import functools
 import io
@@ -95,7 +98,7 @@ class ChangeSet:
     """What one request touched."""
 
     addresses: set[Address] = field(default_factory=set)
-    volatile: bool = False  # it changed only what is deliberately not kept (upload parts)
+    volatile: bool = False  # it changed only what is deliberately not kept
     unknown: bool = False  # a hook could not tell what it touched: checkpoint to be safe
 
 
@@ -288,8 +291,10 @@ def _s3_upload_ended(
         _s3(backend, "s3-object", bucket_name, key_name)
 
 
-def _s3_part(*_: Any, **__: Any) -> None:
-    _note_volatile()
+def _s3_part(
+    backend: S3Backend, bucket_name: str, multipart_id: str, part_id: int, *_: Any, **__: Any
+) -> None:
+    _note(("s3-part", backend.account_id, backend.region_name, bucket_name, multipart_id, part_id))
 
 
 _HOOKS: list[tuple[type, str, Callable[..., None]]] = [
@@ -378,6 +383,16 @@ def _uploads_image(account: str, region: str, bucket_name: str, key_name: str) -
     }
 
 
+def _part_image(
+    account: str, region: str, bucket_name: str, upload_id: str, part_number: Any
+) -> Any:
+    bucket = _bucket(account, region, bucket_name)
+    upload = bucket.multiparts.get(upload_id) if bucket is not None else None
+    if upload is None:
+        return _GONE
+    return upload.parts.get(int(part_number), _GONE)
+
+
 class _ImagePickler(persistence._StatePickler):
     """The state's pickler, but user pools go without their token tables (logged as changes)."""
 
@@ -430,6 +445,11 @@ class ChangeLog:
                     if isinstance(version, FakeKey):
                         with contextlib.suppress(ValueError):  # deleted meanwhile: closed
                             bodies.ensure_saved(version)
+            elif address[0] == "s3-part":
+                part = _part_image(*address[1:])
+                if isinstance(part, FakeKey):
+                    with contextlib.suppress(ValueError):  # replaced or completed meanwhile
+                        bodies.ensure_saved(part)
         with self.wal.lock:
             payload = self._payload(addresses, bodies)
             if bodies.written:
@@ -446,6 +466,8 @@ class ChangeLog:
                 images.append((address, _object_image(*rest)))
             elif kind == "s3-uploads":
                 images.append((address, _uploads_image(*rest)))
+            elif kind == "s3-part":
+                images.append((address, _part_image(*rest)))
             elif kind == "cognito-idp":
                 images.append((address, self._cognito_image(*rest)))
         buffer = io.BytesIO()
@@ -498,6 +520,8 @@ def _apply(address: Address, image: Any) -> None:
         _apply_object(account, region, address[3], address[4], image)
     elif kind == "s3-uploads":
         _apply_uploads(account, region, address[3], address[4], image)
+    elif kind == "s3-part":
+        _apply_part(account, region, address[3], address[4], int(address[5]), image)
     elif kind == "cognito-idp":
         _apply_cognito(account, region, image)
 
@@ -549,6 +573,23 @@ def _apply_uploads(account: str, region: str, bucket_name: str, key_name: str, i
         if upload.key_name == key_name and upload_id not in image:
             del bucket.multiparts[upload_id]
     bucket.multiparts.update(image)
+
+
+def _apply_part(
+    account: str, region: str, bucket_name: str, upload_id: str, number: int, part: Any
+) -> None:
+    bucket = _bucket(account, region, bucket_name)
+    upload = bucket.multiparts.get(upload_id) if bucket is not None else None
+    if upload is None:
+        return  # completed or aborted later in the log
+    if part is _GONE:
+        upload.parts.pop(number, None)
+        if number in upload.partlist:
+            upload.partlist.remove(number)
+        return
+    upload.parts[number] = part
+    if number not in upload.partlist:
+        bisect.insort(upload.partlist, number)
 
 
 def _apply_cognito(account: str, region: str, image: Any) -> None:

@@ -6,8 +6,8 @@ Two changes to moto's S3 models, installed by the sandbox server (:func:`install
   parts in a ``bytearray``, copies that into ``bytes``, and the new key copies those into its temp
   file: completing a 1 GB upload took the server 2 GB of memory and about 40% of the upload's
   time. :func:`complete` checks the parts as moto does (same ETag, same checksum), and the new
-  key reads its body from the parts' own temp files (:class:`PartsBody`), which moto would have
-  deleted with the parts.
+  key reads its body from the parts' own files (:class:`PartsBody`: their temp files, or the
+  body files of parts kept across a restart), which moto would have deleted with the parts.
 - **A body too large for memory goes straight to its temp file.** A key's body is spooled: in
   memory up to ~5 MB, then moved to a temp file. moto wrote each 16 MB part into memory first and
   then copied it to the file; such a body is now written to the file at once.
@@ -125,7 +125,13 @@ def complete(
     full_etag.update(bytes(md5s))
     size = sum(part.contentsize for part in parts)
     etag = f"{full_etag.hexdigest()}-{len(parts)}"
-    return AssembledBody(PartsBody(parts), size), etag, builder.build()
+    assembled = AssembledBody(PartsBody(parts), size)
+    # The parts are the object's body now: the upload, which the new key keeps (moto answers
+    # GETs of a part number from it), no longer holds them, so they are not saved with it.
+    multipart.completed_part_sizes = [part.contentsize for part in parts]
+    multipart.parts = {}
+    multipart.partlist = []
+    return assembled, etag, builder.build()
 
 
 def _set_value(key: FakeKey, value: Any) -> None:

@@ -24,12 +24,12 @@ only. At a start such objects are taken out of their bucket (the file, if any, i
 object out the same way. Every other object is served as before, and ``dms admin check`` reports
 the documents whose stored file is gone.
 
-Not kept: the parts of multipart uploads. Those of *completed* uploads are the whole object's
-body (see ``multipart``), saved as one body file. Those of uploads still in progress would be
-copied at every checkpoint during a large upload (a 1 GB upload wrote its parts twice, and ran up
-to 1.6x slower when a checkpoint fell in it), for nothing: no client continues an upload across a
-restart of the server it talks to. Such an upload is kept without its parts, so it is still
-listed and can be aborted.
+Multipart uploads in progress are kept with their parts, so that a client can continue one after
+the sandbox restarted (the app resumes interrupted uploads part by part). Each part is a key with
+a body file of its own, written once when the part is stored (like any body, before the request
+is answered); checkpoints refer to it and never copy it again. The parts of a *completed* upload
+become the whole object's body (see ``multipart``), saved as one body file; their own files are
+then unused and deleted at the next checkpoint.
 """
 
 from __future__ import annotations
@@ -353,9 +353,8 @@ class _StatePickler(pickle.Pickler):
             body_id = self._bodies.ensure_saved(obj)
             state = {name: value for name, value in obj.__dict__.items() if name not in _NOT_STATE}
             return (_new_key, (body_id,), state, None, None, _set_key_state)
-        if isinstance(obj, FakeMultipart):
-            state = dict(obj.__dict__, parts={}, partlist=[])  # see "Not kept" above
-            return (_new_object, (FakeMultipart,), state, None, None, _set_dict_state)
+        if isinstance(obj, FakeMultipart):  # its parts are keys: pickled as references
+            return (_new_object, (FakeMultipart,), dict(obj.__dict__), None, None, _set_dict_state)
         if isinstance(obj, jwk.RSAKey):
             return (jwk.RSAKey.import_key, (obj.as_dict(private=True),))
         return NotImplemented

@@ -9,6 +9,7 @@ download file).
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import os
 import select
@@ -17,9 +18,9 @@ import socket
 import struct
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtWidgets import QLineEdit, QPushButton
@@ -29,13 +30,15 @@ from dms_desktop.connect import open_backend, open_service, sign_in
 from dms_desktop.core.identity import SignedIn
 from dms_desktop.core.journal import journal_for
 from dms_desktop.core.listing import ListQuery
-from dms_desktop.core.schema import user_prefix
+from dms_desktop.core.models import Document
 from dms_desktop.gui.app import DesktopApp
+from dms_desktop.gui.transfers_panel import STATE
 from dms_desktop.sandbox import add_user, stop
 from dms_desktop.sandbox.info import KEY_HEADER
 from dms_desktop.sandbox.server import sandbox_client
 from tests.integration.conftest import SandboxHome
 from tests.support.faults import assert_nothing_lost, stored_state
+from tests.support.request_log import requests_sent
 
 pytestmark = pytest.mark.server
 
@@ -82,66 +85,76 @@ def _next_start(
     )
 
 
-def _uploads_under_way(sandbox: SandboxHome, user_id: str) -> bool:
-    """True once a multipart upload of the user has at least one part stored."""
+def _parts_on_server(sandbox: SandboxHome, upload: dict[str, Any]) -> set[int]:
     s3 = sandbox_client(sandbox.info.endpoint_url, "s3", None)
     try:
-        uploads = s3.list_multipart_uploads(
-            Bucket=sandbox.info.bucket, Prefix=user_prefix(user_id)
-        ).get("Uploads", [])
-        return any(
-            s3.list_parts(Bucket=sandbox.info.bucket, Key=u["Key"], UploadId=u["UploadId"]).get(
-                "Parts"
-            )
-            for u in uploads
+        listed = s3.list_parts(
+            Bucket=sandbox.info.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
         )
+        return {int(part["PartNumber"]) for part in listed.get("Parts", [])}
     finally:
         s3.close()
 
 
+BIG_MB = 160  # ten parts of 16 MiB
+
+
+def _big_file(path: Path) -> bytes:
+    data = os.urandom(BIG_MB * 1024 * 1024)
+    path.write_bytes(data)
+    return data
+
+
 @pytest.mark.nothing_lost(
     "crash",
-    "`dms upload` of a 160 MB file killed (SIGKILL) while its multipart upload is under way",
-    "next start: 'interrupted; nothing was stored … upload it again' on stderr; "
-    "the multipart upload is aborted",
+    "`dms upload` of a 160 MB file killed (SIGKILL) after its third part was stored",
+    "next start: 'interrupted (… sent); it is kept' on stderr; resuming it sends only the "
+    "missing parts; the document is byte-identical and no multipart upload is left",
 )
-def test_upload_killed_mid_multipart_is_cleaned_up_at_the_next_start(
+def test_upload_killed_mid_multipart_is_kept_and_resumed_with_the_missing_parts_only(
     shared_sandbox: SandboxHome, crash_user: SignedIn, env: dict[str, str], tmp_path: Path
 ) -> None:
     big = tmp_path / "big-video.bin"
-    with big.open("wb") as file:
-        file.truncate(160 * 1024 * 1024)  # sparse: quick to make, read as zeros
-    process = subprocess.Popen(
-        _dms(shared_sandbox, "upload", str(big), "--duplicates", "keep"),
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+    data = _big_file(big)
+    _run_killed(
+        _crashing(
+            shared_sandbox, "after", "s3.UploadPart", 3, "upload", str(big), "--duplicates", "keep"
+        ),
+        env,
     )
-    try:
-        deadline = time.monotonic() + WAIT_S
-        while not _uploads_under_way(shared_sandbox, crash_user.user_id):
-            assert process.poll() is None, "the upload ended before it could be killed"
-            assert time.monotonic() < deadline, "the multipart upload never started"
-            time.sleep(0.02)  # polling the backend for the condition, not waiting blindly
-        process.send_signal(signal.SIGKILL)
-    finally:
-        process.wait(timeout=WAIT_S)
-        process.stdout.close()  # type: ignore[union-attr]
-        process.stderr.close()  # type: ignore[union-attr]
-    assert process.returncode == -signal.SIGKILL
     metadata, _bodies, uploads = stored_state(shared_sandbox.info, crash_user.user_id)
     assert metadata == {} and len(uploads) == 1  # what the crash left behind
+    stored_parts = _parts_on_server(shared_sandbox, uploads[0])
+    assert len(stored_parts) >= 3
 
     result = _next_start(shared_sandbox, env, "list")
 
     assert result.returncode == 0, result.stderr
-    assert "The upload of big-video.bin was interrupted; nothing was stored" in result.stderr
-    assert str(big) in result.stderr  # which file to upload again
+    assert "The upload of big-video.bin was interrupted (" in result.stderr
+    assert "it is kept" in result.stderr
     assert "No documents yet." in result.stdout
-    assert_nothing_lost(shared_sandbox.info, crash_user.user_id)
-    assert stored_state(shared_sandbox.info, crash_user.user_id)[1] == {}
     assert _next_start(shared_sandbox, env, "list").stderr == ""  # told once
+
+    service = open_service(
+        open_backend(shared_sandbox.paths), crash_user, paths=shared_sandbox.paths
+    )
+    (kept,) = service.interrupted_transfers()
+    assert (kept.kind, kept.local_path, kept.total) == ("upload", str(big), len(data))
+    with requests_sent() as sent:
+        document = service.resume_transfer(kept.short_id)
+    assert isinstance(document, Document)
+    parts_sent = sorted(int(request.split()[1]) for request in sent if "UploadPart" in request)
+    # Only the parts the server did not have are sent; also the last one stored before the
+    # kill, which the app had no time to note (its ETag, the MD5 of the bytes there, vouches).
+    assert parts_sent == sorted(set(range(1, 11)) - stored_parts)
+    assert "GET max-parts,uploadId" in sent  # ListParts asked what the server has
+    assert document.size == len(data)
+    assert document.checksum == hashlib.sha256(data).hexdigest()
+    out = tmp_path / "out"
+    out.mkdir()
+    assert service.download(document.document_id, out).read_bytes() == data
+    assert service.interrupted_transfers() == []
+    assert_nothing_lost(shared_sandbox.info, crash_user.user_id)
 
 
 @pytest.mark.nothing_lost(
@@ -176,30 +189,43 @@ def test_upload_killed_before_the_metadata_write_is_resumed(
 @pytest.mark.nothing_lost(
     "crash",
     "`dms download` killed while writing",
-    "next start: the partial file is removed and stderr says so; the target was never written",
+    "next start: the partial file is kept and stderr says so; resuming it asks only for the "
+    "missing bytes (a ranged GET on the ETag); the file is checksum-verified and whole",
 )
-def test_download_killed_leaves_no_partial_file(
+def test_download_killed_is_kept_and_resumed_from_its_partial_file(
     shared_sandbox: SandboxHome, crash_user: SignedIn, env: dict[str, str], tmp_path: Path
 ) -> None:
-    service = open_service(open_backend(shared_sandbox.paths), crash_user)
-    source = tmp_path / "notes.txt"
-    source.write_text("downloaded, then killed\n" * 1000)
+    service = open_service(
+        open_backend(shared_sandbox.paths), crash_user, paths=shared_sandbox.paths
+    )
+    source = tmp_path / "notes.bin"
+    data = os.urandom(24 * 1024 * 1024)  # more chunks than are read ahead of the disk
+    source.write_bytes(data)
     document = service.upload(source)
     out = tmp_path / "out"
     out.mkdir()
     _run_killed(
         _crashing(
-            shared_sandbox, "reading", "s3.GET", 1, "download", document.document_id, "-o", str(out)
+            shared_sandbox, "written", "s3.GET", 1, "download", document.document_id, "-o", str(out)
         ),
         env,
     )
-    assert [path.name for path in out.iterdir() if path.name.endswith(".dms-partial")]
+    (partial,) = [path for path in out.iterdir() if path.name.endswith(".dms-partial")]
+    written = partial.stat().st_size
+    assert 0 < written < len(data)
 
     result = _next_start(shared_sandbox, env, "list")
 
-    assert "The download of notes.txt" in result.stderr
-    assert "the partial file was removed" in result.stderr
-    assert list(out.iterdir()) == []
+    assert "The download of notes.bin" in result.stderr
+    assert "it is kept" in result.stderr
+    (kept,) = service.interrupted_transfers()
+    assert (kept.kind, kept.done) == ("download", written)
+    with requests_sent() as sent:
+        path = service.resume_transfer(kept.transfer_id)
+    assert path == out / "notes.bin"
+    assert path.read_bytes() == data
+    assert [request for request in sent if request.startswith("GET")] == [f"GET bytes={written}-"]
+    assert service.interrupted_transfers() == []
     assert_nothing_lost(shared_sandbox.info, crash_user.user_id, out)
 
 
@@ -383,3 +409,148 @@ def test_a_client_killed_mid_response_does_not_freeze_the_sandbox(
     )
     s3.close()
     stop(fresh_sandbox.paths)  # saves the state; froze for 30 s, then failed, before the fix
+
+
+def _signed_in_window(qtbot: QtBot, app: DesktopApp, user: SignedIn) -> None:
+    app.start()
+    qtbot.waitUntil(lambda: app.sign_in_dialog is not None, timeout=WAIT_MS)
+    dialog = app.sign_in_dialog
+    assert dialog is not None
+    dialog.findChild(QLineEdit, "usernameEdit").setText(user.username)
+    dialog.findChild(QLineEdit, "passwordEdit").setText(PASSWORD)
+    dialog.findChild(QPushButton, "signInButton").click()
+
+
+def _interrupted_row(qtbot: QtBot, app: DesktopApp) -> int:
+    """Wait for the panel to show the interrupted transfer; select its row."""
+    panel = app.window.transfers_panel
+    model = panel.model
+    qtbot.waitUntil(
+        lambda: model.rowCount() == 1 and model.index(0, STATE).data() == "Interrupted",
+        timeout=WAIT_MS,
+    )
+    assert panel.isVisible()
+    panel.table.selectRow(0)
+    return 0
+
+
+WINDOW_PARTS = 6  # a 96 MiB file: six parts of 16 MiB
+
+
+@pytest.mark.nothing_lost(
+    "crash",
+    "`dms upload` killed mid multipart upload, then the window started and Resume clicked",
+    "the transfers panel shows it Interrupted; Resume sends only the missing parts; the "
+    "document is in the list, byte-identical, no multipart upload left",
+)
+def test_window_shows_an_interrupted_upload_and_resumes_it(
+    qtbot: QtBot,
+    shared_sandbox: SandboxHome,
+    crash_user: SignedIn,
+    env: dict[str, str],
+    tmp_path: Path,
+    desktop_after_crash: DesktopApp,
+) -> None:
+    big = tmp_path / "film.bin"
+    big.write_bytes(os.urandom(WINDOW_PARTS * 16 * 1024 * 1024))
+    _run_killed(
+        _crashing(
+            shared_sandbox, "after", "s3.UploadPart", 2, "upload", str(big), "--duplicates", "keep"
+        ),
+        env,
+    )
+    (upload,) = stored_state(shared_sandbox.info, crash_user.user_id)[2]
+    on_server = _parts_on_server(shared_sandbox, upload)
+    app = desktop_after_crash
+    _signed_in_window(qtbot, app, crash_user)
+    row = _interrupted_row(qtbot, app)
+    panel = app.window.transfers_panel
+    assert panel.resume_button.isEnabled() and panel.discard_button.isEnabled()
+    assert not panel.cancel_button.isEnabled()
+
+    with requests_sent() as sent:
+        panel.resume_button.click()
+        qtbot.waitUntil(lambda: panel.model.index(row, STATE).data() == "Done", timeout=WAIT_MS)
+
+    parts_sent = sorted(int(request.split()[1]) for request in sent if "UploadPart" in request)
+    assert parts_sent == sorted(set(range(1, WINDOW_PARTS + 1)) - on_server)
+    qtbot.waitUntil(
+        lambda: [doc.filename for doc in app.window.model.documents()] == ["film.bin"],
+        timeout=WAIT_MS,
+    )
+    (document,) = app.window.model.documents()
+    assert document.checksum == hashlib.sha256(big.read_bytes()).hexdigest()
+    assert_nothing_lost(shared_sandbox.info, crash_user.user_id)
+
+
+def test_window_discards_an_interrupted_upload(
+    qtbot: QtBot,
+    shared_sandbox: SandboxHome,
+    crash_user: SignedIn,
+    env: dict[str, str],
+    tmp_path: Path,
+    desktop_after_crash: DesktopApp,
+) -> None:
+    big = tmp_path / "unwanted.bin"
+    big.write_bytes(os.urandom(WINDOW_PARTS * 16 * 1024 * 1024))
+    _run_killed(
+        _crashing(
+            shared_sandbox, "after", "s3.UploadPart", 2, "upload", str(big), "--duplicates", "keep"
+        ),
+        env,
+    )
+    app = desktop_after_crash
+    _signed_in_window(qtbot, app, crash_user)
+    _interrupted_row(qtbot, app)
+    panel = app.window.transfers_panel
+
+    panel.discard_button.click()
+
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 0, timeout=WAIT_MS)
+    assert stored_state(shared_sandbox.info, crash_user.user_id) == ({}, {}, [])  # aborted
+    service = open_service(
+        open_backend(shared_sandbox.paths), crash_user, paths=shared_sandbox.paths
+    )
+    assert service.interrupted_transfers() == []
+
+
+@pytest.mark.nothing_lost(
+    "crash",
+    "the window's process killed (SIGKILL) mid multipart upload, then the window started again",
+    "the transfers panel shows it Interrupted; Resume sends only the missing parts; the "
+    "document is byte-identical, no multipart upload left",
+)
+def test_window_killed_mid_upload_resumes_at_its_next_start(
+    qtbot: QtBot,
+    shared_sandbox: SandboxHome,
+    crash_user: SignedIn,
+    env: dict[str, str],
+    tmp_path: Path,
+    desktop_after_crash: DesktopApp,
+) -> None:
+    big = tmp_path / "recording.bin"
+    big.write_bytes(os.urandom(WINDOW_PARTS * 16 * 1024 * 1024))
+    runner = [sys.executable, "-m", "tests.support.window_crash_runner"]
+    _run_killed(
+        [*runner, str(shared_sandbox.home), crash_user.username, PASSWORD, "2", str(big)], env
+    )
+    (upload,) = stored_state(shared_sandbox.info, crash_user.user_id)[2]
+    on_server = _parts_on_server(shared_sandbox, upload)
+    app = desktop_after_crash
+    _signed_in_window(qtbot, app, crash_user)
+    row = _interrupted_row(qtbot, app)
+    panel = app.window.transfers_panel
+
+    with requests_sent() as sent:
+        panel.resume_button.click()
+        qtbot.waitUntil(lambda: panel.model.index(row, STATE).data() == "Done", timeout=WAIT_MS)
+
+    parts_sent = sorted(int(request.split()[1]) for request in sent if "UploadPart" in request)
+    assert parts_sent == sorted(set(range(1, WINDOW_PARTS + 1)) - on_server)
+    qtbot.waitUntil(
+        lambda: [doc.filename for doc in app.window.model.documents()] == ["recording.bin"],
+        timeout=WAIT_MS,
+    )
+    (document,) = app.window.model.documents()
+    assert document.checksum == hashlib.sha256(big.read_bytes()).hexdigest()
+    assert_nothing_lost(shared_sandbox.info, crash_user.user_id)

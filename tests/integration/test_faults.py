@@ -2,8 +2,9 @@
 
 Each case fails requests of one upload or download stage (tests/support/faults.py) and checks
 what the user gets: a transient fault is absorbed by the bounded retries and the document is
-stored once with its checksum verified; a persistent one is a clear "try again" error and
-nothing half-done. Every case ends with ``assert_nothing_lost``.
+stored once with its checksum verified; a persistent one is a clear "try again" error, and the
+transfer is kept (issue 22): resumed once the backend is back, it is stored once, and only what
+was missing is sent. Every case ends with ``assert_nothing_lost``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,13 @@ from dms_desktop.connect import open_admin_service, open_backend, open_service, 
 from dms_desktop.core.admin import FindingKind
 from dms_desktop.core.aws import MAX_ATTEMPTS
 from dms_desktop.core.blobs import MiB, TransferSettings
-from dms_desktop.core.errors import Conflict, NotFound, Throttled, Unavailable
+from dms_desktop.core.errors import (
+    Conflict,
+    NotFound,
+    Throttled,
+    TransferInterrupted,
+    Unavailable,
+)
 from dms_desktop.core.identity import SignedIn
 from dms_desktop.core.listing import ListQuery
 from dms_desktop.core.paths import AppPaths
@@ -170,14 +177,28 @@ def test_a_lost_multipart_start_is_left_to_the_admin_check(
     _assert_stored_once(fault_user, service, source, tmp_path)
 
 
+def _resume_once_back(
+    user: FaultUser, service: DocumentService, interrupted: TransferInterrupted, source: Path
+) -> None:
+    """The backend is back: the kept upload is resumed and stored once, nothing left over."""
+    assert "was kept: resuming it continues where it stopped" in str(interrupted)
+    assert stored_state(user.sandbox.info, user.user_id)[0] == {}  # no document yet
+    assert [kept.transfer_id for kept in service.interrupted_transfers()] == [
+        interrupted.transfer_id
+    ]
+    service.resume_transfer(interrupted.transfer_id)
+    assert service.interrupted_transfers() == []
+
+
 @pytest.mark.nothing_lost(
     "fault",
     "connection reset, 500 or 503 at each upload stage, beyond the retry bound",
-    "clear 'try again' error; nothing stored, no multipart upload left",
+    "clear 'try again' error; the upload is kept, and resumed once the backend is back it is "
+    "stored once with no multipart upload left",
 )
 @pytest.mark.parametrize("fault", ["reset", "500", "503"])
 @pytest.mark.parametrize("stage", list(STAGES))
-def test_a_persistent_fault_at_any_upload_stage_stores_nothing(
+def test_a_persistent_fault_at_any_upload_stage_keeps_the_upload_to_resume(
     fault_user: FaultUser, faults: FaultInjector, tmp_path: Path, stage: str, fault: str
 ) -> None:
     operation, skip, size = STAGES[stage]
@@ -185,13 +206,12 @@ def test_a_persistent_fault_at_any_upload_stage_stores_nothing(
     service = fault_user.service()
     faults.fail(operation, fault, times=10**6, skip=skip)
 
-    with pytest.raises(Unavailable, match=r"[Tt]ry again"):
+    with pytest.raises(TransferInterrupted, match=r"[Tt]ry again") as raised:
         service.upload(source)
 
     faults.clear()
-    fault_user.assert_nothing_lost()
-    assert stored_state(fault_user.sandbox.info, fault_user.user_id)[0] == {}
-    assert service.recover_interrupted() == []  # cleaned up at once: nothing left for later
+    _resume_once_back(fault_user, service, raised.value, source)
+    _assert_stored_once(fault_user, service, source, tmp_path)
 
 
 @pytest.mark.nothing_lost(
@@ -224,7 +244,8 @@ def test_a_throttling_burst_is_absorbed(
 @pytest.mark.nothing_lost(
     "fault",
     "throttling beyond the retry bound (upload, listing)",
-    "'busy, try again in a moment' error after a bounded number of attempts; nothing half-done",
+    "'busy, try again in a moment' error after a bounded number of attempts; the upload is "
+    "kept and resumed later",
 )
 @pytest.mark.parametrize(
     ("operation", "code"),
@@ -241,13 +262,14 @@ def test_throttling_beyond_the_bound_is_a_try_again_error(
     service = fault_user.service()
     rule = faults.fail(operation, code, times=10**6)
 
-    with pytest.raises(Throttled, match=r"busy.*Try again"):
+    with pytest.raises(TransferInterrupted, match=r"busy.*Try again") as raised:
         service.upload(source)
 
+    assert isinstance(raised.value.__cause__, Throttled)
     assert MAX_ATTEMPTS <= rule.failed <= 2 * MAX_ATTEMPTS  # bounded (parts run in parallel)
     faults.clear()
-    fault_user.assert_nothing_lost()
-    assert stored_state(fault_user.sandbox.info, fault_user.user_id)[0] == {}
+    _resume_once_back(fault_user, service, raised.value, source)
+    _assert_stored_once(fault_user, service, source, tmp_path)
 
 
 @pytest.mark.nothing_lost(
@@ -269,10 +291,11 @@ def test_throttled_listing_is_a_try_again_error(
 
 @pytest.mark.nothing_lost(
     "fault",
-    "the backend goes away after the body was sent (the clean-up cannot reach it either)",
-    "'cannot be reached' error; the next start removes the orphan body and says so",
+    "the backend goes away after the body was sent",
+    "'cannot be reached' error; the upload is kept, and the next start writes its metadata "
+    "(the whole body was sent) and says so",
 )
-def test_backend_gone_after_the_body_is_cleaned_up_at_the_next_start(
+def test_backend_gone_after_the_body_is_finished_at_the_next_start(
     fault_user: FaultUser, faults: FaultInjector, tmp_path: Path
 ) -> None:
     source = _file(tmp_path, BIG)
@@ -291,18 +314,18 @@ def test_backend_gone_after_the_body_is_cleaned_up_at_the_next_start(
     messages = fault_user.service().recover_interrupted()  # the next start
 
     assert len(messages) == 1
-    assert "upload of upload.bin was interrupted; nothing was stored" in messages[0]
-    fault_user.assert_nothing_lost()
-    assert stored_state(fault_user.sandbox.info, fault_user.user_id)[1] == {}
+    assert "after the whole file was sent; it is now stored (resumed)" in messages[0]
+    _assert_stored_once(fault_user, fault_user.service(), source, tmp_path)
 
 
 @pytest.mark.nothing_lost(
     "fault",
     "read timeouts and resets while downloading (2 in a row, then for good)",
-    "retried and verified; for good: 'try again' error, no partial file, target untouched",
+    "retried and verified; for good: 'try again' error, target untouched, what was written kept "
+    "and continued by a resume (verified whole)",
 )
 @pytest.mark.parametrize("fault", ["timeout", "reset", "500", "cut"])
-def test_download_faults_leave_no_partial_file(
+def test_download_faults_are_retried_then_kept_to_resume(
     fault_user: FaultUser, faults: FaultInjector, tmp_path: Path, fault: str
 ) -> None:
     source = _file(tmp_path, BIG)
@@ -317,10 +340,17 @@ def test_download_faults_leave_no_partial_file(
     copy.unlink()
 
     faults.fail("s3.GET", fault, times=10**6)
-    with pytest.raises(Unavailable, match=r"[Tt]ry again"):
+    with pytest.raises(Unavailable, match=r"[Tt]ry again") as raised:
         service.download(document.document_id, out)
-    assert list(out.iterdir()) == []
+    assert not (out / source.name).exists()
     faults.clear()
+    if isinstance(raised.value, TransferInterrupted):  # a partial file was made: kept
+        assert service.resume_transfer(raised.value.transfer_id) == out / source.name
+    else:  # nothing was written: nothing kept
+        assert service.interrupted_transfers() == []
+        service.download(document.document_id, out)
+    assert (out / source.name).read_bytes() == source.read_bytes()
+    assert service.interrupted_transfers() == []
     fault_user.assert_nothing_lost(out)
 
 
@@ -428,7 +458,8 @@ def test_a_retried_delete_whose_first_attempt_landed(
 @pytest.mark.nothing_lost(
     "fault",
     "`dms upload` with the backend failing (500) twice, then for good",
-    "exit 0 and stored; for good: exit 7 with 'try again' on stderr, nothing stored",
+    "exit 0 and stored; for good: exit 7 with 'try again' on stderr, the upload kept, and the "
+    "same `dms upload` again resumes it and stores it once",
 )
 def test_cli_upload_through_faults(
     fault_user: FaultUser, faults: FaultInjector, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -443,13 +474,18 @@ def test_cli_upload_through_faults(
     assert ok.code == 0, ok.err
     assert "Uploaded" in ok.out
 
-    faults.fail("dynamodb.PutItem", "500", times=10**6)
+    faults.fail("s3.PutObject", "500", times=10**6)
     failed = sandbox.dms("upload", str(source), "--duplicates", "keep")
     assert failed.code == 7
     assert "Try again" in failed.err and "Traceback" not in failed.err
+    assert "was kept" in failed.err
     faults.clear()
-    fault_user.assert_nothing_lost()
     assert len(stored_state(sandbox.info, fault_user.user_id)[0]) == 1
+    again = sandbox.dms("upload", str(source), "--duplicates", "keep")  # resumes the kept one
+    assert again.code == 0, again.err
+    assert "Resuming the interrupted upload" in again.err
+    fault_user.assert_nothing_lost()
+    assert len(stored_state(sandbox.info, fault_user.user_id)[0]) == 2
 
 
 def test_deleting_a_missing_document_says_so_even_when_s3_fails(

@@ -60,7 +60,16 @@ def _visible_state(info: SandboxInfo) -> dict[str, Any]:
         }
         tags = {key: s3.get_object_tagging(Bucket=info.bucket, Key=key)["TagSet"] for key in bodies}
         uploads = sorted(
-            (u["Key"], u["UploadId"])
+            (
+                u["Key"],
+                u["UploadId"],
+                tuple(
+                    (part["PartNumber"], part["Size"], part["ETag"])
+                    for part in s3.list_parts(
+                        Bucket=info.bucket, Key=u["Key"], UploadId=u["UploadId"]
+                    ).get("Parts", [])
+                ),
+            )
             for u in s3.list_multipart_uploads(Bucket=info.bucket).get("Uploads", [])
         )
     with client(info, "cognito-idp") as cognito:
@@ -159,7 +168,14 @@ def _make_every_kind_of_change(info: SandboxInfo) -> str:
             Key="private/log/copied",
             CopySource={"Bucket": bucket, "Key": "private/log/kept"},
         )
-        s3.create_multipart_upload(Bucket=bucket, Key="private/log/unfinished")
+        unfinished = s3.create_multipart_upload(Bucket=bucket, Key="private/log/unfinished")
+        s3.upload_part(  # a part of an upload in progress is kept too (issue 22)
+            Bucket=bucket,
+            Key="private/log/unfinished",
+            UploadId=unfinished["UploadId"],
+            PartNumber=1,
+            Body=b"a part sent before the crash",
+        )
         aborted = s3.create_multipart_upload(Bucket=bucket, Key="private/log/aborted")
         s3.abort_multipart_upload(
             Bucket=bucket, Key="private/log/aborted", UploadId=aborted["UploadId"]

@@ -153,25 +153,61 @@ def test_items_and_objects_survive_a_restart(paths: AppPaths, seeded: list[Sandb
     assert len(list((paths.sandbox_dir / "bodies").iterdir())) == 1
 
 
-def test_an_upload_in_progress_is_kept_without_its_parts_and_can_be_aborted(
+def test_an_upload_in_progress_keeps_its_parts_across_a_restart(
     paths: AppPaths, seeded: list[SandboxInfo]
 ) -> None:
+    """A client continues a multipart upload after the sandbox restarted (issue 22): the parts it
+    sent are still there, and completing the upload gives the whole object."""
     key = "private/u1/half-uploaded"
+    first, second = os.urandom(BIG), b"the short last part"
+    with running(paths) as info, client(info, "s3") as s3:
+        upload_id = s3.create_multipart_upload(Bucket=info.bucket, Key=key)["UploadId"]
+        sent = s3.upload_part(
+            Bucket=info.bucket, Key=key, UploadId=upload_id, PartNumber=1, Body=first
+        )
+    bodies_of_parts = set((paths.sandbox_dir / "bodies").iterdir())
+    assert len(bodies_of_parts) == 1  # the part's body file, written once
+    with running(paths) as info, client(info, "s3") as s3:
+        uploads = s3.list_multipart_uploads(Bucket=info.bucket).get("Uploads", [])
+        assert [(u["Key"], u["UploadId"]) for u in uploads] == [(key, upload_id)]
+        parts = s3.list_parts(Bucket=info.bucket, Key=key, UploadId=upload_id)["Parts"]
+        assert [(p["PartNumber"], p["Size"], p["ETag"]) for p in parts] == [(1, BIG, sent["ETag"])]
+        last = s3.upload_part(
+            Bucket=info.bucket, Key=key, UploadId=upload_id, PartNumber=2, Body=second
+        )
+        s3.complete_multipart_upload(
+            Bucket=info.bucket,
+            Key=key,
+            UploadId=upload_id,
+            MultipartUpload={
+                "Parts": [
+                    {"PartNumber": 1, "ETag": sent["ETag"]},
+                    {"PartNumber": 2, "ETag": last["ETag"]},
+                ]
+            },
+        )
+        assert s3.get_object(Bucket=info.bucket, Key=key)["Body"].read() == first + second
+        assert s3.list_multipart_uploads(Bucket=info.bucket).get("Uploads", []) == []
+    # The parts' own files went at the checkpoint of the stop: only the object's is left.
+    assert len(list((paths.sandbox_dir / "bodies").iterdir())) == 1
+    assert not bodies_of_parts & set((paths.sandbox_dir / "bodies").iterdir())
+    with running(paths) as info, client(info, "s3") as s3:
+        assert s3.get_object(Bucket=info.bucket, Key=key)["Body"].read() == first + second
+
+
+def test_an_upload_in_progress_can_be_aborted_after_a_restart(
+    paths: AppPaths, seeded: list[SandboxInfo]
+) -> None:
+    key = "private/u1/given-up"
     with running(paths) as info, client(info, "s3") as s3:
         upload_id = s3.create_multipart_upload(Bucket=info.bucket, Key=key)["UploadId"]
         s3.upload_part(
             Bucket=info.bucket, Key=key, UploadId=upload_id, PartNumber=1, Body=os.urandom(BIG)
         )
-    # The checkpoint at the stop copied no part (they would be copied again and again while a
-    # large upload goes on, for nothing: no client continues an upload across a restart).
-    assert list((paths.sandbox_dir / "bodies").iterdir()) == []
     with running(paths) as info, client(info, "s3") as s3:
-        uploads = s3.list_multipart_uploads(Bucket=info.bucket).get("Uploads", [])
-        assert [(u["Key"], u["UploadId"]) for u in uploads] == [(key, upload_id)]
-        parts = s3.list_parts(Bucket=info.bucket, Key=key, UploadId=upload_id)
-        assert parts.get("Parts", []) == []
         s3.abort_multipart_upload(Bucket=info.bucket, Key=key, UploadId=upload_id)
         assert s3.list_multipart_uploads(Bucket=info.bucket).get("Uploads", []) == []
+    assert list((paths.sandbox_dir / "bodies").iterdir()) == []  # the part's file went too
 
 
 def _saved(info: SandboxInfo) -> bool:

@@ -16,8 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dms_desktop.core import blobs as blobs_module
-from dms_desktop.core import schema
+from dms_desktop.core import multipart_upload, schema
 from dms_desktop.core.blobs import MAX_PARTS, BlobStore, MiB, TransferSettings, part_size_for
 from dms_desktop.core.cancellation import CancelToken
 from dms_desktop.core.errors import (
@@ -367,14 +366,14 @@ def test_a_file_deleted_during_the_upload_is_stored_as_it_was_opened(
 ) -> None:
     source = tmp_path / "vanishing.bin"
     data = write_file(source, 12 * MiB)
-    real_read = blobs_module._SendingReader.read
+    real_read = multipart_upload._read_exactly
 
-    def read_then_delete(reader: Any, amount: int = -1) -> bytes:
-        chunk = real_read(reader, amount)
+    def read_then_delete(file: Any, amount: int) -> bytes:
+        chunk = real_read(file, amount)
         source.unlink(missing_ok=True)  # another program deletes it after the first read
         return chunk
 
-    monkeypatch.setattr(blobs_module._SendingReader, "read", read_then_delete)
+    monkeypatch.setattr(multipart_upload, "_read_exactly", read_then_delete)
     document = service.upload(source)
     monkeypatch.undo()
 
@@ -399,12 +398,12 @@ def test_a_file_changing_during_the_upload_stores_nothing(
 ) -> None:
     source = tmp_path / "growing.log"
     write_file(source, 12 * MiB)
-    real_read = blobs_module._SendingReader.read
+    real_read = multipart_upload._read_exactly
     changed = False
 
-    def read_then_change(reader: Any, amount: int = -1) -> bytes:
+    def read_then_change(file: Any, amount: int) -> bytes:
         nonlocal changed
-        chunk = real_read(reader, amount)
+        chunk = real_read(file, amount)
         if not changed:
             changed = True
             with source.open("r+b") as file:
@@ -415,7 +414,7 @@ def test_a_file_changing_during_the_upload_stores_nothing(
                     file.write(b"x" * MiB)
         return chunk
 
-    monkeypatch.setattr(blobs_module._SendingReader, "read", read_then_change)
+    monkeypatch.setattr(multipart_upload, "_read_exactly", read_then_change)
     with pytest.raises(ValidationError, match="changed while it was being uploaded"):
         service.upload(source)
     monkeypatch.undo()
@@ -435,19 +434,19 @@ def test_a_file_growing_after_its_end_was_read_is_a_change_not_entity_too_small(
     # at the very end, shown raw).
     source = tmp_path / "recording.wav"
     write_file(source, 17 * MiB)  # parts of 5 MiB: 5, 5, 5, then 2 at the end
-    real_read = blobs_module._SendingReader.read
+    real_read = multipart_upload._read_exactly
     grown = False
 
-    def read_then_grow(reader: Any, amount: int = -1) -> bytes:
+    def read_then_grow(file: Any, amount: int) -> bytes:
         nonlocal grown
-        chunk = real_read(reader, amount)
-        if 0 <= len(chunk) < amount and not grown:
+        chunk = real_read(file, amount)
+        if file.tell() == 17 * MiB and not grown:  # its end was read
             grown = True
             with source.open("ab") as file:
                 file.write(b"x" * MiB)
         return chunk
 
-    monkeypatch.setattr(blobs_module._SendingReader, "read", read_then_grow)
+    monkeypatch.setattr(multipart_upload, "_read_exactly", read_then_grow)
     with pytest.raises(ValidationError, match="changed while it was being uploaded") as raised:
         service.upload(source)
     monkeypatch.undo()
@@ -466,14 +465,14 @@ def test_a_read_error_during_the_upload_stores_nothing(
 ) -> None:
     source = tmp_path / "on-a-dying-disk.bin"
     write_file(source, 12 * MiB)
-    real_read = blobs_module._SendingReader.read
+    real_read = multipart_upload._read_exactly
 
-    def read_then_fail(reader: Any, amount: int = -1) -> bytes:
-        if reader.bytes_read:
+    def read_then_fail(file: Any, amount: int) -> bytes:
+        if file.tell():
             raise OSError(5, "Input/output error")
-        return real_read(reader, amount)
+        return real_read(file, amount)
 
-    monkeypatch.setattr(blobs_module._SendingReader, "read", read_then_fail)
+    monkeypatch.setattr(multipart_upload, "_read_exactly", read_then_fail)
     with pytest.raises(LocalFileError, match="Input/output error") as caught:
         service.upload(source)
     monkeypatch.undo()

@@ -85,3 +85,29 @@ def test_a_data_folder_that_cannot_be_written_is_one_clear_error(tmp_path: Path)
     blocked.write_text("a file where the journal folder should be")
     with pytest.raises(LocalFileError, match="check that the data folder is writable"):
         Journal(blocked / "journal").track(_upload())
+
+
+def test_an_uploads_parts_are_appended_and_a_line_cut_by_a_crash_is_left_out(
+    tmp_path: Path,
+) -> None:
+    journal = Journal(tmp_path)
+    tracked = journal.track(_upload())
+    tracked.append({"upload": "u1", "part": 1, "size": 5})
+    tracked.append({"upload": "u1", "part": 2, "size": 5})
+    with (tmp_path / f"{tracked.name}.log").open("ab") as log_file:
+        log_file.write(b'{"upload": "u1", "pa')  # the process died while writing this one
+    tracked.keep_for_resume()
+
+    assert [record["part"] for record in journal.records_of(tracked.name)] == [1, 2]
+    (name, entry, held), *_ = journal.survey()
+    assert (name, entry.kind, held) == (tracked.name, "upload", False)
+    claimed = journal.claim(tracked.name)
+    assert claimed is not None and claimed.held
+    assert Journal(tmp_path).claim(tracked.name) is None  # held by this process now
+    assert [name_held[2] for name_held in journal.survey()] == [True]
+    claimed.finish()
+    assert list(tmp_path.glob(f"{tracked.name}.*")) == []  # the entry and its record log
+
+
+def test_a_claim_never_takes_a_path(tmp_path: Path) -> None:
+    assert Journal(tmp_path).claim("../../etc/passwd") is None

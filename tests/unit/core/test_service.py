@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from dms_desktop.core import blobs as blobs_module
+from dms_desktop.core import blob_downloads as blobs_module
 from dms_desktop.core import schema
 from dms_desktop.core.blobs import BlobStore, MiB
 from dms_desktop.core.cancellation import CancelToken

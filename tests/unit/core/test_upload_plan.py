@@ -14,7 +14,7 @@ import pytest
 
 from dms_desktop.core import blobs as blobs_module
 from dms_desktop.core import localfiles as localfiles_module
-from dms_desktop.core import schema
+from dms_desktop.core import multipart_upload, schema
 from dms_desktop.core.blobs import MiB
 from dms_desktop.core.errors import LocalFileError, ValidationError
 from dms_desktop.core.listing import ListQuery
@@ -149,14 +149,14 @@ def test_a_file_written_during_the_upload_stores_nothing(
 ) -> None:
     path = settled_file(tmp_path / "busy.bin", os.urandom(12 * MiB))
     content = hash_file(path)
-    real_read = blobs_module._SendingReader.read
+    real_read = multipart_upload._read_exactly
 
-    def read_then_touch(reader: Any, amount: int = -1) -> bytes:
-        chunk = real_read(reader, amount)
+    def read_then_touch(file: Any, amount: int) -> bytes:
+        chunk = real_read(file, amount)
         os.utime(path, None)  # someone writes to it meanwhile (same size)
         return chunk
 
-    monkeypatch.setattr(blobs_module._SendingReader, "read", read_then_touch)
+    monkeypatch.setattr(multipart_upload, "_read_exactly", read_then_touch)
     with pytest.raises(ValidationError, match="changed while it was being uploaded"):
         service.upload(path, content=content)
     monkeypatch.undo()

@@ -1,0 +1,147 @@
+"""Transfers that stopped before they were done and are kept to be resumed or discarded.
+
+An upload or a download that was paused, lost the network, or whose app quit or crashed stays
+in the journal (core.journal) with what it had done: the parts sent, the bytes written. They are
+listed here for `dms transfers` and the window's transfers panel, each under the id of its
+journal entry (the first eight characters are enough to name one); the service resumes or
+discards them (``DocumentService.resume_transfer``, ``discard_transfer``). A transfer another
+running instance of the app is doing right now is listed as running, and left alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .downloading import written_so_far
+from .errors import AmbiguousName, NotFound, ValidationError
+from .journal import (
+    DownloadEntry,
+    Journal,
+    JournalEntry,
+    TransferEntry,
+    UploadEntry,
+)
+from .uploading import sent_so_far
+
+SHORT_ID = 8
+
+
+@dataclass(frozen=True)
+class InterruptedTransfer:
+    """One kept transfer as `dms transfers` and the panel show it."""
+
+    transfer_id: str
+    kind: str  # upload, download
+    name: str
+    local_path: str  # the file uploaded, or where the download goes
+    done: int  # bytes
+    total: int
+    started_at: str
+    running: bool  # another running instance of the app is doing it now
+
+    @property
+    def short_id(self) -> str:
+        return self.transfer_id[:SHORT_ID]
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.transfer_id,
+            "kind": self.kind,
+            "name": self.name,
+            "localPath": self.local_path,
+            "bytesDone": self.done,
+            "bytesTotal": self.total,
+            "startedAt": self.started_at,
+            "state": "running" if self.running else "interrupted",
+        }
+
+
+def is_transfer_of(entry: JournalEntry, user_id: str) -> bool:
+    """Whether ``entry`` is a transfer (upload, download) of ``user_id``."""
+    return isinstance(entry, UploadEntry | DownloadEntry) and entry.user_id == user_id
+
+
+def describe(
+    transfer_id: str, entry: TransferEntry, records: list[dict[str, Any]], running: bool
+) -> InterruptedTransfer:
+    if isinstance(entry, UploadEntry):
+        done, name, where = sent_so_far(entry, records), entry.filename, entry.source
+    else:
+        done, name, where = written_so_far(entry), entry.filename, entry.target
+    return InterruptedTransfer(
+        transfer_id=transfer_id,
+        kind=entry.kind,
+        name=name,
+        local_path=where,
+        done=done,
+        total=entry.size,
+        started_at=entry.started_at,
+        running=running,
+    )
+
+
+def interrupted_transfers(journal: Journal, user_id: str) -> list[InterruptedTransfer]:
+    """``user_id``'s kept transfers, oldest first."""
+    found = [
+        describe(name, entry, journal.records_of(name), held)  # type: ignore[arg-type]
+        for name, entry, held in journal.survey()
+        if is_transfer_of(entry, user_id)
+    ]
+    return sorted(found, key=lambda transfer: (transfer.started_at, transfer.transfer_id))
+
+
+def resolve_id(journal: Journal, user_id: str, reference: str) -> str:
+    """The full id of the kept transfer ``reference`` names (its id, or the start of it)."""
+    text = reference.strip().lower()
+    if len(text) < 4 or not text.isalnum():
+        raise ValidationError(
+            f"{reference!r} is not a transfer id (`dms transfers` lists them; the first "
+            f"{SHORT_ID} characters are enough)."
+        )
+    matches = [
+        transfer.transfer_id
+        for transfer in interrupted_transfers(journal, user_id)
+        if transfer.transfer_id.startswith(text)
+    ]
+    if not matches:
+        raise NotFound(
+            f"There is no interrupted transfer {reference} (`dms transfers` lists them)."
+        )
+    if len(matches) > 1:
+        raise AmbiguousName(
+            f"{reference} is the start of {len(matches)} transfer ids: give more of it.",
+            tuple(matches),
+        )
+    return matches[0]
+
+
+def find_upload_of(journal: Journal, user_id: str, source: Path) -> str | None:
+    """The kept, idle upload of ``source`` (the same file, by its path), if any."""
+    wanted = str(source.absolute())
+    for name, entry, held in journal.survey():
+        if (
+            not held
+            and isinstance(entry, UploadEntry)
+            and is_transfer_of(entry, user_id)
+            and entry.source == wanted
+            and not entry.failed
+        ):
+            return name
+    return None
+
+
+def find_download_of(journal: Journal, user_id: str, document_id: str, target: Path) -> str | None:
+    """The kept, idle download of ``document_id`` to ``target`` (a file, or the folder it is
+    in), if any."""
+    for name, entry, held in journal.survey():
+        if (
+            not held
+            and isinstance(entry, DownloadEntry)
+            and is_transfer_of(entry, user_id)
+            and entry.document_id == document_id
+            and (entry.target == str(target) or Path(entry.target).parent == target)
+        ):
+            return name
+    return None
