@@ -30,10 +30,12 @@ import os
 import queue
 import tempfile
 import threading
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
+from urllib.parse import quote
 
 from botocore.exceptions import BotoCoreError, ClientError, FlexibleChecksumError
 from s3transfer.exceptions import CancelledError as TransferCancelled
@@ -95,6 +97,15 @@ def part_size_for(size: int, preferred: int) -> int:
     """The smallest part size >= ``preferred`` (whole MiB) that fits ``size`` in 10,000 parts."""
     needed = -(-size // MAX_PARTS)
     return max(preferred, -(-needed // MiB) * MiB)
+
+
+def content_disposition(filename: str) -> str:
+    """``Content-Disposition`` that saves a download under ``filename`` (RFC 6266: a plain ASCII
+    fallback and the UTF-8 name), as a browser or the Storage Browser for S3 downloads it."""
+    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
+    fallback = "".join(c if c.isprintable() and c not in '"\\' else "_" for c in ascii_name)
+    encoded = quote(filename, safe="")
+    return f"attachment; filename=\"{fallback or 'download'}\"; filename*=UTF-8''{encoded}"
 
 
 class _SendingReader:
@@ -274,17 +285,23 @@ class BlobStore:
         cancel: CancelToken | None = None,
         on_multipart_started: Callable[[str], None] | None = None,
         content: HashedFile | None = None,
+        download_name: str | None = None,
     ) -> StoredBody:
         """Store ``source`` at ``key``; returns the size and checksum of what was sent.
 
         ``on_multipart_started`` gets the upload id when a multipart upload begins, so that a
         crash can be cleaned up later (users may abort their uploads but not list them).
-        ``content``: the file's checksum computed earlier; used if the file is unchanged since."""
+        ``content``: the file's checksum computed earlier; used if the file is unchanged since.
+        ``download_name``: the name a download of the object is saved under (its
+        ``Content-Disposition``, which Amplify's Storage Browser and browsers follow)."""
+        headers = {"ContentType": content_type}
+        if download_name:
+            headers["ContentDisposition"] = content_disposition(download_name)
         known = content if content is not None and content.is_unchanged(source) else None
         size = known.size if known is not None else source.stat().st_size
         settings = self._settings
         if size <= min(settings.single_request_limit, settings.multipart_threshold - 1):
-            stored = self._put_whole(source, key, content_type, size, cancel, known)
+            stored = self._put_whole(source, key, headers, size, cancel, known)
             if progress is not None:
                 progress(size, size)
             if cancel is not None and cancel.cancelled:
@@ -309,7 +326,7 @@ class BlobStore:
                     cast(IO[bytes], reader),
                     self._bucket,
                     key,
-                    extra_args={"ContentType": content_type},
+                    extra_args=dict(headers),
                     subscribers=subscribers,
                 )
                 unregister = cancel.on_cancel(future.cancel) if cancel else None
@@ -341,7 +358,7 @@ class BlobStore:
         self,
         source: Path,
         key: str,
-        content_type: str,
+        headers: dict[str, str],
         size: int,
         cancel: CancelToken | None,
         known: HashedFile | None,
@@ -362,8 +379,8 @@ class BlobStore:
                 Bucket=self._bucket,
                 Key=key,
                 Body=data,
-                ContentType=content_type,
                 ChecksumAlgorithm="CRC32",  # S3 refuses a body that does not match it
+                **headers,
             )
         return StoredBody(size, checksum)
 

@@ -153,6 +153,7 @@ class DocumentService:
                     cancel=cancel,
                     on_multipart_started=lambda upload_id: note(multipart_upload_id=upload_id),
                     content=content,
+                    download_name=name,
                 )
             except OSError as exc:
                 raise LocalFileError(f"Could not read {source}: {exc.strerror or exc}.") from exc

@@ -40,6 +40,7 @@ HANDLERS = {
     "GetDocumentsFunction": "dms_desktop.api.handlers.get_documents",
     "GetDocumentByIdFunction": "dms_desktop.api.handlers.get_document_by_id",
     "DeleteDocumentFunction": "dms_desktop.api.handlers.delete_document",
+    "ObjectCreatedFunction": "dms_desktop.api.object_created.handle_object_created",
 }
 # The search functions (SearchEngine other than none): tests/infra/test_search_template.py.
 SEARCH_HANDLERS = {
@@ -56,6 +57,15 @@ ACTIONS = {
     "GetDocumentsFunction": LOGS | {"dynamodb:Query"},
     "GetDocumentByIdFunction": LOGS | {"dynamodb:GetItem", "s3:GetObject"},
     "DeleteDocumentFunction": LOGS | {"dynamodb:DeleteItem", "s3:DeleteObject"},
+    # A web upload: read it, copy it to its document's key, write the item, delete the upload.
+    "ObjectCreatedFunction": LOGS
+    | {
+        "dynamodb:PutItem",
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:DeleteObject",
+        "s3:AbortMultipartUpload",
+    },
 }
 
 
@@ -235,3 +245,20 @@ def test_only_complete_writes_documents_and_create_writes_only_pending_uploads()
 def test_the_code_uri_is_where_the_bundle_is_built() -> None:
     code_uri = _sam_template()["Globals"]["Function"]["CodeUri"]
     assert (TEMPLATE.parent / code_uri).resolve() == (REPO / DEFAULT_TARGET).resolve()
+
+
+def test_files_created_under_private_in_the_bucket_reach_the_object_created_function() -> None:
+    resources = translated()["Resources"]
+    [rule] = [r for r in resources.values() if r["Type"] == "AWS::Events::Rule"]
+    pattern = rule["Properties"]["EventPattern"]
+    assert pattern["source"] == ["aws.s3"]
+    assert pattern["detail-type"] == ["Object Created"]
+    assert pattern["detail"]["bucket"]["name"] == [{"Ref": "DocumentsBucketName"}]
+    assert pattern["detail"]["object"]["key"] == [{"prefix": "private/"}]
+    [target] = rule["Properties"]["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": ["ObjectCreatedFunction", "Arn"]}
+    backend = cfn_yaml.load(str(TEMPLATE.parent / "dms-backend.yaml"))
+    bucket = backend["Resources"]["DocumentsBucket"]["Properties"]
+    assert bucket["NotificationConfiguration"] == {
+        "EventBridgeConfiguration": {"EventBridgeEnabled": True}
+    }

@@ -242,6 +242,12 @@ CASES: list[tuple[str, list[dict[str, Any]], str, str, dict[str, Any], bool]] = 
     ("deploy: create a function", role("DeployRole"), "lambda:CreateFunction", FUNCTION, {}, True),
     ("deploy: let API Gateway invoke it", role("DeployRole"), "lambda:AddPermission", FUNCTION,
      {"lambda:Principal": "apigateway.amazonaws.com"}, True),
+    ("deploy: let EventBridge invoke it (Object Created)", role("DeployRole"),
+     "lambda:AddPermission", FUNCTION, {"lambda:Principal": "events.amazonaws.com"}, True),
+    ("deploy: send the bucket's events to EventBridge", role("DeployRole"),
+     "s3:PutBucketNotification", DOCUMENTS_BUCKET, {}, True),
+    ("deploy: a rule of another stack", role("DeployRole"), "events:PutRule",
+     f"arn:aws:events:{REGION}:{ACCOUNT}:rule/other-stack-Rule-1A2B", {}, False),
     ("deploy: let anyone invoke it", role("DeployRole"), "lambda:AddPermission", FUNCTION,
      {"lambda:Principal": "*"}, False),
     ("deploy: a function of another stack", role("DeployRole"), "lambda:UpdateFunctionCode",
@@ -439,6 +445,7 @@ def _example_arn(stack: str, logical_id: str, kind: str) -> str:
         "AWS::IAM::ManagedPolicy": f"arn:aws:iam::{ACCOUNT}:policy/{generated}",
         "AWS::Logs::LogGroup": f"{LOGS}:{generated}",
         "AWS::Lambda::Function": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{generated}",
+        "AWS::Events::Rule": f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{generated}",
     }[kind]
 
 
@@ -475,6 +482,7 @@ PER_RESOURCE = {
     "AWS::IAM::ManagedPolicy": ["iam:CreatePolicy", "iam:DeletePolicy"],
     "AWS::Logs::LogGroup": ["logs:CreateLogGroup", "logs:DeleteLogGroup"],
     "AWS::Lambda::Function": ["lambda:CreateFunction", "lambda:DeleteFunction"],
+    "AWS::Events::Rule": ["events:PutRule", "events:PutTargets", "events:DeleteRule"],
 }
 
 

@@ -90,6 +90,10 @@ def test_create_hands_out_an_upload_url_and_stores_nothing_yet(dynamodb: Any) ->
     assert target["method"] == "PUT"
     assert target["expiresIn"] <= 900
     assert "x-amz-checksum-sha256" in target["url"]  # the checksum is part of the signature
+    # and so is the name a download is saved under
+    assert target["headers"]["Content-Disposition"] == (
+        "attachment; filename=\"report.pdf\"; filename*=UTF-8''report.pdf"
+    )
     # Body first, metadata second, as on the desktop: nothing is listed before the body is there.
     assert stored_items(dynamodb) == []
     assert get(document["documentId"]).status == 404
