@@ -2,9 +2,9 @@
 
 Built once per Lambda container from its environment (the table, bucket, client token and
 pending upload table names the SAM template sets) and reused by every call in that container.
-The clients use the function's own role; which user a call is for comes from the authorizer's
-claims only, and every key is built from that user id (the core's object_key, the repository's
-partition key).
+The clients use the function's own role; which user a call is for comes from the identity API
+Gateway authorised only (see handlers.caller_id), and every key is built from that user id (the
+core's object_key, the repository's partition key).
 """
 
 from __future__ import annotations

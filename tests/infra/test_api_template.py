@@ -24,7 +24,11 @@ from dms_desktop.api.pending import pending_uploads_table_definition
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "resources" / "cloudformation" / "dms-api.yaml"
-PARAMETERS = {"DocumentsBucketName": "dms-documentsbucket-test", "UserPoolId": "eu-west-1_Test1"}
+PARAMETERS = {
+    "DocumentsBucketName": "dms-documentsbucket-test",
+    "AuthenticatedRoleName": "dms-AuthenticatedRole-1A2B3C",
+    "AdminRoleName": "dms-AdminRole-1A2B3C",
+}
 
 ROUTES = {
     ("/documents", "post"): "CreateDocumentFunction",
@@ -123,7 +127,8 @@ def _unconditional(value: Any) -> Any:
     return value
 
 
-def test_every_route_reaches_its_function_behind_the_cognito_authorizer() -> None:
+def test_every_route_reaches_its_function_behind_iam_authorisation() -> None:
+    """IAM authorisation: API Gateway passes the caller's identity id (handlers.caller_id)."""
     resources = translated()["Resources"]
     [api] = [r for r in resources.values() if r["Type"] == "AWS::ApiGateway::RestApi"]
     body = api["Properties"]["Body"]
@@ -134,16 +139,33 @@ def test_every_route_reaches_its_function_behind_the_cognito_authorizer() -> Non
     }
     assert set(routes) == set(ROUTES)
     for route, operation in routes.items():
-        assert operation["security"] == [{"CognitoUserPool": []}], route
+        assert operation["security"] == [{"AWS_IAM": []}], route
         uri = operation["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
         assert f"${{{ROUTES[route]}.Arn}}" in uri
         assert operation["x-amazon-apigateway-integration"]["type"] == "aws_proxy"
-    authorizer = body["securityDefinitions"]["CognitoUserPool"]
-    assert authorizer["name"] == "Authorization"
-    settings = authorizer["x-amazon-apigateway-authorizer"]
-    assert settings["type"] == "cognito_user_pools"
-    [pool] = settings["providerARNs"]
-    assert pool["Fn::Sub"].endswith(f":userpool/{PARAMETERS['UserPoolId']}")
+    assert body["securityDefinitions"]["AWS_IAM"]["x-amazon-apigateway-authtype"] == "awsSigv4"
+
+
+def test_only_the_user_roles_may_invoke_the_api_and_only_it() -> None:
+    resources = translated()["Resources"]
+    policies = {
+        name: resource["Properties"]
+        for name, resource in resources.items()
+        if resource["Type"] == "AWS::IAM::RolePolicy"
+    }
+    assert {props["RoleName"]["Ref"] for props in policies.values()} == {
+        "AuthenticatedRoleName",
+        "AdminRoleName",
+    }
+    for props in policies.values():
+        [statement] = props["PolicyDocument"]["Statement"]
+        assert statement["Effect"] == "Allow"
+        assert statement["Action"] == "execute-api:Invoke"
+        resources_allowed = [resource["Fn::Sub"] for resource in statement["Resource"]]
+        assert [resource.rsplit(":", 1)[-1] for resource in resources_allowed] == [
+            "${DocumentsApi}/${StageName}/*/documents*",
+            "${DocumentsApi}/${StageName}/GET/search",
+        ]
 
 
 def test_each_function_runs_an_existing_handler_with_the_expected_environment() -> None:

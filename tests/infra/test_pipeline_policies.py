@@ -422,7 +422,11 @@ def _translated_api() -> dict[str, Any]:
     }
     assert load_parameter_file("dms-api.parameters.json")["Parameters"]["SearchEngine"] == "none"
     translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name=REGION))
-    parameters = {"DocumentsBucketName": "dms-documentsbucket-x", "UserPoolId": f"{REGION}_Test1"}
+    parameters = {
+        "DocumentsBucketName": "dms-documentsbucket-x",
+        "AuthenticatedRoleName": f"{BACKEND}-AuthenticatedRole-1A2B3C4D5E6F",
+        "AdminRoleName": f"{BACKEND}-AdminRole-1A2B3C4D5E6F",
+    }
     translated: dict[str, Any] = translator.translate(
         template, parameter_values=parameters, get_managed_policy_map=dict
     )
@@ -476,6 +480,9 @@ CREATE = {
     "AWS::ApiGateway::Stage": [("apigateway:POST", f"{REST_API}/stages"),
                                ("apigateway:DELETE", f"{REST_API}/stages/v1")],
     "AWS::Lambda::Permission": [("lambda:RemovePermission", FUNCTION)],
+    "AWS::IAM::RolePolicy": [("iam:PutRolePolicy", AUTHENTICATED_ROLE),
+                             ("iam:DeleteRolePolicy", AUTHENTICATED_ROLE),
+                             ("iam:PutRolePolicy", ADMIN_ROLE)],
 }  # fmt: skip
 PER_RESOURCE = {
     "AWS::IAM::Role": ["iam:CreateRole", "iam:PutRolePolicy", "iam:DeleteRole"],
