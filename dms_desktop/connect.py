@@ -271,8 +271,8 @@ def open_search(backend: Backend, user: SignedIn, paths: AppPaths) -> DocumentSe
 
 
 def _api_search(backend: Backend, user: SignedIn) -> DocumentSearch:
-    """GET /search of the profile's web API, with the user's Cognito ID token."""
-    from .core.auth import id_token_for
+    """GET /search of the profile's web API, signed with the user's identity pool credentials
+    (the API is IAM-authorised and filters by the caller's identity id)."""
     from .core.search.api_client import ApiSearch
 
     settings = backend.profile.settings
@@ -282,14 +282,20 @@ def _api_search(backend: Backend, user: SignedIn) -> DocumentSearch:
             f"Profile {backend.profile.name!r} has no api_url: search on AWS goes through the "
             "web API; set api_url to the API stack's output ApiUrl (see docs/search.md)."
         )
-    pool = backend.pool
-    refresh_token = user.refresh_token
-    if pool is None or refresh_token is None:
+    if backend.pool is None or user.refresh_token is None:
         raise ConfigError(
             "Search on AWS needs a Cognito sign-in (`dms login`): the web API does not accept "
             "a named AWS profile."
         )
-    return ApiSearch(api_url, lambda: id_token_for(pool, refresh_token))
+    session = user.session
+
+    def credentials() -> object:
+        current = session.get_credentials()
+        if current is None:
+            raise AuthError("The session has expired; sign in again.")
+        return current.get_frozen_credentials()
+
+    return ApiSearch(api_url, backend.region, credentials)
 
 
 def reindex_search(

@@ -2,9 +2,9 @@
 
 Built once per Lambda container from its environment (the table, bucket, client token and
 pending upload table names the SAM template sets) and reused by every call in that container.
-The clients use the function's own role; which user a call is for comes from the authorizer's
-claims only, and every key is built from that user id (the core's object_key, the repository's
-partition key).
+The clients use the function's own role; which user a call is for comes from the identity API
+Gateway authorised only (see handlers.caller_id), and every key is built from that user id (the
+core's object_key, the repository's partition key).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import boto3
 from botocore.config import Config
 
 from ..core.aws import client_config
-from ..core.blobs import BlobStore
+from ..core.blobs import BlobStore, content_disposition
 from ..core.errors import ConfigError
 from ..core.models import Document
 from ..core.repository import DocumentRepository
@@ -88,14 +88,17 @@ class Backend:
 
     def upload_target(self, document: Document) -> dict[str, Any]:
         """A presigned PUT for the document's body. It signs the content type and the SHA-256,
-        so S3 refuses a body that does not match the checksum in the metadata."""
+        so S3 refuses a body that does not match the checksum in the metadata, and the
+        Content-Disposition that names the file for downloads (the Storage Browser's too)."""
         checksum = base64.b64encode(bytes.fromhex(document.checksum)).decode("ascii")
+        disposition = content_disposition(document.filename)
         url = self.s3.generate_presigned_url(
             "put_object",
             Params={
                 "Bucket": self.blobs.bucket,
                 "Key": document.s3_key,
                 "ContentType": document.file_type,
+                "ContentDisposition": disposition,
                 "ChecksumSHA256": checksum,
             },
             ExpiresIn=UPLOAD_URL_SECONDS,
@@ -103,7 +106,11 @@ class Backend:
         return {
             "url": url,
             "method": "PUT",
-            "headers": {"Content-Type": document.file_type, "x-amz-checksum-sha256": checksum},
+            "headers": {
+                "Content-Type": document.file_type,
+                "Content-Disposition": disposition,
+                "x-amz-checksum-sha256": checksum,
+            },
             "expiresIn": UPLOAD_URL_SECONDS,
         }
 

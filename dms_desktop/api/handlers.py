@@ -14,10 +14,13 @@ PUT; the client uploads the body, then calls complete, which writes the record o
 in the bucket with the size and checksum given. Until then the document is not listed, and a body
 whose upload is never completed is an orphan that `dms admin check --repair` removes.
 
-The caller is the ``sub`` claim the Cognito user pool authorizer put into the event; a user id in
-the body or path is never read. Answers: 400 with the invalid fields, 404, 409 (client token
-reused), 503 (backend unavailable), 500 without internals. Each call logs one JSON line with the
-request ids, an input summary (no filenames, tags, tokens or URLs), the outcome and the duration.
+The caller is the identity pool identity id API Gateway puts into the event of a route with IAM
+authorisation (``requestContext.identity.cognitoIdentityId``, for an authenticated identity): the
+same id the desktop app, the IAM policies and Amplify's ``private/`` folders use, so a person has
+one partition everywhere. A user id in the body or path is never read. Answers: 400 with the
+invalid fields, 404, 409 (client token reused), 503 (backend unavailable), 500 without internals.
+Each call logs one JSON line with the request ids, an input summary (no filenames, tags, tokens or
+URLs), the outcome and the duration.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from ..core.errors import Conflict, NotFound, Unavailable, ValidationError
 from ..core.ids import new_document_id
 from ..core.models import Document
 from ..core.records import new_document_record, store_record_of_upload
+from ..core.schema import is_user_id
 from .backend import Backend, current_backend
 from .inputs import InvalidInput, parse_create_input, parse_document_id, parse_list_input
 from .jsonlog import configure_api_logging
@@ -43,7 +47,8 @@ ProxyResult = dict[str, Any]
 
 
 class Unauthenticated(Exception):
-    """The event carries no authorizer claims: the API is deployed without its authorizer."""
+    """The event carries no authenticated identity: the route is not IAM-authorised, or the
+    caller signed with a guest identity's credentials."""
 
 
 @dataclass
@@ -80,12 +85,17 @@ def _field(container: Any, name: str) -> Any:
 
 
 def caller_id(event: ProxyEvent) -> str:
-    """The ``sub`` claim of the Cognito user pool authorizer: the user's partition."""
-    claims = _field(_field(_field(event, "requestContext"), "authorizer"), "claims")
-    sub = _field(claims, "sub")
-    if not isinstance(sub, str) or not sub:
+    """The caller's identity id (``region:uuid``), which API Gateway took from the credentials
+    that signed the request: the user's partition and folder."""
+    identity = _field(_field(event, "requestContext"), "identity")
+    identity_id = _field(identity, "cognitoIdentityId")
+    if (
+        _field(identity, "cognitoAuthenticationType") != "authenticated"
+        or not isinstance(identity_id, str)
+        or not is_user_id(identity_id)
+    ):
         raise Unauthenticated
-    return sub
+    return identity_id
 
 
 def _error(status: int, code: str, message: str, outcome: str, **extra: Any) -> Reply:

@@ -2,7 +2,8 @@
 
 The query is the one language of the CLI and the window (core.search.query). The OpenSearch
 index holds everyone's documents; this handler always searches with the caller's user id, the
-``sub`` claim of the Cognito authorizer, as a filter (never a user id from the request). Answers:
+identity id API Gateway authorised (handlers.caller_id), as a filter (never a user id from the
+request). Answers:
 200 ``{"hits": [...]}`` (each the document's fields, score, snippet and where it matched), 400
 for a query that cannot be read (``message`` points at the bad part, ``position`` is its
 ``[start, end)``), 503 when the index cannot be reached.

@@ -37,6 +37,7 @@ from ..core.cancellation import CancelToken
 from ..core.errors import Cancelled, Unavailable
 from ..core.formatting import human_size, plural, printable
 from .arguments import number_argument, timestamp_argument
+from .configure import register_amplify_outputs
 from .context import EXIT_OK, Context
 from .search import register_admin
 from .terminal import CountProgress, cancel_on_interrupt
@@ -300,3 +301,4 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     check.add_argument("--json", action="store_true")
     check.set_defaults(handler=cmd_admin_check)
     register_admin(admin_commands)  # `dms admin reindex` lives with the search commands
+    register_amplify_outputs(admin_commands)

@@ -208,14 +208,6 @@ def _finish_sign_in(
     )
 
 
-def id_token_for(pool: CognitoPool, refresh_token: str) -> str:
-    """A fresh ID token of the signed-in user (for the web API's Cognito authorizer)."""
-    session = new_session(region_name=pool.region)
-    return str(
-        _token_refresher(_unsigned_client(session, "cognito-idp", pool), pool, refresh_token)()
-    )
-
-
 def _token_refresher(idp: Any, pool: CognitoPool, refresh_token: str | None) -> Any:
     """A function giving a fresh id token from the refresh token (for refreshing credentials)."""
 

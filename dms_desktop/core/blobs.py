@@ -26,10 +26,12 @@ import contextlib
 import hashlib
 import logging
 import os
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -92,6 +94,15 @@ class StoredBody:
     checksum: str  # SHA-256, lower-case hex
 
 
+def content_disposition(filename: str) -> str:
+    """``Content-Disposition`` that saves a download under ``filename`` (RFC 6266: a plain ASCII
+    fallback and the UTF-8 name), as a browser or the Storage Browser for S3 downloads it."""
+    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
+    fallback = "".join(c if c.isprintable() and c not in '"\\' else "_" for c in ascii_name)
+    encoded = quote(filename, safe="")
+    return f"attachment; filename=\"{fallback or 'download'}\"; filename*=UTF-8''{encoded}"
+
+
 class BlobStore:
     """The bucket's objects, through one S3 client (thread-safe)."""
 
@@ -124,31 +135,38 @@ class BlobStore:
         content: HashedFile | None = None,
         notes: PartNotes | None = None,
         resume: ResumePoint | None = None,
+        download_name: str | None = None,
     ) -> StoredBody:
         """Store ``source`` at ``key``; returns the size and checksum of what was sent.
+
+        ``download_name``: the name a download of the object is saved under (its
+        ``Content-Disposition``, which Amplify's Storage Browser and browsers follow).
 
         ``notes`` gets the multipart upload's id and each part S3 confirms (the journal), and
         ``resume`` continues such an upload: only the parts the server does not have are sent
         (SourceChanged if the file is no longer what they were read from; UploadGone if the
         server no longer has the upload). ``content``: the file's checksum computed earlier;
         used if the file is unchanged since."""
+        headers = {"ContentType": content_type}
+        if download_name:
+            headers["ContentDisposition"] = content_disposition(download_name)
         known = content if content is not None and content.is_unchanged(source) else None
         size = known.size if known is not None else source.stat().st_size
         if resume is None and not self.is_multipart(size):
-            stored = self._put_whole(source, key, content_type, size, cancel, known, progress)
+            stored = self._put_whole(source, key, headers, size, cancel, known, progress)
             if cancel is not None and cancel.cancelled:
                 self.delete(key)
                 raise Cancelled("The upload was cancelled.")
             return stored
         return self._put_multipart(
-            source, key, content_type, size, known, progress, cancel, notes, resume
+            source, key, headers, size, known, progress, cancel, notes, resume
         )
 
     def _put_multipart(
         self,
         source: Path,
         key: str,
-        content_type: str,
+        headers: dict[str, str],
         size: int,
         known: HashedFile | None,
         progress: ProgressCallback | None,
@@ -183,7 +201,7 @@ class BlobStore:
                 kept, unnoted = {}, {}
                 if cancel is not None:
                     cancel.raise_if_cancelled("The upload")
-                upload.start(content_type, part_size)
+                upload.start(headers, part_size)
             with source.open("rb") as file:
                 try:
                     parts = upload.send(
@@ -212,7 +230,7 @@ class BlobStore:
         self,
         source: Path,
         key: str,
-        content_type: str,
+        headers: dict[str, str],
         size: int,
         cancel: CancelToken | None,
         known: HashedFile | None,
@@ -238,8 +256,8 @@ class BlobStore:
                 Bucket=self._bucket,
                 Key=key,
                 Body=body,
-                ContentType=content_type,
                 ChecksumAlgorithm="CRC32",  # S3 refuses a body that does not match it
+                **headers,
             )
         if progress is not None and not isinstance(body, ProgressBody):
             progress(size, size)

@@ -246,14 +246,12 @@ class MultipartUpload:
         if self._unlink is not None:
             self._unlink()
 
-    def start(self, content_type: str, part_size: int) -> str:
-        """Begin a new multipart upload; its id is noted before any part is sent."""
+    def start(self, headers: dict[str, str], part_size: int) -> str:
+        """Begin a new multipart upload (``headers``: the object's ContentType, ...); its id is
+        noted before any part is sent."""
         with aws_errors("upload the file"):
             response = self._client.create_multipart_upload(
-                Bucket=self._bucket,
-                Key=self._key,
-                ContentType=content_type,
-                ChecksumAlgorithm="CRC32",
+                Bucket=self._bucket, Key=self._key, ChecksumAlgorithm="CRC32", **headers
             )
         self.upload_id = str(response["UploadId"])
         if self._notes is not None:

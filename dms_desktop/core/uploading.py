@@ -233,6 +233,7 @@ class Uploads:
                 content=content,
                 notes=notes,
                 resume=resume,
+                download_name=entry.filename,
             )
         except (SourceChanged, UploadGone) as exc:
             if resume is None or tracked is None or notice is None:

@@ -96,6 +96,7 @@ from dms_desktop.sandbox.persistence import (
     take_out_lost_objects,
 )
 from dms_desktop.sandbox.wal import WriteAheadLog
+from dms_desktop.sandbox.web_uploads import ObjectCreatedHandler
 
 log = logging.getLogger(__name__)
 
@@ -413,6 +414,7 @@ class _Runtime:
     last_request: float = field(default_factory=time.monotonic)
     leases: dict[str, float] = field(default_factory=dict)  # holder -> monotonic end
     leases_lock: threading.Lock = field(default_factory=threading.Lock)
+    object_created: ObjectCreatedHandler | None = None  # web uploads become documents
 
     def listen_on(self, port: int) -> None:
         self.hosts = frozenset({f"{HOST}:{port}", f"localhost:{port}", HOST, "localhost"})
@@ -545,6 +547,9 @@ class SandboxMiddleware:
             return _json_response(
                 start_response, "503 Service Unavailable", {"error": f"not saved: {exc}"}
             )
+        handler = runtime.object_created
+        if handler is not None and service == "s3" and 200 <= status < 300:
+            handler.handle(handler.created_keys(environ, changed.addresses))
         start_response(*answer)
         return [body]
 
@@ -1088,6 +1093,12 @@ def _serve_locked(
         checkpointer.before_save = search.trim_consumed
         runtime.search = search
         search.start()
+        runtime.object_created = ObjectCreatedHandler(
+            sandbox_client(endpoint_url, "s3", None),
+            sandbox_client(endpoint_url, "dynamodb", None),
+            resources.table,
+            resources.bucket,
+        )
         info = SandboxInfo(
             endpoint_url=endpoint_url,
             region=REGION,
@@ -1167,4 +1178,6 @@ def _shut_down(
         checkpointer.wal.close()
     connections.close_all(timeout=10)
     server.server_close()
+    if runtime.object_created is not None:
+        runtime.object_created.close()
     log.info("Local sandbox for %s stopped", runtime.sandbox_dir)

@@ -24,7 +24,11 @@ from dms_desktop.api.pending import pending_uploads_table_definition
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "resources" / "cloudformation" / "dms-api.yaml"
-PARAMETERS = {"DocumentsBucketName": "dms-documentsbucket-test", "UserPoolId": "eu-west-1_Test1"}
+PARAMETERS = {
+    "DocumentsBucketName": "dms-documentsbucket-test",
+    "AuthenticatedRoleName": "dms-AuthenticatedRole-1A2B3C",
+    "AdminRoleName": "dms-AdminRole-1A2B3C",
+}
 
 ROUTES = {
     ("/documents", "post"): "CreateDocumentFunction",
@@ -40,6 +44,7 @@ HANDLERS = {
     "GetDocumentsFunction": "dms_desktop.api.handlers.get_documents",
     "GetDocumentByIdFunction": "dms_desktop.api.handlers.get_document_by_id",
     "DeleteDocumentFunction": "dms_desktop.api.handlers.delete_document",
+    "ObjectCreatedFunction": "dms_desktop.api.object_created.handle_object_created",
 }
 # The search functions (SearchEngine other than none): tests/infra/test_search_template.py.
 SEARCH_HANDLERS = {
@@ -56,6 +61,15 @@ ACTIONS = {
     "GetDocumentsFunction": LOGS | {"dynamodb:Query"},
     "GetDocumentByIdFunction": LOGS | {"dynamodb:GetItem", "s3:GetObject"},
     "DeleteDocumentFunction": LOGS | {"dynamodb:DeleteItem", "s3:DeleteObject"},
+    # A web upload: read it, copy it to its document's key, write the item, delete the upload.
+    "ObjectCreatedFunction": LOGS
+    | {
+        "dynamodb:PutItem",
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:DeleteObject",
+        "s3:AbortMultipartUpload",
+    },
 }
 
 
@@ -113,7 +127,8 @@ def _unconditional(value: Any) -> Any:
     return value
 
 
-def test_every_route_reaches_its_function_behind_the_cognito_authorizer() -> None:
+def test_every_route_reaches_its_function_behind_iam_authorisation() -> None:
+    """IAM authorisation: API Gateway passes the caller's identity id (handlers.caller_id)."""
     resources = translated()["Resources"]
     [api] = [r for r in resources.values() if r["Type"] == "AWS::ApiGateway::RestApi"]
     body = api["Properties"]["Body"]
@@ -124,16 +139,33 @@ def test_every_route_reaches_its_function_behind_the_cognito_authorizer() -> Non
     }
     assert set(routes) == set(ROUTES)
     for route, operation in routes.items():
-        assert operation["security"] == [{"CognitoUserPool": []}], route
+        assert operation["security"] == [{"AWS_IAM": []}], route
         uri = operation["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
         assert f"${{{ROUTES[route]}.Arn}}" in uri
         assert operation["x-amazon-apigateway-integration"]["type"] == "aws_proxy"
-    authorizer = body["securityDefinitions"]["CognitoUserPool"]
-    assert authorizer["name"] == "Authorization"
-    settings = authorizer["x-amazon-apigateway-authorizer"]
-    assert settings["type"] == "cognito_user_pools"
-    [pool] = settings["providerARNs"]
-    assert pool["Fn::Sub"].endswith(f":userpool/{PARAMETERS['UserPoolId']}")
+    assert body["securityDefinitions"]["AWS_IAM"]["x-amazon-apigateway-authtype"] == "awsSigv4"
+
+
+def test_only_the_user_roles_may_invoke_the_api_and_only_it() -> None:
+    resources = translated()["Resources"]
+    policies = {
+        name: resource["Properties"]
+        for name, resource in resources.items()
+        if resource["Type"] == "AWS::IAM::RolePolicy"
+    }
+    assert {props["RoleName"]["Ref"] for props in policies.values()} == {
+        "AuthenticatedRoleName",
+        "AdminRoleName",
+    }
+    for props in policies.values():
+        [statement] = props["PolicyDocument"]["Statement"]
+        assert statement["Effect"] == "Allow"
+        assert statement["Action"] == "execute-api:Invoke"
+        resources_allowed = [resource["Fn::Sub"] for resource in statement["Resource"]]
+        assert [resource.rsplit(":", 1)[-1] for resource in resources_allowed] == [
+            "${DocumentsApi}/${StageName}/*/documents*",
+            "${DocumentsApi}/${StageName}/GET/search",
+        ]
 
 
 def test_each_function_runs_an_existing_handler_with_the_expected_environment() -> None:
@@ -235,3 +267,20 @@ def test_only_complete_writes_documents_and_create_writes_only_pending_uploads()
 def test_the_code_uri_is_where_the_bundle_is_built() -> None:
     code_uri = _sam_template()["Globals"]["Function"]["CodeUri"]
     assert (TEMPLATE.parent / code_uri).resolve() == (REPO / DEFAULT_TARGET).resolve()
+
+
+def test_files_created_under_private_in_the_bucket_reach_the_object_created_function() -> None:
+    resources = translated()["Resources"]
+    [rule] = [r for r in resources.values() if r["Type"] == "AWS::Events::Rule"]
+    pattern = rule["Properties"]["EventPattern"]
+    assert pattern["source"] == ["aws.s3"]
+    assert pattern["detail-type"] == ["Object Created"]
+    assert pattern["detail"]["bucket"]["name"] == [{"Ref": "DocumentsBucketName"}]
+    assert pattern["detail"]["object"]["key"] == [{"prefix": "private/"}]
+    [target] = rule["Properties"]["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": ["ObjectCreatedFunction", "Arn"]}
+    backend = cfn_yaml.load(str(TEMPLATE.parent / "dms-backend.yaml"))
+    bucket = backend["Resources"]["DocumentsBucket"]["Properties"]
+    assert bucket["NotificationConfiguration"] == {
+        "EventBridgeConfiguration": {"EventBridgeEnabled": True}
+    }

@@ -242,6 +242,12 @@ CASES: list[tuple[str, list[dict[str, Any]], str, str, dict[str, Any], bool]] = 
     ("deploy: create a function", role("DeployRole"), "lambda:CreateFunction", FUNCTION, {}, True),
     ("deploy: let API Gateway invoke it", role("DeployRole"), "lambda:AddPermission", FUNCTION,
      {"lambda:Principal": "apigateway.amazonaws.com"}, True),
+    ("deploy: let EventBridge invoke it (Object Created)", role("DeployRole"),
+     "lambda:AddPermission", FUNCTION, {"lambda:Principal": "events.amazonaws.com"}, True),
+    ("deploy: send the bucket's events to EventBridge", role("DeployRole"),
+     "s3:PutBucketNotification", DOCUMENTS_BUCKET, {}, True),
+    ("deploy: a rule of another stack", role("DeployRole"), "events:PutRule",
+     f"arn:aws:events:{REGION}:{ACCOUNT}:rule/other-stack-Rule-1A2B", {}, False),
     ("deploy: let anyone invoke it", role("DeployRole"), "lambda:AddPermission", FUNCTION,
      {"lambda:Principal": "*"}, False),
     ("deploy: a function of another stack", role("DeployRole"), "lambda:UpdateFunctionCode",
@@ -416,7 +422,11 @@ def _translated_api() -> dict[str, Any]:
     }
     assert load_parameter_file("dms-api.parameters.json")["Parameters"]["SearchEngine"] == "none"
     translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name=REGION))
-    parameters = {"DocumentsBucketName": "dms-documentsbucket-x", "UserPoolId": f"{REGION}_Test1"}
+    parameters = {
+        "DocumentsBucketName": "dms-documentsbucket-x",
+        "AuthenticatedRoleName": f"{BACKEND}-AuthenticatedRole-1A2B3C4D5E6F",
+        "AdminRoleName": f"{BACKEND}-AdminRole-1A2B3C4D5E6F",
+    }
     translated: dict[str, Any] = translator.translate(
         template, parameter_values=parameters, get_managed_policy_map=dict
     )
@@ -439,6 +449,7 @@ def _example_arn(stack: str, logical_id: str, kind: str) -> str:
         "AWS::IAM::ManagedPolicy": f"arn:aws:iam::{ACCOUNT}:policy/{generated}",
         "AWS::Logs::LogGroup": f"{LOGS}:{generated}",
         "AWS::Lambda::Function": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{generated}",
+        "AWS::Events::Rule": f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{generated}",
     }[kind]
 
 
@@ -469,12 +480,16 @@ CREATE = {
     "AWS::ApiGateway::Stage": [("apigateway:POST", f"{REST_API}/stages"),
                                ("apigateway:DELETE", f"{REST_API}/stages/v1")],
     "AWS::Lambda::Permission": [("lambda:RemovePermission", FUNCTION)],
+    "AWS::IAM::RolePolicy": [("iam:PutRolePolicy", AUTHENTICATED_ROLE),
+                             ("iam:DeleteRolePolicy", AUTHENTICATED_ROLE),
+                             ("iam:PutRolePolicy", ADMIN_ROLE)],
 }  # fmt: skip
 PER_RESOURCE = {
     "AWS::IAM::Role": ["iam:CreateRole", "iam:PutRolePolicy", "iam:DeleteRole"],
     "AWS::IAM::ManagedPolicy": ["iam:CreatePolicy", "iam:DeletePolicy"],
     "AWS::Logs::LogGroup": ["logs:CreateLogGroup", "logs:DeleteLogGroup"],
     "AWS::Lambda::Function": ["lambda:CreateFunction", "lambda:DeleteFunction"],
+    "AWS::Events::Rule": ["events:PutRule", "events:PutTargets", "events:DeleteRule"],
 }
 
 

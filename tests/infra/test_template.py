@@ -292,7 +292,32 @@ def test_the_identity_data_survives_the_stack(template: dict[str, Any]) -> None:
         assert template["Resources"][name]["UpdateReplacePolicy"] == "Retain"
 
 
+# Outputs the API stack takes as parameters (the roles that may invoke it), not profile keys.
+API_STACK_OUTPUTS = {"AuthenticatedRoleName", "AdminRoleName"}
+
+
 def test_the_outputs_are_what_dms_configure_reads(template: dict[str, Any]) -> None:
     # TableStreamArn is for the API stack's search indexer (a parameter of dms-api.yaml).
-    profile_outputs = set(template["Outputs"]) - {"TableStreamArn"}
+    profile_outputs = set(template["Outputs"]) - {"TableStreamArn"} - API_STACK_OUTPUTS
     assert profile_outputs == set(OUTPUT_KEYS) | set(OPTIONAL_OUTPUT_KEYS)
+    assert set(template["Outputs"]) >= API_STACK_OUTPUTS
+
+
+def test_browsers_on_the_web_apps_origins_may_use_the_bucket_and_no_others(
+    template: dict[str, Any],
+) -> None:
+    """Amplify Storage in a browser needs CORS on the bucket, only for the origins given."""
+    assert template["Parameters"]["WebAppOrigins"]["Default"] == ""
+    condition = template["Conditions"]["WebApps"]
+    assert condition == {
+        "Fn::Not": [{"Fn::Equals": [{"Fn::Join": ["", {"Ref": "WebAppOrigins"}]}, ""]}]
+    }
+    when, rules, otherwise = template["Resources"]["DocumentsBucket"]["Properties"][
+        "CorsConfiguration"
+    ]["Fn::If"]
+    assert when == "WebApps"
+    assert otherwise == {"Ref": "AWS::NoValue"}
+    [rule] = rules["CorsRules"]
+    assert rule["AllowedOrigins"] == {"Ref": "WebAppOrigins"}
+    assert set(rule["AllowedMethods"]) == {"GET", "HEAD", "PUT", "POST", "DELETE"}
+    assert "ETag" in rule["ExposedHeaders"]  # multipart uploads need each part's ETag

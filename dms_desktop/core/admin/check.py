@@ -1,7 +1,8 @@
 """The consistency check (reads only) and the repair of what it found (confirmed by the admin).
 
 Every item is compared with the body its owner and id give: a body that is missing, of another
-size or (when asked) of another checksum; bodies no item accounts for; multipart uploads nobody
+size or (when asked) of another checksum; bodies no item accounts for (files a web app uploaded
+that did not become documents are reported apart and never deleted); multipart uploads nobody
 finished. An item that is not a valid document is reported as damaged metadata: a field that
 breaks the data model (the app leaves it out of lists, and its owner can delete it), or an
 ``s3Key`` that is not the item's own. The stored ``s3Key`` is never read for anything else: a
@@ -17,6 +18,7 @@ from ..bucket_inventory import FAILS_STORED_CHECKSUM
 from ..cancellation import CancelToken, ProgressCallback
 from ..errors import DmsError, ValidationError
 from ..items import StoredItem, recorded_owner_names
+from ..web_uploads import web_upload_of
 from .deletion import delete_planned
 from .reports import (
     REPAIRABLE_KINDS,
@@ -99,6 +101,21 @@ def check(
     for body in bodies.values():
         if body.key in known_keys or body.last_modified > now - orphan_grace:
             continue  # younger ones may be uploads whose metadata is being written
+        web_upload = web_upload_of(body.key)
+        if web_upload is not None:
+            findings.append(
+                Finding(
+                    FindingKind.WEB_UPLOAD,
+                    body.key,
+                    web_upload.owner,
+                    "",
+                    "a file a web app uploaded that did not become a document (see the "
+                    "ObjectCreated function's log); it is kept",
+                    body.size,
+                    filename=web_upload.filename,
+                )
+            )
+            continue
         findings.append(
             Finding(
                 FindingKind.ORPHAN_BODY,

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from ..cancellation import CancelToken
 from ..items import StoredItem, recorded_owner_names
+from ..web_uploads import web_upload_of
 from .criteria import CleanupCriteria
 from .reports import CleanupPlan, PlannedDeletion, PlanReason
 from .stores import AdminStores
@@ -47,6 +48,8 @@ def plan_cleanup(
             for body in bodies.values():
                 if body.key in known or body.last_modified > now - orphan_grace:
                     continue  # younger ones may be uploads whose metadata is being written
+                if web_upload_of(body.key) is not None:
+                    continue  # a user's file from a web app, not a leftover (see core.web_uploads)
                 if criteria.matches_body(body.user_id, body.size, body.last_modified):
                     items.append(
                         PlannedDeletion(

@@ -174,6 +174,9 @@ class FindingKind(StrEnum):
     SIZE_MISMATCH = "size-mismatch"  # flagged only: which side is right is not knowable
     CHECKSUM_MISMATCH = "checksum-mismatch"  # flagged only (the body is damaged or replaced)
     STALE_UPLOAD = "stale-upload"  # an abandoned multipart upload: repair aborts it
+    # a file a web app uploaded under a user's folder that is no document yet (its ObjectCreated
+    # handler failed, or refused its name): flagged only, never deleted, it is the user's file
+    WEB_UPLOAD = "web-upload"
 
 
 REPAIRABLE_KINDS = frozenset(

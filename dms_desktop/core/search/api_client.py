@@ -1,9 +1,10 @@
 """Search through the web API (``GET /search``): what the desktop does on an AWS profile.
 
 The query is read here first (a query that cannot be read gets its caret without a request);
-the API then searches the caller's documents only (it filters by the ``sub`` of the ID token
-sent). DynamoDB stays the source of truth: a hit carries the document as the index has it, and
-the window reads it again before it changes anything.
+the API then searches the caller's documents only: the request is signed (SigV4) with the
+signed-in user's identity pool credentials, and API Gateway passes the caller's identity id on,
+which the API filters by. DynamoDB stays the source of truth: a hit carries the document as the
+index has it, and the window reads it again before it changes anything.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from typing import Any
+
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
 
 from dms_desktop.core.errors import AuthError, Unavailable, ValidationError
 from dms_desktop.core.models import Document
@@ -47,13 +51,21 @@ def hit_from_json(data: dict[str, Any]) -> SearchHit:
 
 
 class ApiSearch:
-    """Search the signed-in user's documents with the web API at ``api_url``."""
+    """Search the signed-in user's documents with the web API at ``api_url`` in ``region``;
+    ``credentials`` gives the user's current AWS credentials (botocore's frozen credentials)."""
 
-    def __init__(self, api_url: str, id_token: Callable[[], str]) -> None:
+    def __init__(self, api_url: str, region: str, credentials: Callable[[], Any]) -> None:
         if not api_url.startswith("https://"):
             raise ValidationError(f"The web API's URL must start with https:// ({api_url!r}).")
         self._url = api_url.rstrip("/") + "/search"
-        self._id_token = id_token
+        self._region = region
+        self._credentials = credentials
+
+    def _signed_headers(self, address: str) -> dict[str, str]:
+        """The headers of a GET of ``address`` signed for API Gateway's IAM authorisation."""
+        request = AWSRequest(method="GET", url=address, headers={"Accept": "application/json"})
+        SigV4Auth(self._credentials(), "execute-api", self._region).add_auth(request)
+        return {name: str(value) for name, value in request.headers.items()}
 
     def search(self, text: str, limit: int = DEFAULT_LIMIT) -> SearchResults:
         query = parse_query(text)
@@ -61,7 +73,7 @@ class ApiSearch:
         started = time.perf_counter()
         address = self._url + "?" + urllib.parse.urlencode({"q": text, "limit": min(limit, 100)})
         request = urllib.request.Request(  # noqa: S310 (https only, checked above)
-            address, headers={"Authorization": self._id_token(), "Accept": "application/json"}
+            address, headers=self._signed_headers(address)
         )
         try:
             with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as answer:  # noqa: S310

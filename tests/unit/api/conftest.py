@@ -1,6 +1,6 @@
 """The Lambda handlers under moto (in-process): the environment the SAM template gives the
-functions, the tables and bucket, and API Gateway proxy events as a Cognito user pool authorizer
-passes them on."""
+functions, the tables and bucket, and API Gateway proxy events of IAM-authorised routes, signed
+with identity pool credentials."""
 
 from __future__ import annotations
 
@@ -29,10 +29,17 @@ CLIENT_TOKENS = "dms-api-ClientTokens"
 PENDING_UPLOADS = "dms-api-PendingUploads"
 REGION = "eu-west-1"
 
-ALICE = "1f0e8c52-3a1b-4d6e-9f70-0a1b2c3d4e5f"  # user pool `sub` claims
-BOB = "7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d"
-# What an Authorization header carries: it must never reach a log line.
-ID_TOKEN = "eyJraWQiOiJ0ZXN0In0.eyJzdWIiOiJzZWNyZXQtdG9rZW4tYm9keSJ9.c2lnbmF0dXJlLXNlY3JldA"
+# Identity pool identity ids, as API Gateway passes them for IAM-authorised routes.
+ALICE = "eu-west-1:1f0e8c52-3a1b-4d6e-9f70-0a1b2c3d4e5f"
+BOB = "eu-west-1:7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d"
+IDENTITY_POOL_ID = "eu-west-1:0c9e8d7f-6a5b-4c3d-2e1f-0a9b8c7d6e5f"
+# What a signed request carries: none of it may reach a log line.
+ID_TOKEN = (
+    "AWS4-HMAC-SHA256 Credential=ASIAEXAMPLEKEY0000000/20241126/eu-west-1/execute-api/"
+    "aws4_request, SignedHeaders=host;x-amz-date;x-amz-security-token, "
+    "Signature=c2lnbmF0dXJlLXNlY3JldA0123456789abcdef0123456789abcdef0123456789ab"
+)
+SECURITY_TOKEN = "IQoJb3JpZ2luX2VjEXAMPLEsecret-session-token"
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -54,30 +61,41 @@ def proxy_event(
     query: dict[str, str] | None = None,
     document_id: str | None = None,
 ) -> dict[str, Any]:
-    """An API Gateway REST API (v1) proxy event, as a Cognito user pool authorizer passes it."""
+    """An API Gateway REST API (v1) proxy event of a route with IAM authorisation, signed with
+    the identity pool credentials of ``user`` (an identity id; None: no identity)."""
     path = resource.replace("{documentId}", document_id or "")
     path_parameters = {"documentId": document_id} if document_id is not None else None
     headers = {
         "Accept": "application/json",
         "Authorization": ID_TOKEN,
+        "X-Amz-Date": "20241126T003000Z",
+        "X-Amz-Security-Token": SECURITY_TOKEN,
         "Host": "abc123.execute-api.eu-west-1.amazonaws.com",
         "User-Agent": "curl/8.5.0",
         "X-Forwarded-For": "203.0.113.7",
     }
-    claims = None
+    identity: dict[str, Any] = {"sourceIp": "203.0.113.7", "userAgent": "curl/8.5.0"}
     if user is not None:
-        claims = {
-            "sub": user,
-            "cognito:username": f"user-{user[:4]}",
-            "email": f"{user[:4]}@example.com",
-            "email_verified": "true",
-            "aud": "1h2j3k4l5m6n7o8p9q0r",
-            "token_use": "id",
-            "iss": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_TestPool1",
-            "auth_time": "1732579200",
-            "exp": "Tue Nov 26 01:00:00 UTC 2024",
-            "iat": "Tue Nov 26 00:00:00 UTC 2024",
-        }
+        identity.update(
+            {
+                "cognitoIdentityPoolId": IDENTITY_POOL_ID,
+                "cognitoIdentityId": user,
+                "cognitoAuthenticationType": "authenticated",
+                "cognitoAuthenticationProvider": (
+                    "cognito-idp.eu-west-1.amazonaws.com/eu-west-1_TestPool1,"
+                    "cognito-idp.eu-west-1.amazonaws.com/eu-west-1_TestPool1:CognitoSignIn:"
+                    "4a3b2c1d-0e9f-4a8b-8c7d-6e5f4a3b2c1d"
+                ),
+                "accountId": "123456789012",
+                "caller": "AROAEXAMPLEROLEID0000:CognitoIdentityCredentials",
+                "accessKey": "ASIAEXAMPLEKEY0000000",
+                "userArn": (
+                    "arn:aws:sts::123456789012:assumed-role/dms-AuthenticatedRole-1A2B/"
+                    "CognitoIdentityCredentials"
+                ),
+                "user": "AROAEXAMPLEROLEID0000:CognitoIdentityCredentials",
+            }
+        )
     if body is not None and not isinstance(body, str):
         body = json.dumps(body)
     return {
@@ -105,10 +123,9 @@ def proxy_event(
             "domainPrefix": "abc123",
             "requestTimeEpoch": 1732581000000,
             "requestId": str(uuid.uuid4()),
-            "identity": {"sourceIp": "203.0.113.7", "userAgent": "curl/8.5.0"},
+            "identity": identity,
             "domainName": "abc123.execute-api.eu-west-1.amazonaws.com",
             "apiId": "abc123",
-            "authorizer": {"claims": claims} if claims is not None else {},
         },
         "body": body,
         "isBase64Encoded": False,

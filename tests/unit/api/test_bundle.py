@@ -122,7 +122,7 @@ def test_the_handlers_import_and_answer_with_only_the_bundle(bundle: Path) -> No
 
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.splitlines()[-1])
-    assert report["status"] == 401  # the handler ran: an event without authorizer claims
+    assert report["status"] == 401  # the handler ran: an event without an identity
     loaded = {name.partition(".")[0] for name in report["modules"]}
     assert not loaded & {"PySide6", "shiboken6", "keyring", "pycognito", "moto", "pypdfium2"}
 

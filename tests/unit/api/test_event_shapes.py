@@ -39,8 +39,8 @@ ENDPOINTS: dict[str, tuple[Handler, Callable[[], dict[str, Any]]]] = {
 }
 UNUSABLE_CLAIMS = case(
     "bad input",
-    "web API event with a null authorizer, string claims, a string or null requestContext, or "
-    "no object at all",
+    "web API event with a null or string identity, no or an unusable identity id, a guest "
+    "identity, a string or null requestContext, or no object at all",
     "401 'Sign in first.' (was: 500, or an uncaught exception)",
 )
 MALFORMED_PARAMETERS = case(
@@ -79,16 +79,18 @@ def _set(path: tuple[str, ...], value: Any) -> Callable[[dict[str, Any]], None]:
         (("requestContext",), None),
         (("requestContext",), "a string"),
         (("requestContext",), ["a", "list"]),
-        (("requestContext", "authorizer"), None),
-        (("requestContext", "authorizer"), "a string"),
-        (("requestContext", "authorizer", "claims"), "a string"),
-        (("requestContext", "authorizer", "claims"), None),
-        (("requestContext", "authorizer", "claims"), {"sub": 42}),
-        (("requestContext", "authorizer", "claims"), {"sub": ""}),
+        (("requestContext", "identity"), None),
+        (("requestContext", "identity"), "a string"),
+        (("requestContext", "identity", "cognitoIdentityId"), None),
+        (("requestContext", "identity", "cognitoIdentityId"), 42),
+        (("requestContext", "identity", "cognitoIdentityId"), ""),
+        (("requestContext", "identity", "cognitoIdentityId"), "eu-west-1:a/../b"),
+        (("requestContext", "identity", "cognitoAuthenticationType"), "unauthenticated"),
+        (("requestContext", "identity", "cognitoAuthenticationType"), None),
     ],
     ids=lambda part: json.dumps(part) if not isinstance(part, tuple) else ".".join(part),
 )
-def test_an_event_without_usable_claims_is_401(
+def test_an_event_without_an_authenticated_identity_is_401(
     endpoint: str, path: tuple[str, ...], value: Any
 ) -> None:
     answer = _answer(endpoint, _set(path, value))
@@ -160,9 +162,9 @@ json_values = st.recursive(
 )
 PARTS = [
     ("requestContext",),
-    ("requestContext", "authorizer"),
-    ("requestContext", "authorizer", "claims"),
-    ("requestContext", "authorizer", "claims", "sub"),
+    ("requestContext", "identity"),
+    ("requestContext", "identity", "cognitoIdentityId"),
+    ("requestContext", "identity", "cognitoAuthenticationType"),
     ("requestContext", "requestId"),
     ("queryStringParameters",),
     ("pathParameters",),
@@ -178,8 +180,8 @@ query_values = st.dictionaries(
 
 @pytest.mark.nothing_lost(
     "bad input",
-    "web API events of any shape (hypothesis: any JSON in the request context, authorizer, "
-    "claims, query, path parameters and body)",
+    "web API events of any shape (hypothesis: any JSON in the request context, identity, "
+    "identity id, query, path parameters and body)",
     "a 2xx, 400, 401 or 404 answer; never 500 or an exception",
 )
 @settings(

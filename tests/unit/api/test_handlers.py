@@ -78,7 +78,7 @@ def test_create_hands_out_an_upload_url_and_stores_nothing_yet(dynamodb: Any) ->
     assert answer.status == 201
     assert answer.body["status"] == "pending"
     document = answer.body["document"]
-    assert document["userId"] == ALICE  # the authorizer's sub claim
+    assert document["userId"] == ALICE  # the identity id API Gateway authorised
     assert document["filename"] == "report.pdf"
     assert document["fileType"] == "application/pdf"  # guessed from the name, as the app does
     assert document["size"] == len(b"%PDF-1.7 hello")
@@ -90,6 +90,10 @@ def test_create_hands_out_an_upload_url_and_stores_nothing_yet(dynamodb: Any) ->
     assert target["method"] == "PUT"
     assert target["expiresIn"] <= 900
     assert "x-amz-checksum-sha256" in target["url"]  # the checksum is part of the signature
+    # and so is the name a download is saved under
+    assert target["headers"]["Content-Disposition"] == (
+        "attachment; filename=\"report.pdf\"; filename*=UTF-8''report.pdf"
+    )
     # Body first, metadata second, as on the desktop: nothing is listed before the body is there.
     assert stored_items(dynamodb) == []
     assert get(document["documentId"]).status == 404
@@ -211,7 +215,7 @@ def test_a_next_token_of_another_user_is_refused() -> None:
     assert set(answer.body["fields"]) == {"nextToken"}
 
 
-def test_an_event_without_authorizer_claims_is_401(dynamodb: Any) -> None:
+def test_an_event_without_an_identity_is_401(dynamodb: Any) -> None:
     event = proxy_event("POST", "/documents", user=None, body=create_body())
     answer = invoke(handlers.create_document, event)
     assert answer.status == 401

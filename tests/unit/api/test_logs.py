@@ -13,6 +13,7 @@ from tests.unit.api.conftest import (
     ALICE,
     ID_TOKEN,
     PENDING_UPLOADS,
+    SECURITY_TOKEN,
     create,
     invoke,
     proxy_event,
@@ -64,6 +65,7 @@ def test_a_create_logs_one_line_with_ids_summary_outcome_and_duration(
     text = json.dumps(line)
     for secret in (
         ID_TOKEN,
+        SECURITY_TOKEN,
         answer.body["upload"]["url"],
         "X-Amz-Signature",
         "salary-2024",

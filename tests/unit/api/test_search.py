@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from botocore.credentials import ReadOnlyCredentials
 
 from dms_desktop.api import search
 from dms_desktop.core.errors import AuthError
@@ -97,21 +98,30 @@ def test_without_a_caller_nothing_is_searched(index: OpenSearchIndex) -> None:
 
 
 class _Gateway:
-    """API Gateway and its Cognito authorizer, as the desktop's client meets them: the token in
-    the Authorization header names the caller; the request becomes a proxy event."""
+    """API Gateway with IAM authorisation, as the desktop's client meets it: the request must be
+    signed (SigV4, for execute-api in the API's region); the access key of the credentials that
+    signed it names the caller's identity; the request becomes a proxy event."""
 
-    def __init__(self, tokens: dict[str, str]) -> None:
-        self.tokens = tokens
+    def __init__(self, identities: dict[str, str]) -> None:
+        self.identities = identities
 
     def urlopen(self, request: Any, timeout: float = 0) -> Any:
         import io
+        import re
         import urllib.error
         import urllib.parse
 
         url = urllib.parse.urlsplit(request.full_url)
         assert url.scheme == "https" and url.path == "/v1/search"
         query = dict(urllib.parse.parse_qsl(url.query))
-        user = self.tokens.get(request.get_header("Authorization"))
+        signed = re.fullmatch(
+            r"AWS4-HMAC-SHA256 Credential=(\w+)/\d{8}/eu-west-1/execute-api/aws4_request, "
+            r"SignedHeaders=\S+, Signature=[0-9a-f]{64}",
+            request.get_header("Authorization") or "",
+        )
+        user = self.identities.get(signed.group(1)) if signed else None
+        if user is not None:
+            assert request.get_header("X-amz-security-token") == "session-token"
         event = proxy_event("GET", "/search", user=user, query=query)
         answer = search.search_documents(event, None)
         body = answer["body"].encode()
@@ -122,14 +132,18 @@ class _Gateway:
         return contextlib.nullcontext(io.BytesIO(body))
 
 
+def _credentials(access_key: str) -> Any:
+    return lambda: ReadOnlyCredentials(access_key, "secret-key", "session-token")
+
+
 def test_the_desktop_client_gets_its_callers_hits_through_the_api(
     index: OpenSearchIndex, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    gateway = _Gateway({"token-alice": ALICE, "token-bob": BOB})
+    gateway = _Gateway({"ASIAALICE": ALICE, "ASIABOB": BOB})
     monkeypatch.setattr("urllib.request.urlopen", gateway.urlopen)
     api = "https://abc123.execute-api.eu-west-1.amazonaws.com/v1/"
-    alice = ApiSearch(api, lambda: "token-alice")
-    bob = ApiSearch(api, lambda: "token-bob")
+    alice = ApiSearch(api, "eu-west-1", _credentials("ASIAALICE"))
+    bob = ApiSearch(api, "eu-west-1", _credentials("ASIABOB"))
     (hit,) = alice.search("pelican").hits
     assert hit.name.text == "alice-plans.txt" and hit.document.user_id == ALICE
     assert "[budget]" in alice.search("budget").hits[0].snippet.marked()
@@ -138,4 +152,4 @@ def test_the_desktop_client_gets_its_callers_hits_through_the_api(
     with pytest.raises(QuerySyntaxError):  # read here: no request is made
         alice.search("size:>1Q")
     with pytest.raises(AuthError):
-        ApiSearch(api, lambda: "stolen").search("pelican")
+        ApiSearch(api, "eu-west-1", _credentials("ASIASTOLEN")).search("pelican")
