@@ -30,6 +30,7 @@ from .core.errors import AuthError, ConfigError
 from .core.identity import CognitoPool, NewPasswordRequired, RememberedSessions, SignedIn
 from .core.journal import journal_for
 from .core.paths import AppPaths
+from .core.schema import DEFAULT_TRASH_DAYS
 from .core.service import DocumentService
 
 if TYPE_CHECKING:  # loaded by admins only (its import costs ~50 ms of everyone's start-up)
@@ -110,6 +111,7 @@ class Backend:
     # The sandbox's connection (the sandbox profile), or whether AWS answers (an AWS profile).
     sandbox: SandboxConnection | None = field(default=None, compare=False)
     reachability: Reachability | None = field(default=None, compare=False)
+    trash_days: int = DEFAULT_TRASH_DAYS  # the stack's TrashRetentionDays (the sandbox: default)
 
     @property
     def is_sandbox(self) -> bool:
@@ -139,6 +141,7 @@ def open_backend(paths: AppPaths, profile_name: str | None = None) -> Backend:
             settings.bucket,
             pool,
             reachability=Reachability(),
+            trash_days=settings.trash_days,
         )
     from .sandbox import SandboxConnection
 
@@ -232,6 +235,7 @@ def open_service(
         settings,
         journal_for(paths) if paths is not None else None,
         owner_name=user.username,
+        trash_days=backend.trash_days,
     )
 
 

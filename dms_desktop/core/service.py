@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import math
-import unicodedata
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -26,22 +25,23 @@ from .aws import make_client
 from .blobs import BlobStore, TransferSettings
 from .bulk_delete import DeleteReport, DeleteResult, DeleteStatus, delete_documents
 from .cancellation import CancelToken, ProgressCallback
+from .change_report import ChangeReport
+from .downloads import download_document
 from .errors import (
-    AmbiguousName,
     Cancelled,
     DmsError,
-    IntegrityError,
     LocalFileError,
     NotFound,
     ValidationError,
 )
-from .formatting import human_size, human_time
 from .ids import is_document_id, new_document_id
-from .journal import DeleteEntry, DownloadEntry, Journal, JournalEntry, Tracked, UploadEntry
+from .journal import DeleteEntry, Journal, JournalEntry, Tracked, UploadEntry
 from .listing import ListQuery, Page
-from .localfiles import HashedFile, check_readable_file, download_target, guess_file_type
+from .localfiles import HashedFile, check_readable_file, guess_file_type
+from .lookup import find_document, find_in_trash
 from .models import (
     Document,
+    format_timestamp,
     normalize_filename,
     normalize_folder,
     normalize_tags,
@@ -51,8 +51,9 @@ from .models import (
 from .records import new_document_record, store_document_record
 from .recovery import recover_user_work, remove_upload_leftovers
 from .repository import DocumentRepository
-from .schema import object_key
+from .schema import DEFAULT_TRASH_DAYS, object_key
 from .scope import guard_user_scope
+from .trash import move_to_trash, restore_from_trash
 
 log = logging.getLogger(__name__)
 
@@ -67,12 +68,14 @@ class DocumentService:
         user_id: str,
         journal: Journal | None = None,
         owner_name: str | None = None,
+        trash_days: int = DEFAULT_TRASH_DAYS,
     ) -> None:
         self._repository = repository
         self._blobs = blobs
         self._user_id = user_id
         self._journal = journal  # uploads, downloads and deletes in flight (see core.journal)
         self._owner_name = owner_name  # kept on uploaded items for the admin tools
+        self._trash_days = trash_days  # the backend's retention (its TrashRetentionDays)
 
     @classmethod
     def for_user(
@@ -85,6 +88,7 @@ class DocumentService:
         settings: TransferSettings | None = None,
         journal: Journal | None = None,
         owner_name: str | None = None,
+        trash_days: int = DEFAULT_TRASH_DAYS,
     ) -> DocumentService:
         """The service of ``user_id`` (named ``owner_name``) on clients of their own
         ``session``, which refuse any request outside their documents (see core.scope)."""
@@ -93,11 +97,16 @@ class DocumentService:
         guard_user_scope(dynamodb, s3, user_id)
         repository = DocumentRepository(dynamodb, table)
         blobs = BlobStore(s3, bucket, settings or TransferSettings.for_endpoint(endpoint_url))
-        return cls(repository, blobs, user_id, journal, owner_name)
+        return cls(repository, blobs, user_id, journal, owner_name, trash_days)
 
     @property
     def user_id(self) -> str:
         return self._user_id
+
+    @property
+    def trash_days(self) -> int:
+        """Days a document stays in the trash before it is purged."""
+        return self._trash_days
 
     def upload(
         self,
@@ -213,9 +222,11 @@ class DocumentService:
         documents = []
         for document_id in self._repository.find_by_checksum(self._user_id, checksum):
             try:
-                documents.append(self._repository.get(self._user_id, document_id))
+                document = self._repository.get(self._user_id, document_id)
             except DmsError:
                 continue  # deleted meanwhile
+            if not document.in_trash:
+                documents.append(document)
         return documents
 
     def get(self, document_id: str) -> Document:
@@ -223,32 +234,13 @@ class DocumentService:
 
     def find(self, reference: str) -> Document:
         """The document ``reference`` names: its id, or its whole name when only one document
-        has it. A name is matched exactly first, then ignoring case; NotFound if none has it,
-        AmbiguousName (listing their ids) if several do."""
-        text = reference.strip()
-        if is_document_id(text):
-            return self._repository.get(self._user_id, text)
-        name = unicodedata.normalize("NFC", reference)
-        if not name.strip():
-            raise ValidationError("Name a document by its id or its name; this is empty.")
-        candidates = self._repository.find_by_name(self._user_id, name)
-        exact = [document for document in candidates if document.filename == name]
-        matches = exact or candidates
-        if len(matches) == 1:
-            return matches[0]
-        if not matches:
-            raise NotFound(
-                f"There is no document named {name!r} (a name is matched whole, ignoring case)."
-            )
-        listed = "; ".join(
-            f"{document.document_id} ({_place(document)}, {human_size(document.size)}, "
-            f"{human_time(document.created_at)})"
-            for document in matches
-        )
-        raise AmbiguousName(
-            f"{len(matches)} documents are named {name!r}: {listed}. Name one by its id.",
-            tuple(document.document_id for document in matches),
-        )
+        (outside the trash) has it (core.lookup)."""
+        return find_document(self._repository, self._user_id, reference)
+
+    def find_in_trash(self, reference: str) -> Document:
+        """The document in the trash ``reference`` names: its id, or its whole name when only
+        one document in the trash has it (core.lookup)."""
+        return find_in_trash(self._repository, self._user_id, reference)
 
     def list_page(self, query: ListQuery, cursor: str | None = None) -> Page:
         return self._repository.list_page(self._user_id, query, cursor)
@@ -367,6 +359,75 @@ class DocumentService:
             result = DeleteResult(document_id, DeleteStatus.DELETED, name)
         return DeleteReport([result])
 
+    # --- the trash (core.trash) ---
+
+    def trash_many(
+        self,
+        document_ids: Iterable[str],
+        cancel: CancelToken | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> ChangeReport:
+        """Move the documents to the trash (batched); a report says what became of each."""
+        checked = list(dict.fromkeys(_checked_id(document_id) for document_id in document_ids))
+        return move_to_trash(
+            self._repository.batches,
+            self._user_id,
+            checked,
+            days=self._trash_days,
+            cancel=cancel,
+            progress=progress,
+        )
+
+    def restore_many(
+        self,
+        document_ids: Iterable[str],
+        cancel: CancelToken | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> ChangeReport:
+        """Take the documents out of the trash as they were (batched)."""
+        checked = list(dict.fromkeys(_checked_id(document_id) for document_id in document_ids))
+        return restore_from_trash(
+            self._repository.batches, self._user_id, checked, cancel=cancel, progress=progress
+        )
+
+    def trash_page(
+        self,
+        cursor: str | None = None,
+        page_size: int = 100,
+        trashed_before: datetime | None = None,
+    ) -> Page:
+        """A page of the trash, the most recently deleted first."""
+        before = format_timestamp(trashed_before) if trashed_before is not None else None
+        return self._repository.trash_page(self._user_id, page_size, cursor, trashed_before=before)
+
+    def empty_trash(
+        self,
+        trashed_before: datetime | None = None,
+        cancel: CancelToken | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> DeleteReport:
+        """Delete for good every document in the trash (deleted before ``trashed_before``, if
+        given), and only those still there when their turn comes (batched)."""
+        document_ids: list[str] = []
+        cursor: str | None = None
+        while True:
+            page = self.trash_page(cursor, 1000, trashed_before)
+            document_ids += [document.document_id for document in page.documents]
+            document_ids += list(page.damaged)
+            cursor = page.cursor
+            if cursor is None:
+                break
+        return delete_documents(
+            self._repository,
+            self._blobs,
+            self._user_id,
+            list(dict.fromkeys(document_ids)),
+            journal=self._journal,
+            cancel=cancel,
+            progress=progress,
+            only_in_trash=True,
+        )
+
     def names_of(self, document_ids: Iterable[str]) -> dict[str, str]:
         """The stored filename of each of the documents that exist (damaged ones too; batched),
         e.g. to ask before deleting them."""
@@ -386,63 +447,18 @@ class DocumentService:
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
     ) -> Path:
-        """Download to ``target``: a folder (the safe filename is used inside it) or a file path.
-
-        The body's GET is sent at once (its key follows from the id), so that its round trip
-        overlaps the metadata read; what arrives is written only if it matches the metadata.
-        """
-        checked = _checked_id(document_id)
-        key = object_key(self._user_id, checked)
-        started = self._blobs.start_get(key)
-        try:
-            document = self._repository.get(self._user_id, checked)
-            if target.is_dir():
-                target = download_target(target, document.filename)
-            tracked = self._track(
-                DownloadEntry(
-                    user_id=self._user_id,
-                    document_id=document.document_id,
-                    filename=document.filename,
-                    target=str(target),
-                )
-            )
-            try:
-                return self._blobs.download(
-                    key,
-                    target,
-                    expected_size=document.size,
-                    expected_checksum=document.checksum,
-                    overwrite=overwrite,
-                    progress=progress,
-                    cancel=cancel,
-                    started=started,
-                )
-            except Cancelled:
-                raise
-            except NotFound as exc:
-                raise self._body_not_found(document) from exc
-            except OSError as exc:
-                raise ValidationError(f"Could not write {target}: {exc.strerror or exc}.") from exc
-            finally:
-                # Success or failure, the blob store has removed its temporary file by now.
-                if tracked is not None:
-                    tracked.finish()
-        finally:
-            started.close()
-
-    def _body_not_found(self, document: Document) -> DmsError:
-        """Why a document's body was not found: deleted meanwhile, or missing from the store."""
-        try:
-            self._repository.get(self._user_id, document.document_id)
-        except NotFound as exc:
-            return exc  # deleted by another instance while it was being downloaded
-        except DmsError:
-            pass
-        return IntegrityError(
-            f"The stored file of {document.filename} ({document.document_id}) is missing: its "
-            "details are stored, its content is not. Downloading it again will not help; "
-            "`dms admin check` lists such documents (and `--repair` removes them). Nothing was "
-            "written."
+        """Download to ``target``: a folder (the safe filename is used inside it) or a file
+        path; written only if it matches the metadata (core.downloads)."""
+        return download_document(
+            self._repository,
+            self._blobs,
+            self._user_id,
+            _checked_id(document_id),
+            target,
+            track=self._track,
+            overwrite=overwrite,
+            progress=progress,
+            cancel=cancel,
         )
 
 
@@ -455,10 +471,6 @@ def expiry_epoch_seconds(expires: datetime | None) -> int | None:
     if expires <= utc_now():
         raise ValidationError("A test record's expiry must be in the future.")
     return math.ceil(expires.timestamp())
-
-
-def _place(document: Document) -> str:
-    return f"in {document.folder}" if document.folder else "no folder"
 
 
 def _checked_id(document_id: str) -> str:

@@ -87,6 +87,7 @@ from dms_desktop.sandbox.info import (
     proof_matches,
     write_atomically,
 )
+from dms_desktop.sandbox.lifecycle import upgrade_resources
 from dms_desktop.sandbox.passwords import plain_passwords_left
 from dms_desktop.sandbox.persistence import (
     SandboxResources,
@@ -1088,6 +1089,8 @@ def _serve_locked(
         checkpointer.before_save = search.trim_consumed
         runtime.search = search
         search.start()
+        if loaded is not None:  # a folder made by an earlier version: add what it lacks
+            upgrade_resources(sandbox_client(endpoint_url, "dynamodb", None), resources.table)
         info = SandboxInfo(
             endpoint_url=endpoint_url,
             region=REGION,

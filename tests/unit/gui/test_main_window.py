@@ -37,7 +37,7 @@ def tag_reads(cloud: Cloud) -> list[dict[str, Any]]:
     reads: list[dict[str, Any]] = []
 
     def record(params: dict[str, Any], **_kwargs: Any) -> None:
-        if params.get("ProjectionExpression") == "tags":
+        if str(params.get("ProjectionExpression", "")).startswith("tags"):
             reads.append(params)
 
     cloud.dynamodb.meta.events.register("provide-client-params.dynamodb.Query", record)
