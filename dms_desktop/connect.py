@@ -32,6 +32,7 @@ from .core.journal import journal_for
 from .core.paths import AppPaths
 from .core.schema import DEFAULT_TRASH_DAYS
 from .core.service import DocumentService
+from .core.share_links import IDENTITY_POOL_LINK_LIFETIME
 
 if TYPE_CHECKING:  # loaded by admins only (its import costs ~50 ms of everyone's start-up)
     import boto3
@@ -236,6 +237,10 @@ def open_service(
         journal_for(paths) if paths is not None else None,
         owner_name=user.username,
         trash_days=backend.trash_days,
+        # A Cognito sign-in's AWS credentials last about an hour; so do links signed with them.
+        share_limit=None
+        if backend.is_sandbox or backend.pool is None
+        else IDENTITY_POOL_LINK_LIFETIME,
     )
 
 

@@ -17,7 +17,18 @@ from ..core.errors import DmsError
 from ..core.formatting import printable
 from ..core.logs import configure_logging
 from ..core.paths import keep_new_files_private, restore_umask
-from . import admin, completion, configure, documents, local, search, session, upload
+from . import (
+    admin,
+    completion,
+    configure,
+    documents,
+    local,
+    search,
+    session,
+    share,
+    trash,
+    upload,
+)
 from .context import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_UNEXPECTED, Context
 
 log = logging.getLogger("dms_desktop.cli")
@@ -34,7 +45,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--home", help="keep config, data, cache and logs under this folder")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="log more (-vv: debug)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for family in (session, documents, search, upload, admin, configure, local, completion):
+    for family in (
+        session,
+        documents,
+        trash,
+        share,
+        search,
+        upload,
+        admin,
+        configure,
+        local,
+        completion,
+    ):
         family.register(commands)
     return parser
 

@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
+from urllib.parse import quote
 
 from botocore.exceptions import BotoCoreError, ClientError, FlexibleChecksumError
 from s3transfer.exceptions import CancelledError as TransferCancelled
@@ -498,6 +499,23 @@ class BlobStore:
             )
             data: bytes = response["Body"].read()
         return data[:max_bytes]
+
+    def presigned_get(self, key: str, filename: str, file_type: str, seconds: int) -> str:
+        """A link that downloads the object, saved as ``filename``, for ``seconds``."""
+        with aws_errors("make a share link"):
+            url: str = self._client.generate_presigned_url(
+                "get_object",
+                Params={
+                    "Bucket": self._bucket,
+                    "Key": key,
+                    "ResponseContentType": file_type,
+                    "ResponseContentDisposition": (
+                        f"attachment; filename*=UTF-8''{quote(filename, safe='')}"
+                    ),
+                },
+                ExpiresIn=seconds,
+            )
+        return url
 
     def delete(self, key: str) -> None:
         """Delete the object (no error if it is already gone)."""

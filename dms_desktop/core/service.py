@@ -17,19 +17,21 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from .aws import make_client
 from .blobs import BlobStore, TransferSettings
 from .bulk_delete import DeleteReport, DeleteResult, DeleteStatus, delete_documents
+from .bulk_tags import retag_documents
 from .cancellation import CancelToken, ProgressCallback
 from .change_report import ChangeReport
 from .downloads import download_document
 from .errors import (
     Cancelled,
     DmsError,
+    InTrash,
     LocalFileError,
     NotFound,
     ValidationError,
@@ -53,6 +55,7 @@ from .recovery import recover_user_work, remove_upload_leftovers
 from .repository import DocumentRepository
 from .schema import DEFAULT_TRASH_DAYS, object_key
 from .scope import guard_user_scope
+from .share_links import ShareLink, checked_lifetime
 from .trash import move_to_trash, restore_from_trash
 
 log = logging.getLogger(__name__)
@@ -69,6 +72,7 @@ class DocumentService:
         journal: Journal | None = None,
         owner_name: str | None = None,
         trash_days: int = DEFAULT_TRASH_DAYS,
+        share_limit: timedelta | None = None,
     ) -> None:
         self._repository = repository
         self._blobs = blobs
@@ -76,6 +80,7 @@ class DocumentService:
         self._journal = journal  # uploads, downloads and deletes in flight (see core.journal)
         self._owner_name = owner_name  # kept on uploaded items for the admin tools
         self._trash_days = trash_days  # the backend's retention (its TrashRetentionDays)
+        self._share_limit = share_limit  # how long the signing credentials last, if short
 
     @classmethod
     def for_user(
@@ -89,6 +94,7 @@ class DocumentService:
         journal: Journal | None = None,
         owner_name: str | None = None,
         trash_days: int = DEFAULT_TRASH_DAYS,
+        share_limit: timedelta | None = None,
     ) -> DocumentService:
         """The service of ``user_id`` (named ``owner_name``) on clients of their own
         ``session``, which refuse any request outside their documents (see core.scope)."""
@@ -97,7 +103,7 @@ class DocumentService:
         guard_user_scope(dynamodb, s3, user_id)
         repository = DocumentRepository(dynamodb, table)
         blobs = BlobStore(s3, bucket, settings or TransferSettings.for_endpoint(endpoint_url))
-        return cls(repository, blobs, user_id, journal, owner_name, trash_days)
+        return cls(repository, blobs, user_id, journal, owner_name, trash_days, share_limit)
 
     @property
     def user_id(self) -> str:
@@ -283,6 +289,28 @@ class DocumentService:
             self._user_id, current.document_id, version, tags=normalize_tags(tags)
         )
 
+    def retag_many(
+        self,
+        document_ids: Iterable[str],
+        *,
+        add: Iterable[str] = (),
+        remove: Iterable[str] = (),
+        cancel: CancelToken | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> ChangeReport:
+        """Add and remove tags on many documents, batched (core.bulk_tags): a report says what
+        became of each (a document changed meanwhile is a conflict, not overwritten)."""
+        checked = list(dict.fromkeys(_checked_id(document_id) for document_id in document_ids))
+        return retag_documents(
+            self._repository.batches,
+            self._user_id,
+            checked,
+            add=list(add),
+            remove=list(remove),
+            cancel=cancel,
+            progress=progress,
+        )
+
     def delete(self, document_id: str) -> Document | None:
         """Delete the metadata, then the body (see the module docstring for why). Returns what
         was deleted; None for a damaged item (not a valid document, deleted all the same)."""
@@ -358,6 +386,26 @@ class DocumentService:
             name = document.filename if document is not None else ""
             result = DeleteResult(document_id, DeleteStatus.DELETED, name)
         return DeleteReport([result])
+
+    # --- share links (core.share_links) ---
+
+    @property
+    def share_limit(self) -> timedelta | None:
+        """The longest share link this sign-in can make (None: up to 7 days)."""
+        return self._share_limit
+
+    def share_link(self, document_id: str, lifetime: timedelta) -> ShareLink:
+        """A link that downloads the document without signing in, for ``lifetime``."""
+        seconds = checked_lifetime(lifetime, self._share_limit)
+        checked = _checked_id(document_id)
+        document = self._repository.get(self._user_id, checked)
+        if document.in_trash:
+            raise InTrash(document.filename, checked)
+        made = utc_now()
+        url = self._blobs.presigned_get(
+            object_key(self._user_id, checked), document.filename, document.file_type, seconds
+        )
+        return ShareLink(document, url, made + timedelta(seconds=seconds))
 
     # --- the trash (core.trash) ---
 

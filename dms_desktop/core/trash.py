@@ -57,15 +57,15 @@ def move_to_trash(
     moment = now or utc_now()
     trashed_at = format_timestamp(moment)
     purge_at = purge_time(moment, days)
-    items = _read(batches, user_id, document_ids, progress)
+    items = read_for_change(batches, user_id, document_ids, progress)
     results: dict[str, ChangeResult] = {}
     writes: list[ConditionalWrite] = []
     after: dict[str, Document | None] = {}
     for document_id in document_ids:
         item = items.get(document_id)
-        name = _name(item)
+        name = stored_name(item)
         if item is None:
-            results[document_id] = _missing(document_id)
+            results[document_id] = missing_result(document_id)
         elif TRASHED_AT in item:
             results[document_id] = ChangeResult(
                 document_id, ChangeStatus.NOT_FOUND, name, InTrash(name, document_id)
@@ -102,8 +102,8 @@ def move_to_trash(
                     update={"trashed_at": parse_timestamp(trashed_at), "purge_at": purge_at}
                 )
             )
-    outcome = _write(batches, writes, len(document_ids), cancel, progress)
-    report = _report(batches, user_id, document_ids, items, results, outcome, after)
+    outcome = write_changes(batches, writes, len(document_ids), cancel, progress)
+    report = change_report(batches, user_id, document_ids, items, results, outcome, after)
     log.info("moved %d of %d documents to the trash", len(report.done), len(document_ids))
     return report
 
@@ -120,15 +120,15 @@ def restore_from_trash(
 
     A document that is not in the trash (restored already, never deleted, or purged) is
     NOT_FOUND; nothing else is changed."""
-    items = _read(batches, user_id, document_ids, progress)
+    items = read_for_change(batches, user_id, document_ids, progress)
     results: dict[str, ChangeResult] = {}
     writes: list[ConditionalWrite] = []
     after: dict[str, Document | None] = {}
     for document_id in document_ids:
         item = items.get(document_id)
-        name = _name(item)
+        name = stored_name(item)
         if item is None:
-            results[document_id] = _missing(document_id, purged=True)
+            results[document_id] = missing_result(document_id, purged=True)
         elif TRASHED_AT not in item:
             results[document_id] = ChangeResult(
                 document_id,
@@ -161,16 +161,16 @@ def restore_from_trash(
                 if document is None
                 else document.model_copy(update={"trashed_at": None, "purge_at": None})
             )
-    outcome = _write(batches, writes, len(document_ids), cancel, progress)
-    report = _report(batches, user_id, document_ids, items, results, outcome, after)
+    outcome = write_changes(batches, writes, len(document_ids), cancel, progress)
+    report = change_report(batches, user_id, document_ids, items, results, outcome, after)
     log.info("restored %d of %d documents from the trash", len(report.done), len(document_ids))
     return report
 
 
-# --- the steps ---------------------------------------------------------------------------------
+# --- the steps of a batched change (shared with core.bulk_tags) -------------------------------
 
 
-def _read(
+def read_for_change(
     batches: DocumentBatches,
     user_id: str,
     document_ids: Sequence[str],
@@ -181,7 +181,7 @@ def _read(
     return batches.read_items(user_id, document_ids)
 
 
-def _write(
+def write_changes(
     batches: DocumentBatches,
     writes: list[ConditionalWrite],
     total: int,
@@ -200,7 +200,7 @@ def _write(
     return outcome
 
 
-def _report(
+def change_report(
     batches: DocumentBatches,
     user_id: str,
     document_ids: Sequence[str],
@@ -222,7 +222,7 @@ def _report(
     )
     report = ChangeReport(requests=outcome.requests + 1 + (1 if refused else 0))
     for document_id in document_ids:
-        name = _name(items.get(document_id))
+        name = stored_name(items.get(document_id))
         if document_id in results:
             report.results.append(results[document_id])
         elif document_id in done:
@@ -232,7 +232,7 @@ def _report(
         elif document_id in refused:
             current = now.get(document_id)
             if current is None:
-                report.results.append(_missing(document_id))
+                report.results.append(missing_result(document_id))
             else:
                 error: DmsError = Conflict(
                     f"{name or document_id!r} was changed meanwhile; try again."
@@ -248,13 +248,13 @@ def _report(
     return report
 
 
-def _missing(document_id: str, *, purged: bool = False) -> ChangeResult:
+def missing_result(document_id: str, *, purged: bool = False) -> ChangeResult:
     detail = " (deleted for good, or purged from the trash)" if purged else ""
     error = NotFound(f"There is no document with id {document_id}{detail}.")
     return ChangeResult(document_id, ChangeStatus.NOT_FOUND, "", error)
 
 
-def _name(item: dict[str, Any] | None) -> str:
+def stored_name(item: dict[str, Any] | None) -> str:
     return str((item or {}).get("filename", {}).get("S", ""))
 
 

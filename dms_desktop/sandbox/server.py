@@ -23,6 +23,7 @@ before it are deleted once it is committed.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hmac
 import io
 import ipaddress
@@ -87,7 +88,12 @@ from dms_desktop.sandbox.info import (
     proof_matches,
     write_atomically,
 )
-from dms_desktop.sandbox.lifecycle import upgrade_resources
+from dms_desktop.sandbox.lifecycle import (
+    EXPIRED_LINK_BODY,
+    TrashPurger,
+    presigned_link_expired,
+    upgrade_resources,
+)
 from dms_desktop.sandbox.passwords import plain_passwords_left
 from dms_desktop.sandbox.persistence import (
     SandboxResources,
@@ -460,6 +466,15 @@ class SandboxMiddleware:
             return self._lease(environ, start_response)
         if path == search_host.REINDEX_PATH and environ.get("REQUEST_METHOD") == "POST":
             return _reindex(environ, start_response, runtime)
+        if presigned_link_expired(str(environ.get("QUERY_STRING", ""))):  # as S3 does
+            start_response(
+                "403 Forbidden",
+                [
+                    ("Content-Type", "application/xml"),
+                    ("Content-Length", str(len(EXPIRED_LINK_BODY))),
+                ],
+            )
+            return [EXPIRED_LINK_BODY]
 
         runtime.last_request = time.monotonic()
         if not _read_body_at_once(environ):
@@ -1054,6 +1069,7 @@ def _serve_locked(
     server_thread.start()
     checkpointer: Checkpointer | None = None
     search: search_host.SearchHost | None = None
+    purger: TrashPurger | None = None
     samples_thread: threading.Thread | None = None
     info_path = sandbox_dir / INFO_FILE
     try:
@@ -1091,6 +1107,14 @@ def _serve_locked(
         search.start()
         if loaded is not None:  # a folder made by an earlier version: add what it lacks
             upgrade_resources(sandbox_client(endpoint_url, "dynamodb", None), resources.table)
+        purger = TrashPurger(
+            functools.partial(sandbox_client, endpoint_url, session=None),
+            resources.table,
+            resources.bucket,
+        )
+        if loaded is not None:
+            purger.purge_now()  # what expired while the sandbox was stopped, before anyone looks
+        purger.start()
         info = SandboxInfo(
             endpoint_url=endpoint_url,
             region=REGION,
@@ -1128,6 +1152,8 @@ def _serve_locked(
     finally:
         if search is not None:
             search.stop()  # before the last checkpoint, which drops what it consumed
+        if purger is not None:
+            purger.stop()
         _shut_down(server, server_thread, runtime, checkpointer, samples_thread, connections)
         with contextlib.suppress(OSError):
             info_path.unlink()
