@@ -241,7 +241,18 @@ def open_service(
         share_limit=None
         if backend.is_sandbox or backend.pool is None
         else IDENTITY_POOL_LINK_LIFETIME,
+        finish_share_link=_sandbox_share_link(backend.sandbox) if backend.sandbox else None,
     )
+
+
+def _sandbox_share_link(sandbox: SandboxConnection) -> Callable[[str], str]:
+    """The sandbox answers its owner only: a share link carries the proof that they made it."""
+    from .sandbox.lifecycle import with_share_proof
+
+    def finish(url: str) -> str:
+        return with_share_proof(url, sandbox.info.key)
+
+    return finish
 
 
 def open_admin_service(backend: Backend, user: SignedIn, paths: AppPaths) -> AdminService:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -73,6 +73,7 @@ class DocumentService:
         owner_name: str | None = None,
         trash_days: int = DEFAULT_TRASH_DAYS,
         share_limit: timedelta | None = None,
+        finish_share_link: Callable[[str], str] | None = None,
     ) -> None:
         self._repository = repository
         self._blobs = blobs
@@ -81,6 +82,7 @@ class DocumentService:
         self._owner_name = owner_name  # kept on uploaded items for the admin tools
         self._trash_days = trash_days  # the backend's retention (its TrashRetentionDays)
         self._share_limit = share_limit  # how long the signing credentials last, if short
+        self._finish_share_link = finish_share_link  # the sandbox's proof of its owner's link
 
     @classmethod
     def for_user(
@@ -95,6 +97,7 @@ class DocumentService:
         owner_name: str | None = None,
         trash_days: int = DEFAULT_TRASH_DAYS,
         share_limit: timedelta | None = None,
+        finish_share_link: Callable[[str], str] | None = None,
     ) -> DocumentService:
         """The service of ``user_id`` (named ``owner_name``) on clients of their own
         ``session``, which refuse any request outside their documents (see core.scope)."""
@@ -103,7 +106,16 @@ class DocumentService:
         guard_user_scope(dynamodb, s3, user_id)
         repository = DocumentRepository(dynamodb, table)
         blobs = BlobStore(s3, bucket, settings or TransferSettings.for_endpoint(endpoint_url))
-        return cls(repository, blobs, user_id, journal, owner_name, trash_days, share_limit)
+        return cls(
+            repository,
+            blobs,
+            user_id,
+            journal,
+            owner_name,
+            trash_days,
+            share_limit,
+            finish_share_link,
+        )
 
     @property
     def user_id(self) -> str:
@@ -405,6 +417,8 @@ class DocumentService:
         url = self._blobs.presigned_get(
             object_key(self._user_id, checked), document.filename, document.file_type, seconds
         )
+        if self._finish_share_link is not None:
+            url = self._finish_share_link(url)
         return ShareLink(document, url, made + timedelta(seconds=seconds))
 
     # --- the trash (core.trash) ---

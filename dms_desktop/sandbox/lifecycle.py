@@ -14,13 +14,14 @@ before.
 
 from __future__ import annotations
 
+import hmac
 import logging
 import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit, urlunsplit
 
 from dms_desktop.core.schema import (
     EXPIRES_AT,
@@ -30,6 +31,7 @@ from dms_desktop.core.schema import (
     object_key,
     table_definition,
 )
+from dms_desktop.sandbox.info import SHARE_PARAM, share_link_proof
 
 log = logging.getLogger(__name__)
 
@@ -162,3 +164,26 @@ EXPIRED_LINK_BODY = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
     b"<Message>Request has expired</Message></Error>"
 )
+
+
+def with_share_proof(url: str, key: str) -> str:
+    """``url`` (a presigned GET of the sandbox) with the proof that its owner made it: the
+    sandbox lets such a link in without its key (see ``is_owners_share_link``)."""
+    parts = urlsplit(url)
+    signature = parse_qs(parts.query).get("X-Amz-Signature", [""])[0]
+    proof = share_link_proof(key, unquote(parts.path), signature)
+    query = f"{parts.query}&{urlencode({SHARE_PARAM: proof})}"
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+
+
+def is_owners_share_link(key: str, method: str, path: str, query_string: str) -> bool:
+    """Whether a request is a GET of a share link the owner made (``with_share_proof``); ``path``
+    as WSGI gives it (decoded)."""
+    if method not in ("GET", "HEAD") or SHARE_PARAM not in query_string:
+        return False
+    params = parse_qs(query_string)
+    signature = params.get("X-Amz-Signature", [""])[0]
+    given = params.get(SHARE_PARAM, [""])[0]
+    if not signature or not given:
+        return False
+    return hmac.compare_digest(share_link_proof(key, path, signature), given)

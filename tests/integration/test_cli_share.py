@@ -43,6 +43,11 @@ def test_a_share_link_downloads_the_document_with_plain_http(
     with urllib.request.urlopen(link["url"], timeout=30) as response:  # noqa: S310 (our link)
         assert response.read() == source.read_bytes()
         assert "Jahresabschluss%202024.pdf" in response.headers["Content-Disposition"]
+    # Without the proof that the sandbox's owner made it, the same link is refused.
+    stripped = link["url"].split("&dms-share=")[0]
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(stripped, timeout=30)  # noqa: S310
+    assert refused.value.code == 403
     expires = dt.datetime.fromisoformat(link["expiresAt"])
     assert abs((expires - dt.datetime.now(dt.UTC)) - dt.timedelta(days=7)) < dt.timedelta(minutes=1)
     plain = shared_sandbox.dms("share", document_id)  # default: a day

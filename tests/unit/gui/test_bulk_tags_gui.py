@@ -59,7 +59,7 @@ def _tags_of(window: MainWindow) -> dict[str, tuple[str, ...]]:
 
 def _open_dialog(window: MainWindow) -> BulkTagDialog:
     window.edit_tags_action.trigger()
-    dialog = window.actions_on_documents.bulk_tag_dialog
+    dialog = window.lifecycle.bulk_tag_dialog
     assert isinstance(dialog, BulkTagDialog) and dialog.isVisible()
     return dialog
 

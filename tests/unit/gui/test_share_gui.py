@@ -38,7 +38,7 @@ def window(
 
 
 def _copy_link(qtbot: QtBot, window: MainWindow, choice: str) -> dict[str, list[str]]:
-    dialog = window.actions_on_documents.share_dialog
+    dialog = window.lifecycle.share_dialog
     assert isinstance(dialog, ShareLinkDialog) and dialog.isVisible()
     dialog.expiry_box.setCurrentIndex(dialog.expiry_box.findText(choice))
     bar = window._message_bar
