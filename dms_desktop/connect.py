@@ -30,7 +30,9 @@ from .core.errors import AuthError, ConfigError
 from .core.identity import CognitoPool, NewPasswordRequired, RememberedSessions, SignedIn
 from .core.journal import journal_for
 from .core.paths import AppPaths
+from .core.schema import DEFAULT_TRASH_DAYS
 from .core.service import DocumentService
+from .core.share_links import IDENTITY_POOL_LINK_LIFETIME
 
 if TYPE_CHECKING:  # loaded by admins only (its import costs ~50 ms of everyone's start-up)
     import boto3
@@ -110,6 +112,7 @@ class Backend:
     # The sandbox's connection (the sandbox profile), or whether AWS answers (an AWS profile).
     sandbox: SandboxConnection | None = field(default=None, compare=False)
     reachability: Reachability | None = field(default=None, compare=False)
+    trash_days: int = DEFAULT_TRASH_DAYS  # the stack's TrashRetentionDays (the sandbox: default)
 
     @property
     def is_sandbox(self) -> bool:
@@ -139,6 +142,7 @@ def open_backend(paths: AppPaths, profile_name: str | None = None) -> Backend:
             settings.bucket,
             pool,
             reachability=Reachability(),
+            trash_days=settings.trash_days,
         )
     from .sandbox import SandboxConnection
 
@@ -232,7 +236,23 @@ def open_service(
         settings,
         journal_for(paths) if paths is not None else None,
         owner_name=user.username,
+        trash_days=backend.trash_days,
+        # A Cognito sign-in's AWS credentials last about an hour; so do links signed with them.
+        share_limit=None
+        if backend.is_sandbox or backend.pool is None
+        else IDENTITY_POOL_LINK_LIFETIME,
+        finish_share_link=_sandbox_share_link(backend.sandbox) if backend.sandbox else None,
     )
+
+
+def _sandbox_share_link(sandbox: SandboxConnection) -> Callable[[str], str]:
+    """The sandbox answers its owner only: a share link carries the proof that they made it."""
+    from .sandbox.lifecycle import with_share_proof
+
+    def finish(url: str) -> str:
+        return with_share_proof(url, sandbox.info.key)
+
+    return finish
 
 
 def open_admin_service(backend: Backend, user: SignedIn, paths: AppPaths) -> AdminService:

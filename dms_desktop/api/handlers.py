@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..core.errors import Conflict, NotFound, Unavailable, ValidationError
+from ..core.errors import Conflict, InTrash, NotFound, Unavailable, ValidationError
 from ..core.ids import new_document_id
 from ..core.models import Document
 from ..core.records import new_document_record, store_record_of_upload
@@ -273,6 +273,8 @@ def get_document_by_id(call: Call, backend: Backend) -> Reply:
     document_id = parse_document_id(call.event.get("pathParameters"))
     call.summary["documentId"] = document_id
     document = backend.service(call.user_id).get(document_id)
+    if document.in_trash:  # restored first, in the app (404: a list does not show it either)
+        raise InTrash(document.filename, document_id)
     return Reply(
         200, {"document": document.to_json_dict(), "download": backend.download_target(document)}
     )

@@ -18,7 +18,7 @@ from typing import Any
 import boto3
 
 from ..core.errors import ConfigError
-from ..core.search.index import DEFAULT_LIMIT, MAX_LIMIT
+from ..core.search.index import DEFAULT_LIMIT, MAX_LIMIT, outside_the_trash
 from ..core.search.opensearch import (
     SEARCH_ENDPOINT_VARIABLE,
     SEARCH_SERVICE_VARIABLE,
@@ -80,6 +80,6 @@ def search_documents(call: Call, _backend: Backend) -> Reply:
             },
             "invalid",
         )
-    hits = current_index().search(call.user_id, query, limit)
+    hits = outside_the_trash(current_index().search(call.user_id, query, limit))
     call.summary["returned"] = len(hits)
     return Reply(200, {"hits": [hit.to_json_dict() for hit in hits]})

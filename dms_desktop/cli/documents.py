@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..core.bulk_delete import DeleteStatus
+from ..core.change_report import ChangeStatus
 from ..core.errors import IntegrityError, NotFound, ValidationError
 from ..core.formatting import exact_size, human_size, human_time, plural, printable
 from ..core.ids import is_document_id
@@ -16,6 +17,7 @@ from ..core.service import DocumentService
 from .arguments import number_argument
 from .context import EXIT_OK, Context, add_command
 from .terminal import ProgressLine, confirm
+from .trash import print_changes
 
 NAME_WIDTH = 40
 TYPE_WIDTH = 24
@@ -60,6 +62,10 @@ def _print_details(context: Context, document: Document) -> None:
     ]
     if document.expires is not None:
         rows.append(("Expires", f"{human_time(document.expires)} (test record)"))
+    if document.trashed_at is not None:
+        rows.append(("In trash", f"since {human_time(document.trashed_at)} (`dms restore`)"))
+        if document.purges is not None:
+            rows.append(("Purged on", human_time(document.purges)))
     for label, value in rows:
         context.print(f"{label + ':':<11}{value}")
 
@@ -148,6 +154,12 @@ def cmd_download(context: Context) -> int:
 def cmd_delete(context: Context) -> int:
     args = context.args
     service = context.service
+    if not args.permanently:
+        # Into the trash: undone by `dms restore`, so nothing to confirm (core.trash).
+        document_ids = list(dict.fromkeys(_document_id(service, ref) for ref in args.documents))
+        code = print_changes(context, service.trash_many(document_ids), "Moved to the trash:")
+        context.note("`dms restore ID...` brings them back; `dms trash` lists the trash.")
+        return code
     # An id is taken as it is (a damaged document can still be deleted by its id); a name is
     # looked up. The deletes are batched: metadata first, then the files (core.bulk_delete).
     document_ids = list(dict.fromkeys(_document_id(service, ref) for ref in args.documents))
@@ -162,7 +174,8 @@ def cmd_delete(context: Context) -> int:
         )
         missing = len(document_ids) - len(names)
         listed += f"\n  ({plural(missing, 'id')} not found)" if missing else ""
-        if not confirm(context, f"Delete {plural(len(names), 'document')}?\n{listed}\n"):
+        question = f"Delete {plural(len(names), 'document')} for good?\n{listed}\n"
+        if not confirm(context, question):
             context.note("Nothing was deleted.")
             return EXIT_OK
     report = service.delete_many(document_ids)
@@ -191,12 +204,18 @@ def cmd_tag(context: Context) -> int:
     if not args.add and not args.remove:
         raise ValidationError("Say what to change: --add TAG and/or --remove TAG.")
     service = context.service
-    document = service.retag(
-        _document_id(service, args.document), add=args.add or (), remove=args.remove or ()
-    )
-    tags = printable(", ".join(document.tags)) or "(none)"
-    context.print(f"{printable(document.filename)}: tags {tags}")
-    return EXIT_OK
+    # Batched: 100 documents a read and a write (core.bulk_tags); one changed meanwhile is
+    # reported as a conflict and left as it is.
+    document_ids = list(dict.fromkeys(_document_id(service, ref) for ref in args.documents))
+    report = service.retag_many(document_ids, add=args.add or (), remove=args.remove or ())
+    for result in report.results:
+        if result.status is ChangeStatus.DONE and result.document is not None:
+            tags = printable(", ".join(result.document.tags)) or "(none)"
+            context.print(f"{printable(result.document.filename)}: tags {tags}")
+        elif result.status is not ChangeStatus.DONE:
+            context.note(f"dms: {result.document_id}: {printable(result.message)}")
+    error = report.first_error
+    return error.exit_code if error is not None else EXIT_OK
 
 
 def cmd_rename(context: Context) -> int:
@@ -242,12 +261,19 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     download.add_argument("-o", "--output", help="a folder, or the file to write")
     download.add_argument("--overwrite", action="store_true", help="replace an existing file")
 
-    delete = add_command(commands, "delete", cmd_delete, "delete documents")
+    delete = add_command(
+        commands, "delete", cmd_delete, "move documents to the trash (or delete them for good)"
+    )
     delete.add_argument("documents", nargs="+", metavar="DOCUMENT", help=DOCUMENT_HELP)
-    delete.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    delete.add_argument(
+        "--permanently", action="store_true", help="delete for good, not into the trash (asks)"
+    )
+    delete.add_argument(
+        "--yes", "-y", action="store_true", help="with --permanently: do not ask for confirmation"
+    )
 
-    tag = add_command(commands, "tag", cmd_tag, "add or remove tags")
-    tag.add_argument("document", metavar="DOCUMENT", help=DOCUMENT_HELP)
+    tag = add_command(commands, "tag", cmd_tag, "add or remove tags (of many documents at once)")
+    tag.add_argument("documents", nargs="+", metavar="DOCUMENT", help=DOCUMENT_HELP)
     tag.add_argument("--add", action="append", metavar="TAG")
     tag.add_argument("--remove", action="append", metavar="TAG")
 

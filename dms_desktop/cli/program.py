@@ -17,7 +17,19 @@ from ..core.errors import DmsError
 from ..core.formatting import printable
 from ..core.logs import configure_logging
 from ..core.paths import keep_new_files_private, restore_umask
-from . import admin, completion, configure, documents, local, search, session, transfers, upload
+from . import (
+    admin,
+    completion,
+    configure,
+    documents,
+    local,
+    search,
+    session,
+    share,
+    transfers,
+    trash,
+    upload,
+)
 from .context import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_UNEXPECTED, Context
 
 log = logging.getLogger("dms_desktop.cli")
@@ -37,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     for family in (
         session,
         documents,
+        trash,
+        share,
         search,
         upload,
         transfers,

@@ -232,6 +232,8 @@ def make_client(
     """A client of ``service`` on ``session`` (thread-safe to use; the session itself is not)."""
     factory: Any = session.client  # boto3-stubs overloads every service name; ours is a variable
     client_settings = client_config(**config)
+    if service == "s3":  # presigned links too in SigV4 (botocore presigns SigV2 otherwise)
+        client_settings = client_settings.merge(Config(signature_version="s3v4"))
     if service == "s3" and is_loopback(endpoint_url):
         # Over http botocore signs each request body: one more SHA-256 pass over every byte
         # sent (a third of an upload's CPU), which protects nothing on this machine's loopback.

@@ -313,6 +313,21 @@ class BlobStore:
             data: bytes = response["Body"].read()
         return data[:max_bytes]
 
+    def presigned_get(self, key: str, filename: str, file_type: str, seconds: int) -> str:
+        """A link that downloads the object, saved as ``filename``, for ``seconds``."""
+        with aws_errors("make a share link"):
+            url: str = self._client.generate_presigned_url(
+                "get_object",
+                Params={
+                    "Bucket": self._bucket,
+                    "Key": key,
+                    "ResponseContentType": file_type,
+                    "ResponseContentDisposition": content_disposition(filename),
+                },
+                ExpiresIn=seconds,
+            )
+        return url
+
     def delete(self, key: str) -> None:
         """Delete the object (no error if it is already gone)."""
         with aws_errors("delete the stored file"):

@@ -13,15 +13,16 @@ whose metadata is gone and keeps the others (core.recovery).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from .batches import BatchOutcome
 from .cancellation import CancelToken, ProgressCallback
 from .errors import Cancelled, DmsError, NotFound, Unavailable
 from .journal import DeleteManyEntry, Journal, Tracked
-from .schema import object_key
+from .schema import TRASHED_AT, item_key, object_key
 
 if TYPE_CHECKING:  # the report's types are imported by the window, which starts without boto3
     from .blobs import BlobStore
@@ -85,9 +86,12 @@ def delete_documents(
     journal: Journal | None = None,
     cancel: CancelToken | None = None,
     progress: ProgressCallback | None = None,
+    only_in_trash: bool = False,
 ) -> DeleteReport:
     """Delete ``document_ids`` (checked, distinct) of ``user_id``; see the module docstring.
 
+    ``only_in_trash``: delete only those still in the trash (conditional writes, 100 a
+    transaction, instead of BatchWriteItem); one restored meanwhile is kept (NOT_FOUND).
     Raises (nothing deleted) only if the first read fails; later failures are in the report.
     """
     total = len(document_ids)
@@ -105,10 +109,14 @@ def delete_documents(
         if progress is not None:
             progress(done, total)
 
+    restored: set[str] = set()
     try:
-        metadata = repository.delete_items(
-            [(user_id, document_id) for document_id in found], cancel=cancel, progress=relay
-        )
+        if only_in_trash:
+            metadata, restored = _delete_trashed(repository, user_id, found, cancel, relay)
+        else:
+            metadata = repository.delete_items(
+                [(user_id, document_id) for document_id in found], cancel=cancel, progress=relay
+            )
         gone = [document_id for _user, document_id in metadata.done]
         # Ids without metadata too: a body there is a leftover nobody can see (as a single
         # delete does), e.g. from a delete whose metadata went but whose body did not.
@@ -134,6 +142,9 @@ def delete_documents(
         if document_id not in names:
             error: DmsError = NotFound(f"There is no document with id {document_id}.")
             report.results.append(DeleteResult(document_id, DeleteStatus.NOT_FOUND, "", error))
+        elif document_id in restored:
+            error = NotFound(f"{name or document_id} is no longer in the trash; it is kept.")
+            report.results.append(DeleteResult(document_id, DeleteStatus.NOT_FOUND, name, error))
         elif document_id in failed:
             error = Unavailable(f"Could not delete {name or document_id}: {failed[document_id]}.")
             report.results.append(DeleteResult(document_id, DeleteStatus.FAILED, name, error))
@@ -144,6 +155,33 @@ def delete_documents(
             report.results.append(DeleteResult(document_id, DeleteStatus.DELETED, name))
     log.info("deleted %d of %d documents (%d not found)", len(gone), total, len(missing))
     return report
+
+
+def _delete_trashed(
+    repository: DocumentRepository,
+    user_id: str,
+    document_ids: list[str],
+    cancel: CancelToken | None,
+    progress: Callable[[int], None],
+) -> tuple[BatchOutcome[tuple[str, str]], set[str]]:
+    """Delete the metadata of the documents still in the trash: (what became of each, the ids
+    that were not in the trash any more)."""
+    from .transactions import ConditionalWrite  # loads botocore: not at the window's start
+
+    writes = [
+        ConditionalWrite(i, item_key(user_id, i), f"attribute_exists({TRASHED_AT})")
+        for i in document_ids
+    ]
+    written = repository.batches.write(writes, cancel=cancel, progress=progress)
+    outcome: BatchOutcome[tuple[str, str]] = BatchOutcome(
+        done=[(user_id, i) for i in written.done],
+        failed={(user_id, i): reason for i, reason in written.failed.items()},
+        not_attempted=[(user_id, i) for i in written.not_attempted],
+        requests=written.requests,
+        cancelled=written.cancelled,
+        stopped_by=written.stopped_by,
+    )
+    return outcome, set(written.refused)
 
 
 def _settle(

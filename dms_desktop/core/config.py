@@ -20,6 +20,7 @@ embedded sandbox; ``aws`` profiles name a deployed stack's resources::
     # endpoint_url = "https://..."      # optional, for AWS-compatible endpoints
     # aws_profile = "dms-admin"         # optional: a named AWS profile instead of Cognito
     # user_id = "eu-west-1:..."         # with aws_profile: whose documents to browse
+    # trash_days = 30                   # the stack's TrashRetentionDays (days in the trash)
 
 Environment overrides: ``DMS_PROFILE`` picks the profile; for ``aws`` profiles ``AWS_PROFILE`` sets
 ``aws_profile`` and ``AWS_ENDPOINT_URL`` sets ``endpoint_url``.
@@ -39,7 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .errors import ConfigError
 from .identity import DEFAULT_SESSION_DAYS
-from .schema import TABLE_NAME
+from .schema import DEFAULT_TRASH_DAYS, TABLE_NAME
 
 DEFAULT_PROFILE = "local"
 
@@ -66,6 +67,7 @@ class AwsProfile(BaseModel):
     user_id: str | None = None  # with aws_profile: whose documents to browse
     session_days: int = Field(default=DEFAULT_SESSION_DAYS, ge=1)  # the refresh token validity
     api_url: str | None = None  # the web API stack's ApiUrl: search goes to its GET /search
+    trash_days: int = Field(default=DEFAULT_TRASH_DAYS, ge=1, le=365)  # the stack's retention
 
     @model_validator(mode="after")
     def _needs_a_way_to_sign_in(self) -> AwsProfile:

@@ -32,6 +32,17 @@ class NotFound(DmsError):
     exit_code = 4
 
 
+class InTrash(NotFound):
+    """The document is in the trash: it cannot be opened or changed until it is restored."""
+
+    def __init__(self, filename: str, document_id: str) -> None:
+        super().__init__(
+            f"{filename!r} is in the trash; restore it first (`dms restore {document_id}`, or "
+            "Restore in the window's Trash)."
+        )
+        self.document_id = document_id
+
+
 class Conflict(DmsError):
     """Someone else changed the document first (optimistic lock), or the id is taken."""
 

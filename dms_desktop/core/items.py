@@ -25,7 +25,17 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from .errors import IntegrityError
 from .ids import is_document_id
 from .models import Document, format_timestamp, parse_timestamp, tag_key
-from .schema import EXPIRES_AT, NAME_KEY, OWNER_NAME, TAG_KEYS, TYPE_KEY, is_user_id, object_key
+from .schema import (
+    EXPIRES_AT,
+    KEPT_EXPIRES_AT,
+    NAME_KEY,
+    OWNER_NAME,
+    TAG_KEYS,
+    TRASHED_AT,
+    TYPE_KEY,
+    is_user_id,
+    object_key,
+)
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -37,18 +47,33 @@ def fold(text: str) -> str:
 
 
 def to_item(document: Document) -> dict[str, Any]:
-    """The DynamoDB item of a document: the model's fields plus the derived index attributes."""
+    """The DynamoDB item of a document: the model's fields plus the derived index attributes.
+
+    In the trash, the TTL attribute (``expiresAt``) holds when the document goes for good: its
+    purge time, or a test record's own expiry if that comes first (kept in ``keptExpiresAt``
+    meanwhile, for a restore)."""
     plain = document.model_dump(mode="json", by_alias=True, exclude_none=True)
     plain["tags"] = list(document.tags)
     plain[NAME_KEY] = tag_key(document.filename)
     plain[TYPE_KEY] = f"{document.file_type}\x00{plain[NAME_KEY]}"
     plain[TAG_KEYS] = [tag_key(tag) for tag in document.tags]
+    if document.in_trash and document.purge_at is not None:
+        plain[EXPIRES_AT] = trash_expiry(document.purge_at, document.expires_at)
+        if document.expires_at is not None:
+            plain[KEPT_EXPIRES_AT] = document.expires_at
     return {name: _serializer.serialize(value) for name, value in plain.items()}
+
+
+def trash_expiry(purge_at: int, own_expiry: int | None) -> int:
+    """The TTL of a document in the trash: its purge time, or its own expiry if earlier."""
+    return purge_at if own_expiry is None else min(purge_at, own_expiry)
 
 
 def from_item(item: dict[str, Any]) -> Document:
     """The document of a stored item; IntegrityError if the item breaks the data model."""
     plain = {name: _plain(_deserializer.deserialize(value)) for name, value in item.items()}
+    if TRASHED_AT in plain:  # its expiresAt is the trash's TTL; its own expiry is kept apart
+        plain[EXPIRES_AT] = plain.pop(KEPT_EXPIRES_AT, None)
     for name in _REPEATED_STRINGS:  # one copy for the many documents that share the value
         if isinstance(plain.get(name), str):
             plain[name] = sys.intern(plain[name])

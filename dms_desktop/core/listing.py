@@ -77,7 +77,10 @@ def sort_value(document: Document | DocumentRow, sort: SortField) -> Any:
 
 
 def matches(document: Document, query: ListQuery) -> bool:
-    """Whether ``document`` belongs in the listing of ``query`` (the same test as the filters)."""
+    """Whether ``document`` belongs in the listing of ``query`` (the same test as the filters;
+    the trash is never listed)."""
+    if document.in_trash:
+        return False
     if query.tag and not document.has_tag(query.tag):
         return False
     if query.text and tag_key(query.text) not in tag_key(document.filename):

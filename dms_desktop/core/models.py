@@ -166,6 +166,8 @@ _JSON_ORDER = (
     "checksum",
     "version",
     "expiresAt",
+    "trashedAt",
+    "purgeAt",
 )
 
 
@@ -189,6 +191,12 @@ class Document(BaseModel):
     version: int = Field(default=1, ge=1)
     expires_at: int | None = Field(
         default=None, ge=0, description="a test record's expiry, epoch seconds (DynamoDB TTL)"
+    )
+    trashed_at: Timestamp | None = Field(
+        default=None, description="when it was moved to the trash; None unless it is there"
+    )
+    purge_at: int | None = Field(
+        default=None, ge=0, description="when the trash purges it, epoch seconds (in the trash)"
     )
 
     @field_validator("user_id")
@@ -236,6 +244,15 @@ class Document(BaseModel):
     def expires(self) -> datetime | None:
         """When a test record expires; None for a normal document."""
         return None if self.expires_at is None else datetime.fromtimestamp(self.expires_at, UTC)
+
+    @property
+    def in_trash(self) -> bool:
+        return self.trashed_at is not None
+
+    @property
+    def purges(self) -> datetime | None:
+        """When the trash purges it (None unless it is in the trash)."""
+        return None if self.purge_at is None else datetime.fromtimestamp(self.purge_at, UTC)
 
     def has_tag(self, tag: str) -> bool:
         wanted = tag_key(tag)

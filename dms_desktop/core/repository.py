@@ -10,28 +10,23 @@ boundary) and a ``LastEvaluatedKey`` followed by an empty page (DynamoDB).
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
-from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeSerializer
-from botocore.exceptions import BotoCoreError, ClientError
 
-from .aws import aws_errors, error_code, translate
-from .batches import MAX_ATTEMPTS, READ_BATCH, WRITE_BATCH, BatchOutcome, Sleep, backoff
+from .aws import aws_errors, error_code
+from .batches import BatchOutcome, Sleep
 from .cancellation import CancelToken
+from .cursors import decode_cursor, encode_cursor
+from .document_batches import DocumentBatches, ItemKey
 from .errors import (
-    AuthError,
-    ConfigError,
     Conflict,
     IntegrityError,
+    InTrash,
     NotFound,
-    Throttled,
     ValidationError,
 )
 from .items import ScanFilter, StoredItem, stored_item
@@ -45,17 +40,17 @@ from .schema import (
     OWNER_NAME,
     SORT_INDEXES,
     TAG_KEYS,
+    TRASH_INDEX,
+    TRASHED_AT,
     TYPE_KEY,
     SortField,
     item_key,
 )
 
-ItemKey = tuple[str, str]  # (user id, document id)
-
 log = logging.getLogger(__name__)
 
 _FILTER_READ_GROWTH = 2  # filtered listing: each further DynamoDB read asks for twice as many
-_CURSOR_VERSION = 1
+NOT_IN_TRASH = f"attribute_not_exists({TRASHED_AT})"
 
 _serializer = TypeSerializer()
 
@@ -67,6 +62,7 @@ class DocumentRepository:
         self._client = client
         self._table = table_name
         self._sleep = sleep  # between retries of a batch's unprocessed part
+        self.batches = DocumentBatches(client, table_name, sleep=sleep)
 
     def create(self, document: Document, *, owner_name: str | None = None) -> Document:
         """Store a new document's metadata; ``owner_name`` is kept on the item for the admin
@@ -115,7 +111,7 @@ class DocumentRepository:
         if index_name is not None:
             request["IndexName"] = index_name
         _add_filters(request, query)
-        start = _decode_cursor(cursor, user_id, key_types) if cursor else None
+        start = decode_cursor(cursor, user_id, key_types) if cursor else None
         wanted = query.page_size + 1  # the page and one more, which only proves there is more
         read_size = min(wanted, MAX_PAGE_SIZE)
         documents: list[Document] = []
@@ -138,7 +134,7 @@ class DocumentRepository:
                     damaged.append(str(item.get("documentId", {}).get("S", "?")))
                     continue
                 if len(documents) == query.page_size:  # the look-ahead: there is more
-                    next_cursor = _encode_cursor(last_item, key_names)
+                    next_cursor = encode_cursor(last_item, key_names)
                     return Page(documents, next_cursor, requests, tuple(damaged))
                 documents.append(document)
                 last_item = item
@@ -149,6 +145,48 @@ class DocumentRepository:
                 read_size = min(read_size * _FILTER_READ_GROWTH, MAX_PAGE_SIZE)
             else:
                 read_size = min(wanted - len(documents), MAX_PAGE_SIZE)
+
+    def trash_page(
+        self,
+        user_id: str,
+        page_size: int,
+        cursor: str | None = None,
+        *,
+        trashed_before: str | None = None,
+    ) -> Page:
+        """One page of the user's trash, the most recently deleted first (the sparse trash
+        index: one Query, whatever the size of the partition). ``trashed_before`` (a
+        timestamp as stored): only documents deleted before it. The index is eventually
+        consistent: a document deleted a moment ago may show a moment later."""
+        key_types = {"userId": "S", "documentId": "S", TRASHED_AT: "S"}
+        values: dict[str, Any] = {":user": {"S": user_id}}
+        condition = "userId = :user"
+        if trashed_before is not None:
+            condition += f" AND {TRASHED_AT} < :before"
+            values[":before"] = {"S": trashed_before}
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": TRASH_INDEX,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": False,
+            "Limit": page_size,
+        }
+        if cursor:
+            request["ExclusiveStartKey"] = decode_cursor(cursor, user_id, key_types)
+        with aws_errors("list the trash"):
+            response = self._client.query(**request)
+        documents: list[Document] = []
+        damaged: list[str] = []
+        for item in response.get("Items", []):
+            try:
+                documents.append(from_item(item))
+            except IntegrityError as error:
+                log.warning("left a damaged item out of the trash: %s", error)
+                damaged.append(str(item.get("documentId", {}).get("S", "?")))
+        last = response.get("LastEvaluatedKey")
+        next_cursor = encode_cursor(last, tuple(key_types)) if last else None
+        return Page(documents, next_cursor, 1, tuple(damaged))
 
     def iter_all(self, user_id: str, query: ListQuery) -> Iterator[Document]:
         cursor: str | None = None
@@ -162,13 +200,14 @@ class DocumentRepository:
     def tag_counts(self, user_id: str) -> dict[str, int]:
         """Each of the user's tags (first spelling seen) with how many documents carry it.
 
-        Reads only the tags of the user's partition (a projection), page by page.
+        Reads only the tags of the user's partition (a projection), page by page; documents in
+        the trash are not counted.
         """
         request: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "userId = :user",
             "ExpressionAttributeValues": {":user": {"S": user_id}},
-            "ProjectionExpression": "tags",
+            "ProjectionExpression": f"tags, {TRASHED_AT}",
         }
         counts: dict[str, int] = {}
         spellings: dict[str, str] = {}
@@ -176,6 +215,8 @@ class DocumentRepository:
             while True:
                 response = self._client.query(**request)
                 for item in response.get("Items", []):
+                    if TRASHED_AT in item:
+                        continue  # the trash's documents are not browsed by tag
                     for value in item.get("tags", {}).get("L", []):
                         tag = value.get("S", "")
                         spelling = spellings.setdefault(tag_key(tag), tag)
@@ -203,7 +244,7 @@ class DocumentRepository:
 
     def find_by_name(self, user_id: str, filename: str) -> list[Document]:
         """The user's documents named ``filename``, ignoring case (one Query on the name
-        index, not a listing of everything). Damaged items are left out."""
+        index, not a listing of everything). Damaged items and the trash are left out."""
         index_name, range_key, _ = SORT_INDEXES[SortField.NAME]
         request: dict[str, Any] = {
             "TableName": self._table,
@@ -214,6 +255,7 @@ class DocumentRepository:
                 ":user": {"S": user_id},
                 ":name": {"S": tag_key(filename)},
             },
+            "FilterExpression": NOT_IN_TRASH,
         }
         documents: list[Document] = []
         with aws_errors("look up the document by name"):
@@ -271,7 +313,9 @@ class DocumentRepository:
                     TableName=self._table,
                     Key=item_key(user_id, document_id),
                     UpdateExpression="SET " + ", ".join(assignments),
-                    ConditionExpression="attribute_exists(documentId) AND #version = :expected",
+                    ConditionExpression=(
+                        f"attribute_exists(documentId) AND #version = :expected AND {NOT_IN_TRASH}"
+                    ),
                     ExpressionAttributeNames=names,
                     ExpressionAttributeValues={
                         name: _serializer.serialize(value) for name, value in values.items()
@@ -289,6 +333,8 @@ class DocumentRepository:
             current = self.get(user_id, document_id)
         except NotFound as missing:
             return missing
+        if current.in_trash:
+            return InTrash(current.filename, document_id)
         return Conflict(
             f"{current.filename!r} was changed elsewhere (version {current.version}, you edited "
             f"version {expected_version}); reload it and make your change again."
@@ -328,34 +374,8 @@ class DocumentRepository:
 
     def stored_names(self, user_id: str, document_ids: Iterable[str]) -> dict[str, str]:
         """The filename stored for each of ``document_ids`` that has metadata, damaged or not
-        (BatchGetItem, 100 keys a request, consistent). Ids without metadata are left out."""
-        names: dict[str, str] = {}
-        wanted = list(dict.fromkeys(document_ids))
-        for start in range(0, len(wanted), READ_BATCH):
-            pending: dict[str, Any] = {
-                self._table: {
-                    "Keys": [item_key(user_id, i) for i in wanted[start : start + READ_BATCH]],
-                    "ProjectionExpression": "documentId, filename",
-                    "ConsistentRead": True,
-                }
-            }
-            for attempt in range(MAX_ATTEMPTS):
-                if attempt:
-                    self._sleep(backoff(attempt))
-                with aws_errors("read the documents' metadata"):
-                    response = self._client.batch_get_item(RequestItems=pending)
-                for item in response.get("Responses", {}).get(self._table, []):
-                    # Read as stored: a damaged item is found too, so that it can be deleted.
-                    names[str(item["documentId"]["S"])] = str(item.get("filename", {}).get("S", ""))
-                pending = response.get("UnprocessedKeys") or {}
-                if not pending:
-                    break
-            else:
-                raise Throttled(
-                    "The documents table is busy (it kept refusing part of a read); "
-                    "try again in a minute."
-                )
-        return names
+        (batched); ids without metadata are left out (see core.document_batches)."""
+        return self.batches.stored_names(user_id, document_ids)
 
     def delete_items(
         self,
@@ -364,58 +384,8 @@ class DocumentRepository:
         cancel: CancelToken | None = None,
         progress: Callable[[int], None] | None = None,
     ) -> BatchOutcome[ItemKey]:
-        """Delete the items of ``keys`` (user id, document id), 25 per BatchWriteItem.
-
-        Unprocessed items are retried with backoff, up to 8 requests a batch; what is left then
-        fails. A request that fails fails its batch, and the next batch is tried; access denied or
-        a bad setup stops the run (``stopped_by``). ``cancel`` is checked before each batch;
-        ``progress`` gets the number of keys dealt with so far after each batch. Deleting an
-        item that is already gone succeeds (BatchWriteItem has no conditions).
-        """
-        todo = list(dict.fromkeys(keys))
-        outcome: BatchOutcome[ItemKey] = BatchOutcome()
-        for start in range(0, len(todo), WRITE_BATCH):
-            if cancel is not None and cancel.cancelled:
-                outcome.cancelled = True
-            if outcome.cancelled or outcome.stopped_by is not None:
-                outcome.not_attempted = todo[start:]
-                break
-            batch = todo[start : start + WRITE_BATCH]
-            self._delete_batch(batch, outcome)
-            if outcome.stopped_by is not None:
-                outcome.not_attempted = todo[start:]
-                break
-            if progress is not None:
-                progress(start + len(batch))
-        return outcome
-
-    def _delete_batch(self, batch: list[ItemKey], outcome: BatchOutcome[ItemKey]) -> None:
-        pending = [{"DeleteRequest": {"Key": item_key(*key)}} for key in batch]
-        for attempt in range(MAX_ATTEMPTS):
-            if attempt:
-                self._sleep(backoff(attempt))
-            outcome.requests += 1
-            try:
-                response = self._client.batch_write_item(RequestItems={self._table: pending})
-            except (ClientError, BotoCoreError) as exc:
-                error = translate(exc, "delete document metadata")
-                if isinstance(error, AuthError | ConfigError):
-                    outcome.stopped_by = error
-                    return
-                left = {_key_of(request) for request in pending}
-                outcome.done += [key for key in batch if key not in left]
-                outcome.failed.update((key, str(error)) for key in batch if key in left)
-                return
-            pending = list(response.get("UnprocessedItems", {}).get(self._table, []))
-            if not pending:
-                break
-        left = {_key_of(request) for request in pending}
-        outcome.done += [key for key in batch if key not in left]
-        outcome.failed.update(
-            (key, f"still unprocessed after {MAX_ATTEMPTS} attempts (the table is throttling)")
-            for key in batch
-            if key in left
-        )
+        """Delete the items of ``keys``, 25 per BatchWriteItem (see core.document_batches)."""
+        return self.batches.delete_items(keys, cancel=cancel, progress=progress)
 
     def scan(
         self,
@@ -453,13 +423,8 @@ class DocumentRepository:
                 page_request["ExclusiveStartKey"] = last
 
 
-def _key_of(request: dict[str, Any]) -> ItemKey:
-    key = request["DeleteRequest"]["Key"]
-    return str(key["userId"]["S"]), str(key["documentId"]["S"])
-
-
 def _add_filters(request: dict[str, Any], query: ListQuery) -> None:
-    conditions: list[str] = []
+    conditions: list[str] = [NOT_IN_TRASH]
     values = request["ExpressionAttributeValues"]
     if query.tag:
         conditions.append(f"contains({TAG_KEYS}, :tag)")
@@ -475,46 +440,4 @@ def _add_filters(request: dict[str, Any], query: ListQuery) -> None:
         else:
             conditions.append("fileType = :type")
             values[":type"] = {"S": wanted}
-    if conditions:
-        request["FilterExpression"] = " AND ".join(conditions)
-
-
-def _encode_cursor(item: dict[str, Any], key_names: tuple[str, ...]) -> str:
-    key = {name: item[name] for name in key_names}
-    payload = json.dumps({"v": _CURSOR_VERSION, "k": key}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str, user_id: str, key_types: dict[str, str]) -> dict[str, Any]:
-    malformed = ValidationError(
-        "The page cursor is malformed or belongs to another listing; start from the first page."
-    )
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        payload = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-    except (ValueError, UnicodeError, binascii.Error) as exc:
-        raise malformed from exc
-    if not isinstance(payload, dict) or payload.get("v") != _CURSOR_VERSION:
-        raise malformed
-    key = payload.get("k")
-    if not isinstance(key, dict) or set(key) != set(key_types):
-        raise malformed
-    for name, value in key.items():
-        if not isinstance(value, dict) or len(value) != 1:
-            raise malformed
-        ((kind, raw),) = value.items()
-        # A wrongly typed key is a ValidationException on DynamoDB but a server error on moto.
-        if kind != key_types[name] or not isinstance(raw, str):
-            raise malformed
-        if kind == "N" and not _is_number(raw):
-            raise malformed
-    if key["userId"] != {"S": user_id}:
-        raise malformed
-    return key
-
-
-def _is_number(text: str) -> bool:
-    try:
-        return Decimal(text).is_finite()
-    except ArithmeticError:
-        return False
+    request["FilterExpression"] = " AND ".join(conditions)

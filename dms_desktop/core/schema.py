@@ -26,7 +26,15 @@ TAG_KEYS = "tagKeys"  # casefolded tags: case-insensitive tag filter
 OWNER_NAME = "ownerName"  # the uploader's user name as their app reported it (core.owner_names)
 CHECKSUM_INDEX = "byChecksum"
 EXPIRES_AT = "expiresAt"
-"""The TTL attribute of test records (a Number, epoch seconds): DynamoDB deletes expired items."""
+"""The table's TTL attribute (a Number, epoch seconds): DynamoDB deletes expired items. Test
+records carry it from the start; a document in the trash carries its purge time there."""
+TRASHED_AT = "trashedAt"  # when the document was moved to the trash (only while it is there)
+PURGE_AT = "purgeAt"  # when the trash purges it (epoch seconds; only while it is there)
+KEPT_EXPIRES_AT = "keptExpiresAt"  # a test record's own expiry, kept while it is in the trash
+TRASH_INDEX = "byTrashed"
+"""A sparse global index of the documents in the trash (partition userId, sort trashedAt)."""
+DEFAULT_TRASH_DAYS = 30
+"""Days a document stays in the trash before it is purged (the template's TrashRetentionDays)."""
 
 
 class SortField(StrEnum):
@@ -88,7 +96,7 @@ STREAM_VIEW_TYPE = "NEW_AND_OLD_IMAGES"
 
 def table_definition(table_name: str = TABLE_NAME) -> dict[str, Any]:
     """`CreateTable` arguments for the Documents table with its sort and checksum indexes."""
-    attributes = {"userId": "S", "documentId": "S", "checksum": "S"}
+    attributes = {"userId": "S", "documentId": "S", "checksum": "S", TRASHED_AT: "S"}
     local_indexes = []
     for index_name, range_key, attr_type in SORT_INDEXES.values():
         if index_name is None:
@@ -127,6 +135,14 @@ def table_definition(table_name: str = TABLE_NAME) -> dict[str, Any]:
                     "ProjectionType": "INCLUDE",
                     "NonKeyAttributes": ["filename", "size"],
                 },
-            }
+            },
+            {
+                "IndexName": TRASH_INDEX,
+                "KeySchema": [
+                    {"AttributeName": "userId", "KeyType": "HASH"},
+                    {"AttributeName": TRASHED_AT, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            },
         ],
     }

@@ -2,9 +2,10 @@
 
 On AWS the IAM policy already enforces this; on the sandbox (moto enforces no IAM) and against
 bugs in the app, a botocore hook on the user's clients checks each request before it is built:
-DynamoDB keys, items, start keys, query key conditions and every key of a batch must carry the
-user's id, no Scan, transactions or PartiQL; S3 keys (each key of a DeleteObjects too) and list
-prefixes must lie under ``private/{userId}/``. A request outside is refused.
+DynamoDB keys, items, start keys, query key conditions and every key of a batch or of a write
+transaction must carry the user's id, no Scan, read transactions or PartiQL; S3 keys (each key of
+a DeleteObjects too) and list prefixes must lie under ``private/{userId}/``. A request outside is
+refused.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ _S3_LISTINGS = {"ListObjectsV2", "ListObjects", "ListMultipartUploads", "ListObj
 # Never sent by a user's service; their keys are not checked here, so they are refused.
 _UNCHECKED = {
     "Scan",
-    "TransactWriteItems",
     "TransactGetItems",
     "ExecuteStatement",
     "BatchExecuteStatement",
@@ -71,8 +71,11 @@ def guard_user_scope(dynamodb: Any, s3: Any, user_id: str) -> None:
 
 
 def _batch_keys(params: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every key and item of a BatchGetItem or BatchWriteItem request."""
+    """Every key and item of a BatchGetItem, BatchWriteItem or TransactWriteItems request."""
     keys: list[dict[str, Any]] = []
+    for entry in params.get("TransactItems", []):
+        for action, request in entry.items():  # {"Update": {"Key": ...}}, {"Put": {"Item": ...}}
+            keys.append(request.get("Item" if action == "Put" else "Key") or {})
     for requests in params.get("RequestItems", {}).values():
         if isinstance(requests, dict):  # BatchGetItem: {"Keys": [...], ...}
             keys += requests.get("Keys", [])

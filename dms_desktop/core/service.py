@@ -16,26 +16,26 @@ from __future__ import annotations
 
 import logging
 import math
-import unicodedata
-from collections.abc import Iterable, Iterator
-from datetime import datetime
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from .aws import make_client
 from .blobs import BlobStore, TransferSettings
 from .bulk_delete import DeleteReport, DeleteResult, DeleteStatus, delete_documents
+from .bulk_tags import retag_documents
 from .cancellation import CancelToken, ProgressCallback
+from .change_report import ChangeReport
 from .downloading import Downloads
 from .errors import (
-    AmbiguousName,
     Cancelled,
     Conflict,
     DmsError,
+    InTrash,
     NotFound,
     ValidationError,
 )
-from .formatting import human_size, human_time
 from .ids import is_document_id, new_document_id
 from .interrupted import (
     InterruptedTransfer,
@@ -47,8 +47,10 @@ from .interrupted import (
 from .journal import DeleteEntry, DownloadEntry, Journal, JournalEntry, Tracked, UploadEntry
 from .listing import ListQuery, Page
 from .localfiles import HashedFile, check_readable_file, download_target, guess_file_type
+from .lookup import find_document, find_in_trash
 from .models import (
     Document,
+    format_timestamp,
     normalize_filename,
     normalize_folder,
     normalize_tags,
@@ -57,9 +59,11 @@ from .models import (
 )
 from .recovery import recover_user_work, remove_upload_leftovers
 from .repository import DocumentRepository
-from .schema import object_key
+from .schema import DEFAULT_TRASH_DAYS, object_key
 from .scope import guard_user_scope
+from .share_links import ShareLink, checked_lifetime
 from .transfer_outcome import Notice
+from .trash import move_to_trash, restore_from_trash
 from .uploading import NewUpload, Uploads
 
 log = logging.getLogger(__name__)
@@ -75,6 +79,9 @@ class DocumentService:
         user_id: str,
         journal: Journal | None = None,
         owner_name: str | None = None,
+        trash_days: int = DEFAULT_TRASH_DAYS,
+        share_limit: timedelta | None = None,
+        finish_share_link: Callable[[str], str] | None = None,
     ) -> None:
         self._repository = repository
         self._blobs = blobs
@@ -83,6 +90,9 @@ class DocumentService:
         self._owner_name = owner_name  # kept on uploaded items for the admin tools
         self._uploads = Uploads(repository, blobs, user_id, journal, owner_name)
         self._downloads = Downloads(repository, blobs, user_id, journal)
+        self._trash_days = trash_days  # the backend's retention (its TrashRetentionDays)
+        self._share_limit = share_limit  # how long the signing credentials last, if short
+        self._finish_share_link = finish_share_link  # the sandbox's proof of its owner's link
 
     @classmethod
     def for_user(
@@ -95,6 +105,9 @@ class DocumentService:
         settings: TransferSettings | None = None,
         journal: Journal | None = None,
         owner_name: str | None = None,
+        trash_days: int = DEFAULT_TRASH_DAYS,
+        share_limit: timedelta | None = None,
+        finish_share_link: Callable[[str], str] | None = None,
     ) -> DocumentService:
         """The service of ``user_id`` (named ``owner_name``) on clients of their own
         ``session``, which refuse any request outside their documents (see core.scope)."""
@@ -103,11 +116,25 @@ class DocumentService:
         guard_user_scope(dynamodb, s3, user_id)
         repository = DocumentRepository(dynamodb, table)
         blobs = BlobStore(s3, bucket, settings or TransferSettings.for_endpoint(endpoint_url))
-        return cls(repository, blobs, user_id, journal, owner_name)
+        return cls(
+            repository,
+            blobs,
+            user_id,
+            journal,
+            owner_name,
+            trash_days,
+            share_limit,
+            finish_share_link,
+        )
 
     @property
     def user_id(self) -> str:
         return self._user_id
+
+    @property
+    def trash_days(self) -> int:
+        """Days a document stays in the trash before it is purged."""
+        return self._trash_days
 
     def upload(
         self,
@@ -250,9 +277,11 @@ class DocumentService:
         documents = []
         for document_id in self._repository.find_by_checksum(self._user_id, checksum):
             try:
-                documents.append(self._repository.get(self._user_id, document_id))
+                document = self._repository.get(self._user_id, document_id)
             except DmsError:
                 continue  # deleted meanwhile
+            if not document.in_trash:
+                documents.append(document)
         return documents
 
     def get(self, document_id: str) -> Document:
@@ -260,32 +289,13 @@ class DocumentService:
 
     def find(self, reference: str) -> Document:
         """The document ``reference`` names: its id, or its whole name when only one document
-        has it. A name is matched exactly first, then ignoring case; NotFound if none has it,
-        AmbiguousName (listing their ids) if several do."""
-        text = reference.strip()
-        if is_document_id(text):
-            return self._repository.get(self._user_id, text)
-        name = unicodedata.normalize("NFC", reference)
-        if not name.strip():
-            raise ValidationError("Name a document by its id or its name; this is empty.")
-        candidates = self._repository.find_by_name(self._user_id, name)
-        exact = [document for document in candidates if document.filename == name]
-        matches = exact or candidates
-        if len(matches) == 1:
-            return matches[0]
-        if not matches:
-            raise NotFound(
-                f"There is no document named {name!r} (a name is matched whole, ignoring case)."
-            )
-        listed = "; ".join(
-            f"{document.document_id} ({_place(document)}, {human_size(document.size)}, "
-            f"{human_time(document.created_at)})"
-            for document in matches
-        )
-        raise AmbiguousName(
-            f"{len(matches)} documents are named {name!r}: {listed}. Name one by its id.",
-            tuple(document.document_id for document in matches),
-        )
+        (outside the trash) has it (core.lookup)."""
+        return find_document(self._repository, self._user_id, reference)
+
+    def find_in_trash(self, reference: str) -> Document:
+        """The document in the trash ``reference`` names: its id, or its whole name when only
+        one document in the trash has it (core.lookup)."""
+        return find_in_trash(self._repository, self._user_id, reference)
 
     def list_page(self, query: ListQuery, cursor: str | None = None) -> Page:
         return self._repository.list_page(self._user_id, query, cursor)
@@ -326,6 +336,28 @@ class DocumentService:
         tags = [tag for tag in [*base, *add] if tag_key(tag) not in removed]
         return self._repository.update(
             self._user_id, current.document_id, version, tags=normalize_tags(tags)
+        )
+
+    def retag_many(
+        self,
+        document_ids: Iterable[str],
+        *,
+        add: Iterable[str] = (),
+        remove: Iterable[str] = (),
+        cancel: CancelToken | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> ChangeReport:
+        """Add and remove tags on many documents, batched (core.bulk_tags): a report says what
+        became of each (a document changed meanwhile is a conflict, not overwritten)."""
+        checked = list(dict.fromkeys(_checked_id(document_id) for document_id in document_ids))
+        return retag_documents(
+            self._repository.batches,
+            self._user_id,
+            checked,
+            add=list(add),
+            remove=list(remove),
+            cancel=cancel,
+            progress=progress,
         )
 
     def delete(self, document_id: str) -> Document | None:
@@ -404,6 +436,97 @@ class DocumentService:
             result = DeleteResult(document_id, DeleteStatus.DELETED, name)
         return DeleteReport([result])
 
+    # --- share links (core.share_links) ---
+
+    @property
+    def share_limit(self) -> timedelta | None:
+        """The longest share link this sign-in can make (None: up to 7 days)."""
+        return self._share_limit
+
+    def share_link(self, document_id: str, lifetime: timedelta) -> ShareLink:
+        """A link that downloads the document without signing in, for ``lifetime``."""
+        seconds = checked_lifetime(lifetime, self._share_limit)
+        checked = _checked_id(document_id)
+        document = self._repository.get(self._user_id, checked)
+        if document.in_trash:
+            raise InTrash(document.filename, checked)
+        made = utc_now()
+        url = self._blobs.presigned_get(
+            object_key(self._user_id, checked), document.filename, document.file_type, seconds
+        )
+        if self._finish_share_link is not None:
+            url = self._finish_share_link(url)
+        return ShareLink(document, url, made + timedelta(seconds=seconds))
+
+    # --- the trash (core.trash) ---
+
+    def trash_many(
+        self,
+        document_ids: Iterable[str],
+        cancel: CancelToken | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> ChangeReport:
+        """Move the documents to the trash (batched); a report says what became of each."""
+        checked = list(dict.fromkeys(_checked_id(document_id) for document_id in document_ids))
+        return move_to_trash(
+            self._repository.batches,
+            self._user_id,
+            checked,
+            days=self._trash_days,
+            cancel=cancel,
+            progress=progress,
+        )
+
+    def restore_many(
+        self,
+        document_ids: Iterable[str],
+        cancel: CancelToken | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> ChangeReport:
+        """Take the documents out of the trash as they were (batched)."""
+        checked = list(dict.fromkeys(_checked_id(document_id) for document_id in document_ids))
+        return restore_from_trash(
+            self._repository.batches, self._user_id, checked, cancel=cancel, progress=progress
+        )
+
+    def trash_page(
+        self,
+        cursor: str | None = None,
+        page_size: int = 100,
+        trashed_before: datetime | None = None,
+    ) -> Page:
+        """A page of the trash, the most recently deleted first."""
+        before = format_timestamp(trashed_before) if trashed_before is not None else None
+        return self._repository.trash_page(self._user_id, page_size, cursor, trashed_before=before)
+
+    def empty_trash(
+        self,
+        trashed_before: datetime | None = None,
+        cancel: CancelToken | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> DeleteReport:
+        """Delete for good every document in the trash (deleted before ``trashed_before``, if
+        given), and only those still there when their turn comes (batched)."""
+        document_ids: list[str] = []
+        cursor: str | None = None
+        while True:
+            page = self.trash_page(cursor, 1000, trashed_before)
+            document_ids += [document.document_id for document in page.documents]
+            document_ids += list(page.damaged)
+            cursor = page.cursor
+            if cursor is None:
+                break
+        return delete_documents(
+            self._repository,
+            self._blobs,
+            self._user_id,
+            list(dict.fromkeys(document_ids)),
+            journal=self._journal,
+            cancel=cancel,
+            progress=progress,
+            only_in_trash=True,
+        )
+
     def names_of(self, document_ids: Iterable[str]) -> dict[str, str]:
         """The stored filename of each of the documents that exist (damaged ones too; batched),
         e.g. to ask before deleting them."""
@@ -428,11 +551,14 @@ class DocumentService:
         The body's GET is sent at once (its key follows from the id), so that its round trip
         overlaps the metadata read; what arrives is written only if it matches the metadata.
         A pause, a lost network or Ctrl+C keep what was written to be resumed (core.downloading).
+        A document in the trash is not downloaded (InTrash).
         """
         checked = _checked_id(document_id)
         started = self._blobs.start_get(object_key(self._user_id, checked))
         try:
             document = self._repository.get(self._user_id, checked)
+            if document.in_trash:
+                raise InTrash(document.filename, checked)
             if target.is_dir():
                 target = download_target(target, document.filename)
             return self._downloads.download(
@@ -456,10 +582,6 @@ def expiry_epoch_seconds(expires: datetime | None) -> int | None:
     if expires <= utc_now():
         raise ValidationError("A test record's expiry must be in the future.")
     return math.ceil(expires.timestamp())
-
-
-def _place(document: Document) -> str:
-    return f"in {document.folder}" if document.folder else "no folder"
 
 
 def _checked_id(document_id: str) -> str:

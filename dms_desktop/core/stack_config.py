@@ -37,7 +37,10 @@ OUTPUT_KEYS: dict[str, str] = {
     "AppClientId": "app_client_id",
     "IdentityPoolId": "identity_pool_id",
 }
-OPTIONAL_OUTPUT_KEYS: dict[str, str] = {"SessionDays": "session_days"}  # older stacks lack it
+OPTIONAL_OUTPUT_KEYS: dict[str, str] = {  # older stacks lack them
+    "SessionDays": "session_days",
+    "TrashRetentionDays": "trash_days",
+}
 
 _PROFILE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 

@@ -265,6 +265,8 @@ class DetailPane(QWidget):
 
     open_requested = Signal(object)
     """The user asked to open the Document with the default application."""
+    share_requested = Signal(object)
+    """The user asked for a share link of the Document ("Copy share link…")."""
     preview_shown = Signal(object)
     """The PreviewKind now on screen (NONE for the no-preview page)."""
 
@@ -364,7 +366,11 @@ class DetailPane(QWidget):
         self._revert_button = QPushButton("Revert")
         self._revert_button.setObjectName("detailRevertButton")
         self._revert_button.clicked.connect(self._revert)
+        self._share_button = QPushButton("Copy share link…")
+        self._share_button.setObjectName("detailShareButton")
+        self._share_button.clicked.connect(self._request_share)
         buttons = QHBoxLayout()
+        buttons.addWidget(self._share_button)
         buttons.addStretch(1)
         buttons.addWidget(self._revert_button)
         buttons.addWidget(self._save_button)
@@ -489,6 +495,11 @@ class DetailPane(QWidget):
     def document(self) -> Document | None:
         """The document shown, or None (nothing or several selected)."""
         return self._document
+
+    @Slot()
+    def _request_share(self) -> None:
+        if self._document is not None:
+            self.share_requested.emit(self._document)
 
     def show_document(self, document: Document | None) -> None:
         """Show ``document`` (None: the empty state). Unsaved edits survive a refresh of the

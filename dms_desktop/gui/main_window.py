@@ -37,10 +37,13 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QMainWindow,
     QMenu,
     QMessageBox,
     QSplitter,
+    QStackedWidget,
     QTableView,
     QToolBar,
     QVBoxLayout,
@@ -61,6 +64,7 @@ from .document_events import DocumentEvents
 from .document_model import COLUMN_SORTS, SORT_COLUMNS, DocumentTableModel
 from .drops import DropHandler
 from .icons import action_icon, app_icon, file_type_icon
+from .lifecycle_actions import LifecycleActions
 from .message_bar import MessageBar
 from .operations import Lane, OperationContext, Operations
 from .search_view import (
@@ -76,6 +80,7 @@ from .session import OPEN_CACHE_FOLDER
 from .tag_panel import TagPanel
 from .transfers import DownloadSpec, TransferQueue, UploadSpec
 from .transfers_panel import TransfersPanel
+from .trash_view import TrashView
 from .upload_dialog import UploadDialog
 
 if TYPE_CHECKING:
@@ -174,7 +179,11 @@ class MainWindow(QMainWindow):
         self.model = DocumentTableModel(operations, file_type_icon, parent=self)
         self.events.changed.connect(self.model.apply_changes)
         self._build_table()
+        self.lifecycle = LifecycleActions(
+            self, self.selected_documents, operations, message_bar, self.events
+        )
         self.detail_pane = DetailPane(operations, self.events, message_bar.report_error)
+        self.trash_view = TrashView(operations, self.events, message_bar.report_error)
         self._build_central()
         self._build_tag_browser()
         self.transfers_panel = TransfersPanel(transfers, self)
@@ -255,20 +264,36 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([900, 340])
+        self.pages = QStackedWidget()  # the documents, or the trash
+        self.pages.setObjectName("mainPages")
+        self.pages.addWidget(splitter)
+        self.pages.addWidget(self.trash_view)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 0)
         layout.addWidget(self._message_bar)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(self.pages, 1)
         self.setCentralWidget(central)
 
     def _build_tag_browser(self) -> None:
         self.tag_browser = TagPanel(self._operations, self.events)
         self.tag_browser.tag_chosen.connect(self._on_tag_chosen)
         self.tag_browser.known_tags_changed.connect(self.detail_pane.set_known_tags)
+        # Below the tags, the trash (a list of its own: the tag list holds only tags).
+        self.trash_entry = QListWidget()
+        self.trash_entry.setObjectName("trashEntry")
+        self.trash_entry.addItem(QListWidgetItem(action_icon("delete"), "Trash"))
+        self.trash_entry.setMaximumHeight(self.trash_entry.sizeHintForRow(0) * 2 + 8)
+        self.trash_entry.itemClicked.connect(self.show_trash)
+        panel = QWidget()
+        layout = QVBoxLayout(panel)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.tag_browser, 1)
+        layout.addWidget(self.trash_entry)
         dock = QDockWidget("Tags", self)
         dock.setObjectName("tagsDock")
-        dock.setWidget(self.tag_browser)
+        dock.setWidget(panel)
         dock.setFeatures(
             QDockWidget.DockWidgetFeature.DockWidgetMovable
             | QDockWidget.DockWidgetFeature.DockWidgetClosable
@@ -310,13 +335,16 @@ class MainWindow(QMainWindow):
             "downloadAction", "&Download…", "download", "Ctrl+S", self.download_selected
         )
         self.open_action = self._action("openAction", "&Open", "open", None, self.open_selected)
-        self.delete_action = self._action(
-            "deleteAction",
-            "De&lete…",
+        self.delete_action = self.lifecycle.trash_action  # to the trash; Undo restores
+        self.delete_permanently_action = self._action(
+            "deletePermanentlyAction",
+            "Delete &Permanently…",
             "delete",
-            QKeySequence.StandardKey.Delete,
+            "Shift+Delete",
             self.delete_selected,
         )
+        self.share_action = self.lifecycle.share_action
+        self.edit_tags_action = self.lifecycle.edit_tags_action
         self.refresh_action = self._action(
             "refreshAction", "&Refresh", "refresh", "F5", self.refresh
         )
@@ -394,7 +422,10 @@ class MainWindow(QMainWindow):
             self.upload_action,
             self.download_action,
             self.open_action,
+            self.share_action,
+            self.edit_tags_action,
             self.delete_action,
+            self.delete_permanently_action,
         ):
             file_menu.addAction(action)
         file_menu.addSeparator()
@@ -402,6 +433,10 @@ class MainWindow(QMainWindow):
         view_menu = menus.addMenu("&View")
         view_menu.setObjectName("viewMenu")  # gui.window_menus adds the Theme submenu
         view_menu.addAction(self.refresh_action)
+        self.show_trash_action = self._action(
+            "showTrashAction", "&Trash", "delete", None, self.show_trash
+        )
+        view_menu.addAction(self.show_trash_action)
         view_menu.addAction(self.tags_dock.toggleViewAction())
         view_menu.addAction(self.transfers_panel.toggleViewAction())
         account_menu = menus.addMenu("&Account")
@@ -436,6 +471,7 @@ class MainWindow(QMainWindow):
         self.model.rowsRemoved.connect(self._on_selection_changed)
         self.model.rowsInserted.connect(self._restore_selection)
         self.detail_pane.open_requested.connect(self._open_document)
+        self.detail_pane.share_requested.connect(self.lifecycle.share_document)
         self._transfers.upload_finished.connect(self._on_upload_finished)
         self._transfers.download_finished.connect(self._on_download_finished)
         self._transfers.transfer_failed.connect(self._on_transfer_failed)
@@ -461,8 +497,9 @@ class MainWindow(QMainWindow):
     def set_signed_in(self, signed_in: bool) -> None:
         self.sign_in_action.setVisible(not signed_in)
         self.sign_out_action.setVisible(signed_in)
-        for action in (self.upload_action, self.refresh_action):
+        for action in (self.upload_action, self.refresh_action, self.show_trash_action):
             action.setEnabled(signed_in)
+        self.trash_entry.setEnabled(signed_in)
         self.search_edit.setEnabled(signed_in)
         self.type_filter.setEnabled(signed_in)
         self.table.setEnabled(signed_in)  # greys the rows of a list snapshot until then
@@ -521,6 +558,8 @@ class MainWindow(QMainWindow):
         self.model.clear()
         self.detail_pane.show_document(None)
         self.tag_browser.clear_counts()
+        self.trash_view.clear()
+        self.show_documents()
         self.user_label.setText("Not signed in")
         self.user_label.setToolTip("")
         self._account_label_action.setText("Not signed in")
@@ -541,9 +580,27 @@ class MainWindow(QMainWindow):
         self._keep_selection()
         self.model.refresh()
         self.tag_browser.reload()
+        if self.pages.currentWidget() is self.trash_view:
+            self.trash_view.reload()
+
+    @Slot()
+    def show_trash(self) -> None:
+        """Show the trash instead of the documents (read again each time)."""
+        if not self._signed_in:
+            return
+        self.table.clearSelection()  # the actions on documents do not act on the trash
+        self.tag_browser.clearSelection()
+        self.trash_entry.setCurrentRow(0)
+        self.pages.setCurrentWidget(self.trash_view)
+        self.trash_view.reload()
+
+    def show_documents(self) -> None:
+        self.trash_entry.clearSelection()
+        self.pages.setCurrentIndex(0)
 
     @Slot(object)
     def _on_tag_chosen(self, tag: str | None) -> None:
+        self.show_documents()
         self._selection_to_restore = []  # another list: what was selected may not be in it
         self.model.update_query(tag=tag)
 
@@ -720,8 +777,9 @@ class MainWindow(QMainWindow):
     def _update_actions(self, count: int) -> None:
         """Enable the actions that fit ``count`` selected rows."""
         self.download_action.setEnabled(count > 0)
-        self.delete_action.setEnabled(count > 0)
+        self.delete_permanently_action.setEnabled(count > 0)
         self.open_action.setEnabled(count == 1)
+        self.lifecycle.update(count)
 
     @Slot(QPoint)
     def _show_context_menu(self, position: QPoint) -> None:
@@ -730,10 +788,13 @@ class MainWindow(QMainWindow):
         menu = QMenu(self)
         menu.addAction(self.open_action)
         menu.addAction(self.download_action)
+        menu.addAction(self.share_action)
+        menu.addAction(self.edit_tags_action)
         rename = menu.addAction("Rename…")
         rename.triggered.connect(self._focus_name_edit)
         menu.addSeparator()
         menu.addAction(self.delete_action)
+        menu.addAction(self.delete_permanently_action)
         menu.exec(self.table.viewport().mapToGlobal(position))
 
     @Slot()
@@ -907,8 +968,9 @@ class MainWindow(QMainWindow):
         noun = "document" if len(documents) == 1 else "documents"
         answer = QMessageBox.warning(
             self,
-            "Delete documents?",
-            f"Delete {len(documents)} {noun}? This cannot be undone.\n\n{names}",
+            "Delete documents permanently?",
+            f"Delete {len(documents)} {noun} for good? This cannot be undone (Delete without "
+            f"Shift moves them to the trash instead).\n\n{names}",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Cancel,
         )

@@ -62,6 +62,15 @@ def proof_matches(key: str, role: str, challenge: str, given: str) -> bool:
     return hmac.compare_digest(proof(key, role, challenge), given)
 
 
+SHARE_PARAM = "dms-share"
+"""The query parameter that lets a share link in without the key: the proof that the sandbox's
+owner made this very link (its path and signature), so no other page or user can forge one."""
+
+
+def share_link_proof(key: str, path: str, signature: str) -> str:
+    return proof(key, "share", f"{path}\n{signature}")
+
+
 @dataclass(frozen=True)
 class SandboxInfo:
     """Where the running sandbox listens and the ids of its resources."""

@@ -23,6 +23,7 @@ before it are deleted once it is committed.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hmac
 import io
 import ipaddress
@@ -86,6 +87,13 @@ from dms_desktop.sandbox.info import (
     proof,
     proof_matches,
     write_atomically,
+)
+from dms_desktop.sandbox.lifecycle import (
+    EXPIRED_LINK_BODY,
+    TrashPurger,
+    is_owners_share_link,
+    presigned_link_expired,
+    upgrade_resources,
 )
 from dms_desktop.sandbox.passwords import plain_passwords_left
 from dms_desktop.sandbox.persistence import (
@@ -461,6 +469,15 @@ class SandboxMiddleware:
             return self._lease(environ, start_response)
         if path == search_host.REINDEX_PATH and environ.get("REQUEST_METHOD") == "POST":
             return _reindex(environ, start_response, runtime)
+        if presigned_link_expired(str(environ.get("QUERY_STRING", ""))):  # as S3 does
+            start_response(
+                "403 Forbidden",
+                [
+                    ("Content-Type", "application/xml"),
+                    ("Content-Length", str(len(EXPIRED_LINK_BODY))),
+                ],
+            )
+            return [EXPIRED_LINK_BODY]
 
         runtime.last_request = time.monotonic()
         if not _read_body_at_once(environ):
@@ -561,6 +578,13 @@ class SandboxMiddleware:
         given = str(environ.get(_environ_key(KEY_HEADER), ""))
         if given and hmac.compare_digest(given.encode(), runtime.key.encode()):
             return None
+        if not given and is_owners_share_link(
+            runtime.key,
+            str(environ.get("REQUEST_METHOD", "")),
+            path,
+            str(environ.get("QUERY_STRING", "")),
+        ):
+            return None  # a share link its owner made (sandbox.lifecycle), for plain HTTP
         if path == HEALTH_PATH and not given:
             challenge = str(environ.get(_environ_key(CHALLENGE_HEADER), ""))
             claimed = str(environ.get(_environ_key(PROOF_HEADER), ""))
@@ -1058,6 +1082,7 @@ def _serve_locked(
     server_thread.start()
     checkpointer: Checkpointer | None = None
     search: search_host.SearchHost | None = None
+    purger: TrashPurger | None = None
     samples_thread: threading.Thread | None = None
     info_path = sandbox_dir / INFO_FILE
     try:
@@ -1099,6 +1124,16 @@ def _serve_locked(
             resources.table,
             resources.bucket,
         )
+        if loaded is not None:  # a folder made by an earlier version: add what it lacks
+            upgrade_resources(sandbox_client(endpoint_url, "dynamodb", None), resources.table)
+        purger = TrashPurger(
+            functools.partial(sandbox_client, endpoint_url, session=None),
+            resources.table,
+            resources.bucket,
+        )
+        if loaded is not None:
+            purger.purge_now()  # what expired while the sandbox was stopped, before anyone looks
+        purger.start()
         info = SandboxInfo(
             endpoint_url=endpoint_url,
             region=REGION,
@@ -1136,6 +1171,8 @@ def _serve_locked(
     finally:
         if search is not None:
             search.stop()  # before the last checkpoint, which drops what it consumed
+        if purger is not None:
+            purger.stop()
         _shut_down(server, server_thread, runtime, checkpointer, samples_thread, connections)
         with contextlib.suppress(OSError):
             info_path.unlink()

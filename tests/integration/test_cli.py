@@ -67,7 +67,7 @@ def test_upload_list_info_download_delete_round_trip(
     assert downloaded.code == 0, downloaded.err
     assert (target / source.name).read_bytes() == source.read_bytes()
 
-    deleted = shared_sandbox.dms("delete", document_id, "--yes")
+    deleted = shared_sandbox.dms("delete", document_id, "--permanently", "--yes")
     assert deleted.code == 0
     assert document_id not in [doc["documentId"] for doc in _listed(shared_sandbox)]
     assert shared_sandbox.dms("info", document_id).code == 4
@@ -222,7 +222,7 @@ def test_delete_asks_for_confirmation_without_a_terminal(
     path.write_text("keep")
     document_id = str(_upload(shared_sandbox, path, "--duplicates", "keep")["documentId"])
 
-    result = shared_sandbox.dms("delete", document_id)
+    result = shared_sandbox.dms("delete", document_id, "--permanently")
 
     assert result.code == 3
     assert "--yes" in result.err

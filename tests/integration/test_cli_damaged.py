@@ -97,8 +97,8 @@ def test_the_admin_check_finds_a_damaged_document_and_its_owner_deletes_it(
 
     monkeypatch.setenv("DMS_USERNAME", owner[0])
     monkeypatch.setenv("DMS_PASSWORD", owner[1])
-    one = shared_sandbox.dms("delete", ids[0], "--yes")
-    rest = shared_sandbox.dms("delete", ids[1], ids[0], "--yes")
+    one = shared_sandbox.dms("delete", ids[0], "--permanently", "--yes")
+    rest = shared_sandbox.dms("delete", ids[1], ids[0], "--permanently", "--yes")
 
     assert one.code == 0, one.err
     assert f"Deleted a damaged document ({ids[0]})" in one.out

@@ -81,7 +81,7 @@ def test_a_document_can_be_named_by_its_name(shared_sandbox: SandboxHome, tmp_pa
     details = json.loads(shared_sandbox.dms("info", document_id, "--json").out)
     assert (details["filename"], details["tags"]) == (f"renamed {name}", ["Named"])
 
-    deleted = shared_sandbox.dms("delete", f"renamed {name}", "--yes")
+    deleted = shared_sandbox.dms("delete", f"renamed {name}", "--permanently", "--yes")
     assert deleted.code == 0, deleted.err
     assert deleted.out.strip() == f"Deleted renamed {name} ({document_id})"
 

@@ -31,7 +31,7 @@ def test_upload_as_a_test_record_shows_its_expiry(
     info = shared_sandbox.dms("info", document["documentId"])
     assert info.code == 0, info.err
     assert "Expires:" in info.out and "(test record)" in info.out
-    assert shared_sandbox.dms("delete", document["documentId"], "--yes").code == 0
+    assert shared_sandbox.dms("delete", document["documentId"], "--permanently", "--yes").code == 0
 
 
 def test_a_normal_upload_does_not_expire(shared_sandbox: SandboxHome, tmp_path: Path) -> None:
@@ -44,7 +44,7 @@ def test_a_normal_upload_does_not_expire(shared_sandbox: SandboxHome, tmp_path: 
     (document,) = json.loads(result.out)
     assert document["expiresAt"] is None
     assert "Expires:" not in shared_sandbox.dms("info", document["documentId"]).out
-    assert shared_sandbox.dms("delete", document["documentId"], "--yes").code == 0
+    assert shared_sandbox.dms("delete", document["documentId"], "--permanently", "--yes").code == 0
 
 
 @pytest.mark.parametrize("bad", ["7", "d", "0d", "-1d", "7y", "1.5h"])

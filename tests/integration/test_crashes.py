@@ -243,7 +243,14 @@ def test_delete_killed_between_metadata_and_body_is_finished(
     document = service.upload(source)
     _run_killed(
         _crashing(
-            shared_sandbox, "after", "dynamodb.DeleteItem", 1, "delete", document.document_id, "-y"
+            shared_sandbox,
+            "after",
+            "dynamodb.DeleteItem",
+            1,
+            "delete",
+            document.document_id,
+            "--permanently",
+            "-y",
         ),
         env,
     )
@@ -275,7 +282,16 @@ def test_a_batched_delete_killed_mid_batch_is_finished_for_what_it_reached(
         path.write_text(f"one of many {number}\n")
         ids.append(service.upload(path).document_id)
     _run_killed(
-        _crashing(shared_sandbox, "after", "dynamodb.BatchWriteItem", 1, "delete", *ids, "-y"),
+        _crashing(
+            shared_sandbox,
+            "after",
+            "dynamodb.BatchWriteItem",
+            1,
+            "delete",
+            "--permanently",
+            *ids,
+            "-y",
+        ),
         env,
     )
     metadata, bodies, _ = stored_state(shared_sandbox.info, crash_user.user_id)

@@ -112,6 +112,6 @@ def test_the_check_reports_a_forged_key_and_the_forger_only_reaches_their_own_fi
     got = fresh_sandbox.dms("download", forged["documentId"], "-o", str(out))
     assert got.code == 0, got.err
     assert (out / "bait.txt").read_text() == "nothing to see"
-    assert fresh_sandbox.dms("delete", forged["documentId"], "--yes").code == 0
+    assert fresh_sandbox.dms("delete", forged["documentId"], "--permanently", "--yes").code == 0
 
     _assert_victim_intact(fresh_sandbox, tmp_path, monkeypatch, victim, content)

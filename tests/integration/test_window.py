@@ -245,7 +245,7 @@ def test_dropping_text_says_it_is_not_supported(desktop: DesktopApp) -> None:
     assert "not supported" in bar.text
 
 
-def test_delete_asks_then_removes_the_rows(
+def test_delete_permanently_asks_then_removes_the_rows(
     qtbot: QtBot, desktop: DesktopApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     victims = []
@@ -274,15 +274,15 @@ def test_delete_asks_then_removes_the_rows(
             window.table.selectionModel().SelectionFlag.Select
             | window.table.selectionModel().SelectionFlag.Rows,
         )
-    window.delete_action.trigger()
+    window.delete_permanently_action.trigger()
 
     qtbot.waitUntil(lambda: "delete-me-1.txt" not in _names(desktop), timeout=WAIT_MS)
     assert "delete-me-2.txt" not in _names(desktop)
-    assert "Delete 2 documents?" in asked[0]
+    assert "Delete 2 documents for good?" in asked[0]
     assert "delete-me-1.txt" in asked[0] and "delete-me-2.txt" in asked[0]
 
 
-def test_deleting_many_rows_is_one_batched_job(
+def test_moving_many_rows_to_the_trash_is_one_batched_job(
     qtbot: QtBot,
     desktop: DesktopApp,
     shared_sandbox: SandboxHome,
@@ -327,20 +327,14 @@ def test_deleting_many_rows_is_one_batched_job(
         return original(self, request)
 
     monkeypatch.setattr(URLLib3Session, "send", counting)
-    monkeypatch.setattr(QMessageBox, "warning", lambda *args: QMessageBox.StandardButton.Yes)
 
     window.delete_action.trigger()
 
     qtbot.waitUntil(
         lambda: not any(n.startswith("bulk-") for n in _names(desktop)), timeout=WAIT_MS
     )
-    deletes = [name for name in sent if "Delete" in name or "Batch" in name]
-    assert sorted(deletes) == [
-        "dynamodb.BatchGetItem",
-        "dynamodb.BatchWriteItem",
-        "dynamodb.BatchWriteItem",
-        "s3.DeleteObjects",
-    ]
+    writes = [name for name in sent if "Delete" in name or "Batch" in name or "Trans" in name]
+    assert sorted(writes) == ["dynamodb.BatchGetItem", "dynamodb.TransactWriteItems"]
     with ThreadPoolExecutor(1) as pool:
         left = pool.submit(lambda: list(service.iter_documents(ListQuery()))).result()
     assert not any(document.filename.startswith("bulk-") for document in left)

@@ -244,3 +244,10 @@ def opening(content: str) -> str:
     if len(flat) <= SNIPPET_CHARS:
         return flat
     return flat[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
+
+
+def outside_the_trash(hits: list[SearchHit]) -> list[SearchHit]:
+    """The hits whose document is not in the trash: the index keeps a trashed document (so that
+    a restore, at the same version, comes back without reading its text again), searches leave
+    it out (docs/lifecycle.md)."""
+    return [hit for hit in hits if not hit.document.in_trash]

@@ -12,7 +12,13 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
-from dms_desktop.core.search.index import DEFAULT_LIMIT, SearchHit, SearchIndex, check_limit
+from dms_desktop.core.search.index import (
+    DEFAULT_LIMIT,
+    SearchHit,
+    SearchIndex,
+    check_limit,
+    outside_the_trash,
+)
 from dms_desktop.core.search.query import SearchQuery, parse_query
 
 
@@ -44,7 +50,7 @@ class IndexSearch:
         query = parse_query(text)
         check_limit(limit)
         started = time.perf_counter()
-        hits = self._index.search(self._user_id, query, limit)
+        hits = outside_the_trash(self._index.search(self._user_id, query, limit))
         return SearchResults(query, hits, time.perf_counter() - started)
 
     def tag_keys(self, prefix: str = "", limit: int = 50) -> list[str]:

@@ -184,6 +184,17 @@ def test_deleting_twice_is_404_the_second_time() -> None:
     assert delete(document_id).status == 404
 
 
+def test_a_document_in_the_trash_is_neither_listed_nor_handed_out(dynamodb: Any) -> None:
+    from dms_desktop.core.trash import move_to_trash
+
+    document_id = store()["documentId"]
+    move_to_trash(DocumentRepository(dynamodb, TABLE).batches, ALICE, [document_id], days=30)
+
+    answer = get(document_id)
+    assert answer.status == 404 and "in the trash" in answer.body["message"]
+    assert list_documents().body == {"documents": [], "nextToken": None}
+
+
 # --- isolation between users ------------------------------------------------------------------
 
 

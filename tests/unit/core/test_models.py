@@ -204,6 +204,8 @@ def test_json_field_names_are_the_data_models() -> None:
         "checksum",
         "version",
         "expiresAt",
+        "trashedAt",
+        "purgeAt",
     ]
 
 

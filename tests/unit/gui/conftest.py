@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.config import Config
 from moto import mock_aws
 
 from dms_desktop.core import schema
@@ -47,7 +48,7 @@ def cloud() -> Iterator[Cloud]:
         session = new_session()
         dynamodb = session.client("dynamodb")
         dynamodb.create_table(**schema.table_definition())
-        s3 = session.client("s3")
+        s3 = session.client("s3", config=Config(signature_version="s3v4"))  # as core.aws makes it
         s3.create_bucket(Bucket=schema.BUCKET_NAME)
         settings = TransferSettings(multipart_threshold=5 * MiB, part_size=5 * MiB, concurrency=4)
         service = DocumentService(

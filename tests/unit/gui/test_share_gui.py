@@ -1,0 +1,78 @@
+"""Copy share link in the window: from the context menu's action or the detail pane's button, a
+small dialog asks how long the link works, and the link lands on the clipboard."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QPushButton
+from pytestqt.qtbot import QtBot
+
+from dms_desktop.core.paths import AppPaths
+from dms_desktop.gui.main_window import MainWindow
+from dms_desktop.gui.message_bar import MessageBar
+from dms_desktop.gui.operations import Operations
+from dms_desktop.gui.share_dialog import ShareLinkDialog
+
+from .conftest import Cloud, Transfers
+
+WAIT_MS = 10_000
+
+
+@pytest.fixture
+def window(
+    qtbot: QtBot, operations: Operations, transfers: Transfers, tmp_path: Path
+) -> Iterator[MainWindow]:
+    widget = MainWindow(operations, transfers.queue, MessageBar(), AppPaths.resolve(tmp_path / "h"))
+    qtbot.addWidget(widget)
+    widget.set_signed_in(True)
+    widget.show()
+    qtbot.waitExposed(widget)
+    yield widget
+    widget.confirm_quit_without_asking()
+
+
+def _copy_link(qtbot: QtBot, window: MainWindow, choice: str) -> dict[str, list[str]]:
+    dialog = window.lifecycle.share_dialog
+    assert isinstance(dialog, ShareLinkDialog) and dialog.isVisible()
+    dialog.expiry_box.setCurrentIndex(dialog.expiry_box.findText(choice))
+    bar = window._message_bar
+    bar.dismiss()
+    clipboard = QGuiApplication.clipboard()
+    before = clipboard.text()
+    qtbot.mouseClick(dialog.findChild(QPushButton, "shareCopyButton"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bar.isVisible() and clipboard.text() != before, timeout=WAIT_MS)
+    assert "copied" in bar.text
+    url = clipboard.text()
+    return parse_qs(urlsplit(url).query) | {"path": [urlsplit(url).path]}
+
+
+def test_copy_share_link_puts_a_link_of_the_chosen_lifetime_on_the_clipboard(
+    qtbot: QtBot,
+    window: MainWindow,
+    cloud: Cloud,
+    operations: Operations,
+    make_file: Callable[..., Path],
+) -> None:
+    document = cloud.service.upload(make_file("report.pdf"))
+    window.start_browsing()
+    qtbot.waitUntil(lambda: window.model.rowCount() == 1 and not operations.busy, timeout=WAIT_MS)
+    window.table.selectRow(0)
+    assert window.share_action.isEnabled()
+
+    window.share_action.trigger()
+    link = _copy_link(qtbot, window, "7 days")
+
+    assert link["X-Amz-Expires"] == ["604800"]
+    assert unquote(link["path"][0]).endswith(document.s3_key)
+    assert "report.pdf" in window._message_bar.text
+
+    qtbot.mouseClick(
+        window.detail_pane.findChild(QPushButton, "detailShareButton"), Qt.MouseButton.LeftButton
+    )
+    assert _copy_link(qtbot, window, "1 hour")["X-Amz-Expires"] == ["3600"]
