@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,16 +23,14 @@ from PySide6.QtCore import (
     QPoint,
     Qt,
     QTimer,
-    QUrl,
     Signal,
     Slot,
 )
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeyEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDockWidget,
-    QFileDialog,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -50,23 +47,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.bulk_delete import DeleteStatus
 from ..core.changes import DocumentChanges
 from ..core.errors import DmsError
-from ..core.formatting import human_time, plural, printable
+from ..core.formatting import human_time, plural
 from ..core.identity import SignedIn
 from ..core.list_snapshot import ListSnapshot
-from ..core.localfiles import safe_local_name, unique_download_targets
 from ..core.models import Document
 from ..core.paths import AppPaths
 from .detail_pane import DetailPane
+from .document_actions import DocumentActions
 from .document_events import DocumentEvents
 from .document_model import COLUMN_SORTS, SORT_COLUMNS, DocumentTableModel
 from .drops import DropHandler
 from .icons import action_icon, app_icon, file_type_icon
 from .lifecycle_actions import LifecycleActions
 from .message_bar import MessageBar
-from .operations import Lane, OperationContext, Operations
+from .operations import Operations
 from .search_view import (
     QueryCompleter,
     SavedSearchesPanel,
@@ -76,9 +72,8 @@ from .search_view import (
     report_search_error,
     run_search,
 )
-from .session import OPEN_CACHE_FOLDER
 from .tag_panel import TagPanel
-from .transfers import DownloadSpec, TransferQueue, UploadSpec
+from .transfers import TransferQueue, UploadSpec
 from .transfers_panel import TransfersPanel
 from .trash_view import TrashView
 from .upload_dialog import UploadDialog
@@ -101,39 +96,6 @@ TYPE_FILTERS: list[tuple[str, str | None]] = [
     ("JSON", "application/json"),
 ]
 CELL_PADDING = 10  # pixels either side of a cell's text (the style's margin, with room)
-MAX_NAMES_IN_CONFIRMATION = 10
-# A delete of more documents than this runs on the long lane: it takes a while, and pages, edits
-# and counts must not wait behind it.
-LONG_DELETE_ABOVE = 25
-
-
-@dataclass
-class DeleteOutcome:
-    """What a delete did: the documents deleted, and (name, reason) for those it could not."""
-
-    deleted: list[Document] = field(default_factory=list)
-    failed: list[tuple[str, str]] = field(default_factory=list)
-
-
-def delete_operation(documents: list[Document]) -> Callable[[OperationContext], DeleteOutcome]:
-    def delete_documents(ctx: OperationContext) -> DeleteOutcome:
-        # One batched delete for the whole selection (a few dozen requests for 1,000 rows).
-        report = ctx.service.delete_many(
-            [document.document_id for document in documents],
-            cancel=ctx.cancel,
-            progress=ctx.report_progress,
-        )
-        by_id = {document.document_id: document for document in documents}
-        outcome = DeleteOutcome()
-        for result in report.results:
-            document = by_id[result.document_id]
-            if result.status in (DeleteStatus.DELETED, DeleteStatus.NOT_FOUND):
-                outcome.deleted.append(document)  # not there any more either way
-            else:
-                outcome.failed.append((document.filename, result.message))
-        return outcome
-
-    return delete_documents
 
 
 TAGS_NOT_SORTABLE = (
@@ -163,7 +125,6 @@ class MainWindow(QMainWindow):
         self._transfers = transfers
         self._paths = paths
         self._message_bar = message_bar
-        self._open_after_download: set[int] = set()
         self._quitting_confirmed = False
         # The documents selected when the list was sorted or refreshed: selected again as their
         # rows come back (the reload drops every row first).
@@ -181,6 +142,9 @@ class MainWindow(QMainWindow):
         self._build_table()
         self.lifecycle = LifecycleActions(
             self, self.selected_documents, operations, message_bar, self.events
+        )
+        self.document_actions = DocumentActions(
+            self, self.selected_documents, operations, transfers, message_bar, self.events, paths
         )
         self.detail_pane = DetailPane(operations, self.events, message_bar.report_error)
         self.trash_view = TrashView(operations, self.events, message_bar.report_error)
@@ -255,7 +219,7 @@ class MainWindow(QMainWindow):
         splitter.setObjectName("mainSplitter")
         self.search_results = SearchResultsView()
         self.search_results.hit_selected.connect(self._on_hit_selected)
-        self.search_results.hit_activated.connect(self._open_document)
+        self.search_results.hit_activated.connect(self.document_actions.open_document)
         self.events.changed.connect(self.search_results.model.apply_changes)
         self.search_area = SearchArea(self.table, self.search_results)
         self._search_generation = 0  # a reply to an earlier search is dropped
@@ -332,16 +296,22 @@ class MainWindow(QMainWindow):
             "uploadAction", "&Upload…", "upload", "Ctrl+U", self.show_upload_dialog
         )
         self.download_action = self._action(
-            "downloadAction", "&Download…", "download", "Ctrl+S", self.download_selected
+            "downloadAction",
+            "&Download…",
+            "download",
+            "Ctrl+S",
+            self.document_actions.download_selected,
         )
-        self.open_action = self._action("openAction", "&Open", "open", None, self.open_selected)
+        self.open_action = self._action(
+            "openAction", "&Open", "open", None, self.document_actions.open_selected
+        )
         self.delete_action = self.lifecycle.trash_action  # to the trash; Undo restores
         self.delete_permanently_action = self._action(
             "deletePermanentlyAction",
             "Delete &Permanently…",
             "delete",
             "Shift+Delete",
-            self.delete_selected,
+            self.document_actions.delete_selected,
         )
         self.share_action = self.lifecycle.share_action
         self.edit_tags_action = self.lifecycle.edit_tags_action
@@ -470,10 +440,9 @@ class MainWindow(QMainWindow):
         self.model.modelReset.connect(self._on_selection_changed)
         self.model.rowsRemoved.connect(self._on_selection_changed)
         self.model.rowsInserted.connect(self._restore_selection)
-        self.detail_pane.open_requested.connect(self._open_document)
+        self.detail_pane.open_requested.connect(self.document_actions.open_document)
         self.detail_pane.share_requested.connect(self.lifecycle.share_document)
         self._transfers.upload_finished.connect(self._on_upload_finished)
-        self._transfers.download_finished.connect(self._on_download_finished)
         self._transfers.transfer_failed.connect(self._on_transfer_failed)
 
     # --- session ---
@@ -809,97 +778,7 @@ class MainWindow(QMainWindow):
     @Slot(QModelIndex)
     def _on_activated(self, index: QModelIndex) -> None:
         if index.isValid():
-            self._open_document(self.model.document_at(index.row()))
-
-    @Slot()
-    def open_selected(self) -> None:
-        selected = self.selected_documents()
-        if len(selected) == 1:
-            self._open_document(selected[0])
-
-    @Slot(object)
-    def _open_document(self, document: Document) -> None:
-        """Download into the cache (fresh copy) and open it with the system's default app."""
-        folder = self._paths.cache_dir / OPEN_CACHE_FOLDER / document.document_id
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / safe_local_name(document.filename)
-        transfer_id = self._transfers.download(DownloadSpec(document, target, overwrite=True))
-        self._open_after_download.add(transfer_id)
-
-    @Slot()
-    def download_selected(self) -> None:
-        selected = self.selected_documents()
-        if len(selected) == 1:
-            self._download_one(selected[0])
-        elif selected:
-            self._download_many(selected)
-
-    def _download_one(self, document: Document) -> None:
-        default = str(Path.home() / safe_local_name(document.filename))
-        # The file dialog itself asks before replacing an existing file.
-        chosen, _ = QFileDialog.getSaveFileName(self, "Save document as", default)
-        if chosen:
-            self._transfers.download(DownloadSpec(document, Path(chosen), overwrite=True))
-
-    def _download_many(self, documents: list[Document]) -> None:
-        chosen = QFileDialog.getExistingDirectory(self, "Download documents into folder")
-        if not chosen:
-            return
-        folder = Path(chosen)
-        targets = unique_download_targets(
-            folder, [(document.document_id, document.filename) for document in documents]
-        )
-        existing = [target for target in targets.values() if target.exists()]
-        overwrite = False
-        if existing:
-            names = ", ".join(
-                printable(target.name) for target in existing[:MAX_NAMES_IN_CONFIRMATION]
-            )
-            answer = QMessageBox.question(
-                self,
-                "Replace files?",
-                f"{plural(len(existing), 'file')} already "
-                f"{'exists' if len(existing) == 1 else 'exist'} in {printable(str(folder))}: "
-                f"{names}.\n"
-                "Replace them? (No keeps them and skips those documents.)",
-                QMessageBox.StandardButton.Yes
-                | QMessageBox.StandardButton.No
-                | QMessageBox.StandardButton.Cancel,
-                QMessageBox.StandardButton.No,
-            )
-            if answer == QMessageBox.StandardButton.Cancel:
-                return
-            overwrite = answer == QMessageBox.StandardButton.Yes
-        for document in documents:
-            target = targets[document.document_id]
-            if target.exists() and not overwrite:
-                continue
-            self._transfers.download(DownloadSpec(document, target, overwrite=overwrite))
-
-    @Slot(object)
-    def _on_download_finished(self, path: Path) -> None:
-        finished = [
-            transfer
-            for transfer in self._transfers.transfers()
-            if transfer.transfer_id in self._open_after_download and transfer.result == path
-        ]
-        for transfer in finished:
-            self._open_after_download.discard(transfer.transfer_id)
-            opened = QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
-            if not opened and isinstance(transfer.spec, DownloadSpec):
-                self._offer_download_instead(transfer.spec.document)
-        if not finished:
-            self.statusBar().showMessage(f"Downloaded {path.name}", 5000)
-
-    def _offer_download_instead(self, document: Document) -> None:
-        """Open found no app for the document: say so, and offer to save it somewhere."""
-        self._message_bar.report_error(
-            DmsError(
-                f"No app on this system is set to open {document.filename} "
-                f"({document.file_type}). Download it to open it with an app of your choice."
-            )
-        )
-        self._message_bar.set_action("Download…", functools.partial(self._download_one, document))
+            self.document_actions.open_document(self.model.document_at(index.row()))
 
     @Slot(int)
     def _show_transfers_panel(self, _transfer_id: int) -> None:
@@ -953,44 +832,6 @@ class MainWindow(QMainWindow):
     def _on_transfer_failed(self, transfer: object, error: DmsError) -> None:
         name = getattr(transfer, "name", "")
         self._message_bar.report_error(DmsError(f"{name}: {error}") if name else error)
-
-    # --- deleting ---
-
-    @Slot()
-    def delete_selected(self) -> None:
-        documents = self.selected_documents()
-        if not documents:
-            return
-        names = "\n".join(f"• {doc.filename}" for doc in documents[:MAX_NAMES_IN_CONFIRMATION])
-        more = len(documents) - MAX_NAMES_IN_CONFIRMATION
-        if more > 0:
-            names += f"\n…and {more} more"
-        noun = "document" if len(documents) == 1 else "documents"
-        answer = QMessageBox.warning(
-            self,
-            "Delete documents permanently?",
-            f"Delete {len(documents)} {noun} for good? This cannot be undone (Delete without "
-            f"Shift moves them to the trash instead).\n\n{names}",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel,
-        )
-        if answer != QMessageBox.StandardButton.Yes:
-            return
-
-        lane = Lane.LONG if len(documents) > LONG_DELETE_ABOVE else Lane.FAST
-        self._operations.on(lane, delete_operation(documents), self._on_deleted).run()
-        log.info("deleting %d documents", len(documents))
-
-    def _on_deleted(self, outcome: DeleteOutcome) -> None:
-        self.events.publish(DocumentChanges.of_removed(outcome.deleted))
-        deleted, failed = outcome.deleted, outcome.failed
-        if failed:
-            details = "\n".join(f"{name}: {reason}" for name, reason in failed)
-            self._message_bar.report_error(
-                DmsError(f"{plural(len(failed), 'document')} could not be deleted.\n{details}")
-            )
-        else:
-            self.statusBar().showMessage(f"Deleted {plural(len(deleted), 'document')}", 5000)
 
     # --- closing ---
 

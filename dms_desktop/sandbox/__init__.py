@@ -2,7 +2,7 @@
 
 One sandbox per data folder. Clients call ``connect_or_start`` (through the folder's
 ``SandboxConnection``, which keeps their requests going to it); ``dms local serve`` runs
-``serve`` in the foreground. Only its owner can reach it (see ``server.SandboxMiddleware``).
+``serve`` in the foreground. Only its owner can reach it (see ``middleware.SandboxMiddleware``).
 The state lives in ``AppPaths.sandbox_dir`` (see ``persistence`` for the format and ``server``
 for what a crash can lose).
 """

@@ -1,6 +1,6 @@
 """The sandbox server: moto behind a middleware that makes each change durable before its answer.
 
-Every request's body is read first (in one read, see ``_read_body_at_once``); then the request
+Every request's body is read first (in one read, see ``sandbox.middleware.read_body_at_once``); then the request
 holds a shared lock while moto runs it (a read: also while its response is sent); a checkpoint
 holds the lock exclusively, so it pickles the backends between requests.
 
@@ -24,10 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hmac
-import io
-import ipaddress
-import json
 import logging
 import os
 import signal
@@ -35,8 +31,7 @@ import socket
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from importlib.resources import files
 from pathlib import Path
 from types import FrameType
@@ -61,46 +56,40 @@ from dms_desktop.core.errors import SandboxError
 from dms_desktop.core.paths import private_folder
 from dms_desktop.core.schema import TABLE_NAME, time_to_live_specification
 from dms_desktop.sandbox import changes, fast_query, multipart, samples, search_host
-from dms_desktop.sandbox.changes import ChangeLog, ChangeSet
+from dms_desktop.sandbox.changes import ChangeLog
+from dms_desktop.sandbox.checkpoints import (
+    Checkpointer,
+)
 from dms_desktop.sandbox.connection import KeyedRoute
 from dms_desktop.sandbox.info import (
     ACCESS_KEY_ID,
     ADMIN_USER,
     ADMINS_GROUP,
-    CHALLENGE_HEADER,
     DEMO_USER,
-    FOREIGN_HOST,
-    HEALTH_PATH,
     INFO_FILE,
-    KEY_HEADER,
-    KEY_REJECTED,
-    LEASE_PATH,
-    PROOF_HEADER,
     REGION,
     RUN_LOCK_FILE,
     SECRET_ACCESS_KEY,
-    SHUTDOWN_PATH,
-    STOPPING,
     WAL_DIR,
     SandboxInfo,
-    new_key,
-    proof,
-    proof_matches,
     write_atomically,
 )
 from dms_desktop.sandbox.lifecycle import (
-    EXPIRED_LINK_BODY,
     TrashPurger,
-    is_owners_share_link,
-    presigned_link_expired,
     upgrade_resources,
+)
+from dms_desktop.sandbox.middleware import (
+    HOST,
+    SandboxMiddleware,
+    SandboxRuntime,
+    WsgiApp,
+    unclosed_response,
 )
 from dms_desktop.sandbox.passwords import plain_passwords_left
 from dms_desktop.sandbox.persistence import (
     SandboxResources,
     StateStore,
     clear_backends,
-    keys_without_body_file,
     take_out_lost_objects,
 )
 from dms_desktop.sandbox.wal import WriteAheadLog
@@ -108,51 +97,12 @@ from dms_desktop.sandbox.web_uploads import ObjectCreatedHandler
 
 log = logging.getLogger(__name__)
 
-HOST = "127.0.0.1"
 TEMPLATE_FILE = "dms-backend.yaml"  # the AWS template (resources/cloudformation)
 SANDBOX_STACK = "dms-local"
-SERVICE_NAME = "dms-sandbox"
-CHECKPOINT_QUIET_SECONDS = 5.0
-CHECKPOINT_MAX_DELAY_SECONDS = 60.0
-CHECKPOINT_LOG_BYTES = 64 * 1024 * 1024
-CHECKPOINT_RETRY_SECONDS = 5.0
 
 SAMPLES_TIMEOUT_SECONDS = 60.0
-MAX_LEASE_SECONDS = 3600.0
 
 _serving_in_this_process = threading.Lock()  # moto's backends are process-wide
-
-# DynamoDB operations that do not change anything; every other request is a mutation, including
-# all Cognito calls (sign-ins store refresh tokens, GetId stores identities).
-DYNAMODB_READS = frozenset(
-    {
-        "BatchGetItem",
-        "DescribeContinuousBackups",
-        "DescribeEndpoints",
-        "DescribeLimits",
-        "DescribeTable",
-        "DescribeTimeToLive",
-        "GetItem",
-        "ListTables",
-        "ListTagsOfResource",
-        "Query",
-        "Scan",
-        "TransactGetItems",
-    }
-)
-
-WsgiApp = Callable[[dict[str, Any], Any], Iterable[bytes]]
-
-
-def is_mutation(environ: dict[str, Any]) -> bool:
-    """Whether a request may change the backends (and so needs a checkpoint)."""
-    if environ.get("REQUEST_METHOD", "GET") in ("GET", "HEAD", "OPTIONS"):
-        return False
-    target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
-    if target.startswith("DynamoDB_"):
-        return target.rsplit(".", 1)[-1] not in DYNAMODB_READS
-    # DescribeStream, GetShardIterator, GetRecords: reads of the table's stream.
-    return not target.startswith("DynamoDBStreams_")
 
 
 def quiet_noisy_loggers() -> None:
@@ -163,588 +113,6 @@ def quiet_noisy_loggers() -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     for name in ("botocore", "boto3", "s3transfer", "urllib3"):
         logging.getLogger(name).setLevel(logging.WARNING)
-
-
-class SharedExclusiveLock:
-    """A readers-writer lock: requests share it, a checkpoint holds it alone.
-
-    A waiting checkpoint blocks new requests, so continuous load cannot starve it.
-    """
-
-    def __init__(self) -> None:
-        self._condition = threading.Condition()
-        self._readers = 0
-        self._writer = False
-        self._writers_waiting = 0
-
-    def acquire_shared(self) -> None:
-        with self._condition:
-            self._condition.wait_for(lambda: not self._writer and not self._writers_waiting)
-            self._readers += 1
-
-    def release_shared(self) -> None:
-        with self._condition:
-            self._readers -= 1
-            if self._readers == 0:
-                self._condition.notify_all()
-
-    @contextlib.contextmanager
-    def shared(self) -> Iterator[None]:
-        self.acquire_shared()
-        try:
-            yield
-        finally:
-            self.release_shared()
-
-    @contextlib.contextmanager
-    def exclusive(self) -> Iterator[None]:
-        with self._condition:
-            self._writers_waiting += 1
-            try:
-                self._condition.wait_for(lambda: not self._writer and self._readers == 0)
-            finally:
-                self._writers_waiting -= 1
-            self._writer = True
-        try:
-            yield
-        finally:
-            with self._condition:
-                self._writer = False
-                self._condition.notify_all()
-
-
-@dataclass
-class _CheckpointStatus:
-    generation: int = 0  # mutating requests started
-    saved_generation: int = 0  # mutating requests whose effects are in the state file
-    first_unsaved_at: float | None = None
-    last_mutation_end: float = 0.0
-    checkpoints: int = 0
-    last_error: str | None = None
-    failed_at: float | None = None
-
-
-class Checkpointer:
-    """Makes each change durable (the log, or a checkpoint), and saves the state after changes,
-    debounced, on its own thread."""
-
-    def __init__(
-        self,
-        store: StateStore,
-        lock: SharedExclusiveLock,
-        resources: SandboxResources,
-        change_log: ChangeLog,
-    ) -> None:
-        self.store = store
-        self.lock = lock
-        self.resources = resources
-        self.change_log = change_log
-        self.wal = change_log.wal
-        self.samples_seeded = False
-        self.before_save: Callable[[], None] | None = None  # runs holding the state alone
-        self.status = _CheckpointStatus()
-        self._commits = 0  # requests in make_durable
-        self._condition = threading.Condition()
-        self._stopping = False
-        self._thread = threading.Thread(target=self._run, name="sandbox-checkpoint", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        with self._condition:
-            self._stopping = True
-            self._condition.notify_all()
-        if self._thread.is_alive():
-            self._thread.join()
-
-    def mutation_started(self) -> None:
-        """Call with the shared lock held, before the request changes anything."""
-        with self._condition:
-            self.status.generation += 1
-            if self.status.first_unsaved_at is None:
-                self.status.first_unsaved_at = time.monotonic()
-
-    def mutation_finished(self) -> None:
-        with self._condition:
-            self.status.last_mutation_end = time.monotonic()
-            self._condition.notify_all()
-
-    def mark_dirty(self) -> None:
-        """Something outside a request changed what the state holds."""
-        self.mutation_started()
-        self.mutation_finished()
-
-    def make_durable(self, changed: ChangeSet, service: str, operation: str, status: int) -> None:
-        """Return once what a request changed is on disk (SandboxError if it cannot be)."""
-        with self._condition:
-            self._commits += 1
-        try:
-            self._make_durable(changed, service, operation, status)
-        finally:
-            with self._condition:
-                self._commits -= 1
-                self._condition.notify_all()
-
-    def wait_for_commits(self, timeout: float) -> None:
-        """Wait until no request is writing its changes to the log (before closing it)."""
-        with self._condition:
-            self._condition.wait_for(lambda: self._commits == 0, timeout)
-
-    def _make_durable(self, changed: ChangeSet, service: str, operation: str, status: int) -> None:
-        if changed.addresses:
-            self.wal.wait_durable(self.change_log.commit(changed.addresses))
-        if (
-            changes.needs_checkpoint(service, operation, status, changed)
-            and not self.checkpoint_now()
-        ):
-            raise SandboxError(f"The sandbox could not save its state: {self.status.last_error}")
-
-    def snapshot(self) -> dict[str, Any]:
-        records, size = self.wal.size()
-        with self._condition:
-            return {
-                "generation": self.status.generation,
-                "saved_generation": self.status.saved_generation,
-                "checkpoints": self.status.checkpoints,
-                "last_checkpoint_error": self.status.last_error,
-                "log_records": records,
-                "log_bytes": size,
-            }
-
-    def _seconds_until_due(self) -> float | None:
-        """None when nothing is unsaved; 0 when a checkpoint is due now."""
-        status = self.status
-        if status.generation == status.saved_generation or status.first_unsaved_at is None:
-            return None
-        now = time.monotonic()
-        due = min(
-            status.last_mutation_end + CHECKPOINT_QUIET_SECONDS,
-            status.first_unsaved_at + CHECKPOINT_MAX_DELAY_SECONDS,
-        )
-        if self.wal.size()[1] >= CHECKPOINT_LOG_BYTES:
-            due = now
-        if status.failed_at is not None:
-            due = max(due, status.failed_at + CHECKPOINT_RETRY_SECONDS)
-        return max(0.0, due - now)
-
-    def _run(self) -> None:
-        while True:
-            with self._condition:
-                while not self._stopping:
-                    wait = self._seconds_until_due()
-                    if wait == 0.0:
-                        break
-                    self._condition.wait(wait)
-                if self._stopping:
-                    return
-            self.checkpoint_now()
-
-    def checkpoint_now(self) -> bool:
-        """Save the state now; False (logged, retried later) if it failed."""
-        started = time.monotonic()
-        try:
-            with self.lock.exclusive():
-                new_keys = keys_without_body_file()
-            # Large bodies are copied while requests go on: a stored body never changes.
-            self.store.write_bodies(new_keys)
-            with self.lock.exclusive():
-                with self._condition:
-                    generation = self.status.generation
-                with self.wal.lock:  # records from now on go to the new segment
-                    segment = self.wal.rotate_locked()
-                if self.before_save is not None:
-                    self.before_save()
-                removed = self.store.save(self.resources, self.samples_seeded, segment)
-                with self._condition:
-                    self.status.saved_generation = generation
-                    self.status.first_unsaved_at = None
-                    self.status.checkpoints += 1
-                    self.status.last_error = None
-                    self.status.failed_at = None
-            self.wal.remove_before(segment)
-        except Exception as exc:
-            log.exception("Sandbox checkpoint failed")
-            with self._condition:
-                self.status.last_error = f"{type(exc).__name__}: {exc}"
-                self.status.failed_at = time.monotonic()
-            return False
-        log.debug(
-            "Checkpoint %d in %.3f s (%d new bodies, %d unused removed)",
-            generation,
-            time.monotonic() - started,
-            len(new_keys),
-            removed,
-        )
-        return True
-
-
-_unclosed = threading.local()  # the response a request thread has not closed yet
-
-
-class _ClosingResponse:
-    """Passes the response through and runs ``on_close`` once, when the server closes it (or,
-    if werkzeug skips that, when the request handler finishes: see _request_handler)."""
-
-    def __init__(self, result: Iterable[bytes], on_close: Callable[[], None]) -> None:
-        self._result = result
-        self._on_close: Callable[[], None] | None = on_close
-        _unclosed.response = self
-
-    def __iter__(self) -> Iterator[bytes]:
-        return iter(self._result)
-
-    def close(self) -> None:
-        if getattr(_unclosed, "response", None) is self:
-            _unclosed.response = None
-        try:
-            close = getattr(self._result, "close", None)
-            if close is not None:
-                close()
-        finally:
-            on_close, self._on_close = self._on_close, None
-            if on_close is not None:
-                on_close()
-
-
-@dataclass
-class _Runtime:
-    """What the middleware needs from the running server."""
-
-    sandbox_dir: Path
-    key: str = field(default_factory=new_key, repr=False)
-    hosts: frozenset[str] = frozenset()  # the Host headers requests may carry
-    lock: SharedExclusiveLock = field(default_factory=SharedExclusiveLock)
-    checkpointer: Checkpointer | None = None
-    search: search_host.SearchHost | None = None
-    stop_requested: threading.Event = field(default_factory=threading.Event)
-    closed: bool = False
-    last_request: float = field(default_factory=time.monotonic)
-    leases: dict[str, float] = field(default_factory=dict)  # holder -> monotonic end
-    leases_lock: threading.Lock = field(default_factory=threading.Lock)
-    object_created: ObjectCreatedHandler | None = None  # web uploads become documents
-
-    def listen_on(self, port: int) -> None:
-        self.hosts = frozenset({f"{HOST}:{port}", f"localhost:{port}", HOST, "localhost"})
-
-    def last_activity(self) -> float:
-        """The last AWS request, or the end of the latest lease (in the future while held)."""
-        with self.leases_lock:
-            return max([self.last_request, *self.leases.values()])
-
-    def live_leases(self) -> int:
-        now = time.monotonic()
-        with self.leases_lock:
-            return sum(1 for end in self.leases.values() if end > now)
-
-
-class SandboxMiddleware:
-    """Lets only the owner in; the control endpoints (health, shutdown, lease); and the
-    request/checkpoint lock around moto.
-
-    Every request must name this sandbox as its Host (a web page that points a domain of its own
-    at 127.0.0.1 cannot) and carry the key of this start, which only the sandbox folder's owner
-    can read (the health check may prove it instead, see ``info.proof``); anything else gets 403
-    before moto sees it. No CORS headers are sent: no web page may read an answer."""
-
-    def __init__(self, app: WsgiApp, runtime: _Runtime) -> None:
-        self.app = app
-        self.runtime = runtime
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        runtime = self.runtime
-        start_response = _without_cors(start_response)
-        path = environ.get("PATH_INFO", "")
-        refusal = self._refusal(environ, path)
-        if refusal is not None:
-            return _refused(environ, start_response, *refusal)
-        if path == HEALTH_PATH:
-            return self._health(environ, start_response)
-        if path == SHUTDOWN_PATH and environ.get("REQUEST_METHOD") == "POST":
-            if not _is_loopback(str(environ.get("REMOTE_ADDR", ""))):
-                return _json_response(start_response, "403 Forbidden", {"error": "loopback only"})
-            runtime.stop_requested.set()
-            return _json_response(start_response, "202 Accepted", {"stopping": True})
-        if path == LEASE_PATH:
-            return self._lease(environ, start_response)
-        if path == search_host.REINDEX_PATH and environ.get("REQUEST_METHOD") == "POST":
-            return _reindex(environ, start_response, runtime)
-        if presigned_link_expired(str(environ.get("QUERY_STRING", ""))):  # as S3 does
-            start_response(
-                "403 Forbidden",
-                [
-                    ("Content-Type", "application/xml"),
-                    ("Content-Length", str(len(EXPIRED_LINK_BODY))),
-                ],
-            )
-            return [EXPIRED_LINK_BODY]
-
-        runtime.last_request = time.monotonic()
-        if not _read_body_at_once(environ):
-            return _json_response(
-                start_response, "400 Bad Request", {"error": "the request's body ended early"}
-            )
-        mutating = is_mutation(environ)
-        runtime.lock.acquire_shared()
-        if runtime.closed:
-            runtime.lock.release_shared()
-            return _refused(
-                environ, start_response, "503 Service Unavailable", STOPPING, "stopping"
-            )
-        checkpointer = runtime.checkpointer
-        if mutating and checkpointer is not None:
-            return self._change(environ, start_response, checkpointer)
-
-        def finished() -> None:
-            runtime.last_request = time.monotonic()
-            runtime.lock.release_shared()
-
-        try:
-            with changes.recording() as changed:
-                result = self.app(environ, start_response)
-            if changed.addresses and checkpointer is not None:
-                # A read that found an object's body lost took the object out: log that too
-                # (no need to wait: a start would find the body lost again).
-                checkpointer.change_log.commit(changed.addresses)
-        except BaseException:
-            finished()
-            raise
-        return _ClosingResponse(result, finished)
-
-    def _change(
-        self, environ: dict[str, Any], start_response: Any, checkpointer: Checkpointer
-    ) -> Iterable[bytes]:
-        """Run a request that may change something; answer once its changes are on disk. The
-        stream records it makes are durable when it is answered (see search_host.StreamGate)."""
-        ticket = search_host.gate.enter()
-        try:
-            return self._change_durably(environ, start_response, checkpointer)
-        finally:
-            search_host.gate.leave(ticket)
-
-    def _change_durably(
-        self, environ: dict[str, Any], start_response: Any, checkpointer: Checkpointer
-    ) -> Iterable[bytes]:
-        runtime = self.runtime
-        service, operation = changes.service_of(environ)
-        answer: list[Any] = []
-        written: list[bytes] = []
-
-        def hold_back(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            answer[:] = [status, headers, exc_info]
-            return written.append
-
-        checkpointer.mutation_started()
-        changed = ChangeSet()
-        try:
-            with changes.recording() as changed:
-                try:
-                    result = self.app(environ, hold_back)
-                    try:
-                        body = b"".join([*written, *result])
-                    finally:
-                        close = getattr(result, "close", None)
-                        if close is not None:
-                            close()
-                finally:
-                    changes.note_cognito(service, operation)
-        except BaseException:
-            with contextlib.suppress(Exception):  # keep the log in step with memory
-                checkpointer.make_durable(changed, service, operation, 500)
-            raise
-        finally:
-            runtime.last_request = time.monotonic()
-            runtime.lock.release_shared()
-            checkpointer.mutation_finished()
-        status = int(str(answer[0]).split()[0]) if answer else 500
-        try:
-            checkpointer.make_durable(changed, service, operation, status)
-        except (SandboxError, OSError) as exc:
-            log.exception("A change could not be saved")
-            return _json_response(
-                start_response, "503 Service Unavailable", {"error": f"not saved: {exc}"}
-            )
-        handler = runtime.object_created
-        if handler is not None and service == "s3" and 200 <= status < 300:
-            handler.handle(handler.created_keys(environ, changed.addresses))
-        start_response(*answer)
-        return [body]
-
-    def _refusal(self, environ: dict[str, Any], path: str) -> tuple[str, str, str] | None:
-        """Why this request is refused (status, code, message), or None if it is the owner's."""
-        runtime = self.runtime
-        if str(environ.get("HTTP_HOST", "")).lower() not in runtime.hosts:
-            return "403 Forbidden", FOREIGN_HOST, "not addressed to this sandbox"
-        given = str(environ.get(_environ_key(KEY_HEADER), ""))
-        if given and hmac.compare_digest(given.encode(), runtime.key.encode()):
-            return None
-        if not given and is_owners_share_link(
-            runtime.key,
-            str(environ.get("REQUEST_METHOD", "")),
-            path,
-            str(environ.get("QUERY_STRING", "")),
-        ):
-            return None  # a share link its owner made (sandbox.lifecycle), for plain HTTP
-        if path == HEALTH_PATH and not given:
-            challenge = str(environ.get(_environ_key(CHALLENGE_HEADER), ""))
-            claimed = str(environ.get(_environ_key(PROOF_HEADER), ""))
-            if challenge and proof_matches(runtime.key, "client", challenge, claimed):
-                return None
-        return (
-            "403 Forbidden",
-            KEY_REJECTED,
-            "this local sandbox answers its owner only (the key of this start is missing or "
-            "wrong: it may have restarted)",
-        )
-
-    def _health(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        runtime = self.runtime
-        body: dict[str, Any] = {
-            "service": SERVICE_NAME,
-            "pid": os.getpid(),
-            "sandbox_dir": str(runtime.sandbox_dir),
-            "ready": runtime.checkpointer is not None,
-            "leases": runtime.live_leases(),
-            # Since the last AWS request; and since that or the end of the last lease.
-            "quiet_seconds": time.monotonic() - runtime.last_request,
-            "idle_seconds": max(0.0, time.monotonic() - runtime.last_activity()),
-        }
-        challenge = str(environ.get(_environ_key(CHALLENGE_HEADER), ""))
-        if challenge:
-            body["proof"] = proof(runtime.key, "server", challenge)
-        if runtime.checkpointer is not None:
-            body.update(runtime.checkpointer.snapshot())
-        return _json_response(start_response, "200 OK", body)
-
-    def _lease(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        """POST {"holder", "seconds"}: not idle until then (renewed by a window while it is
-        open); DELETE {"holder"}: let go."""
-        runtime = self.runtime
-        method = environ.get("REQUEST_METHOD")
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-            request = json.loads(environ["wsgi.input"].read(min(length, 4096)) or b"{}")
-            holder = str(request["holder"])[:200]
-            seconds = min(max(float(request.get("seconds", 0)), 0.0), MAX_LEASE_SECONDS)
-        except (ValueError, KeyError, TypeError, OSError):
-            return _json_response(start_response, "400 Bad Request", {"error": "bad lease"})
-        now = time.monotonic()
-        with runtime.leases_lock:
-            for name, end in list(runtime.leases.items()):
-                if end <= now:  # expired: its end stays the last activity it vouched for
-                    del runtime.leases[name]
-                    runtime.last_request = max(runtime.last_request, end)
-            if method == "POST":
-                runtime.leases[holder] = now + seconds
-            elif method == "DELETE":
-                if runtime.leases.pop(holder, None) is not None:
-                    runtime.last_request = max(runtime.last_request, now)
-            else:
-                return _json_response(start_response, "405 Method Not Allowed", {})
-        return _json_response(start_response, "200 OK", {"held": method == "POST"})
-
-
-def _environ_key(header: str) -> str:
-    return "HTTP_" + header.upper().replace("-", "_")
-
-
-def _without_cors(start_response: Any) -> Any:
-    """``start_response`` without any Access-Control-* header (moto's Flask apps and S3 bucket
-    CORS rules add them)."""
-
-    def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-        kept = [(name, value) for name, value in headers if not _is_cors_header(name)]
-        return start_response(status, kept, exc_info) if exc_info else start_response(status, kept)
-
-    return start
-
-
-def _is_cors_header(name: str) -> bool:
-    return name.lower().startswith("access-control-")
-
-
-def _refused(
-    environ: dict[str, Any], start_response: Any, status: str, code: str, message: str
-) -> list[bytes]:
-    """An answer botocore reads as the AWS error ``code`` (JSON for the JSON protocols, XML for
-    S3 and the query protocols)."""
-    content_type = str(environ.get("CONTENT_TYPE", ""))
-    if environ.get("HTTP_X_AMZ_TARGET") or "json" in content_type:
-        data = json.dumps({"__type": code, "message": message}).encode()
-        content_type = "application/x-amz-json-1.1"
-    else:
-        data = (
-            f"<ErrorResponse><Error><Code>{code}</Code><Message>{message}</Message></Error>"
-            "</ErrorResponse>"
-        ).encode()
-        content_type = "application/xml"
-    start_response(
-        status,
-        [
-            ("Content-Type", content_type),
-            ("Content-Length", str(len(data))),
-            ("x-amzn-ErrorType", code),
-        ],
-    )
-    return [data]
-
-
-def _reindex(environ: dict[str, Any], start_response: Any, runtime: _Runtime) -> Iterable[bytes]:
-    """Rebuild search entries from the table; answers one JSON line per progress report."""
-    if not _is_loopback(str(environ.get("REMOTE_ADDR", ""))):
-        return _json_response(start_response, "403 Forbidden", {"error": "loopback only"})
-    search = runtime.search
-    if search is None:
-        return _json_response(start_response, "503 Service Unavailable", {"error": "no search"})
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        request = json.loads(environ["wsgi.input"].read(min(length, 4096)) or b"{}")
-        user = request.get("user")
-        if user is not None and not isinstance(user, str):
-            raise ValueError("user must be a string")
-    except (ValueError, OSError, AttributeError) as exc:
-        return _json_response(start_response, "400 Bad Request", {"error": str(exc)})
-    return search_host.stream_reindex(search, user, start_response)
-
-
-def _read_body_at_once(environ: dict[str, Any]) -> bool:
-    """Read the request's body in one call, for moto to take as it is; False if it ended early.
-
-    Left to werkzeug, moto reads a body 64 KB at a time, joins the pieces and copies them into
-    ``bytes``: two more copies of every part of an upload, into fresh memory. One read fills one
-    buffer, and moto gets that very object back (``BytesIO`` hands it over without a copy)."""
-    if "wsgi.input_terminated" in environ:  # chunked: werkzeug de-chunks it as it is read
-        return True
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return True  # werkzeug answers a malformed length
-    if length <= 0:
-        return True
-    try:
-        body = environ["wsgi.input"].read(length)
-    except OSError:
-        return False
-    if len(body) < length:
-        return False
-    environ["wsgi.input"] = io.BytesIO(body)
-    environ["wsgi.input_terminated"] = True
-    return True
-
-
-def _json_response(start_response: Any, status: str, body: dict[str, Any]) -> list[bytes]:
-    data = json.dumps(body).encode()
-    start_response(
-        status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
-    )
-    return [data]
-
-
-def _is_loopback(address: str) -> bool:
-    try:
-        return ipaddress.ip_address(address).is_loopback
-    except ValueError:
-        return False
 
 
 class _Connections:
@@ -793,7 +161,7 @@ def _request_handler(connections: _Connections) -> type[MotoRequestHandler]:
                 # while the request is drained (a client killed mid-response): without this the
                 # request kept its shared lock, the next checkpoint waited for it forever, and
                 # every later request with it.
-                response = getattr(_unclosed, "response", None)
+                response = getattr(unclosed_response, "response", None)
                 if response is not None:
                     response.close()
 
@@ -1067,7 +435,7 @@ def _serve_locked(
         log.info("Replayed %d logged change(s); %d object(s) with a lost body", replayed, lost)
     change_log.remember_tokens()
     wal.start()
-    runtime = _Runtime(sandbox_dir=sandbox_dir)
+    runtime = SandboxRuntime(sandbox_dir=sandbox_dir)
     if stop_event is not None:
         runtime.stop_requested = stop_event
     app = SandboxMiddleware(DomainDispatcherApplication(create_backend_app), runtime)
@@ -1178,7 +546,7 @@ def _serve_locked(
             info_path.unlink()
 
 
-def _wait_for_stop(runtime: _Runtime, idle_timeout: float | None) -> None:
+def _wait_for_stop(runtime: SandboxRuntime, idle_timeout: float | None) -> None:
     """Until a stop is asked for, or ``idle_timeout`` seconds passed without an AWS request
     while no lease was held (a window holds one while it is open)."""
     while True:
@@ -1196,7 +564,7 @@ def _wait_for_stop(runtime: _Runtime, idle_timeout: float | None) -> None:
 def _shut_down(
     server: BaseWSGIServer,
     server_thread: threading.Thread,
-    runtime: _Runtime,
+    runtime: SandboxRuntime,
     checkpointer: Checkpointer | None,
     samples_thread: threading.Thread | None,
     connections: _Connections,

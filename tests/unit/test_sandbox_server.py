@@ -10,8 +10,9 @@ import pytest
 from dms_desktop.core.errors import SandboxError
 from dms_desktop.core.paths import AppPaths
 from dms_desktop.sandbox import reset
+from dms_desktop.sandbox.checkpoints import SharedExclusiveLock
+from dms_desktop.sandbox.middleware import is_mutation
 from dms_desktop.sandbox.persistence import StoredBody
-from dms_desktop.sandbox.server import SharedExclusiveLock, is_mutation
 
 
 @pytest.mark.parametrize(

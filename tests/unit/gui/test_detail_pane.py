@@ -30,7 +30,8 @@ from dms_desktop.core.formatting import human_time
 from dms_desktop.core.models import Document
 from dms_desktop.core.previews import PreviewKind
 from dms_desktop.core.service import DocumentService
-from dms_desktop.gui.detail_pane import EMPTY_TEXT, LOADING_TEXT, DetailPane, TagListEdit
+from dms_desktop.gui.detail_pane import EMPTY_TEXT, LOADING_TEXT, DetailPane
+from dms_desktop.gui.detail_widgets import TagListEdit
 from dms_desktop.gui.document_events import DocumentEvents
 from dms_desktop.gui.operations import Operations
 

@@ -201,3 +201,24 @@ def test_shift_delete_asks_and_deletes_for_good(
     with pytest.raises(NotFound):
         cloud.service.get(document.document_id)
     assert cloud.service.trash_page().documents == []
+
+
+def test_the_trash_shows_its_dates_on_one_line(
+    qtbot: QtBot,
+    window: MainWindow,
+    cloud: Cloud,
+    operations: Operations,
+    make_file: Callable[..., Path],
+) -> None:
+    """The Deleted and Purged on dates wrapped onto two lines in a narrow column."""
+    document = cloud.service.upload(make_file("a.pdf"))
+    cloud.service.trash_many([document.document_id])
+    _browse(qtbot, window, operations)
+
+    table = _open_trash(qtbot, window)
+
+    assert not table.wordWrap()
+    metrics = table.fontMetrics()
+    for column in (1, 2, 3):
+        text = table.item(0, column).text()
+        assert text and table.columnWidth(column) >= metrics.horizontalAdvance(text)

@@ -1,0 +1,250 @@
+"""The sandbox's checkpoints: a readers-writer lock that requests share and a checkpoint holds
+alone, and the checkpointer that saves the whole state between requests when the write-ahead log
+has grown or gone quiet (see sandbox.server for when, and sandbox.persistence for how)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from dms_desktop.core.errors import SandboxError
+from dms_desktop.sandbox import changes
+from dms_desktop.sandbox.changes import ChangeLog, ChangeSet
+from dms_desktop.sandbox.persistence import (
+    SandboxResources,
+    StateStore,
+    keys_without_body_file,
+)
+
+log = logging.getLogger(__name__)
+
+
+CHECKPOINT_QUIET_SECONDS = 5.0
+
+
+CHECKPOINT_MAX_DELAY_SECONDS = 60.0
+
+
+CHECKPOINT_LOG_BYTES = 64 * 1024 * 1024
+
+
+CHECKPOINT_RETRY_SECONDS = 5.0
+
+
+class SharedExclusiveLock:
+    """A readers-writer lock: requests share it, a checkpoint holds it alone.
+
+    A waiting checkpoint blocks new requests, so continuous load cannot starve it.
+    """
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._readers = 0
+        self._writer = False
+        self._writers_waiting = 0
+
+    def acquire_shared(self) -> None:
+        with self._condition:
+            self._condition.wait_for(lambda: not self._writer and not self._writers_waiting)
+            self._readers += 1
+
+    def release_shared(self) -> None:
+        with self._condition:
+            self._readers -= 1
+            if self._readers == 0:
+                self._condition.notify_all()
+
+    @contextlib.contextmanager
+    def shared(self) -> Iterator[None]:
+        self.acquire_shared()
+        try:
+            yield
+        finally:
+            self.release_shared()
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._condition:
+            self._writers_waiting += 1
+            try:
+                self._condition.wait_for(lambda: not self._writer and self._readers == 0)
+            finally:
+                self._writers_waiting -= 1
+            self._writer = True
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._writer = False
+                self._condition.notify_all()
+
+
+@dataclass
+class _CheckpointStatus:
+    generation: int = 0  # mutating requests started
+    saved_generation: int = 0  # mutating requests whose effects are in the state file
+    first_unsaved_at: float | None = None
+    last_mutation_end: float = 0.0
+    checkpoints: int = 0
+    last_error: str | None = None
+    failed_at: float | None = None
+
+
+class Checkpointer:
+    """Makes each change durable (the log, or a checkpoint), and saves the state after changes,
+    debounced, on its own thread."""
+
+    def __init__(
+        self,
+        store: StateStore,
+        lock: SharedExclusiveLock,
+        resources: SandboxResources,
+        change_log: ChangeLog,
+    ) -> None:
+        self.store = store
+        self.lock = lock
+        self.resources = resources
+        self.change_log = change_log
+        self.wal = change_log.wal
+        self.samples_seeded = False
+        self.before_save: Callable[[], None] | None = None  # runs holding the state alone
+        self.status = _CheckpointStatus()
+        self._commits = 0  # requests in make_durable
+        self._condition = threading.Condition()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="sandbox-checkpoint", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        with self._condition:
+            self._stopping = True
+            self._condition.notify_all()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def mutation_started(self) -> None:
+        """Call with the shared lock held, before the request changes anything."""
+        with self._condition:
+            self.status.generation += 1
+            if self.status.first_unsaved_at is None:
+                self.status.first_unsaved_at = time.monotonic()
+
+    def mutation_finished(self) -> None:
+        with self._condition:
+            self.status.last_mutation_end = time.monotonic()
+            self._condition.notify_all()
+
+    def mark_dirty(self) -> None:
+        """Something outside a request changed what the state holds."""
+        self.mutation_started()
+        self.mutation_finished()
+
+    def make_durable(self, changed: ChangeSet, service: str, operation: str, status: int) -> None:
+        """Return once what a request changed is on disk (SandboxError if it cannot be)."""
+        with self._condition:
+            self._commits += 1
+        try:
+            self._make_durable(changed, service, operation, status)
+        finally:
+            with self._condition:
+                self._commits -= 1
+                self._condition.notify_all()
+
+    def wait_for_commits(self, timeout: float) -> None:
+        """Wait until no request is writing its changes to the log (before closing it)."""
+        with self._condition:
+            self._condition.wait_for(lambda: self._commits == 0, timeout)
+
+    def _make_durable(self, changed: ChangeSet, service: str, operation: str, status: int) -> None:
+        if changed.addresses:
+            self.wal.wait_durable(self.change_log.commit(changed.addresses))
+        if (
+            changes.needs_checkpoint(service, operation, status, changed)
+            and not self.checkpoint_now()
+        ):
+            raise SandboxError(f"The sandbox could not save its state: {self.status.last_error}")
+
+    def snapshot(self) -> dict[str, Any]:
+        records, size = self.wal.size()
+        with self._condition:
+            return {
+                "generation": self.status.generation,
+                "saved_generation": self.status.saved_generation,
+                "checkpoints": self.status.checkpoints,
+                "last_checkpoint_error": self.status.last_error,
+                "log_records": records,
+                "log_bytes": size,
+            }
+
+    def _seconds_until_due(self) -> float | None:
+        """None when nothing is unsaved; 0 when a checkpoint is due now."""
+        status = self.status
+        if status.generation == status.saved_generation or status.first_unsaved_at is None:
+            return None
+        now = time.monotonic()
+        due = min(
+            status.last_mutation_end + CHECKPOINT_QUIET_SECONDS,
+            status.first_unsaved_at + CHECKPOINT_MAX_DELAY_SECONDS,
+        )
+        if self.wal.size()[1] >= CHECKPOINT_LOG_BYTES:
+            due = now
+        if status.failed_at is not None:
+            due = max(due, status.failed_at + CHECKPOINT_RETRY_SECONDS)
+        return max(0.0, due - now)
+
+    def _run(self) -> None:
+        while True:
+            with self._condition:
+                while not self._stopping:
+                    wait = self._seconds_until_due()
+                    if wait == 0.0:
+                        break
+                    self._condition.wait(wait)
+                if self._stopping:
+                    return
+            self.checkpoint_now()
+
+    def checkpoint_now(self) -> bool:
+        """Save the state now; False (logged, retried later) if it failed."""
+        started = time.monotonic()
+        try:
+            with self.lock.exclusive():
+                new_keys = keys_without_body_file()
+            # Large bodies are copied while requests go on: a stored body never changes.
+            self.store.write_bodies(new_keys)
+            with self.lock.exclusive():
+                with self._condition:
+                    generation = self.status.generation
+                with self.wal.lock:  # records from now on go to the new segment
+                    segment = self.wal.rotate_locked()
+                if self.before_save is not None:
+                    self.before_save()
+                removed = self.store.save(self.resources, self.samples_seeded, segment)
+                with self._condition:
+                    self.status.saved_generation = generation
+                    self.status.first_unsaved_at = None
+                    self.status.checkpoints += 1
+                    self.status.last_error = None
+                    self.status.failed_at = None
+            self.wal.remove_before(segment)
+        except Exception as exc:
+            log.exception("Sandbox checkpoint failed")
+            with self._condition:
+                self.status.last_error = f"{type(exc).__name__}: {exc}"
+                self.status.failed_at = time.monotonic()
+            return False
+        log.debug(
+            "Checkpoint %d in %.3f s (%d new bodies, %d unused removed)",
+            generation,
+            time.monotonic() - started,
+            len(new_keys),
+            removed,
+        )
+        return True
