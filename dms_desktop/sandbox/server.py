@@ -1,8 +1,8 @@
 """The sandbox server: moto behind a middleware that makes each change durable before its answer.
 
-Every request's body is read first (in one read, see ``sandbox.middleware.read_body_at_once``); then the request
-holds a shared lock while moto runs it (a read: also while its response is sent); a checkpoint
-holds the lock exclusively, so it pickles the backends between requests.
+Every request's body is read first (in one read, see ``sandbox.middleware.read_body_at_once``);
+then the request holds a shared lock while moto runs it (a read: also while its response is
+sent); a checkpoint holds the lock exclusively, so it pickles the backends between requests.
 
 A request that changes something is answered only once the change is on disk: what it touched is
 written to the write-ahead log as after-images (``changes``, ``wal``; new bodies into their body
