@@ -122,8 +122,13 @@ class Transfer:
 
     @property
     def seconds_left(self) -> float | None:
-        """While running, the time left at the current speed (None while unknown)."""
-        return self.rate.seconds_left() if self.state is TransferState.RUNNING else None
+        """While running, the time left at the current speed (None while unknown). Once every
+        byte is sent a transfer still finishes (an upload's completion and metadata, a download's
+        checksum): no estimate then, rather than "0s" for however long that takes."""
+        if self.state is not TransferState.RUNNING:
+            return None
+        left = self.rate.seconds_left()
+        return left if left else None
 
 
 class _Signals(QObject):

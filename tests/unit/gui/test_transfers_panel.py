@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from dms_desktop.core import schema
 from dms_desktop.core.blobs import MiB
-from dms_desktop.gui.transfers import TransferState, UploadSpec
+from dms_desktop.gui.transfers import Transfer, TransferKind, TransferState, UploadSpec
 from dms_desktop.gui.transfers_panel import (
     BYTES,
     KIND,
@@ -237,6 +237,18 @@ def test_a_new_transfer_shows_above_the_finished_ones_and_in_view(
     assert all(_state(panel, other) == "Done" for other in range(1, 26))
     cell = table.visualRect(panel.model.index(row, NAME))
     assert table.viewport().rect().contains(cell), "the new transfer is out of view"
+
+
+def test_a_running_transfer_whose_bytes_are_all_sent_shows_no_time_left(tmp_path: Path) -> None:
+    """All parts sent, the upload still completing: it showed "0s" for as long as that took."""
+    transfer = Transfer(1, TransferKind.UPLOAD, "big.bin", UploadSpec(tmp_path / "big.bin"), 100)
+    transfer.state = TransferState.RUNNING
+    transfer.rate.update(60, 0.0)
+    transfer.rate.update(100, 0.2)  # the last parts went at once, within the first second
+
+    assert transfer.seconds_left is None
+    transfer.rate.update(100, 2.0)
+    assert transfer.seconds_left is None  # still finishing: no estimate rather than 0s
 
 
 def test_no_speed_or_time_left_is_guessed_before_bytes_moved_for_a_second(
