@@ -4,8 +4,7 @@ remote resources."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from PySide6.QtCore import QSize, QStringListModel, Qt, QUrl, Slot
 from PySide6.QtGui import (
@@ -23,67 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.errors import Conflict, DmsError
-from ..core.models import Document, tag_key
+from ..core.models import tag_key
 from ..core.tag_text import piece_at, quote_tag
-from .operations import OperationContext, OperationFunction
-
-log = logging.getLogger(__name__)
-
-EMPTY_TEXT = "Select a document to see its details"
-LOADING_TEXT = "Loading preview…"
-ErrorReporter = Callable[[DmsError], None]
-
-
-class EditConflict(Conflict):
-    """A save lost the race: ``latest`` is the document as it is now (if it could be read),
-    ``saved`` the document after the part of the edit that did get saved (the rename), if any."""
-
-    def __init__(
-        self, message: str, *, latest: Document | None, saved: Document | None = None
-    ) -> None:
-        super().__init__(message)
-        self.latest = latest
-        self.saved = saved
-
-
-def save_edits_operation(
-    document: Document, filename: str | None, tags: tuple[str, ...] | None
-) -> OperationFunction[Document]:
-    """An operation that renames and/or retags ``document`` from the version the user saw.
-
-    Both changes run in one operation, the retag with the version the rename produced. A
-    Conflict comes back as :class:`EditConflict` carrying the current document.
-    """
-    document_id = document.document_id
-
-    def save_edits(ctx: OperationContext) -> Document:
-        service = ctx.service
-        current = document
-        try:
-            if filename is not None:
-                current = service.rename(document_id, filename, expected_version=current.version)
-            if tags is not None:
-                current = service.retag(document_id, replace=tags, expected_version=current.version)
-        except Conflict as conflict:
-            try:
-                latest: Document | None = service.get(document_id)
-            except DmsError:
-                latest = None
-            saved = current if current is not document else None
-            raise EditConflict(conflict.message, latest=latest, saved=saved) from conflict
-        return current
-
-    return save_edits
-
-
-def reload_operation(document_id: str) -> OperationFunction[Document]:
-    """An operation that reads the document's current metadata."""
-
-    def reload_document(ctx: OperationContext) -> Document:
-        return ctx.service.get(document_id)
-
-    return reload_document
 
 
 class TagListEdit(QLineEdit):
