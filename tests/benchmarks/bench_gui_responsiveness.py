@@ -5,9 +5,9 @@
 The real window on a sandbox of its own with 6,000 documents (quick: 1,500), signed in with a
 remembered session. A 5 ms heartbeat timer on the GUI thread records how late each tick comes
 (a late tick is time the window could not react) while: scrolling through 50 pages (quick: 10),
-sorting by each sortable column, searching a filename (typed key by key), uploading a 1 GB file
-(quick: 64 MB), downloading it, and deleting 1,000 documents (quick: 200) selected in the list
-(Delete moves them to the trash: batched, Undo restores them).
+sorting by each sortable column, searching (typed key by key; the results come from the search
+index), uploading a 1 GB file (quick: 64 MB), downloading it, and deleting 1,000 documents
+(quick: 200) selected in the list (Delete moves them to the trash: batched, Undo restores them).
 Target (issue 7): p99 <= 16 ms and max <= 50 ms in every scenario. Each scenario also prints
 its stalls less the time the GUI thread spent waiting for a CPU (Linux's run-queue time): on a
 busy machine that part is the other processes', not the app's. Its worst stalls are broken down
@@ -23,10 +23,12 @@ from collections.abc import Callable
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt
 from PySide6.QtWidgets import QMessageBox
 
+from dms_desktop.core.search.embedded import EmbeddedIndex
 from dms_desktop.gui.app import DesktopApp
 from dms_desktop.gui.document_model import COLUMN_SORTS
 from dms_desktop.gui.transfers import DownloadSpec, UploadSpec
 from dms_desktop.sandbox import DEMO_USER
+from dms_desktop.sandbox.search_host import search_index_dir
 from tests.benchmarks.common import (
     SEARCH_WORD,
     MiB,
@@ -115,19 +117,27 @@ def run(quick: bool) -> Result:
 
             scenario(f"sorting by each of {len(COLUMN_SORTS)} columns", sort_by_each_column)
 
+            # Search reads the sandbox's index, which follows the table's stream: wait until it
+            # has the seeded documents (the index's own work is not the window's to measure).
+            index = EmbeddedIndex(search_index_dir(sandbox.paths.sandbox_dir))
+            wait_until(lambda: len(index.document_ids(user.user_id)) >= documents, timeout=1800)
+            results = window.search_results.model
+
             def search() -> None:
                 for length in range(1, len(SEARCH_WORD) + 1):
                     window.search_edit.setText(SEARCH_WORD[:length])
                     app.processEvents()
                 wait_until(
                     lambda: (
-                        model.query.text == SEARCH_WORD
-                        and not model.is_loading
-                        and model.rowCount() > 0
+                        results.rowCount() > 0
+                        and all(
+                            SEARCH_WORD in results.hit_at(row).document.filename
+                            for row in range(results.rowCount())
+                        )
                     )
                 )
 
-            scenario("searching a filename", search)
+            scenario("searching (names and contents), typed key by key", search)
             window.search_edit.setText("")
             window.table.horizontalHeader().setSortIndicator(4, Qt.SortOrder.DescendingOrder)
             wait_until(lambda: model.query.text is None and not model.is_loading)
