@@ -122,6 +122,8 @@ def _write_batch(
     while pending:
         outcome.requests += 1
         try:
+            # botocore gives each call a ClientRequestToken and resends it with its retries, so
+            # a request that timed out but was applied is not applied twice (and then refused).
             client.transact_write_items(TransactItems=[w.request(table) for w in pending])
         except (ClientError, BotoCoreError) as exc:
             if isinstance(exc, ClientError) and error_code(exc) == "TransactionCanceledException":

@@ -232,7 +232,7 @@ def _update_item(
 
 
 def _transact_write(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
-    # A failed transaction puts back copies of whole tables: note every item it names.
+    # Every item a transaction names (its writes, and the put-backs of one that fails half-way).
     for entry in transact_items:
         for operation, request in entry.items():
             key = request.get("Item") if operation == "Put" else request.get("Key")

@@ -43,15 +43,13 @@ table without a sort key, binary keys, multi-attribute keys, ``QueryFilter``, a 
 DynamoDB would reject, an index whose items have keys of the wrong type) is answered by moto.
 Each such shape is logged once at INFO, with its reason.
 
-The sorted lists are not saved: they are built again from moto's items after a restart (and
-after a failed TransactWriteItems, which moto undoes by putting back a copy of the whole table).
+The sorted lists are not saved: they are built again from moto's items after a restart.
 Writes that bypass the four methods above (none in moto 5.2) would leave them stale; a
 partition whose item count no longer matches is rebuilt.
 
 :func:`install` also stops moto from keeping every ``Item`` and ``Table`` it ever creates in a
 class-level list (for its dashboard, which the sandbox does not serve): each page a Query returned,
-moto's or this module's, stayed in memory for the life of the server, and so did the copy of the
-whole table moto makes for each TransactWriteItems (to undo it if it fails).
+moto's or this module's, stayed in memory for the life of the server.
 """
 
 from __future__ import annotations

@@ -55,7 +55,14 @@ from dms_desktop.core.aws import attach_credentials, new_session, route_endpoint
 from dms_desktop.core.errors import SandboxError
 from dms_desktop.core.paths import private_folder
 from dms_desktop.core.schema import TABLE_NAME, time_to_live_specification
-from dms_desktop.sandbox import changes, fast_query, multipart, samples, search_host
+from dms_desktop.sandbox import (
+    changes,
+    fast_query,
+    multipart,
+    samples,
+    search_host,
+    transactions,
+)
 from dms_desktop.sandbox.changes import ChangeLog
 from dms_desktop.sandbox.checkpoints import (
     Checkpointer,
@@ -369,6 +376,7 @@ def run_sandbox(
     """Serve the sandbox of ``sandbox_dir`` until stopped, idle, or signalled; see ``serve``."""
     quiet_noisy_loggers()
     multipart.install()
+    transactions.install()  # before changes: its hook notes what a transaction writes
     changes.install()  # after multipart: both change how objects read their bodies
     fast_query.install()
     # Read when each service's app is made (at its first request): no CORS headers from moto.
