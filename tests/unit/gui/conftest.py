@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 from botocore.config import Config
 from moto import mock_aws
+from PySide6.QtCore import QItemSelectionModel
+from pytestqt.qtbot import QtBot
 
 from dms_desktop.core import schema
 from dms_desktop.core.blobs import BlobStore, MiB, TransferSettings
@@ -26,11 +28,14 @@ from dms_desktop.core.paths import AppPaths
 from dms_desktop.core.repository import DocumentRepository
 from dms_desktop.core.service import DocumentService
 from dms_desktop.gui.document_events import DocumentEvents
+from dms_desktop.gui.main_window import MainWindow
+from dms_desktop.gui.message_bar import MessageBar
 from dms_desktop.gui.operations import Account, Operations
 from dms_desktop.gui.transfers import TransferQueue
 from tests.support.aws import USER_ID, new_session
 
 HOLD_TIMEOUT = 20.0  # seconds a held upload waits for the test before giving up
+WINDOW_WAIT_MS = 10_000
 
 
 @dataclass
@@ -164,3 +169,42 @@ def make_file(tmp_path: Path) -> Callable[..., Path]:
         return write_file(tmp_path / "files" / relative, size)
 
     return make
+
+
+@pytest.fixture
+def window(
+    qtbot: QtBot, operations: Operations, transfers: Transfers, tmp_path: Path
+) -> Iterator[MainWindow]:
+    """The main window of a signed-in user, shown and active; :func:`browse` loads its list."""
+    widget = MainWindow(operations, transfers.queue, MessageBar(), AppPaths.resolve(tmp_path / "h"))
+    qtbot.addWidget(widget)
+    widget.set_signed_in(True)
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.activateWindow()
+    yield widget
+    widget.confirm_quit_without_asking()
+
+
+def browse(
+    qtbot: QtBot, window: MainWindow, operations: Operations, rows: int | None = None
+) -> None:
+    """Load the window's first page (and tag counts); wait for ``rows`` rows if given."""
+    window.start_browsing()
+    qtbot.waitUntil(
+        lambda: (
+            not window.model.is_loading
+            and not operations.busy
+            and (rows is None or window.model.rowCount() == rows)
+        ),
+        timeout=WINDOW_WAIT_MS,
+    )
+
+
+def select_rows(window: MainWindow, names: set[str]) -> None:
+    """Select the rows of the documents named, as a user's Ctrl+clicks would."""
+    window.table.clearSelection()
+    flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+    for row, document in enumerate(window.model.documents()):
+        if document.filename in names:
+            window.table.selectionModel().select(window.model.index(row, 0), flags)

@@ -4,53 +4,22 @@ changed meanwhile is reported once, not overwritten."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton
 from pytestqt.qtbot import QtBot
 
 from dms_desktop.core.listing import ListQuery
-from dms_desktop.core.paths import AppPaths
 from dms_desktop.gui.bulk_tag_dialog import BulkTagDialog
 from dms_desktop.gui.main_window import MainWindow
-from dms_desktop.gui.message_bar import MessageBar
 from dms_desktop.gui.operations import Operations
 
-from .conftest import Cloud, Transfers
+from .conftest import Cloud, browse, select_rows
 
 WAIT_MS = 10_000
-
-
-@pytest.fixture
-def window(
-    qtbot: QtBot, operations: Operations, transfers: Transfers, tmp_path: Path
-) -> Iterator[MainWindow]:
-    widget = MainWindow(operations, transfers.queue, MessageBar(), AppPaths.resolve(tmp_path / "h"))
-    qtbot.addWidget(widget)
-    widget.set_signed_in(True)
-    widget.show()
-    qtbot.waitExposed(widget)
-    yield widget
-    widget.confirm_quit_without_asking()
-
-
-def _browse(qtbot: QtBot, window: MainWindow, operations: Operations, rows: int) -> None:
-    window.start_browsing()
-    qtbot.waitUntil(
-        lambda: window.model.rowCount() == rows and not operations.busy, timeout=WAIT_MS
-    )
-
-
-def _select(window: MainWindow, names: set[str]) -> None:
-    window.table.clearSelection()
-    flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
-    for row, document in enumerate(window.model.documents()):
-        if document.filename in names:
-            window.table.selectionModel().select(window.model.index(row, 0), flags)
 
 
 def _tags_of(window: MainWindow) -> dict[str, tuple[str, ...]]:
@@ -74,8 +43,8 @@ def test_tags_edited_with_several_rows_selected_change_all_of_them(
     cloud.service.upload(make_file("a.pdf"), tags=["Invoice", "2024"])
     cloud.service.upload(make_file("b.pdf"), tags=["Invoice"])
     cloud.service.upload(make_file("c.pdf"), tags=["travel"])
-    _browse(qtbot, window, operations, 3)
-    _select(window, {"a.pdf", "b.pdf", "c.pdf"})
+    browse(qtbot, window, operations, 3)
+    select_rows(window, {"a.pdf", "b.pdf", "c.pdf"})
 
     dialog = _open_dialog(window)
 
@@ -107,8 +76,8 @@ def test_a_document_changed_meanwhile_is_reported_and_keeps_its_change(
 ) -> None:
     first = cloud.service.upload(make_file("first.pdf"), tags=["x"])
     other = cloud.service.upload(make_file("other.pdf"), tags=["x"])
-    _browse(qtbot, window, operations, 2)
-    _select(window, {"first.pdf", "other.pdf"})
+    browse(qtbot, window, operations, 2)
+    select_rows(window, {"first.pdf", "other.pdf"})
     dialog = _open_dialog(window)
     assert dialog.shared_label.text() == "x"
     edited: list[bool] = []
@@ -139,8 +108,8 @@ def test_empty_edits_are_refused_in_the_dialog(
     make_file: Callable[..., Path],
 ) -> None:
     cloud.service.upload(make_file("one.pdf"))
-    _browse(qtbot, window, operations, 1)
-    _select(window, {"one.pdf"})
+    browse(qtbot, window, operations, 1)
+    select_rows(window, {"one.pdf"})
     dialog = _open_dialog(window)
 
     qtbot.mouseClick(dialog.findChild(QPushButton, "bulkApplyButton"), Qt.MouseButton.LeftButton)
@@ -160,8 +129,8 @@ def test_a_large_selection_shows_its_progress_with_a_cancel_button(
     names = {f"bulk-{n:02d}.pdf" for n in range(30)}
     for name in sorted(names):
         cloud.service.upload(make_file(name))
-    _browse(qtbot, window, operations, 30)
-    _select(window, names)
+    browse(qtbot, window, operations, 30)
+    select_rows(window, names)
     dialog = _open_dialog(window)
     dialog.add_edit.setText("batch")
     bar = window._message_bar

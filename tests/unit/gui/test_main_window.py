@@ -5,12 +5,11 @@ while the long lane is busy."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QItemSelectionModel
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QLineEdit, QMessageBox, QPushButton
 from pytestqt.qtbot import QtBot
@@ -25,7 +24,7 @@ from dms_desktop.gui.main_window import MainWindow
 from dms_desktop.gui.message_bar import MessageBar
 from dms_desktop.gui.operations import Operations
 
-from .conftest import Cloud, Transfers
+from .conftest import Cloud, Transfers, browse, select_rows
 
 WAIT_MS = 10_000
 HOLD_SECONDS = 20.0
@@ -45,30 +44,15 @@ def tag_reads(cloud: Cloud) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def window(
-    qtbot: QtBot, operations: Operations, transfers: Transfers, tmp_path: Path
-) -> Iterator[MainWindow]:
+def window(window: MainWindow, qtbot: QtBot, operations: Operations) -> MainWindow:
     """The window of a signed-in user, browsing (first page and tag counts loaded)."""
-    widget = MainWindow(operations, transfers.queue, MessageBar(), AppPaths.resolve(tmp_path / "h"))
-    qtbot.addWidget(widget)
-    widget.set_signed_in(True)
-    widget.start_browsing()
-    qtbot.waitUntil(lambda: not widget.model.is_loading and not operations.busy, timeout=WAIT_MS)
-    yield widget
-    widget.confirm_quit_without_asking()
+    browse(qtbot, window, operations)
+    return window
 
 
 def shown_tags(window: MainWindow) -> list[str]:
     panel = window.tag_browser
     return [item.text() for item in (panel.item(row) for row in range(panel.count())) if item]
-
-
-def select(window: MainWindow, names: set[str]) -> None:
-    window.table.clearSelection()
-    flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
-    for row, document in enumerate(window.model.documents()):
-        if document.filename in names:
-            window.table.selectionModel().select(window.model.index(row, 0), flags)
 
 
 def upload_through_the_dialog(qtbot: QtBot, window: MainWindow, path: Path, tags: str) -> None:
@@ -113,14 +97,14 @@ def test_the_tag_panel_follows_uploads_edits_and_deletes_without_reading_the_cou
     ]
     assert "april.pdf" in [document.filename for document in widget.model.documents()]
 
-    select(widget, {"trip.pdf"})
+    select_rows(widget, {"trip.pdf"})
     tags_edit = widget.detail_pane.findChild(QLineEdit, "detailTagsEdit")
     tags_edit.setText("travel, 2024")
     widget.detail_pane.findChild(QPushButton, "detailSaveButton").click()
     qtbot.waitUntil(lambda: "2024  (2)" in shown_tags(widget), timeout=WAIT_MS)
 
     monkeypatch.setattr(QMessageBox, "warning", lambda *_args: QMessageBox.StandardButton.Yes)
-    select(widget, {"march.pdf", "trip.pdf"})
+    select_rows(widget, {"march.pdf", "trip.pdf"})
     widget.delete_action.trigger()
     qtbot.waitUntil(lambda: "travel  (1)" not in shown_tags(widget), timeout=WAIT_MS)
     assert shown_tags(widget) == ["All documents", "Invoice  (1)", "tax  (1)"]
@@ -205,7 +189,7 @@ def test_every_action_of_the_window_runs_without_an_error(
     cloud.service.upload(make_file("one.txt"))
     window.refresh_action.trigger()
     qtbot.waitUntil(lambda: window.model.rowCount() == 1, timeout=WAIT_MS)
-    select(window, {"one.txt"})
+    select_rows(window, {"one.txt"})
     window.set_admin(True)
     # Dialogs that would wait for an answer are answered "no" / cancelled.
     monkeypatch.setattr(QMessageBox, "warning", lambda *_a: QMessageBox.StandardButton.Cancel)

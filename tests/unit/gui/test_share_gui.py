@@ -3,38 +3,22 @@ small dialog asks how long the link works, and the link lands on the clipboard."
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QPushButton
 from pytestqt.qtbot import QtBot
 
-from dms_desktop.core.paths import AppPaths
 from dms_desktop.gui.main_window import MainWindow
-from dms_desktop.gui.message_bar import MessageBar
 from dms_desktop.gui.operations import Operations
 from dms_desktop.gui.share_dialog import ShareLinkDialog
 
-from .conftest import Cloud, Transfers
+from .conftest import Cloud
 
 WAIT_MS = 10_000
-
-
-@pytest.fixture
-def window(
-    qtbot: QtBot, operations: Operations, transfers: Transfers, tmp_path: Path
-) -> Iterator[MainWindow]:
-    widget = MainWindow(operations, transfers.queue, MessageBar(), AppPaths.resolve(tmp_path / "h"))
-    qtbot.addWidget(widget)
-    widget.set_signed_in(True)
-    widget.show()
-    qtbot.waitExposed(widget)
-    yield widget
-    widget.confirm_quit_without_asking()
 
 
 def _copy_link(qtbot: QtBot, window: MainWindow, choice: str) -> dict[str, list[str]]:

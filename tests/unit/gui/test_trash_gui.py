@@ -4,7 +4,7 @@ permanently or empties it; Shift+Delete asks and deletes for good."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,46 +14,17 @@ from pytestqt.qtbot import QtBot
 
 from dms_desktop.core.errors import NotFound
 from dms_desktop.core.listing import ListQuery
-from dms_desktop.core.paths import AppPaths
 from dms_desktop.core.schema import BUCKET_NAME
 from dms_desktop.gui.main_window import MainWindow
-from dms_desktop.gui.message_bar import MessageBar
 from dms_desktop.gui.operations import Operations
 
-from .conftest import Cloud, Transfers
+from .conftest import Cloud, browse, select_rows
 
 WAIT_MS = 10_000
 
 
-@pytest.fixture
-def window(
-    qtbot: QtBot, operations: Operations, transfers: Transfers, tmp_path: Path
-) -> Iterator[MainWindow]:
-    widget = MainWindow(operations, transfers.queue, MessageBar(), AppPaths.resolve(tmp_path / "h"))
-    qtbot.addWidget(widget)
-    widget.set_signed_in(True)
-    widget.show()
-    qtbot.waitExposed(widget)
-    widget.activateWindow()
-    yield widget
-    widget.confirm_quit_without_asking()
-
-
 def _names(window: MainWindow) -> set[str]:
     return {document.filename for document in window.model.documents()}
-
-
-def _browse(qtbot: QtBot, window: MainWindow, operations: Operations) -> None:
-    window.start_browsing()
-    qtbot.waitUntil(lambda: not window.model.is_loading and not operations.busy, timeout=WAIT_MS)
-
-
-def _select(window: MainWindow, names: set[str]) -> None:
-    window.table.clearSelection()
-    flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
-    for row, document in enumerate(window.model.documents()):
-        if document.filename in names:
-            window.table.selectionModel().select(window.model.index(row, 0), flags)
 
 
 def _open_trash(qtbot: QtBot, window: MainWindow) -> QTableWidget:
@@ -91,10 +62,10 @@ def test_delete_moves_to_the_trash_and_undo_brings_the_documents_back_as_they_we
         cloud.service.upload(make_file("march.pdf"), tags=["Invoice"]),
         cloud.service.upload(make_file("trip.pdf"), tags=["travel"]),
     ]
-    _browse(qtbot, window, operations)
+    browse(qtbot, window, operations)
     asked: list[object] = []
     monkeypatch.setattr(QMessageBox, "warning", lambda *args: asked.append(args))
-    _select(window, {"march.pdf", "trip.pdf"})
+    select_rows(window, {"march.pdf", "trip.pdf"})
 
     window.delete_action.trigger()
 
@@ -129,7 +100,7 @@ def test_the_trash_lists_restores_deletes_permanently_and_empties(
         for name in ("a.pdf", "b.pdf", "c.pdf", "d.pdf")
     }
     cloud.service.trash_many([doc.document_id for doc in documents.values()])
-    _browse(qtbot, window, operations)
+    browse(qtbot, window, operations)
     assert _names(window) == set()
 
     table = _open_trash(qtbot, window)
@@ -183,7 +154,7 @@ def test_shift_delete_asks_and_deletes_for_good(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     document = cloud.service.upload(make_file("gone.pdf"))
-    _browse(qtbot, window, operations)
+    browse(qtbot, window, operations)
     asked: list[str] = []
 
     def answer(*args: object) -> QMessageBox.StandardButton:
@@ -191,7 +162,7 @@ def test_shift_delete_asks_and_deletes_for_good(
         return QMessageBox.StandardButton.Yes
 
     monkeypatch.setattr(QMessageBox, "warning", answer)
-    _select(window, {"gone.pdf"})
+    select_rows(window, {"gone.pdf"})
     window.table.setFocus()
 
     qtbot.keyClick(window.table, Qt.Key.Key_Delete, Qt.KeyboardModifier.ShiftModifier)
@@ -213,7 +184,7 @@ def test_the_trash_shows_its_dates_on_one_line(
     """The Deleted and Purged on dates wrapped onto two lines in a narrow column."""
     document = cloud.service.upload(make_file("a.pdf"))
     cloud.service.trash_many([document.document_id])
-    _browse(qtbot, window, operations)
+    browse(qtbot, window, operations)
 
     table = _open_trash(qtbot, window)
 
