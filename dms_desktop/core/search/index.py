@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from dms_desktop.core.models import Document, tag_key
-from dms_desktop.core.search.query import AllOf, AnyOf, Node, Not, SearchQuery, Words
+from dms_desktop.core.search.terms import AllOf, AnyOf, Node, Not, SearchQuery, Words
 from dms_desktop.core.search.text import ExtractedText
 
 DEFAULT_LIMIT = 20

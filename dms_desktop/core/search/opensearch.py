@@ -35,7 +35,7 @@ from dms_desktop.core.search.index import (
     removed_rank,
     type_terms,
 )
-from dms_desktop.core.search.query import (
+from dms_desktop.core.search.terms import (
     AllOf,
     AnyOf,
     DateField,
