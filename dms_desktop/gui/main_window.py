@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QEvent,
-    QItemSelection,
     QItemSelectionModel,
     QModelIndex,
     QObject,
@@ -60,6 +59,7 @@ from .document_events import DocumentEvents
 from .document_model import COLUMN_SORTS, SORT_COLUMNS, DocumentTableModel
 from .drops import DropHandler
 from .icons import action_icon, app_icon, file_type_icon
+from .kept_selection import KeptSelection
 from .lifecycle_actions import LifecycleActions
 from .message_bar import MessageBar
 from .operations import Operations
@@ -126,10 +126,6 @@ class MainWindow(QMainWindow):
         self._paths = paths
         self._message_bar = message_bar
         self._quitting_confirmed = False
-        # The documents selected when the list was sorted or refreshed: selected again as their
-        # rows come back (the reload drops every row first).
-        self._selection_to_restore: list[str] = []
-        self._restoring_selection = False
         self._signed_in = False
         self._is_admin = False
         self.cleanup_dialog: CleanupDialog | None = None
@@ -208,6 +204,7 @@ class MainWindow(QMainWindow):
         # third of the 60 ms the window froze after the selection.
         header.setSelectionModel(QItemSelectionModel(self.model, header))
         self.table = table
+        self.kept_selection = KeptSelection(table, self.model, self.selected_documents)
         self._show_sort_indicator()
         header.sortIndicatorChanged.connect(self._on_sort_indicator)
         table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -439,7 +436,6 @@ class MainWindow(QMainWindow):
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self.model.modelReset.connect(self._on_selection_changed)
         self.model.rowsRemoved.connect(self._on_selection_changed)
-        self.model.rowsInserted.connect(self._restore_selection)
         self.detail_pane.open_requested.connect(self.document_actions.open_document)
         self.detail_pane.share_requested.connect(self.lifecycle.share_document)
         self._transfers.upload_finished.connect(self._on_upload_finished)
@@ -523,7 +519,7 @@ class MainWindow(QMainWindow):
 
     def clear_user(self) -> None:
         """Sign-out: forget everything of the previous user that the window shows."""
-        self._selection_to_restore = []
+        self.kept_selection.forget()
         self.model.clear()
         self.detail_pane.show_document(None)
         self.tag_browser.clear_counts()
@@ -546,7 +542,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def refresh(self) -> None:
         self._message_bar.dismiss()
-        self._keep_selection()
+        self.kept_selection.keep()
         self.model.refresh()
         self.tag_browser.reload()
         if self.pages.currentWidget() is self.trash_view:
@@ -570,7 +566,7 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_tag_chosen(self, tag: str | None) -> None:
         self.show_documents()
-        self._selection_to_restore = []  # another list: what was selected may not be in it
+        self.kept_selection.forget()  # another list: what was selected may not be in it
         self.model.update_query(tag=tag)
 
     @Slot(str)
@@ -630,7 +626,7 @@ class MainWindow(QMainWindow):
 
     @Slot(int)
     def _apply_type_filter(self, index: int) -> None:
-        self._selection_to_restore = []
+        self.kept_selection.forget()
         self.model.update_query(file_type=self.type_filter.itemData(index))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
@@ -664,38 +660,8 @@ class MainWindow(QMainWindow):
             self._show_sort_indicator()
             self.statusBar().showMessage(TAGS_NOT_SORTABLE, 8000)
             return
-        self._keep_selection()
+        self.kept_selection.keep()
         self.model.sort(column, order)
-
-    def _keep_selection(self) -> None:
-        """Remember the selected documents before the list reloads (sort, F5), to select them
-        again when their rows are back; the detail pane keeps showing them meanwhile."""
-        self._selection_to_restore = [
-            document.document_id for document in self.selected_documents()
-        ]
-
-    @Slot()
-    def _restore_selection(self) -> None:
-        """Rows arrived: select the remembered documents that are among them (the first one
-        scrolled into view); the rest may come with later pages."""
-        wanted = self._selection_to_restore
-        if not wanted:
-            return
-        rows = [row for row in map(self.model.row_of, wanted) if row is not None]
-        if not rows:
-            return
-        found = {self.model.document_at(row).document_id for row in rows}
-        self._selection_to_restore = [doc_id for doc_id in wanted if doc_id not in found]
-        selection = QItemSelection()
-        for row in rows:
-            selection.select(self.model.index(row, 0), self.model.index(row, 0))
-        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
-        self._restoring_selection = True
-        try:
-            self.table.selectionModel().select(selection, flags)
-        finally:
-            self._restoring_selection = False
-        self.table.scrollTo(self.model.index(min(rows), 0))
 
     def _show_sort_indicator(self) -> None:
         """Show the model's sort order in the header (without sorting again)."""
@@ -730,11 +696,11 @@ class MainWindow(QMainWindow):
         # Counts rows: the model rebuilds a Document from its row when asked (~10 us each), so
         # 1,000 selected rows would cost ~10 ms per pass for nothing but a count.
         rows = self._selected_rows()
-        if self._selection_to_restore and not self._restoring_selection:
+        if self.kept_selection.pending and not self.kept_selection.restoring:
             if not rows:  # the reload dropped the rows: the pane shows them until they are back
                 self._update_actions(0)
                 return
-            self._selection_to_restore = []  # the user chose something else meanwhile
+            self.kept_selection.forget()  # the user chose something else meanwhile
         if len(rows) == 1:
             self.detail_pane.show_document(self.model.document_at(rows[0]))
         elif rows:
