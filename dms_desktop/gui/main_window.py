@@ -8,24 +8,20 @@ the detail pane follow.
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
-    QEvent,
     QItemSelectionModel,
     QModelIndex,
-    QObject,
     QPoint,
     Qt,
-    QTimer,
     Signal,
     Slot,
 )
-from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -63,14 +59,11 @@ from .kept_selection import KeptSelection
 from .lifecycle_actions import LifecycleActions
 from .message_bar import MessageBar
 from .operations import Operations
+from .search_box import SearchBox
 from .search_view import (
-    QueryCompleter,
     SavedSearchesPanel,
     SearchArea,
     SearchResultsView,
-    ask_name_and_save,
-    report_search_error,
-    run_search,
 )
 from .tag_panel import TagPanel
 from .transfers import TransferQueue, UploadSpec
@@ -79,13 +72,11 @@ from .trash_view import TrashView
 from .upload_dialog import UploadDialog
 
 if TYPE_CHECKING:
-    from ..core.search.service import SearchResults
     from .cleanup_dialog import CleanupDialog
     from .consistency_dialog import ConsistencyDialog
 
 log = logging.getLogger(__name__)
 
-SEARCH_DELAY_MS = 300
 TYPE_FILTERS: list[tuple[str, str | None]] = [
     ("All types", None),
     ("PDF", "application/pdf"),
@@ -219,7 +210,6 @@ class MainWindow(QMainWindow):
         self.search_results.hit_activated.connect(self.document_actions.open_document)
         self.events.changed.connect(self.search_results.model.apply_changes)
         self.search_area = SearchArea(self.table, self.search_results)
-        self._search_generation = 0  # a reply to an earlier search is dropped
         splitter.addWidget(self.search_area)
         splitter.addWidget(self.detail_pane)
         splitter.setStretchFactor(0, 3)
@@ -263,7 +253,6 @@ class MainWindow(QMainWindow):
         self.resizeDocks([dock], [180], Qt.Orientation.Horizontal)
         self.tags_dock = dock
         self.saved_searches = SavedSearchesPanel(self._operations)
-        self.saved_searches.search_chosen.connect(self.run_search)
         saved_dock = QDockWidget("Saved searches", self)
         saved_dock.setObjectName("savedSearchesDock")
         saved_dock.setWidget(self.saved_searches)
@@ -271,6 +260,20 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(dock, saved_dock, Qt.Orientation.Vertical)
         self.resizeDocks([dock, saved_dock], [3, 1], Qt.Orientation.Vertical)
         self.saved_searches_dock = saved_dock
+        self.search = SearchBox(
+            self._operations,
+            self.search_area,
+            self.search_results,
+            self.saved_searches,
+            self.tag_browser.known_tags,
+            self._message_bar.report_error,
+            self,
+        )
+        self.search_edit = self.search.edit
+        self.query_completer = self.search.completer
+        self.search.list_shown.connect(self._on_selection_changed)
+        self.search.results_shown.connect(self._on_hit_cleared)
+        self.search.down_to_list.connect(self._focus_list)
 
     def _action(
         self,
@@ -324,33 +327,17 @@ class MainWindow(QMainWindow):
         self.sign_in_action.setVisible(False)
         find = QAction("Find", self)
         find.setShortcut(QKeySequence("Ctrl+F"))
-        find.triggered.connect(self._focus_search)
+        find.triggered.connect(self.search.focus)
         self.addAction(find)
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
 
-        self.search_edit = QLineEdit()
-        self.search_edit.setObjectName("searchEdit")
-        self.search_edit.setPlaceholderText("Search (Ctrl+F): words, tag:, type:, size:…")
-        self.search_edit.setToolTip(
-            'Words and "phrases" in names and contents; tag:x -tag:x type:pdf '
-            "folder:a/b size:>1M created:>=2026-01-01 updated:<7d name:x; OR; ( )"
-        )
-        self.search_edit.setClearButtonEnabled(True)
-        self.search_edit.setMaximumWidth(420)
-        self.query_completer = QueryCompleter(self.search_edit, self.tag_browser.known_tags)
         self.save_search_action = self._action(
-            "saveSearchAction", "Save search…", "search", None, self._save_search
+            "saveSearchAction", "Save search…", "search", None, self.search.save
         )
         self.save_search_action.setEnabled(False)
-        self._search_timer = QTimer(self)
-        self._search_timer.setSingleShot(True)
-        self._search_timer.setInterval(SEARCH_DELAY_MS)
-        self._search_timer.timeout.connect(self._apply_search)
-        self.search_edit.textChanged.connect(self._schedule_search)
-        self.search_edit.returnPressed.connect(self._apply_search)
-        self.search_edit.installEventFilter(self)  # Down moves on to the results
+        self.search.query_present.connect(self.save_search_action.setEnabled)
 
         self.type_filter = QComboBox()
         self.type_filter.setObjectName("typeFilter")
@@ -528,13 +515,7 @@ class MainWindow(QMainWindow):
         self.user_label.setText("Not signed in")
         self.user_label.setToolTip("")
         self._account_label_action.setText("Not signed in")
-        self.search_edit.blockSignals(True)
-        self.search_edit.clear()
-        self.search_edit.blockSignals(False)
-        self._search_generation += 1
-        self.search_results.model.show_hits([])
-        self.search_area.show_list()
-        self.saved_searches.clear_searches()
+        self.search.clear()
         self._update_status()
 
     # --- browsing ---
@@ -569,50 +550,6 @@ class MainWindow(QMainWindow):
         self.kept_selection.forget()  # another list: what was selected may not be in it
         self.model.update_query(tag=tag)
 
-    @Slot(str)
-    def _schedule_search(self, _text: str) -> None:
-        """Search when the typing pauses (restarts the delay at every key)."""
-        self._search_timer.start()
-
-    @Slot()
-    def _apply_search(self) -> None:
-        """Empty: the document list; otherwise the results of the query, in its place."""
-        self._search_timer.stop()
-        text = self.search_edit.text().strip()
-        self.save_search_action.setEnabled(bool(text))
-        self._search_generation += 1
-        if not text:
-            self.search_area.show_list()
-            self._on_selection_changed()
-            return
-        generation = self._search_generation
-        self.search_area.show_results()
-        search = self._operations.fast(
-            lambda ctx: run_search(ctx, text), functools.partial(self._show_results, generation)
-        )
-        search.failure(functools.partial(self._search_failed, generation)).run()
-
-    def _show_results(self, generation: int, results: SearchResults) -> None:
-        if generation == self._search_generation:
-            self.search_results.show_results(results)
-            self._on_hit_selected(None)
-
-    def _search_failed(self, generation: int, error: DmsError) -> None:
-        if generation == self._search_generation:
-            report_search_error(self.search_results, self._message_bar.report_error, error)
-
-    @Slot(str)
-    def run_search(self, query: str) -> None:
-        """Put ``query`` in the search box and search (a saved search, say)."""
-        self.search_edit.setText(query)
-        self._apply_search()
-
-    @Slot()
-    def _save_search(self) -> None:
-        query = self.search_edit.text().strip()
-        if query:
-            ask_name_and_save(self, self.saved_searches, query)
-
     @Slot(object)
     def _on_hit_selected(self, document: Document | None) -> None:
         count = len(self.search_results.selected_documents())
@@ -624,35 +561,26 @@ class MainWindow(QMainWindow):
             self.detail_pane.show_document(None)
         self._update_actions(count)
 
+    @Slot()
+    def _on_hit_cleared(self) -> None:
+        self._on_hit_selected(None)
+
     @Slot(int)
     def _apply_type_filter(self, index: int) -> None:
         self.kept_selection.forget()
         self.model.update_query(file_type=self.type_filter.itemData(index))
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
-        """Down in the search box moves to the list (its first row, if none is selected), as
-        in a browser's address bar: search, then act on the result from the keyboard."""
-        if (
-            watched is self.search_edit
-            and event.type() == QEvent.Type.KeyPress
-            and isinstance(event, QKeyEvent)
-            and event.key() == Qt.Key.Key_Down
-            and event.modifiers() == Qt.KeyboardModifier.NoModifier
-        ):
-            self._apply_search()
-            if self.search_area.searching:  # the results: their first row once they are in
-                self.search_results.take_focus()
-                return True
-            self.table.setFocus(Qt.FocusReason.OtherFocusReason)
-            if self.model.rowCount() and not self._selected_rows():
-                self.table.selectRow(0)
-            return True
-        return super().eventFilter(watched, event)
-
     @Slot()
-    def _focus_search(self) -> None:
-        self.search_edit.setFocus()
-        self.search_edit.selectAll()
+    def _focus_list(self) -> None:
+        """Down in an empty search box: the list takes the keyboard (its first row, if none)."""
+        self.table.setFocus(Qt.FocusReason.OtherFocusReason)
+        if self.model.rowCount() and not self._selected_rows():
+            self.table.selectRow(0)
+
+    @Slot(str)
+    def run_search(self, query: str) -> None:
+        """Put ``query`` in the search box and search (a saved search, say)."""
+        self.search.run(query)
 
     @Slot(int, Qt.SortOrder)
     def _on_sort_indicator(self, column: int, order: Qt.SortOrder) -> None:
