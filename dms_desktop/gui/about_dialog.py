@@ -63,7 +63,7 @@ class AboutDialog(QDialog):
 
         icon = QLabel()
         icon.setPixmap(app_icon().pixmap(64, 64))
-        title = QLabel(f"<h2>DMS Desktop {__version__}</h2>")
+        title = QLabel(self.tr("<h2>DMS Desktop {version}</h2>").format(version=__version__))
         summary = QLabel(
             self.tr(
                 "Upload, browse, tag and preview your documents, stored in DynamoDB and S3 on AWS "
