@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 # GUI tests run offscreen unless a test starts its own X server.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -17,6 +18,9 @@ import keyring
 import pytest
 
 from tests.support.keyrings import MemoryKeyring
+
+if TYPE_CHECKING:  # Qt is imported by the tests that use it, not by every test
+    from PySide6.QtWidgets import QApplication
 
 # The "Nothing lost" table (docs/nothing-lost.md) from the cases marked nothing_lost.
 pytest_plugins = ["tests.support.nothing_lost_report", "tests.support.search"]
@@ -51,6 +55,19 @@ def isolated_environment(
     keyring.set_keyring(backend)
     yield backend
     keyring.set_keyring(previous)
+
+
+@pytest.fixture(scope="session")
+def qapp(qapp: QApplication) -> QApplication:
+    """pytest-qt's application, with the translations the app installs at start-up
+    (gui.translations) for English, whatever the machine's language: the window's texts with a
+    count are written once with ``%n`` and read "1 document" / "2 documents" through them."""
+    from PySide6.QtCore import QLocale
+
+    from dms_desktop.gui.translations import install_translations
+
+    install_translations(qapp, QLocale(QLocale.Language.English, QLocale.Country.UnitedStates))
+    return qapp
 
 
 def _new_live_threads(before: set[threading.Thread]) -> list[threading.Thread]:

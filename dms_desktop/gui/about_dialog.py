@@ -38,7 +38,8 @@ def _installed(distribution: str) -> str:
 
 
 def versions() -> list[tuple[str, str]]:
-    """(what, version) for the app and what it runs on."""
+    """(what, version) for the app and what it runs on, in English (they go into bug reports
+    as they are)."""
     return [
         ("DMS Desktop", __version__),
         ("Python", f"{platform.python_version()} ({platform.python_implementation()})"),
@@ -57,15 +58,17 @@ class AboutDialog(QDialog):
     def __init__(self, log_folder: Path, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("aboutDialog")
-        self.setWindowTitle("About DMS Desktop")
+        self.setWindowTitle(self.tr("About DMS Desktop"))
         self.log_folder = log_folder
 
         icon = QLabel()
         icon.setPixmap(app_icon().pixmap(64, 64))
-        title = QLabel(f"<h2>DMS Desktop {__version__}</h2>")
+        title = QLabel(self.tr("<h2>DMS Desktop {version}</h2>").format(version=__version__))
         summary = QLabel(
-            "Upload, browse, tag and preview your documents, stored in DynamoDB and S3 on AWS "
-            "or, without AWS, in a local sandbox on this computer."
+            self.tr(
+                "Upload, browse, tag and preview your documents, stored in DynamoDB and S3 on AWS "
+                "or, without AWS, in a local sandbox on this computer."
+            )
         )
         summary.setWordWrap(True)
         heading = QVBoxLayout()
@@ -80,18 +83,18 @@ class AboutDialog(QDialog):
         for what, version in self.versions:
             value = QLabel(version)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            table.addRow(f"{what}:", value)
+            table.addRow(self.tr("{what}:").format(what=what), value)
         self.log_folder_label = QLabel(str(log_folder))
         self.log_folder_label.setObjectName("logFolderLabel")
         self.log_folder_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        table.addRow("Log folder:", self.log_folder_label)
+        table.addRow(self.tr("Log folder:"), self.log_folder_label)
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        self.open_logs_button = QPushButton("Open &Log Folder")
+        self.open_logs_button = QPushButton(self.tr("Open &Log Folder"))
         self.open_logs_button.setObjectName("openLogFolderButton")
         self.open_logs_button.clicked.connect(self.open_log_folder)
         buttons.addButton(self.open_logs_button, QDialogButtonBox.ButtonRole.ActionRole)
-        self.copy_button = QPushButton("&Copy Versions")
+        self.copy_button = QPushButton(self.tr("&Copy Versions"))
         self.copy_button.setObjectName("copyVersionsButton")
         self.copy_button.clicked.connect(self.copy_versions)
         buttons.addButton(self.copy_button, QDialogButtonBox.ButtonRole.ActionRole)
@@ -113,8 +116,10 @@ class AboutDialog(QDialog):
         if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.log_folder))):
             log.warning("no file manager opened %s", self.log_folder)
             self._say(
-                f"No file manager could open the log folder; it is {self.log_folder} "
-                "(select the path above to copy it)."
+                self.tr(
+                    "No file manager could open the log folder; it is {folder} "
+                    "(select the path above to copy it)."
+                ).format(folder=self.log_folder)
             )
 
     def copy_versions(self) -> None:
@@ -122,7 +127,7 @@ class AboutDialog(QDialog):
         lines = [f"{what}: {version}" for what, version in self.versions]
         lines.append(f"Log folder: {self.log_folder}")
         QGuiApplication.clipboard().setText("\n".join(lines))
-        self._say("The versions are on the clipboard.")
+        self._say(self.tr("The versions are on the clipboard."))
 
     def _say(self, text: str) -> None:
         self.note.setText(text)

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QCoreApplication,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -50,10 +51,13 @@ from ..core.owner_names import (
 )
 from ..core.time_input import parse_moment
 from .operations import Operation, OperationContext, Operations
+from .translations import QT_TRANSLATE_NOOP
 
 log = logging.getLogger(__name__)
 
-NEEDS_ADMIN = "This needs admin rights: sign in as a member of the 'admins' group."
+NEEDS_ADMIN = QT_TRANSLATE_NOOP(
+    "AdminDialog", "This needs admin rights: sign in as a member of the 'admins' group."
+)
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 MAX_COLUMN_WIDTH = 320  # wider content is elided in the middle (the tooltip has it all)
 
@@ -102,12 +106,15 @@ class Owners:
         for user_id in labels:
             owner = directory.lookup(user_id)
             if owner.name is None:
-                where = "No name is known for this owner."
+                where = QCoreApplication.translate("Owners", "No name is known for this owner.")
             elif owner.source == FROM_USER_POOL:
-                where = "Name from the user pool."
+                where = QCoreApplication.translate("Owners", "Name from the user pool.")
             else:
-                where = "Name as the owner's app recorded it on their documents."
-            tooltips[user_id] = f"Owner id: {user_id}\n{where}"
+                where = QCoreApplication.translate(
+                    "Owners", "Name as the owner's app recorded it on their documents."
+                )
+            owner_id = QCoreApplication.translate("Owners", "Owner id: {id}").format(id=user_id)
+            tooltips[user_id] = f"{owner_id}\n{where}"
         return cls(labels, tooltips)
 
     def label(self, user_id: str) -> str:
@@ -132,13 +139,14 @@ def format_report(report: DeletionReport) -> str:
 class ConfirmDeletionDialog(QDialog):
     """Confirm a deletion; above 100 items the admin types their number."""
 
-    def __init__(self, count: int, what: str, parent: QWidget | None = None) -> None:
+    def __init__(self, count: int, question: str, parent: QWidget | None = None) -> None:
+        """``question``: what is asked, translated, e.g. "Delete 3 documents?"."""
         super().__init__(parent)
         self.setObjectName("confirmDeletionDialog")
-        self.setWindowTitle("Confirm")
+        self.setWindowTitle(self.tr("Confirm"))
         self._count = count
         layout = QVBoxLayout(self)
-        text = QLabel(f"Delete {count} {what}? This cannot be undone.")
+        text = QLabel(self.tr("{question} This cannot be undone.").format(question=question))
         text.setWordWrap(True)
         layout.addWidget(text)
         self.count_edit = QLineEdit()
@@ -148,9 +156,15 @@ class ConfirmDeletionDialog(QDialog):
         )
         self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.ok_button.setObjectName("confirmOkButton")
-        self.ok_button.setText(f"Delete {count}")
+        self.ok_button.setText(self.tr("Delete {count}").format(count=count))
         if needs_typed_confirmation(count):
-            layout.addWidget(QLabel(f"More than {CONFIRM_TYPED_ABOVE}: type {count} to confirm."))
+            layout.addWidget(
+                QLabel(
+                    self.tr("More than {limit}: type {count} to confirm.").format(
+                        limit=CONFIRM_TYPED_ABOVE, count=count
+                    )
+                )
+            )
             layout.addWidget(self.count_edit)
             self.count_edit.textChanged.connect(self._check_typed)
             self.ok_button.setEnabled(False)
@@ -165,14 +179,22 @@ class ConfirmDeletionDialog(QDialog):
         self.ok_button.setEnabled(text.strip() == str(self._count))
 
 
-def ask_to_confirm(parent: QWidget, count: int, what: str) -> bool:
-    return ConfirmDeletionDialog(count, what, parent).exec() == QDialog.DialogCode.Accepted
+def ask_to_confirm(parent: QWidget, count: int, question: str) -> bool:
+    return ConfirmDeletionDialog(count, question, parent).exec() == QDialog.DialogCode.Accepted
 
 
 class PlanTableModel(QAbstractTableModel):
     """The dry run's documents (already in memory): sorted by a proxy on SORT_ROLE."""
 
-    HEADERS = ("Name", "Owner", "Size", "Created", "Tags", "Why", "Id")
+    HEADERS = (
+        QT_TRANSLATE_NOOP("PlanTableModel", "Name"),
+        QT_TRANSLATE_NOOP("PlanTableModel", "Owner"),
+        QT_TRANSLATE_NOOP("PlanTableModel", "Size"),
+        QT_TRANSLATE_NOOP("PlanTableModel", "Created"),
+        QT_TRANSLATE_NOOP("PlanTableModel", "Tags"),
+        QT_TRANSLATE_NOOP("PlanTableModel", "Why"),
+        QT_TRANSLATE_NOOP("PlanTableModel", "Id"),
+    )
 
     OWNER = 1
 
@@ -201,7 +223,7 @@ class PlanTableModel(QAbstractTableModel):
             and orientation == Qt.Orientation.Horizontal
             and 0 <= section < len(self.HEADERS)
         ):
-            return self.HEADERS[section]
+            return QCoreApplication.translate("PlanTableModel", self.HEADERS[section])
         return None
 
     def data(
@@ -225,7 +247,7 @@ class PlanTableModel(QAbstractTableModel):
             return sort_values[column]
         if role == Qt.ItemDataRole.DisplayRole:
             values = (
-                item.filename or "(no metadata)",
+                item.filename or self.tr("(no metadata)"),
                 self._owners.label(item.user_id),
                 human_size(item.size),
                 human_time(item.created_at) if item.created_at else "",
@@ -250,7 +272,10 @@ def optional_int(edit: QLineEdit, what: str) -> int | None:
     try:
         return int(text)
     except ValueError:
-        raise ValidationError(f"{what} must be a whole number of bytes.") from None
+        message = QCoreApplication.translate(
+            "AdminDialog", "{what} must be a whole number of bytes."
+        )
+        raise ValidationError(message.format(what=what)) from None
 
 
 def optional_time(edit: QLineEdit, what: str) -> datetime | None:
@@ -289,21 +314,22 @@ class AdminDialog(QDialog):
         self._factory = factory
         self._pool_users = pool_users
         self._operation: Operation[Any] | None = None
-        self.confirm: Callable[[int, str], bool] = lambda count, what: ask_to_confirm(
-            self, count, what
+        # (how many, the question): whether the user confirmed.
+        self.confirm: Callable[[int, str], bool] = lambda count, question: ask_to_confirm(
+            self, count, question
         )
         self.error_label = QLabel()
         self.error_label.setObjectName("adminErrorLabel")
         self.error_label.setWordWrap(True)
         self.error_label.hide()
-        self.not_admin_label = QLabel(NEEDS_ADMIN)
+        self.not_admin_label = QLabel(self.tr(NEEDS_ADMIN))
         self.not_admin_label.setObjectName("notAdminLabel")
         self.not_admin_label.setWordWrap(True)
         self.not_admin_label.setVisible(not is_admin)
         self.progress_bar = QProgressBar()
         self.progress_bar.setObjectName("adminProgressBar")
         self.progress_bar.hide()
-        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button = QPushButton(self.tr("Cancel"))
         self.cancel_button.setObjectName("adminCancelButton")
         self.cancel_button.hide()
         self.cancel_button.clicked.connect(self.cancel)
@@ -315,7 +341,7 @@ class AdminDialog(QDialog):
         self.close_box = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self.close_button = self.close_box.button(QDialogButtonBox.StandardButton.Close)
         self.close_button.setObjectName("adminCloseButton")
-        self.close_button.setToolTip("Close; while a job runs, this cancels it first")
+        self.close_button.setToolTip(self.tr("Close; while a job runs, this cancels it first"))
         self.close_box.rejected.connect(self.reject)
 
     @property
@@ -325,7 +351,7 @@ class AdminDialog(QDialog):
     def _run(self, run: AdminRun[T], on_success: Callable[[T], None]) -> bool:
         """Start ``run`` on the long lane with the admin's tools; False if refused."""
         if not self._is_admin:
-            self.show_error(AuthError(NEEDS_ADMIN))
+            self.show_error(AuthError(self.tr(NEEDS_ADMIN)))
             return False
         if self.running:
             return False

@@ -26,7 +26,6 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from .. import __version__
 from ..core.errors import AuthError, DmsError, Unavailable
-from ..core.formatting import plural
 from ..core.identity import SignedIn
 from ..core.logs import configure_logging
 from ..core.paths import AppPaths, keep_new_files_private
@@ -39,6 +38,7 @@ from .message_bar import MessageBar
 from .operations import Account, Operations
 from .sign_in_dialog import SignInDialog
 from .transfers import TransferQueue
+from .translations import install_translations
 from .window_menus import WindowMenus
 
 if TYPE_CHECKING:  # boto3 loads on a lane, after the window shows (see session)
@@ -110,7 +110,7 @@ class DesktopApp(QObject):
             if snapshot is not None:
                 self.window.show_snapshot(snapshot)
         self.window.show()
-        self._show_progress("Connecting…")
+        self._show_progress(self.tr("Connecting…"))
         start = self.operations.fast(session.connect_and_resume, self._on_started)
         start.failure(self._on_connect_failed).run()
 
@@ -152,7 +152,9 @@ class DesktopApp(QObject):
     def _schedule_offline_retry(self) -> None:
         seconds = self._offline_retry_seconds
         self.window.user_label.setText(
-            f"Offline: the backend cannot be reached; trying again in {seconds} s"
+            self.tr("Offline: the backend cannot be reached; trying again in {seconds} s").format(
+                seconds=seconds
+            )
         )
         self._offline_retry.start(seconds * 1000)
         self._offline_retry_seconds = min(seconds * 2, OFFLINE_RETRY_MAX_SECONDS)
@@ -163,15 +165,15 @@ class DesktopApp(QObject):
         online), and try again later if the backend still does not answer."""
         if self._reachability is None or self._reachability.online:
             return
-        self.window.user_label.setText("Offline: trying to reach the backend…")
+        self.window.user_label.setText(self.tr("Offline: trying to reach the backend…"))
         if self.user is not None:
             self.window.refresh()
         self._schedule_offline_retry()
 
     def _on_connect_failed(self, error: DmsError) -> None:
         self.message_bar.report_error(error)
-        self.message_bar.set_action("Try again", self.start)
-        self._show_progress("Not connected")
+        self.message_bar.set_action(self.tr("Try again"), self.start)
+        self._show_progress(self.tr("Not connected"))
 
     def _on_resumed(self, user: SignedIn | AuthError | None) -> None:
         if isinstance(user, SignedIn):
@@ -191,7 +193,7 @@ class DesktopApp(QObject):
         if backend.is_sandbox:
             from ..sandbox import DEMO_USER
 
-            where = "the local sandbox (demo account filled in)"
+            where = self.tr("the local sandbox (demo account filled in)")
             username, password = DEMO_USER
         else:
             where = f"{backend.profile.name} ({backend.region})"
@@ -202,7 +204,7 @@ class DesktopApp(QObject):
         dialog.accepted.connect(self._on_sign_in_accepted)
         dialog.rejected.connect(self._on_sign_in_rejected)
         self.sign_in_dialog = dialog
-        self.window.loaded_label.setText("Not signed in")
+        self.window.loaded_label.setText(self.tr("Not signed in"))
         dialog.open()
 
     @Slot()
@@ -215,8 +217,10 @@ class DesktopApp(QObject):
         self.message_bar.dismiss()  # e.g. "the remembered session has expired": not any more
         if result.remembered is False:
             self.message_bar.show_notice(
-                "Signed in. This system has no keyring, so the session cannot be remembered: "
-                "you will sign in again next time."
+                self.tr(
+                    "Signed in. This system has no keyring, so the session cannot be remembered: "
+                    "you will sign in again next time."
+                )
             )
         self.connected_backend = result.backend
         self._follow_connection(result.backend)
@@ -225,8 +229,8 @@ class DesktopApp(QObject):
     @Slot()
     def _on_sign_in_rejected(self) -> None:
         self.sign_in_dialog = None
-        self.message_bar.show_notice("You are not signed in.")
-        self.message_bar.set_action("Sign in…", self.ask_sign_in)
+        self.message_bar.show_notice(self.tr("You are not signed in."))
+        self.message_bar.set_action(self.tr("Sign in…"), self.ask_sign_in)
 
     def _signed_in(self, user: SignedIn, *, remembered: bool) -> None:
         """From now on operations work for ``user`` (on every lane, and the transfers)."""
@@ -250,8 +254,11 @@ class DesktopApp(QObject):
         if not messages:
             return
         self.window.refresh()  # a resumed upload is a new document in the list
-        more = f" (and {len(messages) - 1} more: see Details)" if len(messages) > 1 else ""
-        self.message_bar.show_notice(f"{messages[0]}{more}", details="\n".join(messages))
+        notice = messages[0]
+        if len(messages) > 1:
+            more = self.tr("{message} (and %n more: see Details)", "", len(messages) - 1)
+            notice = more.format(message=messages[0])
+        self.message_bar.show_notice(notice, details="\n".join(messages))
 
     @Slot()
     def sign_out(self) -> None:
@@ -259,9 +266,8 @@ class DesktopApp(QObject):
         if running:
             answer = QMessageBox.question(
                 self.window,
-                "Transfers are running",
-                f"{plural(running, 'transfer')} {'is' if running == 1 else 'are'} still running. "
-                f"Cancel {'it' if running == 1 else 'them'} and sign out?",
+                self.tr("Transfers are running"),
+                self.tr("%n transfer(s) still running. Cancel and sign out?", "", running),
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                 QMessageBox.StandardButton.No,
             )
@@ -330,6 +336,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationVersion(__version__)
     app.setDesktopFileName("dms-desktop")
     app.setWindowIcon(app_icon())
+    install_translations(app)
     desktop = DesktopApp(paths, args.profile)
     desktop.start()
     code = app.exec()

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.errors import ValidationError
-from ..core.formatting import plural, printable
+from ..core.formatting import printable
 from ..core.models import Document, tag_key
 from ..core.tag_text import join_tags, parse_tags
 
@@ -44,23 +44,23 @@ class BulkTagDialog(QDialog):
     def __init__(self, documents: Sequence[Document], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("bulkTagDialog")
-        self.setWindowTitle(f"Edit tags of {plural(len(documents), 'document')}")
+        self.setWindowTitle(self.tr("Edit tags of %n document(s)", "", len(documents)))
         self.documents = list(documents)
         shared, partial = shared_and_partial_tags(documents)
-        self.shared_label = QLabel(printable(join_tags(shared)) or "(none)")
+        self.shared_label = QLabel(printable(join_tags(shared)) or self.tr("(none)"))
         self.shared_label.setObjectName("bulkSharedTags")
         self.shared_label.setWordWrap(True)
         self.partial_label = QLabel(
-            printable(", ".join(f"{tag} ({count})" for tag, count in partial)) or "(none)"
+            printable(", ".join(f"{tag} ({count})" for tag, count in partial)) or self.tr("(none)")
         )
         self.partial_label.setObjectName("bulkPartialTags")
         self.partial_label.setWordWrap(True)
         self.add_edit = QLineEdit()
         self.add_edit.setObjectName("bulkAddTags")
-        self.add_edit.setPlaceholderText("tags to add to all, separated by commas")
+        self.add_edit.setPlaceholderText(self.tr("tags to add to all, separated by commas"))
         self.remove_edit = QLineEdit()
         self.remove_edit.setObjectName("bulkRemoveTags")
-        self.remove_edit.setPlaceholderText("tags to remove from all")
+        self.remove_edit.setPlaceholderText(self.tr("tags to remove from all"))
         self.problem_label = QLabel()
         self.problem_label.setObjectName("bulkTagProblem")
         self.problem_label.hide()
@@ -68,15 +68,15 @@ class BulkTagDialog(QDialog):
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
         self.apply_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.apply_button.setText("Apply to all")
+        self.apply_button.setText(self.tr("Apply to all"))
         self.apply_button.setObjectName("bulkApplyButton")
         buttons.accepted.connect(self._check_and_accept)
         buttons.rejected.connect(self.reject)
         layout = QFormLayout(self)
-        layout.addRow("All have", self.shared_label)
-        layout.addRow("Some have", self.partial_label)
-        layout.addRow("Add", self.add_edit)
-        layout.addRow("Remove", self.remove_edit)
+        layout.addRow(self.tr("All have"), self.shared_label)
+        layout.addRow(self.tr("Some have"), self.partial_label)
+        layout.addRow(self.tr("Add"), self.add_edit)
+        layout.addRow(self.tr("Remove"), self.remove_edit)
         layout.addRow(self.problem_label)
         layout.addRow(buttons)
 
@@ -93,7 +93,7 @@ class BulkTagDialog(QDialog):
             self._show_problem(str(error))
             return
         if not add and not remove:
-            self._show_problem("Type the tags to add or to remove.")
+            self._show_problem(self.tr("Type the tags to add or to remove."))
             return
         self.accept()
 

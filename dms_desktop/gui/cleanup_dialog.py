@@ -40,7 +40,6 @@ from ..core.admin_text import (
     cleanup_plan_summary,
 )
 from ..core.errors import AuthError, ValidationError
-from ..core.formatting import plural
 from ..core.owner_names import (
     OwnerDirectory,
     looks_like_an_id,
@@ -84,7 +83,7 @@ class CleanupDialog(AdminDialog):
     ) -> None:
         super().__init__(operations, is_admin, factory, parent, pool_users)
         self.setObjectName("cleanupDialog")
-        self.setWindowTitle("Clean up test records")
+        self.setWindowTitle(self.tr("Clean up test records"))
         self.resize(980, 640)
         self.plan: CleanupPlan | None = None
         self.owners = NO_OWNERS
@@ -94,11 +93,11 @@ class CleanupDialog(AdminDialog):
         self.tag_edit.setObjectName("cleanupTagEdit")
         self.name_mode = QComboBox()
         self.name_mode.setObjectName("cleanupNameMode")
-        self.name_mode.addItem("Glob", "glob")
-        self.name_mode.addItem("Starts with", "prefix")
+        self.name_mode.addItem(self.tr("Glob"), "glob")
+        self.name_mode.addItem(self.tr("Starts with"), "prefix")
         self.name_edit = QLineEdit()
         self.name_edit.setObjectName("cleanupNameEdit")
-        self.name_edit.setPlaceholderText("e.g. seed-*.txt")
+        self.name_edit.setPlaceholderText(self.tr("e.g. seed-*.txt"))
         name_row = QHBoxLayout()
         name_row.addWidget(self.name_mode)
         name_row.addWidget(self.name_edit, 1)
@@ -107,39 +106,39 @@ class CleanupDialog(AdminDialog):
         self.created_before_edit = QLineEdit()
         self.created_before_edit.setObjectName("cleanupCreatedBeforeEdit")
         for edit in (self.created_after_edit, self.created_before_edit):
-            edit.setPlaceholderText("ISO date, e.g. 2024-05-01 (UTC)")
+            edit.setPlaceholderText(self.tr("ISO date, e.g. 2024-05-01 (UTC)"))
         self.owners_edit = QLineEdit()
         self.owners_edit.setObjectName("cleanupOwnersEdit")
-        self.owners_edit.setPlaceholderText("user names or ids, separated by commas")
+        self.owners_edit.setPlaceholderText(self.tr("user names or ids, separated by commas"))
         self.min_size_edit = QLineEdit()
         self.min_size_edit.setObjectName("cleanupMinSizeEdit")
         self.max_size_edit = QLineEdit()
         self.max_size_edit.setObjectName("cleanupMaxSizeEdit")
         size_row = QHBoxLayout()
         size_row.addWidget(self.min_size_edit)
-        size_row.addWidget(QLabel("to"))
+        size_row.addWidget(QLabel(self.tr("to")))
         size_row.addWidget(self.max_size_edit)
         self.orphans_check = QCheckBox(
-            "Only orphans (metadata without file, files without metadata)"
+            self.tr("Only orphans (metadata without file, files without metadata)")
         )
         self.orphans_check.setObjectName("cleanupOrphansCheck")
-        self.expired_check = QCheckBox("Only expired test records (expiresAt is past)")
+        self.expired_check = QCheckBox(self.tr("Only expired test records (expiresAt is past)"))
         self.expired_check.setObjectName("cleanupExpiredCheck")
 
         form = QFormLayout()
-        form.addRow("Tag:", self.tag_edit)
-        form.addRow("Filename:", name_row)
-        form.addRow("Created after:", self.created_after_edit)
-        form.addRow("Created before:", self.created_before_edit)
-        form.addRow("Owners:", self.owners_edit)
-        form.addRow("Size (bytes):", size_row)
+        form.addRow(self.tr("Tag:"), self.tag_edit)
+        form.addRow(self.tr("Filename:"), name_row)
+        form.addRow(self.tr("Created after:"), self.created_after_edit)
+        form.addRow(self.tr("Created before:"), self.created_before_edit)
+        form.addRow(self.tr("Owners:"), self.owners_edit)
+        form.addRow(self.tr("Size (bytes):"), size_row)
         form.addRow("", self.orphans_check)
         form.addRow("", self.expired_check)
 
-        self.preview_button = QPushButton("Preview")
+        self.preview_button = QPushButton(self.tr("Preview"))
         self.preview_button.setObjectName("cleanupPreviewButton")
         self.preview_button.clicked.connect(self.preview)
-        self.delete_button = QPushButton("Delete")
+        self.delete_button = QPushButton(self.tr("Delete"))
         self.delete_button.setObjectName("cleanupDeleteButton")
         self.delete_button.setEnabled(False)
         self.delete_button.clicked.connect(self.delete)
@@ -160,7 +159,9 @@ class CleanupDialog(AdminDialog):
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.summary_label = QLabel("Set the criteria, then Preview: nothing is deleted yet.")
+        self.summary_label = QLabel(
+            self.tr("Set the criteria, then Preview: nothing is deleted yet.")
+        )
         self.summary_label.setObjectName("cleanupSummaryLabel")
         self.summary_label.setWordWrap(True)
         self.per_user_label = QLabel()
@@ -196,11 +197,11 @@ class CleanupDialog(AdminDialog):
             tag=self.tag_edit.text().strip() or None,
             name_glob=glob,
             name_prefix=prefix,
-            created_after=optional_time(self.created_after_edit, "Created after"),
-            created_before=optional_time(self.created_before_edit, "Created before"),
+            created_after=optional_time(self.created_after_edit, self.tr("Created after")),
+            created_before=optional_time(self.created_before_edit, self.tr("Created before")),
             owners=owners,
-            min_size=optional_int(self.min_size_edit, "The minimum size"),
-            max_size=optional_int(self.max_size_edit, "The maximum size"),
+            min_size=optional_int(self.min_size_edit, self.tr("The minimum size")),
+            max_size=optional_int(self.max_size_edit, self.tr("The maximum size")),
             orphans=self.orphans_check.isChecked(),
             expired=self.expired_check.isChecked(),
         )
@@ -227,7 +228,7 @@ class CleanupDialog(AdminDialog):
     def preview(self) -> None:
         """The dry run, on the worker: fills the table and the summary; deletes nothing."""
         if not self._is_admin:
-            self.show_error(AuthError(NEEDS_ADMIN))
+            self.show_error(AuthError(self.tr(NEEDS_ADMIN)))
             return
         try:
             criteria = self.criteria()
@@ -267,11 +268,15 @@ class CleanupDialog(AdminDialog):
         if plan is None:
             self.summary_label.setText("")
             self.per_user_label.setText("")
-            self.delete_button.setText("Delete")
+            self.delete_button.setText(self.tr("Delete"))
         else:
-            self.summary_label.setText(f"{cleanup_plan_summary(plan)} Nothing has been deleted.")
+            self.summary_label.setText(
+                self.tr("{summary} Nothing has been deleted.").format(
+                    summary=cleanup_plan_summary(plan)
+                )
+            )
             self.per_user_label.setText("\n".join(cleanup_plan_per_user(plan, owners.labels)))
-            self.delete_button.setText(f"Delete {plural(plan.count, 'document')}")
+            self.delete_button.setText(self.tr("Delete %n document(s)", "", plan.count))
             self._fit_columns()
         self._set_busy(False)
 
@@ -288,7 +293,7 @@ class CleanupDialog(AdminDialog):
         plan = self.plan
         if plan is None or plan.count == 0 or not self._is_admin:
             return
-        if not self.confirm(plan.count, "document" if plan.count == 1 else "documents"):
+        if not self.confirm(plan.count, self.tr("Delete %n document(s)?", "", plan.count)):
             return
 
         def delete(service: AdminService, ctx: OperationContext) -> DeletionReport:
@@ -300,7 +305,7 @@ class CleanupDialog(AdminDialog):
         self.report = result
         self.plan = None
         self._set_busy(False)
-        self.delete_button.setText("Delete")
+        self.delete_button.setText(self.tr("Delete"))
         self.show_report(format_report(result))
-        self.summary_label.setText("Done. Preview again to see what is left.")
+        self.summary_label.setText(self.tr("Done. Preview again to see what is left."))
         self.deletion_finished.emit()

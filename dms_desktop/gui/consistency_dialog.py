@@ -76,7 +76,7 @@ class ConsistencyDialog(AdminDialog):
     ) -> None:
         super().__init__(operations, is_admin, factory, parent, pool_users)
         self.setObjectName("consistencyDialog")
-        self.setWindowTitle("Check consistency")
+        self.setWindowTitle(self.tr("Check consistency"))
         self.resize(1040, 600)
         self.check_report: CheckReport | None = None
         self.repair_report: DeletionReport | None = None
@@ -85,35 +85,43 @@ class ConsistencyDialog(AdminDialog):
         self.stale_hours_spin.setObjectName("staleHoursSpin")
         self.stale_hours_spin.setRange(0, 24 * 365)
         self.stale_hours_spin.setValue(DEFAULT_STALE_HOURS)
-        self.stale_hours_spin.setSuffix(" h")
+        self.stale_hours_spin.setSuffix(self.tr(" h"))
         self.grace_spin = QDoubleSpinBox()
         self.grace_spin.setObjectName("orphanGraceSpin")
         self.grace_spin.setRange(0, 24 * 60)
         self.grace_spin.setValue(DEFAULT_ORPHAN_GRACE.total_seconds() / 60)
-        self.grace_spin.setSuffix(" min")
-        self.verify_check = QCheckBox("Verify checksums (downloads every file: slow)")
+        self.grace_spin.setSuffix(self.tr(" min"))
+        self.verify_check = QCheckBox(self.tr("Verify checksums (downloads every file: slow)"))
         self.verify_check.setObjectName("verifyChecksumsCheck")
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
-        form.addRow("Uploads abandoned after:", self.stale_hours_spin)
-        form.addRow("Files are orphans after:", self.grace_spin)
+        form.addRow(self.tr("Uploads abandoned after:"), self.stale_hours_spin)
+        form.addRow(self.tr("Files are orphans after:"), self.grace_spin)
         form.addRow("", self.verify_check)
 
-        self.check_button = QPushButton("Check")
+        self.check_button = QPushButton(self.tr("Check"))
         self.check_button.setObjectName("consistencyCheckButton")
         self.check_button.clicked.connect(self.run_check)
-        self.repair_button = QPushButton("Repair selected kinds")
+        self.repair_button = QPushButton(self.tr("Repair selected kinds"))
         self.repair_button.setObjectName("consistencyRepairButton")
         self.repair_button.setEnabled(False)
         self.repair_button.clicked.connect(self.repair)
         self.tree = QTreeWidget()
         self.tree.setObjectName("consistencyResultsTree")
-        self.tree.setHeaderLabels(["Problem", "Owner", "Stored file", "Size", "Detail"])
+        self.tree.setHeaderLabels(
+            [
+                self.tr("Problem"),
+                self.tr("Owner"),
+                self.tr("Stored file"),
+                self.tr("Size"),
+                self.tr("Detail"),
+            ]
+        )
         self.tree.setWordWrap(False)
         self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.tree.header().setStretchLastSection(False)  # the detail as wide as it is
         self.tree.itemChanged.connect(self._update_repair_button)
-        self.summary_label = QLabel("Check reads everything and changes nothing.")
+        self.summary_label = QLabel(self.tr("Check reads everything and changes nothing."))
         self.summary_label.setObjectName("consistencySummaryLabel")
         self.summary_label.setWordWrap(True)
 
@@ -169,7 +177,7 @@ class ConsistencyDialog(AdminDialog):
     @Slot()
     def run_check(self) -> None:
         if not self._is_admin:
-            self.show_error(AuthError(NEEDS_ADMIN))
+            self.show_error(AuthError(self.tr(NEEDS_ADMIN)))
             return
         stale_hours = self.stale_hours_spin.value()
         grace = timedelta(minutes=self.grace_spin.value())
@@ -206,7 +214,9 @@ class ConsistencyDialog(AdminDialog):
                 if not found:
                     continue
                 repairable = kind in REPAIRABLE_KINDS
-                label = f"{kind.value} ({len(found)})" + ("" if repairable else ": flagged only")
+                label = f"{kind.value} ({len(found)})"
+                if not repairable:
+                    label = self.tr("{kind}: flagged only").format(kind=label)
                 group = QTreeWidgetItem([label])
                 group.setData(0, Qt.ItemDataRole.UserRole, kind.value)
                 if repairable:
@@ -245,7 +255,8 @@ class ConsistencyDialog(AdminDialog):
         if report is None or not kinds or not self._is_admin:
             return
         count = sum(len(report.of_kind(kind)) for kind in kinds)
-        if not self.confirm(count, "repairs (" + ", ".join(k.value for k in kinds) + ")"):
+        question = self.tr("Make %n repair(s) ({kinds})?", "", count)
+        if not self.confirm(count, question.format(kinds=", ".join(k.value for k in kinds))):
             return
 
         def repair(service: AdminService, ctx: OperationContext) -> DeletionReport:
@@ -256,6 +267,6 @@ class ConsistencyDialog(AdminDialog):
     def _on_repaired(self, result: DeletionReport) -> None:
         self.repair_report = result
         self._show_findings(None)
-        self.summary_label.setText("Repaired. Check again to confirm.")
+        self.summary_label.setText(self.tr("Repaired. Check again to confirm."))
         self.show_report(format_report(result))
         self.repair_finished.emit()

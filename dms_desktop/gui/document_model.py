@@ -35,6 +35,7 @@ from ..core.rows import DocumentRow
 from ..core.schema import SortField
 from .operations import OperationContext, Operations
 from .session import keep_first_page
+from .translations import QT_TRANSLATE_NOOP
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,14 @@ _ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
 _DOCUMENT = int(DOCUMENT_ROLE)
 _ROLES_ANSWERED = frozenset((_DISPLAY, _DECORATION, _TOOL_TIP, _ALIGNMENT, _DOCUMENT))
 _RIGHT_ALIGNED = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-COLUMNS = ("Name", "Type", "Size", "Tags", "Created", "Updated")
+COLUMNS = (
+    QT_TRANSLATE_NOOP("DocumentTableModel", "Name"),
+    QT_TRANSLATE_NOOP("DocumentTableModel", "Type"),
+    QT_TRANSLATE_NOOP("DocumentTableModel", "Size"),
+    QT_TRANSLATE_NOOP("DocumentTableModel", "Tags"),
+    QT_TRANSLATE_NOOP("DocumentTableModel", "Created"),
+    QT_TRANSLATE_NOOP("DocumentTableModel", "Updated"),
+)
 COLUMN_SORTS: dict[int, SortField] = {
     0: SortField.NAME,
     1: SortField.TYPE,
@@ -117,16 +125,17 @@ class DocumentTableModel(QAbstractTableModel):
 
     def status_text(self) -> str:
         count = len(self._rows)
-        noun = "document" if count == 1 else "documents"
         if self._fetching and not count:
-            return "Loading documents…"
+            return self.tr("Loading documents…")
         if self._snapshot_taken_at is not None:
-            return f"{count} {noun} as of {human_time(self._snapshot_taken_at)}, not yet updated"
+            return self.tr("%n document(s) as of {time}, not yet updated", "", count).format(
+                time=human_time(self._snapshot_taken_at)
+            )
         if self._has_more:
-            return f"{count} {noun} loaded, more available"
+            return self.tr("%n document(s) loaded, more available", "", count)
         if not count and self._active and self._query.is_filtered:
-            return "No documents match the filter"
-        return f"{count} {noun}"
+            return self.tr("No documents match the filter")
+        return self.tr("%n document(s)", "", count)
 
     def document_at(self, row: int) -> Document:
         return self._rows[row].document()
@@ -337,11 +346,11 @@ class DocumentTableModel(QAbstractTableModel):
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
+            return self.tr(COLUMNS[section])
         if role == Qt.ItemDataRole.ToolTipRole:
             if section in COLUMN_SORTS:
-                return f"Sort by {COLUMNS[section].lower()}"
-            return "Not sortable: click a tag in the Tags panel to show its documents"
+                return self.tr("Sort by {column}").format(column=self.tr(COLUMNS[section]).lower())
+            return self.tr("Not sortable: click a tag in the Tags panel to show its documents")
         if role == Qt.ItemDataRole.ForegroundRole and section not in COLUMN_SORTS:
             # Greyed like a disabled control: this header does not sort.
             palette = QGuiApplication.palette()
@@ -361,8 +370,10 @@ class DocumentTableModel(QAbstractTableModel):
         if role == _DECORATION:
             return self._icon_for(row.file_type) if column == 0 and self._icon_for else None
         if role == _TOOL_TIP:
-            where = f" in {row.folder}" if row.folder else ""
-            return f"{row.filename}{where}\n{row.file_type}, {human_size(row.size)}"
+            name = row.filename
+            if row.folder:
+                name = self.tr("{name} in {folder}").format(name=row.filename, folder=row.folder)
+            return f"{name}\n{row.file_type}, {human_size(row.size)}"
         if role == _ALIGNMENT:
             return _RIGHT_ALIGNED if column == 2 else None
         return row.document()  # _DOCUMENT

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QMainWindow
 
 from ..core.change_report import ChangeReport, ChangeStatus
 from ..core.changes import DocumentChanges, Update
-from ..core.formatting import human_time, plural
+from ..core.formatting import human_time
 from ..core.models import Document
 from ..core.share_links import ShareLink
 from .bulk_tag_dialog import BulkTagDialog
@@ -74,18 +74,30 @@ class LifecycleActions(QObject):
         self.trash_action = make_action(
             window,
             "deleteAction",
-            "De&lete",
+            self.tr("De&lete"),
             "delete",
             QKeySequence.StandardKey.Delete,
             self.trash_selected,
         )
-        self.trash_action.setToolTip("Move the selected documents to the trash (Undo restores)")
+        self.trash_action.setToolTip(
+            self.tr("Move the selected documents to the trash (Undo restores)")
+        )
         self.share_action = make_action(
-            window, "shareLinkAction", "Copy &Share Link…", "open", None, self.share_selected
+            window,
+            "shareLinkAction",
+            self.tr("Copy &Share Link…"),
+            "open",
+            None,
+            self.share_selected,
         )
         self.share_dialog: ShareLinkDialog | None = None
         self.edit_tags_action = make_action(
-            window, "editTagsAction", "Edit &Tags of Selected…", "tag", "Ctrl+T", self.edit_tags
+            window,
+            "editTagsAction",
+            self.tr("Edit &Tags of Selected…"),
+            "tag",
+            "Ctrl+T",
+            self.edit_tags,
         )
         self.bulk_tag_dialog: BulkTagDialog | None = None
         self.retagging: Operation[ChangeReport] | None = None
@@ -119,13 +131,15 @@ class LifecycleActions(QObject):
         self._events.publish(
             DocumentChanges.of_removed(doc for doc in documents if doc.document_id in gone)
         )
-        error = change_problems(report, "moved to the trash")
+        error = change_problems(
+            report, lambda n: self.tr("%n document(s) could not be moved to the trash.", "", n)
+        )
         if error is not None:
             self._message_bar.report_error(error)
             return
         moved = [result.document_id for result in report.done]
-        self._message_bar.show_notice(f"{plural(len(moved), 'document')} moved to the trash")
-        self._message_bar.set_action("Undo", functools.partial(self.restore, moved))
+        self._message_bar.show_notice(self.tr("%n document(s) moved to the trash", "", len(moved)))
+        self._message_bar.set_action(self.tr("Undo"), functools.partial(self.restore, moved))
 
     def restore(self, document_ids: list[str]) -> None:
         """Take documents out of the trash again (the message bar's Undo)."""
@@ -134,11 +148,13 @@ class LifecycleActions(QObject):
 
     def _on_restored(self, report: ChangeReport) -> None:
         self._events.publish(DocumentChanges.of_added(report.changed_documents))
-        error = change_problems(report, "restored")
+        error = change_problems(
+            report, lambda n: self.tr("%n document(s) could not be restored.", "", n)
+        )
         if error is not None:
             self._message_bar.report_error(error)
         else:
-            self._status(f"Restored {plural(len(report.done), 'document')}")
+            self._status(self.tr("Restored %n document(s)", "", len(report.done)))
 
     # --- tags of many documents ---
 
@@ -174,13 +190,14 @@ class LifecycleActions(QObject):
         )
         if len(documents) > LONG_CHANGE_ABOVE:  # progress, and a way to stop it
             total = len(documents)
-            self._message_bar.show_notice(f"Changing the tags of {plural(total, 'document')}…")
-            self._message_bar.set_action("Cancel", operation.cancel)
+            changing = self.tr("Changing the tags of %n document(s)…", "", total)
+            self._message_bar.show_notice(changing)
+            self._message_bar.set_action(self.tr("Cancel"), operation.cancel)
             operation.progress(self._show_retag_progress)
         self.retagging = operation.run()
 
     def _show_retag_progress(self, done: int, total: int) -> None:
-        self._status(f"Changing tags: {done} of {total}")
+        self._status(self.tr("Changing tags: {done} of {total}").format(done=done, total=total))
 
     def _on_retagged(self, documents: list[Document], report: ChangeReport) -> None:
         self.retagging = None
@@ -192,11 +209,13 @@ class LifecycleActions(QObject):
             if result.document is not None and result.document.document_id in before
         )
         self._events.publish(DocumentChanges(updated=updates))
-        error = change_problems(report, "retagged")
+        error = change_problems(
+            report, lambda n: self.tr("%n document(s) could not be retagged.", "", n)
+        )
         if error is not None:
             self._message_bar.report_error(error)
         else:
-            self._status(f"Changed the tags of {plural(len(report.done), 'document')}")
+            self._status(self.tr("Changed the tags of %n document(s)", "", len(report.done)))
 
     # --- sharing ---
 
@@ -227,6 +246,7 @@ class LifecycleActions(QObject):
     def _on_share_link(self, link: ShareLink) -> None:
         QGuiApplication.clipboard().setText(link.url)
         self._message_bar.show_notice(
-            f"Share link of {link.document.filename} copied; it works until "
-            f"{human_time(link.expires_at)}."
+            self.tr("Share link of {name} copied; it works until {time}.").format(
+                name=link.document.filename, time=human_time(link.expires_at)
+            )
         )

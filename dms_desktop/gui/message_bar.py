@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import QCoreApplication, Qt, Slot
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
@@ -36,9 +36,14 @@ def error_details(error: BaseException) -> str:
         response = getattr(cause, "response", None)  # botocore's ClientError (not imported here)
         if isinstance(response, dict):
             meta = response.get("Error", {})
-            lines.append(f"caused by {meta.get('Code', '?')}: {meta.get('Message', '')}")
+            code, message = meta.get("Code", "?"), meta.get("Message", "")
         else:
-            lines.append(f"caused by {type(cause).__name__}: {cause}")
+            code, message = type(cause).__name__, str(cause)
+        lines.append(
+            QCoreApplication.translate("MessageBar", "caused by {code}: {message}").format(
+                code=code, message=message
+            )
+        )
         cause = cause.__cause__
     return "\n".join(lines)
 
@@ -55,7 +60,7 @@ class MessageBar(QFrame):
         self._text.setObjectName("messageText")
         self._text.setWordWrap(True)
         self._text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self._details_button = QPushButton("Details")
+        self._details_button = QPushButton(self.tr("Details"))
         self._details_button.setObjectName("messageDetailsButton")
         self._details_button.setCheckable(True)
         self._details_button.toggled.connect(self._toggle_details)
@@ -67,7 +72,7 @@ class MessageBar(QFrame):
         close = QToolButton()
         close.setObjectName("messageCloseButton")
         close.setText("✕")
-        close.setToolTip("Dismiss")
+        close.setToolTip(self.tr("Dismiss"))
         close.clicked.connect(self.dismiss)
         self._details = QPlainTextEdit()
         self._details.setObjectName("messageDetails")

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize, Qt
+from PySide6.QtCore import QBuffer, QByteArray, QCoreApplication, QIODevice, QSize, Qt
 from PySide6.QtGui import QImage, QImageReader
 
 from ..core.models import Document
@@ -121,9 +121,10 @@ def decode_image(data: bytes, max_size: QSize) -> QImage:
 def _image_preview(data: bytes, max_size: QSize) -> PreviewResult:
     image = decode_image(data, max_size)
     if image.isNull():
-        return PreviewResult(
-            PreviewKind.NONE, note="Cannot preview this image: the file is damaged or unsupported."
+        note = QCoreApplication.translate(
+            "Previews", "Cannot preview this image: the file is damaged or unsupported."
         )
+        return PreviewResult(PreviewKind.NONE, note=note)
     return PreviewResult(PreviewKind.IMAGE, image=image)
 
 
@@ -137,4 +138,6 @@ def _pdf_preview(data: bytes, max_size: QSize) -> PreviewResult:
     # PDFium's BGRA bytes are QImage's ARGB32 on little-endian machines (all we ship for).
     # The copy owns its pixels; the wrapper only borrows ``pixels``.
     image = QImage(pixels, width, height, stride, QImage.Format.Format_ARGB32).copy()
-    return PreviewResult(PreviewKind.PDF, image=image, note="First page")
+    return PreviewResult(
+        PreviewKind.PDF, image=image, note=QCoreApplication.translate("Previews", "First page")
+    )

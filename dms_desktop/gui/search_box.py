@@ -54,10 +54,13 @@ class SearchBox(QObject):
         self._generation = 0  # a reply to an earlier search is dropped
         self.edit = QLineEdit()
         self.edit.setObjectName("searchEdit")
-        self.edit.setPlaceholderText("Search (Ctrl+F): words, tag:, type:, size:…")
+        self.edit.setPlaceholderText(self.tr("Search (Ctrl+F): words, tag:, type:, size:…"))
+        # The query language's field names stay as they are (core.search.query reads them).
         self.edit.setToolTip(
-            'Words and "phrases" in names and contents; tag:x -tag:x type:pdf '
-            "folder:a/b size:>1M created:>=2026-01-01 updated:<7d name:x; OR; ( )"
+            self.tr(
+                'Words and "phrases" in names and contents; tag:x -tag:x type:pdf '
+                "folder:a/b size:>1M created:>=2026-01-01 updated:<7d name:x; OR; ( )"
+            )
         )
         self.edit.setClearButtonEnabled(True)
         self.edit.setMaximumWidth(420)

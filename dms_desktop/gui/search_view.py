@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import (
     QAbstractListModel,
+    QCoreApplication,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -220,11 +221,12 @@ class SearchResultsView(QWidget):
         self.problem.hide()
         self.model.show_hits(results.hits)
         count = len(results.hits)
-        more = " (the best ones)" if count >= RESULT_LIMIT else ""
-        self.summary.setText(
-            f"{count} document{'s' if count != 1 else ''} found{more} in "
-            f"{results.seconds * 1000:.0f} ms"
-        )
+        milliseconds = f"{results.seconds * 1000:.0f}"
+        if count >= RESULT_LIMIT:
+            summary = self.tr("%n document(s) found (the best ones) in {ms} ms", "", count)
+        else:
+            summary = self.tr("%n document(s) found in {ms} ms", "", count)
+        self.summary.setText(summary.format(ms=milliseconds))
         self.list.setVisible(True)
         if self.list.hasFocus():  # Down from the search box came first
             self._select_first()
@@ -240,7 +242,7 @@ class SearchResultsView(QWidget):
 
     def show_problem(self, error: QuerySyntaxError) -> None:
         self.model.show_hits([])
-        self.summary.setText("This search cannot be read:")
+        self.summary.setText(self.tr("This search cannot be read:"))
         self.problem.setText(str(error))
         self.problem.show()
 
@@ -309,7 +311,7 @@ class SavedSearchesPanel(QListWidget):
         if item is None:
             return
         menu = QMenu(self)
-        delete = menu.addAction("Delete saved search")
+        delete = menu.addAction(self.tr("Delete saved search"))
         delete.triggered.connect(functools.partial(self.delete, item.text()))
         menu.popup(self.viewport().mapToGlobal(position))
 
@@ -319,7 +321,7 @@ def saved_searches(ctx: OperationContext) -> SavedSearches:
     if user is None:
         from ..core.errors import AuthError
 
-        raise AuthError("Not signed in.")
+        raise AuthError(QCoreApplication.translate("SavedSearchesPanel", "Not signed in."))
     return SavedSearches(ctx.paths.data_dir, ctx.account.profile_name or "default", user.user_id)
 
 
@@ -341,7 +343,10 @@ def _delete(ctx: OperationContext, name: str) -> dict[str, str]:
 
 def ask_search_name(parent: QWidget, query: str) -> str | None:
     name, accepted = QInputDialog.getText(
-        parent, "Save search", f"A name for the search\n{query}", QLineEdit.EchoMode.Normal
+        parent,
+        QCoreApplication.translate("SavedSearchesPanel", "Save search"),
+        QCoreApplication.translate("SavedSearchesPanel", "A name for the search") + f"\n{query}",
+        QLineEdit.EchoMode.Normal,
     )
     return name.strip() if accepted and name.strip() else None
 

@@ -9,8 +9,13 @@ from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout,
 from ..core.formatting import printable
 from ..core.models import Document
 from ..core.share_links import DEFAULT_SHARE_EXPIRY, SHARE_EXPIRIES
+from .translations import QT_TRANSLATE_NOOP
 
-LABELS = {"1h": "1 hour", "1d": "1 day", "7d": "7 days"}
+LABELS = {
+    "1h": QT_TRANSLATE_NOOP("ShareLinkDialog", "1 hour"),
+    "1d": QT_TRANSLATE_NOOP("ShareLinkDialog", "1 day"),
+    "7d": QT_TRANSLATE_NOOP("ShareLinkDialog", "7 days"),
+}
 
 
 class ShareLinkDialog(QDialog):
@@ -19,16 +24,17 @@ class ShareLinkDialog(QDialog):
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("shareLinkDialog")
-        self.setWindowTitle("Copy share link")
+        self.setWindowTitle(self.tr("Copy share link"))
         self.document = document
         self.expiry_box = QComboBox()
         self.expiry_box.setObjectName("shareExpiryBox")
         for key in SHARE_EXPIRIES:
-            self.expiry_box.addItem(LABELS.get(key, key), key)
+            self.expiry_box.addItem(self.tr(LABELS[key]) if key in LABELS else key, key)
         self.expiry_box.setCurrentIndex(list(SHARE_EXPIRIES).index(DEFAULT_SHARE_EXPIRY))
         note = QLabel(
-            f"Anyone with the link can download {printable(document.filename)} without "
-            "signing in, until it expires."
+            self.tr(
+                "Anyone with the link can download {name} without signing in, until it expires."
+            ).format(name=printable(document.filename))
         )
         note.setWordWrap(True)
         buttons = QDialogButtonBox(
@@ -36,13 +42,13 @@ class ShareLinkDialog(QDialog):
         )
         buttons.setObjectName("shareButtons")
         ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
-        ok.setText("Copy link")
+        ok.setText(self.tr("Copy link"))
         ok.setObjectName("shareCopyButton")
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QFormLayout(self)
         layout.addRow(note)
-        layout.addRow("Link works for", self.expiry_box)
+        layout.addRow(self.tr("Link works for"), self.expiry_box)
         layout.addRow(buttons)
 
     @property

@@ -23,10 +23,12 @@ from ..core.errors import DmsError
 from ..core.identity import NewPasswordRequired
 from .operations import Operations
 from .session import SignInResult, new_password_operation, sign_in_operation
+from .translations import QT_TRANSLATE_NOOP
 
-NO_KEYRING_TIP = (
+NO_KEYRING_TIP = QT_TRANSLATE_NOOP(
+    "SignInDialog",
     "This system has no keyring (such as GNOME Keyring, KWallet or the macOS or Windows "
-    "credential store) to keep your session in, so you will sign in again next time."
+    "credential store) to keep your session in, so you will sign in again next time.",
 )
 
 
@@ -45,23 +47,23 @@ class SignInDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("signInDialog")
-        self.setWindowTitle("Sign in — DMS Desktop")
+        self.setWindowTitle(self.tr("Sign in — DMS Desktop"))
         self._operations = operations
         self.result_value: SignInResult | None = None
-        intro = QLabel(f"Sign in to {where}.")
+        intro = QLabel(self.tr("Sign in to {where}.").format(where=where))
         intro.setWordWrap(True)
         self._username = QLineEdit(username)
         self._username.setObjectName("usernameEdit")
         self._password = QLineEdit(password)
         self._password.setObjectName("passwordEdit")
         self._password.setEchoMode(QLineEdit.EchoMode.Password)
-        self._remember = QCheckBox("Remember me on this computer")
+        self._remember = QCheckBox(self.tr("Remember me on this computer"))
         self._remember.setObjectName("rememberCheck")
         self._remember.setChecked(can_remember)
         self._remember.setEnabled(can_remember)
         self._can_remember = can_remember
         if not can_remember:
-            self._remember.setToolTip(NO_KEYRING_TIP)
+            self._remember.setToolTip(self.tr(NO_KEYRING_TIP))
         self._error = QLabel()
         self._error.setObjectName("signInErrorLabel")
         self._error.setWordWrap(True)
@@ -74,13 +76,13 @@ class SignInDialog(QDialog):
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
         sign_in_button = self._buttons.button(QDialogButtonBox.StandardButton.Ok)
-        sign_in_button.setText("Sign in")
+        sign_in_button.setText(self.tr("Sign in"))
         sign_in_button.setObjectName("signInButton")
         self._buttons.accepted.connect(self._submit)
         self._buttons.rejected.connect(self.reject)
         form = QFormLayout()
-        form.addRow("Username", self._username)
-        form.addRow("Password", self._password)
+        form.addRow(self.tr("Username"), self._username)
+        form.addRow(self.tr("Password"), self._password)
         # The second step of a first sign-in: choose a new password.
         self._challenge: NewPasswordRequired | None = None
         self._new_password = QLineEdit()
@@ -93,11 +95,11 @@ class SignInDialog(QDialog):
         self._new_password_box.setObjectName("newPasswordBox")
         new_form = QFormLayout(self._new_password_box)
         new_form.setContentsMargins(0, 0, 0, 0)
-        new_intro = QLabel("This is your first sign-in: choose a new password.")
+        new_intro = QLabel(self.tr("This is your first sign-in: choose a new password."))
         new_intro.setWordWrap(True)
         new_form.addRow(new_intro)
-        new_form.addRow("New password", self._new_password)
-        new_form.addRow("Again", self._repeat_password)
+        new_form.addRow(self.tr("New password"), self._new_password)
+        new_form.addRow(self.tr("Again"), self._repeat_password)
         self._new_password_box.hide()
         layout = self._layout = QVBoxLayout(self)
         layout.addWidget(intro)
@@ -140,7 +142,7 @@ class SignInDialog(QDialog):
         username = self._username.text().strip()
         password = self._password.text()
         if not username or not password:
-            self.show_error("Enter a username and a password.")
+            self.show_error(self.tr("Enter a username and a password."))
             return
         self._set_busy(True)
         self._error.hide()
@@ -150,10 +152,10 @@ class SignInDialog(QDialog):
     def _submit_new_password(self, challenge: NewPasswordRequired) -> None:
         new_password = self._new_password.text()
         if not new_password:
-            self.show_error("Enter the new password.")
+            self.show_error(self.tr("Enter the new password."))
             return
         if new_password != self._repeat_password.text():
-            self.show_error("The two new passwords differ.")
+            self.show_error(self.tr("The two new passwords differ."))
             return
         self._set_busy(True)
         self._error.hide()

@@ -101,7 +101,7 @@ class TagPanel(QListWidget):
     def _render(self) -> None:
         current = self._current
         self.clear()
-        everything = QListWidgetItem("All documents")
+        everything = QListWidgetItem(self.tr("All documents"))
         everything.setData(TAG_ROLE, None)
         self.addItem(everything)
         if current is None:

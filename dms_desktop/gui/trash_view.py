@@ -29,14 +29,20 @@ from ..core.bulk_delete import DeleteReport, DeleteStatus
 from ..core.change_report import ChangeReport
 from ..core.changes import DocumentChanges
 from ..core.errors import DmsError
-from ..core.formatting import human_size, human_time, plural, printable
+from ..core.formatting import human_size, human_time, printable
 from ..core.models import Document
 from .document_events import DocumentEvents
 from .operations import Lane, OperationContext, Operations
+from .translations import QT_TRANSLATE_NOOP
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ("Name", "Size", "Deleted", "Purged on")
+COLUMNS = (
+    QT_TRANSLATE_NOOP("TrashView", "Name"),
+    QT_TRANSLATE_NOOP("TrashView", "Size"),
+    QT_TRANSLATE_NOOP("TrashView", "Deleted"),
+    QT_TRANSLATE_NOOP("TrashView", "Purged on"),
+)
 TRASH_PAGE = 500
 MAX_NAMES_IN_CONFIRMATION = 10
 LONG_CHANGE_ABOVE = 25  # more documents than this run on the long lane
@@ -70,8 +76,10 @@ def trash_operation(document_ids: list[str]) -> Callable[[OperationContext], Cha
     return move_to_trash
 
 
-def change_problems(report: ChangeReport, what: str) -> DmsError | None:
-    """One error listing the documents a change left as they were (None: it changed all)."""
+def change_problems(report: ChangeReport, headline: Callable[[int], str]) -> DmsError | None:
+    """One error listing the documents a change left as they were (None: it changed all);
+    ``headline`` gives its first line for the number of them, translated (e.g. "2 documents
+    could not be restored.")."""
     problems = report.problems
     if not problems:
         return None
@@ -79,7 +87,7 @@ def change_problems(report: ChangeReport, what: str) -> DmsError | None:
         f"{printable(result.filename) or result.document_id}: {result.message}"
         for result in problems
     )
-    return DmsError(f"{plural(len(problems), 'document')} could not be {what}.\n{details}")
+    return DmsError(f"{headline(len(problems))}\n{details}")
 
 
 class TrashView(QWidget):
@@ -103,11 +111,11 @@ class TrashView(QWidget):
         self._documents: dict[str, Document] = {}  # by id, in the order of the rows
         self._generation = 0  # a reply to an earlier read is dropped
 
-        self.title = QLabel("Trash")
+        self.title = QLabel(self.tr("Trash"))
         self.title.setObjectName("trashTitle")
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("trashTable")
-        self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        self.table.setHorizontalHeaderLabels([self.tr(column) for column in COLUMNS])
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -119,13 +127,13 @@ class TrashView(QWidget):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.table.itemSelectionChanged.connect(self._update_buttons)
 
-        self.restore_button = QPushButton("Restore")
+        self.restore_button = QPushButton(self.tr("Restore"))
         self.restore_button.setObjectName("trashRestoreButton")
         self.restore_button.clicked.connect(self.restore_selected)
-        self.delete_button = QPushButton("Delete permanently…")
+        self.delete_button = QPushButton(self.tr("Delete permanently…"))
         self.delete_button.setObjectName("trashDeleteButton")
         self.delete_button.clicked.connect(self.delete_selected)
-        self.empty_button = QPushButton("Empty trash…")
+        self.empty_button = QPushButton(self.tr("Empty trash…"))
         self.empty_button.setObjectName("trashEmptyButton")
         self.empty_button.clicked.connect(self.empty)
         buttons = QHBoxLayout()
@@ -177,9 +185,9 @@ class TrashView(QWidget):
             for column, text in enumerate(cells):
                 self.table.setItem(row, column, QTableWidgetItem(text))
         self.title.setText(
-            f"Trash: {plural(len(documents), 'document')}"
+            self.tr("Trash: %n document(s)", "", len(documents))
             if documents
-            else "Trash: empty (deleted documents wait here until they are purged)"
+            else self.tr("Trash: empty (deleted documents wait here until they are purged)")
         )
         self._update_buttons()
 
@@ -211,7 +219,9 @@ class TrashView(QWidget):
     def _on_restored(self, report: ChangeReport) -> None:
         self._events.publish(DocumentChanges.of_added(report.changed_documents))
         self._remove([result.document_id for result in report.done])
-        error = change_problems(report, "restored")
+        error = change_problems(
+            report, lambda n: self.tr("%n document(s) could not be restored.", "", n)
+        )
         if error is not None:
             self._report_error(error)
         self.changed.emit()
@@ -249,7 +259,10 @@ class TrashView(QWidget):
         if problems:
             details = "\n".join(f"{result.filename}: {result.message}" for result in problems)
             self._report_error(
-                DmsError(f"{plural(len(problems), 'document')} could not be deleted.\n{details}")
+                DmsError(
+                    self.tr("%n document(s) could not be deleted.", "", len(problems))
+                    + f"\n{details}"
+                )
             )
         log.info("deleted %d documents from the trash for good", len(report.deleted))
         self.changed.emit()
@@ -257,9 +270,10 @@ class TrashView(QWidget):
     def _confirm(self, document_ids: list[str] | None) -> bool:
         """Ask before deleting for good: the selected documents, or (None) the whole trash."""
         if document_ids is None:
-            question = (
-                f"Delete all {plural(self.table.rowCount(), 'document')} in the trash for good? "
-                "This cannot be undone."
+            question = self.tr(
+                "Delete all %n document(s) in the trash for good? This cannot be undone.",
+                "",
+                self.table.rowCount(),
             )
         else:
             names = "\n".join(
@@ -268,14 +282,14 @@ class TrashView(QWidget):
             )
             more = len(document_ids) - MAX_NAMES_IN_CONFIRMATION
             if more > 0:
-                names += f"\n…and {more} more"
-            question = (
-                f"Delete {plural(len(document_ids), 'document')} for good? This cannot be "
-                f"undone.\n\n{names}"
+                names += "\n" + self.tr("…and %n more", "", more)
+            question = self.tr(
+                "Delete %n document(s) for good? This cannot be undone.", "", len(document_ids)
             )
+            question += f"\n\n{names}"
         answer = QMessageBox.warning(
             self,
-            "Delete permanently?",
+            self.tr("Delete permanently?"),
             question,
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Cancel,

@@ -11,8 +11,13 @@ from PySide6.QtWidgets import QMainWindow, QMenu
 
 from .about_dialog import AboutDialog
 from .appearance import Appearance, Theme
+from .translations import QT_TRANSLATE_NOOP
 
-_THEME_LABELS = {Theme.SYSTEM: "&System", Theme.LIGHT: "&Light", Theme.DARK: "&Dark"}
+_THEME_LABELS = {
+    Theme.SYSTEM: QT_TRANSLATE_NOOP("WindowMenus", "&System"),
+    Theme.LIGHT: QT_TRANSLATE_NOOP("WindowMenus", "&Light"),
+    Theme.DARK: QT_TRANSLATE_NOOP("WindowMenus", "&Dark"),
+}
 
 
 class WindowMenus(QObject):
@@ -27,15 +32,15 @@ class WindowMenus(QObject):
 
         view_menu = window.findChild(QMenu, "viewMenu")
         if view_menu is None:  # a window without one: the theme gets its own menu
-            view_menu = window.menuBar().addMenu("&View")
+            view_menu = window.menuBar().addMenu(self.tr("&View"))
         view_menu.addSeparator()
-        self.theme_menu = view_menu.addMenu("&Theme")
+        self.theme_menu = view_menu.addMenu(self.tr("&Theme"))
         self.theme_menu.setObjectName("themeMenu")
         group = QActionGroup(self)
         group.setExclusive(True)
         self.theme_actions: dict[Theme, QAction] = {}
         for theme, label in _THEME_LABELS.items():
-            action = self.theme_menu.addAction(label)
+            action = self.theme_menu.addAction(self.tr(label))
             action.setObjectName(f"theme{theme.value.capitalize()}Action")
             action.setCheckable(True)
             action.setChecked(theme is appearance.theme)
@@ -44,9 +49,9 @@ class WindowMenus(QObject):
             self.theme_actions[theme] = action
         group.triggered.connect(self._on_theme_chosen)
 
-        self.help_menu = window.menuBar().addMenu("&Help")
+        self.help_menu = window.menuBar().addMenu(self.tr("&Help"))
         self.help_menu.setObjectName("helpMenu")
-        self.about_action = self.help_menu.addAction("&About DMS Desktop")
+        self.about_action = self.help_menu.addAction(self.tr("&About DMS Desktop"))
         self.about_action.setObjectName("aboutAction")
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         self.about_action.triggered.connect(self.show_about)

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QAbstractItemView, QApplication
 
 from dms_desktop.core.identity import RememberedSessions
 from dms_desktop.gui.app import DesktopApp
+from dms_desktop.gui.translations import install_translations
 from tests.benchmarks.common import BenchSandbox, percentile
 from tests.support.keyrings import MemoryKeyring
 
@@ -30,7 +31,11 @@ except (AttributeError, OSError, TypeError):  # no C library to load this way (W
 
 
 def application() -> QApplication:
-    app = QApplication.instance() or QApplication(["dms-bench"])
+    """The QApplication, with the translations the app installs at start-up (gui.translations)."""
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(["dms-bench"])
+        install_translations(app)
     assert isinstance(app, QApplication)
     return app
 

@@ -136,6 +136,37 @@ def test_window_starts_from_any_folder(
     assert _sandbox_code(home) == str(installed_package)
 
 
+TRANSLATED_COUNT = """
+from PySide6.QtCore import QLocale
+from PySide6.QtWidgets import QApplication
+from dms_desktop.gui.translations import install_translations
+from dms_desktop.gui.trash_view import TrashView
+
+app = QApplication([])
+print(install_translations(app, QLocale("en_US"))[0].filePath())
+print(TrashView.tr("Trash: %n document(s)", "", 1))
+"""
+
+
+def test_the_translations_are_installed_with_the_package(installed: Path, tmp_path: Path) -> None:
+    """The compiled translations are package data: the installed window says "1 document" (the
+    English plural forms, docs/translating.md), not "1 document(s)"."""
+    result = subprocess.run(
+        [str(installed / "python"), "-P", "-c", TRANSLATED_COUNT],
+        cwd=tmp_path,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    catalogue, title = result.stdout.strip().splitlines()
+    installed_package = installed.parent / _site_packages(installed) / "dms_desktop"
+    assert Path(catalogue) == installed_package / "resources" / "translations" / "dms_desktop_en.qm"
+    assert title == "Trash: 1 document"
+
+
 def _site_packages(bin_dir: Path) -> Path:
     """The virtualenv's site-packages, relative to its root."""
     found = subprocess.run(
