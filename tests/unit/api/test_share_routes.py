@@ -117,10 +117,13 @@ def test_only_ones_own_documents_out_of_the_trash_can_be_shared() -> None:
 
     assert _share(document_id, user=BOB).status == 404
     assert _share(new_document_id()).status == 404
-    assert invoke(
-        handlers.delete_document,
-        proxy_event("DELETE", "/documents/{documentId}", document_id=document_id),
-    ).status == 200
+    assert (
+        invoke(
+            handlers.delete_document,
+            proxy_event("DELETE", "/documents/{documentId}", document_id=document_id),
+        ).status
+        == 200
+    )
     refused = _share(document_id)
     assert refused.status == 404 and "in the trash" in refused.body["message"]
 
