@@ -27,7 +27,7 @@ from typing import Any
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 
-from .errors import AuthError, NotFound, Unavailable, ValidationError
+from .errors import AuthError, ConfigError, NotFound, Unavailable, ValidationError
 from .models import Document, format_timestamp, parse_timestamp
 
 SHARE_EXPIRIES: dict[str, timedelta] = {
@@ -119,6 +119,12 @@ def _api_error(exc: urllib.error.HTTPError, document_id: str) -> Exception:
         message = str(json.loads(exc.read()).get("message", ""))
     except (ValueError, OSError, AttributeError):
         message = ""
+    if exc.code == 403 and "Missing Authentication Token" in message:
+        # API Gateway's answer to a route it does not have: an API stack older than the route.
+        return ConfigError(
+            "The web API at the profile's api_url has no share route: deploy the current API "
+            "stack (docs/operations.md), or choose 1h."
+        )
     if exc.code in (401, 403):
         return AuthError("The web API did not accept the sign-in; sign in again.")
     if exc.code == 404:  # the API's message: not found, or in the trash

@@ -20,7 +20,7 @@ import requests
 
 from dms_desktop.api import share
 from dms_desktop.core.blobs import BlobStore
-from dms_desktop.core.errors import NotFound, ValidationError
+from dms_desktop.core.errors import ConfigError, NotFound, ValidationError
 from dms_desktop.core.repository import DocumentRepository
 from dms_desktop.core.service import DocumentService
 from dms_desktop.core.share_links import ApiShareLinks
@@ -152,3 +152,18 @@ def test_without_the_api_a_cognito_sign_in_gets_an_hour_at_most(dynamodb: Any, s
     with pytest.raises(ValidationError, match="api_url"):
         service.share_link(document_id, timedelta(days=1))
     assert service.share_link(document_id, HOUR).signed_by == "credentials"
+
+
+def test_an_api_stack_without_the_share_route_is_named_not_taken_for_a_bad_sign_in(
+    dynamodb: Any, s3: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def older_api(request: urllib.request.Request, timeout: float) -> io.BytesIO:
+        body = io.BytesIO(b'{"message":"Missing Authentication Token"}')
+        raise urllib.error.HTTPError(request.full_url, 403, "Forbidden", None, body)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(urllib.request, "urlopen", older_api)
+    document_id = store()["documentId"]
+    service = _service(dynamodb, s3, ApiShareLinks(API_URL, REGION, _credentials))
+
+    with pytest.raises(ConfigError, match="no share route"):
+        service.share_link(document_id, timedelta(days=7))
