@@ -32,7 +32,7 @@ from .core.journal import journal_for
 from .core.paths import AppPaths
 from .core.schema import DEFAULT_TRASH_DAYS
 from .core.service import DocumentService
-from .core.share_links import IDENTITY_POOL_LINK_LIFETIME
+from .core.share_links import IDENTITY_POOL_LINK_LIFETIME, ApiShareLinks
 
 if TYPE_CHECKING:  # loaded by admins only (its import costs ~50 ms of everyone's start-up)
     import boto3
@@ -242,7 +242,30 @@ def open_service(
         if backend.is_sandbox or backend.pool is None
         else IDENTITY_POOL_LINK_LIFETIME,
         finish_share_link=_sandbox_share_link(backend.sandbox) if backend.sandbox else None,
+        api_share_links=_api_share_links(backend, user),
     )
+
+
+def _api_share_links(backend: Backend, user: SignedIn) -> ApiShareLinks | None:
+    """The web API's share route for links longer than a Cognito sign-in's credentials last:
+    on AWS with a Cognito sign-in and the profile's api_url (the API stack's ApiUrl)."""
+    settings = backend.profile.settings
+    api_url = settings.api_url if isinstance(settings, AwsProfile) else None
+    if backend.is_sandbox or backend.pool is None or user.refresh_token is None:
+        return None
+    if not api_url or not api_url.startswith("https://"):
+        return None  # links of an hour only (search says what is wrong with the URL)
+    return ApiShareLinks(api_url, backend.region, _frozen_credentials(user.session))
+
+
+def _frozen_credentials(session: Any) -> Callable[[], object]:
+    def credentials() -> object:
+        current = session.get_credentials()
+        if current is None:
+            raise AuthError("The session has expired; sign in again.")
+        return current.get_frozen_credentials()
+
+    return credentials
 
 
 def _sandbox_share_link(sandbox: SandboxConnection) -> Callable[[str], str]:

@@ -25,6 +25,7 @@ from ..core.blobs import BlobStore, content_disposition
 from ..core.errors import ConfigError
 from ..core.models import Document
 from ..core.repository import DocumentRepository
+from ..core.schema import DEFAULT_TRASH_DAYS
 from ..core.service import DocumentService
 from .idempotency import ClientTokens
 from .pending import PendingUploads
@@ -33,7 +34,9 @@ TABLE_VARIABLE = "DMS_TABLE_NAME"
 BUCKET_VARIABLE = "DMS_BUCKET_NAME"
 CLIENT_TOKENS_VARIABLE = "DMS_CLIENT_TOKENS_TABLE"
 PENDING_UPLOADS_VARIABLE = "DMS_PENDING_UPLOADS_TABLE"
+TRASH_DAYS_VARIABLE = "DMS_TRASH_DAYS"  # DeleteDocument's: the stack's TrashRetentionDays
 
+MAX_TRASH_DAYS = 365  # the templates' TrashRetentionDays MaxValue
 UPLOAD_URL_SECONDS = 300
 DOWNLOAD_URL_SECONDS = 300
 
@@ -54,6 +57,7 @@ class Backend:
     client_tokens: ClientTokens
     pending: PendingUploads
     s3: Any
+    trash_days: int = DEFAULT_TRASH_DAYS
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Backend:
@@ -80,11 +84,12 @@ class Backend:
             client_tokens=ClientTokens(dynamodb, environ[CLIENT_TOKENS_VARIABLE]),
             pending=PendingUploads(dynamodb, environ[PENDING_UPLOADS_VARIABLE]),
             s3=s3,
+            trash_days=_trash_days(environ.get(TRASH_DAYS_VARIABLE)),
         )
 
     def service(self, user_id: str) -> DocumentService:
         """The core's document service for the signed-in caller."""
-        return DocumentService(self.repository, self.blobs, user_id)
+        return DocumentService(self.repository, self.blobs, user_id, trash_days=self.trash_days)
 
     def upload_target(self, document: Document) -> dict[str, Any]:
         """A presigned PUT for the document's body. It signs the content type and the SHA-256,
@@ -129,6 +134,14 @@ class Backend:
             ExpiresIn=DOWNLOAD_URL_SECONDS,
         )
         return {"url": url, "method": "GET", "expiresIn": DOWNLOAD_URL_SECONDS}
+
+
+def _trash_days(text: str | None) -> int:
+    if not text:
+        return DEFAULT_TRASH_DAYS
+    if not text.isdecimal() or not 1 <= int(text) <= MAX_TRASH_DAYS:
+        raise ConfigError(f"{TRASH_DAYS_VARIABLE} must be 1 to {MAX_TRASH_DAYS} days ({text!r}).")
+    return int(text)
 
 
 @cache

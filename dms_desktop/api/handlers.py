@@ -1,4 +1,4 @@
-"""The five Lambda entry points behind API Gateway (REST API, proxy integration):
+"""The Lambda entry points behind API Gateway (REST API, proxy integration):
 
 - ``create_document``   POST   /documents                          201, the document to be and an
                                                                    upload URL (status "pending")
@@ -6,7 +6,13 @@
 - ``get_documents``     GET    /documents                          200, a page, newest first
 - ``get_document_by_id``GET    /documents/{documentId}             200, the document and a
                                                                    download URL
-- ``delete_document``   DELETE /documents/{documentId}             204
+- ``delete_document``   DELETE /documents/{documentId}             200, the document, moved to
+                                                                   the trash; 204 with
+                                                                   ``?permanently=true``
+- ``restore_document``  POST   /documents/{documentId}/restore     200, the document, out of
+                                                                   the trash as it was
+
+Share links (``POST /documents/{documentId}/share``, ``GET /share/{token}``) are in api.share.
 
 A document is written as the desktop writes it (core.records): body first, metadata second.
 Create keeps the record it will write as a pending upload (api.pending) and hands out a presigned
@@ -31,13 +37,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core.change_report import ChangeResult, ChangeStatus
 from ..core.errors import Conflict, InTrash, NotFound, Unavailable, ValidationError
 from ..core.ids import new_document_id
 from ..core.models import Document
 from ..core.records import new_document_record, store_record_of_upload
 from ..core.schema import is_user_id
 from .backend import Backend, current_backend
-from .inputs import InvalidInput, parse_create_input, parse_document_id, parse_list_input
+from .inputs import (
+    InvalidInput,
+    parse_create_input,
+    parse_document_id,
+    parse_list_input,
+    parse_permanently,
+)
 from .jsonlog import configure_api_logging
 
 log = configure_api_logging()
@@ -282,8 +295,32 @@ def get_document_by_id(call: Call, backend: Backend) -> Reply:
 
 @_endpoint("DeleteDocument")
 def delete_document(call: Call, backend: Backend) -> Reply:
-    """Delete the metadata (404 if there is none), then the body: the core's delete order."""
+    """Move the document to the trash, as the desktop's Delete does (404 if there is none, or
+    it is in the trash already). With ``?permanently=true``: delete the metadata, then the body
+    (the core's delete order), also of a document in the trash."""
+    document_id = parse_document_id(call.event.get("pathParameters"))
+    permanently = parse_permanently(call.event.get("queryStringParameters"))
+    call.summary.update(documentId=document_id, permanently=permanently)
+    service = backend.service(call.user_id)
+    if permanently:
+        service.delete(document_id)
+        return Reply(204, None, "deleted")
+    result = service.trash_many([document_id]).results[0]
+    return _changed(result, "trashed")
+
+
+@_endpoint("RestoreDocument")
+def restore_document(call: Call, backend: Backend) -> Reply:
+    """Take the document out of the trash as it was (404 if it is not in the trash)."""
     document_id = parse_document_id(call.event.get("pathParameters"))
     call.summary["documentId"] = document_id
-    backend.service(call.user_id).delete(document_id)
-    return Reply(204, None, "deleted")
+    result = backend.service(call.user_id).restore_many([document_id]).results[0]
+    return _changed(result, "restored")
+
+
+def _changed(result: ChangeResult, outcome: str) -> Reply:
+    """The reply of a batched change of one document: its error raised, or the document."""
+    if result.status is not ChangeStatus.DONE:
+        raise result.error or Unavailable("The document could not be changed; try again.")
+    body = {"document": result.document.to_json_dict()} if result.document is not None else {}
+    return Reply(200, body or None, outcome)

@@ -182,3 +182,22 @@ def parse_document_id(path_parameters: Any) -> str:
             }
         )
     return text
+
+
+def parse_permanently(parameters: Any) -> bool:
+    """``DELETE /documents/{documentId}``'s one query parameter: ``permanently=true`` deletes for
+    good; without it (or ``false``) the document moves to the trash."""
+    if parameters is None:
+        return False
+    if not isinstance(parameters, Mapping):
+        raise InvalidInput({"queryStringParameters": "The query parameters are malformed."})
+    unknown = sorted(set(map(str, parameters)) - {"permanently"})
+    if unknown:
+        raise InvalidInput(
+            {name: "Not a parameter of this request (permanently)." for name in unknown}
+        )
+    value = parameters.get("permanently")
+    text = value.strip().lower() if isinstance(value, str) else None
+    if text not in ("true", "false"):
+        raise InvalidInput({"permanently": "Either true or false."})
+    return text == "true"

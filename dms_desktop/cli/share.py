@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from ..core.formatting import human_time, printable
-from ..core.share_links import DEFAULT_SHARE_EXPIRY, SHARE_EXPIRIES
+from ..core.share_links import DEFAULT_SHARE_EXPIRY, SHARE_EXPIRIES, SIGNERS
 from .context import EXIT_OK, Context, add_command
 
 
@@ -20,7 +20,7 @@ def cmd_share(context: Context) -> int:
         context.print(link.url)
         context.note(
             f"Anyone with this link can download {printable(document.filename)} until "
-            f"{human_time(link.expires_at)}."
+            f"{human_time(link.expires_at)} (link {SIGNERS[link.signed_by]})."
         )
     return EXIT_OK
 
@@ -38,6 +38,6 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         choices=list(SHARE_EXPIRIES),
         default=DEFAULT_SHARE_EXPIRY,
         help=f"how long the link works (default {DEFAULT_SHARE_EXPIRY}; a Cognito sign-in on "
-        "AWS: 1h at most)",
+        "AWS: longer than 1h through the web API's share route, if the profile has api_url)",
     )
     share.add_argument("--json", action="store_true")

@@ -61,7 +61,13 @@ from .recovery import recover_user_work, remove_upload_leftovers
 from .repository import DocumentRepository
 from .schema import DEFAULT_TRASH_DAYS, object_key
 from .scope import guard_user_scope
-from .share_links import ShareLink, checked_lifetime
+from .share_links import (
+    SIGNED_BY_API,
+    SIGNED_BY_CREDENTIALS,
+    ApiShareLinks,
+    ShareLink,
+    checked_lifetime,
+)
 from .transfer_outcome import Notice
 from .trash import move_to_trash, restore_from_trash
 from .uploading import NewUpload, Uploads
@@ -82,6 +88,7 @@ class DocumentService:
         trash_days: int = DEFAULT_TRASH_DAYS,
         share_limit: timedelta | None = None,
         finish_share_link: Callable[[str], str] | None = None,
+        api_share_links: ApiShareLinks | None = None,
     ) -> None:
         self._repository = repository
         self._blobs = blobs
@@ -93,6 +100,7 @@ class DocumentService:
         self._trash_days = trash_days  # the backend's retention (its TrashRetentionDays)
         self._share_limit = share_limit  # how long the signing credentials last, if short
         self._finish_share_link = finish_share_link  # the sandbox's proof of its owner's link
+        self._api_share_links = api_share_links  # the web API's links beyond share_limit
 
     @classmethod
     def for_user(
@@ -108,6 +116,7 @@ class DocumentService:
         trash_days: int = DEFAULT_TRASH_DAYS,
         share_limit: timedelta | None = None,
         finish_share_link: Callable[[str], str] | None = None,
+        api_share_links: ApiShareLinks | None = None,
     ) -> DocumentService:
         """The service of ``user_id`` (named ``owner_name``) on clients of their own
         ``session``, which refuse any request outside their documents (see core.scope)."""
@@ -125,6 +134,7 @@ class DocumentService:
             trash_days,
             share_limit,
             finish_share_link,
+            api_share_links,
         )
 
     @property
@@ -443,13 +453,26 @@ class DocumentService:
         """The longest share link this sign-in can make (None: up to 7 days)."""
         return self._share_limit
 
+    def share_signer(self, lifetime: timedelta) -> str | None:
+        """Who would make a link of ``lifetime`` (core.share_links SIGNED_BY_*), or None if
+        none can."""
+        if self._share_limit is None or lifetime <= self._share_limit:
+            return SIGNED_BY_CREDENTIALS
+        return SIGNED_BY_API if self._api_share_links is not None else None
+
     def share_link(self, document_id: str, lifetime: timedelta) -> ShareLink:
-        """A link that downloads the document without signing in, for ``lifetime``."""
-        seconds = checked_lifetime(lifetime, self._share_limit)
+        """A link that downloads the document without signing in, for ``lifetime``: presigned
+        here, or, beyond what the sign-in's credentials allow, made by the web API."""
+        signer = self.share_signer(lifetime)
+        limit = None if signer == SIGNED_BY_API else self._share_limit
+        seconds = checked_lifetime(lifetime, limit)
         checked = _checked_id(document_id)
         document = self._repository.get(self._user_id, checked)
         if document.in_trash:
             raise InTrash(document.filename, checked)
+        if signer == SIGNED_BY_API and self._api_share_links is not None:
+            url, expires_at = self._api_share_links.make(checked, seconds)
+            return ShareLink(document, url, expires_at, SIGNED_BY_API)
         made = utc_now()
         url = self._blobs.presigned_get(
             object_key(self._user_id, checked), document.filename, document.file_type, seconds

@@ -20,13 +20,13 @@ from ..core.change_report import ChangeReport, ChangeStatus
 from ..core.changes import DocumentChanges, Update
 from ..core.formatting import human_time
 from ..core.models import Document
-from ..core.share_links import ShareLink
+from ..core.share_links import SHARE_EXPIRIES, ShareLink
 from .bulk_tag_dialog import BulkTagDialog
 from .document_events import DocumentEvents
 from .icons import action_icon
 from .message_bar import MessageBar
 from .operations import Lane, Operation, OperationContext, Operations
-from .share_dialog import ShareLinkDialog
+from .share_dialog import ShareLinkDialog, signed_by_text
 from .trash_view import change_problems, restore_operation, trash_operation
 
 log = logging.getLogger(__name__)
@@ -227,8 +227,16 @@ class LifecycleActions(QObject):
 
     @Slot(object)
     def share_document(self, document: Document) -> None:
-        """Ask how long the link should work (window-modal), then make it and copy it."""
-        dialog = ShareLinkDialog(document, self._window)
+        """Ask how long the link should work (window-modal), saying who makes a link of each
+        lifetime (asked of the service first: no request), then make it and copy it."""
+
+        def signers(ctx: OperationContext) -> dict[str, str | None]:
+            return {key: ctx.service.share_signer(value) for key, value in SHARE_EXPIRIES.items()}
+
+        self._operations.fast(signers, functools.partial(self._ask_share, document)).run()
+
+    def _ask_share(self, document: Document, signers: dict[str, str | None]) -> None:
+        dialog = ShareLinkDialog(document, self._window, signers)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(functools.partial(self._make_share_link, dialog))
         self.share_dialog = dialog
@@ -246,7 +254,9 @@ class LifecycleActions(QObject):
     def _on_share_link(self, link: ShareLink) -> None:
         QGuiApplication.clipboard().setText(link.url)
         self._message_bar.show_notice(
-            self.tr("Share link of {name} copied; it works until {time}.").format(
-                name=link.document.filename, time=human_time(link.expires_at)
+            self.tr("Share link of {name} copied ({signer}); it works until {time}.").format(
+                name=link.document.filename,
+                signer=signed_by_text(link.signed_by),
+                time=human_time(link.expires_at),
             )
         )

@@ -8,7 +8,8 @@ sandbox's own API, so the change is logged and kept like any other.
 moto does not act on the table's TTL. :class:`TrashPurger` does what DynamoDB's TTL and the
 body-removing stream consumer do on AWS, for the trash: at start and then every minute, each
 document whose time in the trash is over (``expiresAt`` past, ``trashedAt`` set) loses its item
-and its body. Test records past their expiry are left to `dms admin cleanup --expired`, as
+and its body (every stored version of it: core.trash_purge, the code the AWS stream consumer
+runs). Test records past their expiry are left to `dms admin cleanup --expired`, as
 before.
 """
 
@@ -28,9 +29,9 @@ from dms_desktop.core.schema import (
     TRASH_INDEX,
     TRASHED_AT,
     item_key,
-    object_key,
     table_definition,
 )
+from dms_desktop.core.trash_purge import delete_body_for_good
 from dms_desktop.sandbox.info import SHARE_PARAM, share_link_proof
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ def purge_expired_trash(
                 )
             except dynamodb.exceptions.ConditionalCheckFailedException:
                 continue  # restored meanwhile
-            s3.delete_object(Bucket=bucket, Key=object_key(user_id, document_id))
+            delete_body_for_good(s3, bucket, user_id, document_id)
             purged += 1
         last = response.get("LastEvaluatedKey")
         if not last:

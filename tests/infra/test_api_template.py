@@ -21,10 +21,13 @@ from dms_desktop.api.bundle import DEFAULT_TARGET
 from dms_desktop.api.idempotency import EXPIRES_AT, client_tokens_table_definition
 from dms_desktop.api.pending import EXPIRES_AT as PENDING_EXPIRES_AT
 from dms_desktop.api.pending import pending_uploads_table_definition
+from dms_desktop.api.share import SHARE_KEY_VARIABLE
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "resources" / "cloudformation" / "dms-api.yaml"
+STREAM = "arn:aws:dynamodb:eu-west-1:123456789012:table/Documents/stream/2026-01-01T00:00:00.000"
 PARAMETERS = {
+    "DocumentsTableStreamArn": STREAM,
     "DocumentsBucketName": "dms-documentsbucket-test",
     "AuthenticatedRoleName": "dms-AuthenticatedRole-1A2B3C",
     "AdminRoleName": "dms-AdminRole-1A2B3C",
@@ -36,15 +39,30 @@ ROUTES = {
     ("/documents", "get"): "GetDocumentsFunction",
     ("/documents/{documentId}", "get"): "GetDocumentByIdFunction",
     ("/documents/{documentId}", "delete"): "DeleteDocumentFunction",
+    ("/documents/{documentId}/restore", "post"): "RestoreDocumentFunction",
+    ("/documents/{documentId}/share", "post"): "ShareDocumentFunction",
+    ("/share/{token}", "get"): "OpenShareLinkFunction",  # no authoriser: the link's HMAC
     ("/search", "get"): "SearchFunction",  # with SearchEngine domain or serverless
 }
+PUBLIC_ROUTES = {("/share/{token}", "get")}
 HANDLERS = {
     "CreateDocumentFunction": "dms_desktop.api.handlers.create_document",
     "CompleteUploadFunction": "dms_desktop.api.handlers.complete_upload",
     "GetDocumentsFunction": "dms_desktop.api.handlers.get_documents",
     "GetDocumentByIdFunction": "dms_desktop.api.handlers.get_document_by_id",
     "DeleteDocumentFunction": "dms_desktop.api.handlers.delete_document",
+    "RestoreDocumentFunction": "dms_desktop.api.handlers.restore_document",
+    "ShareDocumentFunction": "dms_desktop.api.share.share_document",
+    "OpenShareLinkFunction": "dms_desktop.api.share.open_share_link",
     "ObjectCreatedFunction": "dms_desktop.api.object_created.handle_object_created",
+    # With the table's stream given (DocumentsTableStreamArn), as the pipeline gives it.
+    "TrashPurgeFunction": "dms_desktop.api.trash_purge.handle_stream",
+}
+# The variables a function has beyond the Globals' four.
+EXTRA_ENVIRONMENT = {
+    "DeleteDocumentFunction": {backend.TRASH_DAYS_VARIABLE},
+    "ShareDocumentFunction": {SHARE_KEY_VARIABLE},
+    "OpenShareLinkFunction": {SHARE_KEY_VARIABLE},
 }
 # The search functions (SearchEngine other than none): tests/infra/test_search_template.py.
 SEARCH_HANDLERS = {
@@ -60,7 +78,24 @@ ACTIONS = {
     | {"dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "s3:GetObject"},
     "GetDocumentsFunction": LOGS | {"dynamodb:Query"},
     "GetDocumentByIdFunction": LOGS | {"dynamodb:GetItem", "s3:GetObject"},
-    "DeleteDocumentFunction": LOGS | {"dynamodb:DeleteItem", "s3:DeleteObject"},
+    # To the trash (BatchGetItem, UpdateItem in a transaction) or, permanently, for good.
+    "DeleteDocumentFunction": LOGS
+    | {"dynamodb:BatchGetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "s3:DeleteObject"},
+    "RestoreDocumentFunction": LOGS | {"dynamodb:BatchGetItem", "dynamodb:UpdateItem"},
+    # Share links: one role makes the HMAC, the other checks it and presigns the download.
+    "ShareDocumentFunction": LOGS | {"dynamodb:GetItem", "kms:GenerateMac"},
+    "OpenShareLinkFunction": LOGS | {"kms:VerifyMac", "dynamodb:GetItem", "s3:GetObject"},
+    # The stream, the versions of a body (under private/ only) and their deletion.
+    "TrashPurgeFunction": LOGS
+    | {
+        "dynamodb:DescribeStream",
+        "dynamodb:GetRecords",
+        "dynamodb:GetShardIterator",
+        "dynamodb:ListStreams",
+        "s3:ListBucketVersions",
+        "s3:DeleteObject",
+        "s3:DeleteObjectVersion",
+    },
     # A web upload: read it, copy it to its document's key, write the item, delete the upload.
     "ObjectCreatedFunction": LOGS
     | {
@@ -139,7 +174,10 @@ def test_every_route_reaches_its_function_behind_iam_authorisation() -> None:
     }
     assert set(routes) == set(ROUTES)
     for route, operation in routes.items():
-        assert operation["security"] == [{"AWS_IAM": []}], route
+        if route in PUBLIC_ROUTES:
+            assert operation["security"] == [{"NONE": []}], route  # SAM: no authoriser
+        else:
+            assert operation["security"] == [{"AWS_IAM": []}], route
         uri = operation["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
         assert f"${{{ROUTES[route]}.Arn}}" in uri
         assert operation["x-amazon-apigateway-integration"]["type"] == "aws_proxy"
@@ -176,7 +214,7 @@ def test_each_function_runs_an_existing_handler_with_the_expected_environment() 
         if resource["Type"] == "AWS::Lambda::Function" and name not in SEARCH_HANDLERS
     }
     assert {name: props["Handler"] for name, props in functions.items()} == HANDLERS
-    for props in functions.values():
+    for name, props in functions.items():
         module, _, attribute = props["Handler"].rpartition(".")
         assert callable(getattr(importlib.import_module(module), attribute))
         assert set(props["Environment"]["Variables"]) == {
@@ -184,7 +222,7 @@ def test_each_function_runs_an_existing_handler_with_the_expected_environment() 
             backend.BUCKET_VARIABLE,
             backend.CLIENT_TOKENS_VARIABLE,
             backend.PENDING_UPLOADS_VARIABLE,
-        }
+        } | EXTRA_ENVIRONMENT.get(name, set())
         assert props["Runtime"].startswith("python3.")
 
 
@@ -203,8 +241,11 @@ def test_each_function_has_its_own_role_with_only_the_actions_it_needs() -> None
         for statement in statements:
             for resource in _as_list(statement["Resource"]):
                 text = json.dumps(resource)
-                assert text != '"*"', (function, statement)
-                if any(action.startswith("s3:") for action in _as_list(statement["Action"])):
+                if statement["Action"] != "dynamodb:ListStreams":  # no resource-level permission
+                    assert text != '"*"', (function, statement)
+                if statement["Action"] == "s3:ListBucketVersions":  # the bucket, under private/
+                    assert statement["Condition"] == {"StringLike": {"s3:prefix": "private/*"}}
+                elif any(action.startswith("s3:") for action in _as_list(statement["Action"])):
                     assert text.endswith('/private/*"}'), (function, statement)
         trust = resources[roles[function]]["Properties"]["AssumeRolePolicyDocument"]
         [principal] = [s["Principal"] for s in trust["Statement"]]

@@ -72,6 +72,10 @@ ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
 FUNCTION = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{API}-CreateDocumentFunction-1A2B3C4D5E6F"
 API_LOGS = f"{LOGS}:{API}-CreateDocumentLogs-1A2B3C4D5E6F"
 REST_API = f"arn:aws:apigateway:{REGION}::/restapis/a1b2c3d4e5"
+MAPPING = (
+    f"arn:aws:lambda:{REGION}:{ACCOUNT}:event-source-mapping:0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9"
+)
+KMS_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 PIPELINE_ARN = f"arn:aws:codepipeline:{REGION}:{ACCOUNT}:{PIPELINE}"
 
 
@@ -371,6 +375,8 @@ def test_only_actions_iam_cannot_scope_have_the_resource_star() -> None:
         "cognito-identity:CreateIdentityPool",
         "cognito-identity:SetIdentityPoolRoles",
         "cognito-idp:CreateUserPool",
+        "kms:CreateKey",
+        "lambda:CreateEventSourceMapping",  # with a condition on the function
         "logs:DescribeIndexPolicies",
         "logs:DescribeLogGroups",
         "logs:DescribeResourcePolicies",
@@ -480,6 +486,10 @@ CREATE = {
     "AWS::ApiGateway::Stage": [("apigateway:POST", f"{REST_API}/stages"),
                                ("apigateway:DELETE", f"{REST_API}/stages/v1")],
     "AWS::Lambda::Permission": [("lambda:RemovePermission", FUNCTION)],
+    "AWS::Lambda::EventSourceMapping": [("lambda:GetEventSourceMapping", MAPPING),
+                                        ("lambda:DeleteEventSourceMapping", MAPPING)],
+    "AWS::KMS::Key": [("kms:CreateKey", "*"), ("kms:PutKeyPolicy", KMS_KEY),
+                      ("kms:DescribeKey", KMS_KEY), ("kms:ScheduleKeyDeletion", KMS_KEY)],
     "AWS::IAM::RolePolicy": [("iam:PutRolePolicy", AUTHENTICATED_ROLE),
                              ("iam:DeleteRolePolicy", AUTHENTICATED_ROLE),
                              ("iam:PutRolePolicy", ADMIN_ROLE)],
@@ -538,3 +548,13 @@ def test_generated_role_names_keep_the_whole_stack_name() -> None:
     for _, logical_id, kind in _stack_resources():
         if kind in ("AWS::IAM::Role", "AWS::Lambda::Function"):
             assert longest_stack + 1 + len(logical_id) + suffix <= 64, logical_id
+
+
+def test_the_deploy_role_maps_streams_only_to_the_api_stacks_functions() -> None:
+    deploy = role("DeployRole")
+    own = {"lambda:FunctionArn": FUNCTION}
+    other = {"lambda:FunctionArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:someone-else"}
+    assert is_allowed(deploy, "lambda:CreateEventSourceMapping", "*", own)
+    assert not is_allowed(deploy, "lambda:CreateEventSourceMapping", "*", other)
+    assert not is_allowed(deploy, "kms:Decrypt", KMS_KEY)
+    assert not is_allowed(deploy, "kms:GenerateMac", KMS_KEY)

@@ -143,6 +143,7 @@ def test_the_indexer_reads_the_stream_with_bisection_partial_failures_and_bounde
         deployment.resource(name)["Properties"]
         for name, resource in deployment.template["Resources"].items()
         if resource["Type"] == "AWS::Lambda::EventSourceMapping"
+        and resource["Properties"]["FunctionName"] == {"Ref": "IndexerFunction"}
     ]
     assert mapping["EventSourceArn"] == STREAM
     assert mapping["StartingPosition"] == "TRIM_HORIZON"

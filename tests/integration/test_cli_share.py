@@ -48,11 +48,12 @@ def test_a_share_link_downloads_the_document_with_plain_http(
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(stripped, timeout=30)  # noqa: S310
     assert refused.value.code == 403
+    assert link["signedBy"] == "credentials"
     expires = dt.datetime.fromisoformat(link["expiresAt"])
     assert abs((expires - dt.datetime.now(dt.UTC)) - dt.timedelta(days=7)) < dt.timedelta(minutes=1)
     plain = shared_sandbox.dms("share", document_id)  # default: a day
     assert plain.code == 0 and plain.out.startswith("http://127.0.0.1:")
-    assert "until" in plain.err
+    assert "until" in plain.err and "presigned with your sign-in's credentials" in plain.err
 
 
 def test_a_share_link_stops_working_after_its_expiry(

@@ -21,7 +21,13 @@ def _get(document_id: str, user: str) -> Answer:
 
 
 def _delete(document_id: str, user: str) -> Answer:
-    event = proxy_event("DELETE", "/documents/{documentId}", user=user, document_id=document_id)
+    event = proxy_event(
+        "DELETE",
+        "/documents/{documentId}",
+        user=user,
+        document_id=document_id,
+        query={"permanently": "true"},  # the body goes at once
+    )
     return invoke(handlers.delete_document, event)
 
 

@@ -1,4 +1,4 @@
-"""The five Lambda handlers, called with API Gateway proxy events under moto."""
+"""The Lambda handlers of the documents, called with API Gateway proxy events under moto."""
 
 from __future__ import annotations
 
@@ -41,8 +41,11 @@ def get(document_id: str, user: str = ALICE) -> Answer:
     return invoke(handlers.get_document_by_id, event)
 
 
-def delete(document_id: str, user: str = ALICE) -> Answer:
-    event = proxy_event("DELETE", "/documents/{documentId}", user=user, document_id=document_id)
+def delete(document_id: str, user: str = ALICE, *, permanently: bool = True) -> Answer:
+    query = {"permanently": "true"} if permanently else None
+    event = proxy_event(
+        "DELETE", "/documents/{documentId}", user=user, document_id=document_id, query=query
+    )
     return invoke(handlers.delete_document, event)
 
 

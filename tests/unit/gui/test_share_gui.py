@@ -22,16 +22,19 @@ WAIT_MS = 10_000
 
 
 def _copy_link(qtbot: QtBot, window: MainWindow, choice: str) -> dict[str, list[str]]:
+    qtbot.waitUntil(lambda: window.lifecycle.share_dialog is not None, timeout=WAIT_MS)
     dialog = window.lifecycle.share_dialog
     assert isinstance(dialog, ShareLinkDialog) and dialog.isVisible()
     dialog.expiry_box.setCurrentIndex(dialog.expiry_box.findText(choice))
+    # The sandbox presigns every link itself: the dialog and the message bar say so.
+    assert dialog.signer_label.text() == "The link is presigned with your sign-in's credentials."
     bar = window._message_bar
     bar.dismiss()
     clipboard = QGuiApplication.clipboard()
     before = clipboard.text()
     qtbot.mouseClick(dialog.findChild(QPushButton, "shareCopyButton"), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: bar.isVisible() and clipboard.text() != before, timeout=WAIT_MS)
-    assert "copied" in bar.text
+    assert "copied (presigned with your sign-in's credentials)" in bar.text
     url = clipboard.text()
     return parse_qs(urlsplit(url).query) | {"path": [urlsplit(url).path]}
 
@@ -60,3 +63,26 @@ def test_copy_share_link_puts_a_link_of_the_chosen_lifetime_on_the_clipboard(
         window.detail_pane.findChild(QPushButton, "detailShareButton"), Qt.MouseButton.LeftButton
     )
     assert _copy_link(qtbot, window, "1 hour")["X-Amz-Expires"] == ["3600"]
+
+
+def test_the_dialog_says_who_makes_each_link_and_offers_none_that_cannot_be_made(
+    qtbot: QtBot, cloud: Cloud, make_file: Callable[..., Path]
+) -> None:
+    """A Cognito sign-in on AWS: links of an hour presigned with its credentials; longer ones by
+    the web API if the profile has it, else not offered."""
+    document = cloud.service.upload(make_file("report.pdf"))
+    with_api = ShareLinkDialog(document, None, {"1h": "credentials", "1d": "api", "7d": "api"})
+    without = ShareLinkDialog(document, None, {"1h": "credentials", "1d": None, "7d": None})
+    for dialog in (with_api, without):
+        qtbot.addWidget(dialog)
+
+    assert with_api.expiry_box.currentText() == "1 day"
+    assert with_api.signer_label.text() == "The link is made by the web API."
+    with_api.expiry_box.setCurrentIndex(with_api.expiry_box.findText("1 hour"))
+    assert with_api.signer_label.text() == (
+        "The link is presigned with your sign-in's credentials."
+    )
+    assert without.expiry_box.currentText() == "1 hour"
+    model = without.expiry_box.model()
+    enabled = [model.item(row).isEnabled() for row in range(model.rowCount())]  # type: ignore[attr-defined]
+    assert enabled == [True, False, False]
