@@ -24,11 +24,9 @@ they only ever select among the versions of the owner's own key, which the key d
 
 from __future__ import annotations
 
-import itertools
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -38,121 +36,26 @@ from .aws import aws_errors, error_code
 from .blobs import BlobStore, content_disposition
 from .cancellation import CancelToken, ProgressCallback
 from .downloading import Downloads
-from .errors import Conflict, DmsError, IntegrityError, InTrash, NotFound, Unavailable
+from .errors import Conflict, DmsError, InTrash, NotFound, Unavailable
 from .items import from_item
 from .localfiles import check_readable_file, download_target
-from .models import Document, format_timestamp, parse_timestamp, utc_now
+from .models import Document, format_timestamp, utc_now
 from .schema import (
     BODY_VERSIONS,
-    MAX_OLD_VERSIONS,
     OLD_VERSION_DAYS,
     TRASHED_AT,
     item_key,
     object_key,
 )
+from .version_history import (
+    BodyVersion,
+    VersionHistory,
+    kept_versions,
+    read_history,
+    version_file_name,
+)
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class BodyVersion:
-    """One version of a document's body."""
-
-    number: int
-    size: int
-    checksum: str  # SHA-256, lower-case hex
-    s3_version_id: str | None  # None: a body stored before versions, not resolved yet
-    created_at: datetime
-    restored_from: int | None = None  # the version whose bytes a restore copied
-
-    def to_json_dict(self) -> dict[str, Any]:
-        return {
-            "number": self.number,
-            "size": self.size,
-            "checksum": self.checksum,
-            "createdAt": format_timestamp(self.created_at),
-            "s3VersionId": self.s3_version_id,
-            "restoredFrom": self.restored_from,
-        }
-
-    def to_attribute(self) -> dict[str, Any]:
-        entry: dict[str, Any] = {
-            "number": {"N": str(self.number)},
-            "size": {"N": str(self.size)},
-            "checksum": {"S": self.checksum},
-            "createdAt": {"S": format_timestamp(self.created_at)},
-        }
-        if self.s3_version_id is not None:
-            entry["s3VersionId"] = {"S": self.s3_version_id}
-        if self.restored_from is not None:
-            entry["restoredFrom"] = {"N": str(self.restored_from)}
-        return {"M": entry}
-
-
-@dataclass(frozen=True)
-class VersionHistory:
-    """A document and its versions, the oldest first (the last one is the current body)."""
-
-    document: Document
-    versions: tuple[BodyVersion, ...]
-
-    @property
-    def latest(self) -> BodyVersion:
-        return self.versions[-1]
-
-    def version(self, number: int) -> BodyVersion:
-        for version in self.versions:
-            if version.number == number:
-                return version
-        numbers = ", ".join(str(version.number) for version in self.versions)
-        raise NotFound(
-            f"{self.document.filename} has no version {number} (it has {numbers}; old versions "
-            f"are kept {OLD_VERSION_DAYS} days after they are replaced, at most "
-            f"{MAX_OLD_VERSIONS} of them)."
-        )
-
-
-def read_history(item: dict[str, Any], now: datetime | None = None) -> VersionHistory:
-    """The history an item holds (IntegrityError if it is damaged), without the old versions
-    whose time is over (their bytes are gone from the bucket)."""
-    document = from_item(item)
-    stored = item.get(BODY_VERSIONS, {}).get("L")
-    if not stored:
-        first = BodyVersion(1, document.size, document.checksum, None, document.created_at)
-        return VersionHistory(document, (first,))
-    try:
-        versions = [_version_of(entry["M"]) for entry in stored]
-    except (KeyError, TypeError, ValueError) as exc:
-        raise IntegrityError(
-            f"The version history of {document.filename} ({document.document_id}) is damaged; "
-            "its current version can still be downloaded."
-        ) from exc
-    return VersionHistory(document, tuple(_kept(versions, now or utc_now())))
-
-
-def _version_of(entry: dict[str, Any]) -> BodyVersion:
-    restored = entry.get("restoredFrom")
-    version_id = entry.get("s3VersionId")
-    return BodyVersion(
-        number=int(entry["number"]["N"]),
-        size=int(entry["size"]["N"]),
-        checksum=str(entry["checksum"]["S"]),
-        s3_version_id=str(version_id["S"]) if version_id else None,
-        created_at=parse_timestamp(entry["createdAt"]["S"]),
-        restored_from=int(restored["N"]) if restored else None,
-    )
-
-
-def _kept(versions: Sequence[BodyVersion], now: datetime) -> list[BodyVersion]:
-    """``versions`` without the old ones replaced more than OLD_VERSION_DAYS ago, and without
-    the oldest beyond MAX_OLD_VERSIONS old ones."""
-    oldest_kept = now - timedelta(days=OLD_VERSION_DAYS)
-    kept = [
-        version
-        for version, newer in itertools.pairwise(versions)
-        if newer.created_at >= oldest_kept
-    ]
-    return [*kept[-MAX_OLD_VERSIONS:], versions[-1]]
 
 
 class DocumentVersions:
@@ -255,7 +158,7 @@ class DocumentVersions:
             raise InTrash(document.filename, document.document_id)
         version = history.version(number)
         if target.is_dir():
-            target = download_target(target, _version_name(document.filename, number, history))
+            target = download_target(target, version_file_name(document.filename, number, history))
         as_stored = document.model_copy(update={"size": version.size, "checksum": version.checksum})
         try:
             return self._downloads.download(
@@ -372,7 +275,7 @@ class DocumentVersions:
         else (or on any failure) delete the S3 version ``new`` made: the old body stays."""
         key = object_key(self._user_id, history.document.document_id)
         versions = [*history.versions, new]
-        kept = _kept(versions, new.created_at)
+        kept = kept_versions(versions, new.created_at)
         dropped = [version for version in versions if version not in kept]
         try:
             if cancel is not None:
@@ -433,17 +336,6 @@ class DocumentVersions:
                     )
             except DmsError:  # the bucket's lifecycle rule removes it in time
                 log.exception("could not delete version %d of %s", version.number, key)
-
-
-def _version_name(filename: str, number: int, history: VersionHistory) -> str:
-    """The local name of a downloaded version: the document's name, with " (version N)"
-    before the extension unless it is the current version."""
-    if number == history.latest.number:
-        return filename
-    stem, dot, extension = filename.rpartition(".")
-    if not stem:
-        return f"{filename} (version {number})"
-    return f"{stem} (version {number}){dot}{extension}"
 
 
 def _versioning_off() -> DmsError:

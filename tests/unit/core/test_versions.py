@@ -14,7 +14,7 @@ from dms_desktop.core import schema
 from dms_desktop.core.errors import Conflict, IntegrityError, InTrash, NotFound, Unavailable
 from dms_desktop.core.models import utc_now
 from dms_desktop.core.service import DocumentService
-from dms_desktop.core.versions import BodyVersion, _kept, read_history
+from dms_desktop.core.version_history import BodyVersion, kept_versions, read_history
 
 
 @pytest.fixture
@@ -174,7 +174,7 @@ def test_an_unknown_version_number_is_not_found(service: DocumentService, tmp_pa
 def test_old_versions_beyond_the_count_are_deleted(
     service: DocumentService, tmp_path: Path, s3: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("dms_desktop.core.versions.MAX_OLD_VERSIONS", 2)
+    monkeypatch.setattr("dms_desktop.core.version_history.MAX_OLD_VERSIONS", 2)
     document = service.upload(_file(tmp_path, "a.txt", b"v1"))
     for number in range(2, 6):
         service.versions.upload_new_version(
@@ -194,9 +194,13 @@ def test_old_versions_replaced_longer_ago_than_the_retention_are_left_out() -> N
     def at(days_ago: int, number: int) -> BodyVersion:
         return BodyVersion(number, 1, "c", f"v{number}", now - timedelta(days=days_ago))
 
-    versions = [at(90, 1), at(40, 2), at(10, 3), at(0, 4)]
+    versions = [at(90, 1), at(40, 2), at(10, 3), at(0, 4)]  # 1 was replaced 40 days ago
 
-    assert [v.number for v in _kept(versions, now)] == [2, 3, 4]  # 1 was replaced 40 days ago
+    assert [v.number for v in kept_versions(versions, now)] == [
+        2,
+        3,
+        4,
+    ]
 
 
 def test_a_damaged_history_is_an_integrity_error(
