@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from dms_desktop.core.schema import OLD_VERSION_DAYS, object_key
+from dms_desktop.sandbox import stop
 from dms_desktop.sandbox.lifecycle import expire_old_versions
 from dms_desktop.sandbox.server import sandbox_client
-from tests.integration.conftest import SandboxHome
+from tests.integration.conftest import SandboxHome, start_sandbox
 
 pytestmark = pytest.mark.server
 
@@ -111,3 +112,22 @@ def test_the_sandbox_expires_old_versions_as_the_lifecycle_rule_does(
         s3.close()
     gone = shared_sandbox.dms("download", str(document["documentId"]), "--version", "1")
     assert gone.code == 4 and "no longer stored" in gone.err
+
+
+def test_versions_survive_a_restart_of_the_sandbox(
+    fresh_sandbox: SandboxHome, tmp_path: Path
+) -> None:
+    source = tmp_path / "kept.bin"
+    first = os.urandom(50_000)
+    source.write_bytes(first)
+    document_id = str(_upload(fresh_sandbox, source)["documentId"])
+    source.write_bytes(os.urandom(60_000))
+    _upload(fresh_sandbox, source, "--new-version", document_id)
+
+    assert stop(fresh_sandbox.paths)
+    again = start_sandbox(fresh_sandbox.home)
+
+    assert [v["number"] for v in _versions(again, document_id)] == [2, 1]
+    target = tmp_path / "v1.bin"
+    assert again.dms("download", document_id, "--version", "1", "-o", str(target)).code == 0
+    assert target.read_bytes() == first
