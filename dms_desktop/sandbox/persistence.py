@@ -424,7 +424,11 @@ def keys_without_body_file() -> list[FakeKey]:
     found: list[FakeKey] = []
     for bucket in _s3_buckets():
         for _name, versions in bucket.keys.iterlists():
-            found.extend(key for key in versions if BODY_ID_ATTR not in key.__dict__)
+            found.extend(  # a delete marker (a versioned bucket's delete) has no body
+                key
+                for key in versions
+                if isinstance(key, FakeKey) and BODY_ID_ATTR not in key.__dict__
+            )
     return found
 
 
