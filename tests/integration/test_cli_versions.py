@@ -131,3 +131,29 @@ def test_versions_survive_a_restart_of_the_sandbox(
     target = tmp_path / "v1.bin"
     assert again.dms("download", document_id, "--version", "1", "-o", str(target)).code == 0
     assert target.read_bytes() == first
+
+
+def test_another_user_can_neither_list_nor_version_my_documents(
+    shared_sandbox: SandboxHome, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "mine.txt"
+    path.write_text("only mine")
+    document_id = str(_upload(shared_sandbox, path)["documentId"])
+    path.write_text("mine, changed")
+    _upload(shared_sandbox, path, "--new-version", document_id)
+    monkeypatch.setenv("DMS_PASSWORD", "eve-password")
+    assert shared_sandbox.dms("local", "add-user", "eve").code == 0
+    monkeypatch.setenv("DMS_USERNAME", "eve")
+    theirs = tmp_path / "theirs.txt"
+    theirs.write_text("overwrite attempt")
+
+    assert shared_sandbox.dms("versions", document_id).code == 4
+    assert shared_sandbox.dms("versions", document_id, "--restore", "1").code == 4
+    assert (
+        shared_sandbox.dms("download", document_id, "--version", "1", "-o", str(tmp_path)).code == 4
+    )
+    assert shared_sandbox.dms("upload", str(theirs), "--new-version", document_id).code == 4
+
+    monkeypatch.delenv("DMS_USERNAME")
+    monkeypatch.delenv("DMS_PASSWORD")
+    assert [v["number"] for v in _versions(shared_sandbox, document_id)] == [2, 1]

@@ -199,3 +199,29 @@ def test_a_stale_restore_is_reported_and_changes_nothing(
     qtbot.waitUntil(lambda: bool(reported_errors), timeout=WAIT_MS)
     assert "changed since you last saw it" in str(reported_errors[0])
     assert len(versioned.service.versions.history(document.document_id).versions) == 2
+
+
+def test_several_files_dropped_on_a_row_are_new_documents(
+    qtbot: QtBot,
+    window: MainWindow,
+    versioned: Cloud,
+    operations: Operations,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    versioned.service.upload(_file(tmp_path, "a.txt", b"a"))
+    _browse_one(qtbot, window, operations)
+    asked: list[Any] = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *args: asked.append(args))
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(_file(tmp_path, n, b"x"))) for n in ("b.txt", "c.txt")])
+    point = window.table.visualRect(window.model.index(0, 0)).center()
+    actions = Qt.DropAction.CopyAction
+    buttons, keys = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    viewport = window.table.viewport()
+    QApplication.sendEvent(viewport, QDragEnterEvent(point, actions, mime, buttons, keys))
+    QApplication.sendEvent(viewport, QDropEvent(QPointF(point), actions, mime, buttons, keys))
+
+    assert asked == []  # no question about versions
+    assert window.upload_dialog is not None  # the usual upload of new documents
+    window.upload_dialog.reject()
