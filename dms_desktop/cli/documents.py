@@ -18,6 +18,7 @@ from .arguments import number_argument
 from .context import EXIT_OK, Context, add_command
 from .terminal import ProgressLine, confirm
 from .trash import print_changes
+from .versions import download_version, version_number
 
 NAME_WIDTH = 40
 TYPE_WIDTH = 24
@@ -130,6 +131,8 @@ def cmd_info(context: Context) -> int:
 
 def cmd_download(context: Context) -> int:
     args = context.args
+    if args.version is not None:
+        return download_version(context)
     service = context.service
     document = service.find(args.document)
     target = Path(args.output) if args.output else Path.cwd()
@@ -260,6 +263,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     download.add_argument("document", metavar="DOCUMENT", help=DOCUMENT_HELP)
     download.add_argument("-o", "--output", help="a folder, or the file to write")
     download.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    download.add_argument(
+        "--version", type=version_number, metavar="N", help="an older version (`dms versions`)"
+    )
 
     delete = add_command(
         commands, "delete", cmd_delete, "move documents to the trash (or delete them for good)"

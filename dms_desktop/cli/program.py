@@ -29,6 +29,7 @@ from . import (
     transfers,
     trash,
     upload,
+    versions,
 )
 from .context import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_UNEXPECTED, Context
 
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
         share,
         search,
         upload,
+        versions,
         transfers,
         admin,
         configure,

@@ -34,6 +34,7 @@ from ..core.upload_plan import (
 from .arguments import duration_argument
 from .context import EXIT_OK, Context, add_command
 from .terminal import ProgressLine, confirm
+from .versions import upload_new_version, version_number
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,8 @@ class _Tally:
 
 def cmd_upload(context: Context) -> int:
     args = context.args
+    if args.new_version:
+        return upload_new_version(context)
     tags = normalize_tags(args.tag or [])
     sources = collect_upload_sources([Path(path) for path in args.paths])
     if not sources:
@@ -195,5 +198,16 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--restart",
         action="store_true",
         help="start an interrupted upload of the same file over instead of resuming it",
+    )
+    upload.add_argument(
+        "--new-version",
+        metavar="DOCUMENT",
+        help="store the one file as a new version of DOCUMENT (same id, name and tags)",
+    )
+    upload.add_argument(
+        "--expected-version",
+        type=version_number,
+        metavar="N",
+        help="with --new-version: only if the newest version is still N (else a conflict)",
     )
     upload.add_argument("--json", action="store_true")

@@ -75,7 +75,7 @@ _AUTH = {
     "NotAuthorizedException",
     "MissingAuthenticationTokenException",
 }
-_NOT_FOUND = {"NoSuchKey", "NotFound", "404", "NoSuchUpload"}
+_NOT_FOUND = {"NoSuchKey", "NotFound", "404", "NoSuchUpload", "NoSuchVersion"}
 # S3 found the body it received different from the checksum sent with it.
 _DAMAGED_IN_TRANSIT = {"BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch"}
 _MISCONFIGURED = {"ResourceNotFoundException", "NoSuchBucket"}

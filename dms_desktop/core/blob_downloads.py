@@ -160,8 +160,10 @@ class VerifiedDownload:
         progress: ProgressCallback | None,
         cancel: CancelToken | None,
         notes: DownloadNotes | None,
+        version_id: str | None = None,
     ) -> None:
         self._client = client
+        self._version = {"VersionId": version_id} if version_id else {}
         self._bucket = bucket
         self._key = key
         self._target = target
@@ -267,7 +269,7 @@ class VerifiedDownload:
             self._report(done)
             return done
         for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
-            request: dict[str, Any] = {"Bucket": self._bucket, "Key": self._key}
+            request: dict[str, Any] = {"Bucket": self._bucket, "Key": self._key, **self._version}
             if done:
                 request["Range"] = f"bytes={done}-"
                 request["IfMatch"] = self.etag
@@ -323,16 +325,17 @@ class VerifiedDownload:
             self._progress(min(done, self._size), self._size)
 
     def _read_again(self) -> str | None:
-        return read_again(self._client, self._bucket, self._key)
+        return read_again(self._client, self._bucket, self._key, self._version.get("VersionId"))
 
 
-def read_again(client: Any, bucket: str, key: str) -> str | None:
+def read_again(client: Any, bucket: str, key: str, version_id: str | None = None) -> str | None:
     """The SHA-256 of the object read once more from the start (nothing written), to tell
     damage on the way from damage where it is stored; ``CRC_FAILED`` if it fails its CRC
     again, None if it cannot be read now."""
     digest = hashlib.sha256()
     try:
-        response = client.get_object(Bucket=bucket, Key=key)
+        version = {"VersionId": version_id} if version_id else {}
+        response = client.get_object(Bucket=bucket, Key=key, **version)
         for chunk in response["Body"].iter_chunks(DOWNLOAD_CHUNK):
             digest.update(chunk)
     except FlexibleChecksumError:

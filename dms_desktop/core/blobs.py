@@ -92,6 +92,7 @@ class TransferSettings:
 class StoredBody:
     size: int
     checksum: str  # SHA-256, lower-case hex
+    version_id: str | None = None  # the S3 version stored (None: the bucket keeps no versions)
 
 
 def content_disposition(filename: str) -> str:
@@ -115,6 +116,11 @@ class BlobStore:
     @property
     def bucket(self) -> str:
         return self._bucket
+
+    @property
+    def client(self) -> Any:
+        """The S3 client (for core.versions' copies and version deletes)."""
+        return self._client
 
     @property
     def settings(self) -> TransferSettings:
@@ -155,7 +161,7 @@ class BlobStore:
         if resume is None and not self.is_multipart(size):
             stored = self._put_whole(source, key, headers, size, cancel, known, progress)
             if cancel is not None and cancel.cancelled:
-                self.delete(key)
+                self.delete(key, stored.version_id)
                 raise Cancelled("The upload was cancelled.")
             return stored
         return self._put_multipart(
@@ -216,7 +222,7 @@ class BlobStore:
                 raise _changed_while_uploading(source, size, grown or size)
             if cancel is not None:
                 cancel.raise_if_cancelled("The upload")
-            upload.complete(parts)
+            version_id = upload.complete(parts)
         except BaseException:
             if notes is None and upload.upload_id is not None:
                 with contextlib.suppress(DmsError):  # nothing left behind, if it can be helped
@@ -224,7 +230,7 @@ class BlobStore:
             raise
         finally:
             upload.close()
-        return StoredBody(size, known.checksum if known is not None else _hex(digest))
+        return StoredBody(size, known.checksum if known is not None else _hex(digest), version_id)
 
     def _put_whole(
         self,
@@ -252,7 +258,7 @@ class BlobStore:
         if progress is not None and size > self._settings.single_request_limit:
             body = ProgressBody(data, tracker, cancel)
         with aws_errors("upload the file"):
-            self._client.put_object(
+            response = self._client.put_object(
                 Bucket=self._bucket,
                 Key=key,
                 Body=body,
@@ -261,7 +267,7 @@ class BlobStore:
             )
         if progress is not None and not isinstance(body, ProgressBody):
             progress(size, size)
-        return StoredBody(size, checksum)
+        return StoredBody(size, checksum, response.get("VersionId"))
 
     def start_get(self, key: str) -> StartedGet:
         """Send the GET of ``key`` now, for a :meth:`download` that follows (close it after)."""
@@ -280,8 +286,11 @@ class BlobStore:
         started: StartedGet | None = None,
         notes: DownloadNotes | None = None,
         resume: PartialDownload | None = None,
+        version_id: str | None = None,
     ) -> Path:
         """Write the object to ``target`` only if its size and checksum match; returns target.
+
+        ``version_id``: that S3 version of the object (an older version of the document).
 
         ``started``: a GET of ``key`` sent earlier (:meth:`start_get`), read instead of a new one.
         ``notes`` gets the partial file and the object's ETag (the journal); with notes, the
@@ -299,16 +308,19 @@ class BlobStore:
             progress=progress,
             cancel=cancel,
             notes=notes,
+            version_id=version_id,
         )
         return download.run(overwrite, started, resume)
 
-    def read_head(self, key: str, max_bytes: int) -> bytes:
-        """The first ``max_bytes`` of the object (all of it if smaller), for previews."""
+    def read_head(self, key: str, max_bytes: int, version_id: str | None = None) -> bytes:
+        """The first ``max_bytes`` of the object (all of it if smaller), for previews;
+        ``version_id``: of that S3 version."""
         if max_bytes <= 0:
             return b""
+        version = {"VersionId": version_id} if version_id else {}
         with aws_errors("read the file for a preview"):
             response = self._client.get_object(
-                Bucket=self._bucket, Key=key, Range=f"bytes=0-{max_bytes - 1}"
+                Bucket=self._bucket, Key=key, Range=f"bytes=0-{max_bytes - 1}", **version
             )
             data: bytes = response["Body"].read()
         return data[:max_bytes]
@@ -328,10 +340,12 @@ class BlobStore:
             )
         return url
 
-    def delete(self, key: str) -> None:
-        """Delete the object (no error if it is already gone)."""
+    def delete(self, key: str, version_id: str | None = None) -> None:
+        """Delete the object (no error if it is already gone); with ``version_id`` only that
+        version of it (the one before becomes current again)."""
+        version = {"VersionId": version_id} if version_id else {}
         with aws_errors("delete the stored file"):
-            self._client.delete_object(Bucket=self._bucket, Key=key)
+            self._client.delete_object(Bucket=self._bucket, Key=key, **version)
 
     def delete_many(self, keys: Iterable[str]) -> BatchOutcome[str]:
         """Delete the objects (DeleteObjects, 1,000 keys a request); an object already gone is

@@ -74,8 +74,16 @@ class Downloads:
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
         started: StartedGet | None = None,
+        version_id: str | None = None,
     ) -> Path:
-        """Write ``document``'s body to ``target`` (a file path), verified."""
+        """Write ``document``'s body to ``target`` (a file path), verified.
+
+        ``version_id``: an older version's S3 version (``document`` then carries that version's
+        size and checksum); such a download is not kept for a resume (core.versions)."""
+        if version_id is not None:
+            return self._run(
+                document, None, target, overwrite, progress, cancel, None, None, version_id
+            )
         entry = DownloadEntry(
             user_id=self._user_id,
             document_id=document.document_id,
@@ -141,6 +149,7 @@ class Downloads:
         cancel: CancelToken | None,
         started: StartedGet | None,
         resume: PartialDownload | None,
+        version_id: str | None = None,
     ) -> Path:
         key = object_key(self._user_id, document.document_id)
         try:
@@ -155,6 +164,7 @@ class Downloads:
                 started=started,
                 notes=_JournalNotes(tracked) if tracked is not None else None,
                 resume=resume,
+                version_id=version_id,
             )
         except BaseException as exc:
             if tracked is not None:
@@ -166,7 +176,7 @@ class Downloads:
                         raise kept_error(exc, tracked) from exc
                     raise
                 self.discard(tracked)
-            if isinstance(exc, NotFound):
+            if isinstance(exc, NotFound) and version_id is None:
                 raise self._body_not_found(document) from exc
             if isinstance(exc, OSError):
                 raise ValidationError(f"Could not write {target}: {exc.strerror or exc}.") from exc

@@ -26,6 +26,7 @@ from .errors import IntegrityError
 from .ids import is_document_id
 from .models import Document, format_timestamp, parse_timestamp, tag_key
 from .schema import (
+    BODY_VERSIONS,
     EXPIRES_AT,
     KEPT_EXPIRES_AT,
     NAME_KEY,
@@ -71,7 +72,11 @@ def trash_expiry(purge_at: int, own_expiry: int | None) -> int:
 
 def from_item(item: dict[str, Any]) -> Document:
     """The document of a stored item; IntegrityError if the item breaks the data model."""
-    plain = {name: _plain(_deserializer.deserialize(value)) for name, value in item.items()}
+    plain = {
+        name: _plain(_deserializer.deserialize(value))
+        for name, value in item.items()
+        if name != BODY_VERSIONS  # the version history (core.versions) is read on its own
+    }
     if TRASHED_AT in plain:  # its expiresAt is the trash's TTL; its own expiry is kept apart
         plain[EXPIRES_AT] = plain.pop(KEPT_EXPIRES_AT, None)
     for name in _REPEATED_STRINGS:  # one copy for the many documents that share the value

@@ -392,10 +392,11 @@ class MultipartUpload:
             assert self.upload_id is not None
             self._notes.part_stored(self.upload_id, part)
 
-    def complete(self, parts: list[StoredPart]) -> None:
+    def complete(self, parts: list[StoredPart]) -> str | None:
+        """Join the parts into the object; the S3 version made (None if the bucket keeps none)."""
         assert self.upload_id is not None
         with aws_errors("upload the file"):
-            self._client.complete_multipart_upload(
+            response = self._client.complete_multipart_upload(
                 Bucket=self._bucket,
                 Key=self._key,
                 UploadId=self.upload_id,
@@ -406,6 +407,8 @@ class MultipartUpload:
                     ]
                 },
             )
+        version_id: str | None = response.get("VersionId")
+        return version_id
 
 
 def _read_exactly(file: IO[bytes], amount: int) -> bytes:

@@ -64,6 +64,15 @@ class DocumentRepository:
         self._sleep = sleep  # between retries of a batch's unprocessed part
         self.batches = DocumentBatches(client, table_name, sleep=sleep)
 
+    @property
+    def client(self) -> Any:
+        """The low-level DynamoDB client (for core.versions' conditional writes)."""
+        return self._client
+
+    @property
+    def table_name(self) -> str:
+        return self._table
+
     def create(self, document: Document, *, owner_name: str | None = None) -> Document:
         """Store a new document's metadata; ``owner_name`` is kept on the item for the admin
         tools (see core.owner_names), not part of the document."""

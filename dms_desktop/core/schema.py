@@ -35,6 +35,13 @@ TRASH_INDEX = "byTrashed"
 """A sparse global index of the documents in the trash (partition userId, sort trashedAt)."""
 DEFAULT_TRASH_DAYS = 30
 """Days a document stays in the trash before it is purged (the template's TrashRetentionDays)."""
+BODY_VERSIONS = "bodyVersions"
+"""A document's version history (core.versions): a list of maps, the oldest first."""
+OLD_VERSION_DAYS = 30
+"""Days an old version of a document stays after a newer one replaced it (the template's
+NoncurrentVersionDays default and its lifecycle rule; the sandbox expires them alike)."""
+MAX_OLD_VERSIONS = 20
+"""At most this many old versions per document: the app deletes the oldest beyond it."""
 
 
 class SortField(StrEnum):

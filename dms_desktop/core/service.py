@@ -71,6 +71,7 @@ from .share_links import (
 from .transfer_outcome import Notice
 from .trash import move_to_trash, restore_from_trash
 from .uploading import NewUpload, Uploads
+from .versions import DocumentVersions
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,9 @@ class DocumentService:
         self._owner_name = owner_name  # kept on uploaded items for the admin tools
         self._uploads = Uploads(repository, blobs, user_id, journal, owner_name)
         self._downloads = Downloads(repository, blobs, user_id, journal)
+        self._versions = DocumentVersions(
+            repository.client, repository.table_name, blobs, self._downloads, user_id
+        )
         self._trash_days = trash_days  # the backend's retention (its TrashRetentionDays)
         self._share_limit = share_limit  # how long the signing credentials last, if short
         self._finish_share_link = finish_share_link  # the sandbox's proof of its owner's link
@@ -196,6 +200,11 @@ class DocumentService:
     @property
     def uploads(self) -> Uploads:
         return self._uploads
+
+    @property
+    def versions(self) -> DocumentVersions:
+        """New versions of documents, their history, old versions (core.versions)."""
+        return self._versions
 
     # --- interrupted transfers (core.interrupted) ---
 

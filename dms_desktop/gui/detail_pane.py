@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QStackedWidget,
+    QTabWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -44,6 +45,7 @@ from .document_events import DocumentEvents
 from .icons import file_type_icon
 from .operations import Operation, Operations
 from .previews import PreviewResult, preview_operation
+from .versions_tab import VersionsTab
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +92,14 @@ class DetailPane(QWidget):
         self._message_label.setEnabled(False)  # the palette's muted text
         self._details = QWidget()
         self._details.setObjectName("detailContent")
+        self.versions_tab = VersionsTab(operations, report_error)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("detailTabs")
+        self.tabs.addTab(self._details, self.tr("Details"))
+        self.tabs.addTab(self.versions_tab, self.tr("Versions"))
+        self.tabs.currentChanged.connect(self._on_tab_changed)
         self._pages.addWidget(self._message_label)
-        self._pages.addWidget(self._details)
+        self._pages.addWidget(self.tabs)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -339,6 +347,14 @@ class DetailPane(QWidget):
 
     # --- showing ------------------------------------------------------------------------------
 
+    def _versions_on_screen(self) -> bool:
+        return self.tabs.currentWidget() is self.versions_tab
+
+    @Slot(int)
+    def _on_tab_changed(self, _index: int) -> None:
+        if self._versions_on_screen():
+            self.versions_tab.show_document(self._document, load=True)
+
     def _show_message(self, text: str) -> None:
         self._document = None
         self._conflicted = False
@@ -349,10 +365,12 @@ class DetailPane(QWidget):
         self._image_label.set_image(None)
         self._message_label.setText(text)
         self._pages.setCurrentWidget(self._message_label)
+        self.versions_tab.show_document(None, load=False)
 
     def _display(self, document: Document, *, reset_edits: bool) -> None:
         self._document = document
-        self._pages.setCurrentWidget(self._details)
+        self._pages.setCurrentWidget(self.tabs)
+        self.versions_tab.show_document(document, load=self._versions_on_screen())
         self._type_icon.setPixmap(file_type_icon(document.file_type).pixmap(QSize(32, 32)))
         self._title.setText(document.filename)
         self._type_label.setText(document.file_type)

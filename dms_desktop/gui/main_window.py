@@ -70,6 +70,7 @@ from .transfers import TransferQueue, UploadSpec
 from .transfers_panel import TransfersPanel
 from .trash_view import TrashView
 from .upload_dialog import UploadDialog
+from .version_actions import VersionActions
 
 if TYPE_CHECKING:
     from .cleanup_dialog import CleanupDialog
@@ -134,6 +135,15 @@ class MainWindow(QMainWindow):
             self, self.selected_documents, operations, transfers, message_bar, self.events, paths
         )
         self.detail_pane = DetailPane(operations, self.events, message_bar.report_error)
+        self.versions = VersionActions(
+            self,
+            self.table,
+            self.selected_documents,
+            operations,
+            transfers,
+            message_bar,
+            self.events,
+        )
         self.trash_view = TrashView(operations, self.events, message_bar.report_error)
         self._build_central()
         self._build_tag_browser()
@@ -374,6 +384,7 @@ class MainWindow(QMainWindow):
         file_menu = menus.addMenu("&File")
         for action in (
             self.upload_action,
+            self.versions.upload_version_action,
             self.download_action,
             self.open_action,
             self.share_action,
@@ -425,6 +436,10 @@ class MainWindow(QMainWindow):
         self.model.rowsRemoved.connect(self._on_selection_changed)
         self.detail_pane.open_requested.connect(self.document_actions.open_document)
         self.detail_pane.share_requested.connect(self.lifecycle.share_document)
+        self.detail_pane.versions_tab.download_requested.connect(self.versions.download_version)
+        self.detail_pane.versions_tab.restore_requested.connect(self.versions.restore_version)
+        self.versions.row_drops.files_dropped.connect(self._on_files_dropped)
+        self.versions.row_drops.unsupported_drop.connect(self._message_bar.show_notice)
         self._transfers.upload_finished.connect(self._on_upload_finished)
         self._transfers.transfer_failed.connect(self._on_transfer_failed)
 
@@ -643,6 +658,7 @@ class MainWindow(QMainWindow):
         self.delete_permanently_action.setEnabled(count > 0)
         self.open_action.setEnabled(count == 1)
         self.lifecycle.update(count)
+        self.versions.update(count)
 
     @Slot(QPoint)
     def _show_context_menu(self, position: QPoint) -> None:
@@ -653,6 +669,7 @@ class MainWindow(QMainWindow):
         menu.addAction(self.download_action)
         menu.addAction(self.share_action)
         menu.addAction(self.edit_tags_action)
+        menu.addAction(self.versions.upload_version_action)
         rename = menu.addAction("Rename…")
         rename.triggered.connect(self._focus_name_edit)
         menu.addSeparator()

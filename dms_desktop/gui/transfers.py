@@ -78,6 +78,7 @@ class UploadSpec:
     folder: str = ""
     expires: datetime | None = None  # a test record expiring then
     content: HashedFile | None = None  # its checksum from the upload plan (not hashed again)
+    new_version_of: Document | None = None  # stored as a new version of it (core.versions)
 
 
 @dataclass
@@ -85,6 +86,7 @@ class DownloadSpec:
     document: Document
     target: Path  # a folder (the safe name goes inside) or a file
     overwrite: bool = False
+    version: int | None = None  # an older version of the document (core.versions)
 
 
 @dataclass
@@ -146,6 +148,7 @@ class TransferQueue(QObject):
 
     changed = Signal(int)  # transfer id: added, progressed or changed state
     upload_finished = Signal(object)  # Document
+    version_uploaded = Signal(object, object)  # the Document before, and with its new version
     download_finished = Signal(object)  # Path
     transfer_failed = Signal(object, object)  # Transfer, DmsError
 
@@ -341,6 +344,23 @@ class TransferQueue(QObject):
             result: Document | Path
             if isinstance(spec, str):
                 result = service.resume_transfer(spec, progress=progress, cancel=cancel)
+            elif isinstance(spec, UploadSpec) and spec.new_version_of is not None:
+                result = service.versions.upload_new_version(
+                    spec.new_version_of.document_id,
+                    spec.path,
+                    expected_version=spec.new_version_of.version,
+                    progress=progress,
+                    cancel=cancel,
+                )
+            elif isinstance(spec, DownloadSpec) and spec.version is not None:
+                result = service.versions.download_version(
+                    spec.document.document_id,
+                    spec.version,
+                    spec.target,
+                    overwrite=spec.overwrite,
+                    progress=progress,
+                    cancel=cancel,
+                )
             elif isinstance(spec, UploadSpec):
                 result = service.upload(
                     spec.path,
@@ -417,7 +437,10 @@ class TransferQueue(QObject):
         transfer.result = result
         transfer.kept_id = None
         self._set_state(transfer, TransferState.DONE)
-        if isinstance(result, Document):
+        spec = transfer.spec
+        if isinstance(spec, UploadSpec) and spec.new_version_of is not None:
+            self.version_uploaded.emit(spec.new_version_of, result)
+        elif isinstance(result, Document):
             self.upload_finished.emit(result)
         else:
             self.download_finished.emit(result)

@@ -5,6 +5,13 @@ A sandbox folder outlives app versions: its table was made from the template of 
 start. :func:`upgrade_resources` adds what later templates define (the trash index), through the
 sandbox's own API, so the change is logged and kept like any other.
 
+The bucket keeps old versions of bodies (core.versions); moto's CloudFormation does not switch
+its versioning on, so the first start does (:func:`keep_old_versions`), and so does the next start
+of a folder made before. moto does not act on the bucket's lifecycle rule either:
+:func:`expire_old_versions` deletes what the rule would (an old version replaced more than
+``OLD_VERSION_DAYS`` ago, and delete markers with nothing left behind them), at start and then
+hourly.
+
 moto does not act on the table's TTL. :class:`TrashPurger` does what DynamoDB's TTL and the
 body-removing stream consumer do on AWS, for the trash: at start and then every minute, each
 document whose time in the trash is over (``expiresAt`` past, ``trashedAt`` set) loses its item
@@ -25,7 +32,9 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit, urlunsplit
 
 from dms_desktop.core.schema import (
+    BODY_PREFIX,
     EXPIRES_AT,
+    OLD_VERSION_DAYS,
     TRASH_INDEX,
     TRASHED_AT,
     item_key,
@@ -37,6 +46,54 @@ from dms_desktop.sandbox.info import SHARE_PARAM, share_link_proof
 log = logging.getLogger(__name__)
 
 PURGE_INTERVAL_SECONDS = 60.0
+OLD_VERSIONS_EVERY = 60  # purge rounds between two expiries of old versions (an hour)
+
+
+def keep_old_versions(s3: Any, bucket: str) -> None:
+    """Switch the bucket's versioning on, as the template's VersioningConfiguration does on
+    AWS (``s3``, a client of the sandbox, is closed when done)."""
+    try:
+        if s3.get_bucket_versioning(Bucket=bucket).get("Status") != "Enabled":
+            s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+            log.info("The sandbox's bucket %s keeps old versions now", bucket)
+    finally:
+        s3.close()
+
+
+def expire_old_versions(
+    s3: Any, bucket: str, now: datetime | None = None, prefix: str = BODY_PREFIX
+) -> int:
+    """What the template's lifecycle rule does: delete each old version of a body that a newer
+    one replaced more than OLD_VERSION_DAYS ago, and each delete marker that is all that is
+    left of a key. Returns the number of versions and markers deleted."""
+    limit = (now or datetime.now(UTC)) - timedelta(days=OLD_VERSION_DAYS)
+    entries: dict[str, list[tuple[datetime, str, bool]]] = {}
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix):
+        for version in page.get("Versions", []):
+            entries.setdefault(version["Key"], []).append(
+                (version["LastModified"], version["VersionId"], False)
+            )
+        for marker in page.get("DeleteMarkers", []):
+            entries.setdefault(marker["Key"], []).append(
+                (marker["LastModified"], marker["VersionId"], True)
+            )
+    deleted = 0
+    for key, found in entries.items():
+        found.sort(key=lambda entry: entry[0], reverse=True)  # the current one first
+        doomed = [
+            version_id
+            for (_, version_id, _), (replaced, _, _) in zip(found[1:], found, strict=False)
+            if replaced < limit
+        ]
+        left = len(found) - len(doomed)
+        if left == 1 and found[0][2]:  # only a delete marker would be left
+            doomed.append(found[0][1])
+        for version_id in doomed:
+            s3.delete_object(Bucket=bucket, Key=key, VersionId=version_id)
+            deleted += 1
+    if deleted:
+        log.info("Expired %d old version(s) of bodies", deleted)
+    return deleted
 
 
 def upgrade_resources(dynamodb: Any, table: str) -> None:
@@ -121,11 +178,16 @@ class TrashPurger:
         self._interval = interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sandbox-trash-purge", daemon=True)
+        self._rounds = 0
 
     def purge_now(self) -> int:
         dynamodb, s3 = self._make_client("dynamodb"), self._make_client("s3")
         try:
-            return purge_expired_trash(dynamodb, s3, self._table, self._bucket)
+            purged = purge_expired_trash(dynamodb, s3, self._table, self._bucket)
+            if self._rounds % OLD_VERSIONS_EVERY == 0:
+                expire_old_versions(s3, self._bucket)
+            self._rounds += 1
+            return purged
         finally:
             dynamodb.close()
             s3.close()

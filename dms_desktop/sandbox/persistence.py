@@ -54,6 +54,7 @@ from moto.cognitoidp.models import CognitoIdpUser, cognitoidp_backends
 from moto.dynamodb.models import dynamodb_backends
 from moto.s3.exceptions import MissingKey
 from moto.s3.models import FakeKey, FakeMultipart, s3_backends
+from moto.s3.utils import _VersionedKeyStore
 
 from dms_desktop.core.errors import SandboxError
 from dms_desktop.core.paths import PRIVATE_FILE_MODE, private_folder
@@ -353,6 +354,11 @@ class _StatePickler(pickle.Pickler):
             body_id = self._bodies.ensure_saved(obj)
             state = {name: value for name, value in obj.__dict__.items() if name not in _NOT_STATE}
             return (_new_key, (body_id,), state, None, None, _set_key_state)
+        if isinstance(obj, _VersionedKeyStore):
+            # pickle's default for a dict subclass goes through items(), which moto's store
+            # gives the newest version of each key only: every version is kept here.
+            versions = [(name, list(keys)) for name, keys in obj.iterlists()]
+            return (_new_key_store, (type(obj), versions))
         if isinstance(obj, FakeMultipart):  # its parts are keys: pickled as references
             return (_new_object, (FakeMultipart,), dict(obj.__dict__), None, None, _set_dict_state)
         if isinstance(obj, jwk.RSAKey):
@@ -383,6 +389,13 @@ def _set_key_state(key: FakeKey, state: dict[str, Any]) -> None:
         key.__dict__[_LOST_ATTR] = f"its body file has {file_size} bytes, not {key.contentsize}"
 
 
+def _new_key_store(cls: type[_VersionedKeyStore], versions: list[tuple[str, list[Any]]]) -> Any:
+    store = cls()
+    for name, keys in versions:
+        store.setlist(name, keys)
+    return store
+
+
 def _new_object(cls: type[Any]) -> Any:
     return object.__new__(cls)
 
@@ -411,7 +424,11 @@ def keys_without_body_file() -> list[FakeKey]:
     found: list[FakeKey] = []
     for bucket in _s3_buckets():
         for _name, versions in bucket.keys.iterlists():
-            found.extend(key for key in versions if BODY_ID_ATTR not in key.__dict__)
+            found.extend(  # a delete marker (a versioned bucket's delete) has no body
+                key
+                for key in versions
+                if isinstance(key, FakeKey) and BODY_ID_ATTR not in key.__dict__
+            )
     return found
 
 

@@ -83,6 +83,7 @@ from dms_desktop.sandbox.info import (
 )
 from dms_desktop.sandbox.lifecycle import (
     TrashPurger,
+    keep_old_versions,
     upgrade_resources,
 )
 from dms_desktop.sandbox.middleware import (
@@ -278,6 +279,7 @@ def _deploy_template(endpoint_url: str, session: boto3.session.Session) -> tuple
         dynamodb.update_time_to_live(
             TableName=table, TimeToLiveSpecification=time_to_live_specification()
         )
+        keep_old_versions(sandbox_client(endpoint_url, "s3", session), bucket)
     finally:
         cloudformation.close()
         dynamodb.close()
@@ -502,6 +504,7 @@ def _serve_locked(
         )
         if loaded is not None:  # a folder made by an earlier version: add what it lacks
             upgrade_resources(sandbox_client(endpoint_url, "dynamodb", None), resources.table)
+            keep_old_versions(sandbox_client(endpoint_url, "s3", None), resources.bucket)
         purger = TrashPurger(
             functools.partial(sandbox_client, endpoint_url, session=None),
             resources.table,

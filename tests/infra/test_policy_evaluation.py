@@ -134,6 +134,12 @@ CASES: list[tuple[str, list[dict[str, Any]], str, str, dict[str, Any], bool]] = 
     ("other's object: GetObject", user(ALICE), "s3:GetObject", obj(BOB), {}, False),
     ("other's object: PutObject", user(ALICE), "s3:PutObject", obj(BOB), {}, False),
     ("other's object: DeleteObject", user(ALICE), "s3:DeleteObject", obj(BOB), {}, False),
+    # Versions (core.versions): an old version is read (GET/copy with VersionId) and a new one
+    # deleted again on a conflict, only of the caller's own keys.
+    ("own old version: Get", user(ALICE), "s3:GetObjectVersion", obj(ALICE), {}, True),
+    ("own new version: Delete", user(ALICE), "s3:DeleteObjectVersion", obj(ALICE), {}, True),
+    ("other's old version: Get", user(ALICE), "s3:GetObjectVersion", obj(BOB), {}, False),
+    ("other's version: Delete", user(ALICE), "s3:DeleteObjectVersion", obj(BOB), {}, False),
     (
         "a longer id with own id as prefix",
         user(ALICE),

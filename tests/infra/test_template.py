@@ -6,7 +6,11 @@ from typing import Any
 
 import pytest
 
-from dms_desktop.core.schema import table_definition, time_to_live_specification
+from dms_desktop.core.schema import (
+    OLD_VERSION_DAYS,
+    table_definition,
+    time_to_live_specification,
+)
 from dms_desktop.core.stack_config import OPTIONAL_OUTPUT_KEYS, OUTPUT_KEYS
 from tests.infra.template import (
     IDENTITY_POOL,
@@ -107,6 +111,21 @@ def test_the_bucket_is_private_encrypted_versioned_and_cleans_up_uploads(
     assert any("NoncurrentVersionExpiration" in r for r in rules)
 
 
+def test_old_versions_live_as_long_as_the_app_and_the_sandbox_say(
+    template: dict[str, Any],
+) -> None:
+    """One retention policy for old versions: the lifecycle rule's days are the parameter whose
+    default is the app's (and the sandbox's) OLD_VERSION_DAYS."""
+    bucket = template["Resources"]["DocumentsBucket"]["Properties"]
+    (rule,) = [
+        r for r in bucket["LifecycleConfiguration"]["Rules"] if "NoncurrentVersionExpiration" in r
+    ]
+    assert rule["NoncurrentVersionExpiration"] == {
+        "NoncurrentDays": {"Ref": "NoncurrentVersionDays"}
+    }
+    assert template["Parameters"]["NoncurrentVersionDays"]["Default"] == OLD_VERSION_DAYS
+
+
 def test_the_bucket_policy_denies_everything_without_tls(resolver: Resolver) -> None:
     (name,) = resources_of_type(resolver.template, "AWS::S3::BucketPolicy")
     properties = resolver.resource(name)["Properties"]
@@ -182,8 +201,10 @@ def test_users_reach_only_their_own_prefix(resolver: Resolver) -> None:
     listing = [s for s in s3 if "s3:ListBucket" in as_list(s["Action"])]
     assert {a for s in objects for a in as_list(s["Action"])} == {
         "s3:GetObject",
+        "s3:GetObjectVersion",  # old versions of a document (core.versions)
         "s3:PutObject",
         "s3:DeleteObject",
+        "s3:DeleteObjectVersion",  # a new version removed again after a conflict
         "s3:AbortMultipartUpload",
         "s3:ListMultipartUploadParts",
     }

@@ -18,6 +18,7 @@ import time
 import tracemalloc
 import zlib
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ from dms_desktop.sandbox import (
 from dms_desktop.sandbox import samples as samples_module
 from dms_desktop.sandbox.control import health
 from dms_desktop.sandbox.info import INFO_FILE, KEY_HEADER
+from dms_desktop.sandbox.lifecycle import expire_old_versions
 from dms_desktop.sandbox.server import sandbox_client
 
 pytestmark = pytest.mark.server
@@ -149,7 +151,13 @@ def test_items_and_objects_survive_a_restart(paths: AppPaths, seeded: list[Sandb
             assert ranged["Body"].read() == big[5:10]
             s3.delete_object(Bucket=info.bucket, Key="private/u1/big")
     assert len(seeded) == 1  # only on the first start
-    # One body file per live object; the deleted one's file is gone.
+    # One body file per version kept: the bucket keeps versions, so the deleted object stays as
+    # an old version (under a delete marker) until its time is over (docs/lifecycle.md).
+    assert len(list((paths.sandbox_dir / "bodies").iterdir())) == 2
+    with running(paths) as info, client(info, "s3") as s3:
+        expire_old_versions(s3, info.bucket, now=datetime.now(UTC) + timedelta(days=31))
+        assert "Versions" not in s3.list_object_versions(Bucket=info.bucket, Prefix="private/u1/b")
+    # The deleted one's file is gone once its old version expired.
     assert len(list((paths.sandbox_dir / "bodies").iterdir())) == 1
 
 

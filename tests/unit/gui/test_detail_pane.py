@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QStackedWidget,
+    QTabWidget,
     QTextBrowser,
     QWidget,
 )
@@ -112,7 +113,10 @@ def test_shows_every_field_and_save_is_disabled_until_a_change(
     document = upload(cloud.service, tmp_path, "meeting-notes.txt", data, ("Work", "notes"))
     show_and_wait(qtbot, pane, document)
 
-    assert current_page(child(pane, QStackedWidget, "detailPages")) == ("detailContent")
+    assert current_page(child(pane, QStackedWidget, "detailPages")) == "detailTabs"
+    tabs = child(pane, QTabWidget, "detailTabs")
+    assert tabs.currentWidget().objectName() == "detailContent"  # Details, then Versions
+    assert [tabs.tabText(index) for index in range(tabs.count())] == ["Details", "Versions"]
     assert child(pane, QLineEdit, "detailNameEdit").text() == "meeting-notes.txt"
     assert child(pane, QLineEdit, "detailTagsEdit").text() == "Work, notes"
     assert text_of(pane, "detailTypeLabel") == "text/plain"

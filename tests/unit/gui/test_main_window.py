@@ -195,6 +195,7 @@ def test_every_action_of_the_window_runs_without_an_error(
     monkeypatch.setattr(QMessageBox, "warning", lambda *_a: QMessageBox.StandardButton.Cancel)
     monkeypatch.setattr(QMessageBox, "question", lambda *_a: QMessageBox.StandardButton.No)
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a, **_k: ("", ""))
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *_a, **_k: ("", ""))
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *_a, **_k: "")
     skipped = {"&Quit", "Sign &out", "Sign &in…", "&Open"}  # they leave the window or the app
 
@@ -211,6 +212,7 @@ def test_every_action_of_the_window_runs_without_an_error(
     assert {"&Upload…", "&Download…", "De&lete", "Delete &Permanently…", "&Refresh", "Find"} <= set(
         triggered
     )
+    assert "Upload New &Version…" in triggered
     assert window.cleanup_dialog is not None and window.consistency_dialog is not None
     window.cleanup_dialog.close()
     window.consistency_dialog.close()
