@@ -13,7 +13,7 @@ import functools
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QSize, Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QSize, Qt, Signal, Slot
 from PySide6.QtGui import (
     QFontDatabase,
     QGuiApplication,
@@ -45,12 +45,13 @@ from .document_events import DocumentEvents
 from .icons import file_type_icon
 from .operations import Operation, Operations
 from .previews import PreviewResult, preview_operation
+from .translations import QT_TRANSLATE_NOOP
 from .versions_tab import VersionsTab
 
 log = logging.getLogger(__name__)
 
-EMPTY_TEXT = "Select a document to see its details"
-LOADING_TEXT = "Loading preview…"
+EMPTY_TEXT = QT_TRANSLATE_NOOP("DetailPane", "Select a document to see its details")
+LOADING_TEXT = QT_TRANSLATE_NOOP("DetailPane", "Loading preview…")
 ErrorReporter = Callable[[DmsError], None]
 
 
@@ -85,7 +86,7 @@ class DetailPane(QWidget):
 
         self._pages = QStackedWidget(self)
         self._pages.setObjectName("detailPages")
-        self._message_label = QLabel(EMPTY_TEXT)
+        self._message_label = QLabel(self.tr(EMPTY_TEXT))
         self._message_label.setObjectName("detailMessageLabel")
         self._message_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._message_label.setWordWrap(True)
@@ -106,7 +107,7 @@ class DetailPane(QWidget):
         layout.addWidget(self._pages)
 
         self._build_details()
-        self._show_message(EMPTY_TEXT)
+        self._show_message(self.tr(EMPTY_TEXT))
         events.changed.connect(self.apply_changes)
 
     # --- building ---------------------------------------------------------------------------
@@ -128,10 +129,10 @@ class DetailPane(QWidget):
 
         self._name_edit = QLineEdit()
         self._name_edit.setObjectName("detailNameEdit")
-        self._name_edit.setPlaceholderText("File name")
+        self._name_edit.setPlaceholderText(self.tr("File name"))
         self._tags_edit = TagListEdit()
         self._tags_edit.setObjectName("detailTagsEdit")
-        self._tags_edit.setPlaceholderText("Tags, separated by commas")
+        self._tags_edit.setPlaceholderText(self.tr("Tags, separated by commas"))
         self._name_edit.textChanged.connect(self._revalidate)
         self._tags_edit.textChanged.connect(self._revalidate)
         self._name_edit.returnPressed.connect(self._save)
@@ -151,7 +152,7 @@ class DetailPane(QWidget):
         self._conflict_label.setObjectName("detailConflictLabel")
         self._conflict_label.setWordWrap(True)
         self._conflict_label.setTextFormat(Qt.TextFormat.PlainText)
-        self._reload_button = QPushButton("Reload")
+        self._reload_button = QPushButton(self.tr("Reload"))
         self._reload_button.setObjectName("detailReloadButton")
         self._reload_button.clicked.connect(self._reload)
         conflict_layout = QVBoxLayout(self._conflict_box)
@@ -159,14 +160,14 @@ class DetailPane(QWidget):
         conflict_layout.addWidget(self._reload_button, 0, Qt.AlignmentFlag.AlignRight)
         self._conflict_box.hide()
 
-        self._save_button = QPushButton("Save")
+        self._save_button = QPushButton(self.tr("Save"))
         self._save_button.setObjectName("detailSaveButton")
         self._save_button.setDefault(True)
         self._save_button.clicked.connect(self._save)
-        self._revert_button = QPushButton("Revert")
+        self._revert_button = QPushButton(self.tr("Revert"))
         self._revert_button.setObjectName("detailRevertButton")
         self._revert_button.clicked.connect(self._revert)
-        self._share_button = QPushButton("Copy share link…")
+        self._share_button = QPushButton(self.tr("Copy share link…"))
         self._share_button.setObjectName("detailShareButton")
         self._share_button.clicked.connect(self._request_share)
         buttons = QHBoxLayout()
@@ -176,8 +177,8 @@ class DetailPane(QWidget):
         buttons.addWidget(self._save_button)
 
         edit_form = QFormLayout()
-        edit_form.addRow("Name", self._name_edit)
-        edit_form.addRow("Tags", self._tags_edit)
+        edit_form.addRow(self.tr("Name"), self._name_edit)
+        edit_form.addRow(self.tr("Tags"), self._tags_edit)
 
         self._type_label = self._value_label("detailTypeLabel")
         self._size_label = self._value_label("detailSizeLabel")
@@ -190,8 +191,8 @@ class DetailPane(QWidget):
         self._checksum_label.setObjectName("detailChecksumLabel")
         self._copy_checksum_button = QToolButton()
         self._copy_checksum_button.setObjectName("detailCopyChecksumButton")
-        self._copy_checksum_button.setText("Copy")
-        self._copy_checksum_button.setToolTip("Copy the full SHA-256 checksum")
+        self._copy_checksum_button.setText(self.tr("Copy"))
+        self._copy_checksum_button.setToolTip(self.tr("Copy the full SHA-256 checksum"))
         self._copy_checksum_button.clicked.connect(self._copy_checksum)
         checksum_row = QHBoxLayout()
         checksum_row.setContentsMargins(0, 0, 0, 0)
@@ -202,15 +203,15 @@ class DetailPane(QWidget):
         self._id_label.setObjectName("detailIdLabel")
 
         info_form = QFormLayout()
-        info_form.addRow("Type", self._type_label)
-        info_form.addRow("Size", self._size_label)
-        info_form.addRow("Folder", self._folder_label)
-        info_form.addRow("Created", self._created_label)
-        info_form.addRow("Updated", self._updated_label)
-        info_form.addRow("Version", self._version_label)
-        info_form.addRow("SHA-256", checksum_row)
-        info_form.addRow("Document ID", self._id_label)
-        info_form.addRow("Expires", self._expires_label)
+        info_form.addRow(self.tr("Type"), self._type_label)
+        info_form.addRow(self.tr("Size"), self._size_label)
+        info_form.addRow(self.tr("Folder"), self._folder_label)
+        info_form.addRow(self.tr("Created"), self._created_label)
+        info_form.addRow(self.tr("Updated"), self._updated_label)
+        info_form.addRow(self.tr("Version"), self._version_label)
+        info_form.addRow(self.tr("SHA-256"), checksum_row)
+        info_form.addRow(self.tr("Document ID"), self._id_label)
+        info_form.addRow(self.tr("Expires"), self._expires_label)
         self._info_form = info_form
 
         layout = QVBoxLayout(self._details)
@@ -227,7 +228,7 @@ class DetailPane(QWidget):
         self._preview_area.setObjectName("previewArea")
         self._preview_area.setMinimumHeight(160)
 
-        self._loading_label = QLabel(LOADING_TEXT)
+        self._loading_label = QLabel(self.tr(LOADING_TEXT))
         self._loading_label.setObjectName("previewLoadingLabel")
         self._loading_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._image_label = ImageLabel()
@@ -249,7 +250,7 @@ class DetailPane(QWidget):
         self._no_preview_note.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._no_preview_note.setWordWrap(True)
         self._no_preview_note.setTextFormat(Qt.TextFormat.PlainText)
-        self._open_button = QPushButton("Open with the default app")
+        self._open_button = QPushButton(self.tr("Open with the default app"))
         self._open_button.setObjectName("openExternallyButton")
         self._open_button.clicked.connect(self._request_open)
         none_layout = QVBoxLayout(self._no_preview_page)
@@ -305,7 +306,7 @@ class DetailPane(QWidget):
         """Show ``document`` (None: the empty state). Unsaved edits survive a refresh of the
         same document version; a newer version replaces them."""
         if document is None:
-            self._show_message(EMPTY_TEXT)
+            self._show_message(self.tr(EMPTY_TEXT))
             return
         previous = self._document
         keep_edits = (
@@ -319,7 +320,7 @@ class DetailPane(QWidget):
     def show_selection_count(self, count: int) -> None:
         """Several (or no) documents are selected: no details, no preview."""
         if count <= 0:
-            self._show_message(EMPTY_TEXT)
+            self._show_message(self.tr(EMPTY_TEXT))
         elif count == 1:
             if self._document is None:
                 self._show_message("1 document selected")
@@ -338,7 +339,7 @@ class DetailPane(QWidget):
         if shown is None:
             return
         if shown.document_id in changes.removed_ids:
-            self._show_message(EMPTY_TEXT)
+            self._show_message(self.tr(EMPTY_TEXT))
             return
         for update in changes.updated:
             after = update.after
@@ -434,7 +435,7 @@ class DetailPane(QWidget):
             self._markdown_view.setMarkdown(result.text)
             self._preview_area.setCurrentWidget(self._markdown_view)
         else:
-            self._show_no_preview(self._document, result.note or "No preview available.")
+            self._show_no_preview(self._document, result.note or self.tr("No preview available."))
             return
         self._set_caption(result.note)
         self.preview_shown.emit(result.kind)
@@ -446,7 +447,9 @@ class DetailPane(QWidget):
             self._report_error(error)  # the session matters beyond this preview
         if generation != self._preview_generation or self._document is None:
             return
-        self._show_no_preview(self._document, f"Preview unavailable: {error}")
+        self._show_no_preview(
+            self._document, self.tr("Preview unavailable: {error}").format(error=error)
+        )
 
     def _show_no_preview(self, document: Document, note: str) -> None:
         icon = file_type_icon(document.file_type)
@@ -592,13 +595,22 @@ def _size_text(size: int) -> str:
 
 
 def _conflict_text(latest: Document | None, saved: Document | None) -> str:
-    now = f" (now version {latest.version})" if latest is not None else ""
-    if saved is not None:
-        return (
-            f"The new name was saved, but someone changed this document meanwhile{now}. "
-            "Your tag edit was not saved. Reload to see their change, then edit again."
+    if latest is not None:
+        now = QCoreApplication.translate("DetailPane", " (now version {version})").format(
+            version=latest.version
         )
-    return (
-        f"Someone changed this document meanwhile{now}. Your edit was not saved. "
-        "Reload to see their change, then edit again."
-    )
+    else:
+        now = ""
+    if saved is not None:
+        text = QCoreApplication.translate(
+            "DetailPane",
+            "The new name was saved, but someone changed this document meanwhile{now}. "
+            "Your tag edit was not saved. Reload to see their change, then edit again.",
+        )
+    else:
+        text = QCoreApplication.translate(
+            "DetailPane",
+            "Someone changed this document meanwhile{now}. Your edit was not saved. "
+            "Reload to see their change, then edit again.",
+        )
+    return text.format(now=now)

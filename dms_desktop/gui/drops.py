@@ -12,8 +12,11 @@ from PySide6.QtCore import QEvent, QMimeData, QObject, Signal
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QWidget
 
-UNSUPPORTED_DROP_MESSAGE = (
-    "Only files and folders can be dropped here; text and web links are not supported."
+from .translations import QT_TRANSLATE_NOOP
+
+UNSUPPORTED_DROP_MESSAGE = QT_TRANSLATE_NOOP(
+    "DropHandler",
+    "Only files and folders can be dropped here; text and web links are not supported.",
 )
 
 
@@ -67,6 +70,6 @@ class DropHandler(QObject):
             if paths:
                 self.files_dropped.emit(paths)
             else:
-                self.unsupported_drop.emit(UNSUPPORTED_DROP_MESSAGE)
+                self.unsupported_drop.emit(self.tr(UNSUPPORTED_DROP_MESSAGE))
             return True
         return super().eventFilter(watched, event)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from PySide6.QtCore import QCoreApplication
+
 from ..core.cancellation import CancelToken
 from ..core.localfiles import HashedFile, UploadSource
 from ..core.upload_plan import ContentCheck, check_content
@@ -37,12 +39,21 @@ class UploadRow:
         if self.problem:
             return self.problem
         if self.checking:
-            return "Checking for duplicates…"
+            return QCoreApplication.translate("UploadDialog", "Checking for duplicates…")
         if self.duplicate_of:
-            action = "another copy will be uploaded" if self.upload_anyway else "skipped"
-            where = f" as {self.duplicate_of}" if whole else ""
-            return f"Already stored{where}: {action}"
-        return self.note or "Ready"
+            if whole:
+                text = QCoreApplication.translate(
+                    "UploadDialog", "Already stored as {names}: {action}"
+                )
+            else:
+                text = QCoreApplication.translate("UploadDialog", "Already stored: {action}")
+            action = (
+                QCoreApplication.translate("UploadDialog", "another copy will be uploaded")
+                if self.upload_anyway
+                else QCoreApplication.translate("UploadDialog", "skipped")
+            )
+            return text.format(names=self.duplicate_of, action=action)
+        return self.note or QCoreApplication.translate("UploadDialog", "Ready")
 
 
 class DuplicateCheck:

@@ -24,16 +24,10 @@ GUI = Path(__file__).resolve().parents[3] / "dms_desktop" / "gui"
 NOT_CONVERTED_YET = frozenset(
     {
         "main_window.py",
-        "detail_pane.py",
-        "detail_widgets.py",
-        "detail_edits.py",
         "document_actions.py",
-        "drops.py",
         "transfers.py",
         "transfers_panel.py",
         "upload_dialog.py",
-        "upload_rows.py",
-        "operations.py",
     }
 )
 
