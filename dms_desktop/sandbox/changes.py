@@ -25,9 +25,10 @@ What a request touched is noted by hooks on moto's models while it runs (per req
 Requests whose changes have no address here (creating a table, a bucket policy, moto's own API)
 are made durable by a full checkpoint before they are answered: rare, and slow, but correct.
 
-Because records are keyed by address, a checkpoint need not pickle everything: an incremental
-one can fold the records since the last into a store kept per address (an item, a key name, a
-pool) and rewrite only those, while requests go on appending to the log.
+Each address's image is pickled on its own in the record (an *entry*), so that a checkpoint
+copies the entries since the last one into the state database as they are (``state_store``),
+while requests go on appending to the log.
+
 Cognito identity-pool sign-ins (``GetId``: the app derives stable ids from the user's ``sub``
 instead) are deliberately not logged.
 """
@@ -53,7 +54,7 @@ from moto.s3.models import FakeKey, S3Backend, s3_backends
 
 from dms_desktop.sandbox import persistence
 from dms_desktop.sandbox.info import fsync_dir
-from dms_desktop.sandbox.persistence import StateStore
+from dms_desktop.sandbox.persistence import BodyFolder
 from dms_desktop.sandbox.wal import WriteAheadLog
 
 log = logging.getLogger(__name__)
@@ -165,6 +166,31 @@ def needs_checkpoint(service: str, operation: str, status: int, changes: ChangeS
     if service == "cognito-identity":
         return operation not in _COGNITO_IDENTITY_UNLOGGED and not _is_read(operation)
     return False  # cognito-idp is noted by note_cognito; other services' state is not kept
+
+
+# DynamoDB operations whose changes are all in the state's skeleton (a table's settings, not its
+# items): a checkpoint saves them without pickling every item again.
+_DYNAMODB_SETTINGS = frozenset(
+    {
+        "CreateTable",
+        "TagResource",
+        "UntagResource",
+        "UpdateContinuousBackups",
+        "UpdateTable",
+        "UpdateTimeToLive",
+    }
+)
+
+
+def needs_full_checkpoint(service: str, operation: str, changes: ChangeSet) -> bool:
+    """For a request that :func:`needs_checkpoint`: whether it may have changed items or objects
+    without the hooks seeing which (PartiQL, a restored backup, a deleted table, moto's reset,
+    an S3 request), so that every entry must be saved anew."""
+    if changes.unknown:
+        return True
+    if service == "dynamodb":
+        return operation not in _DYNAMODB_SETTINGS
+    return service != "cognito-identity"
 
 
 def _is_read(operation: str) -> bool:
@@ -393,6 +419,75 @@ def _part_image(
     return upload.parts.get(int(part_number), _GONE)
 
 
+# A log record: (RECORD_FORMAT, [entry, ...]). An entry holds one address's after-image pickled
+# on its own, so that a checkpoint can store it as it is, without unpickling it.
+RECORD_FORMAT = 2
+# (address, pickled image or None once it is gone, body files it refers to, upload ids in it)
+Entry = tuple[Address, bytes | None, tuple[str, ...], tuple[str, ...]]
+# The kinds of address a checkpoint keeps one entry for; the rest are in the state's skeleton.
+FOLDED_KINDS = ("dynamodb", "s3-object", "s3-uploads", "s3-part")
+_IMAGES: dict[str, Callable[..., Any]] = {
+    "dynamodb": _dynamodb_image,
+    "s3-object": _object_image,
+    "s3-uploads": _uploads_image,
+    "s3-part": _part_image,
+}
+_GONE_IMAGES: dict[str, Any] = {"s3-object": ([], {}), "s3-uploads": {}}
+
+
+def _is_gone(kind: str, image: Any) -> bool:
+    if image is _GONE:
+        return True
+    if kind == "s3-object":
+        return not image[0]
+    return kind == "s3-uploads" and not image
+
+
+def entry_of(address: Address, image: Any, bodies: Any) -> Entry:
+    """One address's after-image as an entry (its bodies written first if they are not)."""
+    kind = address[0]
+    if _is_gone(kind, image):
+        return (address, None, (), ())
+    buffer = io.BytesIO()
+    pickler = persistence._StatePickler(buffer, bodies)
+    pickler.dump(image)
+    members = tuple(sorted(image)) if kind == "s3-uploads" else ()
+    return (address, buffer.getvalue(), tuple(sorted(set(pickler.body_ids))), members)
+
+
+def every_entry(bodies: Any) -> Iterator[Entry]:
+    """An entry for every item, object and upload in the backends (hold them alone)."""
+    for account, region, backend in dynamodb_backends.iter_backends():
+        for table in list(backend.tables.values()):  # type: ignore[attr-defined]
+            for item in _items_of(table):
+                address: Address = (
+                    *("dynamodb", account, region, table.name),
+                    *(item.hash_key, item.range_key),
+                )
+                yield entry_of(address, item, bodies)
+    for account, region, backend in s3_backends.iter_backends():
+        for bucket in list(backend.buckets.values()):  # type: ignore[attr-defined]
+            for key_name in list(bucket.keys.keys()):
+                address = ("s3-object", account, region, bucket.name, key_name)
+                yield entry_of(
+                    address, _object_image(account, region, bucket.name, key_name), bodies
+                )
+            key_names = {upload.key_name for upload in list(bucket.multiparts.values())}
+            for key_name in sorted(key_names):
+                address = ("s3-uploads", account, region, bucket.name, key_name)
+                yield entry_of(
+                    address, _uploads_image(account, region, bucket.name, key_name), bodies
+                )
+
+
+def _items_of(table: Table) -> Iterator[Any]:
+    for value in list(table.items.values()):
+        if isinstance(value, dict):
+            yield from list(value.values())
+        else:
+            yield value
+
+
 class _ImagePickler(persistence._StatePickler):
     """The state's pickler, but user pools go without their token tables (logged as changes)."""
 
@@ -415,14 +510,17 @@ class _ImagePickler(persistence._StatePickler):
 class ChangeLog:
     """Writes the after-images of requests' changes to the write-ahead log, and replays them."""
 
-    def __init__(self, wal: WriteAheadLog, store: StateStore) -> None:
+    def __init__(self, wal: WriteAheadLog, body_folder: BodyFolder) -> None:
         self.wal = wal
-        self.store = store
+        self.body_folder = body_folder
         # The token tables as last logged, per (account, region, pool, table).
         self._tokens: dict[tuple[str, str, str, str], dict[str, Any]] = {}
         # The DynamoDB items the last replay set: their stream records were not replayed (the
         # search index catches up with them, see search_host).
         self.replayed_items: set[Address] = set()
+        # The body files the replayed records refer to, if every record said (see replay).
+        self.replayed_bodies: set[str] = set()
+        self.replayed_all_bodies = True
 
     def remember_tokens(self) -> None:
         """Take the live token tables as the base of the next record's token changes."""
@@ -436,7 +534,7 @@ class ChangeLog:
         """Log the current state of ``addresses``; returns the ticket to wait for
         (:meth:`WriteAheadLog.wait_durable`)."""
         addresses = sorted(set(addresses), key=repr)
-        bodies = self.store.body_files()
+        bodies = self.body_folder.body_files()
         # Body files first, outside the log's lock: a large one takes seconds to copy.
         for address in addresses:
             if address[0] == "s3-object":
@@ -457,22 +555,17 @@ class ChangeLog:
             return self.wal.append_locked(payload)
 
     def _payload(self, addresses: list[Address], bodies: Any) -> bytes:
-        images: list[tuple[Address, Any]] = []
+        entries: list[Entry] = []
         for address in addresses:
             kind, rest = address[0], address[1:]
-            if kind == "dynamodb":
-                images.append((address, _dynamodb_image(*rest)))
-            elif kind == "s3-object":
-                images.append((address, _object_image(*rest)))
-            elif kind == "s3-uploads":
-                images.append((address, _uploads_image(*rest)))
-            elif kind == "s3-part":
-                images.append((address, _part_image(*rest)))
-            elif kind == "cognito-idp":
-                images.append((address, self._cognito_image(*rest)))
-        buffer = io.BytesIO()
-        _ImagePickler(buffer, bodies).dump(images)
-        return buffer.getvalue()
+            if kind == "cognito-idp":
+                image = self._cognito_image(*rest)
+                buffer = io.BytesIO()
+                _ImagePickler(buffer, bodies).dump(image)
+                entries.append((address, buffer.getvalue(), (), ()))
+            elif kind in FOLDED_KINDS:
+                entries.append(entry_of(address, _IMAGES[kind](*rest), bodies))
+        return pickle.dumps((RECORD_FORMAT, entries), protocol=pickle.HIGHEST_PROTOCOL)
 
     def _cognito_image(self, account: str, region: str) -> Any:
         backend = cognitoidp_backends[account][region]
@@ -498,15 +591,45 @@ class ChangeLog:
         """Apply the logged records from ``first_segment`` on to the loaded state; returns how
         many there were."""
         count = 0
-        with self.store.reading_bodies():
+        with self.body_folder.reading_bodies():
             for payload in self.wal.read(first_segment):
-                images: list[tuple[Address, Any]] = pickle.loads(payload)  # noqa: S301 (our own log)
-                for address, image in images:
+                record = pickle.loads(payload)  # noqa: S301 (our own log)
+                for address, image in _images_of_record(record):
                     _apply(address, image)
                     if address[0] == "dynamodb":
                         self.replayed_items.add(address)
+                if _is_entries(record):
+                    for entry in record[1]:
+                        self.replayed_bodies.update(entry[2])
+                else:
+                    self.replayed_all_bodies = False
                 count += 1
         return count
+
+
+def _is_entries(record: Any) -> bool:
+    return isinstance(record, tuple) and len(record) == 2 and record[0] == RECORD_FORMAT
+
+
+def _images_of_record(record: Any) -> Iterator[tuple[Address, Any]]:
+    """The (address, after-image) pairs of one unpickled log record (unpickle inside
+    ``reading_bodies``); records of both formats."""
+    if _is_entries(record):
+        for address, image, _bodies, _members in record[1]:
+            if image is None:
+                yield address, _GONE_IMAGES.get(address[0], _GONE)
+            else:
+                yield address, pickle.loads(image)  # noqa: S301 (our own log)
+    else:  # a list of (address, image): written by versions before the state database
+        yield from record
+
+
+def entries_of(payload: bytes) -> list[Entry]:
+    """The entries of one log record, images still pickled (no unpickling of the images)."""
+    record = pickle.loads(payload)  # noqa: S301 (our own log)
+    if not _is_entries(record):
+        raise ValueError("a log record written by an earlier version")
+    return list(record[1])
 
 
 _MISSING = object()

@@ -52,13 +52,19 @@ from joserfc import jwk
 from moto.cognitoidentity.models import cognitoidentity_backends
 from moto.cognitoidp.models import CognitoIdpUser, cognitoidp_backends
 from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.s3.exceptions import MissingKey
 from moto.s3.models import FakeKey, FakeMultipart, s3_backends
 from moto.s3.utils import _VersionedKeyStore
 
 from dms_desktop.core.errors import SandboxError
 from dms_desktop.core.paths import PRIVATE_FILE_MODE, private_folder
-from dms_desktop.sandbox.info import BODIES_DIR, DAMAGED_DIR, STATE_FILE, fsync_dir, open_private
+from dms_desktop.sandbox.info import (
+    BODIES_DIR,
+    DAMAGED_DIR,
+    LEGACY_STATE_FILE,
+    open_private,
+)
 from dms_desktop.sandbox.passwords import hash_password_of
 
 log = logging.getLogger(__name__)
@@ -321,37 +327,22 @@ class _BodyFiles:
             os.fsync(out.fileno())
         tmp.replace(path)
 
-    def collect_garbage(self) -> int:
-        """Delete body files (and leftover temp files) the committed state does not use.
-
-        Call it with the backends quiescent (the checkpoint's exclusive lock): every key that
-        exists then is in the state just written, so a file it does not use belongs to no key,
-        except a body a request is still writing (``_writing``) for a key deleted meanwhile."""
-        removed = 0
-        for path in self.directory.iterdir():
-            with _writing_lock:
-                in_use = path.name in self.referenced or path.name.split(".")[0] in _writing
-            if in_use:
-                continue
-            try:
-                path.unlink()
-                removed += 1
-            except OSError as exc:  # e.g. still open on Windows: try again next time
-                log.warning("Could not delete unused body file %s: %s", path, exc)
-        return removed
-
 
 class _StatePickler(pickle.Pickler):
     def __init__(self, file: IO[bytes], bodies: _BodyFiles) -> None:
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
         self._bodies = bodies
+        self.body_ids: list[str] = []  # the body files what it pickled refers to
 
     def reducer_override(self, obj: Any) -> Any:
+        if type(obj) is Item:
+            return _item_reduction(obj)
         if isinstance(obj, CognitoIdpUser):
             hash_password_of(obj)  # the live user too: the plain text is gone from now on
             return NotImplemented
         if isinstance(obj, FakeKey):
             body_id = self._bodies.ensure_saved(obj)
+            self.body_ids.append(body_id)
             state = {name: value for name, value in obj.__dict__.items() if name not in _NOT_STATE}
             return (_new_key, (body_id,), state, None, None, _set_key_state)
         if isinstance(obj, _VersionedKeyStore):
@@ -364,6 +355,46 @@ class _StatePickler(pickle.Pickler):
         if isinstance(obj, jwk.RSAKey):
             return (jwk.RSAKey.import_key, (obj.as_dict(private=True),))
         return NotImplemented
+
+
+_COMPOUND_TYPES = frozenset({"L", "M"})  # values that hold DynamoTypes themselves
+
+
+def _item_reduction(item: Item) -> Any:
+    """An item as plain values: moto's own unpickling of an item re-measures its size once per
+    attribute (``LimitedSizeDict.__setitem__``), which made loading 100,000 items take minutes."""
+    attributes = [
+        (name, None, value) if value.type in _COMPOUND_TYPES else (name, value.type, value.value)
+        for name, value in item.attrs.items()
+    ]
+    extra = {
+        name: value
+        for name, value in item.__dict__.items()
+        if name not in ("hash_key", "range_key", "attrs")
+    }
+    return (_new_item, (item.hash_key, item.range_key, attributes, extra or None))
+
+
+def _new_item(
+    hash_key: DynamoType,
+    range_key: DynamoType | None,
+    attributes: list[tuple[str, str | None, Any]],
+    extra: dict[str, Any] | None,
+) -> Item:
+    item = cast(Item, Item.__new__(Item))
+    attrs = LimitedSizeDict.__new__(LimitedSizeDict)
+    for name, kind, value in attributes:
+        if kind is None:  # a list or a map, pickled as the DynamoType it is
+            dict.__setitem__(attrs, name, value)
+        else:
+            scalar = DynamoType.__new__(DynamoType)
+            scalar.type = kind
+            scalar.value = value
+            dict.__setitem__(attrs, name, scalar)
+    item.__dict__.update(hash_key=hash_key, range_key=range_key, attrs=attrs)
+    if extra:
+        item.__dict__.update(extra)
+    return item
 
 
 _loading = threading.local()
@@ -453,21 +484,20 @@ def clear_backends() -> None:
         backend_dict.clear()
 
 
-class StateStore:
-    """Reads and writes the sandbox folder's state file and body files."""
+class BodyFolder:
+    """The ``bodies/`` folder of a sandbox: writes body files, and reads keys that refer to them."""
 
     def __init__(self, sandbox_dir: Path) -> None:
-        self.sandbox_dir = sandbox_dir
-        self.state_path = sandbox_dir / STATE_FILE
-        self.bodies_dir = sandbox_dir / BODIES_DIR
+        self.directory = sandbox_dir / BODIES_DIR
 
-    def exists(self) -> bool:
-        return self.state_path.exists()
+    def body_files(self) -> _BodyFiles:
+        """Writes body files into this folder (for the write-ahead log's records)."""
+        private_folder(self.directory)
+        return _BodyFiles(self.directory)
 
     def write_bodies(self, keys: list[FakeKey]) -> None:
         """Write body files for ``keys`` ahead of a checkpoint (no lock: bodies never change)."""
-        private_folder(self.bodies_dir)
-        bodies = _BodyFiles(self.bodies_dir)
+        bodies = self.body_files()
         for key in keys:
             if key.__dict__.get("disposed"):
                 continue  # deleted meanwhile
@@ -476,82 +506,87 @@ class StateStore:
             except ValueError:  # its buffer was closed: deleted meanwhile
                 continue
 
-    def save(self, resources: SandboxResources, samples_seeded: bool, wal_segment: int = 0) -> int:
-        """Write the whole state atomically; return how many unused body files were deleted.
-
-        ``wal_segment``: the first segment of the write-ahead log the state does not contain.
-        The backends must not change meanwhile (the caller holds the write lock).
-        """
-        private_folder(self.bodies_dir)
-        bodies = _BodyFiles(self.bodies_dir)
-        state = {
-            "format": STATE_FORMAT,
-            "moto": moto.__version__,
-            "resources": resources,
-            "samples_seeded": samples_seeded,
-            "wal_segment": wal_segment,
-            "backends": _live_backends(),
-        }
-        tmp = self.state_path.with_name(self.state_path.name + ".tmp")
-        with open_private(tmp) as handle:
-            _StatePickler(handle, bodies).dump(state)
-            handle.flush()
-            os.fsync(handle.fileno())
-        fsync_dir(self.bodies_dir)  # body files are durable before the state refers to them
-        tmp.replace(self.state_path)
-        fsync_dir(self.sandbox_dir)
-        return bodies.collect_garbage()
-
-    def load(self) -> LoadedState | None:
-        """Install the saved backends into moto; None for a fresh folder."""
-        clear_backends()
-        if not self.state_path.exists():
-            return None
-        _narrow_file_modes(self.sandbox_dir)
-        _loading.bodies_dir = self.bodies_dir
-        try:
-            with self.state_path.open("rb") as handle:
-                state = pickle.load(handle)  # noqa: S301 (our own file in the user's folder)
-            if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
-                raise ValueError("unknown state format")
-            resources = state["resources"]
-            if not isinstance(resources, SandboxResources):
-                raise TypeError("no sandbox resources in the state")
-            saved: dict[str, dict[str, dict[str, Any]]] = state["backends"]
-        except Exception as exc:
-            log.exception("Cannot read the sandbox state %s", self.state_path)
-            raise SandboxError(
-                f"The local sandbox's state file {self.state_path} is unreadable ({exc}); "
-                f"{reset_command_hint()}"
-            ) from exc
-        finally:
-            _loading.bodies_dir = None
-        if state.get("moto") != moto.__version__:
-            log.warning(
-                "Sandbox state written by moto %s, running %s", state.get("moto"), moto.__version__
-            )
-        for service, accounts in saved.items():
-            backend_dict = BACKENDS[service]
-            for account, regions in accounts.items():
-                for region, backend in regions.items():
-                    backend_dict[account][region] = backend
-        return LoadedState(
-            resources, bool(state.get("samples_seeded")), int(state.get("wal_segment", 0))
-        )
-
     @contextlib.contextmanager
     def reading_bodies(self) -> Iterator[None]:
         """Unpickle keys (a state, a log record) whose body files are in this folder."""
-        _loading.bodies_dir = self.bodies_dir
+        _loading.bodies_dir = self.directory
         try:
             yield
         finally:
             _loading.bodies_dir = None
 
-    def body_files(self) -> _BodyFiles:
-        """Writes body files into this folder (for the write-ahead log's records)."""
-        private_folder(self.bodies_dir)
-        return _BodyFiles(self.bodies_dir)
+    def remove_unused(self, body_ids: set[str]) -> int:
+        """Delete these body files (no longer referred to), unless a request is writing one."""
+        removed = 0
+        for body_id in body_ids:
+            with _writing_lock:
+                if body_id in _writing:
+                    continue
+            try:
+                (self.directory / body_id).unlink()
+                removed += 1
+            except FileNotFoundError:
+                pass
+            except OSError as exc:  # e.g. still open on Windows: the next start's sweep
+                log.warning("Could not delete unused body file %s: %s", body_id, exc)
+        return removed
+
+    def remove_all_but(self, used: set[str]) -> int:
+        """Delete every body file (and leftover temp file) not in ``used``; call it while no
+        request runs (at a start)."""
+        if not self.directory.is_dir():
+            return 0
+        unused = {
+            path.name for path in self.directory.iterdir() if path.name.split(".")[0] not in used
+        }
+        return self.remove_unused(unused)
+
+
+def load_legacy_state(sandbox_dir: Path) -> LoadedState | None:
+    """Install the backends of a ``state.pickle`` (the state file of versions before the state
+    database) into moto; None if there is none. Call it after ``clear_backends``."""
+    state_path = sandbox_dir / LEGACY_STATE_FILE
+    if not state_path.exists():
+        return None
+    narrow_file_modes(sandbox_dir)
+    _loading.bodies_dir = sandbox_dir / BODIES_DIR
+    try:
+        with state_path.open("rb") as handle:
+            state = pickle.load(handle)  # noqa: S301 (our own file in the user's folder)
+        if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
+            raise ValueError("unknown state format")
+        resources = state["resources"]
+        if not isinstance(resources, SandboxResources):
+            raise TypeError("no sandbox resources in the state")
+        saved: dict[str, dict[str, dict[str, Any]]] = state["backends"]
+    except Exception as exc:
+        log.exception("Cannot read the sandbox state %s", state_path)
+        raise SandboxError(
+            f"The local sandbox's state file {state_path} is unreadable ({exc}); "
+            f"{reset_command_hint()}"
+        ) from exc
+    finally:
+        _loading.bodies_dir = None
+    if state.get("moto") != moto.__version__:
+        log.warning(
+            "Sandbox state written by moto %s, running %s", state.get("moto"), moto.__version__
+        )
+    install_backends(saved)
+    return LoadedState(
+        resources,
+        bool(state.get("samples_seeded")),
+        int(state.get("wal_segment", 0)),
+        migrated_from=state_path,
+    )
+
+
+def install_backends(saved: dict[str, dict[str, dict[str, Any]]]) -> None:
+    """Put saved backends (service -> account -> region -> backend) in place of moto's."""
+    for service, accounts in saved.items():
+        backend_dict = BACKENDS[service]
+        for account, regions in accounts.items():
+            for region, backend in regions.items():
+                backend_dict[account][region] = backend
 
 
 @dataclass(frozen=True)
@@ -559,9 +594,10 @@ class LoadedState:
     resources: SandboxResources
     samples_seeded: bool
     wal_segment: int  # replay the write-ahead log from this segment on
+    migrated_from: Path | None = None  # a state file of an earlier version, to save anew
 
 
-def _narrow_file_modes(sandbox_dir: Path) -> None:
+def narrow_file_modes(sandbox_dir: Path) -> None:
     """Make the files of a folder written by an earlier version (0644) their owner's only."""
     if os.name != "posix":
         return

@@ -96,10 +96,10 @@ from dms_desktop.sandbox.middleware import (
 from dms_desktop.sandbox.passwords import plain_passwords_left
 from dms_desktop.sandbox.persistence import (
     SandboxResources,
-    StateStore,
     clear_backends,
     take_out_lost_objects,
 )
+from dms_desktop.sandbox.state_store import StateStore
 from dms_desktop.sandbox.wal import WriteAheadLog
 from dms_desktop.sandbox.web_uploads import ObjectCreatedHandler
 
@@ -424,10 +424,25 @@ def _serve_locked(
     stop_event: threading.Event | None,
 ) -> None:
     store = StateStore(sandbox_dir)
+    try:
+        _serve_from_store(store, sandbox_dir, port, idle_timeout, on_ready, stop_event)
+    finally:
+        store.close()
+
+
+def _serve_from_store(
+    store: StateStore,
+    sandbox_dir: Path,
+    port: int,
+    idle_timeout: float | None,
+    on_ready: Callable[[SandboxInfo], None] | None,
+    stop_event: threading.Event | None,
+) -> None:
     loaded = store.load()
     wal = WriteAheadLog(sandbox_dir / WAL_DIR)
-    change_log = ChangeLog(wal, store)
+    change_log = ChangeLog(wal, store.bodies)
     replayed = lost = 0
+    taken_out: set[changes.Address] = set()
     if loaded is None:
         if wal.segments():
             log.warning("No state file in %s: its write-ahead log is dropped", sandbox_dir)
@@ -441,10 +456,20 @@ def _serve_locked(
                 f"The local sandbox's write-ahead log in {wal.directory} is unreadable ({exc}); "
                 "run `dms local reset` to move it aside and start with an empty sandbox"
             ) from exc
-        lost = take_out_lost_objects()
+        with changes.recording() as removed:
+            lost = take_out_lost_objects()
+        taken_out = removed.addresses
         log.info("Replayed %d logged change(s); %d object(s) with a lost body", replayed, lost)
+        if loaded.migrated_from is None and change_log.replayed_all_bodies:
+            # Body files no entry and no replayed record refers to: written for a change the
+            # server did not live to log, or left when it died before deleting them.
+            swept = store.bodies.remove_all_but(store.body_ids() | change_log.replayed_bodies)
+            if swept:
+                log.info("Deleted %d body file(s) that nothing refers to", swept)
     change_log.remember_tokens()
     wal.start()
+    if taken_out:  # logged like any change: the state database still has them
+        wal.wait_durable(change_log.commit(taken_out))
     runtime = SandboxRuntime(sandbox_dir=sandbox_dir)
     if stop_event is not None:
         runtime.stop_requested = stop_event
@@ -478,7 +503,8 @@ def _serve_locked(
         checkpointer = Checkpointer(store, runtime.lock, resources, change_log)
         # Recorded before seeding: the hook runs once, even if it fails or is interrupted.
         checkpointer.samples_seeded = True
-        if loaded is None and not checkpointer.checkpoint_now():
+        first_save = loaded is None or loaded.migrated_from is not None
+        if first_save and not checkpointer.checkpoint_now(full=True):
             raise SandboxError(f"The local sandbox cannot write its state in {sandbox_dir}")
         runtime.checkpointer = checkpointer
         if replayed or lost:

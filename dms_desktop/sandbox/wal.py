@@ -74,10 +74,11 @@ class WriteAheadLog:
                 numbers.append(int(stem))
         return sorted(numbers)
 
-    def read(self, first_segment: int) -> Iterator[bytes]:
-        """The payloads of the segments from ``first_segment`` on, in the order appended."""
+    def read(self, first_segment: int, before: int | None = None) -> Iterator[bytes]:
+        """The payloads of the segments from ``first_segment`` on (up to ``before``, if given),
+        in the order appended."""
         for segment in self.segments():
-            if segment >= first_segment:
+            if segment >= first_segment and (before is None or segment < before):
                 yield from self._read_segment(self.directory / _segment_name(segment))
 
     @staticmethod
