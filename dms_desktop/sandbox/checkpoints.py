@@ -185,6 +185,7 @@ class Checkpointer:
                 "checkpoints": self.status.checkpoints,
                 "last_checkpoint_error": self.status.last_error,
                 "longest_checkpoint_hold_ms": round(self.status.longest_hold * 1000, 1),
+                "last_checkpoint_entries": self.store.last_entries,
                 "log_records": records,
                 "log_bytes": size,
             }

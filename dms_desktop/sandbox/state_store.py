@@ -164,6 +164,7 @@ class StateStore:
         self._lock = threading.Lock()  # one writer at a time
         self._connection: sqlite3.Connection | None = None
         self.wal_segment = 0  # the first log segment the database does not contain
+        self.last_entries = 0  # how many entries the last checkpoint wrote (or deleted)
 
     # --- opening --------------------------------------------------------------------------
 
@@ -353,8 +354,8 @@ class StateStore:
                         seen.setdefault(text, set()).update(entry[3])
         return iter(latest.values())
 
-    @staticmethod
     def _write_entries(
+        self,
         connection: sqlite3.Connection,
         entries: Iterable[Entry],
         seen: dict[str, set[str]],
@@ -372,7 +373,9 @@ class StateStore:
         rows: list[tuple[str, str, str, str, str, bytes, str]] = []
         body_rows: list[tuple[str, str]] = []
         uploads: dict[tuple[str, str, str], set[str]] = {}  # (account, region, bucket): ids
+        self.last_entries = 0
         for address, image, body_ids, members in entries:
+            self.last_entries += 1
             text = address_text(address)
             kind, account, region, container = (str(part) for part in address[:4])
             connection.execute("INSERT OR IGNORE INTO temp.changed VALUES (?)", (text,))
