@@ -96,6 +96,8 @@ class _CheckpointStatus:
     last_error: str | None = None
     failed_at: float | None = None
     longest_hold: float = 0.0  # the longest time a checkpoint held the requests off, seconds
+    last_duration: float = 0.0  # how long the last checkpoint took in all, seconds
+    last_hold: float = 0.0  # how long the last checkpoint held the requests off, seconds
     full_pending: bool = False  # a full checkpoint failed: the next one must be full too
 
 
@@ -186,6 +188,8 @@ class Checkpointer:
                 "last_checkpoint_error": self.status.last_error,
                 "longest_checkpoint_hold_ms": round(self.status.longest_hold * 1000, 1),
                 "last_checkpoint_entries": self.store.last_entries,
+                "last_checkpoint_ms": round(self.status.last_duration * 1000, 1),
+                "last_checkpoint_hold_ms": round(self.status.last_hold * 1000, 1),
                 "log_records": records,
                 "log_bytes": size,
             }
@@ -232,6 +236,7 @@ class Checkpointer:
                         new_keys = keys_without_body_file()
                     # Large bodies are copied while requests go on: a stored body never changes.
                     self.store.bodies.write_bodies(new_keys)
+                self.wal.prepare_next()  # the rotation below does no disk I/O
                 with self.lock.exclusive():
                     held = captured_at = time.monotonic()
                     with self._condition:
@@ -244,6 +249,7 @@ class Checkpointer:
                         self.resources, self.samples_seeded, segment, full
                     )
                     held = time.monotonic() - held
+                self.wal.sync_retired()
                 removed = self.store.write(snapshot, self.wal)
                 with self._condition:
                     self.status.saved_generation = max(self.status.saved_generation, generation)
@@ -255,6 +261,8 @@ class Checkpointer:
                     self.status.last_error = None
                     self.status.failed_at = None
                     self.status.longest_hold = max(self.status.longest_hold, held)
+                    self.status.last_duration = time.monotonic() - started
+                    self.status.last_hold = held
                 self.wal.remove_before(segment)
             except Exception as exc:
                 log.exception("Sandbox checkpoint failed")

@@ -383,18 +383,26 @@ def _new_item(
 ) -> Item:
     item = cast(Item, Item.__new__(Item))
     attrs = LimitedSizeDict.__new__(LimitedSizeDict)
-    for name, kind, value in attributes:
-        if kind is None:  # a list or a map, pickled as the DynamoType it is
-            dict.__setitem__(attrs, name, value)
-        else:
-            scalar = DynamoType.__new__(DynamoType)
-            scalar.type = kind
-            scalar.value = value
-            dict.__setitem__(attrs, name, scalar)
+    dict.update(
+        attrs,
+        [
+            (name, value if kind is None else _scalar(kind, value))
+            for name, kind, value in attributes
+        ],
+    )
     item.__dict__.update(hash_key=hash_key, range_key=range_key, attrs=attrs)
     if extra:
         item.__dict__.update(extra)
     return item
+
+
+def _scalar(kind: str, value: Any) -> DynamoType:
+    scalar = _new_dynamo_type(DynamoType)
+    scalar.__dict__ = {"type": kind, "value": value}
+    return scalar
+
+
+_new_dynamo_type = object.__new__
 
 
 _loading = threading.local()

@@ -26,6 +26,7 @@ anew while requests wait, as every checkpoint did before the database.
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import json
 import logging
@@ -74,7 +75,7 @@ CREATE TABLE IF NOT EXISTS entries (
     container TEXT NOT NULL,
     image BLOB NOT NULL,
     members TEXT NOT NULL
-) WITHOUT ROWID;
+);
 CREATE TABLE IF NOT EXISTS entry_bodies (
     address TEXT NOT NULL,
     body TEXT NOT NULL,
@@ -203,7 +204,7 @@ class StateStore:
         if self.path.exists():
             narrow_file_modes(self.sandbox_dir)
             try:
-                with self._lock:
+                with self._lock, _without_garbage_collection():
                     loaded = self._load()
             except Exception as exc:  # noqa: BLE001 (any damage: one message, and a reset)
                 self._unreadable(exc)
@@ -239,16 +240,27 @@ class StateStore:
         with self.bodies.reading_bodies():
             install_backends(pickle.loads(meta["skeleton"]))  # noqa: S301 (our own file)
             later: list[tuple[Address, Any]] = []
-            rows = connection.execute("SELECT address, kind, image FROM entries")
-            for address_json, kind, image in rows:
-                address = tuple(json.loads(address_json))
+            tables: dict[tuple[str, str, str], Table | None] = {}
+            rows = connection.execute(
+                "SELECT address, kind, account, region, container, image FROM entries"
+            )
+            for address_json, kind, account, region, container, image in rows:
                 value = pickle.loads(image)  # noqa: S301 (our own file)
                 if kind == "dynamodb":
-                    _load_item(address, value)
+                    where = (account, region, container)
+                    if where not in tables:
+                        tables[where] = _table(*where)
+                    table = tables[where]
+                    if table is None:
+                        continue
+                    if value.range_key is None:
+                        table.items[value.hash_key] = value
+                    else:
+                        table.items[value.hash_key][value.range_key] = value
                 elif kind == "s3-object":
-                    changes._apply(address, value)
+                    changes._apply(tuple(json.loads(address_json)), value)
                 else:  # uploads, then their parts
-                    later.append((address, value))
+                    later.append((tuple(json.loads(address_json)), value))
             later.sort(key=lambda pair: FOLDED_KINDS.index(pair[0][0]))
             for address, value in later:
                 changes._apply(address, value)
@@ -442,13 +454,22 @@ def _still_used(connection: sqlite3.Connection, bodies: set[str]) -> set[str]:
     return used
 
 
-def _load_item(address: Address, item: Any) -> None:
-    _kind, account, region, table_name = address[:4]
-    table = dynamodb_backends[account][region].tables.get(table_name)
+@contextlib.contextmanager
+def _without_garbage_collection() -> Iterator[None]:
+    """Python's cyclic collector runs again and again over the objects of a growing heap while
+    a large state is loaded (most of the time of a start at 100,000 items); nothing it makes is
+    garbage, so it is off until the load is done."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _table(account: str, region: str, table_name: str) -> Table | None:
+    table: Table | None = dynamodb_backends[account][region].tables.get(table_name)
     if table is None:
         log.warning("The saved state has items of table %s, which no longer exists", table_name)
-        return
-    if item.range_key is None:
-        table.items[item.hash_key] = item
-    else:
-        table.items[item.hash_key][item.range_key] = item
+    return table

@@ -212,7 +212,8 @@ def bench_sandbox(prefix: str = "dms-bench-") -> Iterator[BenchSandbox]:
             stop(paths, timeout=300)
     finally:
         _started_sandboxes.pop(home, None)
-        shutil.rmtree(home, ignore_errors=True)
+        if not os.environ.get("DMS_BENCH_KEEP"):
+            shutil.rmtree(home, ignore_errors=True)
 
 
 def _stop_sandboxes_and_exit(signum: int, _frame: object) -> None:
@@ -224,7 +225,8 @@ def _stop_sandboxes_and_exit(signum: int, _frame: object) -> None:
     for home, paths in list(_started_sandboxes.items()):
         with contextlib.suppress(Exception):
             stop(paths, timeout=60)
-        shutil.rmtree(home, ignore_errors=True)
+        if not os.environ.get("DMS_BENCH_KEEP"):
+            shutil.rmtree(home, ignore_errors=True)
     for folder in _work_folders:
         shutil.rmtree(folder, ignore_errors=True)
     os._exit(128 + signum)
