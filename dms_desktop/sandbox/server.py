@@ -63,7 +63,7 @@ from dms_desktop.sandbox import (
     search_host,
     transactions,
 )
-from dms_desktop.sandbox.changes import ChangeLog
+from dms_desktop.sandbox.change_log import ChangeLog
 from dms_desktop.sandbox.checkpoints import (
     Checkpointer,
 )

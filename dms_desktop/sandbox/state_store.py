@@ -45,8 +45,9 @@ from moto.s3.models import FakeBucket, MultipartDict
 from moto.s3.utils import _VersionedKeyStore
 
 from dms_desktop.core.errors import SandboxError
-from dms_desktop.sandbox import changes, persistence
-from dms_desktop.sandbox.changes import FOLDED_KINDS, Address, Entry
+from dms_desktop.sandbox import change_log, persistence
+from dms_desktop.sandbox.change_log import FOLDED_KINDS, Entry
+from dms_desktop.sandbox.changes import Address
 from dms_desktop.sandbox.info import LEGACY_STATE_FILE, STATE_FILE, fsync_dir, open_private
 from dms_desktop.sandbox.persistence import (
     BodyFolder,
@@ -258,12 +259,12 @@ class StateStore:
                     else:
                         table.items[value.hash_key][value.range_key] = value
                 elif kind == "s3-object":
-                    changes._apply(tuple(json.loads(address_json)), value)
+                    change_log._apply(tuple(json.loads(address_json)), value)
                 else:  # uploads, then their parts
                     later.append((tuple(json.loads(address_json)), value))
             later.sort(key=lambda pair: FOLDED_KINDS.index(pair[0][0]))
             for address, value in later:
-                changes._apply(address, value)
+                change_log._apply(address, value)
         self.wal_segment = int(meta["wal_segment"])
         return LoadedState(resources, bool(int(meta["samples_seeded"])), self.wal_segment)
 
@@ -286,7 +287,7 @@ class StateStore:
         buffer = io.BytesIO()
         pickler = _SkeletonPickler(buffer, bodies)
         pickler.dump(persistence._live_backends())
-        entries = list(changes.every_entry(bodies)) if full else None
+        entries = list(change_log.every_entry(bodies)) if full else None
         if bodies.written:
             fsync_dir(bodies.directory)
         return Snapshot(
@@ -357,7 +358,7 @@ class StateStore:
         upload each key name's entries held on the way."""
         latest: dict[str, Entry] = {}
         for payload in wal.read(first, before):
-            for entry in changes.entries_of(payload):
+            for entry in change_log.entries_of(payload):
                 if entry[0][0] in FOLDED_KINDS:
                     text = address_text(entry[0])
                     latest.pop(text, None)
