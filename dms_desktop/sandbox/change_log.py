@@ -28,9 +28,9 @@ from moto.dynamodb.models.table import Table
 from moto.s3.models import FakeKey, s3_backends
 
 from dms_desktop.sandbox import persistence
+from dms_desktop.sandbox.body_files import BodyFolder
 from dms_desktop.sandbox.changes import TOKEN_TABLES, Address
 from dms_desktop.sandbox.info import fsync_dir
-from dms_desktop.sandbox.persistence import BodyFolder
 from dms_desktop.sandbox.wal import WriteAheadLog
 
 log = logging.getLogger(__name__)

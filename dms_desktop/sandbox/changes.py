@@ -40,7 +40,7 @@ from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 from moto.s3.models import FakeKey, S3Backend, s3_backends
 
-from dms_desktop.sandbox import persistence
+from dms_desktop.sandbox import body_files
 
 log = logging.getLogger(__name__)
 
@@ -338,8 +338,8 @@ def install() -> None:
         original = getattr(cls, name)
         if not getattr(original, "_dms_hooked", False):
             setattr(cls, name, _before(original, note))
-    persistence.install()
-    persistence.on_object_removed = lambda key: _s3_for_key(key)
+    body_files.install()
+    body_files.on_object_removed = lambda key: _s3_for_key(key)
 
 
 def _s3_for_key(key: FakeKey) -> None:

@@ -19,9 +19,10 @@ from typing import Any
 
 from dms_desktop.core.errors import SandboxError
 from dms_desktop.sandbox import changes
+from dms_desktop.sandbox.body_files import keys_without_body_file
 from dms_desktop.sandbox.change_log import ChangeLog
 from dms_desktop.sandbox.changes import ChangeSet
-from dms_desktop.sandbox.persistence import SandboxResources, keys_without_body_file
+from dms_desktop.sandbox.persistence import SandboxResources
 from dms_desktop.sandbox.state_store import StateStore
 
 log = logging.getLogger(__name__)

@@ -55,14 +55,8 @@ from dms_desktop.core.aws import attach_credentials, new_session, route_endpoint
 from dms_desktop.core.errors import SandboxError
 from dms_desktop.core.paths import private_folder
 from dms_desktop.core.schema import TABLE_NAME, time_to_live_specification
-from dms_desktop.sandbox import (
-    changes,
-    fast_query,
-    multipart,
-    samples,
-    search_host,
-    transactions,
-)
+from dms_desktop.sandbox import changes, fast_query, multipart, samples, search_host, transactions
+from dms_desktop.sandbox.body_files import take_out_lost_objects
 from dms_desktop.sandbox.change_log import ChangeLog
 from dms_desktop.sandbox.checkpoints import (
     Checkpointer,
@@ -94,11 +88,7 @@ from dms_desktop.sandbox.middleware import (
     unclosed_response,
 )
 from dms_desktop.sandbox.passwords import plain_passwords_left
-from dms_desktop.sandbox.persistence import (
-    SandboxResources,
-    clear_backends,
-    take_out_lost_objects,
-)
+from dms_desktop.sandbox.persistence import SandboxResources, clear_backends
 from dms_desktop.sandbox.state_store import StateStore
 from dms_desktop.sandbox.wal import WriteAheadLog
 from dms_desktop.sandbox.web_uploads import ObjectCreatedHandler

@@ -46,11 +46,11 @@ from moto.s3.utils import _VersionedKeyStore
 
 from dms_desktop.core.errors import SandboxError
 from dms_desktop.sandbox import change_log, persistence
+from dms_desktop.sandbox.body_files import BodyFolder
 from dms_desktop.sandbox.change_log import FOLDED_KINDS, Entry
 from dms_desktop.sandbox.changes import Address
 from dms_desktop.sandbox.info import LEGACY_STATE_FILE, STATE_FILE, fsync_dir, open_private
 from dms_desktop.sandbox.persistence import (
-    BodyFolder,
     LoadedState,
     SandboxResources,
     clear_backends,

@@ -12,8 +12,9 @@ import moto
 from moto.dynamodb.models.dynamo_type import Item
 
 from dms_desktop.sandbox import persistence
+from dms_desktop.sandbox.body_files import BodyFolder
 from dms_desktop.sandbox.info import LEGACY_STATE_FILE, fsync_dir, open_private
-from dms_desktop.sandbox.persistence import BodyFolder, SandboxResources
+from dms_desktop.sandbox.persistence import SandboxResources
 
 
 class _LegacyPickler(persistence._StatePickler):
