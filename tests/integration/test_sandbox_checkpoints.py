@@ -27,7 +27,7 @@ from dms_desktop.sandbox.connection import KeyedRoute
 from dms_desktop.sandbox.control import health
 from dms_desktop.sandbox.info import INFO_FILE, LEGACY_STATE_FILE, STATE_FILE, WAL_DIR
 from dms_desktop.sandbox.persistence import clear_backends
-from dms_desktop.sandbox.server import sandbox_client
+from dms_desktop.sandbox.provisioning import sandbox_client
 from dms_desktop.sandbox.state_store import StateStore
 from dms_desktop.sandbox.wal import WriteAheadLog
 from tests.integration.test_sandbox_server import running, wait_for

@@ -42,7 +42,7 @@ from dms_desktop.sandbox import samples as samples_module
 from dms_desktop.sandbox.control import health
 from dms_desktop.sandbox.info import INFO_FILE, KEY_HEADER, LEGACY_STATE_FILE, STATE_FILE
 from dms_desktop.sandbox.lifecycle import expire_old_versions
-from dms_desktop.sandbox.server import sandbox_client
+from dms_desktop.sandbox.provisioning import sandbox_client
 
 pytestmark = pytest.mark.server
 
