@@ -34,13 +34,13 @@ import pickle
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
 import moto
 from moto.dynamodb.models import dynamodb_backends
-from moto.dynamodb.models.table import Table
+from moto.dynamodb.models.table import StreamShard, Table
 from moto.s3.models import FakeBucket, MultipartDict
 from moto.s3.utils import _VersionedKeyStore
 
@@ -83,6 +83,12 @@ CREATE TABLE IF NOT EXISTS entry_bodies (
     PRIMARY KEY (address, body)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS entry_bodies_by_body ON entry_bodies (body);
+CREATE TABLE IF NOT EXISTS stream_records (
+    stream TEXT NOT NULL,
+    sequence TEXT NOT NULL,  -- zero-padded: moto's numbers do not fit SQLite's integers
+    record BLOB NOT NULL,
+    PRIMARY KEY (stream, sequence)
+) WITHOUT ROWID;
 """
 
 
@@ -96,6 +102,8 @@ class Snapshot:
     wal_segment: int  # the first log segment the checkpoint does not contain
     skeleton_bodies: tuple[str, ...] = ()  # body files the skeleton refers to (none, normally)
     entries: list[Entry] | None = None  # every entry (a full checkpoint), else from the log
+    # Per table stream: (its key, its first sequence number, the records not saved yet)
+    streams: list[tuple[str, int, list[Any]]] = field(default_factory=list)
 
 
 def _key_text(value: Any) -> Any:
@@ -141,6 +149,17 @@ class _SkeletonPickler(persistence._StatePickler):
                 None,
                 persistence._set_dict_state,
             )
+        if isinstance(obj, StreamShard):  # its records are rows of their own
+            state = dict(obj.__dict__)
+            state["items"] = []
+            return (
+                persistence._new_object,
+                (StreamShard,),
+                state,
+                None,
+                None,
+                persistence._set_dict_state,
+            )
         if isinstance(obj, FakeBucket):
             state = dict(obj.__dict__)
             state["keys"] = _VersionedKeyStore()
@@ -167,6 +186,7 @@ class StateStore:
         self._connection: sqlite3.Connection | None = None
         self.wal_segment = 0  # the first log segment the database does not contain
         self.last_entries = 0  # how many entries the last checkpoint wrote (or deleted)
+        self._streams_saved: dict[str, int] = {}  # stream -> first sequence number not saved
 
     # --- opening --------------------------------------------------------------------------
 
@@ -265,8 +285,26 @@ class StateStore:
             later.sort(key=lambda pair: FOLDED_KINDS.index(pair[0][0]))
             for address, value in later:
                 change_log._apply(address, value)
+        self._load_streams(connection)
         self.wal_segment = int(meta["wal_segment"])
         return LoadedState(resources, bool(int(meta["samples_seeded"])), self.wal_segment)
+
+    def _load_streams(self, connection: sqlite3.Connection) -> None:
+        self._streams_saved.clear()
+        for key, shard in _stream_shards():
+            start = int(shard.starting_sequence_number)
+            records: list[Any] = []
+            for sequence, record in connection.execute(
+                "SELECT sequence, record FROM stream_records"
+                " WHERE stream = ? AND sequence >= ? ORDER BY sequence",
+                (key, _sequence_text(start)),
+            ):
+                if int(sequence) != start + len(records):
+                    log.warning("Stream %s: records before %s are missing", key, sequence)
+                    break
+                records.append(pickle.loads(record))  # noqa: S301 (our own file)
+            shard.items = records
+            self._streams_saved[key] = start + len(records)
 
     def body_ids(self) -> set[str]:
         """Every body file an entry refers to."""
@@ -288,6 +326,11 @@ class StateStore:
         pickler = _SkeletonPickler(buffer, bodies)
         pickler.dump(persistence._live_backends())
         entries = list(change_log.every_entry(bodies)) if full else None
+        streams = []
+        for key, shard in _stream_shards():
+            start = int(shard.starting_sequence_number)
+            first_unsaved = max(start, self._streams_saved.get(key, start))
+            streams.append((key, start, shard.items[first_unsaved - start :]))
         if bodies.written:
             fsync_dir(bodies.directory)
         return Snapshot(
@@ -297,6 +340,7 @@ class StateStore:
             wal_segment,
             tuple(sorted(set(pickler.body_ids))),
             entries,
+            streams,
         )
 
     def write(self, snapshot: Snapshot, wal: WriteAheadLog) -> int:
@@ -325,6 +369,7 @@ class StateStore:
                     "INSERT INTO entry_bodies VALUES (?, ?)",
                     [(_SKELETON, body) for body in snapshot.skeleton_bodies],
                 )
+                saved_streams = self._write_streams(connection, snapshot.streams)
                 connection.executemany(
                     "INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)",
                     [
@@ -342,12 +387,43 @@ class StateStore:
                     connection.execute("ROLLBACK")
                 raise
             self.wal_segment = snapshot.wal_segment
+            self._streams_saved.update(saved_streams)
             still_used = _still_used(connection, unused)
         legacy = self.sandbox_dir / LEGACY_STATE_FILE
         if legacy.exists():  # migrated: everything it held is in the database now
             legacy.unlink()
             fsync_dir(self.sandbox_dir)
         return self.bodies.remove_unused(unused - still_used)
+
+    @staticmethod
+    def _write_streams(
+        connection: sqlite3.Connection, streams: list[tuple[str, int, list[Any]]]
+    ) -> dict[str, int]:
+        """Save the streams' new records, drop those the indexer consumed (trimmed); returns
+        each stream's first sequence number not saved now."""
+        saved: dict[str, int] = {}
+        for key, start, records in streams:
+            connection.execute(
+                "DELETE FROM stream_records WHERE stream = ? AND sequence < ?",
+                (key, _sequence_text(start)),
+            )
+            end = start
+            if records:
+                first = int(records[0].record["dynamodb"]["SequenceNumber"])
+                connection.executemany(
+                    "INSERT OR REPLACE INTO stream_records VALUES (?, ?, ?)",
+                    [
+                        (
+                            key,
+                            _sequence_text(first + offset),
+                            pickle.dumps(record, pickle.HIGHEST_PROTOCOL),
+                        )
+                        for offset, record in enumerate(records)
+                    ],
+                )
+                end = first + len(records)
+            saved[key] = max(end, start)
+        return saved
 
     @staticmethod
     def _logged_entries(
@@ -453,6 +529,18 @@ def _still_used(connection: sqlite3.Connection, bodies: set[str]) -> set[str]:
             )
         )
     return used
+
+
+def _sequence_text(sequence: int) -> str:
+    return f"{sequence:040d}"
+
+
+def _stream_shards() -> Iterator[tuple[str, StreamShard]]:
+    """The tables' streams (moto keeps each one's records on its table), with their keys."""
+    for account, region, backend in dynamodb_backends.iter_backends():
+        for table in list(backend.tables.values()):  # type: ignore[attr-defined]
+            if table.stream_shard is not None:
+                yield json.dumps([account, region, table.name]), table.stream_shard
 
 
 @contextlib.contextmanager
