@@ -45,7 +45,7 @@ from moto.s3.models import FakeBucket, MultipartDict
 from moto.s3.utils import _VersionedKeyStore
 
 from dms_desktop.core.errors import SandboxError
-from dms_desktop.sandbox import change_log, persistence
+from dms_desktop.sandbox import change_log, persistence, state_rows
 from dms_desktop.sandbox.body_files import BodyFolder
 from dms_desktop.sandbox.change_log import FOLDED_KINDS, Entry
 from dms_desktop.sandbox.changes import Address
@@ -64,32 +64,6 @@ from dms_desktop.sandbox.wal import WriteAheadLog
 log = logging.getLogger(__name__)
 
 DATABASE_FORMAT = 1
-_SKELETON = '["skeleton"]'  # the entry_bodies address of the skeleton's body files
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS entries (
-    address TEXT PRIMARY KEY,
-    kind TEXT NOT NULL,
-    account TEXT NOT NULL,
-    region TEXT NOT NULL,
-    container TEXT NOT NULL,
-    image BLOB NOT NULL,
-    members TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS entry_bodies (
-    address TEXT NOT NULL,
-    body TEXT NOT NULL,
-    PRIMARY KEY (address, body)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS entry_bodies_by_body ON entry_bodies (body);
-CREATE TABLE IF NOT EXISTS stream_records (
-    stream TEXT NOT NULL,
-    sequence TEXT NOT NULL,  -- zero-padded: moto's numbers do not fit SQLite's integers
-    record BLOB NOT NULL,
-    PRIMARY KEY (stream, sequence)
-) WITHOUT ROWID;
-"""
 
 
 @dataclass
@@ -104,33 +78,6 @@ class Snapshot:
     entries: list[Entry] | None = None  # every entry (a full checkpoint), else from the log
     # Per table stream: (its key, its first sequence number, the records not saved yet)
     streams: list[tuple[str, int, list[Any]]] = field(default_factory=list)
-
-
-def _key_text(value: Any) -> Any:
-    """A DynamoDB key as JSON, equal where moto's key is equal (its type and cast value)."""
-    if value is None:
-        return None
-    cast = value.cast_value
-    if isinstance(cast, float) and cast.is_integer():
-        cast = int(cast)
-    if isinstance(cast, bytes):
-        cast = cast.hex()
-    if not isinstance(cast, str | int | float):
-        cast = repr(cast)
-    return [value.type, cast]
-
-
-def address_text(address: Address) -> str:
-    """The address as the database's key (JSON: unambiguous whatever the names hold)."""
-    if address[0] == "dynamodb":
-        return json.dumps([*address[:4], _key_text(address[4]), _key_text(address[5])])
-    return json.dumps([*address[:5], *(str(part) for part in address[5:])])
-
-
-def _parts_prefix(account: str, region: str, bucket: str, upload_id: str) -> tuple[str, str]:
-    """The range of the addresses of one upload's parts: [low, high)."""
-    low = json.dumps(["s3-part", account, region, bucket, upload_id])[:-1] + ", "
-    return low, low[:-1] + "!"
 
 
 class _SkeletonPickler(persistence._StatePickler):
@@ -201,7 +148,7 @@ class StateStore:
             )
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=FULL")  # a commit is on disk when it returns
-            connection.executescript(_SCHEMA)
+            connection.executescript(state_rows.SCHEMA)
             self._connection = connection
         return self._connection
 
@@ -285,26 +232,9 @@ class StateStore:
             later.sort(key=lambda pair: FOLDED_KINDS.index(pair[0][0]))
             for address, value in later:
                 change_log._apply(address, value)
-        self._load_streams(connection)
+        self._streams_saved = state_rows.load_streams(connection)
         self.wal_segment = int(meta["wal_segment"])
         return LoadedState(resources, bool(int(meta["samples_seeded"])), self.wal_segment)
-
-    def _load_streams(self, connection: sqlite3.Connection) -> None:
-        self._streams_saved.clear()
-        for key, shard in _stream_shards():
-            start = int(shard.starting_sequence_number)
-            records: list[Any] = []
-            for sequence, record in connection.execute(
-                "SELECT sequence, record FROM stream_records"
-                " WHERE stream = ? AND sequence >= ? ORDER BY sequence",
-                (key, _sequence_text(start)),
-            ):
-                if int(sequence) != start + len(records):
-                    log.warning("Stream %s: records before %s are missing", key, sequence)
-                    break
-                records.append(pickle.loads(record))  # noqa: S301 (our own file)
-            shard.items = records
-            self._streams_saved[key] = start + len(records)
 
     def body_ids(self) -> set[str]:
         """Every body file an entry refers to."""
@@ -327,7 +257,7 @@ class StateStore:
         pickler.dump(persistence._live_backends())
         entries = list(change_log.every_entry(bodies)) if full else None
         streams = []
-        for key, shard in _stream_shards():
+        for key, shard in state_rows.stream_shards():
             start = int(shard.starting_sequence_number)
             first_unsaved = max(start, self._streams_saved.get(key, start))
             streams.append((key, start, shard.items[first_unsaved - start :]))
@@ -352,24 +282,28 @@ class StateStore:
             if snapshot.entries is not None:
                 entries: Iterable[Entry] = snapshot.entries
             else:
-                entries = self._logged_entries(wal, self.wal_segment, snapshot.wal_segment, seen)
+                entries = state_rows.logged_entries(
+                    wal, self.wal_segment, snapshot.wal_segment, seen
+                )
             connection.execute("BEGIN IMMEDIATE")
             try:
-                unused = self._write_entries(
+                unused, self.last_entries = state_rows.write_entries(
                     connection, entries, seen, full=snapshot.entries is not None
                 )
                 unused.update(
                     body
                     for (body,) in connection.execute(
-                        "SELECT body FROM entry_bodies WHERE address = ?", (_SKELETON,)
+                        "SELECT body FROM entry_bodies WHERE address = ?", (state_rows.SKELETON,)
                     )
                 )
-                connection.execute("DELETE FROM entry_bodies WHERE address = ?", (_SKELETON,))
+                connection.execute(
+                    "DELETE FROM entry_bodies WHERE address = ?", (state_rows.SKELETON,)
+                )
                 connection.executemany(
                     "INSERT INTO entry_bodies VALUES (?, ?)",
-                    [(_SKELETON, body) for body in snapshot.skeleton_bodies],
+                    [(state_rows.SKELETON, body) for body in snapshot.skeleton_bodies],
                 )
-                saved_streams = self._write_streams(connection, snapshot.streams)
+                saved_streams = state_rows.write_streams(connection, snapshot.streams)
                 connection.executemany(
                     "INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)",
                     [
@@ -388,159 +322,12 @@ class StateStore:
                 raise
             self.wal_segment = snapshot.wal_segment
             self._streams_saved.update(saved_streams)
-            still_used = _still_used(connection, unused)
+            still_used = state_rows.still_used(connection, unused)
         legacy = self.sandbox_dir / LEGACY_STATE_FILE
         if legacy.exists():  # migrated: everything it held is in the database now
             legacy.unlink()
             fsync_dir(self.sandbox_dir)
         return self.bodies.remove_unused(unused - still_used)
-
-    @staticmethod
-    def _write_streams(
-        connection: sqlite3.Connection, streams: list[tuple[str, int, list[Any]]]
-    ) -> dict[str, int]:
-        """Save the streams' new records, drop those the indexer consumed (trimmed); returns
-        each stream's first sequence number not saved now."""
-        saved: dict[str, int] = {}
-        for key, start, records in streams:
-            connection.execute(
-                "DELETE FROM stream_records WHERE stream = ? AND sequence < ?",
-                (key, _sequence_text(start)),
-            )
-            end = start
-            if records:
-                first = int(records[0].record["dynamodb"]["SequenceNumber"])
-                connection.executemany(
-                    "INSERT OR REPLACE INTO stream_records VALUES (?, ?, ?)",
-                    [
-                        (
-                            key,
-                            _sequence_text(first + offset),
-                            pickle.dumps(record, pickle.HIGHEST_PROTOCOL),
-                        )
-                        for offset, record in enumerate(records)
-                    ],
-                )
-                end = first + len(records)
-            saved[key] = max(end, start)
-        return saved
-
-    @staticmethod
-    def _logged_entries(
-        wal: WriteAheadLog, first: int, before: int, seen: dict[str, set[str]]
-    ) -> Iterator[Entry]:
-        """The log's entries from segment ``first`` up to ``before``, the last one of each
-        address only (in the order of their last change); ``seen`` gets the ids of every
-        upload each key name's entries held on the way."""
-        latest: dict[str, Entry] = {}
-        for payload in wal.read(first, before):
-            for entry in change_log.entries_of(payload):
-                if entry[0][0] in FOLDED_KINDS:
-                    text = address_text(entry[0])
-                    latest.pop(text, None)
-                    latest[text] = entry
-                    if entry[0][0] == "s3-uploads":
-                        seen.setdefault(text, set()).update(entry[3])
-        return iter(latest.values())
-
-    def _write_entries(
-        self,
-        connection: sqlite3.Connection,
-        entries: Iterable[Entry],
-        seen: dict[str, set[str]],
-        full: bool,
-    ) -> set[str]:
-        """Replace the entries' rows; returns the body files the replaced rows referred to."""
-        if full:
-            unused = {body for (body,) in connection.execute("SELECT body FROM entry_bodies")}
-            connection.execute("DELETE FROM entries")
-            connection.execute("DELETE FROM entry_bodies")
-        else:
-            unused = set()
-        connection.execute("CREATE TEMP TABLE IF NOT EXISTS changed (address TEXT PRIMARY KEY)")
-        connection.execute("DELETE FROM temp.changed")
-        rows: list[tuple[str, str, str, str, str, bytes, str]] = []
-        body_rows: list[tuple[str, str]] = []
-        uploads: dict[tuple[str, str, str], set[str]] = {}  # (account, region, bucket): ids
-        self.last_entries = 0
-        for address, image, body_ids, members in entries:
-            self.last_entries += 1
-            text = address_text(address)
-            kind, account, region, container = (str(part) for part in address[:4])
-            connection.execute("INSERT OR IGNORE INTO temp.changed VALUES (?)", (text,))
-            if kind == "s3-uploads":
-                before = connection.execute(
-                    "SELECT members FROM entries WHERE address = ?", (text,)
-                ).fetchone()
-                gone = set(before[0].split()) if before else set()
-                gone.update(seen.get(text, ()))
-                uploads.setdefault((account, region, container), set()).update(gone - set(members))
-            if image is not None:
-                rows.append((text, kind, account, region, container, image, " ".join(members)))
-                body_rows.extend((text, body) for body in body_ids)
-        if not full:
-            unused.update(
-                body
-                for (body,) in connection.execute(
-                    "SELECT body FROM entry_bodies"
-                    " WHERE address IN (SELECT address FROM temp.changed)"
-                )
-            )
-            connection.execute(
-                "DELETE FROM entry_bodies WHERE address IN (SELECT address FROM temp.changed)"
-            )
-            connection.execute(
-                "DELETE FROM entries WHERE address IN (SELECT address FROM temp.changed)"
-            )
-        connection.executemany("INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-        connection.executemany("INSERT OR IGNORE INTO entry_bodies VALUES (?, ?)", body_rows)
-        # The parts of uploads completed or aborted: their rows go, and with them their bodies.
-        for (account, region, bucket), upload_ids in uploads.items():
-            for upload_id in upload_ids:
-                low, high = _parts_prefix(account, region, bucket, upload_id)
-                unused.update(
-                    body
-                    for (body,) in connection.execute(
-                        "SELECT body FROM entry_bodies WHERE address >= ? AND address < ?",
-                        (low, high),
-                    )
-                )
-                connection.execute(
-                    "DELETE FROM entry_bodies WHERE address >= ? AND address < ?", (low, high)
-                )
-                connection.execute(
-                    "DELETE FROM entries WHERE address >= ? AND address < ?", (low, high)
-                )
-        connection.execute("DELETE FROM temp.changed")
-        return unused
-
-
-def _still_used(connection: sqlite3.Connection, bodies: set[str]) -> set[str]:
-    used: set[str] = set()
-    ordered = sorted(bodies)
-    for start in range(0, len(ordered), 500):
-        chunk = ordered[start : start + 500]
-        marks = ", ".join("?" * len(chunk))
-        used.update(
-            body
-            for (body,) in connection.execute(
-                f"SELECT DISTINCT body FROM entry_bodies WHERE body IN ({marks})",  # noqa: S608 (only marks)
-                chunk,
-            )
-        )
-    return used
-
-
-def _sequence_text(sequence: int) -> str:
-    return f"{sequence:040d}"
-
-
-def _stream_shards() -> Iterator[tuple[str, StreamShard]]:
-    """The tables' streams (moto keeps each one's records on its table), with their keys."""
-    for account, region, backend in dynamodb_backends.iter_backends():
-        for table in list(backend.tables.values()):  # type: ignore[attr-defined]
-            if table.stream_shard is not None:
-                yield json.dumps([account, region, table.name]), table.stream_shard
 
 
 @contextlib.contextmanager
