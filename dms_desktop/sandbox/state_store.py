@@ -209,6 +209,7 @@ class StateStore:
             install_backends(pickle.loads(meta["skeleton"]))  # noqa: S301 (our own file)
             later: list[tuple[Address, Any]] = []
             tables: dict[tuple[str, str, str], Table | None] = {}
+            partitions: dict[tuple[int, str, Any], dict[Any, Any]] = {}
             rows = connection.execute(
                 "SELECT address, kind, account, region, container, image FROM entries"
             )
@@ -223,8 +224,14 @@ class StateStore:
                         continue
                     if value.range_key is None:
                         table.items[value.hash_key] = value
-                    else:
-                        table.items[value.hash_key][value.range_key] = value
+                        continue
+                    # One lookup per partition: a DynamoType hashes and compares slowly.
+                    hash_key = value.hash_key
+                    known = (id(table), hash_key.type, hash_key.value)
+                    partition = partitions.get(known)
+                    if partition is None:
+                        partition = partitions[known] = table.items[hash_key]
+                    partition[value.range_key] = value
                 elif kind == "s3-object":
                     change_log._apply(tuple(json.loads(address_json)), value)
                 else:  # uploads, then their parts
@@ -332,14 +339,17 @@ class StateStore:
 
 @contextlib.contextmanager
 def _without_garbage_collection() -> Iterator[None]:
-    """Python's cyclic collector runs again and again over the objects of a growing heap while
-    a large state is loaded (most of the time of a start at 100,000 items); nothing it makes is
-    garbage, so it is off until the load is done."""
+    """Python's cyclic collector ran again and again over the objects of the growing heap while a
+    large state loaded, and afterwards every full collection walked the millions of objects of
+    100,000 items (seconds of a start, and pauses of requests later). Nothing the load makes is
+    garbage: the collector is off while it runs, and what it made is frozen (left out of every
+    later collection; freed as usual when no longer referred to)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        gc.freeze()
         if was_enabled:
             gc.enable()
 
