@@ -200,7 +200,8 @@ def work_folder(prefix: str) -> Path:
 
 @contextmanager
 def bench_sandbox(prefix: str = "dms-bench-") -> Iterator[BenchSandbox]:
-    """A fresh sandbox in a temporary data folder, stopped and removed afterwards."""
+    """A fresh sandbox in a temporary data folder, stopped and removed afterwards (kept, to look
+    at its files and log, with DMS_BENCH_KEEP=1 in the environment)."""
     home = Path(tempfile.mkdtemp(prefix=prefix))
     paths = AppPaths.resolve(home)
     _started_sandboxes[home] = paths
