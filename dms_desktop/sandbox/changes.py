@@ -1,10 +1,5 @@
-"""What each request changed in moto's backends, logged as after-images and replayed at a start.
-
-A log of the *requests* could not be replayed: moto makes up ids (multipart upload ids, version
-ids, user ``sub``s, tokens) and timestamps as it goes, so a replay would not give back what the
-clients were told. The log holds the *results* instead: for each thing a request touched, its
-state once the request was done (its after-image), or that it is gone. Replaying sets those states
-again, in the order they were logged; the result does not depend on how requests interleaved.
+"""What each request changed in moto's backends: the addresses ``change_log`` logs the
+after-images of, and which requests need a checkpoint instead.
 
 What a request touched is noted by hooks on moto's models while it runs (per request thread, see
 :func:`recording`), as addresses:
@@ -23,38 +18,29 @@ What a request touched is noted by hooks on moto's models while it runs (per req
   pile up with every sign-in; a whole copy each time would grow without bound).
 
 Requests whose changes have no address here (creating a table, a bucket policy, moto's own API)
-are made durable by a full checkpoint before they are answered: rare, and slow, but correct.
+are made durable by a checkpoint before they are answered (:func:`needs_checkpoint`): rare.
 
-Because records are keyed by address, a checkpoint need not pickle everything: an incremental
-one can fold the records since the last into a store kept per address (an item, a key name, a
-pool) and rewrite only those, while requests go on appending to the log.
 Cognito identity-pool sign-ins (``GetId``: the app derives stable ids from the user's ``sub``
 instead) are deliberately not logged.
 """
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import functools
-import io
 import logging
-import pickle
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from moto.cognitoidp.models import CognitoIdpUserPool, cognitoidp_backends
-from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
+from moto.cognitoidp.models import cognitoidp_backends
+from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 from moto.s3.models import FakeKey, S3Backend, s3_backends
 
-from dms_desktop.sandbox import persistence
-from dms_desktop.sandbox.info import fsync_dir
-from dms_desktop.sandbox.persistence import StateStore
-from dms_desktop.sandbox.wal import WriteAheadLog
+from dms_desktop.sandbox import body_files
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +151,31 @@ def needs_checkpoint(service: str, operation: str, status: int, changes: ChangeS
     if service == "cognito-identity":
         return operation not in _COGNITO_IDENTITY_UNLOGGED and not _is_read(operation)
     return False  # cognito-idp is noted by note_cognito; other services' state is not kept
+
+
+# DynamoDB operations whose changes are all in the state's skeleton (a table's settings, not its
+# items): a checkpoint saves them without pickling every item again.
+_DYNAMODB_SETTINGS = frozenset(
+    {
+        "CreateTable",
+        "TagResource",
+        "UntagResource",
+        "UpdateContinuousBackups",
+        "UpdateTable",
+        "UpdateTimeToLive",
+    }
+)
+
+
+def needs_full_checkpoint(service: str, operation: str, changes: ChangeSet) -> bool:
+    """For a request that :func:`needs_checkpoint`: whether it may have changed items or objects
+    without the hooks seeing which (PartiQL, a restored backup, a deleted table, moto's reset,
+    an S3 request), so that every entry must be saved anew."""
+    if changes.unknown:
+        return True
+    if service == "dynamodb":
+        return operation not in _DYNAMODB_SETTINGS
+    return service != "cognito-identity"
 
 
 def _is_read(operation: str) -> bool:
@@ -327,281 +338,11 @@ def install() -> None:
         original = getattr(cls, name)
         if not getattr(original, "_dms_hooked", False):
             setattr(cls, name, _before(original, note))
-    persistence.install()
-    persistence.on_object_removed = lambda key: _s3_for_key(key)
+    body_files.install()
+    body_files.on_object_removed = lambda key: _s3_for_key(key)
 
 
 def _s3_for_key(key: FakeKey) -> None:
     for account, region, backend in s3_backends.iter_backends():
         if str(key.bucket_name) in backend.buckets:  # type: ignore[attr-defined]
             _note(("s3-object", account, region, key.bucket_name, key.name))
-
-
-# --- after-images -----------------------------------------------------------------------------
-
-
-_GONE = None
-
-
-def _dynamodb_image(
-    account: str, region: str, table_name: str, hash_key: Any, range_key: Any
-) -> Any:
-    table = dynamodb_backends[account][region].tables.get(table_name)
-    if table is None:
-        return _GONE
-    if range_key is None:
-        return table.items.get(hash_key)
-    return table.items.get(hash_key, {}).get(range_key)
-
-
-def _bucket(account: str, region: str, bucket_name: str) -> Any:
-    return s3_backends[account][region].buckets.get(bucket_name)
-
-
-def _object_image(account: str, region: str, bucket_name: str, key_name: str) -> Any:
-    bucket = _bucket(account, region, bucket_name)
-    if bucket is None:
-        return _GONE
-    versions = list(bucket.keys.getlist(key_name, []))
-    tagger = s3_backends[account][region].tagger
-    tags = {
-        version.arn: tagger.list_tags_for_resource(version.arn)[tagger.tag_name]
-        for version in versions
-        if isinstance(version, FakeKey) and tagger.has_tags(version.arn)
-    }
-    return versions, tags
-
-
-def _uploads_image(account: str, region: str, bucket_name: str, key_name: str) -> Any:
-    bucket = _bucket(account, region, bucket_name)
-    if bucket is None:
-        return _GONE
-    return {
-        upload_id: upload
-        for upload_id, upload in list(bucket.multiparts.items())
-        if upload.key_name == key_name
-    }
-
-
-def _part_image(
-    account: str, region: str, bucket_name: str, upload_id: str, part_number: Any
-) -> Any:
-    bucket = _bucket(account, region, bucket_name)
-    upload = bucket.multiparts.get(upload_id) if bucket is not None else None
-    if upload is None:
-        return _GONE
-    return upload.parts.get(int(part_number), _GONE)
-
-
-class _ImagePickler(persistence._StatePickler):
-    """The state's pickler, but user pools go without their token tables (logged as changes)."""
-
-    def reducer_override(self, obj: Any) -> Any:
-        if isinstance(obj, CognitoIdpUserPool):
-            state = {
-                name: value for name, value in obj.__dict__.items() if name not in TOKEN_TABLES
-            }
-            return (
-                persistence._new_object,
-                (CognitoIdpUserPool,),
-                state,
-                None,
-                None,
-                persistence._set_dict_state,
-            )
-        return super().reducer_override(obj)
-
-
-class ChangeLog:
-    """Writes the after-images of requests' changes to the write-ahead log, and replays them."""
-
-    def __init__(self, wal: WriteAheadLog, store: StateStore) -> None:
-        self.wal = wal
-        self.store = store
-        # The token tables as last logged, per (account, region, pool, table).
-        self._tokens: dict[tuple[str, str, str, str], dict[str, Any]] = {}
-        # The DynamoDB items the last replay set: their stream records were not replayed (the
-        # search index catches up with them, see search_host).
-        self.replayed_items: set[Address] = set()
-
-    def remember_tokens(self) -> None:
-        """Take the live token tables as the base of the next record's token changes."""
-        self._tokens.clear()
-        for account, region, backend in cognitoidp_backends.iter_backends():
-            for pool_id, pool in list(backend.user_pools.items()):  # type: ignore[attr-defined]
-                for table in TOKEN_TABLES:
-                    self._tokens[(account, region, pool_id, table)] = dict(getattr(pool, table))
-
-    def commit(self, addresses: Iterable[Address]) -> int:
-        """Log the current state of ``addresses``; returns the ticket to wait for
-        (:meth:`WriteAheadLog.wait_durable`)."""
-        addresses = sorted(set(addresses), key=repr)
-        bodies = self.store.body_files()
-        # Body files first, outside the log's lock: a large one takes seconds to copy.
-        for address in addresses:
-            if address[0] == "s3-object":
-                image = _object_image(*address[1:])
-                for version in image[0] if image is not _GONE else ():
-                    if isinstance(version, FakeKey):
-                        with contextlib.suppress(ValueError):  # deleted meanwhile: closed
-                            bodies.ensure_saved(version)
-            elif address[0] == "s3-part":
-                part = _part_image(*address[1:])
-                if isinstance(part, FakeKey):
-                    with contextlib.suppress(ValueError):  # replaced or completed meanwhile
-                        bodies.ensure_saved(part)
-        with self.wal.lock:
-            payload = self._payload(addresses, bodies)
-            if bodies.written:
-                fsync_dir(bodies.directory)  # the files exist once the record does
-            return self.wal.append_locked(payload)
-
-    def _payload(self, addresses: list[Address], bodies: Any) -> bytes:
-        images: list[tuple[Address, Any]] = []
-        for address in addresses:
-            kind, rest = address[0], address[1:]
-            if kind == "dynamodb":
-                images.append((address, _dynamodb_image(*rest)))
-            elif kind == "s3-object":
-                images.append((address, _object_image(*rest)))
-            elif kind == "s3-uploads":
-                images.append((address, _uploads_image(*rest)))
-            elif kind == "s3-part":
-                images.append((address, _part_image(*rest)))
-            elif kind == "cognito-idp":
-                images.append((address, self._cognito_image(*rest)))
-        buffer = io.BytesIO()
-        _ImagePickler(buffer, bodies).dump(images)
-        return buffer.getvalue()
-
-    def _cognito_image(self, account: str, region: str) -> Any:
-        backend = cognitoidp_backends[account][region]
-        changed: dict[tuple[str, str], tuple[dict[str, Any], list[str]]] = {}
-        for pool_id, pool in list(backend.user_pools.items()):
-            for table in TOKEN_TABLES:
-                now = dict(getattr(pool, table))
-                before = self._tokens.get((account, region, pool_id, table), {})
-                added = {
-                    token: value
-                    for token, value in now.items()
-                    if before.get(token, _MISSING) != value
-                }
-                removed = [token for token in before if token not in now]
-                if added or removed:
-                    changed[(pool_id, table)] = (added, removed)
-                self._tokens[(account, region, pool_id, table)] = now
-        return backend, changed
-
-    # --- replay --------------------------------------------------------------------------
-
-    def replay(self, first_segment: int) -> int:
-        """Apply the logged records from ``first_segment`` on to the loaded state; returns how
-        many there were."""
-        count = 0
-        with self.store.reading_bodies():
-            for payload in self.wal.read(first_segment):
-                images: list[tuple[Address, Any]] = pickle.loads(payload)  # noqa: S301 (our own log)
-                for address, image in images:
-                    _apply(address, image)
-                    if address[0] == "dynamodb":
-                        self.replayed_items.add(address)
-                count += 1
-        return count
-
-
-_MISSING = object()
-
-
-def _apply(address: Address, image: Any) -> None:
-    kind, account, region = address[0], address[1], address[2]
-    if kind == "dynamodb":
-        _apply_item(account, region, address[3], address[4], address[5], image)
-    elif kind == "s3-object":
-        _apply_object(account, region, address[3], address[4], image)
-    elif kind == "s3-uploads":
-        _apply_uploads(account, region, address[3], address[4], image)
-    elif kind == "s3-part":
-        _apply_part(account, region, address[3], address[4], int(address[5]), image)
-    elif kind == "cognito-idp":
-        _apply_cognito(account, region, image)
-
-
-def _apply_item(
-    account: str, region: str, table_name: str, hash_key: Any, range_key: Any, item: Any
-) -> None:
-    table = dynamodb_backends[account][region].tables.get(table_name)
-    if table is None:
-        log.warning("Replay: table %s no longer exists", table_name)
-        return
-    if range_key is None:
-        if item is None:
-            table.items.pop(hash_key, None)
-        else:
-            table.items[hash_key] = item
-        return
-    partition = table.items[hash_key]
-    if item is None:
-        partition.pop(range_key, None)
-        if not partition:
-            del table.items[hash_key]
-    else:
-        partition[range_key] = item
-
-
-def _apply_object(account: str, region: str, bucket_name: str, key_name: str, image: Any) -> None:
-    bucket = _bucket(account, region, bucket_name)
-    if bucket is None or image is _GONE:
-        return
-    versions, tags = image
-    tagger = s3_backends[account][region].tagger
-    for version in bucket.keys.getlist(key_name, []):
-        if isinstance(version, FakeKey):
-            tagger.delete_all_tags_for_resource(version.arn)
-    if versions:
-        bucket.keys.setlist(key_name, versions)
-    elif key_name in bucket.keys:
-        bucket.keys.pop(key_name)
-    for arn, tag_list in tags.items():
-        tagger.tag_resource(arn, tag_list)
-
-
-def _apply_uploads(account: str, region: str, bucket_name: str, key_name: str, image: Any) -> None:
-    bucket = _bucket(account, region, bucket_name)
-    if bucket is None or image is _GONE:
-        return
-    for upload_id, upload in list(bucket.multiparts.items()):
-        if upload.key_name == key_name and upload_id not in image:
-            del bucket.multiparts[upload_id]
-    bucket.multiparts.update(image)
-
-
-def _apply_part(
-    account: str, region: str, bucket_name: str, upload_id: str, number: int, part: Any
-) -> None:
-    bucket = _bucket(account, region, bucket_name)
-    upload = bucket.multiparts.get(upload_id) if bucket is not None else None
-    if upload is None:
-        return  # completed or aborted later in the log
-    if part is _GONE:
-        upload.parts.pop(number, None)
-        if number in upload.partlist:
-            upload.partlist.remove(number)
-        return
-    upload.parts[number] = part
-    if number not in upload.partlist:
-        bisect.insort(upload.partlist, number)
-
-
-def _apply_cognito(account: str, region: str, image: Any) -> None:
-    backend, changed = image
-    live = cognitoidp_backends[account][region]
-    for pool_id, pool in backend.user_pools.items():
-        before = live.user_pools.get(pool_id)
-        for table in TOKEN_TABLES:
-            tokens = dict(getattr(before, table, {})) if before is not None else {}
-            added, removed = changed.get((pool_id, table), ({}, []))
-            tokens.update(added)
-            for token in removed:
-                tokens.pop(token, None)
-            setattr(pool, table, tokens)
-    cognitoidp_backends[account][region] = backend

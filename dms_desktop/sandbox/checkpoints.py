@@ -1,6 +1,11 @@
 """The sandbox's checkpoints: a readers-writer lock that requests share and a checkpoint holds
-alone, and the checkpointer that saves the whole state between requests when the write-ahead log
-has grown or gone quiet (see sandbox.server for when, and sandbox.persistence for how)."""
+alone for a moment, and the checkpointer that saves the state when the write-ahead log has grown
+or gone quiet (see sandbox.server for when, and sandbox.state_store for how).
+
+A checkpoint holds the requests off only while it moves the log to a new segment and pickles the
+state's skeleton (the backends without their items and objects); it copies what the log's
+earlier segments changed into the state database while requests go on. A *full* checkpoint, for
+the rare change the log has no form for, pickles every item and object while requests wait."""
 
 from __future__ import annotations
 
@@ -14,12 +19,11 @@ from typing import Any
 
 from dms_desktop.core.errors import SandboxError
 from dms_desktop.sandbox import changes
-from dms_desktop.sandbox.changes import ChangeLog, ChangeSet
-from dms_desktop.sandbox.persistence import (
-    SandboxResources,
-    StateStore,
-    keys_without_body_file,
-)
+from dms_desktop.sandbox.body_files import keys_without_body_file
+from dms_desktop.sandbox.change_log import ChangeLog
+from dms_desktop.sandbox.changes import ChangeSet
+from dms_desktop.sandbox.persistence import SandboxResources
+from dms_desktop.sandbox.state_store import StateStore
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +97,10 @@ class _CheckpointStatus:
     checkpoints: int = 0
     last_error: str | None = None
     failed_at: float | None = None
+    longest_hold: float = 0.0  # the longest time a checkpoint held the requests off, seconds
+    last_duration: float = 0.0  # how long the last checkpoint took in all, seconds
+    last_hold: float = 0.0  # how long the last checkpoint held the requests off, seconds
+    full_pending: bool = False  # a full checkpoint failed: the next one must be full too
 
 
 class Checkpointer:
@@ -117,6 +125,7 @@ class Checkpointer:
         self._commits = 0  # requests in make_durable
         self._condition = threading.Condition()
         self._stopping = False
+        self._checkpointing = threading.Lock()  # one checkpoint at a time
         self._thread = threading.Thread(target=self._run, name="sandbox-checkpoint", daemon=True)
 
     def start(self) -> None:
@@ -165,10 +174,10 @@ class Checkpointer:
     def _make_durable(self, changed: ChangeSet, service: str, operation: str, status: int) -> None:
         if changed.addresses:
             self.wal.wait_durable(self.change_log.commit(changed.addresses))
-        if (
-            changes.needs_checkpoint(service, operation, status, changed)
-            and not self.checkpoint_now()
-        ):
+        if not changes.needs_checkpoint(service, operation, status, changed):
+            return
+        full = changes.needs_full_checkpoint(service, operation, changed)
+        if not self.checkpoint_now(full=full):
             raise SandboxError(f"The sandbox could not save its state: {self.status.last_error}")
 
     def snapshot(self) -> dict[str, Any]:
@@ -179,6 +188,10 @@ class Checkpointer:
                 "saved_generation": self.status.saved_generation,
                 "checkpoints": self.status.checkpoints,
                 "last_checkpoint_error": self.status.last_error,
+                "longest_checkpoint_hold_ms": round(self.status.longest_hold * 1000, 1),
+                "last_checkpoint_entries": self.store.last_entries,
+                "last_checkpoint_ms": round(self.status.last_duration * 1000, 1),
+                "last_checkpoint_hold_ms": round(self.status.last_hold * 1000, 1),
                 "log_records": records,
                 "log_bytes": size,
             }
@@ -211,39 +224,65 @@ class Checkpointer:
                     return
             self.checkpoint_now()
 
-    def checkpoint_now(self) -> bool:
-        """Save the state now; False (logged, retried later) if it failed."""
+    def checkpoint_now(self, full: bool = False) -> bool:
+        """Save the state now (``full``: every item and object pickled anew); False (logged,
+        retried later) if it failed."""
         started = time.monotonic()
-        try:
-            with self.lock.exclusive():
-                new_keys = keys_without_body_file()
-            # Large bodies are copied while requests go on: a stored body never changes.
-            self.store.write_bodies(new_keys)
-            with self.lock.exclusive():
+        with self._checkpointing:
+            with self._condition:
+                full = full or self.status.full_pending
+            try:
+                new_keys: list[Any] = []
+                if full:
+                    with self.lock.exclusive():
+                        new_keys = keys_without_body_file()
+                    # Large bodies are copied while requests go on: a stored body never changes.
+                    self.store.bodies.write_bodies(new_keys)
+                self.wal.prepare_next()  # the rotation below does no disk I/O
+                with self.lock.exclusive():
+                    held = captured_at = time.monotonic()
+                    with self._condition:
+                        generation = self.status.generation
+                    with self.wal.lock:  # records from now on go to the new segment
+                        segment = self.wal.rotate_locked()
+                    if self.before_save is not None:
+                        self.before_save()
+                    snapshot = self.store.capture(
+                        self.resources, self.samples_seeded, segment, full
+                    )
+                    held = time.monotonic() - held
+                self.wal.sync_retired()
+                removed = self.store.write(snapshot, self.wal)
                 with self._condition:
-                    generation = self.status.generation
-                with self.wal.lock:  # records from now on go to the new segment
-                    segment = self.wal.rotate_locked()
-                if self.before_save is not None:
-                    self.before_save()
-                removed = self.store.save(self.resources, self.samples_seeded, segment)
-                with self._condition:
-                    self.status.saved_generation = generation
-                    self.status.first_unsaved_at = None
+                    self.status.saved_generation = max(self.status.saved_generation, generation)
+                    if self.status.saved_generation == self.status.generation:
+                        self.status.first_unsaved_at = None
+                    else:  # requests changed more since the snapshot
+                        self.status.first_unsaved_at = captured_at
                     self.status.checkpoints += 1
                     self.status.last_error = None
                     self.status.failed_at = None
-            self.wal.remove_before(segment)
-        except Exception as exc:
-            log.exception("Sandbox checkpoint failed")
+                    self.status.longest_hold = max(self.status.longest_hold, held)
+                    self.status.last_duration = time.monotonic() - started
+                    self.status.last_hold = held
+                self.wal.remove_before(segment)
+            except Exception as exc:
+                log.exception("Sandbox checkpoint failed")
+                with self._condition:
+                    self.status.last_error = f"{type(exc).__name__}: {exc}"
+                    self.status.failed_at = time.monotonic()
+                    if full:
+                        self.status.full_pending = True
+                return False
             with self._condition:
-                self.status.last_error = f"{type(exc).__name__}: {exc}"
-                self.status.failed_at = time.monotonic()
-            return False
+                if full:
+                    self.status.full_pending = False
         log.debug(
-            "Checkpoint %d in %.3f s (%d new bodies, %d unused removed)",
+            "%s checkpoint %d in %.3f s, requests held %.3f s (%d new bodies, %d unused removed)",
+            "Full" if full else "Incremental",
             generation,
             time.monotonic() - started,
+            held,
             len(new_keys),
             removed,
         )

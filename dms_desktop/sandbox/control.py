@@ -407,7 +407,7 @@ def _terminate(pid: int) -> None:
 def add_user(info: SandboxInfo, username: str, password: str, admin: bool = False) -> None:
     """Add a confirmed user with a permanent password to the running sandbox; nothing is left of
     the user if any step fails (e.g. a password the pool's policy rejects)."""
-    from dms_desktop.sandbox.server import create_user, sandbox_client
+    from dms_desktop.sandbox.provisioning import create_user, sandbox_client
 
     cognito = sandbox_client(info.endpoint_url, "cognito-idp", None)
     try:
@@ -428,7 +428,7 @@ def add_user(info: SandboxInfo, username: str, password: str, admin: bool = Fals
 
 def remove_user(info: SandboxInfo, username: str) -> None:
     """Remove a user from the running sandbox (their documents stay, under their user id)."""
-    from dms_desktop.sandbox.server import sandbox_client
+    from dms_desktop.sandbox.provisioning import sandbox_client
 
     cognito = sandbox_client(info.endpoint_url, "cognito-idp", None)
     try:

@@ -54,7 +54,6 @@ moto's or this module's, stayed in memory for the life of the server.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import copy
 import functools
@@ -62,10 +61,8 @@ import inspect
 import json
 import logging
 import os
-import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any, Final
 
 import moto
@@ -73,20 +70,16 @@ from moto.core.responses import ActionContext, ActionResult
 from moto.dynamodb import responses as moto_responses
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
-from moto.dynamodb.models.table import GlobalSecondaryIndex, SecondaryIndex, Table
+from moto.dynamodb.models.table import SecondaryIndex, Table
 from moto.dynamodb.responses import DynamoHandler, DynamoResult
 
-from dms_desktop.sandbox.item_sizes import binary, read_size
+from dms_desktop.sandbox.item_sizes import read_size
+from dms_desktop.sandbox.query_json import JsonItem, json_value
+from dms_desktop.sandbox.query_plans import QueryPlan, key_range, plan_query
 from dms_desktop.sandbox.sorted_lists import (
-    TOP,
-    Order,
-    TableOrders,
     Unordered,
-    entry_key,
     log_fallback,
-    order_of,
     orders_of,
-    sort_value,
 )
 
 log = logging.getLogger(__name__)
@@ -96,9 +89,6 @@ DISABLE_ENV = "DMS_SANDBOX_FAST_QUERY"
 Query (to compare the two)."""
 
 PAGE_BYTES: Final = 1024 * 1024  # a Query reads at most 1 MB
-_SUPPORTED_COMPARISONS = frozenset({"=", "<", "<=", ">", ">=", "BETWEEN", "BEGINS_WITH"})
-_INTEGER = re.compile(r"-?[0-9]+")
-
 Method = Callable[..., Any]
 
 # One lock for the sorted lists and the items they point to: held by a covered Query from its
@@ -188,148 +178,9 @@ def _update_item(
 # --- reads -----------------------------------------------------------------------------------
 
 
-@dataclass
-class _Plan:
-    """A covered Query: which entries to read, in which direction, how many."""
-
-    orders: TableOrders
-    order: Order
-    partition: Any
-    hash_key: DynamoType
-    comparison: str | None
-    bounds: list[Any]
-    start: tuple[Any, ...] | None
-    forward: bool
-    limit: int | None
-
-
-def _plan(
-    table: Table,
-    range_objs: list[DynamoType],
-    limit: Any,
-    exclusive_start_key: Any,
-    scan_index_forward: Any,
-    index_name: str | None,
-    consistent_read: Any,
-    hash_key_conditions: list[tuple[str, DynamoType]] | None,
-    range_key_conditions: list[tuple[str, str, list[DynamoType]]] | None,
-) -> _Plan | str:
-    """How to answer a Query from the sorted lists, or why moto answers it."""
-    index: SecondaryIndex | None = None
-    if index_name:
-        index = next((i for i in table.all_indexes() if i.name == index_name), None)
-        if index is None:
-            return "an unknown index"
-        if consistent_read and isinstance(index, GlobalSecondaryIndex):
-            return "a consistent read on a global index"
-    order = order_of(table, index)
-    if isinstance(order, str):
-        return order
-    orders = orders_of(table, create=True)
-    assert orders is not None
-    if order.index_name in orders.unusable:
-        return f"index {order.index_name}, which has keys of the wrong type"
-    order = orders.use(order)
-    if not hash_key_conditions or len(hash_key_conditions) != 1:
-        return "not one partition key condition"
-    (hash_name, hash_key) = hash_key_conditions[0]
-    if hash_name != order.hash_attr:
-        return "a condition on another partition key"
-    comparison: str | None = None
-    bounds: list[Any] = []
-    if range_key_conditions:
-        if len(range_key_conditions) != 1 or range_key_conditions[0][0] != order.range_attr:
-            return "a condition on several sort keys"
-        comparison, values = range_key_conditions[0][1].upper(), range_key_conditions[0][2]
-        if comparison not in _SUPPORTED_COMPARISONS:
-            return f"a sort key condition {comparison}"
-        if len(values) != (2 if comparison == "BETWEEN" else 1):
-            return "a sort key condition with the wrong number of values"
-    if isinstance(limit, bool) or not (limit is None or (isinstance(limit, int) and limit > 0)):
-        return "an unusual Limit"
-    try:
-        partition = sort_value(hash_key, order.hash_type)
-        if comparison is not None:
-            bounds = [sort_value(DynamoType(value), order.range_type) for value in range_objs]
-        start = None
-        if exclusive_start_key is not None:
-            if not isinstance(exclusive_start_key, Mapping):
-                return "a malformed start key"
-            start_partition, start = order.start_key(exclusive_start_key)
-            if start_partition != partition:
-                return "a start key in another partition"
-            if comparison is not None and not _matches(comparison, start[0], bounds):
-                return "a start key outside the key condition"
-    except Unordered as exc:
-        return str(exc)
-    if comparison == "BETWEEN" and bounds[0] > bounds[1]:
-        return "BETWEEN with its bounds the wrong way round"
-    if comparison == "BEGINS_WITH":
-        if order.range_type != "S" or not bounds[0]:
-            return "begins_with on a number or with an empty prefix"
-        if bounds[0][-1] == chr(0x10FFFF):
-            return "begins_with a prefix ending in U+10FFFF"
-    return _Plan(
-        orders=orders,
-        order=order,
-        partition=partition,
-        hash_key=hash_key,
-        comparison=comparison,
-        bounds=bounds,
-        start=start,
-        forward=scan_index_forward is not False,  # moto's reading of it
-        limit=limit,
-    )
-
-
-def _matches(comparison: str, value: Any, bounds: list[Any]) -> bool:
-    first = bounds[0]
-    if comparison == "=":
-        return bool(value == first)
-    if comparison == "<":
-        return bool(value < first)
-    if comparison == "<=":
-        return bool(value <= first)
-    if comparison == ">":
-        return bool(value > first)
-    if comparison == ">=":
-        return bool(value >= first)
-    if comparison == "BETWEEN":
-        return bool(first <= value <= bounds[1])
-    return isinstance(value, str) and value.startswith(first)
-
-
-def _range(entries: Any, plan: _Plan) -> tuple[int, int]:
-    """The positions [low, high) of the entries the key condition selects."""
-    low, high = 0, len(entries)
-    comparison, bounds = plan.comparison, plan.bounds
-    if comparison in ("=", ">=", "BETWEEN", "BEGINS_WITH"):
-        low = entries.bisect_left((bounds[0],))
-    elif comparison == ">":
-        low = entries.bisect_left((bounds[0], TOP))
-    if comparison in ("=", "<="):
-        high = entries.bisect_left((bounds[0], TOP))
-    elif comparison == "<":
-        high = entries.bisect_left((bounds[0],))
-    elif comparison == "BETWEEN":
-        high = entries.bisect_left((bounds[1], TOP))
-    elif comparison == "BEGINS_WITH":
-        prefix: str = bounds[0]
-        high = entries.bisect_left((prefix[:-1] + chr(ord(prefix[-1]) + 1),))
-    if plan.start is not None:
-        if plan.forward:
-            after = entries.bisect_left(plan.start)
-            if after < len(entries) and entry_key(entries[after]) == plan.start:
-                after += 1
-            low = max(low, after)
-        else:
-            high = min(high, entries.bisect_left(plan.start))
-    return low, high
-
-
 def _answer(
     table: Table,
-    plan: _Plan,
+    plan: QueryPlan,
     entries: Any,
     filter_expression: Any,
     projection_expressions: list[list[str]] | None,
@@ -342,7 +193,7 @@ def _answer(
     index = order.projection
     read: list[tuple[Item, Item]] = []  # (stored item, the index's view of it)
     size = 0
-    low, high = _range(entries, plan)
+    low, high = key_range(entries, plan)
     if low < high:
         for entry in entries.islice(low, high, reverse=not plan.forward):
             if len(read) == plan.limit or size >= PAGE_BYTES:
@@ -356,7 +207,7 @@ def _answer(
     if read and (len(read) == plan.limit or size >= PAGE_BYTES):
         stored = table._get_last_evaluated_key(read[-1][0], order.index_name)
         last_key = {
-            name: _json_value(value) if as_json else DynamoType(value)
+            name: json_value(value) if as_json else DynamoType(value)
             for name, value in stored.items()
         }
     results: list[Any] = []
@@ -366,45 +217,12 @@ def _answer(
         if projection_expressions:
             view = view.project(projection_expressions)
         if as_json:
-            results.append(_JsonItem(view))
+            results.append(JsonItem(view))
         else:
             results.append(copy.deepcopy(view) if view is item else view)
     if as_json:
         _this_request.sorted = True
     return results, len(read), last_key
-
-
-class _JsonItem:
-    """An item of a Query's response, as DynamoDB JSON (what moto's handler reads of it)."""
-
-    __slots__ = ("attrs",)
-
-    def __init__(self, item: Item) -> None:
-        self.attrs = {name: _json_value(value) for name, value in item.attrs.items()}
-
-
-def _json_value(value: DynamoType) -> dict[str, Any]:
-    kind, raw = value.type, value.value
-    if kind in _SCALARS:
-        return {kind: raw}
-    if kind == "L":
-        return {"L": [_json_value(element) for element in raw]}
-    if kind == "M":
-        return {"M": {name: _json_value(element) for name, element in raw.items()}}
-    if kind == "B":
-        return {"B": _base64(raw)}
-    if kind == "BS":
-        return {"BS": [_base64(element) for element in raw]}
-    if kind in ("SS", "NS"):
-        return {kind: list(raw)}
-    return {kind: raw}
-
-
-_SCALARS = frozenset({"S", "N", "BOOL", "NULL"})
-
-
-def _base64(raw: str | bytes) -> str:
-    return base64.b64encode(binary(raw)).decode("ascii")
 
 
 def _query(
@@ -427,10 +245,10 @@ def _query(
     """moto's ``Table.query``, answered from the sorted lists where the shape is covered."""
     if _enabled and not getattr(_moto_only, "active", False):
         if filter_kwargs:
-            plan: _Plan | str = "a QueryFilter"
+            plan: QueryPlan | str = "a QueryFilter"
         else:
             with _lock:
-                plan = _plan(
+                plan = plan_query(
                     self,
                     range_objs,
                     limit,

@@ -1,28 +1,16 @@
-"""Snapshots of moto's in-memory backends in the sandbox folder.
+"""Pickling moto's backends for the sandbox folder, and the state file of earlier versions.
 
 Layout of the sandbox folder (0700; every file in it 0600):
 
-- ``state.pickle``: DynamoDB, S3 (without object bodies), Cognito user pools and identity pools
-  (passwords as salted hashes, see ``passwords``; so are the log's records of user pools), plus
-  the ids of the sandbox's own resources. Rewritten whole at every checkpoint, atomically
-  (temp file, fsync, rename, fsync of the folder).
-- ``bodies/<id>``: one file per S3 object body. moto never changes the body of a stored key (a new
-  PUT makes a new key), so each file is written once, before the first state or log record that
-  refers to it, and deleted once a committed state no longer refers to it.
-- ``wal/``: the write-ahead log of the changes since the state file was written (see ``wal`` and
-  ``changes``); the state file names the first segment it does not contain.
-- ``damaged/``: body files found not to match their object (see "Lost bodies" below), moved aside.
-
-Restored keys read their body file lazily: each read opens the file, so a restart costs
-O(metadata) whatever the size of the bodies, and no file descriptor stays open per object. A key
-created by a request gets its body file before the request is answered (``changes``); from then
-on it reads that file, as restored keys do, and moto's temp file is closed.
-
-Lost bodies: a body file that is missing, or whose size is not its object's, fails that object
-only. At a start such objects are taken out of their bucket (the file, if any, is moved to
-``damaged/``) and logged; while running, the read that finds one answers NoSuchKey and takes the
-object out the same way. Every other object is served as before, and ``dms admin check`` reports
-the documents whose stored file is gone.
+- ``state.sqlite``: the state database (see ``state_store``): DynamoDB, S3 (without object
+  bodies), Cognito user pools and identity pools (passwords as salted hashes, see ``passwords``;
+  so are the log's records of user pools), plus the ids of the sandbox's own resources.
+- ``bodies/<id>``: one file per S3 object body (see ``body_files``).
+- ``wal/``: the write-ahead log of the changes since the state database was written (see ``wal``
+  and ``change_log``); the database names the first segment it does not contain.
+- ``damaged/``: body files found not to match their object, moved aside (see ``body_files``).
+- ``state.pickle``: the state file of versions before the database (everything pickled whole);
+  a start loads it, saves it as a database, and deletes it (:func:`load_legacy_state`).
 
 Multipart uploads in progress are kept with their parts, so that a client can continue one after
 the sandbox restarted (the app resumes interrupted uploads part by part). Each part is a key with
@@ -30,19 +18,18 @@ a body file of its own, written once when the part is stored (like any body, bef
 is answered); checkpoints refer to it and never copy it again. The parts of a *completed* upload
 become the whole object's body (see ``multipart``), saved as one body file; their own files are
 then unused and deleted at the next checkpoint.
+
+The functions pickles refer to (``_new_key``, ``_new_object``, ...) stay in this module: saved
+states and log records name them by it.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
 import logging
 import os
 import pickle
 import sys
 import threading
-import uuid
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
@@ -52,24 +39,30 @@ from joserfc import jwk
 from moto.cognitoidentity.models import cognitoidentity_backends
 from moto.cognitoidp.models import CognitoIdpUser, cognitoidp_backends
 from moto.dynamodb.models import dynamodb_backends
-from moto.s3.exceptions import MissingKey
+from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.s3.models import FakeKey, FakeMultipart, s3_backends
 from moto.s3.utils import _VersionedKeyStore
 
 from dms_desktop.core.errors import SandboxError
 from dms_desktop.core.paths import PRIVATE_FILE_MODE, private_folder
-from dms_desktop.sandbox.info import BODIES_DIR, DAMAGED_DIR, STATE_FILE, fsync_dir, open_private
+from dms_desktop.sandbox.body_files import (
+    _FILE_SIZE_ATTR,
+    _LOST_ATTR,
+    BODY_ID_ATTR,
+    StoredBody,
+    _BodyFiles,
+    _loading,
+)
+from dms_desktop.sandbox.info import (
+    BODIES_DIR,
+    LEGACY_STATE_FILE,
+)
 from dms_desktop.sandbox.passwords import hash_password_of
 
 log = logging.getLogger(__name__)
 
 STATE_FORMAT = 1
-BODY_ID_ATTR = "_dms_body_id"  # set on FakeKeys whose body has a file in bodies/
-_LOST_ATTR = "_dms_lost"  # why a restored key's body file cannot be its body
-_FILE_SIZE_ATTR = "_dms_file_size"  # the body file's size when the key was restored
 _NOT_STATE = ("_value_buffer", "lock", BODY_ID_ATTR, _LOST_ATTR, _FILE_SIZE_ATTR)
-_COPY_CHUNK = 1024 * 1024  # small: a request copies a body while others need memory too
-
 BACKENDS: dict[str, Any] = {
     "dynamodb": dynamodb_backends,
     "s3": s3_backends,
@@ -93,265 +86,24 @@ def reset_command_hint() -> str:
     return "run `dms local reset` to move it aside and start with an empty sandbox"
 
 
-class BodyLost(OSError):
-    """A body file is missing or no longer the object's body."""
-
-
-class StoredBody(io.RawIOBase):
-    """A read-only file object over a body file that opens the file for each read."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__()
-        self.path = path
-        self._position = 0
-
-    def problem(self, expected_size: int) -> str | None:
-        """Why the file cannot be the body of an object of ``expected_size`` bytes, or None."""
-        try:
-            size = self.path.stat().st_size
-        except FileNotFoundError:
-            return "its body file is missing"
-        except OSError as exc:
-            return f"its body file cannot be read ({exc.strerror or exc})"
-        if size != expected_size:
-            return f"its body file has {size} bytes, not {expected_size}"
-        return None
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        if whence == io.SEEK_SET:
-            self._position = offset
-        elif whence == io.SEEK_CUR:
-            self._position += offset
-        else:
-            self._position = self.path.stat().st_size + offset
-        return self._position
-
-    def tell(self) -> int:
-        return self._position
-
-    def read(self, size: int | None = -1) -> bytes:
-        try:
-            with self.path.open("rb") as handle:
-                handle.seek(self._position)
-                data = handle.read(-1 if size is None else size)
-        except FileNotFoundError as exc:
-            raise BodyLost(f"its body file {self.path.name} is missing") from exc
-        self._position += len(data)
-        return data
-
-    def readall(self) -> bytes:
-        return self.read(-1)
-
-
-# --- lost bodies ------------------------------------------------------------------------------
-
-# Told about each object taken out because its body was lost (``changes`` logs it).
-on_object_removed: Callable[[FakeKey], None] | None = None
-
-_moto_value_get: Callable[[FakeKey], bytes] = FakeKey.value.fget  # type: ignore[attr-defined]
-
-
-def _checked_value(key: FakeKey) -> bytes:
-    """moto's ``FakeKey.value``, but a lost body fails only this object: NoSuchKey."""
-    buffer = key._value_buffer
-    if isinstance(buffer, StoredBody):
-        problem = buffer.problem(key.contentsize)
-        if problem is not None:
-            raise _lost(key, problem)
-    try:
-        return _moto_value_get(key)
-    except BodyLost as exc:
-        raise _lost(key, str(exc)) from exc
-
-
-_checked_value._dms_checked = True  # type: ignore[attr-defined]
-
-
-def _lost(key: FakeKey, problem: str) -> MissingKey:
-    bodies_dir = (
-        key._value_buffer.path.parent if isinstance(key._value_buffer, StoredBody) else None
-    )
-    log.error(
-        "Object %s/%s (version %s) is lost: %s; it is taken out of its bucket",
-        key.bucket_name,
-        key.name,
-        key.version_id,
-        problem,
-    )
-    if bodies_dir is not None:
-        _quarantine(key, bodies_dir)
-    if _take_out(key) and on_object_removed is not None:
-        on_object_removed(key)
-    return MissingKey(key=key.name)
-
-
-def _quarantine(key: FakeKey, bodies_dir: Path) -> None:
-    """Move a damaged body file to ``damaged/`` (nothing to move if it is missing)."""
-    body_id = key.__dict__.get(BODY_ID_ATTR)
-    if body_id is None:
-        return
-    source = bodies_dir / body_id
-    target_dir = bodies_dir.parent / DAMAGED_DIR
-    try:
-        target_dir.mkdir(mode=0o700, exist_ok=True)
-        source.replace(target_dir / body_id)
-    except FileNotFoundError:
-        pass
-    except OSError as exc:
-        log.warning("Could not move the damaged body file %s aside: %s", source, exc)
-    else:
-        log.warning(
-            "The damaged body file of %s/%s is now %s",
-            key.bucket_name,
-            key.name,
-            target_dir / body_id,
-        )
-
-
-def _take_out(key: FakeKey) -> bool:
-    """Remove this version of ``key`` from its bucket; False if it was no longer there."""
-    for bucket in _s3_buckets():
-        if bucket.name != key.bucket_name:
-            continue
-        versions = list(bucket.keys.getlist(key.name, []))
-        if not any(version is key for version in versions):
-            continue
-        kept = [version for version in versions if version is not key]
-        if kept:
-            bucket.keys.setlist(key.name, kept)  # disposes of the lost version
-        else:
-            bucket.keys.pop(key.name)
-        return True
-    return False
-
-
-def take_out_lost_objects() -> int:
-    """Take the objects whose body file was missing or damaged at load out of their buckets."""
-    lost: list[FakeKey] = []
-    for bucket in _s3_buckets():
-        for _name, versions in bucket.keys.iterlists():
-            lost.extend(
-                version
-                for version in versions
-                if isinstance(version, FakeKey) and version.__dict__.get(_LOST_ATTR)
-            )
-    for key in lost:
-        _lost(key, key.__dict__[_LOST_ATTR])
-    return len(lost)
-
-
-def install() -> None:
-    """Make a lost body fail its own object only (process-wide, idempotent; after
-    ``multipart.install``, which sets ``FakeKey.value`` itself)."""
-    current: property = FakeKey.value  # type: ignore[assignment]
-    if getattr(current.fget, "_dms_checked", False):
-        return
-    FakeKey.value = property(_checked_value, current.fset)  # type: ignore[method-assign,assignment]
-
-
 # --- pickling ---------------------------------------------------------------------------------
-
-
-_writing: set[str] = set()  # body files being written now: never garbage
-_save_locks: dict[int, threading.Lock] = {}  # id(key) -> held while its body file is written
-_writing_lock = threading.Lock()
-
-
-class _BodyFiles:
-    """The bodies/ folder: writes each key's body once and remembers which files a state uses."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.referenced: set[str] = set()
-        self.written = 0  # body files this instance wrote
-
-    def ensure_saved(self, key: FakeKey) -> str:
-        """The id of the key's body file, written (and synced) first if it has none.
-
-        Safe from several threads at once (requests and the checkpoint): one of them writes."""
-        body_id: str | None = key.__dict__.get(BODY_ID_ATTR)
-        if body_id is None:
-            with _writing_lock:  # not on the key: moto deep-copies keys, and locks do not copy
-                save_lock = _save_locks.setdefault(id(key), threading.Lock())
-            try:
-                with save_lock:
-                    body_id = key.__dict__.get(BODY_ID_ATTR)
-                    if body_id is None:
-                        body_id = self._save(key)
-            finally:
-                with _writing_lock:
-                    _save_locks.pop(id(key), None)
-        self.referenced.add(body_id)
-        return body_id
-
-    def _save(self, key: FakeKey) -> str:
-        body_id = uuid.uuid4().hex
-        path = self.directory / body_id
-        with _writing_lock:
-            _writing.add(body_id)
-        try:
-            self._write(key, path)
-        finally:
-            with _writing_lock:
-                _writing.discard(body_id)
-        setattr(key, BODY_ID_ATTR, body_id)
-        with key.lock:  # from now on it reads its body file, as a restored key does
-            written = key._value_buffer
-            key.__dict__["_value_buffer"] = StoredBody(path)
-        written.close()  # moto's temp file, or a completed upload's parts: kept once, not twice
-        self.written += 1
-        return body_id
-
-    @staticmethod
-    def _write(key: FakeKey, path: Path) -> None:
-        tmp = path.with_name(path.name + ".tmp")
-        _ = key.etag  # computes the cached ETag now, so nothing else moves the buffer's position
-        with key.lock, open_private(tmp) as out:
-            buffer = key._value_buffer
-            buffer.seek(0)
-            while chunk := buffer.read(_COPY_CHUNK):
-                out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-        tmp.replace(path)
-
-    def collect_garbage(self) -> int:
-        """Delete body files (and leftover temp files) the committed state does not use.
-
-        Call it with the backends quiescent (the checkpoint's exclusive lock): every key that
-        exists then is in the state just written, so a file it does not use belongs to no key,
-        except a body a request is still writing (``_writing``) for a key deleted meanwhile."""
-        removed = 0
-        for path in self.directory.iterdir():
-            with _writing_lock:
-                in_use = path.name in self.referenced or path.name.split(".")[0] in _writing
-            if in_use:
-                continue
-            try:
-                path.unlink()
-                removed += 1
-            except OSError as exc:  # e.g. still open on Windows: try again next time
-                log.warning("Could not delete unused body file %s: %s", path, exc)
-        return removed
 
 
 class _StatePickler(pickle.Pickler):
     def __init__(self, file: IO[bytes], bodies: _BodyFiles) -> None:
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
         self._bodies = bodies
+        self.body_ids: list[str] = []  # the body files what it pickled refers to
 
     def reducer_override(self, obj: Any) -> Any:
+        if type(obj) is Item:
+            return _item_reduction(obj)
         if isinstance(obj, CognitoIdpUser):
             hash_password_of(obj)  # the live user too: the plain text is gone from now on
             return NotImplemented
         if isinstance(obj, FakeKey):
             body_id = self._bodies.ensure_saved(obj)
+            self.body_ids.append(body_id)
             state = {name: value for name, value in obj.__dict__.items() if name not in _NOT_STATE}
             return (_new_key, (body_id,), state, None, None, _set_key_state)
         if isinstance(obj, _VersionedKeyStore):
@@ -366,7 +118,52 @@ class _StatePickler(pickle.Pickler):
         return NotImplemented
 
 
-_loading = threading.local()
+_COMPOUND_TYPES = frozenset({"L", "M"})  # values that hold DynamoTypes themselves
+
+
+def _item_reduction(item: Item) -> Any:
+    """An item as plain values: moto's own unpickling of an item re-measures its size once per
+    attribute (``LimitedSizeDict.__setitem__``), which made loading 100,000 items take minutes."""
+    attributes = [
+        (name, None, value) if value.type in _COMPOUND_TYPES else (name, value.type, value.value)
+        for name, value in item.attrs.items()
+    ]
+    extra = {
+        name: value
+        for name, value in item.__dict__.items()
+        if name not in ("hash_key", "range_key", "attrs")
+    }
+    return (_new_item, (item.hash_key, item.range_key, attributes, extra or None))
+
+
+def _new_item(
+    hash_key: DynamoType,
+    range_key: DynamoType | None,
+    attributes: list[tuple[str, str | None, Any]],
+    extra: dict[str, Any] | None,
+) -> Item:
+    item = cast(Item, Item.__new__(Item))
+    attrs = LimitedSizeDict.__new__(LimitedSizeDict)
+    dict.update(
+        attrs,
+        [
+            (name, value if kind is None else _scalar(kind, value))
+            for name, kind, value in attributes
+        ],
+    )
+    item.__dict__.update(hash_key=hash_key, range_key=range_key, attrs=attrs)
+    if extra:
+        item.__dict__.update(extra)
+    return item
+
+
+def _scalar(kind: str, value: Any) -> DynamoType:
+    scalar = _new_dynamo_type(DynamoType)
+    scalar.__dict__ = {"type": kind, "value": value}
+    return scalar
+
+
+_new_dynamo_type = object.__new__
 
 
 def _new_key(body_id: str) -> FakeKey:
@@ -414,24 +211,6 @@ def _live_backends() -> dict[str, dict[str, dict[str, Any]]]:
     }
 
 
-def _s3_buckets() -> Iterator[Any]:
-    for _account, _region, backend in s3_backends.iter_backends():
-        yield from cast(Any, backend).buckets.values()
-
-
-def keys_without_body_file() -> list[FakeKey]:
-    """Keys whose body has no file yet; call with the backends quiescent (fast: no I/O)."""
-    found: list[FakeKey] = []
-    for bucket in _s3_buckets():
-        for _name, versions in bucket.keys.iterlists():
-            found.extend(  # a delete marker (a versioned bucket's delete) has no body
-                key
-                for key in versions
-                if isinstance(key, FakeKey) and BODY_ID_ATTR not in key.__dict__
-            )
-    return found
-
-
 # Used only while the first start deploys the template (see server._deploy_template); not kept,
 # and not imported unless used: moto's CloudFormation imports most of moto (seconds at each start).
 FIRST_START_MODULES = {
@@ -453,105 +232,51 @@ def clear_backends() -> None:
         backend_dict.clear()
 
 
-class StateStore:
-    """Reads and writes the sandbox folder's state file and body files."""
-
-    def __init__(self, sandbox_dir: Path) -> None:
-        self.sandbox_dir = sandbox_dir
-        self.state_path = sandbox_dir / STATE_FILE
-        self.bodies_dir = sandbox_dir / BODIES_DIR
-
-    def exists(self) -> bool:
-        return self.state_path.exists()
-
-    def write_bodies(self, keys: list[FakeKey]) -> None:
-        """Write body files for ``keys`` ahead of a checkpoint (no lock: bodies never change)."""
-        private_folder(self.bodies_dir)
-        bodies = _BodyFiles(self.bodies_dir)
-        for key in keys:
-            if key.__dict__.get("disposed"):
-                continue  # deleted meanwhile
-            try:
-                bodies.ensure_saved(key)
-            except ValueError:  # its buffer was closed: deleted meanwhile
-                continue
-
-    def save(self, resources: SandboxResources, samples_seeded: bool, wal_segment: int = 0) -> int:
-        """Write the whole state atomically; return how many unused body files were deleted.
-
-        ``wal_segment``: the first segment of the write-ahead log the state does not contain.
-        The backends must not change meanwhile (the caller holds the write lock).
-        """
-        private_folder(self.bodies_dir)
-        bodies = _BodyFiles(self.bodies_dir)
-        state = {
-            "format": STATE_FORMAT,
-            "moto": moto.__version__,
-            "resources": resources,
-            "samples_seeded": samples_seeded,
-            "wal_segment": wal_segment,
-            "backends": _live_backends(),
-        }
-        tmp = self.state_path.with_name(self.state_path.name + ".tmp")
-        with open_private(tmp) as handle:
-            _StatePickler(handle, bodies).dump(state)
-            handle.flush()
-            os.fsync(handle.fileno())
-        fsync_dir(self.bodies_dir)  # body files are durable before the state refers to them
-        tmp.replace(self.state_path)
-        fsync_dir(self.sandbox_dir)
-        return bodies.collect_garbage()
-
-    def load(self) -> LoadedState | None:
-        """Install the saved backends into moto; None for a fresh folder."""
-        clear_backends()
-        if not self.state_path.exists():
-            return None
-        _narrow_file_modes(self.sandbox_dir)
-        _loading.bodies_dir = self.bodies_dir
-        try:
-            with self.state_path.open("rb") as handle:
-                state = pickle.load(handle)  # noqa: S301 (our own file in the user's folder)
-            if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
-                raise ValueError("unknown state format")
-            resources = state["resources"]
-            if not isinstance(resources, SandboxResources):
-                raise TypeError("no sandbox resources in the state")
-            saved: dict[str, dict[str, dict[str, Any]]] = state["backends"]
-        except Exception as exc:
-            log.exception("Cannot read the sandbox state %s", self.state_path)
-            raise SandboxError(
-                f"The local sandbox's state file {self.state_path} is unreadable ({exc}); "
-                f"{reset_command_hint()}"
-            ) from exc
-        finally:
-            _loading.bodies_dir = None
-        if state.get("moto") != moto.__version__:
-            log.warning(
-                "Sandbox state written by moto %s, running %s", state.get("moto"), moto.__version__
-            )
-        for service, accounts in saved.items():
-            backend_dict = BACKENDS[service]
-            for account, regions in accounts.items():
-                for region, backend in regions.items():
-                    backend_dict[account][region] = backend
-        return LoadedState(
-            resources, bool(state.get("samples_seeded")), int(state.get("wal_segment", 0))
+def load_legacy_state(sandbox_dir: Path) -> LoadedState | None:
+    """Install the backends of a ``state.pickle`` (the state file of versions before the state
+    database) into moto; None if there is none. Call it after ``clear_backends``."""
+    state_path = sandbox_dir / LEGACY_STATE_FILE
+    if not state_path.exists():
+        return None
+    narrow_file_modes(sandbox_dir)
+    _loading.bodies_dir = sandbox_dir / BODIES_DIR
+    try:
+        with state_path.open("rb") as handle:
+            state = pickle.load(handle)  # noqa: S301 (our own file in the user's folder)
+        if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
+            raise ValueError("unknown state format")
+        resources = state["resources"]
+        if not isinstance(resources, SandboxResources):
+            raise TypeError("no sandbox resources in the state")
+        saved: dict[str, dict[str, dict[str, Any]]] = state["backends"]
+    except Exception as exc:
+        log.exception("Cannot read the sandbox state %s", state_path)
+        raise SandboxError(
+            f"The local sandbox's state file {state_path} is unreadable ({exc}); "
+            f"{reset_command_hint()}"
+        ) from exc
+    finally:
+        _loading.bodies_dir = None
+    if state.get("moto") != moto.__version__:
+        log.warning(
+            "Sandbox state written by moto %s, running %s", state.get("moto"), moto.__version__
         )
+    install_backends(saved)
+    return LoadedState(
+        resources,
+        bool(state.get("samples_seeded")),
+        int(state.get("wal_segment", 0)),
+        migrated_from=state_path,
+    )
 
-    @contextlib.contextmanager
-    def reading_bodies(self) -> Iterator[None]:
-        """Unpickle keys (a state, a log record) whose body files are in this folder."""
-        _loading.bodies_dir = self.bodies_dir
-        try:
-            yield
-        finally:
-            _loading.bodies_dir = None
 
-    def body_files(self) -> _BodyFiles:
-        """Writes body files into this folder (for the write-ahead log's records)."""
-        private_folder(self.bodies_dir)
-        return _BodyFiles(self.bodies_dir)
+def install_backends(saved: dict[str, dict[str, dict[str, Any]]]) -> None:
+    """Put saved backends (service -> account -> region -> backend) in place of moto's."""
+    for service, accounts in saved.items():
+        backend_dict = BACKENDS[service]
+        for account, regions in accounts.items():
+            for region, backend in regions.items():
+                backend_dict[account][region] = backend
 
 
 @dataclass(frozen=True)
@@ -559,9 +284,10 @@ class LoadedState:
     resources: SandboxResources
     samples_seeded: bool
     wal_segment: int  # replay the write-ahead log from this segment on
+    migrated_from: Path | None = None  # a state file of an earlier version, to save anew
 
 
-def _narrow_file_modes(sandbox_dir: Path) -> None:
+def narrow_file_modes(sandbox_dir: Path) -> None:
     """Make the files of a folder written by an earlier version (0644) their owner's only."""
     if os.name != "posix":
         return

@@ -27,56 +27,37 @@ import functools
 import logging
 import os
 import signal
-import socket
 import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
-from importlib.resources import files
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
-import boto3
-import botocore.config
 import filelock
-from botocore.credentials import Credentials
-from botocore.exceptions import BotoCoreError, ClientError
 from moto.moto_server import werkzeug_app
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
-    MotoRequestHandler,
     create_backend_app,
 )
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer
 
 import dms_desktop
-from dms_desktop.core.aws import attach_credentials, new_session, route_endpoint
+from dms_desktop.core.aws import route_endpoint
 from dms_desktop.core.errors import SandboxError
 from dms_desktop.core.paths import private_folder
-from dms_desktop.core.schema import TABLE_NAME, time_to_live_specification
-from dms_desktop.sandbox import (
-    changes,
-    fast_query,
-    multipart,
-    samples,
-    search_host,
-    transactions,
-)
-from dms_desktop.sandbox.changes import ChangeLog
+from dms_desktop.sandbox import changes, fast_query, multipart, samples, search_host, transactions
+from dms_desktop.sandbox.body_files import take_out_lost_objects
+from dms_desktop.sandbox.change_log import ChangeLog
 from dms_desktop.sandbox.checkpoints import (
     Checkpointer,
 )
 from dms_desktop.sandbox.connection import KeyedRoute
+from dms_desktop.sandbox.http_server import OpenConnections, bind_server
 from dms_desktop.sandbox.info import (
-    ACCESS_KEY_ID,
-    ADMIN_USER,
-    ADMINS_GROUP,
-    DEMO_USER,
     INFO_FILE,
     REGION,
     RUN_LOCK_FILE,
-    SECRET_ACCESS_KEY,
     WAL_DIR,
     SandboxInfo,
     write_atomically,
@@ -90,23 +71,15 @@ from dms_desktop.sandbox.middleware import (
     HOST,
     SandboxMiddleware,
     SandboxRuntime,
-    WsgiApp,
-    unclosed_response,
 )
 from dms_desktop.sandbox.passwords import plain_passwords_left
-from dms_desktop.sandbox.persistence import (
-    SandboxResources,
-    StateStore,
-    clear_backends,
-    take_out_lost_objects,
-)
+from dms_desktop.sandbox.persistence import clear_backends
+from dms_desktop.sandbox.provisioning import create_resources, sandbox_client
+from dms_desktop.sandbox.state_store import StateStore
 from dms_desktop.sandbox.wal import WriteAheadLog
 from dms_desktop.sandbox.web_uploads import ObjectCreatedHandler
 
 log = logging.getLogger(__name__)
-
-TEMPLATE_FILE = "dms-backend.yaml"  # the AWS template (resources/cloudformation)
-SANDBOX_STACK = "dms-local"
 
 SAMPLES_TIMEOUT_SECONDS = 60.0
 
@@ -121,225 +94,6 @@ def quiet_noisy_loggers() -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     for name in ("botocore", "boto3", "s3transfer", "urllib3"):
         logging.getLogger(name).setLevel(logging.WARNING)
-
-
-class _Connections:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._open: dict[socket.socket, threading.Thread] = {}
-
-    def add(self, connection: socket.socket, thread: threading.Thread) -> None:
-        with self._lock:
-            self._open[connection] = thread
-
-    def discard(self, connection: socket.socket) -> None:
-        with self._lock:
-            self._open.pop(connection, None)
-
-    def close_all(self, timeout: float) -> None:
-        with self._lock:
-            open_now = list(self._open.items())
-        for connection, _thread in open_now:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
-        deadline = time.monotonic() + timeout
-        for _connection, thread in open_now:
-            thread.join(max(0.0, deadline - time.monotonic()))
-
-
-def _request_handler(connections: _Connections) -> type[MotoRequestHandler]:
-    class TrackedRequestHandler(MotoRequestHandler):
-        """Remembers open connections so that stopping can close idle keep-alive ones."""
-
-        def setup(self) -> None:
-            super().setup()
-            connections.add(self.connection, threading.current_thread())
-
-        def finish(self) -> None:
-            try:
-                super().finish()
-            finally:
-                connections.discard(self.connection)
-
-        def handle_one_request(self) -> None:
-            try:
-                super().handle_one_request()
-            finally:
-                # werkzeug does not close the response when the client resets the connection
-                # while the request is drained (a client killed mid-response): without this the
-                # request kept its shared lock, the next checkpoint waited for it forever, and
-                # every later request with it.
-                response = getattr(unclosed_response, "response", None)
-                if response is not None:
-                    response.close()
-
-    return TrackedRequestHandler
-
-
-def _listening_socket(port: int) -> socket.socket:
-    """A socket listening on 127.0.0.1:port; SandboxError if the port is taken."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        if os.name == "nt":  # without this, Windows lets another program share the port
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1)  # type: ignore[attr-defined,unused-ignore]
-        else:  # restart at once on the same port (TIME_WAIT); still refuses a live listener
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((HOST, port))
-        sock.listen(128)
-    except OSError as exc:
-        sock.close()
-        if port:
-            raise SandboxError(
-                f"Port {port} on {HOST} is already in use by another program "
-                f"({exc.strerror}); choose another port under [profiles.local] in the config "
-                "file, or use port = 0 for any free port"
-            ) from exc
-        raise SandboxError(f"The local sandbox cannot listen on {HOST}: {exc}") from exc
-    return sock
-
-
-def _bind(app: WsgiApp, port: int, connections: _Connections) -> BaseWSGIServer:
-    # Our own socket: werkzeug would print and sys.exit() if binding failed.
-    with _listening_socket(port) as sock:
-        return make_server(
-            HOST,
-            port,
-            app,
-            threaded=True,
-            request_handler=_request_handler(connections),
-            fd=sock.fileno(),
-        )
-
-
-def owner_session() -> boto3.session.Session:
-    """A session for the sandbox's owner: dummy AWS credentials (the sandbox checks none: its
-    key does the checking, added to each request by the sandbox's route, see core.aws)."""
-    session = new_session(region_name=REGION)
-    attach_credentials(session, Credentials(ACCESS_KEY_ID, SECRET_ACCESS_KEY))
-    return session
-
-
-def sandbox_client(
-    endpoint_url: str, service: str, session: boto3.session.Session | None, **config: Any
-) -> Any:
-    """A boto3 client for the sandbox as its owner (few retries unless ``config`` says)."""
-    settings = botocore.config.Config(
-        retries={"mode": "standard", "total_max_attempts": 2}, connect_timeout=5, read_timeout=60
-    ).merge(botocore.config.Config(**config))
-    service_name: Any = service  # boto3-stubs overloads on literal service names
-    return (session or owner_session()).client(
-        service_name, endpoint_url=endpoint_url, config=settings
-    )
-
-
-def create_user(cognito: Any, user_pool_id: str, username: str, password: str, admin: bool) -> None:
-    """A confirmed user with a permanent password (raises botocore ClientError), or none at all:
-    a step that fails (a password the policy rejects) removes the user it had created."""
-    cognito.admin_create_user(UserPoolId=user_pool_id, Username=username, MessageAction="SUPPRESS")
-    try:
-        cognito.admin_set_user_password(
-            UserPoolId=user_pool_id, Username=username, Password=password, Permanent=True
-        )
-        if admin:
-            cognito.admin_add_user_to_group(
-                UserPoolId=user_pool_id, Username=username, GroupName=ADMINS_GROUP
-            )
-    except BaseException:
-        with contextlib.suppress(ClientError, BotoCoreError):
-            cognito.admin_delete_user(UserPoolId=user_pool_id, Username=username)
-        raise
-
-
-def _deploy_template(endpoint_url: str, session: boto3.session.Session) -> tuple[str, str]:
-    """The table and the bucket from the AWS template itself (one definition of the backend),
-    deployed by moto's CloudFormation; returns (table, bucket).
-
-    moto skips the template's Cognito resources, its bucket policy and the table's TTL (see
-    tests/infra/test_moto_deploy.py): _create_resources makes the pools the same way by hand,
-    and switches TTL on here.
-    """
-    template = files("dms_desktop.resources").joinpath("cloudformation", TEMPLATE_FILE)
-    cloudformation = sandbox_client(endpoint_url, "cloudformation", session)
-    dynamodb = sandbox_client(endpoint_url, "dynamodb", session)
-    try:
-        cloudformation.create_stack(
-            StackName=SANDBOX_STACK,
-            TemplateBody=template.read_text(encoding="utf-8"),
-            Parameters=[{"ParameterKey": "TableName", "ParameterValue": TABLE_NAME}],
-            Capabilities=["CAPABILITY_IAM"],
-        )
-        (stack,) = cloudformation.describe_stacks(StackName=SANDBOX_STACK)["Stacks"]
-        if stack["StackStatus"] != "CREATE_COMPLETE":
-            raise SandboxError(
-                f"The sandbox could not deploy {TEMPLATE_FILE} ({stack['StackStatus']}: "
-                f"{stack.get('StackStatusReason', 'no reason given')})."
-            )
-        outputs = {output["OutputKey"]: output["OutputValue"] for output in stack["Outputs"]}
-        table, bucket = outputs["TableName"], outputs["BucketName"]
-        dynamodb.update_time_to_live(
-            TableName=table, TimeToLiveSpecification=time_to_live_specification()
-        )
-        keep_old_versions(sandbox_client(endpoint_url, "s3", session), bucket)
-    finally:
-        cloudformation.close()
-        dynamodb.close()
-    return table, bucket
-
-
-def _create_resources(endpoint_url: str) -> SandboxResources:
-    """First start of an empty folder: the template's table and bucket, then the user pool,
-    users and identity pool."""
-    session = owner_session()
-    table, bucket = _deploy_template(endpoint_url, session)
-    cognito = sandbox_client(endpoint_url, "cognito-idp", session)
-    identity = sandbox_client(endpoint_url, "cognito-identity", session)
-    try:
-        pool = cognito.create_user_pool(
-            PoolName="dms-local",
-            Policies={
-                "PasswordPolicy": {
-                    "MinimumLength": 8,
-                    "RequireUppercase": False,
-                    "RequireLowercase": False,
-                    "RequireNumbers": False,
-                    "RequireSymbols": False,
-                }
-            },
-        )["UserPool"]
-        client = cognito.create_user_pool_client(
-            UserPoolId=pool["Id"],
-            ClientName="dms-desktop",
-            GenerateSecret=False,
-            ExplicitAuthFlows=[
-                "ALLOW_USER_PASSWORD_AUTH",
-                "ALLOW_REFRESH_TOKEN_AUTH",
-                "ALLOW_USER_SRP_AUTH",
-            ],
-        )["UserPoolClient"]
-        cognito.create_group(UserPoolId=pool["Id"], GroupName=ADMINS_GROUP)
-        create_user(cognito, pool["Id"], *DEMO_USER, admin=False)
-        create_user(cognito, pool["Id"], *ADMIN_USER, admin=True)
-        identity_pool = identity.create_identity_pool(
-            IdentityPoolName="dms_local",
-            AllowUnauthenticatedIdentities=False,
-            CognitoIdentityProviders=[
-                {
-                    "ProviderName": f"cognito-idp.{REGION}.amazonaws.com/{pool['Id']}",
-                    "ClientId": client["ClientId"],
-                    "ServerSideTokenCheck": False,
-                }
-            ],
-        )
-    finally:
-        for service_client in (cognito, identity):
-            service_client.close()
-    return SandboxResources(
-        user_pool_id=pool["Id"],
-        app_client_id=client["ClientId"],
-        identity_pool_id=identity_pool["IdentityPoolId"],
-        table=table,
-        bucket=bucket,
-    )
 
 
 @contextlib.contextmanager
@@ -424,10 +178,25 @@ def _serve_locked(
     stop_event: threading.Event | None,
 ) -> None:
     store = StateStore(sandbox_dir)
+    try:
+        _serve_from_store(store, sandbox_dir, port, idle_timeout, on_ready, stop_event)
+    finally:
+        store.close()
+
+
+def _serve_from_store(
+    store: StateStore,
+    sandbox_dir: Path,
+    port: int,
+    idle_timeout: float | None,
+    on_ready: Callable[[SandboxInfo], None] | None,
+    stop_event: threading.Event | None,
+) -> None:
     loaded = store.load()
     wal = WriteAheadLog(sandbox_dir / WAL_DIR)
-    change_log = ChangeLog(wal, store)
+    change_log = ChangeLog(wal, store.bodies)
     replayed = lost = 0
+    taken_out: set[changes.Address] = set()
     if loaded is None:
         if wal.segments():
             log.warning("No state file in %s: its write-ahead log is dropped", sandbox_dir)
@@ -441,16 +210,26 @@ def _serve_locked(
                 f"The local sandbox's write-ahead log in {wal.directory} is unreadable ({exc}); "
                 "run `dms local reset` to move it aside and start with an empty sandbox"
             ) from exc
-        lost = take_out_lost_objects()
+        with changes.recording() as removed:
+            lost = take_out_lost_objects()
+        taken_out = removed.addresses
         log.info("Replayed %d logged change(s); %d object(s) with a lost body", replayed, lost)
+        if loaded.migrated_from is None and change_log.replayed_all_bodies:
+            # Body files no entry and no replayed record refers to: written for a change the
+            # server did not live to log, or left when it died before deleting them.
+            swept = store.bodies.remove_all_but(store.body_ids() | change_log.replayed_bodies)
+            if swept:
+                log.info("Deleted %d body file(s) that nothing refers to", swept)
     change_log.remember_tokens()
     wal.start()
+    if taken_out:  # logged like any change: the state database still has them
+        wal.wait_durable(change_log.commit(taken_out))
     runtime = SandboxRuntime(sandbox_dir=sandbox_dir)
     if stop_event is not None:
         runtime.stop_requested = stop_event
     app = SandboxMiddleware(DomainDispatcherApplication(create_backend_app), runtime)
-    connections = _Connections()
-    server = _bind(app, port, connections)
+    connections = OpenConnections()
+    server = bind_server(app, port, connections)
     runtime.listen_on(server.port)
     endpoint_url = f"http://{HOST}:{server.port}"
     route_endpoint(endpoint_url, KeyedRoute(runtime.key))  # this process's own clients
@@ -467,7 +246,7 @@ def _serve_locked(
         if loaded is None:
             log.info("First start of the local sandbox in %s", sandbox_dir)
             try:
-                resources, samples_seeded = _create_resources(endpoint_url), False
+                resources, samples_seeded = create_resources(endpoint_url), False
             except Exception as exc:
                 log.exception("Could not create the sandbox's resources")
                 raise SandboxError(
@@ -478,7 +257,8 @@ def _serve_locked(
         checkpointer = Checkpointer(store, runtime.lock, resources, change_log)
         # Recorded before seeding: the hook runs once, even if it fails or is interrupted.
         checkpointer.samples_seeded = True
-        if loaded is None and not checkpointer.checkpoint_now():
+        first_save = loaded is None or loaded.migrated_from is not None
+        if first_save and not checkpointer.checkpoint_now(full=True):
             raise SandboxError(f"The local sandbox cannot write its state in {sandbox_dir}")
         runtime.checkpointer = checkpointer
         if replayed or lost:
@@ -578,7 +358,7 @@ def _shut_down(
     runtime: SandboxRuntime,
     checkpointer: Checkpointer | None,
     samples_thread: threading.Thread | None,
-    connections: _Connections,
+    connections: OpenConnections,
 ) -> None:
     if samples_thread is not None:  # let a first start finish its samples
         samples_thread.join(timeout=30)

@@ -60,6 +60,9 @@ class WriteAheadLog:
         self._durable = 0  # every ticket up to this one is on disk
         self._syncing = False
         self._broken: OSError | None = None
+        # Segments left by rotate_locked, not synced yet: (fd, tickets up to this one in it).
+        self._retired: list[tuple[int, int]] = []
+        self._next: tuple[int, int] | None = None  # (segment, fd) made ahead by prepare_next
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -74,10 +77,11 @@ class WriteAheadLog:
                 numbers.append(int(stem))
         return sorted(numbers)
 
-    def read(self, first_segment: int) -> Iterator[bytes]:
-        """The payloads of the segments from ``first_segment`` on, in the order appended."""
+    def read(self, first_segment: int, before: int | None = None) -> Iterator[bytes]:
+        """The payloads of the segments from ``first_segment`` on (up to ``before``, if given),
+        in the order appended."""
         for segment in self.segments():
-            if segment >= first_segment:
+            if segment >= first_segment and (before is None or segment < before):
                 yield from self._read_segment(self.directory / _segment_name(segment))
 
     @staticmethod
@@ -160,11 +164,14 @@ class WriteAheadLog:
         try:
             with self._lock:
                 target = self._appended
-                fd = os.dup(self._fd) if self._fd is not None else None
-            if fd is not None:
-                try:
+                fds = [os.dup(fd) for fd, _ticket in self._retired]
+                if self._fd is not None:
+                    fds.append(os.dup(self._fd))
+            try:
+                for fd in fds:
                     os.fsync(fd)
-                finally:
+            finally:
+                for fd in fds:
                     os.close(fd)
         except OSError as exc:
             error = exc
@@ -187,24 +194,61 @@ class WriteAheadLog:
                 "`dms local stop` and check the disk"
             )
 
+    def prepare_next(self) -> None:
+        """Create the next segment's file ahead of :meth:`rotate_locked` (its folder entry synced),
+        so that the rotation itself does no disk I/O."""
+        with self._lock:
+            if self._next is not None or self._fd is None:
+                return
+            segment = self._segment + 1
+        path = self.directory / _segment_name(segment)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o600)
+        fsync_dir(self.directory)
+        with self._lock:
+            if self._next is None and self._segment + 1 == segment:
+                self._next = (segment, fd)
+                return
+        os.close(fd)
+
     def rotate_locked(self) -> int:
-        """Sync the current segment and continue in a new one (the caller holds :attr:`lock`);
-        returns the new segment's number. Every record appended before is durable after it."""
+        """Continue in a new segment (the caller holds :attr:`lock`); returns its number. The
+        records of the old one are synced by :meth:`sync_retired` (or by a writer's group sync,
+        whichever comes first): nothing is acknowledged before that."""
         if self._fd is not None:
-            try:
-                os.fsync(self._fd)
-            except OSError as exc:
-                with self._sync:
-                    self._broken = exc
-                    self._sync.notify_all()
-                raise
-            os.close(self._fd)
+            self._retired.append((self._fd, self._appended))
             self._fd = None
-            with self._sync:
-                self._durable = max(self._durable, self._appended)
-                self._sync.notify_all()
-        self._open_segment(self._segment + 1)
+        if self._next is not None and self._next[0] == self._segment + 1:
+            segment, fd = self._next
+            self._next = None
+            self._fd = fd
+            self._segment = segment
+            self._segment_bytes = 0
+            self._segment_records = 0
+        else:
+            self._open_segment(self._segment + 1)
         return self._segment
+
+    def sync_retired(self) -> None:
+        """Sync and close the segments rotate_locked left (every record appended before it is
+        durable after it)."""
+        with self._lock:
+            retired, self._retired = self._retired, []
+        if not retired:
+            return
+        try:
+            for fd, _ticket in retired:
+                os.fsync(fd)
+        except OSError as exc:
+            with self._sync:
+                self._broken = exc
+                self._sync.notify_all()
+            raise
+        finally:
+            for fd, _ticket in retired:
+                os.close(fd)
+        with self._sync:
+            self._durable = max(self._durable, retired[-1][1])
+            self._sync.notify_all()
 
     def _open_segment(self, segment: int) -> None:
         path = self.directory / _segment_name(segment)
@@ -223,7 +267,11 @@ class WriteAheadLog:
 
     def close(self) -> None:
         """Sync and close (a clean stop)."""
+        self.sync_retired()
         with self._lock:
+            if self._next is not None:
+                os.close(self._next[1])
+                self._next = None
             if self._fd is None:
                 return
             try:

@@ -29,6 +29,7 @@ BENCHMARKS = [
     "bench_delete_many",
     "bench_sandbox_scale",
     "bench_sandbox_queries",
+    "bench_sandbox_checkpoints",
     "bench_search",
 ]
 REPO = Path(__file__).resolve().parents[2]

@@ -200,7 +200,8 @@ def work_folder(prefix: str) -> Path:
 
 @contextmanager
 def bench_sandbox(prefix: str = "dms-bench-") -> Iterator[BenchSandbox]:
-    """A fresh sandbox in a temporary data folder, stopped and removed afterwards."""
+    """A fresh sandbox in a temporary data folder, stopped and removed afterwards (kept, to look
+    at its files and log, with DMS_BENCH_KEEP=1 in the environment)."""
     home = Path(tempfile.mkdtemp(prefix=prefix))
     paths = AppPaths.resolve(home)
     _started_sandboxes[home] = paths
@@ -212,7 +213,8 @@ def bench_sandbox(prefix: str = "dms-bench-") -> Iterator[BenchSandbox]:
             stop(paths, timeout=300)
     finally:
         _started_sandboxes.pop(home, None)
-        shutil.rmtree(home, ignore_errors=True)
+        if not os.environ.get("DMS_BENCH_KEEP"):
+            shutil.rmtree(home, ignore_errors=True)
 
 
 def _stop_sandboxes_and_exit(signum: int, _frame: object) -> None:
@@ -224,7 +226,8 @@ def _stop_sandboxes_and_exit(signum: int, _frame: object) -> None:
     for home, paths in list(_started_sandboxes.items()):
         with contextlib.suppress(Exception):
             stop(paths, timeout=60)
-        shutil.rmtree(home, ignore_errors=True)
+        if not os.environ.get("DMS_BENCH_KEEP"):
+            shutil.rmtree(home, ignore_errors=True)
     for folder in _work_folders:
         shutil.rmtree(folder, ignore_errors=True)
     os._exit(128 + signum)

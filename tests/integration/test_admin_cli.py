@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from dms_desktop.sandbox import ADMIN_USER, DEMO_USER
-from dms_desktop.sandbox.server import sandbox_client
+from dms_desktop.sandbox.provisioning import sandbox_client
 from tests.integration.conftest import SandboxHome
 
 pytestmark = pytest.mark.server

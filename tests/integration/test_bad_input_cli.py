@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from dms_desktop.sandbox.server import sandbox_client
+from dms_desktop.sandbox.provisioning import sandbox_client
 from tests.integration.conftest import CliResult, SandboxHome
 from tests.support.nothing_lost_cases import (
     CASE_DUPLICATE_TAGS,

@@ -18,7 +18,7 @@ from pytestqt.qtbot import QtBot
 from dms_desktop.gui.app import DesktopApp
 from dms_desktop.gui.upload_dialog import NAME, STATUS, UploadDialog
 from dms_desktop.sandbox import add_user
-from dms_desktop.sandbox.server import sandbox_client
+from dms_desktop.sandbox.provisioning import sandbox_client
 from tests.integration.conftest import SandboxHome
 from tests.support.nothing_lost_cases import (
     CHANGED_BEHIND_BACK,

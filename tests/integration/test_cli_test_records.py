@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dms_desktop.core import schema
-from dms_desktop.sandbox.server import sandbox_client
+from dms_desktop.sandbox.provisioning import sandbox_client
 from tests.integration.conftest import SandboxHome
 
 pytestmark = pytest.mark.server

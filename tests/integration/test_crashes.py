@@ -35,7 +35,7 @@ from dms_desktop.gui.app import DesktopApp
 from dms_desktop.gui.transfers_panel import STATE
 from dms_desktop.sandbox import add_user, stop
 from dms_desktop.sandbox.info import KEY_HEADER
-from dms_desktop.sandbox.server import sandbox_client
+from dms_desktop.sandbox.provisioning import sandbox_client
 from tests.integration.conftest import SandboxHome
 from tests.support.faults import assert_nothing_lost, stored_state
 from tests.support.request_log import requests_sent

@@ -27,7 +27,7 @@ from dms_desktop.core.paths import AppPaths
 from dms_desktop.core.repository import to_item
 from dms_desktop.core.schema import SortField
 from dms_desktop.sandbox import SandboxInfo, connect_or_start, fast_query, stop
-from dms_desktop.sandbox.server import sandbox_client
+from dms_desktop.sandbox.provisioning import sandbox_client
 from tests.integration.test_sandbox_crashes import kill_9
 from tests.support.aws import USER_ID, new_session
 from tests.support.dynalite import dynalite_binary, running_dynalite

@@ -20,7 +20,7 @@ from dms_desktop.connect import open_backend, open_service, sign_in
 from dms_desktop.core.identity import SignedIn
 from dms_desktop.core.service import DocumentService
 from dms_desktop.sandbox import add_user
-from dms_desktop.sandbox.server import sandbox_client
+from dms_desktop.sandbox.provisioning import sandbox_client
 from tests.integration.conftest import CliResult, SandboxHome
 from tests.support.faults import assert_nothing_lost, stored_state
 from tests.support.request_log import requests_sent

@@ -40,9 +40,9 @@ from dms_desktop.sandbox import (
 )
 from dms_desktop.sandbox import samples as samples_module
 from dms_desktop.sandbox.control import health
-from dms_desktop.sandbox.info import INFO_FILE, KEY_HEADER
+from dms_desktop.sandbox.info import INFO_FILE, KEY_HEADER, LEGACY_STATE_FILE, STATE_FILE
 from dms_desktop.sandbox.lifecycle import expire_old_versions
-from dms_desktop.sandbox.server import sandbox_client
+from dms_desktop.sandbox.provisioning import sandbox_client
 
 pytestmark = pytest.mark.server
 
@@ -359,17 +359,18 @@ def test_a_taken_port_names_the_port(paths: AppPaths) -> None:
             serve(paths, port=port)
 
 
+@pytest.mark.parametrize("state_file", [STATE_FILE, LEGACY_STATE_FILE])
 def test_a_corrupt_state_asks_for_a_reset_which_moves_it_aside(
-    paths: AppPaths, seeded: list[SandboxInfo]
+    paths: AppPaths, seeded: list[SandboxInfo], state_file: str
 ) -> None:
     paths.sandbox_dir.mkdir(parents=True)
-    (paths.sandbox_dir / "state.pickle").write_bytes(b"not a pickle")
+    (paths.sandbox_dir / state_file).write_bytes(b"not a state" * 100)
     with pytest.raises(SandboxError, match="dms local reset") as raised:
         serve(paths)
-    assert "state.pickle" in str(raised.value)
+    assert state_file in str(raised.value)
     backup = reset(paths)
     assert backup is not None
-    assert (backup / "state.pickle").read_bytes() == b"not a pickle"
+    assert (backup / state_file).read_bytes() == b"not a state" * 100
     with running(paths) as info:
         assert sign_in(info, *DEMO_USER)["AccessToken"]
 
@@ -385,7 +386,7 @@ def test_idle_timeout_stops_the_server(paths: AppPaths, seeded: list[SandboxInfo
     started = time.monotonic()
     serve(paths, idle_timeout=0.3)
     assert time.monotonic() - started < 30
-    assert (paths.sandbox_dir / "state.pickle").exists()
+    assert (paths.sandbox_dir / STATE_FILE).exists()
 
 
 def _is_alive(pid: int) -> bool:

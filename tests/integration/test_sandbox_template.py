@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from dms_desktop.core.schema import EXPIRES_AT, table_definition
-from dms_desktop.sandbox.server import sandbox_client
+from dms_desktop.sandbox.provisioning import sandbox_client
 from tests.infra.template import load_template
 from tests.integration.conftest import SandboxHome
 

@@ -14,7 +14,7 @@ from dms_desktop.core.schema import object_key
 from dms_desktop.core.trash import move_to_trash
 from dms_desktop.sandbox import stop
 from dms_desktop.sandbox.lifecycle import purge_expired_trash
-from dms_desktop.sandbox.server import sandbox_client
+from dms_desktop.sandbox.provisioning import sandbox_client
 from tests.integration.conftest import SandboxHome, start_sandbox
 
 pytestmark = pytest.mark.server

@@ -22,7 +22,7 @@ from dms_desktop.core.errors import AuthError, Unavailable
 from dms_desktop.core.identity import NewPasswordRequired
 from dms_desktop.gui.operations import Account, Operations
 from dms_desktop.gui.sign_in_dialog import SignInDialog
-from dms_desktop.sandbox.server import sandbox_client
+from dms_desktop.sandbox.provisioning import sandbox_client
 from tests.integration.conftest import SandboxHome
 from tests.support.keyrings import NoKeyring
 

@@ -31,7 +31,7 @@ from urllib3.exceptions import ProtocolError
 
 from dms_desktop.core.schema import user_prefix
 from dms_desktop.sandbox import SandboxInfo
-from dms_desktop.sandbox.server import owner_session, sandbox_client
+from dms_desktop.sandbox.provisioning import owner_session, sandbox_client
 
 S3_ERRORS = {
     500: ("InternalError", "We encountered an internal error. Please try again."),

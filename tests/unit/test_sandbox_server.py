@@ -12,7 +12,6 @@ from dms_desktop.core.paths import AppPaths
 from dms_desktop.sandbox import reset
 from dms_desktop.sandbox.checkpoints import SharedExclusiveLock
 from dms_desktop.sandbox.middleware import is_mutation
-from dms_desktop.sandbox.persistence import StoredBody
 
 
 @pytest.mark.parametrize(
@@ -74,18 +73,6 @@ def test_exclusive_waits_for_shared_and_blocks_new_shared() -> None:
     thread.join(5)
     reader_thread.join(5)
     assert second_reader_in.is_set()
-
-
-def test_stored_body_reads_like_a_file(tmp_path: Path) -> None:
-    path = tmp_path / "body"
-    path.write_bytes(b"0123456789")
-    body = StoredBody(path)
-    body.seek(0)
-    assert body.read(4) == b"0123"
-    assert body.read() == b"456789"
-    body.seek(2)
-    assert body.read() == b"23456789"
-    body.close()
 
 
 def test_reset_of_an_empty_folder_returns_none(tmp_path: Path) -> None:

@@ -130,3 +130,25 @@ def test_after_a_failed_fsync_nothing_is_acknowledged_again(
     monkeypatch.undo()
     with pytest.raises(SandboxError, match="could not save a change"):
         log.wait_durable(append(log, b"after"))
+
+
+def test_records_before_a_rotation_are_durable_once_a_later_writer_is(
+    log: WriteAheadLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rotation syncs nothing while requests are held; a writer's group sync after it covers
+    the old segment's records too, not only the new segment's."""
+    log.prepare_next()
+    first = append(log, b"before the rotation")
+    with log.lock:
+        log.rotate_locked()
+    synced: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd))[1])
+    second = append(log, b"after the rotation")
+    log.wait_durable(second)
+    assert len(synced) == 2  # the old segment's file and the new one's
+    log.wait_durable(first)  # already durable: no further sync
+    assert len(synced) == 2
+    log.sync_retired()
+    log.close()
+    assert list(log.read(0)) == [b"before the rotation", b"after the rotation"]

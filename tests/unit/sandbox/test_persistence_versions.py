@@ -15,8 +15,9 @@ import pytest
 from moto import mock_aws
 from moto.s3.models import FakeDeleteMarker, FakeKey, s3_backends
 
-from dms_desktop.sandbox import persistence
-from dms_desktop.sandbox.persistence import _BodyFiles, _StatePickler, keys_without_body_file
+from dms_desktop.sandbox import body_files
+from dms_desktop.sandbox.body_files import _BodyFiles, keys_without_body_file
+from dms_desktop.sandbox.persistence import _StatePickler
 
 BUCKET = "versions-bucket"
 
@@ -43,7 +44,7 @@ def test_a_delete_marker_has_no_body_file_to_write(versioned_key: Any) -> None:
 def test_every_version_of_a_key_is_pickled(versioned_key: Any, tmp_path: Path) -> None:
     buffer = io.BytesIO()
     _StatePickler(buffer, _BodyFiles(tmp_path)).dump(versioned_key)
-    persistence._loading.bodies_dir = tmp_path
+    body_files._loading.bodies_dir = tmp_path
 
     loaded = pickle.loads(buffer.getvalue())  # noqa: S301 (written just above)
 
