@@ -15,7 +15,6 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QCoreApplication, QSize, Qt, Signal, Slot
 from PySide6.QtGui import (
-    QFontDatabase,
     QGuiApplication,
 )
 from PySide6.QtWidgets import (
@@ -24,7 +23,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QPushButton,
     QStackedWidget,
     QTabWidget,
@@ -34,24 +32,24 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.changes import DocumentChanges
-from ..core.errors import AuthError, Cancelled, Conflict, DmsError, ValidationError
+from ..core.errors import Cancelled, Conflict, DmsError, ValidationError
 from ..core.formatting import human_size, human_time
 from ..core.models import Document, normalize_filename
 from ..core.previews import PreviewKind, plan_preview
 from ..core.tag_text import join_tags, parse_tags
 from .detail_edits import EditConflict, reload_operation, save_edits_operation
-from .detail_widgets import ElidedLabel, ImageLabel, MarkdownView, TagListEdit
+from .detail_widgets import ElidedLabel, TagListEdit
 from .document_events import DocumentEvents
 from .icons import file_type_icon
-from .operations import Operation, Operations
-from .previews import PreviewResult, preview_operation
+from .operations import Operations
+from .preview_panel import PreviewPanel
+from .previews import preview_operation
 from .translations import QT_TRANSLATE_NOOP
 from .versions_tab import VersionsTab
 
 log = logging.getLogger(__name__)
 
 EMPTY_TEXT = QT_TRANSLATE_NOOP("DetailPane", "Select a document to see its details")
-LOADING_TEXT = QT_TRANSLATE_NOOP("DetailPane", "Loading preview…")
 ErrorReporter = Callable[[DmsError], None]
 
 
@@ -77,12 +75,14 @@ class DetailPane(QWidget):
         self._operations = operations
         self._events = events
         self._report_error = report_error
-        self._preview_operation: Operation[PreviewResult] | None = None
         self._document: Document | None = None
         self._saving = False
         self._conflicted = False
-        self._preview_generation = 0
         self._preview_key: tuple[str, str, PreviewKind] | None = None
+        self.preview = PreviewPanel(operations, report_error)
+        self.preview.area.setMinimumHeight(160)
+        self.preview.shown.connect(self.preview_shown)
+        self.preview.open_requested.connect(self._request_open)
 
         self._pages = QStackedWidget(self)
         self._pages.setObjectName("detailPages")
@@ -221,66 +221,7 @@ class DetailPane(QWidget):
         layout.addWidget(self._conflict_box)
         layout.addLayout(buttons)
         layout.addLayout(info_form)
-        layout.addWidget(self._build_preview_area(), 1)
-
-    def _build_preview_area(self) -> QWidget:
-        self._preview_area = QStackedWidget()
-        self._preview_area.setObjectName("previewArea")
-        self._preview_area.setMinimumHeight(160)
-
-        self._loading_label = QLabel(self.tr(LOADING_TEXT))
-        self._loading_label.setObjectName("previewLoadingLabel")
-        self._loading_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._image_label = ImageLabel()
-        self._image_label.setObjectName("previewImageLabel")
-        self._text_view = QPlainTextEdit()
-        self._text_view.setObjectName("previewTextView")
-        self._text_view.setReadOnly(True)
-        self._text_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self._markdown_view = MarkdownView()
-        self._markdown_view.setObjectName("previewMarkdownView")
-
-        self._no_preview_page = QWidget()
-        self._no_preview_page.setObjectName("previewNonePage")
-        self._file_icon_label = QLabel()
-        self._file_icon_label.setObjectName("previewFileIcon")
-        self._file_icon_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._no_preview_note = QLabel()
-        self._no_preview_note.setObjectName("previewNoteLabel")
-        self._no_preview_note.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._no_preview_note.setWordWrap(True)
-        self._no_preview_note.setTextFormat(Qt.TextFormat.PlainText)
-        self._open_button = QPushButton(self.tr("Open with the default app"))
-        self._open_button.setObjectName("openExternallyButton")
-        self._open_button.clicked.connect(self._request_open)
-        none_layout = QVBoxLayout(self._no_preview_page)
-        none_layout.addStretch(1)
-        none_layout.addWidget(self._file_icon_label)
-        none_layout.addWidget(self._no_preview_note)
-        none_layout.addWidget(self._open_button, 0, Qt.AlignmentFlag.AlignHCenter)
-        none_layout.addStretch(1)
-
-        for page in (
-            self._loading_label,
-            self._image_label,
-            self._text_view,
-            self._markdown_view,
-            self._no_preview_page,
-        ):
-            self._preview_area.addWidget(page)
-
-        self._preview_caption = QLabel()
-        self._preview_caption.setObjectName("previewCaptionLabel")
-        self._preview_caption.setEnabled(False)
-        self._preview_caption.setTextFormat(Qt.TextFormat.PlainText)
-        self._preview_caption.hide()
-
-        box = QWidget()
-        box_layout = QVBoxLayout(box)
-        box_layout.setContentsMargins(0, 0, 0, 0)
-        box_layout.addWidget(self._preview_area, 1)
-        box_layout.addWidget(self._preview_caption)
-        return box
+        layout.addWidget(self.preview, 1)
 
     @staticmethod
     def _value_label(name: str) -> QLabel:
@@ -360,10 +301,8 @@ class DetailPane(QWidget):
         self._document = None
         self._conflicted = False
         self._conflict_box.hide()
-        self._cancel_preview()
-        self._preview_generation += 1  # replies for what was shown are stale now
+        self.preview.clear()  # replies for what was shown are stale now
         self._preview_key = None
-        self._image_label.set_image(None)
         self._message_label.setText(text)
         self._pages.setCurrentWidget(self._message_label)
         self.versions_tab.show_document(None, load=False)
@@ -395,73 +334,13 @@ class DetailPane(QWidget):
         if key != self._preview_key:
             self._load_preview(document, key)
 
-    def _cancel_preview(self) -> None:
-        """The preview in the long lane's queue is not wanted any more: it does not start."""
-        if self._preview_operation is not None:
-            self._preview_operation.cancel()
-            self._preview_operation = None
-
     def _load_preview(self, document: Document, key: tuple[str, str, PreviewKind]) -> None:
-        self._cancel_preview()
-        self._preview_generation += 1
-        generation = self._preview_generation
         self._preview_key = key
-        self._image_label.set_image(None)
         plan = plan_preview(document)
         if plan.kind is PreviewKind.NONE:
-            self._show_no_preview(document, plan.reason)
-            return
-        self._set_caption("")
-        self._preview_area.setCurrentWidget(self._loading_label)
-        self._preview_operation = (
-            self._operations.long(
-                preview_operation(document),
-                functools.partial(self._on_preview_ready, generation),
-            )
-            .failure(functools.partial(self._on_preview_failed, generation))
-            .run()
-        )
-
-    def _on_preview_ready(self, generation: int, result: PreviewResult) -> None:
-        if generation != self._preview_generation or self._document is None:
-            return  # the user has moved on
-        if result.kind in {PreviewKind.IMAGE, PreviewKind.PDF} and result.image is not None:
-            self._image_label.set_image(result.image)
-            self._preview_area.setCurrentWidget(self._image_label)
-        elif result.kind is PreviewKind.TEXT and result.text is not None:
-            self._text_view.setPlainText(result.text)
-            self._preview_area.setCurrentWidget(self._text_view)
-        elif result.kind is PreviewKind.MARKDOWN and result.text is not None:
-            self._markdown_view.setMarkdown(result.text)
-            self._preview_area.setCurrentWidget(self._markdown_view)
+            self.preview.show_none(document, plan.reason)
         else:
-            self._show_no_preview(self._document, result.note or self.tr("No preview available."))
-            return
-        self._set_caption(result.note)
-        self.preview_shown.emit(result.kind)
-
-    def _on_preview_failed(self, generation: int, error: DmsError) -> None:
-        if isinstance(error, Cancelled):
-            return  # the user moved on
-        if isinstance(error, AuthError):
-            self._report_error(error)  # the session matters beyond this preview
-        if generation != self._preview_generation or self._document is None:
-            return
-        self._show_no_preview(
-            self._document, self.tr("Preview unavailable: {error}").format(error=error)
-        )
-
-    def _show_no_preview(self, document: Document, note: str) -> None:
-        icon = file_type_icon(document.file_type)
-        self._file_icon_label.setPixmap(icon.pixmap(QSize(96, 96)))
-        self._no_preview_note.setText(note)
-        self._set_caption("")
-        self._preview_area.setCurrentWidget(self._no_preview_page)
-        self.preview_shown.emit(PreviewKind.NONE)
-
-    def _set_caption(self, text: str) -> None:
-        self._preview_caption.setText(text)
-        self._preview_caption.setVisible(bool(text))
+            self.preview.load(document, preview_operation(document))
 
     # --- editing ------------------------------------------------------------------------------
 

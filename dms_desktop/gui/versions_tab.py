@@ -18,9 +18,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QPlainTextEdit,
     QPushButton,
-    QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -30,16 +28,14 @@ from PySide6.QtWidgets import (
 from ..core.errors import Cancelled, DmsError
 from ..core.formatting import human_size, human_time
 from ..core.models import Document
-from ..core.previews import PreviewKind
 from ..core.schema import MAX_OLD_VERSIONS, OLD_VERSION_DAYS
-from .detail_widgets import ImageLabel
 from .operations import (
     ErrorReporter,
-    Operation,
     OperationContext,
     OperationFunction,
     Operations,
 )
+from .preview_panel import PreviewPanel
 from .previews import MAX_PREVIEW_SIZE, PreviewResult, build_preview, preview_cache
 
 if TYPE_CHECKING:
@@ -96,7 +92,6 @@ class VersionsTab(QWidget):
         self._versions: list[tuple[int, int, str]] = []  # number, size, checksum (newest first)
         self._generation = 0
         self._loaded_for: tuple[str, int] | None = None  # (document id, version) read
-        self._preview: Operation[PreviewResult] | None = None
 
         self.table = QTableWidget(0, COLUMNS)
         self.table.setObjectName("versionsTable")
@@ -128,25 +123,14 @@ class VersionsTab(QWidget):
         self.status_label = QLabel()
         self.status_label.setObjectName("versionsStatusLabel")
         self.status_label.setWordWrap(True)
-        self.preview_area = QStackedWidget()
-        self.preview_area.setObjectName("versionPreviewArea")
-        self.preview_area.setMinimumHeight(120)
-        self.preview_note = QLabel()
-        self.preview_note.setObjectName("versionPreviewNote")
-        self.preview_note.setWordWrap(True)
-        self.preview_image = ImageLabel()
-        self.preview_image.setObjectName("versionPreviewImage")
-        self.preview_text = QPlainTextEdit()
-        self.preview_text.setObjectName("versionPreviewText")
-        self.preview_text.setReadOnly(True)
-        for page in (self.preview_note, self.preview_image, self.preview_text):
-            self.preview_area.addWidget(page)
+        self.preview = PreviewPanel(operations, report_error, "versionPreview", can_open=False)
+        self.preview_text = self.preview.text_view
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
         layout.addWidget(self.status_label)
-        layout.addWidget(self.preview_area, 1)
+        layout.addWidget(self.preview, 1)
         self._update_buttons()
 
     # --- what is shown ---
@@ -217,7 +201,7 @@ class VersionsTab(QWidget):
         self._loaded_for = None
         self.table.setRowCount(0)
         self.status_label.setText(status)
-        self._show_note("")
+        self.preview.clear()
         self._update_buttons()
 
     # --- the selected version ---
@@ -240,47 +224,12 @@ class VersionsTab(QWidget):
         self._update_buttons()
         number = self.selected_number()
         document = self._document
-        if self._preview is not None:
-            self._preview.cancel()
-            self._preview = None
         if number is None or document is None:
-            self._show_note("")
+            self.preview.clear()
             return
         _, size, checksum = next(v for v in self._versions if v[0] == number)
-        self._show_note(self.tr("Loading preview…"))
-        generation = self._generation
-        self._preview = (
-            self._operations.long(
-                version_preview_operation(document, number, size, checksum),
-                functools.partial(self._on_preview, generation, number),
-            )
-            .failure(functools.partial(self._on_preview_failed, generation, number))
-            .run()
-        )
-
-    def _on_preview(self, generation: int, number: int, result: PreviewResult) -> None:
-        if generation != self._generation or number != self.selected_number():
-            return
-        self._preview = None
-        if result.kind in {PreviewKind.IMAGE, PreviewKind.PDF} and result.image is not None:
-            self.preview_image.set_image(result.image)
-            self.preview_area.setCurrentWidget(self.preview_image)
-        elif result.text is not None:
-            self.preview_text.setPlainText(result.text)
-            self.preview_area.setCurrentWidget(self.preview_text)
-        else:
-            self._show_note(result.note or self.tr("No preview available."))
-
-    def _on_preview_failed(self, generation: int, number: int, error: DmsError) -> None:
-        if isinstance(error, Cancelled):
-            return
-        if generation == self._generation and number == self.selected_number():
-            self._preview = None
-            self._show_note(self.tr("Preview unavailable: %1").replace("%1", str(error)))
-
-    def _show_note(self, text: str) -> None:
-        self.preview_note.setText(text)
-        self.preview_area.setCurrentWidget(self.preview_note)
+        as_stored = document.model_copy(update={"size": size, "checksum": checksum})
+        self.preview.load(as_stored, version_preview_operation(document, number, size, checksum))
 
     @Slot()
     def _request_download(self) -> None:

@@ -31,10 +31,11 @@ from dms_desktop.core.formatting import human_time
 from dms_desktop.core.models import Document
 from dms_desktop.core.previews import PreviewKind
 from dms_desktop.core.service import DocumentService
-from dms_desktop.gui.detail_pane import EMPTY_TEXT, LOADING_TEXT, DetailPane
+from dms_desktop.gui.detail_pane import EMPTY_TEXT, DetailPane
 from dms_desktop.gui.detail_widgets import TagListEdit
 from dms_desktop.gui.document_events import DocumentEvents
 from dms_desktop.gui.operations import Operations
+from dms_desktop.gui.preview_panel import LOADING_TEXT
 
 from .conftest import Cloud
 
