@@ -24,9 +24,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-
 from .errors import AuthError, ConfigError, NotFound, Unavailable, ValidationError
 from .models import Document, format_timestamp, parse_timestamp
 
@@ -88,6 +85,9 @@ class ApiShareLinks:
         """The link's URL and when it expires."""
         address = f"{self._base}/documents/{urllib.parse.quote(document_id)}/share"
         body = json.dumps({"expiresIn": seconds}).encode("utf-8")
+        from botocore.auth import SigV4Auth  # loads botocore: not at the window's start
+        from botocore.awsrequest import AWSRequest
+
         request = AWSRequest(
             method="POST",
             url=address,

@@ -37,7 +37,6 @@ from PySide6.QtWidgets import (
     QSplitter,
     QStackedWidget,
     QTableView,
-    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -68,9 +67,11 @@ from .search_view import (
 from .tag_panel import TagPanel
 from .transfers import TransferQueue, UploadSpec
 from .transfers_panel import TransfersPanel
+from .translations import QT_TRANSLATE_NOOP
 from .trash_view import TrashView
 from .upload_dialog import UploadDialog
 from .version_actions import VersionActions
+from .window_bars import build_menus, build_toolbar
 
 if TYPE_CHECKING:
     from .cleanup_dialog import CleanupDialog
@@ -79,19 +80,20 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TYPE_FILTERS: list[tuple[str, str | None]] = [
-    ("All types", None),
-    ("PDF", "application/pdf"),
-    ("Images", "image/*"),
-    ("Text", "text/*"),
-    ("Markdown", "text/markdown"),
-    ("Spreadsheets (CSV)", "text/csv"),
-    ("JSON", "application/json"),
+    (QT_TRANSLATE_NOOP("MainWindow", "All types"), None),
+    (QT_TRANSLATE_NOOP("MainWindow", "PDF"), "application/pdf"),
+    (QT_TRANSLATE_NOOP("MainWindow", "Images"), "image/*"),
+    (QT_TRANSLATE_NOOP("MainWindow", "Text"), "text/*"),
+    (QT_TRANSLATE_NOOP("MainWindow", "Markdown"), "text/markdown"),
+    (QT_TRANSLATE_NOOP("MainWindow", "Spreadsheets (CSV)"), "text/csv"),
+    (QT_TRANSLATE_NOOP("MainWindow", "JSON"), "application/json"),
 ]
 CELL_PADDING = 10  # pixels either side of a cell's text (the style's margin, with room)
 
 
-TAGS_NOT_SORTABLE = (
-    "The list cannot be sorted by tags: click a tag in the Tags panel to show its documents."
+TAGS_NOT_SORTABLE = QT_TRANSLATE_NOOP(
+    "MainWindow",
+    "The list cannot be sorted by tags: click a tag in the Tags panel to show its documents.",
 )
 
 
@@ -110,7 +112,7 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
-        self.setWindowTitle("DMS Desktop")
+        self.setWindowTitle(self.tr("DMS Desktop"))
         self.setWindowIcon(app_icon())
         self._fit_to_screen()
         self._operations = operations
@@ -243,7 +245,7 @@ class MainWindow(QMainWindow):
         # Below the tags, the trash (a list of its own: the tag list holds only tags).
         self.trash_entry = QListWidget()
         self.trash_entry.setObjectName("trashEntry")
-        self.trash_entry.addItem(QListWidgetItem(action_icon("delete"), "Trash"))
+        self.trash_entry.addItem(QListWidgetItem(action_icon("delete"), self.tr("Trash")))
         self.trash_entry.setMaximumHeight(self.trash_entry.sizeHintForRow(0) * 2 + 8)
         self.trash_entry.itemClicked.connect(self.show_trash)
         panel = QWidget()
@@ -252,7 +254,7 @@ class MainWindow(QMainWindow):
         layout.setSpacing(2)
         layout.addWidget(self.tag_browser, 1)
         layout.addWidget(self.trash_entry)
-        dock = QDockWidget("Tags", self)
+        dock = QDockWidget(self.tr("Tags"), self)
         dock.setObjectName("tagsDock")
         dock.setWidget(panel)
         dock.setFeatures(
@@ -263,7 +265,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([dock], [180], Qt.Orientation.Horizontal)
         self.tags_dock = dock
         self.saved_searches = SavedSearchesPanel(self._operations)
-        saved_dock = QDockWidget("Saved searches", self)
+        saved_dock = QDockWidget(self.tr("Saved searches"), self)
         saved_dock.setObjectName("savedSearchesDock")
         saved_dock.setWidget(self.saved_searches)
         saved_dock.setFeatures(dock.features())
@@ -303,22 +305,22 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         self.upload_action = self._action(
-            "uploadAction", "&Upload…", "upload", "Ctrl+U", self.show_upload_dialog
+            "uploadAction", self.tr("&Upload…"), "upload", "Ctrl+U", self.show_upload_dialog
         )
         self.download_action = self._action(
             "downloadAction",
-            "&Download…",
+            self.tr("&Download…"),
             "download",
             "Ctrl+S",
             self.document_actions.download_selected,
         )
         self.open_action = self._action(
-            "openAction", "&Open", "open", None, self.document_actions.open_selected
+            "openAction", self.tr("&Open"), "open", None, self.document_actions.open_selected
         )
         self.delete_action = self.lifecycle.trash_action  # to the trash; Undo restores
         self.delete_permanently_action = self._action(
             "deletePermanentlyAction",
-            "Delete &Permanently…",
+            self.tr("Delete &Permanently…"),
             "delete",
             "Shift+Delete",
             self.document_actions.delete_selected,
@@ -326,25 +328,25 @@ class MainWindow(QMainWindow):
         self.share_action = self.lifecycle.share_action
         self.edit_tags_action = self.lifecycle.edit_tags_action
         self.refresh_action = self._action(
-            "refreshAction", "&Refresh", "refresh", "F5", self.refresh
+            "refreshAction", self.tr("&Refresh"), "refresh", "F5", self.refresh
         )
         self.sign_out_action = self._action(
-            "signOutAction", "Sign &out", "sign-out", None, self.sign_out_requested.emit
+            "signOutAction", self.tr("Sign &out"), "sign-out", None, self.sign_out_requested.emit
         )
         self.sign_in_action = self._action(
-            "signInAction", "Sign &in…", "sign-out", None, self.sign_in_requested.emit
+            "signInAction", self.tr("Sign &in…"), "sign-out", None, self.sign_in_requested.emit
         )
         self.sign_in_action.setVisible(False)
-        find = QAction("Find", self)
+        find = QAction(self.tr("Find"), self)
         find.setShortcut(QKeySequence("Ctrl+F"))
         find.triggered.connect(self.search.focus)
         self.addAction(find)
-        quit_action = QAction("&Quit", self)
+        quit_action = QAction(self.tr("&Quit"), self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
 
         self.save_search_action = self._action(
-            "saveSearchAction", "Save search…", "search", None, self.search.save
+            "saveSearchAction", self.tr("Save search…"), "search", None, self.search.save
         )
         self.save_search_action.setEnabled(False)
         self.search.query_present.connect(self.save_search_action.setEnabled)
@@ -352,77 +354,23 @@ class MainWindow(QMainWindow):
         self.type_filter = QComboBox()
         self.type_filter.setObjectName("typeFilter")
         for label, value in TYPE_FILTERS:
-            self.type_filter.addItem(label, value)
+            self.type_filter.addItem(self.tr(label), value)
         self.type_filter.currentIndexChanged.connect(self._apply_type_filter)
 
-        toolbar = QToolBar("Main")
-        toolbar.setObjectName("mainToolbar")
-        toolbar.setMovable(False)
-        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        for action in (
-            self.upload_action,
-            self.download_action,
-            self.open_action,
-            self.delete_action,
-            self.refresh_action,
-        ):
-            toolbar.addAction(action)
-        toolbar.addSeparator()
-        toolbar.addWidget(self.search_edit)
-        toolbar.addAction(self.save_search_action)
-        toolbar.addWidget(self.type_filter)
-        spacer = QWidget()
-        spacer.setSizePolicy(
-            spacer.sizePolicy().horizontalPolicy().Expanding,
-            spacer.sizePolicy().verticalPolicy().Preferred,
-        )
-        toolbar.addWidget(spacer)
-        toolbar.addAction(self.sign_out_action)
-        self.addToolBar(toolbar)
-
-        menus = self.menuBar()
-        file_menu = menus.addMenu("&File")
-        for action in (
-            self.upload_action,
-            self.versions.upload_version_action,
-            self.download_action,
-            self.open_action,
-            self.share_action,
-            self.edit_tags_action,
-            self.delete_action,
-            self.delete_permanently_action,
-        ):
-            file_menu.addAction(action)
-        file_menu.addSeparator()
-        file_menu.addAction(quit_action)
-        view_menu = menus.addMenu("&View")
-        view_menu.setObjectName("viewMenu")  # gui.window_menus adds the Theme submenu
-        view_menu.addAction(self.refresh_action)
         self.show_trash_action = self._action(
-            "showTrashAction", "&Trash", "delete", None, self.show_trash
+            "showTrashAction", self.tr("&Trash"), "delete", None, self.show_trash
         )
-        view_menu.addAction(self.show_trash_action)
-        view_menu.addAction(self.tags_dock.toggleViewAction())
-        view_menu.addAction(self.transfers_panel.toggleViewAction())
-        account_menu = menus.addMenu("&Account")
-        self._account_label_action = account_menu.addAction("Not signed in")
-        self._account_label_action.setEnabled(False)
-        account_menu.addAction(self.sign_in_action)
-        account_menu.addAction(self.sign_out_action)
-        self.admin_menu = menus.addMenu("A&dmin")
-        self.admin_menu.setObjectName("adminMenu")
-        self.admin_cleanup_action = self.admin_menu.addAction("&Clean up test records…")
-        self.admin_cleanup_action.setObjectName("adminCleanupAction")
-        self.admin_cleanup_action.triggered.connect(self.open_cleanup_dialog)
-        self.admin_check_action = self.admin_menu.addAction("Check &consistency…")
-        self.admin_check_action.setObjectName("adminCheckAction")
-        self.admin_check_action.triggered.connect(self.open_consistency_dialog)
-        self.admin_menu.menuAction().setVisible(False)  # set_admin(True) shows it
+        build_toolbar(self)
+        menus = build_menus(self, quit_action)
+        self._account_label_action = menus.account_label
+        self.admin_menu = menus.admin_menu
+        self.admin_cleanup_action = menus.admin_cleanup
+        self.admin_check_action = menus.admin_check
 
     def _build_status_bar(self) -> None:
         self.loaded_label = QLabel()
         self.loaded_label.setObjectName("loadedStatusLabel")
-        self.user_label = QLabel("Not signed in")
+        self.user_label = QLabel(self.tr("Not signed in"))
         self.user_label.setObjectName("userStatusLabel")
         self.statusBar().addWidget(self.loaded_label, 1)
         self.statusBar().addPermanentWidget(self.user_label)
@@ -447,16 +395,17 @@ class MainWindow(QMainWindow):
 
     def show_user(self, user: SignedIn, profile: str) -> None:
         """Who is signed in, on which profile, and until when (the session's end)."""
-        text = f"Signed in as {user.username} ({profile})"
+        who = self.tr("Signed in as {user}").format(user=user.username)
+        text = f"{who} ({profile})"
         if user.session_ends is not None:
             until = human_time(user.session_ends)
-            text += f" · session until {until}"
-            tooltip = (
-                f"Your sign-in lasts until {until}; then enter your password again. "
+            text += " · " + self.tr("session until {time}").format(time=until)
+            tooltip = self.tr(
+                "Your sign-in lasts until {time}; then enter your password again. "
                 "Until then the app renews its AWS credentials on its own."
-            )
+            ).format(time=until)
         else:
-            tooltip = "The session lasts as long as the credentials of the AWS profile."
+            tooltip = self.tr("The session lasts as long as the credentials of the AWS profile.")
         self.user_label.setText(text)
         self.user_label.setToolTip(tooltip)
         self._account_label_action.setText(text.replace(f" ({profile})", ""))
@@ -527,9 +476,9 @@ class MainWindow(QMainWindow):
         self.tag_browser.clear_counts()
         self.trash_view.clear()
         self.show_documents()
-        self.user_label.setText("Not signed in")
+        self.user_label.setText(self.tr("Not signed in"))
         self.user_label.setToolTip("")
-        self._account_label_action.setText("Not signed in")
+        self._account_label_action.setText(self.tr("Not signed in"))
         self.search.clear()
         self._update_status()
 
@@ -601,7 +550,7 @@ class MainWindow(QMainWindow):
     def _on_sort_indicator(self, column: int, order: Qt.SortOrder) -> None:
         if column not in COLUMN_SORTS:  # the tags column has no sort order: say so
             self._show_sort_indicator()
-            self.statusBar().showMessage(TAGS_NOT_SORTABLE, 8000)
+            self.statusBar().showMessage(self.tr(TAGS_NOT_SORTABLE), 8000)
             return
         self.kept_selection.keep()
         self.model.sort(column, order)
@@ -670,7 +619,7 @@ class MainWindow(QMainWindow):
         menu.addAction(self.share_action)
         menu.addAction(self.edit_tags_action)
         menu.addAction(self.versions.upload_version_action)
-        rename = menu.addAction("Rename…")
+        rename = menu.addAction(self.tr("Rename…"))
         rename.triggered.connect(self._focus_name_edit)
         menu.addSeparator()
         menu.addAction(self.delete_action)

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QLineEdit, QWidget
 
 from ..core.errors import DmsError
-from ..core.search.service import SearchResults
 from .operations import Operations
 from .search_view import (
     QueryCompleter,
@@ -22,6 +22,9 @@ from .search_view import (
     report_search_error,
     run_search,
 )
+
+if TYPE_CHECKING:
+    from ..core.search.service import SearchResults  # loads botocore: not at the window's start
 
 SEARCH_DELAY_MS = 300
 

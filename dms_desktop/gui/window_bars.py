@@ -1,0 +1,95 @@
+"""The main window's toolbar and its menu bar (File, View, Account, Admin), built from the
+window's actions; the Theme submenu and Help come from :mod:`.window_menus`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMenu, QSizePolicy, QToolBar, QWidget
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+
+@dataclass(frozen=True)
+class AccountAndAdminMenus:
+    """What the window changes later: the signed-in user's line, and the Admin menu."""
+
+    account_label: QAction
+    admin_menu: QMenu
+    admin_cleanup: QAction
+    admin_check: QAction
+
+
+def build_toolbar(window: MainWindow) -> QToolBar:
+    """Upload, Download, Open, Delete, Refresh; the search box and its Save; the type filter;
+    Sign out at the far end."""
+    toolbar = QToolBar(QCoreApplication.translate("MainWindow", "Main"))
+    toolbar.setObjectName("mainToolbar")
+    toolbar.setMovable(False)
+    toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+    for action in (
+        window.upload_action,
+        window.download_action,
+        window.open_action,
+        window.delete_action,
+        window.refresh_action,
+    ):
+        toolbar.addAction(action)
+    toolbar.addSeparator()
+    toolbar.addWidget(window.search_edit)
+    toolbar.addAction(window.save_search_action)
+    toolbar.addWidget(window.type_filter)
+    spacer = QWidget()
+    spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+    toolbar.addWidget(spacer)
+    toolbar.addAction(window.sign_out_action)
+    window.addToolBar(toolbar)
+    return toolbar
+
+
+def build_menus(window: MainWindow, quit_action: QAction) -> AccountAndAdminMenus:
+    """File, View, Account and Admin (hidden until an admin signs in)."""
+    menus = window.menuBar()
+    file_menu = menus.addMenu(QCoreApplication.translate("MainWindow", "&File"))
+    for action in (
+        window.upload_action,
+        window.versions.upload_version_action,
+        window.download_action,
+        window.open_action,
+        window.share_action,
+        window.edit_tags_action,
+        window.delete_action,
+        window.delete_permanently_action,
+    ):
+        file_menu.addAction(action)
+    file_menu.addSeparator()
+    file_menu.addAction(quit_action)
+    view_menu = menus.addMenu(QCoreApplication.translate("MainWindow", "&View"))
+    view_menu.setObjectName("viewMenu")  # gui.window_menus adds the Theme submenu
+    view_menu.addAction(window.refresh_action)
+    view_menu.addAction(window.show_trash_action)
+    view_menu.addAction(window.tags_dock.toggleViewAction())
+    view_menu.addAction(window.transfers_panel.toggleViewAction())
+    account_menu = menus.addMenu(QCoreApplication.translate("MainWindow", "&Account"))
+    account_label = account_menu.addAction(
+        QCoreApplication.translate("MainWindow", "Not signed in")
+    )
+    account_label.setEnabled(False)
+    account_menu.addAction(window.sign_in_action)
+    account_menu.addAction(window.sign_out_action)
+    admin_menu = menus.addMenu(QCoreApplication.translate("MainWindow", "A&dmin"))
+    admin_menu.setObjectName("adminMenu")
+    cleanup = admin_menu.addAction(
+        QCoreApplication.translate("MainWindow", "&Clean up test records…")
+    )
+    cleanup.setObjectName("adminCleanupAction")
+    cleanup.triggered.connect(window.open_cleanup_dialog)
+    check = admin_menu.addAction(QCoreApplication.translate("MainWindow", "Check &consistency…"))
+    check.setObjectName("adminCheckAction")
+    check.triggered.connect(window.open_consistency_dialog)
+    admin_menu.menuAction().setVisible(False)  # set_admin(True) shows it
+    return AccountAndAdminMenus(account_label, admin_menu, cleanup, check)
