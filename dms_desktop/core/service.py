@@ -357,6 +357,8 @@ class DocumentService:
         notice: Notice | None = None,
         content: HashedFile | None = None,
         job_progress: JobProgressCallback | None = None,
+        locks_dir: Path | None = None,
+        ask: AskDuplicate | None = None,
     ) -> Document | Path | JobOutcome:
         """Continue the kept transfer ``transfer_id`` (or the start of it) where it stopped.
         A job reports to ``job_progress`` (or, without it, its bytes to ``progress``)."""
@@ -371,6 +373,8 @@ class DocumentService:
                     progress=job_progress,
                     cancel=cancel,
                     notice=notice,
+                    ask=ask,
+                    locks_dir=locks_dir,
                     resumed=True,
                 )
             if isinstance(entry, DownloadJobEntry):

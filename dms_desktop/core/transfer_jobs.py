@@ -76,6 +76,7 @@ class FileFailure:
 
     name: str
     message: str
+    exit_code: int = 1  # the `dms` exit code of its error
 
     def __str__(self) -> str:
         return f"{printable(self.name)}: {printable(self.message)}"
@@ -547,14 +548,16 @@ class TransferJobs:
                     stopped.append(error)
                     stop.pause()  # the others stop too, keeping what they did
                     return
-                failure = FileFailure(name_of(index), _own_message(error))
+                failure = FileFailure(name_of(index), str(error), error.exit_code)
                 log.info("a file of job %s failed: %s", tracked.name, failure)
                 tracked.append({"failed": index, "message": failure.message})
                 outcome.failures.append(failure)
                 counter.count_failed(index, failure)
                 return
             except OSError as exc:
-                failure = FileFailure(name_of(index), f"{exc.strerror or exc}.")
+                failure = FileFailure(
+                    name_of(index), f"{exc.strerror or exc}.", LocalFileError.exit_code
+                )
                 tracked.append({"failed": index, "message": failure.message})
                 outcome.failures.append(failure)
                 counter.count_failed(index, failure)
@@ -715,10 +718,6 @@ def _follow(cancel: CancelToken, stop: CancelToken) -> None:
         stop.pause()
     else:
         stop.cancel()
-
-
-def _own_message(error: DmsError) -> str:
-    return str(error)
 
 
 def _size_of(path: Path) -> int:

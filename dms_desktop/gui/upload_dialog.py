@@ -83,6 +83,7 @@ class UploadDialog(QDialog):
         self._cancel = CancelToken()  # set when the dialog closes: stops pending hashing
         self._tags: tuple[str, ...] = ()
         self._tag_problem = ""
+        self._roots: list[Path] = []  # the files and folders added, as chosen
 
         self.add_files_button = QPushButton("Add files…")
         self.add_files_button.setObjectName("addUploadFilesButton")
@@ -206,6 +207,8 @@ class UploadDialog(QDialog):
         """Add files as they are and folders recursively (their files keep the relative folder)."""
         sources: list[UploadSource] = []
         for path in paths:
+            if path not in self._roots:
+                self._roots.append(path)
             if path.is_dir():
                 QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
                 try:
@@ -234,6 +237,10 @@ class UploadDialog(QDialog):
             for row in self._rows
             if not row.problem and not row.skipped
         ]
+
+    def roots(self) -> list[Path]:
+        """The files and folders that were added (a folder job is named after them)."""
+        return list(self._roots)
 
     @property
     def tags(self) -> tuple[str, ...]:
