@@ -86,7 +86,7 @@ class TransferSettings:
         server busy: a 1 GB upload ran at 161-175 MB/s with two, 151-171 with eight, and six
         fewer threads took turns with the window for the CPU and the interpreter lock (its
         worst stalls 22-30 ms with two, 55-82 ms with eight, on 2 cores)."""
-        return cls(concurrency=2, job_concurrency=4) if is_loopback(endpoint_url) else cls()
+        return cls(concurrency=2, job_concurrency=32) if is_loopback(endpoint_url) else cls()
 
 
 @dataclass(frozen=True)

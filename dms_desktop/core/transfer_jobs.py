@@ -58,6 +58,8 @@ from .journal import (
 )
 from .localfiles import PARTIAL_SUFFIX, HashedFile, UploadSource, file_checksum, partial_file_prefix
 from .models import Document
+from .record_batches import RecordBatcher
+from .records import new_document_record
 from .repository import DocumentRepository
 from .schema import object_key
 from .transfer_outcome import Notice, ignore_notice
@@ -205,6 +207,39 @@ def _may_pass(error: BaseException) -> bool:
     return isinstance(error, Unavailable | TransferInterrupted) and not isinstance(error, Paused)
 
 
+SNAPSHOT_FROM_FILES = 20
+"""A job with at least this many files to check reads the stored checksums once (one read of
+the checksum index) instead of looking each file's up (one query per file)."""
+
+
+class _KnownChecksums:
+    """The duplicate check of a job: the checksums stored when it started, plus the documents
+    it stored since (thread-safe)."""
+
+    def __init__(self, repository: DocumentRepository, user_id: str) -> None:
+        self._repository = repository
+        self._user_id = user_id
+        self._lock = threading.Lock()
+        self._ids = repository.checksums(user_id)
+
+    def add(self, document: Document) -> None:
+        with self._lock:
+            self._ids.setdefault(document.checksum, []).append(document.document_id)
+
+    def find_duplicates(self, checksum: str) -> list[Document]:
+        with self._lock:
+            ids = list(self._ids.get(checksum, ()))
+        documents = []
+        for document_id in ids:
+            try:
+                document = self._repository.get(self._user_id, document_id)
+            except DmsError:
+                continue  # deleted meanwhile
+            if not document.in_trash:
+                documents.append(document)
+        return documents
+
+
 class _Stop(Exception):
     """A file's transfer stopped the whole job (paused, cancelled, interrupted)."""
 
@@ -232,8 +267,9 @@ class TransferJobs:
         self._journal = journal
         self._uploads = uploads
         self._downloads = downloads
-        # Small files go without an entry of their own: the job's entry covers them.
-        self._small_uploads = Uploads(repository, blobs, user_id, None, owner_name)
+        # Small files go without an entry of their own (the job's entry covers them), and their
+        # records are written together (core.record_batches).
+        self._records = RecordBatcher(repository, owner_name)
 
     # --- starting ---
 
@@ -324,6 +360,12 @@ class TransferJobs:
         outcome.done_before = len(done)
         children = self._children(tracked.name, UploadEntry)
         policy = DuplicatePolicy(entry.policy)
+        checking = policy is not DuplicatePolicy.KEEP and locks_dir is not None
+        known = (
+            _KnownChecksums(self._repository, self._user_id)
+            if checking and len(pending) >= SNAPSHOT_FROM_FILES
+            else None
+        )
         asking = threading.Lock()
         counter = _Counter(
             len(entry.items),
@@ -360,8 +402,9 @@ class TransferJobs:
             content = (contents or {}).get(item.source)
             if policy is DuplicatePolicy.KEEP or locks_dir is None:
                 return self._send(new, item, report, stop, content, tracked.name)
+            finder = known if known is not None else self
             with claim_content(
-                locks_dir, self, self._user_id, UploadSource(source, item.folder), stop
+                locks_dir, finder, self._user_id, UploadSource(source, item.folder), stop
             ) as check:
                 decision = decide(check.duplicates, policy, ask is not None)
                 if check.duplicates:
@@ -381,7 +424,10 @@ class TransferJobs:
                             f"Note: {printable(item.source)} is already stored as {names}; "
                             "keeping both."
                         )
-                return self._send(new, item, report, stop, check.content, tracked.name)
+                document = self._send(new, item, report, stop, check.content, tracked.name)
+                if known is not None:
+                    known.add(document)  # before the claim ends: the same content sees it
+                return document
 
         def finished(index: int, result: object) -> None:
             item = entry.items[index]
@@ -417,7 +463,41 @@ class TransferJobs:
     ) -> Document:
         if self._blobs.is_multipart(item.size):
             return self._uploads.upload(new, progress=report, cancel=stop, content=content, job=job)
-        return self._small_uploads.upload(new, progress=report, cancel=stop, content=content)
+        key = object_key(self._user_id, new.document_id)
+        try:
+            stored = self._blobs.upload(
+                new.source,
+                key,
+                new.file_type,
+                progress=report,
+                cancel=stop,
+                content=content,
+                download_name=new.filename,
+            )
+        except OSError as exc:
+            raise LocalFileError(f"Could not read {new.source}: {exc.strerror or exc}.") from exc
+        try:
+            stop.raise_if_cancelled("The upload")
+            return self._records.store(
+                new_document_record(
+                    user_id=self._user_id,
+                    document_id=new.document_id,
+                    filename=new.filename,
+                    file_type=new.file_type,
+                    size=stored.size,
+                    checksum=stored.checksum,
+                    tags=new.tags,
+                    folder=new.folder,
+                    expires_at=new.expires_at,
+                )
+            )
+        except BaseException as error:
+            # A failure that may pass leaves the body: the record may have been written (its
+            # answer lost); a resume finds it, a discard removes what has no record.
+            if not _may_pass(error):
+                with contextlib.suppress(DmsError):
+                    self._blobs.delete(key)
+            raise
 
     def find_duplicates(self, checksum: str) -> list[Document]:
         """As DocumentService.find_duplicates (the job's duplicate check)."""
