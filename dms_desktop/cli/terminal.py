@@ -117,6 +117,7 @@ class JobProgressLine:
         self._rate: JobRate | None = None
         self._lock = threading.Lock()
         self._last = -float("inf")
+        self._started = time.monotonic()
 
     def update(self, job: JobProgress) -> None:
         """Called from the job's threads."""
@@ -129,6 +130,8 @@ class JobProgressLine:
             self._last = now
             if self._rate is None:
                 self._rate = JobRate(job.files_total, job.bytes_total)
+                if job.files_done == 0:  # a new job: its pace counts from its start
+                    self._rate.begin(0, 0, self._started)
             self._rate.update(job.files_done, job.bytes_done, now)
             total = job.bytes_total
             percent = 100 if total == 0 else int(job.bytes_done * 100 / total)

@@ -30,6 +30,13 @@ class TransferRate:
     def done(self) -> int:
         return self._done
 
+    def begin(self, done: int, now: float) -> None:
+        """Measure from ``now``, when ``done`` were done (a job measures from its start: its
+        first file's round trip is part of its pace)."""
+        self._samples.clear()
+        self._samples.append((now, done))
+        self._done = done
+
     def update(self, done: int, now: float) -> None:
         """``done`` bytes at time ``now`` (seconds, monotonic)."""
         if done < self._done:
@@ -75,11 +82,18 @@ class JobRate:
     are followed apart, and the time left is the longer of the two estimates. With many small
     files the time goes into each file's requests, not its bytes (the files' rate says it);
     with a few big ones the bytes' rate does. Both are measured from the first file or byte
-    that moved, so a job that resumes with files already done is not taken for a fast one."""
+    that moved (or from :meth:`begin`), so a job that resumes with files already done is not
+    taken for a fast one."""
 
     def __init__(self, files: int, total: int) -> None:
         self.bytes = TransferRate(total)
         self.files = TransferRate(files)
+
+    def begin(self, files_done: int, bytes_done: int, now: float) -> None:
+        """The job starts (or resumes) at ``now`` with what it had done: measured from here, so
+        that an estimate is there one second in."""
+        self.bytes.begin(bytes_done, now)
+        self.files.begin(files_done, now)
 
     def update(self, files_done: int, bytes_done: int, now: float) -> None:
         self.bytes.update(bytes_done, now)

@@ -529,6 +529,8 @@ class TransferQueue(QObject):
         transfer = self._transfers.get(transfer_id)
         if transfer is not None:
             transfer.started_at = time.monotonic()
+            if transfer.job_rate is not None:  # a job's pace counts from its start
+                transfer.job_rate.begin(transfer.files_done, transfer.done, transfer.started_at)
             self._set_state(transfer, TransferState.RUNNING)
 
     @Slot(int, int)
