@@ -168,3 +168,23 @@ def test_a_kept_upload_whose_body_was_sent_is_not_uploaded_a_second_time(
     assert [d["documentId"] for d in _documents(shared_sandbox)] == [document["documentId"]]
     assert _transfers(shared_sandbox) == []
     assert_nothing_lost(shared_sandbox.info, user.user_id)
+
+
+def test_transfers_discard_of_a_killed_job_leaves_no_body_without_its_record(
+    shared_sandbox: SandboxHome, user: SignedIn, folder: Path
+) -> None:
+    _killed(
+        shared_sandbox, "after", "s3.PutObject", 10, "upload", str(folder), "--duplicates", "keep"
+    )
+    (kept,) = _transfers(shared_sandbox)
+    listed = shared_sandbox.dms("transfers")
+    assert f"of {FILES} files" in listed.out and kept["id"][:8] in listed.out
+
+    discarded = shared_sandbox.dms("transfers", "discard", kept["id"][:8])
+
+    assert discarded.code == 0, discarded.err
+    assert "Discarded the upload of scans" in discarded.out
+    assert _transfers(shared_sandbox) == []
+    metadata, bodies, uploads = stored_state(shared_sandbox.info, user.user_id)
+    assert 0 < len(metadata) == len(bodies) < FILES and uploads == []  # the files done stay
+    assert_nothing_lost(shared_sandbox.info, user.user_id)
