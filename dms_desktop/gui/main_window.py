@@ -66,7 +66,7 @@ from .search_view import (
     SearchResultsView,
 )
 from .tag_panel import TagPanel
-from .transfers import TransferQueue, UploadJobSpec, UploadSpec, job_name
+from .transfers import TransferQueue, UploadJobSpec, UploadSpec
 from .transfers_panel import TransfersPanel
 from .trash_view import TrashView
 from .upload_dialog import UploadDialog
@@ -738,7 +738,8 @@ class MainWindow(QMainWindow):
         if len(files) == 1:
             self._transfers.upload(files[0])
         elif files:
-            self._transfers.upload_job(UploadJobSpec(files, job_name(files), list(roots)))
+            name = self._transfers.job_name(files)
+            self._transfers.upload_job(UploadJobSpec(files, name, list(roots)))
 
     @Slot(object)
     def _on_upload_finished(self, document: Document) -> None:

@@ -31,7 +31,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QObject, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from ..core.cancellation import CancelToken, throttled
 from ..core.errors import Cancelled, DmsError, Paused, TransferInterrupted
@@ -109,15 +109,6 @@ class UploadJobSpec:
     files: list[UploadSpec]
     name: str
     roots: list[Path]
-
-
-def job_name(files: list[UploadSpec]) -> str:
-    """What an upload job is called: the folder all its files are in ("photos"), else
-    "N files"."""
-    tops = {file.folder.split("/", 1)[0] for file in files}
-    if len(tops) == 1 and "" not in tops:
-        return tops.pop()
-    return QCoreApplication.translate("TransferQueue", "%n file(s)", "", len(files))
 
 
 @dataclass
@@ -259,6 +250,14 @@ class TransferQueue(QObject):
         """Upload many files as one job: one row, one Pause / Resume / Cancel for all."""
         total = sum(_size_of(file.path) for file in spec.files)
         return self._add(TransferKind.UPLOAD, spec.name, spec, total, len(spec.files))
+
+    def job_name(self, files: list[UploadSpec]) -> str:
+        """What an upload job is called: the folder all its files are in ("photos"), else
+        "N files"."""
+        tops = {file.folder.split("/", 1)[0] for file in files}
+        if len(tops) == 1 and "" not in tops:
+            return tops.pop()
+        return self.tr("%n file(s)", "", len(files))
 
     def download_job(self, spec: DownloadJobSpec) -> int:
         """Download many documents into a folder as one job."""
@@ -568,9 +567,7 @@ class TransferQueue(QObject):
         if outcome.failures:
             failed = len(outcome.failures)
             transfer.error = (
-                QCoreApplication.translate(
-                    "TransferQueue", "%n file(s) could not be transferred:", "", failed
-                )
+                self.tr("%n file(s) could not be transferred:", "", failed)
                 + "\n"
                 + "\n".join(transfer.failures)
             )
