@@ -86,7 +86,14 @@ from .share_links import (
     ShareLink,
     checked_lifetime,
 )
-from .transfer_jobs import AskDuplicate, JobOutcome, JobProgress, JobProgressCallback, TransferJobs
+from .transfer_jobs import (
+    AskDuplicate,
+    JobOutcome,
+    JobProgress,
+    JobProgressCallback,
+    KnownChecksums,
+    TransferJobs,
+)
 from .transfer_outcome import Notice
 from .trash import move_to_trash, restore_from_trash
 from .upload_plan import DuplicatePolicy
@@ -310,6 +317,11 @@ class DocumentService:
             notice=notice,
             documents={document.document_id: document for document in documents},
         )
+
+    def known_checksums(self) -> KnownChecksums:
+        """The checksums of this user's documents, read once, to check many files for
+        duplicates (``find_duplicates`` of each without a query per file)."""
+        return KnownChecksums(self._repository, self._user_id)
 
     def find_interrupted_upload_job(self, roots: list[Path]) -> str | None:
         """The id of a kept upload job of the same paths, to resume instead of starting over."""

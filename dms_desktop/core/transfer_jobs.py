@@ -212,9 +212,10 @@ SNAPSHOT_FROM_FILES = 20
 the checksum index) instead of looking each file's up (one query per file)."""
 
 
-class _KnownChecksums:
-    """The duplicate check of a job: the checksums stored when it started, plus the documents
-    it stored since (thread-safe)."""
+class KnownChecksums:
+    """The duplicate check of many files: the checksums stored when it was made (one read of the
+    checksum index), plus the documents added since (thread-safe). A job of many files uses
+    one, and so does the upload dialog for many files."""
 
     def __init__(self, repository: DocumentRepository, user_id: str) -> None:
         self._repository = repository
@@ -362,7 +363,7 @@ class TransferJobs:
         policy = DuplicatePolicy(entry.policy)
         checking = policy is not DuplicatePolicy.KEEP and locks_dir is not None
         known = (
-            _KnownChecksums(self._repository, self._user_id)
+            KnownChecksums(self._repository, self._user_id)
             if checking and len(pending) >= SNAPSHOT_FROM_FILES
             else None
         )

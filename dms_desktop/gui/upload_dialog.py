@@ -52,7 +52,7 @@ from .drops import DropHandler
 from .operations import Operations
 from .tag_completer import TagCompleter
 from .transfers import UploadSpec
-from .upload_rows import DuplicateCheck, UploadRow
+from .upload_rows import MANY_FILES, DuplicateCheck, SharedChecksums, UploadRow
 
 COLUMNS = ("Name", "Size", "Type", "Folder", "Status", "Upload anyway")
 NAME, SIZE, TYPE, FOLDER, STATUS, UPLOAD_ANYWAY = range(len(COLUMNS))
@@ -84,6 +84,7 @@ class UploadDialog(QDialog):
         self._tags: tuple[str, ...] = ()
         self._tag_problem = ""
         self._roots: list[Path] = []  # the files and folders added, as chosen
+        self._shared: SharedChecksums | None = None  # the stored checksums, for many files
 
         self.add_files_button = QPushButton("Add files…")
         self.add_files_button.setObjectName("addUploadFilesButton")
@@ -299,6 +300,9 @@ class UploadDialog(QDialog):
 
     def _add_sources(self, sources: list[UploadSource]) -> None:
         known = {(row.path.absolute(), row.folder) for row in self._rows}
+        if self._shared is None and len(self._rows) + len(sources) >= MANY_FILES:
+            self._shared = SharedChecksums()
+        shared = self._shared
         self.table.blockSignals(True)
         try:
             for source in sources:
@@ -313,7 +317,7 @@ class UploadDialog(QDialog):
                 self._render(len(self._rows) - 1)
                 if row.checking:
                     self._operations.long(
-                        DuplicateCheck(source, self._cancel),
+                        DuplicateCheck(source, self._cancel, shared),
                         functools.partial(self._on_duplicates, row.key),
                     ).failure(functools.partial(self._on_duplicate_check_failed, row.key)).run()
         finally:

@@ -213,3 +213,29 @@ def test_a_job_kept_by_a_pause_shows_at_the_start_and_resume_finishes_it(
         assert service.interrupted_transfers() == []
     finally:
         queue.shutdown()
+
+
+def test_the_dialog_checks_a_big_folder_with_one_read_of_the_stored_checksums(
+    qtbot: QtBot, window: MainWindow, cloud: Cloud, folder: Path
+) -> None:
+    for number in range(8, 30):
+        (folder / f"receipt-{number}.txt").write_bytes(f"receipt {number}\n".encode() * 100)
+    cloud.service.upload(folder / "receipt-0.txt")
+    queries: list[dict[str, object]] = []
+    cloud.dynamodb.meta.events.register(
+        "provide-client-params.dynamodb.Query",
+        lambda params, **_: (
+            queries.append(params) if params.get("IndexName") == "byChecksum" else None
+        ),
+    )
+
+    _drop(window, [folder])
+    dialog = window.upload_dialog
+    assert dialog is not None
+    qtbot.waitUntil(lambda: not dialog.checking, timeout=WAIT_MS)
+
+    assert len(queries) == 1  # the checksum index read once, not a query per file
+    assert dialog.table.rowCount() == 30 and len(dialog.specs()) == 29  # the stored one skipped
+    with qtbot.waitSignal(window.transfers_panel._queue.documents_uploaded, timeout=WAIT_MS):
+        _click_upload(qtbot, window)
+    assert _cells(window.transfers_panel)[FILES] == "29 of 29"
