@@ -3,7 +3,8 @@
 Each file of an upload job has its body stored by a thread of the job's pool; its record (core.
 records) is then handed to :class:`RecordBatcher`. Whoever hands one in while no write is under
 way writes everything waiting, up to 25 records, in one BatchWriteItem; the others wait for that
-write and the next one takes what came meanwhile. So a job of many small files writes its
+write and the next one takes what came meanwhile (a second write starts at once when a whole
+batch is waiting, up to four at a time). So a job of many small files writes its
 records many at a time (one request, one durable write on the backend, instead of one per file)
 while a lone file is never held back waiting for others.
 
@@ -27,6 +28,9 @@ from .records import store_document_record
 from .repository import DocumentRepository
 from .schema import OWNER_NAME
 
+MAX_WRITERS = 4
+"""Writes under way at once, when records come faster than one write at a time takes them."""
+
 
 @dataclass
 class _Pending:
@@ -44,7 +48,14 @@ class RecordBatcher:
         self._owner_name = owner_name
         self._condition = threading.Condition()
         self._queue: list[_Pending] = []
-        self._writing = False
+        self._writers = 0  # writes under way
+
+    def _may_write(self) -> bool:
+        """Whether to write what waits now: when no write is under way, or when a whole batch
+        waits (up to MAX_WRITERS at once), so records wait for at most one write."""
+        if self._writers == 0:
+            return True
+        return self._writers < MAX_WRITERS and len(self._queue) >= WRITE_BATCH
 
     def store(self, document: Document) -> Document:
         """Write ``document``'s record (with the others waiting); returns the stored record."""
@@ -52,10 +63,10 @@ class RecordBatcher:
         with self._condition:
             self._queue.append(pending)
             while not pending.finished:
-                if self._writing:
+                if not self._queue or not self._may_write():
                     self._condition.wait()
                     continue
-                self._writing = True
+                self._writers += 1
                 batch = self._queue[:WRITE_BATCH]
                 del self._queue[: len(batch)]
                 self._condition.release()
@@ -63,7 +74,7 @@ class RecordBatcher:
                     self._write(batch)
                 finally:
                     self._condition.acquire()
-                    self._writing = False
+                    self._writers -= 1
                     self._condition.notify_all()
         if pending.error is not None:
             raise pending.error
