@@ -133,6 +133,9 @@ def cmd_info(context: Context) -> int:
 def cmd_download(context: Context) -> int:
     args = context.args
     if args.version is not None:
+        if len(args.documents) != 1:
+            raise ValidationError("--version downloads a version of one document: name one.")
+        args.document = args.documents[0]  # as `dms versions` names it
         return download_version(context)
     service = context.service
     if len(args.documents) > 1:
