@@ -14,9 +14,10 @@ from ..core.listing import MAX_PAGE_SIZE, ListQuery, damaged_message
 from ..core.models import Document
 from ..core.schema import SortField
 from ..core.service import DocumentService
+from ..core.transfer_jobs import JobOutcome
 from .arguments import number_argument
 from .context import EXIT_OK, Context, add_command
-from .terminal import ProgressLine, confirm
+from .terminal import JobProgressLine, ProgressLine, confirm
 from .trash import print_changes
 from .versions import download_version, version_number
 
@@ -132,9 +133,14 @@ def cmd_info(context: Context) -> int:
 def cmd_download(context: Context) -> int:
     args = context.args
     if args.version is not None:
+        if len(args.documents) != 1:
+            raise ValidationError("--version downloads a version of one document: name one.")
+        args.document = args.documents[0]  # as `dms versions` names it
         return download_version(context)
     service = context.service
-    document = service.find(args.document)
+    if len(args.documents) > 1:
+        return _download_job(context, service)
+    document = service.find(args.documents[0])
     target = Path(args.output) if args.output else Path.cwd()
     kept = service.find_interrupted_download(document.document_id, target)
     progress = ProgressLine(context.err, printable(document.filename))
@@ -152,6 +158,51 @@ def cmd_download(context: Context) -> int:
         progress.finish()
     context.print(f"Downloaded {printable(document.filename)} to {printable(str(path))}")
     return EXIT_OK
+
+
+def _download_job(context: Context, service: DocumentService) -> int:
+    """Several documents into one folder: one job (core.transfer_jobs), resumed if kept."""
+    args = context.args
+    folder = Path(args.output) if args.output else Path.cwd()
+    if not folder.is_dir():
+        raise ValidationError(
+            f"{printable(str(folder))} is not a folder: several documents are downloaded into "
+            "a folder (-o FOLDER)."
+        )
+    documents = list({d.document_id: d for d in map(service.find, args.documents)}.values())
+    name = plural(len(documents), "document")
+    kept = service.find_interrupted_download_job([d.document_id for d in documents], folder)
+    progress = JobProgressLine(context.err, name)
+    try:
+        if kept is not None:
+            context.note(f"Resuming the interrupted download of {name}.")
+            resumed = service.resume_transfer(
+                kept, job_progress=progress.update, notice=context.note
+            )
+            assert isinstance(resumed, JobOutcome)
+            outcome = resumed
+        else:
+            outcome = service.download_job(
+                documents,
+                folder,
+                name=name,
+                overwrite=args.overwrite,
+                progress=progress.update,
+                notice=context.note,
+            )
+    finally:
+        progress.finish()
+    for path in outcome.paths:
+        context.print(f"Downloaded {printable(str(path))}")
+    for failure in outcome.failures:
+        context.note(f"dms: {failure}")
+    summary = f"Downloaded {len(outcome.paths)} of {name}"
+    if outcome.done_before:
+        summary += f", {outcome.done_before} before the interruption"
+    if outcome.failures:
+        summary += f", {len(outcome.failures)} failed"
+    context.note(summary + ".")
+    return outcome.failures[0].exit_code if outcome.failures else EXIT_OK
 
 
 def cmd_delete(context: Context) -> int:
@@ -258,10 +309,15 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     info.add_argument("--json", action="store_true")
 
     download = add_command(
-        commands, "download", cmd_download, "download a document (checksum verified)"
+        commands, "download", cmd_download, "download documents (checksum verified)"
     )
-    download.add_argument("document", metavar="DOCUMENT", help=DOCUMENT_HELP)
-    download.add_argument("-o", "--output", help="a folder, or the file to write")
+    download.add_argument(
+        "documents",
+        nargs="+",
+        metavar="DOCUMENT",
+        help=DOCUMENT_HELP + "; several go into one folder as one job",
+    )
+    download.add_argument("-o", "--output", help="a folder, or the file to write (one document)")
     download.add_argument("--overwrite", action="store_true", help="replace an existing file")
     download.add_argument(
         "--version", type=version_number, metavar="N", help="an older version (`dms versions`)"

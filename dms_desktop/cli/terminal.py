@@ -15,7 +15,8 @@ from typing import TextIO
 from ..core.cancellation import CancelToken, ProgressCallback, throttled
 from ..core.errors import ValidationError
 from ..core.formatting import human_duration, human_size
-from ..core.transfer_rate import TransferRate
+from ..core.transfer_jobs import JobProgress
+from ..core.transfer_rate import JobRate, TransferRate
 from .context import Context
 
 
@@ -88,6 +89,11 @@ class ProgressLine:
             line += f"  {human_duration(left)} left"
         self._write(line)
 
+    def status_line(self, text: str) -> None:
+        """Draw the label and ``text`` (a display of its own, e.g. a job's)."""
+        if self._enabled:
+            self._write(f"{self._prefix}{self._label:<30} {text}")
+
     def _write(self, line: str) -> None:
         self._stream.write("\r" + line.ljust(self._drawn))
         self._stream.flush()
@@ -99,6 +105,52 @@ class ProgressLine:
             self._stream.write("\r" + " " * self._drawn + "\r")
             self._stream.flush()
             self._drawn = 0
+
+
+class JobProgressLine:
+    """One line for a job of many files (nothing when stderr is not a terminal):
+    "photos  1234 of 5000 files  25%  4.8 MB of 19.5 MB  1.2 MB/s  9s left"."""
+
+    def __init__(self, stream: TextIO, label: str) -> None:
+        self._line = ProgressLine(stream, label)
+        self._enabled = stream.isatty()
+        self._rate: JobRate | None = None
+        self._lock = threading.Lock()
+        self._last = -float("inf")
+        self._started = time.monotonic()
+
+    def update(self, job: JobProgress) -> None:
+        """Called from the job's threads."""
+        if not self._enabled:
+            return
+        now = time.monotonic()
+        with self._lock:
+            if job.files_done < job.files_total and now - self._last < 0.1:
+                return
+            self._last = now
+            if self._rate is None:
+                self._rate = JobRate(job.files_total, job.bytes_total)
+                if job.files_done == 0:  # a new job: its pace counts from its start
+                    self._rate.begin(0, 0, self._started)
+            self._rate.update(job.files_done, job.bytes_done, now)
+            total = job.bytes_total
+            percent = 100 if total == 0 else int(job.bytes_done * 100 / total)
+            line = (
+                f"{job.files_done} of {job.files_total} files  {percent:3d}% "
+                f"{human_size(job.bytes_done):>9} of {human_size(total):<9}"
+            )
+            if job.failures:
+                line += f" {len(job.failures)} failed"
+            speed, left = self._rate.speed, self._rate.seconds_left()
+            if speed:
+                line += f" {human_size(int(speed))}/s"
+            if left is not None:
+                line += f"  {human_duration(left)} left"
+            self._line.status_line(line)
+
+    def finish(self) -> None:
+        with self._lock:
+            self._line.finish()
 
 
 class CountProgress:

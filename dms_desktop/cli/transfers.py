@@ -14,6 +14,7 @@ from ..core.errors import DmsError, ValidationError
 from ..core.formatting import human_size, printable
 from ..core.interrupted import InterruptedTransfer
 from ..core.models import Document
+from ..core.transfer_jobs import JobOutcome
 from .context import EXIT_OK, Context, add_command
 from .terminal import ProgressLine
 
@@ -21,6 +22,8 @@ from .terminal import ProgressLine
 def _row(transfer: InterruptedTransfer) -> str:
     state = "running elsewhere" if transfer.running else "interrupted"
     done = f"{human_size(transfer.done)} of {human_size(transfer.total)}"
+    if transfer.is_job:
+        done = f"{transfer.files_done} of {transfer.files_total} files, {done}"
     return (
         f"{transfer.short_id}  {transfer.kind:<8}  {state:<17}  {done:<20}  "
         f"{printable(transfer.name)}  ({printable(transfer.local_path)})"
@@ -37,6 +40,7 @@ def cmd_transfers(context: Context) -> int:
         return EXIT_OK
     for transfer in transfers:
         context.print(_row(transfer))
+    # A job of many files counts as one transfer: resume or discard it as a whole.
     return EXIT_OK
 
 
@@ -57,7 +61,10 @@ def cmd_transfers_resume(context: Context) -> int:
         progress = ProgressLine(context.err, f"resuming {transfer_id[:8]}")
         try:
             result = service.resume_transfer(
-                transfer_id, progress=progress.update, notice=context.note
+                transfer_id,
+                progress=progress.update,
+                notice=context.note,
+                locks_dir=context.paths.locks_dir,
             )
         except DmsError as error:
             progress.finish()
@@ -65,7 +72,17 @@ def cmd_transfers_resume(context: Context) -> int:
             context.note(f"dms: {printable(str(error))}")
             continue
         progress.finish()
-        if isinstance(result, Document):
+        if isinstance(result, JobOutcome):
+            for failure in result.failures:
+                failures.append(DmsError(str(failure)))
+                context.note(f"dms: {failure}")
+            done = result.done_before + result.moved + result.skipped
+            verb = "Uploaded" if result.kind == "upload" else "Downloaded"
+            context.print(
+                f"{verb} {printable(result.name)}: {done} of {result.files_total} files done"
+                + (f", {len(result.failures)} failed" if result.failures else "")
+            )
+        elif isinstance(result, Document):
             context.print(f"Uploaded {printable(result.filename)} as {result.document_id}")
         else:
             context.print(f"Downloaded to {printable(str(result))}")

@@ -1,27 +1,35 @@
-"""`dms upload`: files and folders, planned first (core.upload_plan), then sent one by one.
+"""`dms upload`: files and folders, planned first (core.upload_plan), then sent.
 
 Every file is checked before anything is sent; if one cannot be stored, nothing is uploaded and
 each refused file gets one line saying why. Then each file is hashed once for the duplicate
 check (not with ``--duplicates keep``), the policy decides, and the upload reuses that checksum.
-A folder upload counts its files ("file 3 of 120") and ends with a summary.
 
-A file whose earlier upload was interrupted (core.interrupted) is resumed, not started again: only
-what the server does not have yet is sent (``--restart`` discards it and starts over).
+One file is one upload. A folder or several files are one job (core.transfer_jobs): several
+files at once, one progress line (files, bytes, speed, time left), a line for each file that
+failed while the others went on, and a summary.
+
+A file (or a folder) whose earlier upload was interrupted (core.interrupted) is resumed, not
+started again: only what the server does not have yet is sent (``--restart`` discards it and
+starts over). A file whose whole body had been sent before the interruption is finished by the
+start of the command (core.recovery) and not uploaded a second time.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from ..core.errors import Cancelled, DmsError, LocalFileError, ValidationError
 from ..core.formatting import human_size, plural, printable
+from ..core.journal import JobUpload
 from ..core.localfiles import UploadSource, collect_upload_sources
 from ..core.models import Document, normalize_tags, utc_now
 from ..core.service import DocumentService
+from ..core.transfer_jobs import JobOutcome
 from ..core.upload_plan import (
     CheckedSource,
     Decision,
@@ -33,7 +41,7 @@ from ..core.upload_plan import (
 )
 from .arguments import duration_argument
 from .context import EXIT_OK, Context, add_command
-from .terminal import ProgressLine, confirm
+from .terminal import JobProgressLine, ProgressLine, confirm
 from .versions import upload_new_version, version_number
 
 log = logging.getLogger(__name__)
@@ -77,6 +85,9 @@ def cmd_upload(context: Context) -> int:
     service = context.service
     policy = DuplicatePolicy(args.duplicates)
     expires = utc_now() + args.expires_in if args.expires_in else None
+    roots = [Path(path) for path in args.paths]
+    if len(checked) > 1 or any(root.is_dir() for root in roots):
+        return _upload_job(context, service, checked, roots, tags, expires, policy)
     tally = _Tally(total=len(checked))
     for number, item in enumerate(checked, start=1):
         shown = printable(str(item.source.path))
@@ -105,6 +116,101 @@ def cmd_upload(context: Context) -> int:
     return tally.failures[0].exit_code if tally.failures else EXIT_OK
 
 
+def _upload_job(
+    context: Context,
+    service: DocumentService,
+    checked: list[CheckedSource],
+    roots: list[Path],
+    tags: tuple[str, ...],
+    expires: datetime | None,
+    policy: DuplicatePolicy,
+) -> int:
+    """A folder or several files: one job (core.transfer_jobs), resumed if it was kept."""
+    args = context.args
+    name = _job_name(roots, len(checked))
+    kept = service.find_interrupted_upload_job(roots)
+    if kept is not None and args.restart:
+        service.discard_transfer(kept)
+        context.note(f"Discarded the interrupted upload of {printable(name)}; it starts over.")
+        kept = None
+    progress = JobProgressLine(context.err, printable(name))
+    asking = _Asker(context, progress) if context.interactive else None
+    try:
+        if kept is not None:
+            context.note(f"Resuming the interrupted upload of {printable(name)}.")
+            resumed = service.resume_transfer(
+                kept,
+                job_progress=progress.update,
+                notice=context.note,
+                locks_dir=context.paths.locks_dir,
+                ask=asking,
+            )
+            assert isinstance(resumed, JobOutcome)
+            outcome = resumed
+        else:
+            outcome = service.upload_job(
+                [item.source for item in checked],
+                name=name,
+                roots=roots,
+                tags=tags,
+                expires=expires,
+                policy=policy,
+                locks_dir=context.paths.locks_dir,
+                progress=progress.update,
+                notice=context.note,
+                ask=asking,
+            )
+    finally:
+        progress.finish()
+    for document in outcome.documents:
+        if not args.json:
+            where = f"{document.folder}/" if document.folder else ""
+            context.print(
+                f"Uploaded {printable(where + document.filename)} as {document.document_id}"
+            )
+    for failure in outcome.failures:
+        context.note(f"dms: {failure}")
+    if args.json:
+        context.print_json([document.to_json_dict() for document in outcome.documents])
+    stored = sum(document.size for document in outcome.documents)
+    parts = [
+        f"Uploaded {len(outcome.documents)} of {plural(outcome.files_total, 'file')} "
+        f"({human_size(stored)})"
+    ]
+    if outcome.done_before:
+        parts.append(f"{outcome.done_before} uploaded before the interruption")
+    if outcome.skipped:
+        parts.append(f"{outcome.skipped} skipped (already stored)")
+    if outcome.failures:
+        parts.append(f"{len(outcome.failures)} failed")
+    context.note(", ".join(parts) + ".")
+    return outcome.failures[0].exit_code if outcome.failures else EXIT_OK
+
+
+def _job_name(roots: list[Path], files: int) -> str:
+    """What a job is called: the folder's name, or "N files"."""
+    if len(roots) == 1 and roots[0].is_dir():
+        return roots[0].absolute().name or str(roots[0])
+    return plural(files, "file")
+
+
+class _Asker:
+    """Asks on the terminal whether to upload another copy of a file already stored (one
+    question at a time: the job's threads wait their turn)."""
+
+    def __init__(self, context: Context, progress: JobProgressLine) -> None:
+        self._context = context
+        self._progress = progress
+
+    def __call__(self, item: JobUpload, duplicates: Sequence[Document]) -> bool:
+        self._progress.finish()
+        names = duplicate_names(duplicates, with_ids=True)
+        return confirm(
+            self._context,
+            f"{printable(item.source)} is already stored as {names}. Upload another copy?",
+        )
+
+
 def _refusal(source: UploadSource, error: ValidationError) -> str:
     """One line: which file, and why it cannot be stored."""
     if isinstance(error, LocalFileError):  # its message names the file already
@@ -124,6 +230,10 @@ def _upload_one(
     """Upload one file, or None if the duplicate policy (or the person asked) skips it."""
     path = item.source.path
     shown = printable(str(path))
+    finished = service.finished_at_start(path)
+    if finished is not None:
+        # Its interrupted upload had sent the whole file, and this start stored it.
+        return finished
     kept = service.find_interrupted_upload(path)
     if kept is not None and context.args.restart:
         service.discard_transfer(kept)

@@ -75,6 +75,32 @@ class DocumentBatches:
             self._client, self._table, writes, cancel=cancel, progress=progress, sleep=self._sleep
         )
 
+    def put_new_items(self, items: Sequence[dict[str, Any]]) -> None:
+        """Write the items of new documents (ids the app has just made, so none exists but
+        one an earlier attempt of the same item wrote), 25 per BatchWriteItem; unprocessed
+        items are retried with backoff. Throttled if some are still left after that.
+
+        BatchWriteItem has no conditions: only for ids that cannot be taken by anything else
+        (a TransactWriteItems with conditions would do, but the sandbox's backend copies the
+        whole table for each transaction)."""
+        for start in range(0, len(items), WRITE_BATCH):
+            pending = [
+                {"PutRequest": {"Item": item}} for item in items[start : start + WRITE_BATCH]
+            ]
+            for attempt in range(MAX_ATTEMPTS):
+                if attempt:
+                    self._sleep(backoff(attempt))
+                with aws_errors("save the documents' metadata"):
+                    response = self._client.batch_write_item(RequestItems={self._table: pending})
+                pending = list(response.get("UnprocessedItems", {}).get(self._table, []))
+                if not pending:
+                    break
+            else:
+                raise Throttled(
+                    "The documents table is busy (it kept refusing part of a write); "
+                    "try again in a minute."
+                )
+
     def stored_names(self, user_id: str, document_ids: Iterable[str]) -> dict[str, str]:
         """The filename stored for each of ``document_ids`` that has metadata, damaged or not
         (BatchGetItem, 100 keys a request, consistent). Ids without metadata are left out."""

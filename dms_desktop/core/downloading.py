@@ -75,8 +75,10 @@ class Downloads:
         cancel: CancelToken | None = None,
         started: StartedGet | None = None,
         version_id: str | None = None,
+        job: str | None = None,
     ) -> Path:
-        """Write ``document``'s body to ``target`` (a file path), verified.
+        """Write ``document``'s body to ``target`` (a file path), verified. ``job``: the job it
+        is part of (core.transfer_jobs), which resumes it.
 
         ``version_id``: an older version's S3 version (``document`` then carries that version's
         size and checksum); such a download is not kept for a resume (core.versions)."""
@@ -92,6 +94,7 @@ class Downloads:
             size=document.size,
             checksum=document.checksum,
             overwrite=overwrite,
+            job=job,
         )
         tracked = self._journal.track(entry) if self._journal is not None else None
         return self._run(document, tracked, target, overwrite, progress, cancel, started, None)

@@ -18,11 +18,14 @@ from .downloading import written_so_far
 from .errors import AmbiguousName, NotFound, ValidationError
 from .journal import (
     DownloadEntry,
+    DownloadJobEntry,
     Journal,
     JournalEntry,
     TransferEntry,
     UploadEntry,
+    UploadJobEntry,
 )
+from .transfer_jobs import job_bytes_done, job_files_done
 from .uploading import sent_so_far
 
 SHORT_ID = 8
@@ -40,6 +43,12 @@ class InterruptedTransfer:
     total: int
     started_at: str
     running: bool  # another running instance of the app is doing it now
+    files_done: int | None = None  # a job of many files (core.transfer_jobs): how many done
+    files_total: int | None = None
+
+    @property
+    def is_job(self) -> bool:
+        return self.files_total is not None
 
     @property
     def short_id(self) -> str:
@@ -55,17 +64,39 @@ class InterruptedTransfer:
             "bytesTotal": self.total,
             "startedAt": self.started_at,
             "state": "running" if self.running else "interrupted",
+            **(
+                {"filesDone": self.files_done, "filesTotal": self.files_total}
+                if self.is_job
+                else {}
+            ),
         }
 
 
 def is_transfer_of(entry: JournalEntry, user_id: str) -> bool:
-    """Whether ``entry`` is a transfer (upload, download) of ``user_id``."""
-    return isinstance(entry, UploadEntry | DownloadEntry) and entry.user_id == user_id
+    """Whether ``entry`` is a transfer (upload, download, a job of many) of ``user_id``; a
+    file of a job is part of its job, not a transfer of its own."""
+    if isinstance(entry, UploadEntry | DownloadEntry):
+        return entry.user_id == user_id and entry.job is None
+    return isinstance(entry, UploadJobEntry | DownloadJobEntry) and entry.user_id == user_id
 
 
 def describe(
     transfer_id: str, entry: TransferEntry, records: list[dict[str, Any]], running: bool
 ) -> InterruptedTransfer:
+    if isinstance(entry, UploadJobEntry | DownloadJobEntry):
+        where = ", ".join(entry.roots) if isinstance(entry, UploadJobEntry) else entry.folder
+        return InterruptedTransfer(
+            transfer_id=transfer_id,
+            kind="upload" if isinstance(entry, UploadJobEntry) else "download",
+            name=entry.name,
+            local_path=where,
+            done=job_bytes_done(entry, records),
+            total=sum(item.size for item in entry.items),
+            started_at=entry.started_at,
+            running=running,
+            files_done=job_files_done(entry, records),
+            files_total=len(entry.items),
+        )
     if isinstance(entry, UploadEntry):
         done, name, where = sent_so_far(entry, records), entry.filename, entry.source
     else:
@@ -127,6 +158,37 @@ def find_upload_of(journal: Journal, user_id: str, source: Path) -> str | None:
             and is_transfer_of(entry, user_id)
             and entry.source == wanted
             and not entry.failed
+        ):
+            return name
+    return None
+
+
+def find_upload_job_of(journal: Journal, user_id: str, roots: list[Path]) -> str | None:
+    """The kept, idle upload job of the paths ``roots`` (the same folder or files), if any."""
+    wanted = sorted(str(root.absolute()) for root in roots)
+    for name, entry, held in journal.survey():
+        if (
+            not held
+            and isinstance(entry, UploadJobEntry)
+            and entry.user_id == user_id
+            and sorted(entry.roots) == wanted
+        ):
+            return name
+    return None
+
+
+def find_download_job_of(
+    journal: Journal, user_id: str, document_ids: list[str], folder: Path
+) -> str | None:
+    """The kept, idle download job of ``document_ids`` into ``folder``, if any."""
+    wanted = sorted(set(document_ids))
+    for name, entry, held in journal.survey():
+        if (
+            not held
+            and isinstance(entry, DownloadJobEntry)
+            and entry.user_id == user_id
+            and entry.folder == str(folder.absolute())
+            and sorted({item.document_id for item in entry.items}) == wanted
         ):
             return name
     return None

@@ -68,6 +68,7 @@ class UploadEntry(_Entry):
     checksum: str | None = None  # set once the whole body is stored
     failed: bool = False  # the upload failed and its clean-up did not finish: never resume it
     announced: bool = False  # a start has told the user it was interrupted
+    job: str | None = None  # the folder job (its entry's name) this file's upload belongs to
 
 
 class DownloadEntry(_Entry):
@@ -82,6 +83,58 @@ class DownloadEntry(_Entry):
     etag: str | None = None  # of the object whose bytes the partial file holds
     size: int = 0  # the document's, as the metadata said when it started
     checksum: str = ""
+    overwrite: bool = False
+    announced: bool = False
+    job: str | None = None  # the job (its entry's name) this file's download belongs to
+
+
+class JobUpload(BaseModel):
+    """One file of an upload job, its document id chosen before anything is sent."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str
+    filename: str
+    file_type: str
+    folder: str
+    size: int
+    document_id: str
+
+
+class UploadJobEntry(_Entry):
+    """Many files uploaded as one job (a folder); each file's outcome is a record
+    (``{"done": N, "id": ...}``, ``{"skipped": N}``, ``{"failed": N, "message": ...}``)."""
+
+    kind: Literal["upload-job"] = "upload-job"
+    user_id: str
+    name: str  # what the job is called: the folder's name, or "N files"
+    roots: tuple[str, ...]  # the paths given (absolute): the same ones again resume it
+    items: tuple[JobUpload, ...]
+    tags: tuple[str, ...] = ()
+    expires_at: int | None = None
+    policy: str = "keep"  # the duplicate policy (core.upload_plan.DuplicatePolicy)
+    announced: bool = False
+
+
+class JobDownload(BaseModel):
+    """One document of a download job, and the file it is written to."""
+
+    model_config = ConfigDict(frozen=True)
+
+    document_id: str
+    filename: str
+    target: str
+    size: int
+
+
+class DownloadJobEntry(_Entry):
+    """Many documents downloaded as one job; outcomes are records as for an upload job."""
+
+    kind: Literal["download-job"] = "download-job"
+    user_id: str
+    name: str
+    folder: str
+    items: tuple[JobDownload, ...]
     overwrite: bool = False
     announced: bool = False
 
@@ -123,9 +176,15 @@ class CleanupEntry(_Entry):
     settled: int = 0
 
 
-TransferEntry = UploadEntry | DownloadEntry
+TransferEntry = UploadEntry | DownloadEntry | UploadJobEntry | DownloadJobEntry
 JournalEntry = Annotated[
-    UploadEntry | DownloadEntry | DeleteEntry | DeleteManyEntry | CleanupEntry,
+    UploadEntry
+    | DownloadEntry
+    | UploadJobEntry
+    | DownloadJobEntry
+    | DeleteEntry
+    | DeleteManyEntry
+    | CleanupEntry,
     Field(discriminator="kind"),
 ]
 _ENTRY: TypeAdapter[JournalEntry] = TypeAdapter(JournalEntry)

@@ -32,14 +32,18 @@ from .journal import (
     DeleteEntry,
     DeleteManyEntry,
     DownloadEntry,
+    DownloadJobEntry,
     Journal,
     Tracked,
     UploadEntry,
+    UploadJobEntry,
 )
 from .localfiles import PARTIAL_SUFFIX, partial_file_prefix
+from .models import Document
 from .records import new_document_record, store_document_record
 from .repository import DocumentRepository
 from .schema import object_key
+from .transfer_jobs import job_files_done
 from .uploading import sent_so_far
 
 log = logging.getLogger(__name__)
@@ -53,20 +57,43 @@ def remove_upload_leftovers(blobs: BlobStore, key: str, upload_id: str | None) -
 
 
 def recover_user_work(
-    journal: Journal, repository: DocumentRepository, blobs: BlobStore, user_id: str
+    journal: Journal,
+    repository: DocumentRepository,
+    blobs: BlobStore,
+    user_id: str,
+    finished_uploads: dict[str, Document] | None = None,
 ) -> list[str]:
-    """Resume or clean up ``user_id``'s interrupted work; one message per entry."""
+    """Resume or clean up ``user_id``'s interrupted work; one message per entry.
+    ``finished_uploads`` gets the document of each upload this finished, by its file's path (a
+    `dms upload` of that file then knows it is stored)."""
     messages: list[str] = []
     with journal.unfinished() as entries:
         for tracked in entries:
             entry = tracked.entry
+            if isinstance(entry, UploadJobEntry | DownloadJobEntry):
+                if entry.user_id == user_id:
+                    _keep_job(tracked, entry, messages)
+                continue
             if not isinstance(entry, UploadEntry | DownloadEntry | DeleteEntry | DeleteManyEntry):
                 continue  # an admin cleanup: AdminService.recover_interrupted
             if entry.user_id != user_id:
                 continue  # another user's: when they next sign in here
+            job = getattr(entry, "job", None)
+            if job is not None and (journal.folder / f"{job}.json").exists():
+                continue  # a file of a kept job: the job resumes or discards it
             try:
                 if _kept_to_resume(tracked, repository, blobs, messages):
                     continue
+                if isinstance(entry, UploadEntry) and finished_uploads is not None:
+                    document = _finish_sent_upload(entry, repository, blobs)
+                    if document is not None:
+                        finished_uploads[entry.source] = document
+                        messages.append(
+                            f"The upload of {entry.filename} was interrupted after the whole "
+                            "file was sent; it is now stored (resumed)."
+                        )
+                        tracked.finish()
+                        continue
                 messages.append(_recover(tracked, repository, blobs))
             except DmsError as error:
                 log.warning("could not recover %s yet: %s", entry, error)
@@ -90,6 +117,43 @@ def _keep(tracked: Tracked, messages: list[str], message: str) -> None:
     if not getattr(entry, "announced", True):
         messages.append(message)
         tracked.change(announced=True)
+
+
+def _keep_job(
+    tracked: Tracked, entry: UploadJobEntry | DownloadJobEntry, messages: list[str]
+) -> None:
+    done = job_files_done(entry, tracked.records())
+    kind = "upload" if isinstance(entry, UploadJobEntry) else "download"
+    _keep(
+        tracked,
+        messages,
+        f"The {kind} of {printable(entry.name)} was interrupted ({done} of "
+        f"{len(entry.items)} files done); it is kept: {RESUME_HINT}.",
+    )
+
+
+def _finish_sent_upload(
+    entry: UploadEntry, repository: DocumentRepository, blobs: BlobStore
+) -> Document | None:
+    """Write the record of an upload whose whole body was sent; None if it was not."""
+    if entry.failed or entry.checksum is None:
+        return None
+    if blobs.size_of(object_key(entry.user_id, entry.document_id)) != entry.size:
+        return None
+    return store_document_record(
+        repository,
+        new_document_record(
+            user_id=entry.user_id,
+            document_id=entry.document_id,
+            filename=entry.filename,
+            file_type=entry.file_type,
+            size=entry.size,
+            checksum=entry.checksum,
+            tags=entry.tags,
+            folder=entry.folder,
+            expires_at=entry.expires_at,
+        ),
+    )
 
 
 def _kept_to_resume(

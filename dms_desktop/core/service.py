@@ -39,14 +39,32 @@ from .errors import (
 from .ids import is_document_id, new_document_id
 from .interrupted import (
     InterruptedTransfer,
+    find_download_job_of,
     find_download_of,
+    find_upload_job_of,
     find_upload_of,
     interrupted_transfers,
     resolve_id,
 )
-from .journal import DeleteEntry, DownloadEntry, Journal, JournalEntry, Tracked, UploadEntry
+from .journal import (
+    DeleteEntry,
+    DownloadEntry,
+    DownloadJobEntry,
+    Journal,
+    JournalEntry,
+    Tracked,
+    UploadEntry,
+    UploadJobEntry,
+)
 from .listing import ListQuery, Page
-from .localfiles import HashedFile, check_readable_file, download_target, guess_file_type
+from .localfiles import (
+    HashedFile,
+    UploadSource,
+    check_readable_file,
+    download_target,
+    guess_file_type,
+    unique_download_targets,
+)
 from .lookup import find_document, find_in_trash
 from .models import (
     Document,
@@ -68,8 +86,17 @@ from .share_links import (
     ShareLink,
     checked_lifetime,
 )
+from .transfer_jobs import (
+    AskDuplicate,
+    JobOutcome,
+    JobProgress,
+    JobProgressCallback,
+    KnownChecksums,
+    TransferJobs,
+)
 from .transfer_outcome import Notice
 from .trash import move_to_trash, restore_from_trash
+from .upload_plan import DuplicatePolicy
 from .uploading import NewUpload, Uploads
 from .versions import DocumentVersions
 
@@ -101,6 +128,11 @@ class DocumentService:
         self._versions = DocumentVersions(
             repository.client, repository.table_name, blobs, self._downloads, user_id
         )
+        self._jobs = TransferJobs(
+            repository, blobs, user_id, journal, self._uploads, self._downloads, owner_name
+        )
+        # Uploads the last start finished (their whole body had been sent), by file path.
+        self._finished_at_start: dict[str, Document] = {}
         self._trash_days = trash_days  # the backend's retention (its TrashRetentionDays)
         self._share_limit = share_limit  # how long the signing credentials last, if short
         self._finish_share_link = finish_share_link  # the sandbox's proof of its owner's link
@@ -186,6 +218,19 @@ class DocumentService:
     ) -> NewUpload:
         """A new document of ``source``, its fields checked (ValidationError if one is bad)."""
         check_readable_file(source)
+        return self._new_document_of(
+            source, tags=tags, filename=filename, folder=folder, expires=expires
+        )
+
+    def _new_document_of(
+        self,
+        source: Path,
+        *,
+        tags: Iterable[str] = (),
+        filename: str | None = None,
+        folder: str = "",
+        expires: datetime | None = None,
+    ) -> NewUpload:
         name = normalize_filename(filename if filename is not None else source.name)
         return NewUpload(
             source=source,
@@ -205,6 +250,95 @@ class DocumentService:
     def versions(self) -> DocumentVersions:
         """New versions of documents, their history, old versions (core.versions)."""
         return self._versions
+
+    # --- many files as one job (core.transfer_jobs) ---
+
+    def upload_job(
+        self,
+        sources: list[UploadSource],
+        *,
+        name: str,
+        roots: list[Path],
+        tags: Iterable[str] = (),
+        expires: datetime | None = None,
+        policy: DuplicatePolicy = DuplicatePolicy.KEEP,
+        locks_dir: Path | None = None,
+        contents: dict[str, HashedFile] | None = None,
+        progress: JobProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+        notice: Notice | None = None,
+        ask: AskDuplicate | None = None,
+    ) -> JobOutcome:
+        """Upload ``sources`` as one job, several at a time; a file that fails is listed in the
+        outcome and the others go on. A pause, a lost network or Ctrl+C keep the job to be
+        resumed (Paused, TransferInterrupted), a crash too. ``roots``: the paths the user gave
+        (the same ones again find the kept job); ``policy`` with ``locks_dir`` checks each
+        file for duplicates as `dms upload` does (``ask`` is asked when it says ASK)."""
+        # Checked by the plan (core.upload_plan); a file unreadable by now fails at its turn.
+        files = [
+            self._new_document_of(source.path, tags=tags, folder=source.folder, expires=expires)
+            for source in sources
+        ]
+        tracked = self._jobs.start_upload(name, roots, files, policy=policy)
+        assert tracked is not None
+        return self._jobs.run_upload(
+            tracked,
+            progress=progress,
+            cancel=cancel,
+            notice=notice,
+            ask=ask,
+            locks_dir=locks_dir,
+            contents=contents,
+        )
+
+    def download_job(
+        self,
+        documents: list[Document],
+        folder: Path,
+        *,
+        name: str,
+        overwrite: bool = False,
+        progress: JobProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+        notice: Notice | None = None,
+    ) -> JobOutcome:
+        """Download ``documents`` into ``folder`` as one job (their safe names, made unique);
+        kept and resumed like an upload job."""
+        targets = unique_download_targets(
+            folder, [(document.document_id, document.filename) for document in documents]
+        )
+        tracked = self._jobs.start_download(
+            name, folder, [(d, targets[d.document_id]) for d in documents], overwrite
+        )
+        return self._jobs.run_download(
+            tracked,
+            progress=progress,
+            cancel=cancel,
+            notice=notice,
+            documents={document.document_id: document for document in documents},
+        )
+
+    def known_checksums(self) -> KnownChecksums:
+        """The checksums of this user's documents, read once, to check many files for
+        duplicates (``find_duplicates`` of each without a query per file)."""
+        return KnownChecksums(self._repository, self._user_id)
+
+    def find_interrupted_upload_job(self, roots: list[Path]) -> str | None:
+        """The id of a kept upload job of the same paths, to resume instead of starting over."""
+        if self._journal is None:
+            return None
+        return find_upload_job_of(self._journal, self._user_id, roots)
+
+    def find_interrupted_download_job(self, document_ids: list[str], folder: Path) -> str | None:
+        """The id of a kept download job of the same documents into ``folder``."""
+        if self._journal is None:
+            return None
+        return find_download_job_of(self._journal, self._user_id, document_ids, folder)
+
+    def finished_at_start(self, source: Path) -> Document | None:
+        """The document of an interrupted upload of ``source`` that this start finished (its
+        whole body had been sent before the interruption), if any."""
+        return self._finished_at_start.get(str(source.absolute()))
 
     # --- interrupted transfers (core.interrupted) ---
 
@@ -234,11 +368,31 @@ class DocumentService:
         cancel: CancelToken | None = None,
         notice: Notice | None = None,
         content: HashedFile | None = None,
-    ) -> Document | Path:
-        """Continue the kept transfer ``transfer_id`` (or the start of it) where it stopped."""
+        job_progress: JobProgressCallback | None = None,
+        locks_dir: Path | None = None,
+        ask: AskDuplicate | None = None,
+    ) -> Document | Path | JobOutcome:
+        """Continue the kept transfer ``transfer_id`` (or the start of it) where it stopped.
+        A job reports to ``job_progress`` (or, without it, its bytes to ``progress``)."""
         tracked = self._claim(transfer_id)
         entry = tracked.entry
+        if job_progress is None and progress is not None:
+            job_progress = _bytes_of(progress)
         try:
+            if isinstance(entry, UploadJobEntry):
+                return self._jobs.run_upload(
+                    tracked,
+                    progress=job_progress,
+                    cancel=cancel,
+                    notice=notice,
+                    ask=ask,
+                    locks_dir=locks_dir,
+                    resumed=True,
+                )
+            if isinstance(entry, DownloadJobEntry):
+                return self._jobs.run_download(
+                    tracked, progress=job_progress, cancel=cancel, notice=notice, resumed=True
+                )
             if isinstance(entry, UploadEntry):
                 return self._uploads.resume(
                     tracked, progress=progress, cancel=cancel, content=content, notice=notice
@@ -258,6 +412,10 @@ class DocumentService:
         tracked = self._claim(transfer_id)
         entry = tracked.entry
         try:
+            if isinstance(entry, UploadJobEntry | DownloadJobEntry):
+                self._jobs.discard(tracked)
+                kind = "upload" if isinstance(entry, UploadJobEntry) else "download"
+                return f"the {kind} of {entry.name}"
             if isinstance(entry, UploadEntry):
                 self._uploads.discard(tracked)
                 return f"the upload of {entry.filename}"
@@ -289,7 +447,13 @@ class DocumentService:
         one message per piece of work, saying which (see core.recovery)."""
         if self._journal is None:
             return []
-        return recover_user_work(self._journal, self._repository, self._blobs, self._user_id)
+        return recover_user_work(
+            self._journal,
+            self._repository,
+            self._blobs,
+            self._user_id,
+            self._finished_at_start,
+        )
 
     def find_duplicates(self, checksum: str) -> list[Document]:
         """The user's documents whose body has ``checksum`` (same content already stored)."""
@@ -603,6 +767,13 @@ class DocumentService:
             )
         finally:
             started.close()
+
+
+def _bytes_of(progress: ProgressCallback) -> JobProgressCallback:
+    def report(job: JobProgress) -> None:
+        progress(job.bytes_done, job.bytes_total)
+
+    return report
 
 
 def expiry_epoch_seconds(expires: datetime | None) -> int | None:

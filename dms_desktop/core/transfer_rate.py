@@ -30,6 +30,13 @@ class TransferRate:
     def done(self) -> int:
         return self._done
 
+    def begin(self, done: int, now: float) -> None:
+        """Measure from ``now``, when ``done`` were done (a job measures from its start: its
+        first file's round trip is part of its pace)."""
+        self._samples.clear()
+        self._samples.append((now, done))
+        self._done = done
+
     def update(self, done: int, now: float) -> None:
         """``done`` bytes at time ``now`` (seconds, monotonic)."""
         if done < self._done:
@@ -68,3 +75,40 @@ class TransferRate:
             return None
         left = remaining / speed
         return left if left <= MAX_SECONDS_LEFT else None
+
+
+class JobRate:
+    """Speed and time left of a job of many files (core.transfer_jobs): its bytes and its files
+    are followed apart, and the time left is the longer of the two estimates. With many small
+    files the time goes into each file's requests, not its bytes (the files' rate says it);
+    with a few big ones the bytes' rate does. Both are measured from the first file or byte
+    that moved (or from :meth:`begin`), so a job that resumes with files already done is not
+    taken for a fast one."""
+
+    def __init__(self, files: int, total: int) -> None:
+        self.bytes = TransferRate(total)
+        self.files = TransferRate(files)
+
+    def begin(self, files_done: int, bytes_done: int, now: float) -> None:
+        """The job starts (or resumes) at ``now`` with what it had done: measured from here, so
+        that an estimate is there one second in."""
+        self.bytes.begin(bytes_done, now)
+        self.files.begin(files_done, now)
+
+    def update(self, files_done: int, bytes_done: int, now: float) -> None:
+        self.bytes.update(bytes_done, now)
+        self.files.update(files_done, now)
+
+    @property
+    def speed(self) -> float | None:
+        """Bytes per second over the last seconds (None until known)."""
+        return self.bytes.speed
+
+    def seconds_left(self) -> float | None:
+        by_bytes, by_files = self.bytes.seconds_left(), self.files.seconds_left()
+        known = [left for left in (by_bytes, by_files) if left is not None]
+        if not known:
+            return None
+        if by_files is None and self.files.total - self.files.done > 0 and by_bytes == 0:
+            return None  # every byte is sent, files are still finishing: no estimate
+        return max(known)

@@ -99,8 +99,10 @@ class Uploads:
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
         content: HashedFile | None = None,
+        job: str | None = None,
     ) -> Document:
-        """Store ``new`` (journaled; see the module docstring for what a failure keeps)."""
+        """Store ``new`` (journaled; see the module docstring for what a failure keeps).
+        ``job``: the folder job it is part of (core.transfer_jobs), which resumes it."""
         try:
             stat = new.source.stat()
         except OSError as exc:
@@ -117,6 +119,7 @@ class Uploads:
             tags=new.tags,
             folder=new.folder,
             expires_at=new.expires_at,
+            job=job,
         )
         tracked = self._journal.track(entry) if self._journal is not None else None
         return self._run(entry, tracked, progress, cancel, content, None)

@@ -26,7 +26,7 @@ from .document_events import DocumentEvents
 from .message_bar import MessageBar
 from .operations import Lane, OperationContext, Operations
 from .session import OPEN_CACHE_FOLDER
-from .transfers import DownloadSpec, TransferQueue
+from .transfers import DownloadJobSpec, DownloadSpec, TransferQueue
 
 log = logging.getLogger(__name__)
 
@@ -148,11 +148,18 @@ class DocumentActions(QObject):
             if answer == QMessageBox.StandardButton.Cancel:
                 return
             overwrite = answer == QMessageBox.StandardButton.Yes
-        for document in documents:
-            target = targets[document.document_id]
-            if target.exists() and not overwrite:
-                continue
-            self._transfers.download(DownloadSpec(document, target, overwrite=overwrite))
+        chosen_documents = [
+            document
+            for document in documents
+            if overwrite or not targets[document.document_id].exists()
+        ]
+        if not chosen_documents:
+            return
+        # One job for all of them: one row, one Pause / Resume / Cancel (core.transfer_jobs).
+        name = self.tr("%n document(s)", "", len(chosen_documents))
+        self._transfers.download_job(
+            DownloadJobSpec(chosen_documents, folder, name, overwrite=overwrite)
+        )
 
     @Slot(object)
     def on_download_finished(self, path: Path) -> None:

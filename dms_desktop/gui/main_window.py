@@ -65,7 +65,7 @@ from .search_view import (
     SearchResultsView,
 )
 from .tag_panel import TagPanel
-from .transfers import TransferQueue, UploadSpec
+from .transfers import TransferQueue, UploadJobSpec, UploadSpec
 from .transfers_panel import TransfersPanel
 from .translations import QT_TRANSLATE_NOOP
 from .trash_view import TrashView
@@ -389,6 +389,7 @@ class MainWindow(QMainWindow):
         self.versions.row_drops.files_dropped.connect(self._on_files_dropped)
         self.versions.row_drops.unsupported_drop.connect(self._message_bar.show_notice)
         self._transfers.upload_finished.connect(self._on_upload_finished)
+        self._transfers.documents_uploaded.connect(self._on_documents_uploaded)
         self._transfers.transfer_failed.connect(self._on_transfer_failed)
 
     # --- session ---
@@ -671,7 +672,7 @@ class MainWindow(QMainWindow):
         dialog = self.upload_dialog
         self.upload_dialog = None
         if dialog is not None:
-            self.upload(dialog.specs())
+            self.upload(dialog.specs(), dialog.roots())
 
     @Slot(list)
     def _on_files_dropped(self, paths: list[Path]) -> None:
@@ -680,13 +681,22 @@ class MainWindow(QMainWindow):
             return
         self.open_upload_dialog(paths)
 
-    def upload(self, specs: Iterable[UploadSpec]) -> None:
-        for spec in specs:
-            self._transfers.upload(spec)
+    def upload(self, specs: Iterable[UploadSpec], roots: Iterable[Path] = ()) -> None:
+        """One file is one transfer; several (a folder) are one job of the transfers panel."""
+        files = list(specs)
+        if len(files) == 1:
+            self._transfers.upload(files[0])
+        elif files:
+            name = self._transfers.job_name(files)
+            self._transfers.upload_job(UploadJobSpec(files, name, list(roots)))
 
     @Slot(object)
     def _on_upload_finished(self, document: Document) -> None:
         self.events.publish(DocumentChanges.of_added([document]))
+
+    @Slot(list)
+    def _on_documents_uploaded(self, documents: list[Document]) -> None:
+        self.events.publish(DocumentChanges.of_added(documents))
 
     @Slot(object, object)
     def _on_transfer_failed(self, transfer: object, error: DmsError) -> None:

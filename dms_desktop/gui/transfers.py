@@ -11,6 +11,11 @@ in its journal (core.interrupted), and Resume continues it where it stopped. A t
 by a failure that may pass (the network) is kept the same way (Interrupted), and so are those a
 quit or a crash interrupted: :meth:`TransferQueue.show_interrupted` lists them at start-up, to be
 resumed or discarded.
+
+Many files (a folder dropped or chosen in the upload dialog, several documents downloaded) are
+one transfer, a job (core.transfer_jobs): one row with its files done of all, bytes, speed and
+time left; files that failed are listed in its tooltip and reported once it ends, while the
+others go on. Pause, Resume, Discard and Cancel apply to the whole job.
 """
 
 from __future__ import annotations
@@ -30,17 +35,25 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from ..core.cancellation import CancelToken, throttled
 from ..core.errors import Cancelled, DmsError, Paused, TransferInterrupted
-from ..core.localfiles import HashedFile
+from ..core.localfiles import HashedFile, UploadSource
 from ..core.models import Document
-from ..core.transfer_rate import TransferRate
+from ..core.transfer_rate import JobRate, TransferRate
 
 if TYPE_CHECKING:
     from ..core.interrupted import InterruptedTransfer  # imports botocore: not at start-up
     from ..core.service import DocumentService
+    from ..core.transfer_jobs import JobOutcome, JobProgress
 
 log = logging.getLogger(__name__)
 
 MAX_PARALLEL_TRANSFERS = 2
+
+
+def _size_of(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 class TransferKind(enum.Enum):
@@ -90,33 +103,67 @@ class DownloadSpec:
 
 
 @dataclass
+class UploadJobSpec:
+    """Many files uploaded as one job (their duplicates decided by the upload dialog)."""
+
+    files: list[UploadSpec]
+    name: str
+    roots: list[Path]
+
+
+@dataclass
+class DownloadJobSpec:
+    """Many documents downloaded into one folder as one job."""
+
+    documents: list[Document]
+    folder: Path
+    name: str
+    overwrite: bool = False
+
+
+TransferSpec = UploadSpec | DownloadSpec | UploadJobSpec | DownloadJobSpec
+
+
+@dataclass
 class Transfer:
     """One transfer as the panel shows it (only touched on the GUI thread)."""
 
     transfer_id: int
     kind: TransferKind
     name: str
-    spec: UploadSpec | DownloadSpec | None  # None: interrupted before this start (kept_id)
+    spec: TransferSpec | None  # None: interrupted before this start (kept_id)
     total: int
     done: int = 0
+    files_total: int | None = None  # a job of many files (None: one file)
+    files_done: int = 0
+    failures: list[str] = field(default_factory=list)  # a job's files that failed, one line each
     state: TransferState = TransferState.QUEUED
     error: str = ""
     started_at: float | None = None
     finished_at: float | None = None
-    result: Document | Path | None = None
+    result: Document | Path | JobOutcome | None = None
     kept_id: str | None = None  # its journal entry while kept to be resumed (core.interrupted)
     cancel: CancelToken = field(default_factory=CancelToken, repr=False)
     rate: TransferRate = field(init=False, repr=False)
+    job_rate: JobRate | None = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self.restart_rate()
+
+    @property
+    def is_job(self) -> bool:
+        return self.files_total is not None
+
+    def restart_rate(self) -> None:
         self.rate = TransferRate(self.total)
+        self.job_rate = JobRate(self.files_total, self.total) if self.is_job else None  # type: ignore[arg-type]
 
     @property
     def speed(self) -> float | None:
         """Bytes per second: over the last seconds while running (None until known, see
         core.transfer_rate), the average once done (what people compare); None otherwise."""
         if self.state is TransferState.RUNNING:
-            return self.rate.speed
+            return self.job_rate.speed if self.job_rate is not None else self.rate.speed
         if self.state is TransferState.DONE and self.started_at and self.finished_at:
             elapsed = self.finished_at - self.started_at
             return self.total / elapsed if elapsed > 0 else None
@@ -129,7 +176,10 @@ class Transfer:
         checksum): no estimate then, rather than "0s" for however long that takes."""
         if self.state is not TransferState.RUNNING:
             return None
-        left = self.rate.seconds_left()
+        if self.job_rate is not None:
+            left = self.job_rate.seconds_left()
+        else:
+            left = self.rate.seconds_left()
         return left if left else None
 
 
@@ -137,6 +187,7 @@ class _Signals(QObject):
     """Emitted from pool threads; delivered queued on the GUI thread."""
 
     progressed = Signal(int, int)  # transfer id, bytes done
+    job_progressed = Signal(int, object)  # transfer id, JobProgress
     started = Signal(int)
     finished = Signal(int, object)  # transfer id, Document | Path
     failed = Signal(int, object)  # transfer id, DmsError
@@ -150,6 +201,7 @@ class TransferQueue(QObject):
     upload_finished = Signal(object)  # Document
     version_uploaded = Signal(object, object)  # the Document before, and with its new version
     download_finished = Signal(object)  # Path
+    documents_uploaded = Signal(list)  # list[Document]: the documents a job stored
     transfer_failed = Signal(object, object)  # Transfer, DmsError
 
     def __init__(
@@ -166,6 +218,7 @@ class TransferQueue(QObject):
         self._futures: dict[int, Future[object]] = {}
         self._signals = _Signals()
         self._signals.progressed.connect(self._on_progress)
+        self._signals.job_progressed.connect(self._on_job_progress)
         self._signals.started.connect(self._on_started)
         self._signals.finished.connect(self._on_finished)
         self._signals.failed.connect(self._on_failed)
@@ -192,6 +245,24 @@ class TransferQueue(QObject):
 
     def download(self, spec: DownloadSpec) -> int:
         return self._add(TransferKind.DOWNLOAD, spec.document.filename, spec, spec.document.size)
+
+    def upload_job(self, spec: UploadJobSpec) -> int:
+        """Upload many files as one job: one row, one Pause / Resume / Cancel for all."""
+        total = sum(_size_of(file.path) for file in spec.files)
+        return self._add(TransferKind.UPLOAD, spec.name, spec, total, len(spec.files))
+
+    def job_name(self, files: list[UploadSpec]) -> str:
+        """What an upload job is called: the folder all its files are in ("photos"), else
+        "N files"."""
+        tops = {file.folder.split("/", 1)[0] for file in files}
+        if len(tops) == 1 and "" not in tops:
+            return tops.pop()
+        return self.tr("%n file(s)", "", len(files))
+
+    def download_job(self, spec: DownloadJobSpec) -> int:
+        """Download many documents into a folder as one job."""
+        total = sum(document.size for document in spec.documents)
+        return self._add(TransferKind.DOWNLOAD, spec.name, spec, total, len(spec.documents))
 
     def cancel(self, transfer_id: int) -> None:
         transfer = self._transfers[transfer_id]
@@ -230,8 +301,9 @@ class TransferQueue(QObject):
         if work is None:
             return
         transfer.cancel = CancelToken()
-        transfer.rate = TransferRate(transfer.total)
+        transfer.restart_rate()
         transfer.error = ""
+        transfer.failures = []
         transfer.started_at = transfer.finished_at = None
         self._set_state(transfer, TransferState.QUEUED)
         self._futures[transfer_id] = self._pool.submit(
@@ -269,6 +341,8 @@ class TransferQueue(QObject):
                 None,
                 kept.total,
                 done=kept.done,
+                files_total=kept.files_total,
+                files_done=kept.files_done or 0,
                 state=TransferState.INTERRUPTED,
                 kept_id=kept.transfer_id,
             )
@@ -288,6 +362,10 @@ class TransferQueue(QObject):
         # Through upload()/download() so the size is measured again: the file may have been
         # missing (size 0) or changed when the first attempt was queued.
         spec = transfer.spec
+        if isinstance(spec, UploadJobSpec):
+            return self.upload_job(spec)
+        if isinstance(spec, DownloadJobSpec):
+            return self.download_job(spec)
         return self.upload(spec) if isinstance(spec, UploadSpec) else self.download(spec)
 
     def clear_finished(self) -> None:
@@ -315,10 +393,15 @@ class TransferQueue(QObject):
     # --- running ---
 
     def _add(
-        self, kind: TransferKind, name: str, spec: UploadSpec | DownloadSpec, total: int
+        self,
+        kind: TransferKind,
+        name: str,
+        spec: TransferSpec,
+        total: int,
+        files: int | None = None,
     ) -> int:
         transfer_id = next(self._ids)
-        transfer = Transfer(transfer_id, kind, name, spec, total)
+        transfer = Transfer(transfer_id, kind, name, spec, total, files_total=files)
         self._transfers[transfer_id] = transfer
         self._futures[transfer_id] = self._pool.submit(
             self._run, transfer_id, spec, transfer.cancel
@@ -326,24 +409,27 @@ class TransferQueue(QObject):
         self.changed.emit(transfer_id)
         return transfer_id
 
-    def _run(
-        self, transfer_id: int, spec: UploadSpec | DownloadSpec | str, cancel: CancelToken
-    ) -> object:
-        """``spec`` is a new transfer, or the journal id of a kept one to resume."""
-        """On a pool thread: never touches the Transfer objects, only emits signals."""
+    def _run(self, transfer_id: int, spec: TransferSpec | str, cancel: CancelToken) -> object:
+        """``spec`` is a new transfer, or the journal id of a kept one to resume.
+        On a pool thread: never touches the Transfer objects, only emits signals."""
         signals = self._signals
         signals.started.emit(transfer_id)
 
         def report(done: int, total: int) -> None:
             signals.progressed.emit(transfer_id, done)
 
+        def report_job(job: JobProgress) -> None:  # throttled by the job itself
+            signals.job_progressed.emit(transfer_id, job)
+
         progress = throttled(report)
 
         try:
             service = self._service_provider()
-            result: Document | Path
+            result: Document | Path | JobOutcome
             if isinstance(spec, str):
-                result = service.resume_transfer(spec, progress=progress, cancel=cancel)
+                result = service.resume_transfer(
+                    spec, progress=progress, cancel=cancel, job_progress=report_job
+                )
             elif isinstance(spec, UploadSpec) and spec.new_version_of is not None:
                 result = service.versions.upload_new_version(
                     spec.new_version_of.document_id,
@@ -359,6 +445,30 @@ class TransferQueue(QObject):
                     spec.target,
                     overwrite=spec.overwrite,
                     progress=progress,
+                    cancel=cancel,
+                )
+            elif isinstance(spec, UploadJobSpec):
+                result = service.upload_job(
+                    [UploadSource(file.path, file.folder) for file in spec.files],
+                    name=spec.name,
+                    roots=spec.roots,
+                    tags=spec.files[0].tags if spec.files else (),
+                    expires=spec.files[0].expires if spec.files else None,
+                    contents={
+                        str(file.path.absolute()): file.content
+                        for file in spec.files
+                        if file.content is not None
+                    },
+                    progress=report_job,
+                    cancel=cancel,
+                )
+            elif isinstance(spec, DownloadJobSpec):
+                result = service.download_job(
+                    spec.documents,
+                    spec.folder,
+                    name=spec.name,
+                    overwrite=spec.overwrite,
+                    progress=report_job,
                     cancel=cancel,
                 )
             elif isinstance(spec, UploadSpec):
@@ -418,6 +528,8 @@ class TransferQueue(QObject):
         transfer = self._transfers.get(transfer_id)
         if transfer is not None:
             transfer.started_at = time.monotonic()
+            if transfer.job_rate is not None:  # a job's pace counts from its start
+                transfer.job_rate.begin(transfer.files_done, transfer.done, transfer.started_at)
             self._set_state(transfer, TransferState.RUNNING)
 
     @Slot(int, int)
@@ -429,13 +541,49 @@ class TransferQueue(QObject):
             self.changed.emit(transfer_id)
 
     @Slot(int, object)
-    def _on_finished(self, transfer_id: int, result: Document | Path) -> None:
+    def _on_job_progress(self, transfer_id: int, job: JobProgress) -> None:
+        transfer = self._transfers.get(transfer_id)
+        if transfer is None or transfer.state.finished:
+            return
+        transfer.done = job.bytes_done
+        transfer.files_done = job.files_done
+        transfer.files_total = job.files_total
+        transfer.failures = [str(failure) for failure in job.failures]
+        if transfer.job_rate is not None:
+            transfer.job_rate.update(job.files_done, job.bytes_done, time.monotonic())
+        self.changed.emit(transfer_id)
+
+    def _on_job_finished(self, transfer: Transfer, outcome: JobOutcome) -> None:
+        transfer.files_done = transfer.files_total or 0
+        transfer.failures = [str(failure) for failure in outcome.failures]
+        everything_failed = outcome.failures and not (
+            outcome.moved or outcome.done_before or outcome.skipped
+        )
+        self._set_state(transfer, TransferState.FAILED if everything_failed else TransferState.DONE)
+        if outcome.documents:
+            self.documents_uploaded.emit(list(outcome.documents))
+        if outcome.kind == "download" and outcome.paths and not outcome.failures:
+            self.download_finished.emit(outcome.paths[0].parent)
+        if outcome.failures:
+            failed = len(outcome.failures)
+            transfer.error = (
+                self.tr("%n file(s) could not be transferred:", "", failed)
+                + "\n"
+                + "\n".join(transfer.failures)
+            )
+            self.transfer_failed.emit(transfer, DmsError(transfer.error))
+
+    @Slot(int, object)
+    def _on_finished(self, transfer_id: int, result: Document | Path | JobOutcome) -> None:
         transfer = self._transfers.get(transfer_id)
         if transfer is None:
             return
         transfer.done = transfer.total
         transfer.result = result
         transfer.kept_id = None
+        if not isinstance(result, Document | Path):
+            self._on_job_finished(transfer, result)
+            return
         self._set_state(transfer, TransferState.DONE)
         spec = transfer.spec
         if isinstance(spec, UploadSpec) and spec.new_version_of is not None:

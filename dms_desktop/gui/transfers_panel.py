@@ -41,8 +41,8 @@ from .transfers import Transfer, TransferQueue, TransferState
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
-COLUMNS = ("Name", "Kind", "Progress", "Bytes", "Speed", "Time left", "State")
-NAME, KIND, PROGRESS, BYTES, SPEED, TIME_LEFT, STATE = range(len(COLUMNS))
+COLUMNS = ("Name", "Kind", "Files", "Progress", "Bytes", "Speed", "Time left", "State")
+NAME, KIND, FILES, PROGRESS, BYTES, SPEED, TIME_LEFT, STATE = range(len(COLUMNS))
 
 PercentRole = Qt.ItemDataRole.UserRole + 1
 """The Progress column's percentage (0-100) as an int, for the delegate."""
@@ -97,6 +97,8 @@ class TransferTableModel(QAbstractTableModel):
             and role == Qt.ItemDataRole.DisplayRole
             and 0 <= section < len(COLUMNS)
         ):
+            if section == FILES:
+                return self.tr("Files")
             return COLUMNS[section]
         return None
 
@@ -123,6 +125,11 @@ class TransferTableModel(QAbstractTableModel):
             return None
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
+            if column == FILES:
+                return self._files_text(transfer)
+            if column == STATE and transfer.failures:
+                failed = self.tr("%n failed", "", len(transfer.failures))
+                return f"{transfer.state.value}, {failed}"
             return _display(transfer, column)
         if role == PercentRole and column == PROGRESS:
             return transfer_percent(transfer)
@@ -131,6 +138,8 @@ class TransferTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == STATE and transfer.error:
                 return transfer.error
+            if transfer.failures and column in (STATE, FILES):
+                return "\n".join(transfer.failures)
             if column == NAME:
                 return transfer.name
             return None
@@ -138,9 +147,19 @@ class TransferTableModel(QAbstractTableModel):
             if transfer.state is TransferState.FAILED:
                 return QBrush(_FAILED_COLOR)
             return None
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in (BYTES, SPEED, TIME_LEFT):
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (FILES, BYTES, SPEED, TIME_LEFT):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
+
+    def _files_text(self, transfer: Transfer) -> str:
+        """A job's files done of all ("120 of 5,000"); empty for a transfer of one file."""
+        if transfer.files_total is None:
+            return ""
+        return (
+            self.tr("%1 of %2")
+            .replace("%1", f"{transfer.files_done:,}")
+            .replace("%2", f"{transfer.files_total:,}")
+        )
 
     # --- following the queue ---
 
@@ -259,7 +278,13 @@ class TransfersPanel(QDockWidget):
         header = self._table.horizontalHeader()
         header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
         header.setStretchLastSection(False)
-        for column, width in ((KIND, 80), (PROGRESS, 120), (BYTES, 170), (SPEED, 100)):
+        for column, width in (
+            (KIND, 80),
+            (FILES, 110),
+            (PROGRESS, 120),
+            (BYTES, 170),
+            (SPEED, 100),
+        ):
             self._table.setColumnWidth(column, width)
 
         self.cancel_button = QPushButton("Cancel")

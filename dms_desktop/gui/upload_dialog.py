@@ -52,7 +52,7 @@ from .drops import DropHandler
 from .operations import Operations
 from .tag_completer import TagCompleter
 from .transfers import UploadSpec
-from .upload_rows import DuplicateCheck, UploadRow
+from .upload_rows import MANY_FILES, DuplicateCheck, SharedChecksums, UploadRow
 
 COLUMNS = ("Name", "Size", "Type", "Folder", "Status", "Upload anyway")
 NAME, SIZE, TYPE, FOLDER, STATUS, UPLOAD_ANYWAY = range(len(COLUMNS))
@@ -83,6 +83,8 @@ class UploadDialog(QDialog):
         self._cancel = CancelToken()  # set when the dialog closes: stops pending hashing
         self._tags: tuple[str, ...] = ()
         self._tag_problem = ""
+        self._roots: list[Path] = []  # the files and folders added, as chosen
+        self._shared: SharedChecksums | None = None  # the stored checksums, for many files
 
         self.add_files_button = QPushButton("Add files…")
         self.add_files_button.setObjectName("addUploadFilesButton")
@@ -206,6 +208,8 @@ class UploadDialog(QDialog):
         """Add files as they are and folders recursively (their files keep the relative folder)."""
         sources: list[UploadSource] = []
         for path in paths:
+            if path not in self._roots:
+                self._roots.append(path)
             if path.is_dir():
                 QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
                 try:
@@ -234,6 +238,10 @@ class UploadDialog(QDialog):
             for row in self._rows
             if not row.problem and not row.skipped
         ]
+
+    def roots(self) -> list[Path]:
+        """The files and folders that were added (a folder job is named after them)."""
+        return list(self._roots)
 
     @property
     def tags(self) -> tuple[str, ...]:
@@ -292,6 +300,9 @@ class UploadDialog(QDialog):
 
     def _add_sources(self, sources: list[UploadSource]) -> None:
         known = {(row.path.absolute(), row.folder) for row in self._rows}
+        if self._shared is None and len(self._rows) + len(sources) >= MANY_FILES:
+            self._shared = SharedChecksums()
+        shared = self._shared
         self.table.blockSignals(True)
         try:
             for source in sources:
@@ -306,7 +317,7 @@ class UploadDialog(QDialog):
                 self._render(len(self._rows) - 1)
                 if row.checking:
                     self._operations.long(
-                        DuplicateCheck(source, self._cancel),
+                        DuplicateCheck(source, self._cancel, shared),
                         functools.partial(self._on_duplicates, row.key),
                     ).failure(functools.partial(self._on_duplicate_check_failed, row.key)).run()
         finally:

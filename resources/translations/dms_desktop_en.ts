@@ -56,6 +56,16 @@
     </message>
 </context>
 <context>
+    <name>DocumentActions</name>
+    <message numerus="yes">
+        <source>%n document(s)</source>
+        <translation>
+            <numerusform>%n document</numerusform>
+            <numerusform>%n documents</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>DocumentTableModel</name>
     <message numerus="yes">
         <source>%n document(s) as of {time}, not yet updated</source>
@@ -145,6 +155,33 @@
         <translation>
             <numerusform>%n document found in {ms} ms</numerusform>
             <numerusform>%n documents found in {ms} ms</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>TransferQueue</name>
+    <message numerus="yes">
+        <source>%n file(s)</source>
+        <translation>
+            <numerusform>%n file</numerusform>
+            <numerusform>%n files</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n file(s) could not be transferred:</source>
+        <translation>
+            <numerusform>%n file could not be transferred:</numerusform>
+            <numerusform>%n files could not be transferred:</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>TransferTableModel</name>
+    <message numerus="yes">
+        <source>%n failed</source>
+        <translation>
+            <numerusform>%n failed</numerusform>
+            <numerusform>%n failed</numerusform>
         </translation>
     </message>
 </context>

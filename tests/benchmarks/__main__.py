@@ -31,6 +31,7 @@ BENCHMARKS = [
     "bench_sandbox_queries",
     "bench_sandbox_checkpoints",
     "bench_search",
+    "bench_folder_jobs",
 ]
 REPO = Path(__file__).resolve().parents[2]
 

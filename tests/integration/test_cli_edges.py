@@ -109,7 +109,7 @@ def test_a_name_two_documents_share_is_refused_with_their_ids(
     assert not (tmp_path / name).exists()
 
 
-def test_a_folder_upload_counts_its_files_and_ends_with_a_summary(
+def test_a_folder_upload_is_one_job_that_ends_with_a_summary(
     shared_sandbox: SandboxHome, tmp_path: Path
 ) -> None:
     folder = tmp_path / _unique("Batch")
@@ -123,8 +123,11 @@ def test_a_folder_upload_counts_its_files_and_ends_with_a_summary(
     result = shared_sandbox.dms("upload", str(folder), "--duplicates", "skip")
 
     assert result.code == 0, result.err
-    lines = result.out.splitlines()
-    assert [line.rsplit(" (", 1)[1] for line in lines] == ["file 2 of 3)", "file 3 of 3)"]
+    lines = sorted(result.out.splitlines())
+    assert [line.split(" as ")[0] for line in lines] == [
+        f"Uploaded {folder.name}/b.txt",
+        f"Uploaded {folder.name}/c.txt",
+    ]
     assert "Skipped" in result.err and "a-stored.txt: already stored as" in result.err
     assert result.err.splitlines()[-1] == (
         "Uploaded 2 of 3 files (500 bytes), 1 skipped (already stored)."

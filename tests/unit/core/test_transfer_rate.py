@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dms_desktop.core.transfer_rate import MAX_SECONDS_LEFT, MIN_SECONDS, TransferRate
+from dms_desktop.core.transfer_rate import MAX_SECONDS_LEFT, MIN_SECONDS, JobRate, TransferRate
 
 MB = 1_000_000
 
@@ -88,3 +88,33 @@ def test_any_progress_gives_a_sensible_estimate_or_none(
         assert left is None or 0 <= left <= MAX_SECONDS_LEFT
         if left and now < MIN_SECONDS:
             raise AssertionError("an estimate before a second of data")
+
+
+def test_a_job_of_small_files_estimates_from_its_files_rate_from_the_first_second() -> None:
+    """5,000 files of 4 KB: each file's requests take the time, not its bytes. One second in,
+    200 files are done: the estimate is the rest at that rate (about 24 s), not what the bytes
+    alone would say, and it holds as the job goes on at the same pace."""
+    rate = JobRate(5000, 5000 * 4096)
+    rate.begin(0, 0, 0.0)
+    for tick in range(1, 11):
+        now = tick / 10
+        rate.update(20 * tick, 20 * tick * 4096, now)
+    left = rate.seconds_left()
+    assert left is not None and 23.0 <= left <= 25.0
+    rate.update(2000, 2000 * 4096, 10.0)
+    later = rate.seconds_left()
+    assert later is not None and 14.0 <= later <= 16.0
+
+
+def test_a_job_resumed_with_files_done_is_not_taken_for_a_fast_one() -> None:
+    rate = JobRate(100, 100 * MB)
+    rate.begin(60, 60 * MB, 0.0)  # done before the interruption
+    rate.update(61, 61 * MB, 1.0)
+    assert rate.seconds_left() == 39.0
+
+
+def test_a_job_with_one_big_file_left_follows_its_bytes() -> None:
+    rate = JobRate(3, 102 * MB)
+    rate.update(2, 2 * MB, 0.0)
+    rate.update(2, 12 * MB, 1.0)  # the big file is sent at 10 MB/s; no file finished
+    assert rate.seconds_left() == 9.0
