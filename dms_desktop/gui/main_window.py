@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
-    QItemSelectionModel,
     QModelIndex,
     QPoint,
     Qt,
@@ -23,10 +22,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDockWidget,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -36,14 +33,11 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QSplitter,
     QStackedWidget,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
-from ..core.changes import DocumentChanges
-from ..core.errors import DmsError
-from ..core.formatting import human_time, plural
+from ..core.formatting import human_time
 from ..core.identity import SignedIn
 from ..core.list_snapshot import ListSnapshot
 from ..core.models import Document
@@ -52,6 +46,7 @@ from .detail_pane import DetailPane
 from .document_actions import DocumentActions
 from .document_events import DocumentEvents
 from .document_model import COLUMN_SORTS, SORT_COLUMNS, DocumentTableModel
+from .document_table import make_document_table
 from .drops import DropHandler
 from .icons import action_icon, app_icon, file_type_icon
 from .kept_selection import KeptSelection
@@ -65,10 +60,11 @@ from .search_view import (
     SearchResultsView,
 )
 from .tag_panel import TagPanel
-from .transfers import TransferQueue, UploadJobSpec, UploadSpec
+from .transfers import TransferQueue, UploadSpec
 from .transfers_panel import TransfersPanel
 from .translations import QT_TRANSLATE_NOOP
 from .trash_view import TrashView
+from .upload_actions import UploadActions
 from .upload_dialog import UploadDialog
 from .version_actions import VersionActions
 from .window_bars import build_menus, build_toolbar
@@ -88,7 +84,6 @@ TYPE_FILTERS: list[tuple[str, str | None]] = [
     (QT_TRANSLATE_NOOP("MainWindow", "Spreadsheets (CSV)"), "text/csv"),
     (QT_TRANSLATE_NOOP("MainWindow", "JSON"), "application/json"),
 ]
-CELL_PADDING = 10  # pixels either side of a cell's text (the style's margin, with room)
 
 
 TAGS_NOT_SORTABLE = QT_TRANSLATE_NOOP(
@@ -124,7 +119,6 @@ class MainWindow(QMainWindow):
         self._is_admin = False
         self.cleanup_dialog: CleanupDialog | None = None
         self.consistency_dialog: ConsistencyDialog | None = None
-        self.upload_dialog: UploadDialog | None = None
 
         self.events = DocumentEvents(self)
         self.model = DocumentTableModel(operations, file_type_icon, parent=self)
@@ -151,12 +145,21 @@ class MainWindow(QMainWindow):
         self._build_tag_browser()
         self.transfers_panel = TransfersPanel(transfers, self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.transfers_panel)
+        self.uploads = UploadActions(
+            self,
+            operations,
+            transfers,
+            message_bar,
+            self.events,
+            self.tag_browser.known_tags,
+            lambda: self._signed_in,
+        )
         self._build_actions()
         self._build_status_bar()
         self._connect_signals()
         self.drop_handler = DropHandler(self)
         self.drop_handler.install(self)
-        self.drop_handler.files_dropped.connect(self._on_files_dropped)
+        self.drop_handler.files_dropped.connect(self.uploads.on_files_dropped)
         self.drop_handler.unsupported_drop.connect(self._message_bar.show_notice)
         self.transfers_panel.hide()  # shown when the first transfer starts
         self._transfers.changed.connect(self._show_transfers_panel)
@@ -173,39 +176,8 @@ class MainWindow(QMainWindow):
         self.resize(width, height)
 
     def _build_table(self) -> None:
-        table = QTableView()
-        table.setObjectName("documentTable")
-        table.setModel(self.model)
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        table.setAlternatingRowColors(True)
-        table.setShowGrid(False)
-        table.setWordWrap(False)
-        table.verticalHeader().hide()
-        table.verticalHeader().setDefaultSectionSize(26)
+        table = make_document_table(self.model)
         header = table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        # Wide enough for what the columns usually hold in this font (the names of the common
-        # types, sizes, times): "CSV spreadsheet" was elided.
-        samples = {
-            1: ["CSV spreadsheet", "PDF document", "Python source", "Markdown"],
-            2: ["1023 bytes", "999.9 MB"],
-            3: ["meetings, project"],
-            4: ["2026-12-31 23:59"],
-            5: ["2026-12-31 23:59"],
-        }
-        metrics = table.fontMetrics()
-        for column, texts in samples.items():
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
-            widest = max(metrics.horizontalAdvance(text) for text in texts)
-            table.setColumnWidth(column, widest + 2 * CELL_PADDING)
-        header.setSortIndicatorShown(True)
-        header.setSectionsClickable(True)
-        # The header gets a selection of its own, always empty. With the table's, each paint of
-        # the header asks the model about every selected row, column by column, to draw whole
-        # selected columns (there are none: rows are selected): with 1,000 rows selected, a
-        # third of the 60 ms the window froze after the selection.
-        header.setSelectionModel(QItemSelectionModel(self.model, header))
         self.table = table
         self.kept_selection = KeptSelection(table, self.model, self.selected_documents)
         self._show_sort_indicator()
@@ -305,7 +277,7 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         self.upload_action = self._action(
-            "uploadAction", self.tr("&Upload…"), "upload", "Ctrl+U", self.show_upload_dialog
+            "uploadAction", self.tr("&Upload…"), "upload", "Ctrl+U", self.uploads.show_dialog
         )
         self.download_action = self._action(
             "downloadAction",
@@ -386,11 +358,8 @@ class MainWindow(QMainWindow):
         self.detail_pane.share_requested.connect(self.lifecycle.share_document)
         self.detail_pane.versions_tab.download_requested.connect(self.versions.download_version)
         self.detail_pane.versions_tab.restore_requested.connect(self.versions.restore_version)
-        self.versions.row_drops.files_dropped.connect(self._on_files_dropped)
+        self.versions.row_drops.files_dropped.connect(self.uploads.on_files_dropped)
         self.versions.row_drops.unsupported_drop.connect(self._message_bar.show_notice)
-        self._transfers.upload_finished.connect(self._on_upload_finished)
-        self._transfers.documents_uploaded.connect(self._on_documents_uploaded)
-        self._transfers.transfer_failed.connect(self._on_transfer_failed)
 
     # --- session ---
 
@@ -649,59 +618,20 @@ class MainWindow(QMainWindow):
 
     # --- uploading ---
 
+    @property
+    def upload_dialog(self) -> UploadDialog | None:
+        """The upload dialog while it is open."""
+        return self.uploads.dialog
+
     @Slot()
     def show_upload_dialog(self) -> None:
-        """The Upload action (button, Ctrl+U, File menu): the dialog with no files chosen yet.
-
-        A slot of its own, because ``QAction.triggered`` passes a ``checked`` flag that would land
-        in the ``paths`` argument of :meth:`open_upload_dialog`."""
-        self.open_upload_dialog(())
+        self.uploads.show_dialog()
 
     def open_upload_dialog(self, paths: Iterable[Path]) -> None:
-        """Open the upload dialog with ``paths`` (window-modal, not blocking); accepting it queues
-        the files."""
-        known_tags = self.tag_browser.known_tags()
-        dialog = UploadDialog(self._operations, known_tags, list(paths), self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(self._upload_from_dialog)
-        self.upload_dialog = dialog
-        dialog.open()
-
-    @Slot()
-    def _upload_from_dialog(self) -> None:
-        dialog = self.upload_dialog
-        self.upload_dialog = None
-        if dialog is not None:
-            self.upload(dialog.specs(), dialog.roots())
-
-    @Slot(list)
-    def _on_files_dropped(self, paths: list[Path]) -> None:
-        if not self._signed_in:
-            self._message_bar.show_notice("Sign in first, then drop the files again.")
-            return
-        self.open_upload_dialog(paths)
+        self.uploads.open_dialog(paths)
 
     def upload(self, specs: Iterable[UploadSpec], roots: Iterable[Path] = ()) -> None:
-        """One file is one transfer; several (a folder) are one job of the transfers panel."""
-        files = list(specs)
-        if len(files) == 1:
-            self._transfers.upload(files[0])
-        elif files:
-            name = self._transfers.job_name(files)
-            self._transfers.upload_job(UploadJobSpec(files, name, list(roots)))
-
-    @Slot(object)
-    def _on_upload_finished(self, document: Document) -> None:
-        self.events.publish(DocumentChanges.of_added([document]))
-
-    @Slot(list)
-    def _on_documents_uploaded(self, documents: list[Document]) -> None:
-        self.events.publish(DocumentChanges.of_added(documents))
-
-    @Slot(object, object)
-    def _on_transfer_failed(self, transfer: object, error: DmsError) -> None:
-        name = getattr(transfer, "name", "")
-        self._message_bar.report_error(DmsError(f"{name}: {error}") if name else error)
+        self.uploads.upload(specs, roots)
 
     # --- closing ---
 
@@ -710,9 +640,8 @@ class MainWindow(QMainWindow):
         if running and not self._quitting_confirmed:
             answer = QMessageBox.question(
                 self,
-                "Transfers are running",
-                f"{plural(running, 'transfer')} {'is' if running == 1 else 'are'} still running. "
-                f"Cancel {'it' if running == 1 else 'them'} and quit?",
+                self.tr("Transfers are running"),
+                self.tr("%n transfer(s) still running. Cancel and quit?", "", running),
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                 QMessageBox.StandardButton.No,
             )

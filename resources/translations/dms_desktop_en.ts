@@ -142,6 +142,16 @@
     </message>
 </context>
 <context>
+    <name>MainWindow</name>
+    <message numerus="yes">
+        <source>%n transfer(s) still running. Cancel and quit?</source>
+        <translation>
+            <numerusform>%n transfer is still running. Cancel it and quit?</numerusform>
+            <numerusform>%n transfers are still running. Cancel them and quit?</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>SearchResultsView</name>
     <message numerus="yes">
         <source>%n document(s) found (the best ones) in {ms} ms</source>

@@ -207,7 +207,7 @@ def test_every_action_of_the_window_runs_without_an_error(
         triggered.append(action.text())
         if window.upload_dialog is not None:
             window.upload_dialog.reject()
-            window.upload_dialog = None
+            assert window.upload_dialog is None  # a cancelled dialog is forgotten
 
     assert {"&Upload…", "&Download…", "De&lete", "Delete &Permanently…", "&Refresh", "Find"} <= set(
         triggered

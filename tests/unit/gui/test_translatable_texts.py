@@ -23,7 +23,6 @@ GUI = Path(__file__).resolve().parents[3] / "dms_desktop" / "gui"
 # Modules whose texts do not go through tr() yet (converted later, then removed from here).
 NOT_CONVERTED_YET = frozenset(
     {
-        "main_window.py",
         "document_actions.py",
         "transfers.py",
         "transfers_panel.py",
