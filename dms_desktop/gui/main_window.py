@@ -23,7 +23,6 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
-    QDockWidget,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -67,7 +66,7 @@ from .trash_view import TrashView
 from .upload_actions import UploadActions
 from .upload_dialog import UploadDialog
 from .version_actions import VersionActions
-from .window_bars import build_menus, build_toolbar
+from .window_bars import build_menus, build_toolbar, dock_tags_and_searches
 
 if TYPE_CHECKING:
     from .cleanup_dialog import CleanupDialog
@@ -220,30 +219,10 @@ class MainWindow(QMainWindow):
         self.trash_entry.addItem(QListWidgetItem(action_icon("delete"), self.tr("Trash")))
         self.trash_entry.setMaximumHeight(self.trash_entry.sizeHintForRow(0) * 2 + 8)
         self.trash_entry.itemClicked.connect(self.show_trash)
-        panel = QWidget()
-        layout = QVBoxLayout(panel)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addWidget(self.tag_browser, 1)
-        layout.addWidget(self.trash_entry)
-        dock = QDockWidget(self.tr("Tags"), self)
-        dock.setObjectName("tagsDock")
-        dock.setWidget(panel)
-        dock.setFeatures(
-            QDockWidget.DockWidgetFeature.DockWidgetMovable
-            | QDockWidget.DockWidgetFeature.DockWidgetClosable
-        )
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
-        self.resizeDocks([dock], [180], Qt.Orientation.Horizontal)
-        self.tags_dock = dock
         self.saved_searches = SavedSearchesPanel(self._operations)
-        saved_dock = QDockWidget(self.tr("Saved searches"), self)
-        saved_dock.setObjectName("savedSearchesDock")
-        saved_dock.setWidget(self.saved_searches)
-        saved_dock.setFeatures(dock.features())
-        self.splitDockWidget(dock, saved_dock, Qt.Orientation.Vertical)
-        self.resizeDocks([dock, saved_dock], [3, 1], Qt.Orientation.Vertical)
-        self.saved_searches_dock = saved_dock
+        self.tags_dock, self.saved_searches_dock = dock_tags_and_searches(
+            self, self.tag_browser, self.trash_entry, self.saved_searches
+        )
         self.search = SearchBox(
             self._operations,
             self.search_area,

@@ -1,5 +1,5 @@
-"""The main window's toolbar and its menu bar (File, View, Account, Admin), built from the
-window's actions; the Theme submenu and Help come from :mod:`.window_menus`."""
+"""The main window's toolbar, its menu bar (File, View, Account, Admin) and its side docks, built
+from the window's actions and panels; the Theme submenu and Help come from :mod:`.window_menus`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QMenu, QSizePolicy, QToolBar, QWidget
+from PySide6.QtWidgets import QDockWidget, QMenu, QSizePolicy, QToolBar, QVBoxLayout, QWidget
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -93,3 +93,32 @@ def build_menus(window: MainWindow, quit_action: QAction) -> AccountAndAdminMenu
     check.triggered.connect(window.open_consistency_dialog)
     admin_menu.menuAction().setVisible(False)  # set_admin(True) shows it
     return AccountAndAdminMenus(account_label, admin_menu, cleanup, check)
+
+
+def dock_tags_and_searches(
+    window: MainWindow, tags: QWidget, trash_entry: QWidget, saved_searches: QWidget
+) -> tuple[QDockWidget, QDockWidget]:
+    """The left side: the tags with the Trash entry below them, and the saved searches under
+    that; both docks can be moved and closed (View menu)."""
+    panel = QWidget()
+    layout = QVBoxLayout(panel)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(2)
+    layout.addWidget(tags, 1)
+    layout.addWidget(trash_entry)
+    tags_dock = QDockWidget(QCoreApplication.translate("MainWindow", "Tags"), window)
+    tags_dock.setObjectName("tagsDock")
+    tags_dock.setWidget(panel)
+    tags_dock.setFeatures(
+        QDockWidget.DockWidgetFeature.DockWidgetMovable
+        | QDockWidget.DockWidgetFeature.DockWidgetClosable
+    )
+    window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, tags_dock)
+    window.resizeDocks([tags_dock], [180], Qt.Orientation.Horizontal)
+    saved_dock = QDockWidget(QCoreApplication.translate("MainWindow", "Saved searches"), window)
+    saved_dock.setObjectName("savedSearchesDock")
+    saved_dock.setWidget(saved_searches)
+    saved_dock.setFeatures(tags_dock.features())
+    window.splitDockWidget(tags_dock, saved_dock, Qt.Orientation.Vertical)
+    window.resizeDocks([tags_dock, saved_dock], [3, 1], Qt.Orientation.Vertical)
+    return tags_dock, saved_dock
