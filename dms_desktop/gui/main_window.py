@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QModelIndex,
@@ -41,6 +40,7 @@ from ..core.identity import SignedIn
 from ..core.list_snapshot import ListSnapshot
 from ..core.models import Document
 from ..core.paths import AppPaths
+from .admin_menu import AdminMenu
 from .detail_pane import DetailPane
 from .document_actions import DocumentActions
 from .document_events import DocumentEvents
@@ -67,10 +67,6 @@ from .upload_actions import UploadActions
 from .upload_dialog import UploadDialog
 from .version_actions import VersionActions
 from .window_bars import build_menus, build_toolbar, dock_tags_and_searches
-
-if TYPE_CHECKING:
-    from .cleanup_dialog import CleanupDialog
-    from .consistency_dialog import ConsistencyDialog
 
 log = logging.getLogger(__name__)
 
@@ -115,9 +111,6 @@ class MainWindow(QMainWindow):
         self._message_bar = message_bar
         self._quitting_confirmed = False
         self._signed_in = False
-        self._is_admin = False
-        self.cleanup_dialog: CleanupDialog | None = None
-        self.consistency_dialog: ConsistencyDialog | None = None
 
         self.events = DocumentEvents(self)
         self.model = DocumentTableModel(operations, file_type_icon, parent=self)
@@ -312,11 +305,8 @@ class MainWindow(QMainWindow):
             "showTrashAction", self.tr("&Trash"), "delete", None, self.show_trash
         )
         build_toolbar(self)
-        menus = build_menus(self, quit_action)
-        self._account_label_action = menus.account_label
-        self.admin_menu = menus.admin_menu
-        self.admin_cleanup_action = menus.admin_cleanup
-        self.admin_check_action = menus.admin_check
+        self._account_label_action = build_menus(self, quit_action)
+        self.admin = AdminMenu(self, self._operations)
 
     def _build_status_bar(self) -> None:
         self.loaded_label = QLabel()
@@ -372,38 +362,7 @@ class MainWindow(QMainWindow):
         self._update_actions(len(self._selected_rows()))
 
     def set_admin(self, is_admin: bool) -> None:
-        """Show the Admin menu to admins only (the dialogs and the worker check it again)."""
-        self._is_admin = is_admin
-        self.admin_menu.menuAction().setVisible(is_admin)
-        # Dialogs belong to the user who opened them: a new sign-in gets new ones.
-        if self.cleanup_dialog is not None and not self.cleanup_dialog.running:
-            self.cleanup_dialog.close()
-            self.cleanup_dialog.deleteLater()
-            self.cleanup_dialog = None
-        if self.consistency_dialog is not None and not self.consistency_dialog.running:
-            self.consistency_dialog.close()
-            self.consistency_dialog.deleteLater()
-            self.consistency_dialog = None
-
-    @Slot()
-    def open_cleanup_dialog(self) -> None:
-        if self.cleanup_dialog is None:
-            from .cleanup_dialog import CleanupDialog  # loads the admin tools (boto3) when used
-
-            self.cleanup_dialog = CleanupDialog(self._operations, self._is_admin, parent=self)
-        self.cleanup_dialog.show()
-        self.cleanup_dialog.raise_()
-
-    @Slot()
-    def open_consistency_dialog(self) -> None:
-        if self.consistency_dialog is None:
-            from .consistency_dialog import ConsistencyDialog
-
-            self.consistency_dialog = ConsistencyDialog(
-                self._operations, self._is_admin, parent=self
-            )
-        self.consistency_dialog.show()
-        self.consistency_dialog.raise_()
+        self.admin.set_admin(is_admin)
 
     def show_snapshot(self, snapshot: ListSnapshot) -> None:
         """Show the list as the user last saw it, greyed until the session resumes and the live

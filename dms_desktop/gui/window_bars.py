@@ -3,25 +3,14 @@ from the window's actions and panels; the Theme submenu and Help come from :mod:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDockWidget, QMenu, QSizePolicy, QToolBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDockWidget, QSizePolicy, QToolBar, QVBoxLayout, QWidget
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
-
-
-@dataclass(frozen=True)
-class AccountAndAdminMenus:
-    """What the window changes later: the signed-in user's line, and the Admin menu."""
-
-    account_label: QAction
-    admin_menu: QMenu
-    admin_cleanup: QAction
-    admin_check: QAction
 
 
 def build_toolbar(window: MainWindow) -> QToolBar:
@@ -51,8 +40,9 @@ def build_toolbar(window: MainWindow) -> QToolBar:
     return toolbar
 
 
-def build_menus(window: MainWindow, quit_action: QAction) -> AccountAndAdminMenus:
-    """File, View, Account and Admin (hidden until an admin signs in)."""
+def build_menus(window: MainWindow, quit_action: QAction) -> QAction:
+    """File, View and Account (the Admin menu is gui.admin_menu); the Account menu's first line,
+    which says who is signed in."""
     menus = window.menuBar()
     file_menu = menus.addMenu(QCoreApplication.translate("MainWindow", "&File"))
     for action in (
@@ -81,18 +71,7 @@ def build_menus(window: MainWindow, quit_action: QAction) -> AccountAndAdminMenu
     account_label.setEnabled(False)
     account_menu.addAction(window.sign_in_action)
     account_menu.addAction(window.sign_out_action)
-    admin_menu = menus.addMenu(QCoreApplication.translate("MainWindow", "A&dmin"))
-    admin_menu.setObjectName("adminMenu")
-    cleanup = admin_menu.addAction(
-        QCoreApplication.translate("MainWindow", "&Clean up test records…")
-    )
-    cleanup.setObjectName("adminCleanupAction")
-    cleanup.triggered.connect(window.open_cleanup_dialog)
-    check = admin_menu.addAction(QCoreApplication.translate("MainWindow", "Check &consistency…"))
-    check.setObjectName("adminCheckAction")
-    check.triggered.connect(window.open_consistency_dialog)
-    admin_menu.menuAction().setVisible(False)  # set_admin(True) shows it
-    return AccountAndAdminMenus(account_label, admin_menu, cleanup, check)
+    return account_label
 
 
 def dock_tags_and_searches(

@@ -40,8 +40,8 @@ def test_the_cleanup_dialog_names_the_owners_and_picks_them_by_name(
     desktop = start_signed_in(qtbot, shared_sandbox.home, *ADMIN_USER)
     try:
         window = desktop.window
-        window.admin_cleanup_action.trigger()  # Admin > Clean up test records…
-        dialog = window.cleanup_dialog
+        window.admin.cleanup_action.trigger()  # Admin > Clean up test records…
+        dialog = window.admin.cleanup_dialog
         assert isinstance(dialog, CleanupDialog) and dialog.isVisible()
         dialog.tag_edit.setText(TAG)
         with qtbot.waitSignal(dialog.plan_ready, timeout=WAIT_MS):

@@ -296,16 +296,18 @@ def test_admin_menu_is_visible_to_admins_only(
 ) -> None:
     window = MainWindow(operations, transfers.queue, MessageBar(), AppPaths.resolve(tmp_path / "h"))
     qtbot.addWidget(window)
-    assert not window.admin_menu.menuAction().isVisible()
+    assert not window.admin.menu.menuAction().isVisible()
     window.set_admin(True)
-    assert window.admin_menu.menuAction().isVisible()
-    window.admin_cleanup_action.trigger()
-    assert window.cleanup_dialog is not None and window.cleanup_dialog.isVisible()
-    window.admin_check_action.trigger()
-    assert window.consistency_dialog is not None and window.consistency_dialog.isVisible()
+    assert window.admin.menu.menuAction().isVisible()
+    window.admin.cleanup_action.trigger()
+    assert window.admin.cleanup_dialog is not None and window.admin.cleanup_dialog.isVisible()
+    window.admin.check_action.trigger()
+    assert (
+        window.admin.consistency_dialog is not None and window.admin.consistency_dialog.isVisible()
+    )
     window.set_admin(False)
-    assert not window.admin_menu.menuAction().isVisible()
-    assert window.cleanup_dialog is None and window.consistency_dialog is None
+    assert not window.admin.menu.menuAction().isVisible()
+    assert window.admin.cleanup_dialog is None and window.admin.consistency_dialog is None
     window.confirm_quit_without_asking()
 
 

@@ -213,8 +213,8 @@ def test_every_action_of_the_window_runs_without_an_error(
         triggered
     )
     assert "Upload New &Version…" in triggered
-    assert window.cleanup_dialog is not None and window.consistency_dialog is not None
-    window.cleanup_dialog.close()
-    window.consistency_dialog.close()
+    assert window.admin.cleanup_dialog is not None and window.admin.consistency_dialog is not None
+    window.admin.cleanup_dialog.close()
+    window.admin.consistency_dialog.close()
     qtbot.waitUntil(lambda: not window.model.is_loading, timeout=WAIT_MS)
     assert reported_errors == []
