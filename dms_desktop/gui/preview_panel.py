@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import Shiboken
 
 from ..core.errors import AuthError, Cancelled, DmsError
 from ..core.models import Document
@@ -144,8 +145,8 @@ class PreviewPanel(QWidget):
         self.area.setCurrentWidget(self._blank)
 
     def _on_ready(self, generation: int, result: PreviewResult) -> None:
-        if generation != self._generation:
-            return  # the user has moved on
+        if not Shiboken.isValid(self) or generation != self._generation:
+            return  # the panel is gone (its window closed), or the user has moved on
         self._running = None
         if result.kind in {PreviewKind.IMAGE, PreviewKind.PDF} and result.image is not None:
             self.image_label.set_image(result.image)
@@ -167,7 +168,7 @@ class PreviewPanel(QWidget):
             return  # the user moved on
         if isinstance(error, AuthError):
             self._report_error(error)  # the session matters beyond this preview
-        if generation == self._generation:
+        if Shiboken.isValid(self) and generation == self._generation:
             self._running = None
             self._show_none(self.tr("Preview unavailable: {error}").format(error=error))
 
