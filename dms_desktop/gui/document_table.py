@@ -1,13 +1,23 @@
-"""The document list's table view: whole rows selected, columns wide enough for what they
-usually hold, and a header that does not walk the selected rows when it paints."""
+"""The document list's table view (whole rows selected, columns wide enough for what they usually
+hold, a header that does not walk the selected rows when it paints) and its filter by file type."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+from PySide6.QtCore import QCoreApplication, QItemSelectionModel
+from PySide6.QtWidgets import QAbstractItemView, QComboBox, QHeaderView, QTableView
 
 from .document_model import DocumentTableModel
+from .translations import QT_TRANSLATE_NOOP
 
+TYPE_FILTERS: list[tuple[str, str | None]] = [
+    (QT_TRANSLATE_NOOP("MainWindow", "All types"), None),
+    (QT_TRANSLATE_NOOP("MainWindow", "PDF"), "application/pdf"),
+    (QT_TRANSLATE_NOOP("MainWindow", "Images"), "image/*"),
+    (QT_TRANSLATE_NOOP("MainWindow", "Text"), "text/*"),
+    (QT_TRANSLATE_NOOP("MainWindow", "Markdown"), "text/markdown"),
+    (QT_TRANSLATE_NOOP("MainWindow", "Spreadsheets (CSV)"), "text/csv"),
+    (QT_TRANSLATE_NOOP("MainWindow", "JSON"), "application/json"),
+]
 CELL_PADDING = 10  # pixels either side of a cell's text (the style's margin, with room)
 # Wide enough for what the columns usually hold in this font (the names of the common types,
 # sizes, times): "CSV spreadsheet" was elided.
@@ -46,3 +56,12 @@ def make_document_table(model: DocumentTableModel) -> QTableView:
     # 60 ms the window froze after the selection.
     header.setSelectionModel(QItemSelectionModel(model, header))
     return table
+
+
+def make_type_filter() -> QComboBox:
+    """The toolbar's "All types" box; each entry's data is the file type it keeps (None: all)."""
+    box = QComboBox()
+    box.setObjectName("typeFilter")
+    for label, value in TYPE_FILTERS:
+        box.addItem(QCoreApplication.translate("MainWindow", label), value)
+    return box

@@ -21,13 +21,11 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QComboBox,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
-    QMenu,
     QMessageBox,
     QSplitter,
     QStackedWidget,
@@ -45,7 +43,7 @@ from .detail_pane import DetailPane
 from .document_actions import DocumentActions
 from .document_events import DocumentEvents
 from .document_model import COLUMN_SORTS, SORT_COLUMNS, DocumentTableModel
-from .document_table import make_document_table
+from .document_table import make_document_table, make_type_filter
 from .drops import DropHandler
 from .icons import action_icon, app_icon, file_type_icon
 from .kept_selection import KeptSelection
@@ -66,20 +64,14 @@ from .trash_view import TrashView
 from .upload_actions import UploadActions
 from .upload_dialog import UploadDialog
 from .version_actions import VersionActions
-from .window_bars import build_menus, build_toolbar, dock_tags_and_searches
+from .window_bars import (
+    build_menus,
+    build_toolbar,
+    dock_tags_and_searches,
+    document_context_menu,
+)
 
 log = logging.getLogger(__name__)
-
-TYPE_FILTERS: list[tuple[str, str | None]] = [
-    (QT_TRANSLATE_NOOP("MainWindow", "All types"), None),
-    (QT_TRANSLATE_NOOP("MainWindow", "PDF"), "application/pdf"),
-    (QT_TRANSLATE_NOOP("MainWindow", "Images"), "image/*"),
-    (QT_TRANSLATE_NOOP("MainWindow", "Text"), "text/*"),
-    (QT_TRANSLATE_NOOP("MainWindow", "Markdown"), "text/markdown"),
-    (QT_TRANSLATE_NOOP("MainWindow", "Spreadsheets (CSV)"), "text/csv"),
-    (QT_TRANSLATE_NOOP("MainWindow", "JSON"), "application/json"),
-]
-
 
 TAGS_NOT_SORTABLE = QT_TRANSLATE_NOOP(
     "MainWindow",
@@ -295,10 +287,7 @@ class MainWindow(QMainWindow):
         self.save_search_action.setEnabled(False)
         self.search.query_present.connect(self.save_search_action.setEnabled)
 
-        self.type_filter = QComboBox()
-        self.type_filter.setObjectName("typeFilter")
-        for label, value in TYPE_FILTERS:
-            self.type_filter.addItem(self.tr(label), value)
+        self.type_filter = make_type_filter()
         self.type_filter.currentIndexChanged.connect(self._apply_type_filter)
 
         self.show_trash_action = self._action(
@@ -521,21 +510,12 @@ class MainWindow(QMainWindow):
     def _show_context_menu(self, position: QPoint) -> None:
         if not self.selected_documents():
             return
-        menu = QMenu(self)
-        menu.addAction(self.open_action)
-        menu.addAction(self.download_action)
-        menu.addAction(self.share_action)
-        menu.addAction(self.edit_tags_action)
-        menu.addAction(self.versions.upload_version_action)
-        rename = menu.addAction(self.tr("Rename…"))
-        rename.triggered.connect(self._focus_name_edit)
-        menu.addSeparator()
-        menu.addAction(self.delete_action)
-        menu.addAction(self.delete_permanently_action)
+        menu = document_context_menu(self)
         menu.exec(self.table.viewport().mapToGlobal(position))
 
     @Slot()
-    def _focus_name_edit(self) -> None:
+    def focus_name_edit(self) -> None:
+        """Rename… : the detail pane's name field, its text selected."""
         name_edit = self.detail_pane.findChild(QLineEdit, "detailNameEdit")
         if name_edit is not None:
             name_edit.setFocus()

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDockWidget, QSizePolicy, QToolBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDockWidget, QMenu, QSizePolicy, QToolBar, QVBoxLayout, QWidget
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -101,3 +101,22 @@ def dock_tags_and_searches(
     window.splitDockWidget(tags_dock, saved_dock, Qt.Orientation.Vertical)
     window.resizeDocks([tags_dock, saved_dock], [3, 1], Qt.Orientation.Vertical)
     return tags_dock, saved_dock
+
+
+def document_context_menu(window: MainWindow) -> QMenu:
+    """The list's context menu for the selected documents."""
+    menu = QMenu(window)
+    for action in (
+        window.open_action,
+        window.download_action,
+        window.share_action,
+        window.edit_tags_action,
+        window.versions.upload_version_action,
+    ):
+        menu.addAction(action)
+    rename = menu.addAction(QCoreApplication.translate("MainWindow", "Rename…"))
+    rename.triggered.connect(window.focus_name_edit)
+    menu.addSeparator()
+    menu.addAction(window.delete_action)
+    menu.addAction(window.delete_permanently_action)
+    return menu
