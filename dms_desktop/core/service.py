@@ -46,6 +46,8 @@ from .interrupted import (
     interrupted_transfers,
     resolve_id,
 )
+from .job_progress import JobOutcome, JobProgress, JobProgressCallback
+from .job_uploads import AskDuplicate, KnownChecksums, find_duplicates
 from .journal import (
     DeleteEntry,
     DownloadEntry,
@@ -86,14 +88,7 @@ from .share_links import (
     ShareLink,
     checked_lifetime,
 )
-from .transfer_jobs import (
-    AskDuplicate,
-    JobOutcome,
-    JobProgress,
-    JobProgressCallback,
-    KnownChecksums,
-    TransferJobs,
-)
+from .transfer_jobs import TransferJobs
 from .transfer_outcome import Notice
 from .trash import move_to_trash, restore_from_trash
 from .upload_plan import DuplicatePolicy
@@ -279,9 +274,8 @@ class DocumentService:
             self._new_document_of(source.path, tags=tags, folder=source.folder, expires=expires)
             for source in sources
         ]
-        tracked = self._jobs.start_upload(name, roots, files, policy=policy)
-        assert tracked is not None
-        return self._jobs.run_upload(
+        tracked = self._jobs.uploads.start(name, roots, files, policy=policy)
+        return self._jobs.uploads.run(
             tracked,
             progress=progress,
             cancel=cancel,
@@ -307,10 +301,10 @@ class DocumentService:
         targets = unique_download_targets(
             folder, [(document.document_id, document.filename) for document in documents]
         )
-        tracked = self._jobs.start_download(
+        tracked = self._jobs.downloads.start(
             name, folder, [(d, targets[d.document_id]) for d in documents], overwrite
         )
-        return self._jobs.run_download(
+        return self._jobs.downloads.run(
             tracked,
             progress=progress,
             cancel=cancel,
@@ -380,7 +374,7 @@ class DocumentService:
             job_progress = _bytes_of(progress)
         try:
             if isinstance(entry, UploadJobEntry):
-                return self._jobs.run_upload(
+                return self._jobs.uploads.run(
                     tracked,
                     progress=job_progress,
                     cancel=cancel,
@@ -390,7 +384,7 @@ class DocumentService:
                     resumed=True,
                 )
             if isinstance(entry, DownloadJobEntry):
-                return self._jobs.run_download(
+                return self._jobs.downloads.run(
                     tracked, progress=job_progress, cancel=cancel, notice=notice, resumed=True
                 )
             if isinstance(entry, UploadEntry):
@@ -457,15 +451,7 @@ class DocumentService:
 
     def find_duplicates(self, checksum: str) -> list[Document]:
         """The user's documents whose body has ``checksum`` (same content already stored)."""
-        documents = []
-        for document_id in self._repository.find_by_checksum(self._user_id, checksum):
-            try:
-                document = self._repository.get(self._user_id, document_id)
-            except DmsError:
-                continue  # deleted meanwhile
-            if not document.in_trash:
-                documents.append(document)
-        return documents
+        return find_duplicates(self._repository, self._user_id, checksum)
 
     def get(self, document_id: str) -> Document:
         return self._repository.get(self._user_id, _checked_id(document_id))
