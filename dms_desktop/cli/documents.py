@@ -10,11 +10,11 @@ from ..core.change_report import ChangeStatus
 from ..core.errors import IntegrityError, NotFound, ValidationError
 from ..core.formatting import exact_size, human_size, human_time, plural, printable
 from ..core.ids import is_document_id
+from ..core.job_progress import JobOutcome
 from ..core.listing import MAX_PAGE_SIZE, ListQuery, damaged_message
 from ..core.models import Document
 from ..core.schema import SortField
 from ..core.service import DocumentService
-from ..core.transfer_jobs import JobOutcome
 from .arguments import number_argument
 from .context import EXIT_OK, Context, add_command
 from .terminal import JobProgressLine, ProgressLine, confirm

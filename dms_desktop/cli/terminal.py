@@ -15,7 +15,7 @@ from typing import TextIO
 from ..core.cancellation import CancelToken, ProgressCallback, throttled
 from ..core.errors import ValidationError
 from ..core.formatting import human_duration, human_size
-from ..core.transfer_jobs import JobProgress
+from ..core.job_progress import JobProgress
 from ..core.transfer_rate import JobRate, TransferRate
 from .context import Context
 

@@ -13,8 +13,8 @@ import argparse
 from ..core.errors import DmsError, ValidationError
 from ..core.formatting import human_size, printable
 from ..core.interrupted import InterruptedTransfer
+from ..core.job_progress import JobOutcome
 from ..core.models import Document
-from ..core.transfer_jobs import JobOutcome
 from .context import EXIT_OK, Context, add_command
 from .terminal import ProgressLine
 

@@ -25,11 +25,11 @@ from pathlib import Path
 
 from ..core.errors import Cancelled, DmsError, LocalFileError, ValidationError
 from ..core.formatting import human_size, plural, printable
+from ..core.job_progress import JobOutcome
 from ..core.journal import JobUpload
 from ..core.localfiles import UploadSource, collect_upload_sources
 from ..core.models import Document, normalize_tags, utc_now
 from ..core.service import DocumentService
-from ..core.transfer_jobs import JobOutcome
 from ..core.upload_plan import (
     CheckedSource,
     Decision,

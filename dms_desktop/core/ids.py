@@ -12,6 +12,9 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Iterable
+
+from .errors import ValidationError
 
 _lock = threading.Lock()
 _last_ms = 0
@@ -47,3 +50,19 @@ def is_document_id(text: str) -> bool:
         return str(uuid.UUID(text)) == text
     except ValueError:
         return False
+
+
+def checked_document_id(document_id: str) -> str:
+    """``document_id`` without surrounding spaces, or ValidationError if it is not an id."""
+    text = document_id.strip()
+    if not is_document_id(text):
+        raise ValidationError(
+            f"{document_id!r} is not a document id (ids look like "
+            "01938f2c-7a4e-7b1a-9c3d-5e6f7a8b9c0d; `dms list` shows them)."
+        )
+    return text
+
+
+def checked_document_ids(document_ids: Iterable[str]) -> list[str]:
+    """The ids, each checked (``checked_document_id``), once each in their order."""
+    return list(dict.fromkeys(checked_document_id(document_id) for document_id in document_ids))

@@ -16,6 +16,7 @@ from typing import Any
 
 from .downloading import written_so_far
 from .errors import AmbiguousName, NotFound, ValidationError
+from .job_journal import job_bytes_done, job_files_done
 from .journal import (
     DownloadEntry,
     DownloadJobEntry,
@@ -25,7 +26,6 @@ from .journal import (
     UploadEntry,
     UploadJobEntry,
 )
-from .transfer_jobs import job_bytes_done, job_files_done
 from .uploading import sent_so_far
 
 SHORT_ID = 8

@@ -28,6 +28,7 @@ from .blobs import BlobStore
 from .downloading import written_so_far
 from .errors import DmsError, NotFound, Unavailable
 from .formatting import human_size, printable
+from .job_journal import job_files_done
 from .journal import (
     DeleteEntry,
     DeleteManyEntry,
@@ -43,7 +44,6 @@ from .models import Document
 from .records import new_document_record, store_document_record
 from .repository import DocumentRepository
 from .schema import object_key
-from .transfer_jobs import job_files_done
 from .uploading import sent_so_far
 
 log = logging.getLogger(__name__)

@@ -9,16 +9,15 @@ Ordering rules that keep metadata and bodies consistent:
   whose download fails. Deleting many documents batches both steps (core.bulk_delete).
 
 A body's key always follows from the user and the document id (core.schema.object_key); an
-``s3Key`` stored in an item is never used.
+``s3Key`` stored in an item is never used. Uploads and downloads, single or as jobs, and the
+transfers kept to be resumed are core.transfers; the service forwards its methods for them.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from .aws import make_client
@@ -27,55 +26,13 @@ from .bulk_delete import DeleteReport, DeleteResult, DeleteStatus, delete_docume
 from .bulk_tags import retag_documents
 from .cancellation import CancelToken, ProgressCallback
 from .change_report import ChangeReport
-from .downloading import Downloads
-from .errors import (
-    Cancelled,
-    Conflict,
-    DmsError,
-    InTrash,
-    NotFound,
-    ValidationError,
-)
-from .ids import is_document_id, new_document_id
-from .interrupted import (
-    InterruptedTransfer,
-    find_download_job_of,
-    find_download_of,
-    find_upload_job_of,
-    find_upload_of,
-    interrupted_transfers,
-    resolve_id,
-)
-from .journal import (
-    DeleteEntry,
-    DownloadEntry,
-    DownloadJobEntry,
-    Journal,
-    JournalEntry,
-    Tracked,
-    UploadEntry,
-    UploadJobEntry,
-)
+from .errors import Cancelled, DmsError, InTrash, NotFound
+from .ids import checked_document_id, checked_document_ids
+from .journal import DeleteEntry, Journal, JournalEntry, Tracked
 from .listing import ListQuery, Page
-from .localfiles import (
-    HashedFile,
-    UploadSource,
-    check_readable_file,
-    download_target,
-    guess_file_type,
-    unique_download_targets,
-)
 from .lookup import find_document, find_in_trash
-from .models import (
-    Document,
-    format_timestamp,
-    normalize_filename,
-    normalize_folder,
-    normalize_tags,
-    tag_key,
-    utc_now,
-)
-from .recovery import recover_user_work, remove_upload_leftovers
+from .models import Document, format_timestamp, normalize_filename, normalize_tags, tag_key, utc_now
+from .recovery import remove_upload_leftovers
 from .repository import DocumentRepository
 from .schema import DEFAULT_TRASH_DAYS, object_key
 from .scope import guard_user_scope
@@ -86,18 +43,8 @@ from .share_links import (
     ShareLink,
     checked_lifetime,
 )
-from .transfer_jobs import (
-    AskDuplicate,
-    JobOutcome,
-    JobProgress,
-    JobProgressCallback,
-    KnownChecksums,
-    TransferJobs,
-)
-from .transfer_outcome import Notice
+from .transfers import Transfers, forwarded
 from .trash import move_to_trash, restore_from_trash
-from .upload_plan import DuplicatePolicy
-from .uploading import NewUpload, Uploads
 from .versions import DocumentVersions
 
 log = logging.getLogger(__name__)
@@ -121,18 +68,11 @@ class DocumentService:
         self._repository = repository
         self._blobs = blobs
         self._user_id = user_id
-        self._journal = journal  # uploads, downloads and deletes in flight (see core.journal)
-        self._owner_name = owner_name  # kept on uploaded items for the admin tools
-        self._uploads = Uploads(repository, blobs, user_id, journal, owner_name)
-        self._downloads = Downloads(repository, blobs, user_id, journal)
+        self._journal = journal  # deletes in flight (see core.journal); transfers keep theirs
+        self._transfers = Transfers(repository, blobs, user_id, journal, owner_name)
         self._versions = DocumentVersions(
-            repository.client, repository.table_name, blobs, self._downloads, user_id
+            repository.client, repository.table_name, blobs, self._transfers.downloads, user_id
         )
-        self._jobs = TransferJobs(
-            repository, blobs, user_id, journal, self._uploads, self._downloads, owner_name
-        )
-        # Uploads the last start finished (their whole body had been sent), by file path.
-        self._finished_at_start: dict[str, Document] = {}
         self._trash_days = trash_days  # the backend's retention (its TrashRetentionDays)
         self._share_limit = share_limit  # how long the signing credentials last, if short
         self._finish_share_link = finish_share_link  # the sandbox's proof of its owner's link
@@ -182,293 +122,40 @@ class DocumentService:
         """Days a document stays in the trash before it is purged."""
         return self._trash_days
 
-    def upload(
-        self,
-        source: Path,
-        *,
-        tags: Iterable[str] = (),
-        filename: str | None = None,
-        folder: str = "",
-        expires: datetime | None = None,
-        progress: ProgressCallback | None = None,
-        cancel: CancelToken | None = None,
-        content: HashedFile | None = None,
-    ) -> Document:
-        """Store a local file as a new document; either all of it is stored or nothing.
-
-        ``expires`` makes it a test record that expires then (see core.admin). ``content`` is
-        the file's checksum from an upload plan (core.upload_plan): the file is not hashed again
-        unless it changed since. A pause (``cancel.pause()``), a lost network or Ctrl+C keep
-        the upload to be resumed (Paused, TransferInterrupted; see core.uploading)."""
-        return self._uploads.upload(
-            self.new_upload(source, tags=tags, filename=filename, folder=folder, expires=expires),
-            progress=progress,
-            cancel=cancel,
-            content=content,
-        )
-
-    def new_upload(
-        self,
-        source: Path,
-        *,
-        tags: Iterable[str] = (),
-        filename: str | None = None,
-        folder: str = "",
-        expires: datetime | None = None,
-    ) -> NewUpload:
-        """A new document of ``source``, its fields checked (ValidationError if one is bad)."""
-        check_readable_file(source)
-        return self._new_document_of(
-            source, tags=tags, filename=filename, folder=folder, expires=expires
-        )
-
-    def _new_document_of(
-        self,
-        source: Path,
-        *,
-        tags: Iterable[str] = (),
-        filename: str | None = None,
-        folder: str = "",
-        expires: datetime | None = None,
-    ) -> NewUpload:
-        name = normalize_filename(filename if filename is not None else source.name)
-        return NewUpload(
-            source=source,
-            document_id=new_document_id(),
-            filename=name,
-            file_type=guess_file_type(name),
-            tags=normalize_tags(list(tags)),
-            folder=normalize_folder(folder),
-            expires_at=expiry_epoch_seconds(expires),
-        )
+    # --- uploads and downloads (core.transfers) ---
 
     @property
-    def uploads(self) -> Uploads:
-        return self._uploads
+    def transfers(self) -> Transfers:
+        """This user's uploads and downloads, and those kept to be resumed."""
+        return self._transfers
+
+    upload = forwarded(Transfers.upload)
+    new_upload = forwarded(Transfers.new_upload)
+    upload_job = forwarded(Transfers.upload_job)
+    download = forwarded(Transfers.download)
+    download_job = forwarded(Transfers.download_job)
+    find_duplicates = forwarded(Transfers.find_duplicates)
+    known_checksums = forwarded(Transfers.known_checksums)
+    finished_at_start = forwarded(Transfers.finished_at_start)
+    interrupted_transfers = forwarded(Transfers.interrupted_transfers)
+    find_interrupted_upload = forwarded(Transfers.find_interrupted_upload)
+    find_interrupted_download = forwarded(Transfers.find_interrupted_download)
+    find_interrupted_upload_job = forwarded(Transfers.find_interrupted_upload_job)
+    find_interrupted_download_job = forwarded(Transfers.find_interrupted_download_job)
+    resume_transfer = forwarded(Transfers.resume_transfer)
+    discard_transfer = forwarded(Transfers.discard_transfer)
+    recover_interrupted = forwarded(Transfers.recover_interrupted)
 
     @property
     def versions(self) -> DocumentVersions:
         """New versions of documents, their history, old versions (core.versions)."""
         return self._versions
 
-    # --- many files as one job (core.transfer_jobs) ---
-
-    def upload_job(
-        self,
-        sources: list[UploadSource],
-        *,
-        name: str,
-        roots: list[Path],
-        tags: Iterable[str] = (),
-        expires: datetime | None = None,
-        policy: DuplicatePolicy = DuplicatePolicy.KEEP,
-        locks_dir: Path | None = None,
-        contents: dict[str, HashedFile] | None = None,
-        progress: JobProgressCallback | None = None,
-        cancel: CancelToken | None = None,
-        notice: Notice | None = None,
-        ask: AskDuplicate | None = None,
-    ) -> JobOutcome:
-        """Upload ``sources`` as one job, several at a time; a file that fails is listed in the
-        outcome and the others go on. A pause, a lost network or Ctrl+C keep the job to be
-        resumed (Paused, TransferInterrupted), a crash too. ``roots``: the paths the user gave
-        (the same ones again find the kept job); ``policy`` with ``locks_dir`` checks each
-        file for duplicates as `dms upload` does (``ask`` is asked when it says ASK)."""
-        # Checked by the plan (core.upload_plan); a file unreadable by now fails at its turn.
-        files = [
-            self._new_document_of(source.path, tags=tags, folder=source.folder, expires=expires)
-            for source in sources
-        ]
-        tracked = self._jobs.start_upload(name, roots, files, policy=policy)
-        assert tracked is not None
-        return self._jobs.run_upload(
-            tracked,
-            progress=progress,
-            cancel=cancel,
-            notice=notice,
-            ask=ask,
-            locks_dir=locks_dir,
-            contents=contents,
-        )
-
-    def download_job(
-        self,
-        documents: list[Document],
-        folder: Path,
-        *,
-        name: str,
-        overwrite: bool = False,
-        progress: JobProgressCallback | None = None,
-        cancel: CancelToken | None = None,
-        notice: Notice | None = None,
-    ) -> JobOutcome:
-        """Download ``documents`` into ``folder`` as one job (their safe names, made unique);
-        kept and resumed like an upload job."""
-        targets = unique_download_targets(
-            folder, [(document.document_id, document.filename) for document in documents]
-        )
-        tracked = self._jobs.start_download(
-            name, folder, [(d, targets[d.document_id]) for d in documents], overwrite
-        )
-        return self._jobs.run_download(
-            tracked,
-            progress=progress,
-            cancel=cancel,
-            notice=notice,
-            documents={document.document_id: document for document in documents},
-        )
-
-    def known_checksums(self) -> KnownChecksums:
-        """The checksums of this user's documents, read once, to check many files for
-        duplicates (``find_duplicates`` of each without a query per file)."""
-        return KnownChecksums(self._repository, self._user_id)
-
-    def find_interrupted_upload_job(self, roots: list[Path]) -> str | None:
-        """The id of a kept upload job of the same paths, to resume instead of starting over."""
-        if self._journal is None:
-            return None
-        return find_upload_job_of(self._journal, self._user_id, roots)
-
-    def find_interrupted_download_job(self, document_ids: list[str], folder: Path) -> str | None:
-        """The id of a kept download job of the same documents into ``folder``."""
-        if self._journal is None:
-            return None
-        return find_download_job_of(self._journal, self._user_id, document_ids, folder)
-
-    def finished_at_start(self, source: Path) -> Document | None:
-        """The document of an interrupted upload of ``source`` that this start finished (its
-        whole body had been sent before the interruption), if any."""
-        return self._finished_at_start.get(str(source.absolute()))
-
-    # --- interrupted transfers (core.interrupted) ---
-
-    def interrupted_transfers(self) -> list[InterruptedTransfer]:
-        """This user's transfers kept to be resumed (also those another instance is running)."""
-        if self._journal is None:
-            return []
-        return interrupted_transfers(self._journal, self._user_id)
-
-    def find_interrupted_upload(self, source: Path) -> str | None:
-        """The id of a kept upload of the file ``source``, to resume instead of starting over."""
-        if self._journal is None:
-            return None
-        return find_upload_of(self._journal, self._user_id, source)
-
-    def find_interrupted_download(self, document_id: str, target: Path) -> str | None:
-        """The id of a kept download of ``document_id`` to ``target`` (a file or its folder)."""
-        if self._journal is None:
-            return None
-        return find_download_of(self._journal, self._user_id, document_id, target)
-
-    def resume_transfer(
-        self,
-        transfer_id: str,
-        *,
-        progress: ProgressCallback | None = None,
-        cancel: CancelToken | None = None,
-        notice: Notice | None = None,
-        content: HashedFile | None = None,
-        job_progress: JobProgressCallback | None = None,
-        locks_dir: Path | None = None,
-        ask: AskDuplicate | None = None,
-    ) -> Document | Path | JobOutcome:
-        """Continue the kept transfer ``transfer_id`` (or the start of it) where it stopped.
-        A job reports to ``job_progress`` (or, without it, its bytes to ``progress``)."""
-        tracked = self._claim(transfer_id)
-        entry = tracked.entry
-        if job_progress is None and progress is not None:
-            job_progress = _bytes_of(progress)
-        try:
-            if isinstance(entry, UploadJobEntry):
-                return self._jobs.run_upload(
-                    tracked,
-                    progress=job_progress,
-                    cancel=cancel,
-                    notice=notice,
-                    ask=ask,
-                    locks_dir=locks_dir,
-                    resumed=True,
-                )
-            if isinstance(entry, DownloadJobEntry):
-                return self._jobs.run_download(
-                    tracked, progress=job_progress, cancel=cancel, notice=notice, resumed=True
-                )
-            if isinstance(entry, UploadEntry):
-                return self._uploads.resume(
-                    tracked, progress=progress, cancel=cancel, content=content, notice=notice
-                )
-            if isinstance(entry, DownloadEntry):
-                return self._downloads.resume(
-                    tracked, progress=progress, cancel=cancel, notice=notice
-                )
-            raise NotFound(f"There is no interrupted transfer {transfer_id}.")
-        finally:
-            if tracked.held:
-                tracked.keep_for_resume()
-
-    def discard_transfer(self, transfer_id: str) -> str:
-        """Give up the kept transfer ``transfer_id``: what it sent or wrote is removed (a
-        multipart upload aborted, a partial file deleted); returns what was discarded."""
-        tracked = self._claim(transfer_id)
-        entry = tracked.entry
-        try:
-            if isinstance(entry, UploadJobEntry | DownloadJobEntry):
-                self._jobs.discard(tracked)
-                kind = "upload" if isinstance(entry, UploadJobEntry) else "download"
-                return f"the {kind} of {entry.name}"
-            if isinstance(entry, UploadEntry):
-                self._uploads.discard(tracked)
-                return f"the upload of {entry.filename}"
-            if isinstance(entry, DownloadEntry):
-                self._downloads.discard(tracked)
-                return f"the download of {entry.filename}"
-            raise NotFound(f"There is no interrupted transfer {transfer_id}.")
-        finally:
-            if tracked.held:
-                tracked.keep_for_resume()
-
-    def _claim(self, transfer_id: str) -> Tracked:
-        if self._journal is None:
-            raise NotFound("There are no interrupted transfers here.")
-        full_id = resolve_id(self._journal, self._user_id, transfer_id)
-        tracked = self._journal.claim(full_id)
-        if tracked is None:
-            raise Conflict(
-                f"The transfer {full_id[:8]} is being run by another instance of the app (the "
-                "window or another `dms` command) right now; let it finish there."
-            )
-        return tracked
-
     def _track(self, entry: JournalEntry) -> Tracked | None:
         return self._journal.track(entry) if self._journal is not None else None
 
-    def recover_interrupted(self) -> list[str]:
-        """Finish or undo this user's uploads, downloads and deletes that a crash interrupted;
-        one message per piece of work, saying which (see core.recovery)."""
-        if self._journal is None:
-            return []
-        return recover_user_work(
-            self._journal,
-            self._repository,
-            self._blobs,
-            self._user_id,
-            self._finished_at_start,
-        )
-
-    def find_duplicates(self, checksum: str) -> list[Document]:
-        """The user's documents whose body has ``checksum`` (same content already stored)."""
-        documents = []
-        for document_id in self._repository.find_by_checksum(self._user_id, checksum):
-            try:
-                document = self._repository.get(self._user_id, document_id)
-            except DmsError:
-                continue  # deleted meanwhile
-            if not document.in_trash:
-                documents.append(document)
-        return documents
-
     def get(self, document_id: str) -> Document:
-        return self._repository.get(self._user_id, _checked_id(document_id))
+        return self._repository.get(self._user_id, checked_document_id(document_id))
 
     def find(self, reference: str) -> Document:
         """The document ``reference`` names: its id, or its whole name when only one document
@@ -532,7 +219,7 @@ class DocumentService:
     ) -> ChangeReport:
         """Add and remove tags on many documents, batched (core.bulk_tags): a report says what
         became of each (a document changed meanwhile is a conflict, not overwritten)."""
-        checked = list(dict.fromkeys(_checked_id(document_id) for document_id in document_ids))
+        checked = checked_document_ids(document_ids)
         return retag_documents(
             self._repository.batches,
             self._user_id,
@@ -546,7 +233,7 @@ class DocumentService:
     def delete(self, document_id: str) -> Document | None:
         """Delete the metadata, then the body (see the module docstring for why). Returns what
         was deleted; None for a damaged item (not a valid document, deleted all the same)."""
-        checked = _checked_id(document_id)
+        checked = checked_document_id(document_id)
         key = object_key(self._user_id, checked)
         tracked = self._track(
             DeleteEntry(user_id=self._user_id, document_id=checked, s3_key=key, filename="")
@@ -591,7 +278,7 @@ class DocumentService:
         """Delete the documents, batched (core.bulk_delete); a report says what became of each
         (deleted, not found, failed with the reason, or cancelled first). Every id is checked
         before anything is deleted. ``progress`` gets (documents done, documents asked)."""
-        checked = list(dict.fromkeys(_checked_id(document_id) for document_id in document_ids))
+        checked = checked_document_ids(document_ids)
         if len(checked) == 1:  # one conditional DeleteItem says at once whether it existed
             return self._delete_one(checked[0], cancel)
         return delete_documents(
@@ -639,7 +326,7 @@ class DocumentService:
         signer = self.share_signer(lifetime)
         limit = None if signer == SIGNED_BY_API else self._share_limit
         seconds = checked_lifetime(lifetime, limit)
-        checked = _checked_id(document_id)
+        checked = checked_document_id(document_id)
         document = self._repository.get(self._user_id, checked)
         if document.in_trash:
             raise InTrash(document.filename, checked)
@@ -663,7 +350,7 @@ class DocumentService:
         progress: ProgressCallback | None = None,
     ) -> ChangeReport:
         """Move the documents to the trash (batched); a report says what became of each."""
-        checked = list(dict.fromkeys(_checked_id(document_id) for document_id in document_ids))
+        checked = checked_document_ids(document_ids)
         return move_to_trash(
             self._repository.batches,
             self._user_id,
@@ -680,7 +367,7 @@ class DocumentService:
         progress: ProgressCallback | None = None,
     ) -> ChangeReport:
         """Take the documents out of the trash as they were (batched)."""
-        checked = list(dict.fromkeys(_checked_id(document_id) for document_id in document_ids))
+        checked = checked_document_ids(document_ids)
         return restore_from_trash(
             self._repository.batches, self._user_id, checked, cancel=cancel, progress=progress
         )
@@ -726,72 +413,9 @@ class DocumentService:
     def names_of(self, document_ids: Iterable[str]) -> dict[str, str]:
         """The stored filename of each of the documents that exist (damaged ones too; batched),
         e.g. to ask before deleting them."""
-        checked = list(dict.fromkeys(_checked_id(document_id) for document_id in document_ids))
+        checked = checked_document_ids(document_ids)
         return self._repository.stored_names(self._user_id, checked)
 
     def read_head(self, document: Document, max_bytes: int) -> bytes:
         """The first ``max_bytes`` of a document's body (for previews; not verified)."""
         return self._blobs.read_head(object_key(self._user_id, document.document_id), max_bytes)
-
-    def download(
-        self,
-        document_id: str,
-        target: Path,
-        *,
-        overwrite: bool = False,
-        progress: ProgressCallback | None = None,
-        cancel: CancelToken | None = None,
-    ) -> Path:
-        """Download to ``target``: a folder (the safe filename is used inside it) or a file path.
-
-        The body's GET is sent at once (its key follows from the id), so that its round trip
-        overlaps the metadata read; what arrives is written only if it matches the metadata.
-        A pause, a lost network or Ctrl+C keep what was written to be resumed (core.downloading).
-        A document in the trash is not downloaded (InTrash).
-        """
-        checked = _checked_id(document_id)
-        started = self._blobs.start_get(object_key(self._user_id, checked))
-        try:
-            document = self._repository.get(self._user_id, checked)
-            if document.in_trash:
-                raise InTrash(document.filename, checked)
-            if target.is_dir():
-                target = download_target(target, document.filename)
-            return self._downloads.download(
-                document,
-                target,
-                overwrite=overwrite,
-                progress=progress,
-                cancel=cancel,
-                started=started,
-            )
-        finally:
-            started.close()
-
-
-def _bytes_of(progress: ProgressCallback) -> JobProgressCallback:
-    def report(job: JobProgress) -> None:
-        progress(job.bytes_done, job.bytes_total)
-
-    return report
-
-
-def expiry_epoch_seconds(expires: datetime | None) -> int | None:
-    """The ``expiresAt`` (epoch seconds) of a test record expiring at ``expires``, ahead."""
-    if expires is None:
-        return None
-    if expires.tzinfo is None:
-        raise ValueError("expires must carry a time zone")
-    if expires <= utc_now():
-        raise ValidationError("A test record's expiry must be in the future.")
-    return math.ceil(expires.timestamp())
-
-
-def _checked_id(document_id: str) -> str:
-    text = document_id.strip()
-    if not is_document_id(text):
-        raise ValidationError(
-            f"{document_id!r} is not a document id (ids look like "
-            "01938f2c-7a4e-7b1a-9c3d-5e6f7a8b9c0d; `dms list` shows them)."
-        )
-    return text

@@ -41,8 +41,8 @@ from ..core.transfer_rate import JobRate, TransferRate
 
 if TYPE_CHECKING:
     from ..core.interrupted import InterruptedTransfer  # imports botocore: not at start-up
+    from ..core.job_progress import JobOutcome, JobProgress
     from ..core.service import DocumentService
-    from ..core.transfer_jobs import JobOutcome, JobProgress
 
 log = logging.getLogger(__name__)
 

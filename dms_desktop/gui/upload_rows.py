@@ -16,7 +16,7 @@ from ..core.upload_plan import ContentCheck, DuplicateFinder, check_content
 from .operations import OperationContext
 
 if TYPE_CHECKING:
-    from ..core.transfer_jobs import KnownChecksums
+    from ..core.job_uploads import KnownChecksums
 
 
 @dataclass
@@ -68,7 +68,7 @@ one query per file (a folder of thousands is checked in the time it takes to has
 
 class SharedChecksums:
     """The stored checksums, read once by the first check that needs them (on the long lane),
-    for the checks of many files (core.transfer_jobs.KnownChecksums)."""
+    for the checks of many files (core.job_uploads.KnownChecksums)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

@@ -15,13 +15,13 @@ from dms_desktop.core import schema
 from dms_desktop.core.blobs import BlobStore
 from dms_desktop.core.cancellation import CancelToken
 from dms_desktop.core.errors import Paused, TransferInterrupted, Unavailable
+from dms_desktop.core.job_progress import JobProgress
 from dms_desktop.core.journal import Journal, UploadEntry
 from dms_desktop.core.listing import ListQuery
 from dms_desktop.core.localfiles import UploadSource, collect_upload_sources
 from dms_desktop.core.repository import DocumentRepository
 from dms_desktop.core.schema import object_key
 from dms_desktop.core.service import DocumentService
-from dms_desktop.core.transfer_jobs import JobProgress
 from dms_desktop.core.upload_plan import DuplicatePolicy
 from tests.unit.core.conftest import USER_ID, write_file
 

@@ -18,8 +18,9 @@ from dms_desktop.core.listing import ListQuery
 from dms_desktop.core.models import utc_now
 from dms_desktop.core.repository import DocumentRepository
 from dms_desktop.core.schema import BUCKET_NAME, TABLE_NAME, item_key
-from dms_desktop.core.service import DocumentService, expiry_epoch_seconds
+from dms_desktop.core.service import DocumentService
 from dms_desktop.core.transactions import ConditionalWrite, write_conditionally
+from dms_desktop.core.transfers import expiry_epoch_seconds
 from dms_desktop.core.trash import move_to_trash, purge_time
 from tests.support.aws import USER_ID
 

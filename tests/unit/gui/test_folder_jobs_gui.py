@@ -18,13 +18,13 @@ from dms_desktop.core import schema
 from dms_desktop.core.blobs import BlobStore, MiB, TransferSettings
 from dms_desktop.core.cancellation import CancelToken
 from dms_desktop.core.errors import Paused
+from dms_desktop.core.job_progress import JobProgress
 from dms_desktop.core.journal import Journal
 from dms_desktop.core.listing import ListQuery
 from dms_desktop.core.localfiles import collect_upload_sources
 from dms_desktop.core.paths import AppPaths
 from dms_desktop.core.repository import DocumentRepository
 from dms_desktop.core.service import DocumentService
-from dms_desktop.core.transfer_jobs import JobProgress
 from dms_desktop.gui.main_window import MainWindow
 from dms_desktop.gui.message_bar import MessageBar
 from dms_desktop.gui.operations import Operations
