@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QByteArray, QSize
-from PySide6.QtGui import QIcon, QImageReader, QPixmap
+from PySide6.QtCore import QBuffer, QByteArray, QObject, QSize, Qt
+from PySide6.QtGui import QAction, QIcon, QImageReader, QKeySequence, QPixmap
 
 log = logging.getLogger(__name__)
 
@@ -159,3 +160,24 @@ def action_icon(name: str) -> QIcon:
 def file_type_icon(mime: str) -> QIcon:
     """The icon for a document of MIME type ``mime`` (cached per type)."""
     return _bundled_icon(file_type_icon_name(mime))
+
+
+Shortcut = QKeySequence | QKeySequence.StandardKey | str | None
+
+
+def make_action(
+    parent: QObject,
+    name: str,
+    text: str,
+    icon: str,
+    shortcut: Shortcut,
+    slot: Callable[[], object],
+) -> QAction:
+    """An action with an icon, whose shortcut works anywhere in the window."""
+    action = QAction(action_icon(icon), text, parent)
+    action.setObjectName(name)
+    if shortcut is not None:
+        action.setShortcut(QKeySequence(shortcut))
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+    action.triggered.connect(slot)
+    return action

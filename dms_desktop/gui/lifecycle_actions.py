@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, Slot
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtGui import QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QMainWindow
 
 from ..core.change_report import ChangeReport, ChangeStatus
@@ -23,7 +23,7 @@ from ..core.models import Document
 from ..core.share_links import SHARE_EXPIRIES, ShareLink
 from .bulk_tag_dialog import BulkTagDialog
 from .document_events import DocumentEvents
-from .icons import action_icon
+from .icons import make_action
 from .message_bar import MessageBar
 from .operations import Lane, Operation, OperationContext, Operations
 from .share_dialog import ShareLinkDialog, signed_by_text
@@ -32,26 +32,6 @@ from .trash_view import change_problems, restore_operation, trash_operation
 log = logging.getLogger(__name__)
 
 LONG_CHANGE_ABOVE = 25  # more documents than this run on the long lane, with progress
-
-Shortcut = QKeySequence | QKeySequence.StandardKey | str | None
-
-
-def make_action(
-    parent: QObject,
-    name: str,
-    text: str,
-    icon: str,
-    shortcut: Shortcut,
-    slot: Callable[[], object],
-) -> QAction:
-    """An action with an icon, whose shortcut works anywhere in the window."""
-    action = QAction(action_icon(icon), text, parent)
-    action.setObjectName(name)
-    if shortcut is not None:
-        action.setShortcut(QKeySequence(shortcut))
-        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-    action.triggered.connect(slot)
-    return action
 
 
 class LifecycleActions(QObject):

@@ -9,7 +9,7 @@ the detail pane follow.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
 from PySide6.QtCore import (
@@ -45,7 +45,7 @@ from .document_events import DocumentEvents
 from .document_model import COLUMN_SORTS, SORT_COLUMNS, DocumentTableModel
 from .document_table import make_document_table, make_type_filter
 from .drops import DropHandler
-from .icons import action_icon, app_icon, file_type_icon
+from .icons import action_icon, app_icon, file_type_icon, make_action
 from .kept_selection import KeptSelection
 from .lifecycle_actions import LifecycleActions
 from .message_bar import MessageBar
@@ -223,38 +223,24 @@ class MainWindow(QMainWindow):
         self.search.results_shown.connect(self._on_hit_cleared)
         self.search.down_to_list.connect(self._focus_list)
 
-    def _action(
-        self,
-        name: str,
-        text: str,
-        icon: str,
-        shortcut: QKeySequence | QKeySequence.StandardKey | str | None,
-        slot: Callable[[], object],
-    ) -> QAction:
-        action = QAction(action_icon(icon), text, self)
-        action.setObjectName(name)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        action.triggered.connect(slot)
-        return action
-
     def _build_actions(self) -> None:
-        self.upload_action = self._action(
-            "uploadAction", self.tr("&Upload…"), "upload", "Ctrl+U", self.uploads.show_dialog
+        self.upload_action = make_action(
+            self, "uploadAction", self.tr("&Upload…"), "upload", "Ctrl+U", self.uploads.show_dialog
         )
-        self.download_action = self._action(
+        self.download_action = make_action(
+            self,
             "downloadAction",
             self.tr("&Download…"),
             "download",
             "Ctrl+S",
             self.document_actions.download_selected,
         )
-        self.open_action = self._action(
-            "openAction", self.tr("&Open"), "open", None, self.document_actions.open_selected
+        self.open_action = make_action(
+            self, "openAction", self.tr("&Open"), "open", None, self.document_actions.open_selected
         )
         self.delete_action = self.lifecycle.trash_action  # to the trash; Undo restores
-        self.delete_permanently_action = self._action(
+        self.delete_permanently_action = make_action(
+            self,
             "deletePermanentlyAction",
             self.tr("Delete &Permanently…"),
             "delete",
@@ -263,14 +249,24 @@ class MainWindow(QMainWindow):
         )
         self.share_action = self.lifecycle.share_action
         self.edit_tags_action = self.lifecycle.edit_tags_action
-        self.refresh_action = self._action(
-            "refreshAction", self.tr("&Refresh"), "refresh", "F5", self.refresh
+        self.refresh_action = make_action(
+            self, "refreshAction", self.tr("&Refresh"), "refresh", "F5", self.refresh
         )
-        self.sign_out_action = self._action(
-            "signOutAction", self.tr("Sign &out"), "sign-out", None, self.sign_out_requested.emit
+        self.sign_out_action = make_action(
+            self,
+            "signOutAction",
+            self.tr("Sign &out"),
+            "sign-out",
+            None,
+            self.sign_out_requested.emit,
         )
-        self.sign_in_action = self._action(
-            "signInAction", self.tr("Sign &in…"), "sign-out", None, self.sign_in_requested.emit
+        self.sign_in_action = make_action(
+            self,
+            "signInAction",
+            self.tr("Sign &in…"),
+            "sign-out",
+            None,
+            self.sign_in_requested.emit,
         )
         self.sign_in_action.setVisible(False)
         find = QAction(self.tr("Find"), self)
@@ -281,8 +277,8 @@ class MainWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
 
-        self.save_search_action = self._action(
-            "saveSearchAction", self.tr("Save search…"), "search", None, self.search.save
+        self.save_search_action = make_action(
+            self, "saveSearchAction", self.tr("Save search…"), "search", None, self.search.save
         )
         self.save_search_action.setEnabled(False)
         self.search.query_present.connect(self.save_search_action.setEnabled)
@@ -290,8 +286,8 @@ class MainWindow(QMainWindow):
         self.type_filter = make_type_filter()
         self.type_filter.currentIndexChanged.connect(self._apply_type_filter)
 
-        self.show_trash_action = self._action(
-            "showTrashAction", self.tr("&Trash"), "delete", None, self.show_trash
+        self.show_trash_action = make_action(
+            self, "showTrashAction", self.tr("&Trash"), "delete", None, self.show_trash
         )
         build_toolbar(self)
         self._account_label_action = build_menus(self, quit_action)

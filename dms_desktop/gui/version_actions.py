@@ -25,7 +25,7 @@ from ..core.models import Document
 from .document_events import DocumentEvents
 from .document_model import DocumentTableModel
 from .drops import DropHandler, paths_from_mime
-from .lifecycle_actions import make_action
+from .icons import make_action
 from .message_bar import MessageBar
 from .operations import OperationContext, Operations
 from .transfers import DownloadSpec, TransferQueue, UploadSpec
