@@ -38,6 +38,7 @@ from ..core.errors import Cancelled, DmsError, Paused, TransferInterrupted
 from ..core.localfiles import HashedFile, UploadSource
 from ..core.models import Document
 from ..core.transfer_rate import JobRate, TransferRate
+from .translations import QT_TRANSLATE_NOOP
 
 if TYPE_CHECKING:
     from ..core.interrupted import InterruptedTransfer  # imports botocore: not at start-up
@@ -57,18 +58,23 @@ def _size_of(path: Path) -> int:
 
 
 class TransferKind(enum.Enum):
-    UPLOAD = "Upload"
-    DOWNLOAD = "Download"
+    """Its value is the English name the transfers panel shows (translated there)."""
+
+    UPLOAD = QT_TRANSLATE_NOOP("TransferTableModel", "Upload")
+    DOWNLOAD = QT_TRANSLATE_NOOP("TransferTableModel", "Download")
 
 
 class TransferState(enum.Enum):
-    QUEUED = "Queued"
-    RUNNING = "Running"
-    PAUSED = "Paused"  # by the user; Resume continues it
-    INTERRUPTED = "Interrupted"  # by a failure that may pass, a quit or a crash; kept likewise
-    DONE = "Done"
-    FAILED = "Failed"
-    CANCELLED = "Cancelled"
+    """Its value is the English name the transfers panel shows (translated there)."""
+
+    QUEUED = QT_TRANSLATE_NOOP("TransferTableModel", "Queued")
+    RUNNING = QT_TRANSLATE_NOOP("TransferTableModel", "Running")
+    PAUSED = QT_TRANSLATE_NOOP("TransferTableModel", "Paused")  # by the user; Resume continues it
+    # by a failure that may pass, a quit or a crash; kept likewise
+    INTERRUPTED = QT_TRANSLATE_NOOP("TransferTableModel", "Interrupted")
+    DONE = QT_TRANSLATE_NOOP("TransferTableModel", "Done")
+    FAILED = QT_TRANSLATE_NOOP("TransferTableModel", "Failed")
+    CANCELLED = QT_TRANSLATE_NOOP("TransferTableModel", "Cancelled")
 
     @property
     def finished(self) -> bool:
@@ -494,9 +500,8 @@ class TransferQueue(QObject):
             return None
         except Exception as exc:  # reported like any other failure
             log.exception("transfer %d failed unexpectedly", transfer_id)
-            signals.failed.emit(
-                transfer_id, DmsError(f"The transfer failed ({type(exc).__name__}); see the log.")
-            )
+            message = self.tr("The transfer failed ({error}); see the log.")
+            signals.failed.emit(transfer_id, DmsError(message.format(error=type(exc).__name__)))
             return None
         signals.finished.emit(transfer_id, result)
         return result
@@ -511,7 +516,9 @@ class TransferQueue(QObject):
         except Exception as exc:  # reported like any other failure
             log.exception("discarding transfer %d failed unexpectedly", transfer_id)
             failure = DmsError(
-                f"Could not discard the transfer ({type(exc).__name__}); see the log."
+                self.tr("Could not discard the transfer ({error}); see the log.").format(
+                    error=type(exc).__name__
+                )
             )
             self._signals.discarded.emit(transfer_id, failure)
             return
