@@ -26,7 +26,8 @@ from .document_events import DocumentEvents
 from .message_bar import MessageBar
 from .operations import Lane, OperationContext, Operations
 from .session import OPEN_CACHE_FOLDER
-from .transfers import DownloadJobSpec, DownloadSpec, TransferQueue
+from .transfer_items import DownloadJobSpec, DownloadSpec
+from .transfers import TransferQueue
 
 log = logging.getLogger(__name__)
 

@@ -37,7 +37,8 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.formatting import human_duration, human_size
-from .transfers import Transfer, TransferQueue, TransferState
+from .transfer_items import Transfer, TransferState
+from .transfers import TransferQueue
 from .translations import QT_TRANSLATE_NOOP
 
 ModelIndex = QModelIndex | QPersistentModelIndex

@@ -51,7 +51,7 @@ from ..core.upload_plan import (
 from .drops import DropHandler
 from .operations import Operations
 from .tag_completer import TagCompleter
-from .transfers import UploadSpec
+from .transfer_items import UploadSpec
 from .translations import QT_TRANSLATE_NOOP
 from .upload_rows import MANY_FILES, DuplicateCheck, SharedChecksums, UploadRow
 

@@ -17,7 +17,8 @@ from dms_desktop.core.models import Document, utc_now
 from dms_desktop.gui.detail_pane import DetailPane
 from dms_desktop.gui.document_events import DocumentEvents
 from dms_desktop.gui.operations import Operations
-from dms_desktop.gui.transfers import TransferQueue, UploadSpec
+from dms_desktop.gui.transfer_items import UploadSpec
+from dms_desktop.gui.transfers import TransferQueue
 from dms_desktop.gui.upload_dialog import DEFAULT_TEST_RECORD_DAYS, UploadDialog
 from tests.unit.gui.conftest import Cloud
 
