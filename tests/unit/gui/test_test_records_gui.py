@@ -113,3 +113,6 @@ def test_the_detail_pane_shows_the_expiry_of_test_records_only(
 
     pane.show_document(normal)
     assert _expires_row(pane)[1] is False
+    # The preview of the document shown is on its way: wait for it, or it reaches a pane that
+    # the test's end has deleted (a RuntimeError in the event loop at teardown).
+    qtbot.waitUntil(lambda: not operations.busy, timeout=WAIT)
