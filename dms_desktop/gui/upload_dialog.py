@@ -15,7 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Slot
-from PySide6.QtGui import QBrush, QColor, QGuiApplication
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from ..core.cancellation import CancelToken
 from ..core.errors import Cancelled, DmsError, LocalFileError, ValidationError
-from ..core.formatting import describe_type, human_size, printable
+from ..core.formatting import human_size
 from ..core.localfiles import UploadSource, collect_upload_sources, guess_file_type
 from ..core.models import normalize_folder, normalize_tags, utc_now
 from ..core.tag_text import split_tags
@@ -52,21 +52,21 @@ from .drops import DropHandler
 from .operations import Operations
 from .tag_completer import TagCompleter
 from .transfer_items import UploadSpec
-from .translations import QT_TRANSLATE_NOOP
-from .upload_rows import MANY_FILES, DuplicateCheck, SharedChecksums, UploadRow
-
-COLUMNS = (
-    QT_TRANSLATE_NOOP("UploadDialog", "Name"),
-    QT_TRANSLATE_NOOP("UploadDialog", "Size"),
-    QT_TRANSLATE_NOOP("UploadDialog", "Type"),
-    QT_TRANSLATE_NOOP("UploadDialog", "Folder"),
-    QT_TRANSLATE_NOOP("UploadDialog", "Status"),
-    QT_TRANSLATE_NOOP("UploadDialog", "Upload anyway"),
+from .upload_rows import (
+    COLUMNS,
+    MANY_FILES,
+    NAME,
+    PROBLEM_COLOR,
+    SIZE,
+    STATUS,
+    TYPE,
+    UPLOAD_ANYWAY,
+    DuplicateCheck,
+    SharedChecksums,
+    UploadRow,
+    render_row,
 )
-NAME, SIZE, TYPE, FOLDER, STATUS, UPLOAD_ANYWAY = range(len(COLUMNS))
 
-PROBLEM_COLOR = QColor(176, 0, 32)
-DUPLICATE_COLOR = QColor(150, 90, 0)
 DEFAULT_TEST_RECORD_DAYS = 7
 REFRESH_INTERVAL_MS = 100  # duplicate results for many small files: refresh at most this often
 
@@ -418,43 +418,7 @@ class UploadDialog(QDialog):
     # --- showing ---
 
     def _render(self, number: int) -> None:
-        """Fill table row ``number`` from its UploadRow (signals blocked by the caller or here)."""
-        row = self._rows[number]
-        blocked = self.table.blockSignals(True)
-        try:
-            cells = {
-                NAME: (printable(row.path.name), printable(str(row.path))),
-                SIZE: ("—" if row.size is None else human_size(row.size), ""),
-                TYPE: (describe_type(row.file_type), row.file_type),
-                FOLDER: (printable(row.folder), printable(row.folder)),
-            }
-            for column, (text, tooltip) in cells.items():
-                item = QTableWidgetItem(text)
-                item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
-                if tooltip:
-                    item.setToolTip(tooltip)
-                self.table.setItem(number, column, item)
-            status = QTableWidgetItem(printable(row.status_text()))
-            status.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
-            status.setToolTip(printable(row.status_text(whole=True)))
-            if row.problem:
-                status.setForeground(QBrush(PROBLEM_COLOR))
-            elif row.duplicate_of:
-                status.setForeground(QBrush(DUPLICATE_COLOR))
-            self.table.setItem(number, STATUS, status)
-            anyway = QTableWidgetItem()
-            flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-            if row.duplicate_of and not row.problem:
-                anyway.setFlags(flags | Qt.ItemFlag.ItemIsUserCheckable)
-                anyway.setCheckState(
-                    Qt.CheckState.Checked if row.upload_anyway else Qt.CheckState.Unchecked
-                )
-                anyway.setToolTip(self.tr("Tick to upload another copy of this file."))
-            else:
-                anyway.setFlags(flags)
-            self.table.setItem(number, UPLOAD_ANYWAY, anyway)
-        finally:
-            self.table.blockSignals(blocked)
+        render_row(self.table, number, self._rows[number])
 
     @Slot(QTableWidgetItem)
     def _on_item_changed(self, item: QTableWidgetItem) -> None:

@@ -24,15 +24,8 @@ from dms_desktop.core import localfiles as localfiles_module
 from dms_desktop.core.blobs import MiB
 from dms_desktop.core.errors import DmsError
 from dms_desktop.gui.operations import Operations
-from dms_desktop.gui.upload_dialog import (
-    FOLDER,
-    NAME,
-    PROBLEM_COLOR,
-    STATUS,
-    UPLOAD_ANYWAY,
-    UploadDialog,
-    split_tags,
-)
+from dms_desktop.gui.upload_dialog import UploadDialog, split_tags
+from dms_desktop.gui.upload_rows import FOLDER, NAME, PROBLEM_COLOR, STATUS, UPLOAD_ANYWAY
 from tests.support.hashing import HashedBytes, settled_file
 from tests.unit.gui.conftest import Cloud, Transfers
 
