@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
 from ..core.bulk_delete import DeleteStatus
 from ..core.changes import DocumentChanges
 from ..core.errors import DmsError
-from ..core.formatting import plural, printable
+from ..core.formatting import printable
 from ..core.localfiles import safe_local_name, unique_download_targets
 from ..core.models import Document
 from ..core.paths import AppPaths
@@ -26,7 +26,8 @@ from .document_events import DocumentEvents
 from .message_bar import MessageBar
 from .operations import Lane, OperationContext, Operations
 from .session import OPEN_CACHE_FOLDER
-from .transfers import DownloadJobSpec, DownloadSpec, TransferQueue
+from .transfer_items import DownloadJobSpec, DownloadSpec
+from .transfers import TransferQueue
 
 log = logging.getLogger(__name__)
 
@@ -115,12 +116,14 @@ class DocumentActions(QObject):
     def download_one(self, document: Document) -> None:
         default = str(Path.home() / safe_local_name(document.filename))
         # The file dialog itself asks before replacing an existing file.
-        chosen, _ = QFileDialog.getSaveFileName(self._window, "Save document as", default)
+        chosen, _ = QFileDialog.getSaveFileName(self._window, self.tr("Save document as"), default)
         if chosen:
             self._transfers.download(DownloadSpec(document, Path(chosen), overwrite=True))
 
     def _download_many(self, documents: list[Document]) -> None:
-        chosen = QFileDialog.getExistingDirectory(self._window, "Download documents into folder")
+        chosen = QFileDialog.getExistingDirectory(
+            self._window, self.tr("Download documents into folder")
+        )
         if not chosen:
             return
         folder = Path(chosen)
@@ -133,13 +136,16 @@ class DocumentActions(QObject):
             names = ", ".join(
                 printable(target.name) for target in existing[:MAX_NAMES_IN_CONFIRMATION]
             )
+            question = self.tr(
+                "%n file(s) already exist in {folder}: {names}.\n"
+                "Replace them? (No keeps them and skips those documents.)",
+                "",
+                len(existing),
+            ).format(folder=printable(str(folder)), names=names)
             answer = QMessageBox.question(
                 self._window,
-                "Replace files?",
-                f"{plural(len(existing), 'file')} already "
-                f"{'exists' if len(existing) == 1 else 'exist'} in {printable(str(folder))}: "
-                f"{names}.\n"
-                "Replace them? (No keeps them and skips those documents.)",
+                self.tr("Replace files?"),
+                question,
                 QMessageBox.StandardButton.Yes
                 | QMessageBox.StandardButton.No
                 | QMessageBox.StandardButton.Cancel,
@@ -174,17 +180,23 @@ class DocumentActions(QObject):
             if not opened and isinstance(transfer.spec, DownloadSpec):
                 self._offer_download_instead(transfer.spec.document)
         if not finished:
-            self._window.statusBar().showMessage(f"Downloaded {path.name}", 5000)
+            self._window.statusBar().showMessage(
+                self.tr("Downloaded {name}").format(name=path.name), 5000
+            )
 
     def _offer_download_instead(self, document: Document) -> None:
         """Open found no app for the document: say so, and offer to save it somewhere."""
         self._message_bar.report_error(
             DmsError(
-                f"No app on this system is set to open {document.filename} "
-                f"({document.file_type}). Download it to open it with an app of your choice."
+                self.tr(
+                    "No app on this system is set to open {name} ({type}). Download it to open "
+                    "it with an app of your choice."
+                ).format(name=document.filename, type=document.file_type)
             )
         )
-        self._message_bar.set_action("Download…", functools.partial(self.download_one, document))
+        self._message_bar.set_action(
+            self.tr("Download…"), functools.partial(self.download_one, document)
+        )
 
     @Slot()
     def delete_selected(self) -> None:
@@ -194,13 +206,17 @@ class DocumentActions(QObject):
         names = "\n".join(f"• {doc.filename}" for doc in documents[:MAX_NAMES_IN_CONFIRMATION])
         more = len(documents) - MAX_NAMES_IN_CONFIRMATION
         if more > 0:
-            names += f"\n…and {more} more"
-        noun = "document" if len(documents) == 1 else "documents"
+            names += "\n" + self.tr("…and %n more", "", more)
+        question = self.tr(
+            "Delete %n document(s) for good? This cannot be undone (Delete without Shift moves "
+            "them to the trash instead).\n\n{names}",
+            "",
+            len(documents),
+        ).format(names=names)
         answer = QMessageBox.warning(
             self._window,
-            "Delete documents permanently?",
-            f"Delete {len(documents)} {noun} for good? This cannot be undone (Delete without "
-            f"Shift moves them to the trash instead).\n\n{names}",
+            self.tr("Delete documents permanently?"),
+            question,
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Cancel,
         )
@@ -216,10 +232,9 @@ class DocumentActions(QObject):
         deleted, failed = outcome.deleted, outcome.failed
         if failed:
             details = "\n".join(f"{name}: {reason}" for name, reason in failed)
-            self._message_bar.report_error(
-                DmsError(f"{plural(len(failed), 'document')} could not be deleted.\n{details}")
-            )
+            failure = self.tr("%n document(s) could not be deleted.", "", len(failed))
+            self._message_bar.report_error(DmsError(f"{failure}\n{details}"))
         else:
             self._window.statusBar().showMessage(
-                f"Deleted {plural(len(deleted), 'document')}", 5000
+                self.tr("Deleted %n document(s)", "", len(deleted)), 5000
             )

@@ -57,7 +57,8 @@ from .search_view import (
     SearchResultsView,
 )
 from .tag_panel import TagPanel
-from .transfers import TransferQueue, UploadSpec
+from .transfer_items import UploadSpec
+from .transfers import TransferQueue
 from .transfers_panel import TransfersPanel
 from .translations import QT_TRANSLATE_NOOP
 from .trash_view import TrashView

@@ -16,18 +16,18 @@ Many files (a folder dropped or chosen in the upload dialog, several documents d
 one transfer, a job (core.transfer_jobs): one row with its files done of all, bytes, speed and
 time left; files that failed are listed in its tooltip and reported once it ends, while the
 others go on. Pause, Resume, Discard and Cancel apply to the whole job.
+
+What a transfer is (its spec, its state) is in gui.transfer_items; the work on a pool thread (which
+call of the service a spec is, the signals back) in gui.transfer_work.
 """
 
 from __future__ import annotations
 
-import enum
 import itertools
 import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,9 +35,18 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from ..core.cancellation import CancelToken, throttled
 from ..core.errors import Cancelled, DmsError, Paused, TransferInterrupted
-from ..core.localfiles import HashedFile, UploadSource
 from ..core.models import Document
-from ..core.transfer_rate import JobRate, TransferRate
+from .transfer_items import (
+    DownloadJobSpec,
+    DownloadSpec,
+    Transfer,
+    TransferKind,
+    TransferSpec,
+    TransferState,
+    UploadJobSpec,
+    UploadSpec,
+)
+from .transfer_work import TransferSignals, perform_transfer
 
 if TYPE_CHECKING:
     from ..core.interrupted import InterruptedTransfer  # imports botocore: not at start-up
@@ -54,144 +63,6 @@ def _size_of(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0
-
-
-class TransferKind(enum.Enum):
-    UPLOAD = "Upload"
-    DOWNLOAD = "Download"
-
-
-class TransferState(enum.Enum):
-    QUEUED = "Queued"
-    RUNNING = "Running"
-    PAUSED = "Paused"  # by the user; Resume continues it
-    INTERRUPTED = "Interrupted"  # by a failure that may pass, a quit or a crash; kept likewise
-    DONE = "Done"
-    FAILED = "Failed"
-    CANCELLED = "Cancelled"
-
-    @property
-    def finished(self) -> bool:
-        return self in {TransferState.DONE, TransferState.FAILED, TransferState.CANCELLED}
-
-    @property
-    def active(self) -> bool:
-        """Queued or running: it is doing (or about to do) something."""
-        return self in {TransferState.QUEUED, TransferState.RUNNING}
-
-    @property
-    def resumable(self) -> bool:
-        return self in {TransferState.PAUSED, TransferState.INTERRUPTED}
-
-
-@dataclass
-class UploadSpec:
-    path: Path
-    tags: tuple[str, ...] = ()
-    folder: str = ""
-    expires: datetime | None = None  # a test record expiring then
-    content: HashedFile | None = None  # its checksum from the upload plan (not hashed again)
-    new_version_of: Document | None = None  # stored as a new version of it (core.versions)
-
-
-@dataclass
-class DownloadSpec:
-    document: Document
-    target: Path  # a folder (the safe name goes inside) or a file
-    overwrite: bool = False
-    version: int | None = None  # an older version of the document (core.versions)
-
-
-@dataclass
-class UploadJobSpec:
-    """Many files uploaded as one job (their duplicates decided by the upload dialog)."""
-
-    files: list[UploadSpec]
-    name: str
-    roots: list[Path]
-
-
-@dataclass
-class DownloadJobSpec:
-    """Many documents downloaded into one folder as one job."""
-
-    documents: list[Document]
-    folder: Path
-    name: str
-    overwrite: bool = False
-
-
-TransferSpec = UploadSpec | DownloadSpec | UploadJobSpec | DownloadJobSpec
-
-
-@dataclass
-class Transfer:
-    """One transfer as the panel shows it (only touched on the GUI thread)."""
-
-    transfer_id: int
-    kind: TransferKind
-    name: str
-    spec: TransferSpec | None  # None: interrupted before this start (kept_id)
-    total: int
-    done: int = 0
-    files_total: int | None = None  # a job of many files (None: one file)
-    files_done: int = 0
-    failures: list[str] = field(default_factory=list)  # a job's files that failed, one line each
-    state: TransferState = TransferState.QUEUED
-    error: str = ""
-    started_at: float | None = None
-    finished_at: float | None = None
-    result: Document | Path | JobOutcome | None = None
-    kept_id: str | None = None  # its journal entry while kept to be resumed (core.interrupted)
-    cancel: CancelToken = field(default_factory=CancelToken, repr=False)
-    rate: TransferRate = field(init=False, repr=False)
-    job_rate: JobRate | None = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self.restart_rate()
-
-    @property
-    def is_job(self) -> bool:
-        return self.files_total is not None
-
-    def restart_rate(self) -> None:
-        self.rate = TransferRate(self.total)
-        self.job_rate = JobRate(self.files_total, self.total) if self.is_job else None  # type: ignore[arg-type]
-
-    @property
-    def speed(self) -> float | None:
-        """Bytes per second: over the last seconds while running (None until known, see
-        core.transfer_rate), the average once done (what people compare); None otherwise."""
-        if self.state is TransferState.RUNNING:
-            return self.job_rate.speed if self.job_rate is not None else self.rate.speed
-        if self.state is TransferState.DONE and self.started_at and self.finished_at:
-            elapsed = self.finished_at - self.started_at
-            return self.total / elapsed if elapsed > 0 else None
-        return None
-
-    @property
-    def seconds_left(self) -> float | None:
-        """While running, the time left at the current speed (None while unknown). Once every
-        byte is sent a transfer still finishes (an upload's completion and metadata, a download's
-        checksum): no estimate then, rather than "0s" for however long that takes."""
-        if self.state is not TransferState.RUNNING:
-            return None
-        if self.job_rate is not None:
-            left = self.job_rate.seconds_left()
-        else:
-            left = self.rate.seconds_left()
-        return left if left else None
-
-
-class _Signals(QObject):
-    """Emitted from pool threads; delivered queued on the GUI thread."""
-
-    progressed = Signal(int, int)  # transfer id, bytes done
-    job_progressed = Signal(int, object)  # transfer id, JobProgress
-    started = Signal(int)
-    finished = Signal(int, object)  # transfer id, Document | Path
-    failed = Signal(int, object)  # transfer id, DmsError
-    discarded = Signal(int, object)  # transfer id, None or the DmsError that stopped it
 
 
 class TransferQueue(QObject):
@@ -216,7 +87,7 @@ class TransferQueue(QObject):
         self._transfers: dict[int, Transfer] = {}
         self._pool = ThreadPoolExecutor(max_parallel, thread_name_prefix="transfer")
         self._futures: dict[int, Future[object]] = {}
-        self._signals = _Signals()
+        self._signals = TransferSignals()
         self._signals.progressed.connect(self._on_progress)
         self._signals.job_progressed.connect(self._on_job_progress)
         self._signals.started.connect(self._on_started)
@@ -421,82 +292,17 @@ class TransferQueue(QObject):
         def report_job(job: JobProgress) -> None:  # throttled by the job itself
             signals.job_progressed.emit(transfer_id, job)
 
-        progress = throttled(report)
-
         try:
-            service = self._service_provider()
-            result: Document | Path | JobOutcome
-            if isinstance(spec, str):
-                result = service.resume_transfer(
-                    spec, progress=progress, cancel=cancel, job_progress=report_job
-                )
-            elif isinstance(spec, UploadSpec) and spec.new_version_of is not None:
-                result = service.versions.upload_new_version(
-                    spec.new_version_of.document_id,
-                    spec.path,
-                    expected_version=spec.new_version_of.version,
-                    progress=progress,
-                    cancel=cancel,
-                )
-            elif isinstance(spec, DownloadSpec) and spec.version is not None:
-                result = service.versions.download_version(
-                    spec.document.document_id,
-                    spec.version,
-                    spec.target,
-                    overwrite=spec.overwrite,
-                    progress=progress,
-                    cancel=cancel,
-                )
-            elif isinstance(spec, UploadJobSpec):
-                result = service.upload_job(
-                    [UploadSource(file.path, file.folder) for file in spec.files],
-                    name=spec.name,
-                    roots=spec.roots,
-                    tags=spec.files[0].tags if spec.files else (),
-                    expires=spec.files[0].expires if spec.files else None,
-                    contents={
-                        str(file.path.absolute()): file.content
-                        for file in spec.files
-                        if file.content is not None
-                    },
-                    progress=report_job,
-                    cancel=cancel,
-                )
-            elif isinstance(spec, DownloadJobSpec):
-                result = service.download_job(
-                    spec.documents,
-                    spec.folder,
-                    name=spec.name,
-                    overwrite=spec.overwrite,
-                    progress=report_job,
-                    cancel=cancel,
-                )
-            elif isinstance(spec, UploadSpec):
-                result = service.upload(
-                    spec.path,
-                    tags=spec.tags,
-                    folder=spec.folder,
-                    expires=spec.expires,
-                    progress=progress,
-                    cancel=cancel,
-                    content=spec.content,
-                )
-            else:
-                result = service.download(
-                    spec.document.document_id,
-                    spec.target,
-                    overwrite=spec.overwrite,
-                    progress=progress,
-                    cancel=cancel,
-                )
+            result = perform_transfer(
+                self._service_provider(), spec, cancel, throttled(report), report_job
+            )
         except DmsError as error:
             signals.failed.emit(transfer_id, error)
             return None
         except Exception as exc:  # reported like any other failure
             log.exception("transfer %d failed unexpectedly", transfer_id)
-            signals.failed.emit(
-                transfer_id, DmsError(f"The transfer failed ({type(exc).__name__}); see the log.")
-            )
+            message = self.tr("The transfer failed ({error}); see the log.")
+            signals.failed.emit(transfer_id, DmsError(message.format(error=type(exc).__name__)))
             return None
         signals.finished.emit(transfer_id, result)
         return result
@@ -511,7 +317,9 @@ class TransferQueue(QObject):
         except Exception as exc:  # reported like any other failure
             log.exception("discarding transfer %d failed unexpectedly", transfer_id)
             failure = DmsError(
-                f"Could not discard the transfer ({type(exc).__name__}); see the log."
+                self.tr("Could not discard the transfer ({error}); see the log.").format(
+                    error=type(exc).__name__
+                )
             )
             self._signals.discarded.emit(transfer_id, failure)
             return

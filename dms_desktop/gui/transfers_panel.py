@@ -37,11 +37,22 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.formatting import human_duration, human_size
-from .transfers import Transfer, TransferQueue, TransferState
+from .transfer_items import Transfer, TransferState
+from .transfers import TransferQueue
+from .translations import QT_TRANSLATE_NOOP
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
-COLUMNS = ("Name", "Kind", "Files", "Progress", "Bytes", "Speed", "Time left", "State")
+COLUMNS = (
+    QT_TRANSLATE_NOOP("TransferTableModel", "Name"),
+    QT_TRANSLATE_NOOP("TransferTableModel", "Kind"),
+    QT_TRANSLATE_NOOP("TransferTableModel", "Files"),
+    QT_TRANSLATE_NOOP("TransferTableModel", "Progress"),
+    QT_TRANSLATE_NOOP("TransferTableModel", "Bytes"),
+    QT_TRANSLATE_NOOP("TransferTableModel", "Speed"),
+    QT_TRANSLATE_NOOP("TransferTableModel", "Time left"),
+    QT_TRANSLATE_NOOP("TransferTableModel", "State"),
+)
 NAME, KIND, FILES, PROGRESS, BYTES, SPEED, TIME_LEFT, STATE = range(len(COLUMNS))
 
 PercentRole = Qt.ItemDataRole.UserRole + 1
@@ -97,9 +108,7 @@ class TransferTableModel(QAbstractTableModel):
             and role == Qt.ItemDataRole.DisplayRole
             and 0 <= section < len(COLUMNS)
         ):
-            if section == FILES:
-                return self.tr("Files")
-            return COLUMNS[section]
+            return self.tr(COLUMNS[section])
         return None
 
     def transfer_at(self, row: int) -> Transfer | None:
@@ -129,8 +138,10 @@ class TransferTableModel(QAbstractTableModel):
                 return self._files_text(transfer)
             if column == STATE and transfer.failures:
                 failed = self.tr("%n failed", "", len(transfer.failures))
-                return f"{transfer.state.value}, {failed}"
-            return _display(transfer, column)
+                return self.tr("{state}, {failed}").format(
+                    state=self.tr(transfer.state.value), failed=failed
+                )
+            return self._display(transfer, column)
         if role == PercentRole and column == PROGRESS:
             return transfer_percent(transfer)
         if role == TransferIdRole:
@@ -160,6 +171,28 @@ class TransferTableModel(QAbstractTableModel):
             .replace("%1", f"{transfer.files_done:,}")
             .replace("%2", f"{transfer.files_total:,}")
         )
+
+    def _display(self, transfer: Transfer, column: int) -> str:
+        if column == NAME:
+            return transfer.name
+        if column == KIND:
+            return self.tr(transfer.kind.value)
+        if column == PROGRESS:
+            return f"{transfer_percent(transfer)}%"
+        if column == BYTES:
+            return self.tr("{done} of {total}").format(
+                done=human_size(transfer.done), total=human_size(transfer.total)
+            )
+        if column == SPEED:
+            # While running: the speed of the last seconds; once done: the average.
+            speed = transfer.speed
+            return "" if not speed else self.tr("{size}/s").format(size=human_size(int(speed)))
+        if column == TIME_LEFT:
+            seconds = transfer.seconds_left
+            return "" if seconds is None else human_duration(seconds)
+        if column == STATE:
+            return self.tr(transfer.state.value)
+        return ""
 
     # --- following the queue ---
 
@@ -207,27 +240,6 @@ class TransferTableModel(QAbstractTableModel):
         return target
 
 
-def _display(transfer: Transfer, column: int) -> str:
-    if column == NAME:
-        return transfer.name
-    if column == KIND:
-        return transfer.kind.value
-    if column == PROGRESS:
-        return f"{transfer_percent(transfer)}%"
-    if column == BYTES:
-        return f"{human_size(transfer.done)} of {human_size(transfer.total)}"
-    if column == SPEED:
-        # While running: the speed of the last seconds; once done: the average.
-        speed = transfer.speed
-        return "" if not speed else f"{human_size(int(speed))}/s"
-    if column == TIME_LEFT:
-        seconds = transfer.seconds_left
-        return "" if seconds is None else human_duration(seconds)
-    if column == STATE:
-        return transfer.state.value
-    return ""
-
-
 class ProgressBarDelegate(QStyledItemDelegate):
     """Draws the Progress column as a progress bar (from ``PercentRole``)."""
 
@@ -262,7 +274,8 @@ class TransfersPanel(QDockWidget):
     cancel / retry / clear."""
 
     def __init__(self, queue: TransferQueue, parent: QWidget | None = None) -> None:
-        super().__init__("Transfers", parent)
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Transfers"))
         self.setObjectName("transfersDock")
         self._queue = queue
         self._model = TransferTableModel(queue, self)
@@ -287,31 +300,35 @@ class TransfersPanel(QDockWidget):
         ):
             self._table.setColumnWidth(column, width)
 
-        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button = QPushButton(self.tr("Cancel"))
         self.cancel_button.setObjectName("cancelTransferButton")
-        self.cancel_button.setToolTip("Cancel the selected transfers")
-        self.cancel_all_button = QPushButton("Cancel all")
+        self.cancel_button.setToolTip(self.tr("Cancel the selected transfers"))
+        self.cancel_all_button = QPushButton(self.tr("Cancel all"))
         self.cancel_all_button.setObjectName("cancelAllTransfersButton")
-        self.retry_button = QPushButton("Retry")
+        self.retry_button = QPushButton(self.tr("Retry"))
         self.retry_button.setObjectName("retryTransferButton")
-        self.retry_button.setToolTip("Start the selected failed or cancelled transfers again")
-        self.clear_button = QPushButton("Clear finished")
+        self.retry_button.setToolTip(
+            self.tr("Start the selected failed or cancelled transfers again")
+        )
+        self.clear_button = QPushButton(self.tr("Clear finished"))
         self.clear_button.setObjectName("clearFinishedButton")
-        self.pause_button = QPushButton("Pause")
+        self.pause_button = QPushButton(self.tr("Pause"))
         self.pause_button.setObjectName("pauseTransferButton")
-        self.pause_button.setToolTip("Stop the selected transfers, keeping what they did")
-        self.resume_button = QPushButton("Resume")
+        self.pause_button.setToolTip(self.tr("Stop the selected transfers, keeping what they did"))
+        self.resume_button = QPushButton(self.tr("Resume"))
         self.resume_button.setObjectName("resumeTransferButton")
-        self.resume_button.setToolTip("Continue the selected transfers where they stopped")
-        self.discard_button = QPushButton("Discard")
+        self.resume_button.setToolTip(self.tr("Continue the selected transfers where they stopped"))
+        self.discard_button = QPushButton(self.tr("Discard"))
         self.discard_button.setObjectName("discardTransferButton")
         self.discard_button.setToolTip(
-            "Give up the selected paused or interrupted transfers (what they sent or wrote is "
-            "removed)"
+            self.tr(
+                "Give up the selected paused or interrupted transfers (what they sent or wrote "
+                "is removed)"
+            )
         )
-        self.pause_all_button = QPushButton("Pause all")
+        self.pause_all_button = QPushButton(self.tr("Pause all"))
         self.pause_all_button.setObjectName("pauseAllTransfersButton")
-        self.resume_all_button = QPushButton("Resume all")
+        self.resume_all_button = QPushButton(self.tr("Resume all"))
         self.resume_all_button.setObjectName("resumeAllTransfersButton")
         self.pause_button.clicked.connect(self.pause_selected)
         self.resume_button.clicked.connect(self.resume_selected)

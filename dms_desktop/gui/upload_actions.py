@@ -16,7 +16,8 @@ from ..core.models import Document
 from .document_events import DocumentEvents
 from .message_bar import MessageBar
 from .operations import Operations
-from .transfers import TransferQueue, UploadJobSpec, UploadSpec
+from .transfer_items import UploadJobSpec, UploadSpec
+from .transfers import TransferQueue
 from .upload_dialog import UploadDialog
 
 

@@ -15,7 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Slot
-from PySide6.QtGui import QBrush, QColor, QGuiApplication
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from ..core.cancellation import CancelToken
 from ..core.errors import Cancelled, DmsError, LocalFileError, ValidationError
-from ..core.formatting import describe_type, human_size, printable
+from ..core.formatting import human_size
 from ..core.localfiles import UploadSource, collect_upload_sources, guess_file_type
 from ..core.models import normalize_folder, normalize_tags, utc_now
 from ..core.tag_text import split_tags
@@ -51,14 +51,22 @@ from ..core.upload_plan import (
 from .drops import DropHandler
 from .operations import Operations
 from .tag_completer import TagCompleter
-from .transfers import UploadSpec
-from .upload_rows import MANY_FILES, DuplicateCheck, SharedChecksums, UploadRow
+from .transfer_items import UploadSpec
+from .upload_rows import (
+    COLUMNS,
+    MANY_FILES,
+    NAME,
+    PROBLEM_COLOR,
+    SIZE,
+    STATUS,
+    TYPE,
+    UPLOAD_ANYWAY,
+    DuplicateCheck,
+    SharedChecksums,
+    UploadRow,
+    render_row,
+)
 
-COLUMNS = ("Name", "Size", "Type", "Folder", "Status", "Upload anyway")
-NAME, SIZE, TYPE, FOLDER, STATUS, UPLOAD_ANYWAY = range(len(COLUMNS))
-
-PROBLEM_COLOR = QColor(176, 0, 32)
-DUPLICATE_COLOR = QColor(150, 90, 0)
 DEFAULT_TEST_RECORD_DAYS = 7
 REFRESH_INTERVAL_MS = 100  # duplicate results for many small files: refresh at most this often
 
@@ -75,7 +83,7 @@ class UploadDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("uploadDialog")
-        self.setWindowTitle("Upload files")
+        self.setWindowTitle(self.tr("Upload files"))
         self._operations = operations
         self._rows: list[UploadRow] = []
         self._row_numbers: dict[int, int] = {}  # row key -> index in _rows
@@ -86,11 +94,11 @@ class UploadDialog(QDialog):
         self._roots: list[Path] = []  # the files and folders added, as chosen
         self._shared: SharedChecksums | None = None  # the stored checksums, for many files
 
-        self.add_files_button = QPushButton("Add files…")
+        self.add_files_button = QPushButton(self.tr("Add files…"))
         self.add_files_button.setObjectName("addUploadFilesButton")
-        self.add_folder_button = QPushButton("Add folder…")
+        self.add_folder_button = QPushButton(self.tr("Add folder…"))
         self.add_folder_button.setObjectName("addUploadFolderButton")
-        self.remove_button = QPushButton("Remove")
+        self.remove_button = QPushButton(self.tr("Remove"))
         self.remove_button.setObjectName("removeUploadFilesButton")
         self.remove_button.setEnabled(False)
         for button in (self.add_files_button, self.add_folder_button, self.remove_button):
@@ -103,7 +111,7 @@ class UploadDialog(QDialog):
 
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("uploadFileTable")
-        self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        self.table.setHorizontalHeaderLabels([self.tr(column) for column in COLUMNS])
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -117,29 +125,35 @@ class UploadDialog(QDialog):
         metrics = self.table.fontMetrics()
         for column, widest in ((SIZE, "1023 bytes"), (TYPE, "CSV spreadsheet")):
             header.resizeSection(column, metrics.horizontalAdvance(widest) + 20)
-        anyway_header = QTableWidgetItem(COLUMNS[UPLOAD_ANYWAY])
-        anyway_header.setToolTip("Files already stored are skipped; tick to upload another copy.")
+        anyway_header = QTableWidgetItem(self.tr(COLUMNS[UPLOAD_ANYWAY]))
+        anyway_header.setToolTip(
+            self.tr("Files already stored are skipped; tick to upload another copy.")
+        )
         self.table.setHorizontalHeaderItem(UPLOAD_ANYWAY, anyway_header)
         self.table.itemChanged.connect(self._on_item_changed)
         self.table.itemSelectionChanged.connect(self._on_selection_changed)
 
         self.tags_edit = QLineEdit()
         self.tags_edit.setObjectName("uploadTagsEdit")
-        self.tags_edit.setPlaceholderText("Tags for all files, separated by commas")
+        self.tags_edit.setPlaceholderText(self.tr("Tags for all files, separated by commas"))
         self.tags_edit.setCompleter(TagCompleter(known_tags, self.tags_edit))
         self.tags_edit.textChanged.connect(self._on_tags_changed)
 
-        self.expires_check = QCheckBox("Test records, expiring after")
+        self.expires_check = QCheckBox(self.tr("Test records, expiring after"))
         self.expires_check.setObjectName("uploadExpiresCheck")
         self.expires_check.setToolTip(
-            "For test uploads: the documents are removed on their own when they expire "
-            "(DynamoDB TTL in AWS), and an admin's cleanup of expired records removes them at once."
+            self.tr(
+                "For test uploads: the documents are removed on their own when they expire "
+                "(DynamoDB TTL in AWS), and an admin's cleanup of expired records removes them "
+                "at once."
+            )
         )
         self.expires_days = QSpinBox()
         self.expires_days.setObjectName("uploadExpiresDaysSpin")
         self.expires_days.setRange(1, 365)
         self.expires_days.setValue(DEFAULT_TEST_RECORD_DAYS)
-        self.expires_days.setSuffix(" days")
+        self.expires_days.valueChanged.connect(self._show_days_unit)
+        self._show_days_unit(self.expires_days.value())
         self.expires_days.setEnabled(False)
         self.expires_check.toggled.connect(self.expires_days.setEnabled)
 
@@ -155,7 +169,7 @@ class UploadDialog(QDialog):
 
         self.button_box = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.upload_button = self.button_box.addButton(
-            "Upload", QDialogButtonBox.ButtonRole.AcceptRole
+            self.tr("Upload"), QDialogButtonBox.ButtonRole.AcceptRole
         )
         self.upload_button.setObjectName("uploadButton")
         cancel_button = self.button_box.button(QDialogButtonBox.StandardButton.Cancel)
@@ -169,7 +183,7 @@ class UploadDialog(QDialog):
         file_buttons.addWidget(self.remove_button)
         file_buttons.addStretch(1)
         tags_row = QHBoxLayout()
-        tags_label = QLabel("&Tags:")
+        tags_label = QLabel(self.tr("&Tags:"))
         tags_label.setBuddy(self.tags_edit)
         tags_row.addWidget(tags_label)
         tags_row.addWidget(self.tags_edit, 1)
@@ -280,17 +294,22 @@ class UploadDialog(QDialog):
         self._refresh_timer.stop()
         super().done(result)
 
+    @Slot(int)
+    def _show_days_unit(self, days: int) -> None:
+        """The unit after the number of days, in the grammar of that number."""
+        self.expires_days.setSuffix(self.tr(" day(s)", "", days))
+
     # --- adding and removing ---
 
     @Slot()
     def _choose_files(self) -> None:
-        names, _ = QFileDialog.getOpenFileNames(self, "Add files to upload")
+        names, _ = QFileDialog.getOpenFileNames(self, self.tr("Add files to upload"))
         if names:
             self.add_paths([Path(name) for name in names])
 
     @Slot()
     def _choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a folder to upload")
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Add a folder to upload"))
         if folder:
             self.add_paths([Path(folder)])
 
@@ -392,50 +411,14 @@ class UploadDialog(QDialog):
         if isinstance(error, LocalFileError):
             row.problem = str(error)  # it vanished or became unreadable since it was added
         else:
-            row.note = f"Could not check for duplicates: {error}"
+            row.note = self.tr("Could not check for duplicates: {error}").format(error=error)
         self._render(number)
         self._schedule_refresh()
 
     # --- showing ---
 
     def _render(self, number: int) -> None:
-        """Fill table row ``number`` from its UploadRow (signals blocked by the caller or here)."""
-        row = self._rows[number]
-        blocked = self.table.blockSignals(True)
-        try:
-            cells = {
-                NAME: (printable(row.path.name), printable(str(row.path))),
-                SIZE: ("—" if row.size is None else human_size(row.size), ""),
-                TYPE: (describe_type(row.file_type), row.file_type),
-                FOLDER: (printable(row.folder), printable(row.folder)),
-            }
-            for column, (text, tooltip) in cells.items():
-                item = QTableWidgetItem(text)
-                item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
-                if tooltip:
-                    item.setToolTip(tooltip)
-                self.table.setItem(number, column, item)
-            status = QTableWidgetItem(printable(row.status_text()))
-            status.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
-            status.setToolTip(printable(row.status_text(whole=True)))
-            if row.problem:
-                status.setForeground(QBrush(PROBLEM_COLOR))
-            elif row.duplicate_of:
-                status.setForeground(QBrush(DUPLICATE_COLOR))
-            self.table.setItem(number, STATUS, status)
-            anyway = QTableWidgetItem()
-            flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-            if row.duplicate_of and not row.problem:
-                anyway.setFlags(flags | Qt.ItemFlag.ItemIsUserCheckable)
-                anyway.setCheckState(
-                    Qt.CheckState.Checked if row.upload_anyway else Qt.CheckState.Unchecked
-                )
-                anyway.setToolTip("Tick to upload another copy of this file.")
-            else:
-                anyway.setFlags(flags)
-            self.table.setItem(number, UPLOAD_ANYWAY, anyway)
-        finally:
-            self.table.blockSignals(blocked)
+        render_row(self.table, number, self._rows[number])
 
     @Slot(QTableWidgetItem)
     def _on_item_changed(self, item: QTableWidgetItem) -> None:
@@ -468,30 +451,37 @@ class UploadDialog(QDialog):
         """Problems, summary and the Upload button's state from the rows and the tags."""
         problems: list[str] = []
         if self._tag_problem:
-            problems.append(f"Tags: {self._tag_problem}")
+            problems.append(self.tr("Tags: {problem}").format(problem=self._tag_problem))
         bad = sum(1 for row in self._rows if row.problem)
         if bad:
-            files = "file" if bad == 1 else "files"
             problems.append(
-                f"{bad} {files} cannot be uploaded (see the Status column); remove them to go on."
+                self.tr(
+                    "%n file(s) cannot be uploaded (see the Status column); remove them to go on.",
+                    "",
+                    bad,
+                )
             )
         self.problem_label.setText("\n".join(problems))
         self.problem_label.setVisible(bool(problems))
 
         summary: list[str] = []
         if not self._rows:
-            summary.append("Add files or folders, or drop them here.")
+            summary.append(self.tr("Add files or folders, or drop them here."))
         else:
             total = sum(row.size or 0 for row in self._rows)
-            count = len(self._rows)
-            summary.append(f"{count} {'file' if count == 1 else 'files'}, {human_size(total)}.")
+            files = self.tr("%n file(s), {size}.", "", len(self._rows))
+            summary.append(files.format(size=human_size(total)))
         checking = sum(1 for row in self._rows if row.checking)
         if checking:
-            summary.append(f"Checking {checking} for duplicates…")
+            summary.append(self.tr("Checking %n for duplicates…", "", checking))
         skipped = sum(1 for row in self._rows if row.skipped and not row.problem)
         if skipped:
             summary.append(
-                f"{skipped} already stored: skipped unless you tick “Upload anyway” on the row."
+                self.tr(
+                    "%n already stored: skipped unless you tick “Upload anyway” on the row.",
+                    "",
+                    skipped,
+                )
             )
         self.summary_label.setText(" ".join(summary))
         self.upload_button.setEnabled(self.can_upload())

@@ -1,5 +1,5 @@
-"""The upload dialog's rows: one file each, with what its checks found, and the duplicate check
-that runs for it on the long lane."""
+"""The upload dialog's rows: one file each, with what its checks found and how its table shows
+it, and the duplicate check that runs for it on the long lane."""
 
 from __future__ import annotations
 
@@ -8,15 +8,33 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import QTableWidget, QTableWidgetItem
 
 from ..core.cancellation import CancelToken
+from ..core.formatting import describe_type, human_size, printable
 from ..core.localfiles import HashedFile, UploadSource
 from ..core.upload_plan import ContentCheck, DuplicateFinder, check_content
 from .operations import OperationContext
+from .translations import QT_TRANSLATE_NOOP
 
 if TYPE_CHECKING:
     from ..core.job_uploads import KnownChecksums
+
+
+COLUMNS = (
+    QT_TRANSLATE_NOOP("UploadDialog", "Name"),
+    QT_TRANSLATE_NOOP("UploadDialog", "Size"),
+    QT_TRANSLATE_NOOP("UploadDialog", "Type"),
+    QT_TRANSLATE_NOOP("UploadDialog", "Folder"),
+    QT_TRANSLATE_NOOP("UploadDialog", "Status"),
+    QT_TRANSLATE_NOOP("UploadDialog", "Upload anyway"),
+)
+NAME, SIZE, TYPE, FOLDER, STATUS, UPLOAD_ANYWAY = range(len(COLUMNS))
+
+PROBLEM_COLOR = QColor(176, 0, 32)
+DUPLICATE_COLOR = QColor(150, 90, 0)
 
 
 @dataclass
@@ -59,6 +77,49 @@ class UploadRow:
             )
             return text.format(names=self.duplicate_of, action=action)
         return self.note or QCoreApplication.translate("UploadDialog", "Ready")
+
+
+def render_row(table: QTableWidget, number: int, row: UploadRow) -> None:
+    """Fill row ``number`` of the upload dialog's table from ``row`` (its signals blocked)."""
+    blocked = table.blockSignals(True)
+    try:
+        cells = {
+            NAME: (printable(row.path.name), printable(str(row.path))),
+            SIZE: ("—" if row.size is None else human_size(row.size), ""),
+            TYPE: (describe_type(row.file_type), row.file_type),
+            FOLDER: (printable(row.folder), printable(row.folder)),
+        }
+        for column, (text, tooltip) in cells.items():
+            item = QTableWidgetItem(text)
+            item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+            if tooltip:
+                item.setToolTip(tooltip)
+            table.setItem(number, column, item)
+        status = QTableWidgetItem(printable(row.status_text()))
+        status.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+        status.setToolTip(printable(row.status_text(whole=True)))
+        if row.problem:
+            status.setForeground(QBrush(PROBLEM_COLOR))
+        elif row.duplicate_of:
+            status.setForeground(QBrush(DUPLICATE_COLOR))
+        table.setItem(number, STATUS, status)
+        anyway = QTableWidgetItem()
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        if row.duplicate_of and not row.problem:
+            anyway.setFlags(flags | Qt.ItemFlag.ItemIsUserCheckable)
+            anyway.setCheckState(
+                Qt.CheckState.Checked if row.upload_anyway else Qt.CheckState.Unchecked
+            )
+            anyway.setToolTip(
+                QCoreApplication.translate(
+                    "UploadDialog", "Tick to upload another copy of this file."
+                )
+            )
+        else:
+            anyway.setFlags(flags)
+        table.setItem(number, UPLOAD_ANYWAY, anyway)
+    finally:
+        table.blockSignals(blocked)
 
 
 MANY_FILES = 20

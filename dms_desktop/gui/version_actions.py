@@ -28,7 +28,8 @@ from .drops import DropHandler, paths_from_mime
 from .icons import make_action
 from .message_bar import MessageBar
 from .operations import OperationContext, Operations
-from .transfers import DownloadSpec, TransferQueue, UploadSpec
+from .transfer_items import DownloadSpec, UploadSpec
+from .transfers import TransferQueue
 
 log = logging.getLogger(__name__)
 

@@ -58,10 +58,54 @@
 <context>
     <name>DocumentActions</name>
     <message numerus="yes">
+        <source>%n file(s) already exist in {folder}: {names}.
+Replace them? (No keeps them and skips those documents.)</source>
+        <translation>
+            <numerusform>%n file already exists in {folder}: {names}.
+Replace them? (No keeps them and skips those documents.)</numerusform>
+            <numerusform>%n files already exist in {folder}: {names}.
+Replace them? (No keeps them and skips those documents.)</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
         <source>%n document(s)</source>
         <translation>
             <numerusform>%n document</numerusform>
             <numerusform>%n documents</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>…and %n more</source>
+        <translation>
+            <numerusform>…and %n more</numerusform>
+            <numerusform>…and %n more</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Delete %n document(s) for good? This cannot be undone (Delete without Shift moves them to the trash instead).
+
+{names}</source>
+        <translation>
+            <numerusform>Delete %n document for good? This cannot be undone (Delete without Shift moves them to the trash instead).
+
+{names}</numerusform>
+            <numerusform>Delete %n documents for good? This cannot be undone (Delete without Shift moves them to the trash instead).
+
+{names}</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n document(s) could not be deleted.</source>
+        <translation>
+            <numerusform>%n document could not be deleted.</numerusform>
+            <numerusform>%n documents could not be deleted.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Deleted %n document(s)</source>
+        <translation>
+            <numerusform>Deleted %n document</numerusform>
+            <numerusform>Deleted %n documents</numerusform>
         </translation>
     </message>
 </context>
@@ -237,6 +281,44 @@
         <translation>
             <numerusform>Delete %n document for good? This cannot be undone.</numerusform>
             <numerusform>Delete %n documents for good? This cannot be undone.</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>UploadDialog</name>
+    <message numerus="yes">
+        <source> day(s)</source>
+        <translation>
+            <numerusform> day</numerusform>
+            <numerusform> days</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n file(s) cannot be uploaded (see the Status column); remove them to go on.</source>
+        <translation>
+            <numerusform>%n file cannot be uploaded (see the Status column); remove them to go on.</numerusform>
+            <numerusform>%n files cannot be uploaded (see the Status column); remove them to go on.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n file(s), {size}.</source>
+        <translation>
+            <numerusform>%n file, {size}.</numerusform>
+            <numerusform>%n files, {size}.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Checking %n for duplicates…</source>
+        <translation>
+            <numerusform>Checking %n for duplicates…</numerusform>
+            <numerusform>Checking %n for duplicates…</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n already stored: skipped unless you tick “Upload anyway” on the row.</source>
+        <translation>
+            <numerusform>%n already stored: skipped unless you tick “Upload anyway” on the row.</numerusform>
+            <numerusform>%n already stored: skipped unless you tick “Upload anyway” on the row.</numerusform>
         </translation>
     </message>
 </context>

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import QMessageBox
 from dms_desktop.core.search.embedded import EmbeddedIndex
 from dms_desktop.gui.app import DesktopApp
 from dms_desktop.gui.document_model import COLUMN_SORTS
-from dms_desktop.gui.transfers import DownloadSpec, UploadSpec
+from dms_desktop.gui.transfer_items import DownloadSpec, UploadSpec
 from dms_desktop.sandbox import DEMO_USER
 from dms_desktop.sandbox.search_host import search_index_dir
 from tests.benchmarks.common import (

@@ -16,7 +16,8 @@ from PySide6.QtWidgets import QMessageBox, QPushButton, QTableWidget
 from pytestqt.qtbot import QtBot
 
 from dms_desktop.gui.app import DesktopApp
-from dms_desktop.gui.upload_dialog import NAME, STATUS, UploadDialog
+from dms_desktop.gui.upload_dialog import UploadDialog
+from dms_desktop.gui.upload_rows import NAME, STATUS
 from dms_desktop.sandbox import add_user
 from dms_desktop.sandbox.provisioning import sandbox_client
 from tests.integration.conftest import SandboxHome

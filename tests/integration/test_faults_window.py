@@ -14,7 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from dms_desktop.connect import open_backend, open_service, sign_in
 from dms_desktop.gui.app import DesktopApp
-from dms_desktop.gui.transfers import TransferState
+from dms_desktop.gui.transfer_items import TransferState
 from dms_desktop.sandbox import add_user
 from tests.integration.conftest import SandboxHome
 from tests.support.faults import FaultInjector, assert_nothing_lost, injected_faults

@@ -32,7 +32,7 @@ from dms_desktop.core.listing import ListQuery
 from dms_desktop.core.schema import SortField
 from dms_desktop.core.service import DocumentService
 from dms_desktop.gui.app import DesktopApp
-from dms_desktop.gui.transfers import UploadSpec
+from dms_desktop.gui.transfer_items import UploadSpec
 from dms_desktop.sandbox import add_user
 from tests.integration.conftest import SandboxHome
 from tests.support.window import WAIT_MS, start_signed_in

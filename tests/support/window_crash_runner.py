@@ -22,7 +22,8 @@ from PySide6.QtWidgets import QApplication
 from dms_desktop.connect import open_backend, sign_in
 from dms_desktop.core.paths import AppPaths
 from dms_desktop.gui.operations import Account, Operations
-from dms_desktop.gui.transfers import TransferQueue, UploadSpec
+from dms_desktop.gui.transfer_items import UploadSpec
+from dms_desktop.gui.transfers import TransferQueue
 from tests.support.crash_runner import crash_at
 
 

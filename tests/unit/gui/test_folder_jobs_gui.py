@@ -28,7 +28,8 @@ from dms_desktop.core.service import DocumentService
 from dms_desktop.gui.main_window import MainWindow
 from dms_desktop.gui.message_bar import MessageBar
 from dms_desktop.gui.operations import Operations
-from dms_desktop.gui.transfers import TransferQueue, TransferState
+from dms_desktop.gui.transfer_items import TransferState
+from dms_desktop.gui.transfers import TransferQueue
 from dms_desktop.gui.transfers_panel import BYTES, FILES, KIND, NAME, STATE, TransfersPanel
 from tests.support.aws import USER_ID
 

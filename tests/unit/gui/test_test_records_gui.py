@@ -17,7 +17,8 @@ from dms_desktop.core.models import Document, utc_now
 from dms_desktop.gui.detail_pane import DetailPane
 from dms_desktop.gui.document_events import DocumentEvents
 from dms_desktop.gui.operations import Operations
-from dms_desktop.gui.transfers import TransferQueue, UploadSpec
+from dms_desktop.gui.transfer_items import UploadSpec
+from dms_desktop.gui.transfers import TransferQueue
 from dms_desktop.gui.upload_dialog import DEFAULT_TEST_RECORD_DAYS, UploadDialog
 from tests.unit.gui.conftest import Cloud
 
@@ -112,3 +113,6 @@ def test_the_detail_pane_shows_the_expiry_of_test_records_only(
 
     pane.show_document(normal)
     assert _expires_row(pane)[1] is False
+    # The preview of the document shown is on its way: wait for it, or it reaches a pane that
+    # the test's end has deleted (a RuntimeError in the event loop at teardown).
+    qtbot.waitUntil(lambda: not operations.busy, timeout=WAIT)

@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from dms_desktop.core import schema
 from dms_desktop.core.blobs import MiB
-from dms_desktop.gui.transfers import Transfer, TransferKind, TransferState, UploadSpec
+from dms_desktop.gui.transfer_items import Transfer, TransferKind, TransferState, UploadSpec
 from dms_desktop.gui.transfers_panel import (
     BYTES,
     KIND,

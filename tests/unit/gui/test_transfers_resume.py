@@ -18,7 +18,8 @@ from dms_desktop.core.blobs import BlobStore, MiB, TransferSettings
 from dms_desktop.core.journal import Journal
 from dms_desktop.core.repository import DocumentRepository
 from dms_desktop.core.service import DocumentService
-from dms_desktop.gui.transfers import TransferQueue, TransferState, UploadSpec
+from dms_desktop.gui.transfer_items import TransferState, UploadSpec
+from dms_desktop.gui.transfers import TransferQueue
 from dms_desktop.gui.transfers_panel import STATE, TransfersPanel, TransferTableModel
 from tests.support.aws import USER_ID
 from tests.unit.gui.conftest import Cloud, HeldUploads, Transfers

@@ -24,15 +24,8 @@ from dms_desktop.core import localfiles as localfiles_module
 from dms_desktop.core.blobs import MiB
 from dms_desktop.core.errors import DmsError
 from dms_desktop.gui.operations import Operations
-from dms_desktop.gui.upload_dialog import (
-    FOLDER,
-    NAME,
-    PROBLEM_COLOR,
-    STATUS,
-    UPLOAD_ANYWAY,
-    UploadDialog,
-    split_tags,
-)
+from dms_desktop.gui.upload_dialog import UploadDialog, split_tags
+from dms_desktop.gui.upload_rows import FOLDER, NAME, PROBLEM_COLOR, STATUS, UPLOAD_ANYWAY
 from tests.support.hashing import HashedBytes, settled_file
 from tests.unit.gui.conftest import Cloud, Transfers
 
@@ -304,3 +297,22 @@ def test_enter_after_adding_files_and_typing_tags_uploads(
         qtbot.keyClick(tags, Qt.Key.Key_Return)
     assert len(chooser_opened) == 1
     assert [spec.path for spec in dialog.specs()] == [path]
+
+
+def test_the_summary_and_the_expiry_say_counts_in_english_grammar(
+    qtbot: QtBot, operations: Operations, make_file: Callable[..., Path], tmp_path: Path
+) -> None:
+    def summary_is(text: str) -> Callable[[], bool]:
+        return lambda: dialog.summary_label.text() == text
+
+    dialog = _dialog(qtbot, operations, [make_file("one.txt", 10)])
+    assert dialog.summary_label.text() == "1 file, 10 bytes. Checking 1 for duplicates…"
+    qtbot.waitUntil(summary_is("1 file, 10 bytes."), timeout=TIMEOUT)
+    dialog.add_paths([make_file("two.txt", 10), tmp_path / "gone.pdf"])
+    qtbot.waitUntil(summary_is("3 files, 20 bytes."), timeout=TIMEOUT)
+    assert dialog.problem_label.text().startswith("1 file cannot be uploaded")
+
+    dialog.expires_check.setChecked(True)
+    assert dialog.expires_days.text() == "7 days"
+    dialog.expires_days.setValue(1)
+    assert dialog.expires_days.text() == "1 day"

@@ -19,7 +19,7 @@ from dms_desktop.core.paths import AppPaths
 from dms_desktop.gui.main_window import MainWindow
 from dms_desktop.gui.message_bar import MessageBar
 from dms_desktop.gui.operations import Operations
-from dms_desktop.gui.transfers import TransferState
+from dms_desktop.gui.transfer_items import TransferState
 
 from .conftest import Cloud, Transfers
 
