@@ -77,4 +77,8 @@ class DocumentRow(NamedTuple):
             checksum=self.checksum,
             version=self.version,
             expiresAt=self.expires_at,
+            # Rows are listed documents, never in the trash. Given, not defaulted: pydantic
+            # resolving the defaults was half the cost of making the Document.
+            trashedAt=None,
+            purgeAt=None,
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -274,8 +274,8 @@ class DocumentTableModel(QAbstractTableModel):
         listing would have them, edited ones in their rows, and drop removed ones."""
         if changes.removed:
             self.remove_documents(changes.removed_ids)
-        for update in changes.updated:
-            self.replace_document(update.after)
+        if changes.updated:
+            self.replace_documents([update.after for update in changes.updated])
         for document in changes.added:
             self.add_document(document)
 
@@ -307,14 +307,31 @@ class DocumentTableModel(QAbstractTableModel):
     def replace_document(self, document: Document) -> None:
         """Show an edited document (renamed, retagged) in its row, or drop it if it no longer
         matches the filter."""
-        row = self.row_of(document.document_id)
-        if row is None:
+        self.replace_documents([document])
+
+    def replace_documents(self, documents: Sequence[Document]) -> None:
+        """Show edited documents in their rows, or drop those that no longer match the filter:
+        one pass over the rows and one ``dataChanged`` per run of adjacent rows (row by row, a
+        tag added to 1,000 selected documents searched the rows 1,000 times)."""
+        edited = {d.document_id: d for d in documents if d.document_id in self._loaded_ids}
+        if not edited:
             return
-        if not matches(document, self._query):
-            self.remove_documents([document.document_id])
-            return
-        self._rows[row] = self._row(document)
-        self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+        changed: list[int] = []
+        unmatched: list[str] = []
+        for number, row in enumerate(self._rows):
+            document = edited.get(row.document_id)
+            if document is None:
+                continue
+            if matches(document, self._query):
+                self._rows[number] = self._row(document)
+                changed.append(number)
+            else:
+                unmatched.append(document.document_id)
+        last_column = len(COLUMNS) - 1
+        for first, last in _runs(changed):
+            self.dataChanged.emit(self.index(first, 0), self.index(last, last_column))
+        if unmatched:
+            self.remove_documents(unmatched)
 
     def remove_documents(self, document_ids: Iterable[str]) -> None:
         """Drop the rows of ``document_ids``. Each run of adjacent rows goes in one removal: the

@@ -105,6 +105,20 @@ def test_an_edited_document_shows_and_comes_back_with_its_new_values(qtbot: QtBo
     assert model.document_at(1) == edited
 
 
+def test_many_edited_documents_repaint_as_one_range_per_run_of_rows(qtbot: QtBot) -> None:
+    """A tag added to many selected documents: their rows change in one pass, and the view is
+    told once per run of adjacent rows, not once per row."""
+    model = _model(LOADED)
+    edited = [d.model_copy(update={"tags": ("Final",), "version": 2}) for d in LOADED]
+    ranges: list[tuple[int, int]] = []
+    model.dataChanged.connect(lambda top, bottom, *_: ranges.append((top.row(), bottom.row())))
+
+    model.replace_documents(edited)
+
+    assert ranges == [(0, len(LOADED) - 1)]
+    assert [model.index(row, 3).data() for row in range(len(LOADED))] == ["Final"] * len(LOADED)
+
+
 def test_an_uploaded_document_goes_where_the_sort_order_puts_it(qtbot: QtBot) -> None:
     model = _model(LOADED)  # updated, newest first: 3, 2, 1
     uploaded = _stored(4, updated_at=BASE + timedelta(hours=2, minutes=30))
