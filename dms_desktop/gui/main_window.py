@@ -435,11 +435,6 @@ class MainWindow(QMainWindow):
         if self.model.rowCount() and not self._selected_rows():
             self.table.selectRow(0)
 
-    @Slot(str)
-    def run_search(self, query: str) -> None:
-        """Put ``query`` in the search box and search (a saved search, say)."""
-        self.search.run(query)
-
     @Slot(int, Qt.SortOrder)
     def _on_sort_indicator(self, column: int, order: Qt.SortOrder) -> None:
         if column not in COLUMN_SORTS:  # the tags column has no sort order: say so
@@ -537,10 +532,6 @@ class MainWindow(QMainWindow):
     def upload_dialog(self) -> UploadDialog | None:
         """The upload dialog while it is open."""
         return self.uploads.dialog
-
-    @Slot()
-    def show_upload_dialog(self) -> None:
-        self.uploads.show_dialog()
 
     def open_upload_dialog(self, paths: Iterable[Path]) -> None:
         self.uploads.open_dialog(paths)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+from collections.abc import Iterable
 from typing import Any
 
 from moto.dynamodb.comparisons import get_filter_expression
@@ -156,7 +157,9 @@ def _write(backend: DynamoDBBackend, write: _Write) -> None:
         )
 
 
-def _put_back(backend: DynamoDBBackend, written: Any) -> None:
+def _put_back(
+    backend: DynamoDBBackend, written: Iterable[tuple[_Write, dict[str, Any] | None]]
+) -> None:
     for write, snapshot in written:
         if snapshot is None:
             backend.delete_item(write.table_name, write.key)
