@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,15 @@ class SandboxHome:
         out, err = io.StringIO(), io.StringIO()
         code = main(["--home", str(self.home), *argv], out=out, err=err)
         return CliResult(code, out.getvalue(), err.getvalue())
+
+    def sign_in_as_new_user(self, monkeypatch: pytest.MonkeyPatch, name: str) -> str:
+        """Add a user whose name no other test on this sandbox uses, and act as them."""
+        username = f"{name}-{uuid.uuid4().hex[:8]}"
+        monkeypatch.setenv("DMS_PASSWORD", f"{username}-password")
+        added = self.dms("local", "add-user", username)
+        assert added.code == 0, added.err
+        monkeypatch.setenv("DMS_USERNAME", username)
+        return username
 
 
 def start_sandbox(home: Path) -> SandboxHome:

@@ -44,9 +44,7 @@ def test_tags_are_added_and_removed_on_every_document_named(
     assert result.out.count("bulk-tag.txt: tags") == 3
     assert [_tags(shared_sandbox, i) for i in ids] == [["2024", "Final"], ["Final"], ["Final"]]
 
-    monkeypatch.setenv("DMS_PASSWORD", "trudy-password")
-    assert shared_sandbox.dms("local", "add-user", "trudy").code == 0
-    monkeypatch.setenv("DMS_USERNAME", "trudy")
+    shared_sandbox.sign_in_as_new_user(monkeypatch, "trudy")
     refused = shared_sandbox.dms("tag", ids[0], "--add", "stolen")
     assert refused.code == 4 and "no document" in refused.err
     monkeypatch.delenv("DMS_USERNAME")

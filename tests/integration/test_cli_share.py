@@ -91,8 +91,6 @@ def test_nobody_shares_another_users_document_or_one_in_the_trash(
     in_trash = shared_sandbox.dms("share", trashed)
     assert in_trash.code == 4 and "in the trash" in in_trash.err
 
-    monkeypatch.setenv("DMS_PASSWORD", "eve-password")
-    assert shared_sandbox.dms("local", "add-user", "eve").code == 0
-    monkeypatch.setenv("DMS_USERNAME", "eve")
+    shared_sandbox.sign_in_as_new_user(monkeypatch, "eve")
     refused = shared_sandbox.dms("share", mine)
     assert refused.code == 4 and refused.out == ""

@@ -96,9 +96,7 @@ def test_another_user_can_neither_trash_nor_restore_my_documents(
     path.write_text("only mine")
     kept, trashed = _upload(shared_sandbox, path), _upload(shared_sandbox, path)
     assert shared_sandbox.dms("delete", trashed).code == 0
-    monkeypatch.setenv("DMS_PASSWORD", "mallory-password")
-    assert shared_sandbox.dms("local", "add-user", "mallory").code == 0
-    monkeypatch.setenv("DMS_USERNAME", "mallory")
+    shared_sandbox.sign_in_as_new_user(monkeypatch, "mallory")
 
     assert shared_sandbox.dms("delete", kept).code == 4
     assert shared_sandbox.dms("restore", trashed).code == 4

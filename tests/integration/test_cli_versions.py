@@ -141,9 +141,7 @@ def test_another_user_can_neither_list_nor_version_my_documents(
     document_id = str(_upload(shared_sandbox, path)["documentId"])
     path.write_text("mine, changed")
     _upload(shared_sandbox, path, "--new-version", document_id)
-    monkeypatch.setenv("DMS_PASSWORD", "eve-password")
-    assert shared_sandbox.dms("local", "add-user", "eve").code == 0
-    monkeypatch.setenv("DMS_USERNAME", "eve")
+    shared_sandbox.sign_in_as_new_user(monkeypatch, "eve")
     theirs = tmp_path / "theirs.txt"
     theirs.write_text("overwrite attempt")
 
