@@ -8,17 +8,30 @@ the backend: reading them again costs a Query over the user's whole partition.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from .models import Document, tag_key
+
+
+class TaggedDocument(Protocol):
+    """A document's id and tags: all that the tag counts need to know of it as it was (a
+    ``Document``, or a list's row of one, which costs nothing to hand over)."""
+
+    @property
+    def document_id(self) -> str: ...
+
+    @property
+    def tags(self) -> tuple[str, ...]: ...
 
 
 @dataclass(frozen=True)
 class Update:
     """A document as it was known before a change, and as the change left it."""
 
-    before: Document
+    before: TaggedDocument
     after: Document
 
 
@@ -28,18 +41,18 @@ class DocumentChanges:
 
     added: tuple[Document, ...] = ()
     updated: tuple[Update, ...] = ()
-    removed: tuple[Document, ...] = ()
+    removed: tuple[TaggedDocument, ...] = ()
 
     @classmethod
     def of_added(cls, documents: Iterable[Document]) -> DocumentChanges:
         return cls(added=tuple(documents))
 
     @classmethod
-    def of_update(cls, before: Document, after: Document) -> DocumentChanges:
+    def of_update(cls, before: TaggedDocument, after: Document) -> DocumentChanges:
         return cls(updated=(Update(before, after),))
 
     @classmethod
-    def of_removed(cls, documents: Iterable[Document]) -> DocumentChanges:
+    def of_removed(cls, documents: Iterable[TaggedDocument]) -> DocumentChanges:
         return cls(removed=tuple(documents))
 
     def __bool__(self) -> bool:
@@ -69,21 +82,28 @@ class TagCounts:
     def apply(self, changes: DocumentChanges) -> None:
         """Count the tags of added documents, uncount those of removed ones, and move the counts
         of an updated document from its old tags to its new ones."""
+        # Many documents carry the same tags (a tag added to 1,000 selected documents moves them
+        # from a few sets of tags to a few others): each set is counted once, by how many
+        # documents it gained or lost, and each tag's count then changes once, by the net step.
+        carriers: Counter[tuple[str, ...]] = Counter()
         for document in changes.added:
-            self._count(document.tags, 1)
+            carriers[document.tags] += 1
         for update in changes.updated:
-            self._count(update.before.tags, -1)
-            self._count(update.after.tags, 1)
-        for document in changes.removed:
-            self._count(document.tags, -1)
-
-    def _count(self, tags: Iterable[str], step: int) -> None:
-        # A document carries each tag once (normalize_tags drops case-insensitive repeats).
-        once: dict[str, str] = {}
-        for tag in tags:
-            once.setdefault(tag_key(tag), tag)
-        for tag in once.values():
-            self._add(tag, step)
+            carriers[update.before.tags] -= 1
+            carriers[update.after.tags] += 1
+        for gone in changes.removed:
+            carriers[gone.tags] -= 1
+        steps: dict[str, int] = {}  # tag key -> net step
+        spellings: dict[str, str] = {}  # a tag new to the counts: its first spelling gained
+        for tags, step in carriers.items():  # in the order the documents came
+            # A document carries each tag once (normalize_tags drops case-insensitive repeats).
+            for key, tag in {tag_key(tag): tag for tag in tags}.items():
+                steps[key] = steps.get(key, 0) + step
+                if step > 0:
+                    spellings.setdefault(key, tag)
+        for key, step in steps.items():
+            if step:
+                self._add(spellings.get(key, key), step)
 
     def _add(self, tag: str, step: int) -> None:
         key = tag_key(tag)

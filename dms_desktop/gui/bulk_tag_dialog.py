@@ -3,6 +3,7 @@ only some have, and what to add and remove on all of them (core.bulk_tags does t
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 from PySide6.QtWidgets import (
@@ -14,24 +15,25 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.changes import TaggedDocument
 from ..core.errors import ValidationError
 from ..core.formatting import printable
-from ..core.models import Document, tag_key
+from ..core.models import tag_key
 from ..core.tag_text import join_tags, parse_tags
 
 
 def shared_and_partial_tags(
-    documents: Sequence[Document],
+    documents: Sequence[TaggedDocument],
 ) -> tuple[list[str], list[tuple[str, int]]]:
     """The tags every document has, and (tag, how many have it) for those only some have; both
     ignoring case, the first spelling seen, sorted."""
     spellings: dict[str, str] = {}
     counts: dict[str, int] = {}
-    for document in documents:
-        for tag in {tag_key(tag): tag for tag in document.tags}.values():
-            key = tag_key(tag)
+    # Many documents carry the same tags: each set of tags is looked at once, with its count.
+    for tags, carriers in Counter(document.tags for document in documents).items():
+        for key, tag in {tag_key(tag): tag for tag in tags}.items():
             spellings.setdefault(key, tag)
-            counts[key] = counts.get(key, 0) + 1
+            counts[key] = counts.get(key, 0) + carriers
     order = sorted(counts, key=lambda key: spellings[key].casefold())
     shared = [spellings[key] for key in order if counts[key] == len(documents)]
     partial = [(spellings[key], counts[key]) for key in order if counts[key] < len(documents)]
@@ -41,7 +43,7 @@ def shared_and_partial_tags(
 class BulkTagDialog(QDialog):
     """Asks which tags to add to and remove from ``documents``."""
 
-    def __init__(self, documents: Sequence[Document], parent: QWidget | None = None) -> None:
+    def __init__(self, documents: Sequence[TaggedDocument], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("bulkTagDialog")
         self.setWindowTitle(self.tr("Edit tags of %n document(s)", "", len(documents)))

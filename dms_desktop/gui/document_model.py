@@ -140,6 +140,10 @@ class DocumentTableModel(QAbstractTableModel):
     def document_at(self, row: int) -> Document:
         return self._rows[row].document()
 
+    def row_at(self, row: int) -> DocumentRow:
+        """The row itself, for what needs only its fields (no ``Document`` is made)."""
+        return self._rows[row]
+
     def documents(self) -> list[Document]:
         return [row.document() for row in self._rows]
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtGui import QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QMainWindow
 
 from ..core.change_report import ChangeReport, ChangeStatus
-from ..core.changes import DocumentChanges, Update
+from ..core.changes import DocumentChanges, TaggedDocument, Update
 from ..core.formatting import human_time
 from ..core.models import Document
 from ..core.share_links import SHARE_EXPIRIES, ShareLink
@@ -41,6 +41,7 @@ class LifecycleActions(QObject):
         self,
         window: QMainWindow,
         selected: Callable[[], list[Document]],
+        selected_tagged: Callable[[], Sequence[TaggedDocument]],
         operations: Operations,
         message_bar: MessageBar,
         events: DocumentEvents,
@@ -48,6 +49,7 @@ class LifecycleActions(QObject):
         super().__init__(window)
         self._window = window
         self._selected = selected
+        self._selected_tagged = selected_tagged
         self._operations = operations
         self._message_bar = message_bar
         self._events = events
@@ -96,7 +98,7 @@ class LifecycleActions(QObject):
     @Slot()
     def trash_selected(self) -> None:
         """Move the selected documents to the trash; the message bar offers to undo it."""
-        documents = self._selected()
+        documents = self._selected_tagged()
         if not documents:
             return
         document_ids = [document.document_id for document in documents]
@@ -105,7 +107,7 @@ class LifecycleActions(QObject):
         self._operations.on(lane, trash_operation(document_ids), moved).run()
         log.info("moving %d documents to the trash", len(document_ids))
 
-    def _on_trashed(self, documents: list[Document], report: ChangeReport) -> None:
+    def _on_trashed(self, documents: Sequence[TaggedDocument], report: ChangeReport) -> None:
         # Not listed any more either way: moved now, or gone / in the trash already.
         gone = set(report.ids(ChangeStatus.DONE) + report.ids(ChangeStatus.NOT_FOUND))
         self._events.publish(
@@ -141,7 +143,7 @@ class LifecycleActions(QObject):
     @Slot()
     def edit_tags(self) -> None:
         """Ask what to add and remove (window-modal), then apply it to every selected document."""
-        documents = self._selected()
+        documents = self._selected_tagged()
         if not documents:
             return
         dialog = BulkTagDialog(documents, self._window)
@@ -179,7 +181,7 @@ class LifecycleActions(QObject):
     def _show_retag_progress(self, done: int, total: int) -> None:
         self._status(self.tr("Changing tags: {done} of {total}").format(done=done, total=total))
 
-    def _on_retagged(self, documents: list[Document], report: ChangeReport) -> None:
+    def _on_retagged(self, documents: Sequence[TaggedDocument], report: ChangeReport) -> None:
         self.retagging = None
         self._message_bar.dismiss()
         before = {document.document_id: document for document in documents}

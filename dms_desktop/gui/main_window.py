@@ -9,7 +9,7 @@ the detail pane follow.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import (
@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.changes import TaggedDocument
 from ..core.formatting import human_time
 from ..core.identity import SignedIn
 from ..core.list_snapshot import ListSnapshot
@@ -110,7 +111,12 @@ class MainWindow(QMainWindow):
         self.events.changed.connect(self.model.apply_changes)
         self._build_table()
         self.lifecycle = LifecycleActions(
-            self, self.selected_documents, operations, message_bar, self.events
+            self,
+            self.selected_documents,
+            self.selected_tagged_documents,
+            operations,
+            message_bar,
+            self.events,
         )
         self.document_actions = DocumentActions(
             self, self.selected_documents, operations, transfers, message_bar, self.events, paths
@@ -461,6 +467,13 @@ class MainWindow(QMainWindow):
         if self.search_area.searching:
             return self.search_results.selected_documents()
         return [self.model.document_at(row) for row in self._selected_rows()]
+
+    def selected_tagged_documents(self) -> Sequence[TaggedDocument]:
+        """The selected documents' ids and tags: the list's rows as they are (making a Document of
+        each of 1,000 selected rows held the window ~30 ms when Edit Tags opened)."""
+        if self.search_area.searching:
+            return self.search_results.selected_documents()
+        return [self.model.row_at(row) for row in self._selected_rows()]
 
     def _selected_rows(self) -> list[int]:
         # From the selection's ranges (whole rows: the table selects rows). selectedRows() asks

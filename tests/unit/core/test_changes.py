@@ -56,3 +56,26 @@ def test_counts_never_go_below_zero_when_the_shown_counts_were_behind() -> None:
 def test_an_empty_change_says_so() -> None:
     assert not DocumentChanges()
     assert DocumentChanges.of_added([make_document()])
+
+
+def test_a_tag_changed_on_many_documents_at_once_is_counted_like_one_by_one() -> None:
+    from dms_desktop.core.changes import Update
+
+    befores = [make_document(tags=["Work"]) for _ in range(3)] + [make_document(tags=["draft"])]
+    afters = [
+        before.model_copy(update={"tags": ("work", "Final"), "version": 2}) for before in befores
+    ]
+    added = make_document(tags=["final"])
+    changes = DocumentChanges(
+        added=(added,),
+        updated=tuple(Update(b, a) for b, a in zip(befores, afters, strict=True)),
+    )
+    one_by_one = TagCounts({"Work": 3, "draft": 1, "other": 2})
+    one_by_one.apply(DocumentChanges(added=(added,)))
+    for before, after in zip(befores, afters, strict=True):
+        one_by_one.apply(DocumentChanges.of_update(before, after))
+    at_once = TagCounts({"Work": 3, "draft": 1, "other": 2})
+
+    at_once.apply(changes)
+
+    assert at_once.as_dict() == one_by_one.as_dict() == {"Work": 4, "final": 5, "other": 2}
