@@ -151,7 +151,7 @@ class DesktopApp(QObject):
 
     def _schedule_offline_retry(self) -> None:
         seconds = self._offline_retry_seconds
-        self.window.user_label.setText(
+        self.window.account.show_offline(
             self.tr("Offline: the backend cannot be reached; trying again in {seconds} s").format(
                 seconds=seconds
             )
@@ -165,7 +165,7 @@ class DesktopApp(QObject):
         online), and try again later if the backend still does not answer."""
         if self._reachability is None or self._reachability.online:
             return
-        self.window.user_label.setText(self.tr("Offline: trying to reach the backend…"))
+        self.window.account.show_offline(self.tr("Offline: trying to reach the backend…"))
         if self.user is not None:
             self.window.refresh()
         self._schedule_offline_retry()

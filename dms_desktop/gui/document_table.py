@@ -1,13 +1,21 @@
 """The document list's table view (whole rows selected, columns wide enough for what they usually
-hold, a header that does not walk the selected rows when it paints) and its filter by file type."""
+hold, a header that does not walk the selected rows when it paints, sorting by a click on a
+column's header) and its filter by file type."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, QItemSelectionModel
+from collections.abc import Callable
+
+from PySide6.QtCore import QCoreApplication, QItemSelectionModel, QObject, Qt, Slot
 from PySide6.QtWidgets import QAbstractItemView, QComboBox, QHeaderView, QTableView
 
-from .document_model import DocumentTableModel
+from .document_model import COLUMN_SORTS, SORT_COLUMNS, DocumentTableModel
 from .translations import QT_TRANSLATE_NOOP
+
+TAGS_NOT_SORTABLE = QT_TRANSLATE_NOOP(
+    "MainWindow",
+    "The list cannot be sorted by tags: click a tag in the Tags panel to show its documents.",
+)
 
 TYPE_FILTERS: list[tuple[str, str | None]] = [
     (QT_TRANSLATE_NOOP("MainWindow", "All types"), None),
@@ -65,3 +73,41 @@ def make_type_filter() -> QComboBox:
     for label, value in TYPE_FILTERS:
         box.addItem(QCoreApplication.translate("MainWindow", label), value)
     return box
+
+
+class HeaderSorting(QObject):
+    """A click on a column's header sorts the list by that column (the model reads it again in
+    that order; ``before_sorting`` runs first, to keep the selection). The tags column has no
+    sort order: a click on it says so through ``notify``, and the header keeps the list's."""
+
+    def __init__(
+        self,
+        table: QTableView,
+        model: DocumentTableModel,
+        before_sorting: Callable[[], None],
+        notify: Callable[[str], None],
+    ) -> None:
+        super().__init__(table)
+        self._header = table.horizontalHeader()
+        self._model = model
+        self._before_sorting = before_sorting
+        self._notify = notify
+        self._show_order()
+        self._header.sortIndicatorChanged.connect(self._on_sort_indicator)
+
+    @Slot(int, Qt.SortOrder)
+    def _on_sort_indicator(self, column: int, order: Qt.SortOrder) -> None:
+        if column not in COLUMN_SORTS:
+            self._show_order()
+            self._notify(QCoreApplication.translate("MainWindow", TAGS_NOT_SORTABLE))
+            return
+        self._before_sorting()
+        self._model.sort(column, order)
+
+    def _show_order(self) -> None:
+        """Show the model's sort order in the header (without sorting again)."""
+        query = self._model.query
+        order = Qt.SortOrder.DescendingOrder if query.descending else Qt.SortOrder.AscendingOrder
+        self._header.blockSignals(True)
+        self._header.setSortIndicator(SORT_COLUMNS[query.sort], order)
+        self._header.blockSignals(False)

@@ -3,12 +3,12 @@ back, since a reload drops every row first."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QObject, Slot
 from PySide6.QtWidgets import QTableView
 
-from ..core.models import Document
+from ..core.changes import TaggedDocument
 from .document_model import DocumentTableModel
 
 
@@ -19,7 +19,7 @@ class KeptSelection(QObject):
         self,
         table: QTableView,
         model: DocumentTableModel,
-        selected_documents: Callable[[], list[Document]],
+        selected_documents: Callable[[], Sequence[TaggedDocument]],
     ) -> None:
         super().__init__(table)
         self._table = table

@@ -9,8 +9,6 @@ the detail pane follow.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
-from pathlib import Path
 
 from PySide6.QtCore import (
     QModelIndex,
@@ -33,22 +31,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.changes import TaggedDocument
-from ..core.formatting import human_time
 from ..core.identity import SignedIn
 from ..core.list_snapshot import ListSnapshot
 from ..core.models import Document
 from ..core.paths import AppPaths
+from .account_status import AccountStatus
 from .admin_menu import AdminMenu
 from .detail_pane import DetailPane
 from .document_actions import DocumentActions
 from .document_events import DocumentEvents
-from .document_model import COLUMN_SORTS, SORT_COLUMNS, DocumentTableModel
-from .document_table import make_document_table, make_type_filter
+from .document_model import DocumentTableModel
+from .document_table import HeaderSorting, make_document_table, make_type_filter
 from .drops import DropHandler
 from .icons import action_icon, app_icon, file_type_icon, make_action
 from .kept_selection import KeptSelection
 from .lifecycle_actions import LifecycleActions
+from .list_selection import ListSelection
 from .message_bar import MessageBar
 from .operations import Operations
 from .search_box import SearchBox
@@ -58,13 +56,10 @@ from .search_view import (
     SearchResultsView,
 )
 from .tag_panel import TagPanel
-from .transfer_items import UploadSpec
 from .transfers import TransferQueue
 from .transfers_panel import TransfersPanel
-from .translations import QT_TRANSLATE_NOOP
 from .trash_view import TrashView
 from .upload_actions import UploadActions
-from .upload_dialog import UploadDialog
 from .version_actions import VersionActions
 from .window_bars import (
     build_menus,
@@ -74,11 +69,6 @@ from .window_bars import (
 )
 
 log = logging.getLogger(__name__)
-
-TAGS_NOT_SORTABLE = QT_TRANSLATE_NOOP(
-    "MainWindow",
-    "The list cannot be sorted by tags: click a tag in the Tags panel to show its documents.",
-)
 
 
 class MainWindow(QMainWindow):
@@ -112,8 +102,8 @@ class MainWindow(QMainWindow):
         self._build_table()
         self.lifecycle = LifecycleActions(
             self,
-            self.selected_documents,
-            self.selected_tagged_documents,
+            self.selection.documents,
+            self.selection.tagged,
             operations,
             message_bar,
             self.events,
@@ -168,11 +158,17 @@ class MainWindow(QMainWindow):
 
     def _build_table(self) -> None:
         table = make_document_table(self.model)
-        header = table.horizontalHeader()
         self.table = table
-        self.kept_selection = KeptSelection(table, self.model, self.selected_documents)
-        self._show_sort_indicator()
-        header.sortIndicatorChanged.connect(self._on_sort_indicator)
+        self.search_results = SearchResultsView()
+        self.search_area = SearchArea(table, self.search_results)
+        self.selection = ListSelection(table, self.model, self.search_area, self.search_results)
+        self.kept_selection = KeptSelection(table, self.model, self.selection.tagged)
+        self.sorting = HeaderSorting(
+            table,
+            self.model,
+            self.kept_selection.keep,
+            lambda text: self.statusBar().showMessage(text, 8000),
+        )
         table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         table.customContextMenuRequested.connect(self._show_context_menu)
         table.activated.connect(self._on_activated)
@@ -180,11 +176,9 @@ class MainWindow(QMainWindow):
     def _build_central(self) -> None:
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.setObjectName("mainSplitter")
-        self.search_results = SearchResultsView()
         self.search_results.hit_selected.connect(self._on_hit_selected)
         self.search_results.hit_activated.connect(self.document_actions.open_document)
         self.events.changed.connect(self.search_results.model.apply_changes)
-        self.search_area = SearchArea(self.table, self.search_results)
         splitter.addWidget(self.search_area)
         splitter.addWidget(self.detail_pane)
         splitter.setStretchFactor(0, 3)
@@ -276,10 +270,6 @@ class MainWindow(QMainWindow):
             self.sign_in_requested.emit,
         )
         self.sign_in_action.setVisible(False)
-        find = QAction(self.tr("Find"), self)
-        find.setShortcut(QKeySequence("Ctrl+F"))
-        find.triggered.connect(self.search.focus)
-        self.addAction(find)
         quit_action = QAction(self.tr("&Quit"), self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -297,16 +287,14 @@ class MainWindow(QMainWindow):
             self, "showTrashAction", self.tr("&Trash"), "delete", None, self.show_trash
         )
         build_toolbar(self)
-        self._account_label_action = build_menus(self, quit_action)
+        self._account_line = build_menus(self, quit_action)
         self.admin = AdminMenu(self, self._operations)
 
     def _build_status_bar(self) -> None:
         self.loaded_label = QLabel()
         self.loaded_label.setObjectName("loadedStatusLabel")
-        self.user_label = QLabel(self.tr("Not signed in"))
-        self.user_label.setObjectName("userStatusLabel")
         self.statusBar().addWidget(self.loaded_label, 1)
-        self.statusBar().addPermanentWidget(self.user_label)
+        self.account = AccountStatus(self, self._account_line)
 
     def _connect_signals(self) -> None:
         self.model.status_changed.connect(self._update_status)
@@ -326,20 +314,7 @@ class MainWindow(QMainWindow):
 
     def show_user(self, user: SignedIn, profile: str) -> None:
         """Who is signed in, on which profile, and until when (the session's end)."""
-        who = self.tr("Signed in as {user}").format(user=user.username)
-        text = f"{who} ({profile})"
-        if user.session_ends is not None:
-            until = human_time(user.session_ends)
-            text += " · " + self.tr("session until {time}").format(time=until)
-            tooltip = self.tr(
-                "Your sign-in lasts until {time}; then enter your password again. "
-                "Until then the app renews its AWS credentials on its own."
-            ).format(time=until)
-        else:
-            tooltip = self.tr("The session lasts as long as the credentials of the AWS profile.")
-        self.user_label.setText(text)
-        self.user_label.setToolTip(tooltip)
-        self._account_label_action.setText(text.replace(f" ({profile})", ""))
+        self.account.show_user(user, profile)
 
     def set_signed_in(self, signed_in: bool) -> None:
         self.sign_in_action.setVisible(not signed_in)
@@ -351,7 +326,7 @@ class MainWindow(QMainWindow):
         self.type_filter.setEnabled(signed_in)
         self.table.setEnabled(signed_in)  # greys the rows of a list snapshot until then
         self._signed_in = signed_in
-        self._update_actions(len(self._selected_rows()))
+        self._update_actions(len(self.selection.rows()))
 
     def set_admin(self, is_admin: bool) -> None:
         self.admin.set_admin(is_admin)
@@ -376,9 +351,7 @@ class MainWindow(QMainWindow):
         self.tag_browser.clear_counts()
         self.trash_view.clear()
         self.show_documents()
-        self.user_label.setText(self.tr("Not signed in"))
-        self.user_label.setToolTip("")
-        self._account_label_action.setText(self.tr("Not signed in"))
+        self.account.clear()
         self.search.clear()
         self._update_status()
 
@@ -438,58 +411,21 @@ class MainWindow(QMainWindow):
     def _focus_list(self) -> None:
         """Down in an empty search box: the list takes the keyboard (its first row, if none)."""
         self.table.setFocus(Qt.FocusReason.OtherFocusReason)
-        if self.model.rowCount() and not self._selected_rows():
+        if self.model.rowCount() and not self.selection.rows():
             self.table.selectRow(0)
-
-    @Slot(int, Qt.SortOrder)
-    def _on_sort_indicator(self, column: int, order: Qt.SortOrder) -> None:
-        if column not in COLUMN_SORTS:  # the tags column has no sort order: say so
-            self._show_sort_indicator()
-            self.statusBar().showMessage(self.tr(TAGS_NOT_SORTABLE), 8000)
-            return
-        self.kept_selection.keep()
-        self.model.sort(column, order)
-
-    def _show_sort_indicator(self) -> None:
-        """Show the model's sort order in the header (without sorting again)."""
-        header = self.table.horizontalHeader()
-        query = self.model.query
-        order = Qt.SortOrder.DescendingOrder if query.descending else Qt.SortOrder.AscendingOrder
-        header.blockSignals(True)
-        header.setSortIndicator(SORT_COLUMNS[query.sort], order)
-        header.blockSignals(False)
 
     @Slot()
     def _update_status(self) -> None:
         self.loaded_label.setText(self.model.status_text())
 
     def selected_documents(self) -> list[Document]:
-        if self.search_area.searching:
-            return self.search_results.selected_documents()
-        return [self.model.document_at(row) for row in self._selected_rows()]
-
-    def selected_tagged_documents(self) -> Sequence[TaggedDocument]:
-        """The selected documents' ids and tags: the list's rows as they are (making a Document of
-        each of 1,000 selected rows held the window ~30 ms when Edit Tags opened)."""
-        if self.search_area.searching:
-            return self.search_results.selected_documents()
-        return [self.model.row_at(row) for row in self._selected_rows()]
-
-    def _selected_rows(self) -> list[int]:
-        # From the selection's ranges (whole rows: the table selects rows). selectedRows() asks
-        # the model for its row and column counts, in Python, for each selected row: with 1,000
-        # rows selected each call took ~50 ms, and a selection and a delete made three.
-        count = self.model.rowCount()
-        selection = self.table.selectionModel().selection()
-        spans = (selection.at(number) for number in range(selection.count()))
-        rows = {row for span in spans for row in range(span.top(), span.bottom() + 1)}
-        return sorted(row for row in rows if row < count)
+        return self.selection.documents()
 
     @Slot()
     def _on_selection_changed(self) -> None:
         # Counts rows: the model rebuilds a Document from its row when asked (~10 us each), so
         # 1,000 selected rows would cost ~10 ms per pass for nothing but a count.
-        rows = self._selected_rows()
+        rows = self.selection.rows()
         if self.kept_selection.pending and not self.kept_selection.restoring:
             if not rows:  # the reload dropped the rows: the pane shows them until they are back
                 self._update_actions(0)
@@ -538,19 +474,6 @@ class MainWindow(QMainWindow):
         waiting = any(t.state.resumable for t in self._transfers.transfers())  # Resume / Discard
         if (self._transfers.active_count or waiting) and not self.transfers_panel.isVisible():
             self.transfers_panel.show()
-
-    # --- uploading ---
-
-    @property
-    def upload_dialog(self) -> UploadDialog | None:
-        """The upload dialog while it is open."""
-        return self.uploads.dialog
-
-    def open_upload_dialog(self, paths: Iterable[Path]) -> None:
-        self.uploads.open_dialog(paths)
-
-    def upload(self, specs: Iterable[UploadSpec], roots: Iterable[Path] = ()) -> None:
-        self.uploads.upload(specs, roots)
 
     # --- closing ---
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QLineEdit, QWidget
 
 from ..core.errors import DmsError
@@ -76,6 +76,10 @@ class SearchBox(QObject):
         self.edit.returnPressed.connect(self.apply)
         self.edit.installEventFilter(self)  # Down moves on to the results
         saved.search_chosen.connect(self.run)
+        find = QAction(self.tr("Find"), parent)  # Ctrl+F anywhere in the window
+        find.setShortcut(QKeySequence("Ctrl+F"))
+        find.triggered.connect(self.focus)
+        parent.addAction(find)
 
     @Slot(str)
     def _schedule(self, _text: str) -> None:

@@ -148,7 +148,7 @@ def run(quick: bool) -> Result:
             desktop.transfers.upload_finished.connect(uploaded.append)
 
             def upload() -> None:
-                window.upload([UploadSpec(big)])
+                window.uploads.upload([UploadSpec(big)])
                 wait_until(lambda: bool(uploaded), timeout=1800)
 
             label = f"{big_mib} MB" if big_mib < 1024 else "1 GB"

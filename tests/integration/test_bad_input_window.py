@@ -63,9 +63,9 @@ def names(desktop: DesktopApp) -> list[str]:
 
 
 def open_dialog(qtbot: QtBot, desktop: DesktopApp) -> UploadDialog:
-    desktop.window.open_upload_dialog([])
-    qtbot.waitUntil(lambda: desktop.window.upload_dialog is not None, timeout=WAIT_MS)
-    dialog = desktop.window.upload_dialog
+    desktop.window.uploads.open_dialog([])
+    qtbot.waitUntil(lambda: desktop.window.uploads.dialog is not None, timeout=WAIT_MS)
+    dialog = desktop.window.uploads.dialog
     assert dialog is not None
     return dialog
 

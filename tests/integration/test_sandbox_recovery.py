@@ -75,7 +75,7 @@ def _assert_signed_in_with_the_samples(desktop: DesktopApp) -> None:
     window = desktop.window
     assert window.model.rowCount() == SAMPLES
     assert window.loaded_label.text() == f"{SAMPLES} documents"
-    assert window.user_label.text().startswith("Signed in as demo (local)")
+    assert window.account.label.text().startswith("Signed in as demo (local)")
     assert not desktop.message_bar.isVisible(), desktop.message_bar.text
 
 
@@ -229,12 +229,12 @@ def test_an_aws_profile_says_offline_and_comes_back(
         assert stop(sandbox_paths)
 
         window.refresh_action.trigger()  # fails after botocore's retries: offline
-        qtbot.waitUntil(lambda: window.user_label.text().startswith("Offline"), timeout=60_000)
+        qtbot.waitUntil(lambda: window.account.label.text().startswith("Offline"), timeout=60_000)
         assert not desktop.message_bar.isVisible(), desktop.message_bar.text
 
         connect_or_start(sandbox_paths, port=port)  # the network is back
         qtbot.waitUntil(
-            lambda: window.user_label.text().startswith("Signed in as"), timeout=RECOVERY_MS
+            lambda: window.account.label.text().startswith("Signed in as"), timeout=RECOVERY_MS
         )
         qtbot.waitUntil(lambda: not window.model.is_loading, timeout=WAIT_MS)
         assert window.loaded_label.text().endswith("documents")

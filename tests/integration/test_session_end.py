@@ -106,7 +106,7 @@ def test_the_window_shows_when_the_session_ends_until_it_has_ended(
     qtbot.waitUntil(lambda: first.user is not None, timeout=WAIT_MS)
     assert first.user is not None and first.user.session_ends is not None
     until = human_time(first.user.session_ends)
-    label = first.window.user_label
+    label = first.window.account.label
     assert label.text() == f"Signed in as demo (local) · session until {until}"
     assert "enter your password again" in label.toolTip()
     _close(apps.pop())
@@ -114,12 +114,12 @@ def test_the_window_shows_when_the_session_ends_until_it_has_ended(
     clock.offset = timedelta(days=DEFAULT_SESSION_DAYS - 1)
     second = _start(qtbot, fresh_sandbox, apps)
     assert second.user is not None, "the remembered session is resumed without a password"
-    assert second.window.user_label.text().endswith(f"session until {until}")
+    assert second.window.account.label.text().endswith(f"session until {until}")
     _close(apps.pop())
 
     clock.offset = timedelta(days=DEFAULT_SESSION_DAYS, minutes=1)
     third = _start(qtbot, fresh_sandbox, apps)
     assert third.user is None and third.sign_in_dialog is not None
     assert third.message_bar.text == "The remembered session has expired; sign in again."
-    assert third.window.user_label.text() == "Not signed in"
+    assert third.window.account.label.text() == "Not signed in"
     third.sign_in_dialog.reject()

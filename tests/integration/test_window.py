@@ -208,8 +208,8 @@ def _drag_and_drop(widget: QWidget, mime: QMimeData) -> None:
 
 def _click_upload_when_ready(qtbot: QtBot, desktop: DesktopApp) -> None:
     """Wait for the upload dialog to finish its checks, then press Upload."""
-    qtbot.waitUntil(lambda: desktop.window.upload_dialog is not None, timeout=WAIT_MS)
-    dialog = desktop.window.upload_dialog
+    qtbot.waitUntil(lambda: desktop.window.uploads.dialog is not None, timeout=WAIT_MS)
+    dialog = desktop.window.uploads.dialog
     assert dialog is not None
     button = dialog.findChild(QPushButton, "uploadButton")
     qtbot.waitUntil(lambda: not dialog.checking and button.isEnabled(), timeout=WAIT_MS)
@@ -255,7 +255,7 @@ def test_delete_permanently_asks_then_removes_the_rows(
         victims.append(path)
     window = desktop.window
     for path in victims:
-        window.upload([UploadSpec(path)])
+        window.uploads.upload([UploadSpec(path)])
     qtbot.waitUntil(
         lambda: {"delete-me-1.txt", "delete-me-2.txt"} <= set(_names(desktop)), timeout=WAIT_MS
     )
@@ -368,7 +368,7 @@ def test_sign_out_clears_the_window(qtbot: QtBot, desktop: DesktopApp) -> None:
     qtbot.waitUntil(lambda: desktop.sign_in_dialog is not None, timeout=WAIT_MS)
     assert desktop.window.model.rowCount() == 0
     assert desktop.window.tag_browser.count() == 1  # only "All documents"
-    assert desktop.window.user_label.text() == "Not signed in"
+    assert desktop.window.account.label.text() == "Not signed in"
     assert not previews.exists()  # nothing of the previous user stays on disk
     desktop.sign_in_dialog.reject()
 
@@ -383,7 +383,7 @@ def test_end_to_end_upload_list_preview_download_delete(
         source = tmp_path / "e2e-notes.md"
         source.write_text("# End to end\n\nUploaded from the window.\n")
 
-        window.open_upload_dialog([source])
+        window.uploads.open_dialog([source])
         _click_upload_when_ready(qtbot, app)
         qtbot.waitUntil(lambda: "e2e-notes.md" in _names(app), timeout=WAIT_MS)
 
@@ -430,7 +430,7 @@ def test_quit_with_running_transfers_asks_first(
     big = tmp_path / "big.bin"
     with big.open("wb") as file:
         file.truncate(200 * 1024 * 1024)  # sparse: fast to make, slow enough to upload
-    desktop.window.upload([UploadSpec(big)])
+    desktop.window.uploads.upload([UploadSpec(big)])
     qtbot.waitUntil(lambda: desktop.transfers.active_count == 1, timeout=WAIT_MS)
     monkeypatch.setattr(QMessageBox, "question", lambda *args: QMessageBox.StandardButton.No)
 
@@ -499,8 +499,8 @@ def test_upload_dialog_opens_the_way_a_user_asks_for_it(
         file_menu = window.menuBar().actions()[0].menu()
         entry = next(a for a in file_menu.actions() if a.text() == "&Upload…")
         entry.trigger()
-    qtbot.waitUntil(lambda: window.upload_dialog is not None, timeout=WAIT_MS)
-    dialog = window.upload_dialog
+    qtbot.waitUntil(lambda: window.uploads.dialog is not None, timeout=WAIT_MS)
+    dialog = window.uploads.dialog
     assert dialog is not None and dialog.isVisible()
     assert dialog.specs() == []  # nothing chosen yet: the user picks files in the dialog
     dialog.reject()

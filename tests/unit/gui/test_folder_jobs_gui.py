@@ -71,7 +71,7 @@ def _drop(widget: MainWindow, paths: list[Path]) -> None:
 
 
 def _click_upload(qtbot: QtBot, window: MainWindow) -> None:
-    dialog = window.upload_dialog
+    dialog = window.uploads.dialog
     assert dialog is not None
     button = dialog.findChild(QPushButton, "uploadButton")
     qtbot.waitUntil(lambda: not dialog.checking and button.isEnabled(), timeout=WAIT_MS)
@@ -86,7 +86,7 @@ def test_a_folder_dropped_on_the_window_is_one_job_row_with_its_file_counts(
     qtbot: QtBot, window: MainWindow, cloud: Cloud, folder: Path
 ) -> None:
     _drop(window, [folder])
-    dialog = window.upload_dialog
+    dialog = window.uploads.dialog
     assert dialog is not None and dialog.table.rowCount() == 8
 
     with qtbot.waitSignal(window.transfers_panel._queue.documents_uploaded, timeout=WAIT_MS):
@@ -116,7 +116,7 @@ def test_several_files_picked_in_the_dialog_are_one_job(
     picked = sorted(str(path) for path in folder.glob("*.txt"))
     monkeypatch.setattr(QFileDialog, "getOpenFileNames", lambda *_args: (picked, ""))
     window.upload_action.trigger()
-    dialog = window.upload_dialog
+    dialog = window.uploads.dialog
     assert dialog is not None
     dialog.add_files_button.click()
     assert dialog.table.rowCount() == len(picked) == 4
@@ -231,7 +231,7 @@ def test_the_dialog_checks_a_big_folder_with_one_read_of_the_stored_checksums(
     )
 
     _drop(window, [folder])
-    dialog = window.upload_dialog
+    dialog = window.uploads.dialog
     assert dialog is not None
     qtbot.waitUntil(lambda: not dialog.checking, timeout=WAIT_MS)
 

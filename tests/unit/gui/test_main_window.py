@@ -57,7 +57,7 @@ def shown_tags(window: MainWindow) -> list[str]:
 
 def upload_through_the_dialog(qtbot: QtBot, window: MainWindow, path: Path, tags: str) -> None:
     window.upload_action.trigger()
-    dialog = window.upload_dialog
+    dialog = window.uploads.dialog
     assert dialog is not None
     dialog.add_paths([path])
     dialog.tags_edit.setText(tags)
@@ -159,7 +159,7 @@ def test_the_list_pages_while_a_big_file_is_hashed_for_the_duplicate_check(
     monkeypatch.setattr(upload_rows, "check_content", slow_check)
     cloud.service.upload(make_file("arrived.pdf"))
     window.upload_action.trigger()
-    dialog = window.upload_dialog
+    dialog = window.uploads.dialog
     assert dialog is not None
     try:
         dialog.add_paths([make_file("huge.iso")])
@@ -205,9 +205,9 @@ def test_every_action_of_the_window_runs_without_an_error(
             continue
         action.trigger()
         triggered.append(action.text())
-        if window.upload_dialog is not None:
-            window.upload_dialog.reject()
-            assert window.upload_dialog is None  # a cancelled dialog is forgotten
+        if window.uploads.dialog is not None:
+            window.uploads.dialog.reject()
+            assert window.uploads.dialog is None  # a cancelled dialog is forgotten
 
     assert {"&Upload…", "&Download…", "De&lete", "Delete &Permanently…", "&Refresh", "Find"} <= set(
         triggered

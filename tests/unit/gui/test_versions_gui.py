@@ -223,5 +223,5 @@ def test_several_files_dropped_on_a_row_are_new_documents(
     QApplication.sendEvent(viewport, QDropEvent(QPointF(point), actions, mime, buttons, keys))
 
     assert asked == []  # no question about versions
-    assert window.upload_dialog is not None  # the usual upload of new documents
-    window.upload_dialog.reject()
+    assert window.uploads.dialog is not None  # the usual upload of new documents
+    window.uploads.dialog.reject()
