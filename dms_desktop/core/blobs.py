@@ -45,7 +45,7 @@ from .blob_downloads import (
     VerifiedDownload,
 )
 from .cancellation import CancelToken, ProgressCallback
-from .errors import Cancelled, DmsError, NotFound, ValidationError
+from .errors import AuthError, Cancelled, DmsError, NotFound, ValidationError
 from .localfiles import HashedFile
 from .multipart_upload import (
     MAX_PARTS,
@@ -387,6 +387,32 @@ class BlobStore:
         except NotFound:
             return False  # completed or aborted already
         return True
+
+    def abort_unnoted_multipart(self, key: str) -> int | None:
+        """Abort the unfinished multipart uploads of ``key`` itself: begun by a run that was
+        killed after S3 answered CreateMultipartUpload and before it noted the upload's id, so
+        nothing else can find them. Returns how many were aborted; None where the credentials
+        may not list uploads (a user on AWS: the bucket's lifecycle rule aborts them a day
+        later)."""
+        request: dict[str, Any] = {"Bucket": self._bucket, "Prefix": key}
+        upload_ids: list[str] = []
+        try:
+            with aws_errors("look up unfinished uploads"):
+                while True:
+                    response = self._client.list_multipart_uploads(**request)
+                    upload_ids += [
+                        str(upload["UploadId"])
+                        for upload in response.get("Uploads", [])
+                        if upload.get("Key") == key
+                    ]
+                    if not response.get("IsTruncated"):
+                        break
+                    request["KeyMarker"] = response.get("NextKeyMarker", "")
+                    request["UploadIdMarker"] = response.get("NextUploadIdMarker", "")
+        except AuthError:
+            log.info("may not list unfinished uploads; the bucket's lifecycle rule aborts them")
+            return None
+        return sum(self.abort_multipart(key, upload_id) for upload_id in upload_ids)
 
     def describe(self, key: str) -> StoredBody | None:
         """The stored object's size and SHA-256 (hex), or None when there is no such object.

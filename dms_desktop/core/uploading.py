@@ -143,7 +143,10 @@ class Uploads:
         body, forget it (the file itself is untouched)."""
         entry = tracked.entry
         assert isinstance(entry, UploadEntry)
-        self._remove_leftovers(object_key(entry.user_id, entry.document_id), entry)
+        key = object_key(entry.user_id, entry.document_id)
+        if entry.multipart_upload_id is None and self._blobs.is_multipart(entry.size):
+            self._blobs.abort_unnoted_multipart(key)  # begun just before a crash, unnoted
+        self._remove_leftovers(key, entry)
         tracked.finish()
 
     def _run(
@@ -224,6 +227,9 @@ class Uploads:
             elif entry.multipart_upload_id is not None and entry.part_size is not None:
                 parts = parts_of(tracked.records(), entry.multipart_upload_id)
                 resume = ResumePoint(entry.multipart_upload_id, entry.part_size, parts)
+            elif self._blobs.is_multipart(entry.size):
+                # Begun anew; a crash may have come just before the upload's id was noted.
+                self._blobs.abort_unnoted_multipart(key)
         notes = _JournalNotes(tracked) if tracked is not None else None
         upload = self._blobs.upload
         try:

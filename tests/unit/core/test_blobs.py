@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.stub import Stubber
 
 from dms_desktop.core import multipart_upload, schema
 from dms_desktop.core.blobs import (
@@ -218,3 +219,32 @@ def test_settings_are_used(s3: Any, tmp_path: Path) -> None:
     write_file(source, 7 * MiB)
     blobs.upload(source, KEY, "x")
     assert "-" not in s3.head_object(Bucket=BUCKET, Key=KEY)["ETag"]  # below the threshold
+
+
+def test_unfinished_uploads_of_a_key_whose_id_was_never_noted_are_aborted(
+    s3: Any, blobs: BlobStore
+) -> None:
+    # What a crash right after CreateMultipartUpload leaves: an upload nobody knows the id of.
+    s3.create_multipart_upload(Bucket=BUCKET, Key=KEY)
+    s3.create_multipart_upload(Bucket=BUCKET, Key=KEY)
+    other = s3.create_multipart_upload(Bucket=BUCKET, Key=f"{KEY}-2")["UploadId"]
+
+    assert blobs.abort_unnoted_multipart(KEY) == 2
+
+    left = s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", [])
+    assert [upload["UploadId"] for upload in left] == [other]  # another key's is not touched
+
+
+def test_where_uploads_may_not_be_listed_they_are_left_to_the_lifecycle_rule(
+    s3: Any, blobs: BlobStore
+) -> None:
+    with Stubber(s3) as stubber:  # a user on AWS: ListBucketMultipartUploads is not theirs
+        stubber.add_client_error(
+            "list_multipart_uploads",
+            "AccessDenied",
+            "Access Denied",
+            403,
+            {"Bucket": BUCKET, "Prefix": KEY},
+        )
+        assert blobs.abort_unnoted_multipart(KEY) is None
+        stubber.assert_no_pending_responses()
