@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import os
 import select
 import signal
@@ -155,6 +156,33 @@ def test_upload_killed_mid_multipart_is_kept_and_resumed_with_the_missing_parts_
     assert service.download(document.document_id, out).read_bytes() == data
     assert service.interrupted_transfers() == []
     assert_nothing_lost(shared_sandbox.info, crash_user.user_id)
+
+
+@pytest.mark.nothing_lost(
+    "crash",
+    "`dms upload` killed (SIGKILL) as soon as S3 began its multipart upload, before the app "
+    "noted the upload's id; then `dms upload` of the same file again",
+    "resumed from the start; the multipart upload nobody knew the id of is aborted (was: left "
+    "dangling); the document is byte-identical",
+)
+def test_upload_killed_before_noting_its_multipart_upload_leaves_none_dangling(
+    shared_sandbox: SandboxHome, crash_user: SignedIn, env: dict[str, str], tmp_path: Path
+) -> None:
+    big = tmp_path / "minutes.bin"
+    data = os.urandom(20 * 1024 * 1024)  # two parts of 16 MiB
+    big.write_bytes(data)
+    upload = ("upload", str(big), "--duplicates", "keep", "--json")
+    _run_killed(_crashing(shared_sandbox, "after", "s3.CreateMultipartUpload", 1, *upload), env)
+    assert len(stored_state(shared_sandbox.info, crash_user.user_id)[2]) == 1
+
+    result = _next_start(shared_sandbox, env, *upload)
+
+    assert result.returncode == 0, result.stderr
+    assert "Resuming the interrupted upload of " in result.stderr
+    assert stored_state(shared_sandbox.info, crash_user.user_id)[2] == []
+    assert_nothing_lost(shared_sandbox.info, crash_user.user_id)
+    (stored,) = json.loads(result.stdout)
+    assert stored["checksum"] == hashlib.sha256(data).hexdigest()
 
 
 @pytest.mark.nothing_lost(
