@@ -24,10 +24,17 @@ def _row(transfer: InterruptedTransfer) -> str:
     done = f"{human_size(transfer.done)} of {human_size(transfer.total)}"
     if transfer.is_job:
         done = f"{transfer.files_done} of {transfer.files_total} files, {done}"
+    name = printable(transfer.name)
+    if transfer.new_version_of is not None:
+        name += f" (new version {_next_number(transfer)} of {transfer.new_version_of})"
     return (
         f"{transfer.short_id}  {transfer.kind:<8}  {state:<17}  {done:<20}  "
-        f"{printable(transfer.name)}  ({printable(transfer.local_path)})"
+        f"{name}  ({printable(transfer.local_path)})"
     )
+
+
+def _next_number(transfer: InterruptedTransfer) -> int:
+    return (transfer.based_on or 0) + 1
 
 
 def cmd_transfers(context: Context) -> int:
@@ -57,7 +64,17 @@ def _chosen(context: Context) -> list[str]:
 def cmd_transfers_resume(context: Context) -> int:
     service = context.service
     failures: list[DmsError] = []
+    kept = service.interrupted_transfers()
     for transfer_id in _chosen(context):
+        version = next(
+            (
+                transfer
+                for transfer in kept
+                if transfer.transfer_id.startswith(transfer_id.strip().lower())
+                and transfer.new_version_of is not None
+            ),
+            None,
+        )
         progress = ProgressLine(context.err, f"resuming {transfer_id[:8]}")
         try:
             result = service.resume_transfer(
@@ -81,6 +98,11 @@ def cmd_transfers_resume(context: Context) -> int:
             context.print(
                 f"{verb} {printable(result.name)}: {done} of {result.files_total} files done"
                 + (f", {len(result.failures)} failed" if result.failures else "")
+            )
+        elif isinstance(result, Document) and version is not None:
+            context.print(
+                f"Uploaded version {_next_number(version)} of {printable(result.filename)} "
+                f"({result.document_id})"
             )
         elif isinstance(result, Document):
             context.print(f"Uploaded {printable(result.filename)} as {result.document_id}")

@@ -6,8 +6,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..core.errors import ValidationError
+from ..core.errors import Conflict, ValidationError
 from ..core.formatting import human_size, human_time, printable
+from ..core.models import Document
 from .context import EXIT_OK, Context, add_command
 from .terminal import ProgressLine
 
@@ -61,14 +62,36 @@ def upload_new_version(context: Context) -> int:
     service = context.service
     document = service.find(args.new_version)
     source = Path(args.paths[0])
+    shown = printable(str(source))
+    stored = service.finished_at_start(source, document.document_id)  # sent before a crash
+    kept = service.find_interrupted_version_upload(source, document.document_id)
+    if kept is not None and args.restart:
+        service.discard_transfer(kept)
+        context.note(f"Discarded the interrupted new version from {shown}; it starts over.")
+        kept = None
     progress = ProgressLine(context.err, printable(document.filename), "new version")
     try:
-        stored = service.versions.upload_new_version(
-            document.document_id,
-            source,
-            expected_number=args.expected_version,
-            progress=progress.update,
-        )
+        if stored is not None:
+            pass
+        elif kept is not None:
+            if args.expected_version is not None:
+                newest = service.versions.history(document.document_id).latest.number
+                if newest != args.expected_version:
+                    raise Conflict(
+                        f"{printable(document.filename)} changed since you last saw it: its "
+                        f"newest version is {newest} now. Nothing was stored."
+                    )
+            context.note(f"Resuming the interrupted new version from {shown}.")
+            resumed = service.resume_transfer(kept, progress=progress.update, notice=context.note)
+            assert isinstance(resumed, Document)
+            stored = resumed
+        else:
+            stored = service.upload_new_version(
+                document.document_id,
+                source,
+                expected_number=args.expected_version,
+                progress=progress.update,
+            )
     finally:
         progress.finish()
     if args.json:

@@ -441,10 +441,14 @@ class BlobStore:
                 body.close()
         return StoredBody(size, digest.hexdigest())
 
-    def size_of(self, key: str) -> int | None:
-        """The stored object's size, or None when there is no such object."""
+    def size_of(self, key: str, version_id: str | None = None) -> int | None:
+        """The stored object's size (of its S3 version ``version_id``), or None when there is
+        no such object."""
+        request = {"Bucket": self._bucket, "Key": key}
+        if version_id is not None:
+            request["VersionId"] = version_id
         try:
-            response = self._client.head_object(Bucket=self._bucket, Key=key)
+            response = self._client.head_object(**request)
         except ClientError as exc:
             if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
                 return None

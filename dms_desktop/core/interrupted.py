@@ -45,6 +45,8 @@ class InterruptedTransfer:
     running: bool  # another running instance of the app is doing it now
     files_done: int | None = None  # a job of many files (core.transfer_jobs): how many done
     files_total: int | None = None
+    new_version_of: str | None = None  # an upload of a new version of this document (its id)
+    based_on: int | None = None  # ... of its version then newest (it becomes based_on + 1)
 
     @property
     def is_job(self) -> bool:
@@ -67,6 +69,11 @@ class InterruptedTransfer:
             **(
                 {"filesDone": self.files_done, "filesTotal": self.files_total}
                 if self.is_job
+                else {}
+            ),
+            **(
+                {"newVersionOf": self.new_version_of, "basedOnVersion": self.based_on}
+                if self.new_version_of is not None
                 else {}
             ),
         }
@@ -97,6 +104,7 @@ def describe(
             files_done=job_files_done(entry, records),
             files_total=len(entry.items),
         )
+    base = entry.new_version_of if isinstance(entry, UploadEntry) else None
     if isinstance(entry, UploadEntry):
         done, name, where = sent_so_far(entry, records), entry.filename, entry.source
     else:
@@ -110,6 +118,8 @@ def describe(
         total=entry.size,
         started_at=entry.started_at,
         running=running,
+        new_version_of=entry.document_id if base is not None else None,
+        based_on=base.number if base is not None else None,
     )
 
 
@@ -148,8 +158,11 @@ def resolve_id(journal: Journal, user_id: str, reference: str) -> str:
     return matches[0]
 
 
-def find_upload_of(journal: Journal, user_id: str, source: Path) -> str | None:
-    """The kept, idle upload of ``source`` (the same file, by its path), if any."""
+def find_upload_of(
+    journal: Journal, user_id: str, source: Path, new_version_of: str | None = None
+) -> str | None:
+    """The kept, idle upload of ``source`` (the same file, by its path) as a new document, or
+    as a new version of the document ``new_version_of``, if any."""
     wanted = str(source.absolute())
     for name, entry, held in journal.survey():
         if (
@@ -158,6 +171,7 @@ def find_upload_of(journal: Journal, user_id: str, source: Path) -> str | None:
             and is_transfer_of(entry, user_id)
             and entry.source == wanted
             and not entry.failed
+            and (entry.document_id if entry.new_version_of is not None else None) == new_version_of
         ):
             return name
     return None

@@ -48,8 +48,21 @@ class _Entry(BaseModel):
     started_at: str = Field(default_factory=lambda: format_timestamp(utc_now()))
 
 
+class VersionBase(BaseModel):
+    """What a new version of a document is based on (core.versions), checked again when it is
+    stored: another version added since is a conflict, never an overwrite."""
+
+    model_config = ConfigDict(frozen=True)
+
+    number: int  # the newest version when the upload started (or resumed)
+    item_version: int  # the document's ``version`` then: the write is conditional on it
+    s3_version_id: str | None = None  # of that newest version (a body from before versions)
+
+
 class UploadEntry(_Entry):
-    """A new document being stored: body first, then metadata."""
+    """A new document being stored: body first, then metadata; or, with ``new_version_of``, a
+    new version of the document ``document_id``: body first (a new S3 version of its key), then
+    its history."""
 
     kind: Literal["upload"] = "upload"
     user_id: str
@@ -69,6 +82,8 @@ class UploadEntry(_Entry):
     failed: bool = False  # the upload failed and its clean-up did not finish: never resume it
     announced: bool = False  # a start has told the user it was interrupted
     job: str | None = None  # the folder job (its entry's name) this file's upload belongs to
+    new_version_of: VersionBase | None = None  # a new version of the document, not a new one
+    stored_version_id: str | None = None  # the S3 version the whole body made (a new version)
 
 
 class DownloadEntry(_Entry):

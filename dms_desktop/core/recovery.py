@@ -5,6 +5,9 @@
   expensive part, and its checksum was computed from exactly what was sent.
 - An upload that had already failed is **cleaned up**: its multipart upload is aborted and any
   body deleted; the user is asked to upload it again.
+- A new version of a document (core.versions) is kept or cleaned up the same way; one whose
+  whole body was stored is **recorded** in the document's history if no other version was added
+  meanwhile, else its S3 version is deleted again and the user is told (never an overwrite).
 - Any other upload and a download with a partial file are **kept**: they are
   interrupted transfers (core.interrupted) the user resumes, continuing where they stopped, or
   discards. The first start after the interruption says so; later ones do not repeat it.
@@ -24,9 +27,9 @@ import glob
 import logging
 from pathlib import Path
 
-from .blobs import BlobStore
+from .blobs import BlobStore, StoredBody
 from .downloading import written_so_far
-from .errors import DmsError, NotFound, Unavailable
+from .errors import Conflict, DmsError, InTrash, NotFound, Unavailable
 from .formatting import human_size, printable
 from .job_journal import job_files_done
 from .journal import (
@@ -45,6 +48,7 @@ from .records import new_document_record, store_document_record
 from .repository import DocumentRepository
 from .schema import object_key
 from .uploading import sent_so_far
+from .versions import DocumentVersions
 
 log = logging.getLogger(__name__)
 
@@ -61,11 +65,14 @@ def recover_user_work(
     repository: DocumentRepository,
     blobs: BlobStore,
     user_id: str,
-    finished_uploads: dict[str, Document] | None = None,
+    finished_uploads: dict[tuple[str, str | None], Document] | None = None,
+    versions: DocumentVersions | None = None,
 ) -> list[str]:
     """Resume or clean up ``user_id``'s interrupted work; one message per entry.
-    ``finished_uploads`` gets the document of each upload this finished, by its file's path (a
-    `dms upload` of that file then knows it is stored)."""
+    ``finished_uploads`` gets the document of each upload this finished, by its file's path and
+    the id of the document it is a new version of (None: a new document), so that a `dms
+    upload` of that file then knows it is stored. New versions are left alone without
+    ``versions``."""
     messages: list[str] = []
     with journal.unfinished() as entries:
         for tracked in entries:
@@ -84,10 +91,19 @@ def recover_user_work(
             try:
                 if _kept_to_resume(tracked, repository, blobs, messages):
                     continue
+                if isinstance(entry, UploadEntry) and entry.new_version_of is not None:
+                    if versions is None:
+                        continue
+                    message, document = _recover_new_version(entry, versions)
+                    messages.append(message)
+                    if document is not None and finished_uploads is not None:
+                        finished_uploads[(entry.source, entry.document_id)] = document
+                    tracked.finish()
+                    continue
                 if isinstance(entry, UploadEntry) and finished_uploads is not None:
                     document = _finish_sent_upload(entry, repository, blobs)
                     if document is not None:
-                        finished_uploads[entry.source] = document
+                        finished_uploads[(entry.source, None)] = document
                         messages.append(
                             f"The upload of {entry.filename} was interrupted after the whole "
                             "file was sent; it is now stored (resumed)."
@@ -175,6 +191,17 @@ def _kept_to_resume(
         return True
     if not isinstance(entry, UploadEntry) or entry.failed:
         return False
+    if entry.new_version_of is not None:
+        if entry.checksum is not None:
+            return False  # stored whole: its version is recorded now (_recover_new_version)
+        _keep(
+            tracked,
+            messages,
+            f"The new version of {printable(entry.filename)} (from {printable(entry.source)}) "
+            f"was interrupted ({human_size(sent_so_far(entry, tracked.records()))} of "
+            f"{human_size(entry.size)} sent); it is kept: {RESUME_HINT}.",
+        )
+        return True
     if _metadata_exists(repository, entry.user_id, entry.document_id):
         return False
     if entry.checksum is not None and blobs.size_of(entry.s3_key) == entry.size:
@@ -256,6 +283,30 @@ def _recover_upload(entry: UploadEntry, repository: DocumentRepository, blobs: B
     return (
         f"The upload of {entry.filename} was interrupted; nothing was stored (the partial "
         f"upload was removed). Upload {entry.source} again."
+    )
+
+
+def _recover_new_version(
+    entry: UploadEntry, versions: DocumentVersions
+) -> tuple[str, Document | None]:
+    """Record a new version whose whole body was stored, or remove what a failed one left."""
+    name = printable(entry.filename)
+    if entry.failed or entry.checksum is None:
+        versions.remove_unrecorded(entry)
+        return (
+            f"The new version of {name} was interrupted; nothing was stored (the partial "
+            f"upload was removed). Upload {printable(entry.source)} again as a new version.",
+            None,
+        )
+    stored = StoredBody(entry.size, entry.checksum, entry.stored_version_id)
+    try:
+        document = versions.append_uploaded(entry, stored, None)
+    except (Conflict, InTrash, NotFound) as error:  # its S3 version is deleted again
+        return f"The new version of {name} was not stored: {error}", None
+    return (
+        f"The new version of {name} was interrupted after the whole file was sent; it is now "
+        "stored (resumed).",
+        document,
     )
 
 

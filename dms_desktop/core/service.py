@@ -70,9 +70,6 @@ class DocumentService:
         self._user_id = user_id
         self._journal = journal  # deletes in flight (see core.journal); transfers keep theirs
         self._transfers = Transfers(repository, blobs, user_id, journal, owner_name)
-        self._versions = DocumentVersions(
-            repository.client, repository.table_name, blobs, self._transfers.downloads, user_id
-        )
         self._trash_days = trash_days  # the backend's retention (its TrashRetentionDays)
         self._share_limit = share_limit  # how long the signing credentials last, if short
         self._finish_share_link = finish_share_link  # the sandbox's proof of its owner's link
@@ -130,6 +127,7 @@ class DocumentService:
         return self._transfers
 
     upload = forwarded(Transfers.upload)
+    upload_new_version = forwarded(Transfers.upload_new_version)
     new_upload = forwarded(Transfers.new_upload)
     upload_job = forwarded(Transfers.upload_job)
     download = forwarded(Transfers.download)
@@ -139,6 +137,7 @@ class DocumentService:
     finished_at_start = forwarded(Transfers.finished_at_start)
     interrupted_transfers = forwarded(Transfers.interrupted_transfers)
     find_interrupted_upload = forwarded(Transfers.find_interrupted_upload)
+    find_interrupted_version_upload = forwarded(Transfers.find_interrupted_version_upload)
     find_interrupted_download = forwarded(Transfers.find_interrupted_download)
     find_interrupted_upload_job = forwarded(Transfers.find_interrupted_upload_job)
     find_interrupted_download_job = forwarded(Transfers.find_interrupted_download_job)
@@ -149,7 +148,7 @@ class DocumentService:
     @property
     def versions(self) -> DocumentVersions:
         """New versions of documents, their history, old versions (core.versions)."""
-        return self._versions
+        return self._transfers.versions
 
     def _track(self, entry: JournalEntry) -> Tracked | None:
         return self._journal.track(entry) if self._journal is not None else None

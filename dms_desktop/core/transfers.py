@@ -55,6 +55,7 @@ from .transfer_jobs import TransferJobs
 from .transfer_outcome import Notice
 from .upload_plan import DuplicatePolicy
 from .uploading import NewUpload, Uploads
+from .versions import DocumentVersions
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -75,13 +76,17 @@ class Transfers:
         self._blobs = blobs
         self._user_id = user_id
         self._journal = journal  # uploads and downloads in flight (see core.journal)
-        self._uploads = Uploads(repository, blobs, user_id, journal, owner_name)
         self._downloads = Downloads(repository, blobs, user_id, journal)
+        self._versions = DocumentVersions(
+            repository.client, repository.table_name, blobs, self._downloads, user_id
+        )
+        self._uploads = Uploads(repository, blobs, user_id, journal, owner_name, self._versions)
         self._jobs = TransferJobs(
             repository, blobs, user_id, journal, self._uploads, self._downloads, owner_name
         )
-        # Uploads the last start finished (their whole body had been sent), by file path.
-        self._finished_at_start: dict[str, Document] = {}
+        # Uploads the last start finished (their whole body had been sent), by file path and
+        # the document they are a new version of (None: a new document).
+        self._finished_at_start: dict[tuple[str, str | None], Document] = {}
 
     def upload(
         self,
@@ -106,6 +111,31 @@ class Transfers:
             progress=progress,
             cancel=cancel,
             content=content,
+        )
+
+    def upload_new_version(
+        self,
+        document_id: str,
+        source: Path,
+        *,
+        expected_number: int | None = None,
+        expected_version: int | None = None,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Document:
+        """Store ``source`` as the newest version of the document (core.versions); kept to be
+        resumed after a pause or an interruption like any upload (core.uploading).
+
+        ``expected_number``: the newest version number the caller knows (`dms versions`);
+        ``expected_version``: the document's ``version`` as the caller last saw it. Either one
+        stale is a Conflict, as is any change to the document while the file is sent."""
+        return self._uploads.upload_version(
+            checked_document_id(document_id),
+            source,
+            expected_number=expected_number,
+            expected_version=expected_version,
+            progress=progress,
+            cancel=cancel,
         )
 
     def new_upload(
@@ -142,6 +172,10 @@ class Transfers:
             folder=normalize_folder(folder),
             expires_at=expiry_epoch_seconds(expires),
         )
+
+    @property
+    def versions(self) -> DocumentVersions:
+        return self._versions
 
     @property
     def uploads(self) -> Uploads:
@@ -234,10 +268,11 @@ class Transfers:
             return None
         return find_download_job_of(self._journal, self._user_id, document_ids, folder)
 
-    def finished_at_start(self, source: Path) -> Document | None:
-        """The document of an interrupted upload of ``source`` that this start finished (its
-        whole body had been sent before the interruption), if any."""
-        return self._finished_at_start.get(str(source.absolute()))
+    def finished_at_start(self, source: Path, new_version_of: str | None = None) -> Document | None:
+        """The document of an interrupted upload of ``source`` (as a new version of the document
+        ``new_version_of``) that this start finished (its whole body had been sent before the
+        interruption), if any."""
+        return self._finished_at_start.get((str(source.absolute()), new_version_of))
 
     # --- interrupted transfers (core.interrupted) ---
 
@@ -252,6 +287,12 @@ class Transfers:
         if self._journal is None:
             return None
         return find_upload_of(self._journal, self._user_id, source)
+
+    def find_interrupted_version_upload(self, source: Path, document_id: str) -> str | None:
+        """The id of a kept upload of ``source`` as a new version of ``document_id``."""
+        if self._journal is None:
+            return None
+        return find_upload_of(self._journal, self._user_id, source, document_id)
 
     def find_interrupted_download(self, document_id: str, target: Path) -> str | None:
         """The id of a kept download of ``document_id`` to ``target`` (a file or its folder)."""
@@ -317,6 +358,8 @@ class Transfers:
                 return f"the {kind} of {entry.name}"
             if isinstance(entry, UploadEntry):
                 self._uploads.discard(tracked)
+                if entry.new_version_of is not None:
+                    return f"the new version of {entry.filename} (from {entry.source})"
                 return f"the upload of {entry.filename}"
             if isinstance(entry, DownloadEntry):
                 self._downloads.discard(tracked)
@@ -349,6 +392,7 @@ class Transfers:
             self._blobs,
             self._user_id,
             self._finished_at_start,
+            self._versions,
         )
 
     def find_duplicates(self, checksum: str) -> list[Document]:

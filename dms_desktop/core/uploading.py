@@ -1,8 +1,10 @@
-"""One local file stored as a new document, journaled so that an interrupted upload resumes.
+"""One local file stored as a new document, or as a new version of one (core.versions),
+journaled so that an interrupted upload resumes.
 
-The order is the one every upload keeps (core.records): the body first, then the metadata. The
-journal entry is written before anything is sent; a multipart upload notes its id and each part
-S3 confirms (core.multipart_upload), and the checksum once the whole body is stored.
+The order is the one every upload keeps (core.records): the body first, then the metadata (a
+new version: its S3 version, then the document's history). The journal entry is written before
+anything is sent; a multipart upload notes its id and each part S3 confirms
+(core.multipart_upload), and the checksum once the whole body is stored.
 
 What stops an upload decides what is kept:
 
@@ -13,6 +15,10 @@ What stops an upload decides what is kept:
   starts over from the first byte, and the user is told.
 - **undone** (the multipart upload aborted, any body deleted, the entry removed): a cancel, and
   every other failure (the file changed while it was sent, access denied, a bad name).
+
+A new version is resumed only while its document is still at the version it was based on: if
+another version was added meanwhile, the resume is a Conflict and the upload is undone (its
+multipart upload aborted); the document's own body is never touched by an undo.
 """
 
 from __future__ import annotations
@@ -28,13 +34,14 @@ from .cancellation import CancelToken, ProgressCallback
 from .errors import DmsError, LocalFileError
 from .formatting import human_size, printable
 from .journal import Journal, Tracked, UploadEntry
-from .localfiles import HashedFile
+from .localfiles import HashedFile, check_readable_file
 from .models import Document
 from .multipart_upload import ResumePoint, SourceChanged, StoredPart, UploadGone, parts_of
 from .records import new_document_record, store_document_record
 from .repository import DocumentRepository
 from .schema import object_key
 from .transfer_outcome import Notice, ignore_notice, kept_error, worth_keeping
+from .versions import DocumentVersions
 
 log = logging.getLogger(__name__)
 
@@ -85,12 +92,14 @@ class Uploads:
         user_id: str,
         journal: Journal | None,
         owner_name: str | None,
+        versions: DocumentVersions,
     ) -> None:
         self._repository = repository
         self._blobs = blobs
         self._user_id = user_id
         self._journal = journal
         self._owner_name = owner_name
+        self._versions = versions
 
     def upload(
         self,
@@ -123,6 +132,41 @@ class Uploads:
         )
         tracked = self._journal.track(entry) if self._journal is not None else None
         return self._run(entry, tracked, progress, cancel, content, None)
+
+    def upload_version(
+        self,
+        document_id: str,
+        source: Path,
+        *,
+        expected_number: int | None = None,
+        expected_version: int | None = None,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Document:
+        """Store ``source`` as the newest version of the document; its id, name and tags stay
+        (journaled like :meth:`upload`; see core.versions for ``expected_number`` and
+        ``expected_version``, and the conflicts)."""
+        check_readable_file(source)
+        document, base = self._versions.version_base(
+            document_id, expected_number=expected_number, expected_version=expected_version
+        )
+        try:
+            stat = source.stat()
+        except OSError as exc:
+            raise LocalFileError(f"Could not read {source}: {exc.strerror or exc}.") from exc
+        entry = UploadEntry(
+            user_id=self._user_id,
+            document_id=document.document_id,
+            s3_key=object_key(self._user_id, document.document_id),
+            source=str(source.absolute()),
+            filename=document.filename,
+            file_type=document.file_type,
+            size=stat.st_size,
+            mtime_ns=stat.st_mtime_ns,
+            new_version_of=base,
+        )
+        tracked = self._journal.track(entry) if self._journal is not None else None
+        return self._run(entry, tracked, progress, cancel, None, None)
 
     def resume(
         self,
@@ -160,45 +204,59 @@ class Uploads:
     ) -> Document:
         """``notice`` is None for a new upload, set for a resumed one."""
         key = object_key(entry.user_id, entry.document_id)
+        new_version = entry.new_version_of is not None
         try:
+            if new_version and notice is not None and tracked is not None:
+                tracked.change(new_version_of=self._versions.rebase_for_resume(entry))
+                entry = tracked.entry  # type: ignore[assignment]
             try:
                 stored = self._send_body(entry, tracked, progress, cancel, content, notice)
             except OSError as exc:
                 raise LocalFileError(
                     f"Could not read {entry.source}: {exc.strerror or exc}."
                 ) from exc
+            sent = {"checksum": stored.checksum, "stored_version_id": stored.version_id}
             if tracked is not None:
-                tracked.change(checksum=stored.checksum)
-            if cancel is not None:
+                tracked.change(**sent)
+                entry = tracked.entry  # type: ignore[assignment]
+            else:
+                entry = entry.model_copy(update=sent)
+            # A new version whose body is stored is its document's current body already: a
+            # pause now lets the one write of its history finish rather than leave them apart.
+            if cancel is not None and not (new_version and cancel.paused):
                 cancel.raise_if_cancelled("The upload")
-            entry = tracked.entry if tracked is not None else entry  # type: ignore[assignment]
-            assert isinstance(entry, UploadEntry)
-            document = store_document_record(
-                self._repository,
-                new_document_record(
-                    user_id=entry.user_id,
-                    document_id=entry.document_id,
-                    filename=entry.filename,
-                    file_type=entry.file_type,
-                    size=stored.size,
-                    checksum=stored.checksum,
-                    tags=entry.tags,
-                    folder=entry.folder,
-                    expires_at=entry.expires_at,
-                ),
-                owner_name=self._owner_name,
-            )
+            if entry.new_version_of is not None:
+                document = self._versions.append_uploaded(entry, stored, None)
+            else:
+                document = store_document_record(
+                    self._repository,
+                    new_document_record(
+                        user_id=entry.user_id,
+                        document_id=entry.document_id,
+                        filename=entry.filename,
+                        file_type=entry.file_type,
+                        size=stored.size,
+                        checksum=stored.checksum,
+                        tags=entry.tags,
+                        folder=entry.folder,
+                        expires_at=entry.expires_at,
+                    ),
+                    owner_name=self._owner_name,
+                )
         except BaseException as exc:
             if tracked is not None and worth_keeping(exc, cancel):
                 tracked.keep_for_resume()
                 if isinstance(exc, DmsError):
                     raise kept_error(exc, tracked) from exc
                 raise
-            self._undo(key, tracked)
+            self._undo(key, tracked, entry)
             raise
         if tracked is not None:
             tracked.finish()
-        log.info("uploaded %s (%d bytes) as %s", entry.filename, stored.size, entry.document_id)
+        what = "a new version of" if new_version else "as"
+        log.info(
+            "uploaded %s (%d bytes) %s %s", entry.filename, stored.size, what, entry.document_id
+        )
         return document
 
     def _send_body(
@@ -212,10 +270,15 @@ class Uploads:
     ) -> StoredBody:
         key = object_key(entry.user_id, entry.document_id)
         source = Path(entry.source)
-        if entry.checksum is not None and self._blobs.size_of(key) == entry.size:
+        if entry.checksum is not None and (
+            self._blobs.size_of(key, entry.stored_version_id) == entry.size
+            if entry.new_version_of is not None
+            else self._blobs.size_of(key) == entry.size
+        ):
             if progress is not None:
                 progress(entry.size, entry.size)
-            return StoredBody(entry.size, entry.checksum)  # sent whole before the interruption
+            # sent whole before the interruption
+            return StoredBody(entry.size, entry.checksum, entry.stored_version_id)
         resume: ResumePoint | None = None
         if notice is not None and tracked is not None:
             if _changed_since(entry, source):
@@ -276,16 +339,18 @@ class Uploads:
             multipart_upload_id=None,
             part_size=None,
             checksum=None,
+            stored_version_id=None,
             size=stat.st_size,
             mtime_ns=stat.st_mtime_ns,
         )
 
-    def _undo(self, key: str, tracked: Tracked | None) -> None:
+    def _undo(self, key: str, tracked: Tracked | None, entry: UploadEntry) -> None:
         """Remove what a failed upload stored; if the backend cannot be reached now, the
         journal keeps the upload and the next start removes it."""
-        entry = tracked.entry if tracked is not None else None
+        if tracked is not None and isinstance(tracked.entry, UploadEntry):
+            entry = tracked.entry
         try:
-            self._remove_leftovers(key, entry if isinstance(entry, UploadEntry) else None)
+            self._remove_leftovers(key, entry)
         except DmsError:
             log.exception("could not remove %s after a failed upload", key)
             if tracked is not None:
@@ -295,8 +360,11 @@ class Uploads:
         if tracked is not None:
             tracked.finish()
 
-    def _remove_leftovers(self, key: str, entry: UploadEntry | None) -> None:
-        if entry is not None and entry.multipart_upload_id is not None:
+    def _remove_leftovers(self, key: str, entry: UploadEntry) -> None:
+        if entry.new_version_of is not None:
+            self._versions.remove_unrecorded(entry)  # never the document's own body
+            return
+        if entry.multipart_upload_id is not None:
             self._blobs.abort_multipart(key, entry.multipart_upload_id)
         self._blobs.delete(key)
 

@@ -33,12 +33,13 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from .aws import aws_errors, error_code
-from .blobs import BlobStore, content_disposition
+from .blobs import BlobStore, StoredBody, content_disposition
 from .cancellation import CancelToken, ProgressCallback
 from .downloading import Downloads
 from .errors import Conflict, DmsError, InTrash, NotFound, Unavailable
 from .items import from_item
-from .localfiles import check_readable_file, download_target
+from .journal import UploadEntry, VersionBase
+from .localfiles import download_target
 from .models import Document, format_timestamp, utc_now
 from .schema import (
     BODY_VERSIONS,
@@ -83,39 +84,92 @@ class DocumentVersions:
                 history = VersionHistory(history.document, (first,))
         return history
 
-    def upload_new_version(
+    def version_base(
         self,
         document_id: str,
-        source: Path,
         *,
         expected_number: int | None = None,
         expected_version: int | None = None,
-        progress: ProgressCallback | None = None,
-        cancel: CancelToken | None = None,
-    ) -> Document:
-        """Store ``source`` as the newest version of the document; its id, name and tags stay.
+    ) -> tuple[Document, VersionBase]:
+        """The document a new version is uploaded to, and what the version is based on (its
+        newest version, the item's ``version``); core.uploading stores the file, journaled.
 
         ``expected_number``: the newest version number the caller knows (`dms versions`);
         ``expected_version``: the document's ``version`` as the caller last saw it. Either one
-        stale is a Conflict, as is any change to the document while the file was sent."""
-        check_readable_file(source)
+        stale is a Conflict, as is any change to the document while the file is sent."""
         history, lock = self._writable(document_id, expected_number, expected_version)
-        document = history.document
-        key = object_key(self._user_id, document.document_id)
-        stored = self._blobs.upload(
-            source,
-            key,
-            document.file_type,
-            progress=progress,
-            cancel=cancel,
-            download_name=document.filename,
+        base = VersionBase(
+            number=history.latest.number,
+            item_version=lock,
+            s3_version_id=history.latest.s3_version_id,
         )
+        return history.document, base
+
+    def rebase_for_resume(self, entry: UploadEntry) -> VersionBase:
+        """The base of the kept new version ``entry`` to resume with: the same newest version
+        (Conflict if another one was added meanwhile: its upload is then given up), and the
+        document's ``version`` now (a rename or retag while it was paused is no conflict)."""
+        base = entry.new_version_of
+        assert base is not None
+        history = read_history(self._read_item(entry.document_id))
+        document = history.document
+        if _records(history, entry.stored_version_id):
+            return base  # stored before the interruption: nothing left to do
+        if document.in_trash:
+            raise InTrash(document.filename, document.document_id)
+        if history.latest.number != base.number:
+            raise Conflict(_added_meanwhile(document, history.latest.number, base, entry.source))
+        return base.model_copy(update={"item_version": document.version})
+
+    def append_uploaded(
+        self, entry: UploadEntry, stored: StoredBody, cancel: CancelToken | None
+    ) -> Document:
+        """Record the body the upload ``entry`` stored as the newest version of its document,
+        only if the document is still at the version the upload was based on (else Conflict,
+        and the body's S3 version is deleted: the previous body is current again). Recording
+        one that is recorded already (a crash after the write) returns the document."""
+        base = entry.new_version_of
+        assert base is not None
         if stored.version_id is None:
             raise _versioning_off()
+        key = object_key(self._user_id, entry.document_id)
         new = BodyVersion(
-            history.latest.number + 1, stored.size, stored.checksum, stored.version_id, utc_now()
+            base.number + 1, stored.size, stored.checksum, stored.version_id, utc_now()
         )
-        return self._record(history, lock, new, cancel)
+        try:
+            history = read_history(self._read_item(entry.document_id))
+        except NotFound:
+            self._delete_versions(key, [new])
+            raise
+        if _records(history, stored.version_id):
+            return history.document
+        document = history.document
+        if document.in_trash or history.latest.number != base.number:
+            self._delete_versions(key, [new])
+            if document.in_trash:
+                raise InTrash(document.filename, document.document_id)
+            raise Conflict(_added_meanwhile(document, history.latest.number, base, entry.source))
+        if history.latest.s3_version_id is None:  # its body from before versions, kept as 1
+            first = replace(history.latest, s3_version_id=base.s3_version_id)
+            history = VersionHistory(document, (first,))
+        return self._record(history, base.item_version, new, cancel)
+
+    def remove_unrecorded(self, entry: UploadEntry) -> None:
+        """Undo the new version ``entry`` began: abort its multipart upload and delete the S3
+        version it made unless the history records it. The document's body is left alone."""
+        key = object_key(self._user_id, entry.document_id)
+        if entry.multipart_upload_id is not None:
+            self._blobs.abort_multipart(key, entry.multipart_upload_id)
+        if entry.stored_version_id is None:
+            return
+        try:
+            history = read_history(self._read_item(entry.document_id))
+        except NotFound:
+            recorded = False
+        else:
+            recorded = _records(history, entry.stored_version_id)
+        if not recorded:
+            self._blobs.delete(key, entry.stored_version_id)
 
     def restore_version(
         self,
@@ -336,6 +390,23 @@ class DocumentVersions:
                     )
             except DmsError:  # the bucket's lifecycle rule removes it in time
                 log.exception("could not delete version %d of %s", version.number, key)
+
+
+def _records(history: VersionHistory, s3_version_id: str | None) -> bool:
+    """Whether ``history`` has the S3 version ``s3_version_id`` as one of its versions."""
+    return s3_version_id is not None and any(
+        version.s3_version_id == s3_version_id for version in history.versions
+    )
+
+
+def _added_meanwhile(document: Document, newest: int, base: VersionBase, source: str) -> str:
+    return (
+        f"{document.filename} has a version {newest} now, added while your new version (from "
+        f"{source}, based on version {base.number}) was paused or interrupted; nothing was "
+        "overwritten and your file was not stored (what was sent of it is discarded). Look at "
+        f"`dms versions {document.document_id}` (or reload the window) and upload it again "
+        "if it should still be the newest."
+    )
 
 
 def _versioning_off() -> DmsError:

@@ -112,6 +112,7 @@ class Transfer:
     finished_at: float | None = None
     result: Document | Path | JobOutcome | None = None
     kept_id: str | None = None  # its journal entry while kept to be resumed (core.interrupted)
+    new_version: bool = False  # kept before this start as a new version of its document
     cancel: CancelToken = field(default_factory=CancelToken, repr=False)
     rate: TransferRate = field(init=False, repr=False)
     job_rate: JobRate | None = field(init=False, repr=False)

@@ -46,7 +46,7 @@ def perform_transfer(
             spec, progress=progress, cancel=cancel, job_progress=job_progress
         )
     if isinstance(spec, UploadSpec) and spec.new_version_of is not None:
-        return service.versions.upload_new_version(
+        return service.upload_new_version(
             spec.new_version_of.document_id,
             spec.path,
             expected_version=spec.new_version_of.version,

@@ -204,11 +204,14 @@ class TransferQueue(QObject):
             if kept.running or kept.transfer_id in shown:
                 continue
             kind = TransferKind.UPLOAD if kept.kind == "upload" else TransferKind.DOWNLOAD
+            name = kept.name
+            if kept.new_version_of is not None:
+                name = self.tr("%1 (new version)").replace("%1", kept.name)
             transfer_id = next(self._ids)
             transfer = Transfer(
                 transfer_id,
                 kind,
-                kept.name,
+                name,
                 None,
                 kept.total,
                 done=kept.done,
@@ -216,6 +219,7 @@ class TransferQueue(QObject):
                 files_done=kept.files_done or 0,
                 state=TransferState.INTERRUPTED,
                 kept_id=kept.transfer_id,
+                new_version=kept.new_version_of is not None,
             )
             self._transfers[transfer_id] = transfer
             self.changed.emit(transfer_id)
@@ -396,6 +400,10 @@ class TransferQueue(QObject):
         spec = transfer.spec
         if isinstance(spec, UploadSpec) and spec.new_version_of is not None:
             self.version_uploaded.emit(spec.new_version_of, result)
+        elif transfer.new_version and isinstance(result, Document):
+            # Kept before this start: the document as it was is not known here, but a new
+            # version changes neither its id nor its tags.
+            self.version_uploaded.emit(result, result)
         elif isinstance(result, Document):
             self.upload_finished.emit(result)
         else:

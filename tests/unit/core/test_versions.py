@@ -43,7 +43,7 @@ def test_a_version_round_trip_keeps_every_byte(
     first = service.upload(_file(tmp_path, "report.txt", b"first draft"), tags=["work"])
     changed = _file(tmp_path, "edited.txt", b"second draft, longer")
 
-    second = service.versions.upload_new_version(first.document_id, changed)
+    second = service.upload_new_version(first.document_id, changed)
 
     assert (second.document_id, second.filename, second.tags) == (
         first.document_id,
@@ -77,10 +77,10 @@ def test_a_stale_version_number_is_a_conflict_and_stores_nothing(
     service: DocumentService, tmp_path: Path, s3: Any
 ) -> None:
     document = service.upload(_file(tmp_path, "a.txt", b"one"))
-    service.versions.upload_new_version(document.document_id, _file(tmp_path, "b", b"two"))
+    service.upload_new_version(document.document_id, _file(tmp_path, "b", b"two"))
 
     with pytest.raises(Conflict, match="newest version is 2"):
-        service.versions.upload_new_version(
+        service.upload_new_version(
             document.document_id, _file(tmp_path, "c", b"three"), expected_number=1
         )
     with pytest.raises(Conflict):
@@ -101,7 +101,7 @@ def test_a_change_while_the_file_is_sent_is_a_conflict_and_the_old_body_stays(
             service.rename(document.document_id, "renamed.txt")
 
     with pytest.raises(Conflict, match="nothing was overwritten"):
-        service.versions.upload_new_version(
+        service.upload_new_version(
             document.document_id, _file(tmp_path, "b", b"two"), progress=someone_renames_it
         )
 
@@ -123,7 +123,7 @@ def test_a_document_from_before_versions_gets_version_1_kept(
         Bucket=schema.BUCKET_NAME, VersioningConfiguration={"Status": "Enabled"}
     )
 
-    service.versions.upload_new_version(document.document_id, _file(tmp_path, "n", b"new"))
+    service.upload_new_version(document.document_id, _file(tmp_path, "n", b"new"))
 
     target = service.versions.download_version(document.document_id, 1, tmp_path / "v1")
     assert target.read_bytes() == b"from before"
@@ -135,7 +135,7 @@ def test_without_bucket_versioning_nothing_is_overwritten(
     document = service.upload(_file(tmp_path, "a.txt", b"only copy"))
 
     with pytest.raises(Unavailable, match="versioning is off"):
-        service.versions.upload_new_version(document.document_id, _file(tmp_path, "b", b"x"))
+        service.upload_new_version(document.document_id, _file(tmp_path, "b", b"x"))
 
     assert _current_bytes(s3, service, document.document_id) == b"only copy"
 
@@ -145,11 +145,11 @@ def test_versions_of_a_document_in_the_trash_come_back_with_it(
     service: DocumentService, tmp_path: Path
 ) -> None:
     document = service.upload(_file(tmp_path, "a.txt", b"one"))
-    service.versions.upload_new_version(document.document_id, _file(tmp_path, "b", b"two"))
+    service.upload_new_version(document.document_id, _file(tmp_path, "b", b"two"))
     service.trash_many([document.document_id])
 
     with pytest.raises(InTrash):
-        service.versions.upload_new_version(document.document_id, _file(tmp_path, "c", b"3"))
+        service.upload_new_version(document.document_id, _file(tmp_path, "c", b"3"))
     with pytest.raises(InTrash):
         service.versions.download_version(document.document_id, 1, tmp_path / "x")
 
@@ -177,7 +177,7 @@ def test_old_versions_beyond_the_count_are_deleted(
     monkeypatch.setattr("dms_desktop.core.version_history.MAX_OLD_VERSIONS", 2)
     document = service.upload(_file(tmp_path, "a.txt", b"v1"))
     for number in range(2, 6):
-        service.versions.upload_new_version(
+        service.upload_new_version(
             document.document_id, _file(tmp_path, f"v{number}", f"v{number}".encode())
         )
 

@@ -144,7 +144,7 @@ def test_the_versions_tab_lists_previews_downloads_and_restores(
     make_file: Callable[..., Path],
 ) -> None:
     document = versioned.service.upload(_file(tmp_path, "notes.txt", b"first words"))
-    versioned.service.versions.upload_new_version(
+    versioned.service.upload_new_version(
         document.document_id, _file(tmp_path, "n2", b"second words")
     )
     _browse_one(qtbot, window, operations)
@@ -186,7 +186,7 @@ def test_a_stale_restore_is_reported_and_changes_nothing(
     reported_errors: list[Any],
 ) -> None:
     document = versioned.service.upload(_file(tmp_path, "a.txt", b"one"))
-    versioned.service.versions.upload_new_version(document.document_id, _file(tmp_path, "b", b"2"))
+    versioned.service.upload_new_version(document.document_id, _file(tmp_path, "b", b"2"))
     _browse_one(qtbot, window, operations)
     tab = window.detail_pane.versions_tab
     with qtbot.waitSignal(tab.history_shown, timeout=WAIT_MS):
