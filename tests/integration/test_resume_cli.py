@@ -232,3 +232,90 @@ def test_dms_download_again_after_a_kill_continues_from_the_partial_file(
     assert (out / "scan.bin").read_bytes() == source.read_bytes()
     assert _transfers(shared_sandbox) == []
     assert_nothing_lost(shared_sandbox.info, user.user_id, out)
+
+
+def _versions(sandbox: SandboxHome, document_id: str) -> list[dict[str, Any]]:
+    result = sandbox.dms("versions", document_id, "--json")
+    assert result.code == 0, result.err
+    versions: list[dict[str, Any]] = json.loads(result.out)["versions"]
+    return versions
+
+
+@pytest.mark.nothing_lost(
+    "crash",
+    "`dms upload FILE --new-version ID` killed (SIGKILL) mid multipart upload, then run again",
+    "it resumes: only the missing parts are sent, exactly one version is added, byte-identical "
+    "and checksum verified, no multipart upload left",
+)
+def test_a_new_version_killed_mid_upload_resumes_and_adds_exactly_one_version(
+    shared_sandbox: SandboxHome, user: SignedIn, big: Path, tmp_path: Path
+) -> None:
+    first = tmp_path / "Vertrag.pdf"
+    first.write_bytes(os.urandom(200_000))
+    document = _uploaded(shared_sandbox.dms("upload", str(first), "--tag", "legal", "--json"))
+    document_id = str(document["documentId"])
+    _killed_after_part(shared_sandbox, 2, "upload", str(big), "--new-version", document_id)
+    on_server = _parts_on_server(shared_sandbox, user.user_id)
+    (kept,) = _transfers(shared_sandbox)
+    assert (kept["kind"], kept["localPath"], kept["state"]) == ("upload", str(big), "interrupted")
+    assert (kept["newVersionOf"], kept["basedOnVersion"]) == (document_id, 1)
+    assert f"new version 2 of {document_id}" in shared_sandbox.dms("transfers").out
+
+    with requests_sent() as sent:
+        result = shared_sandbox.dms("upload", str(big), "--new-version", document_id, "--json")
+
+    stored = _uploaded(result)
+    assert "Resuming the interrupted new version" in result.err
+    assert _parts_sent(sent) == sorted(set(range(1, PARTS + 1)) - on_server)
+    assert (stored["documentId"], stored["filename"], stored["tags"]) == (
+        document_id,
+        "Vertrag.pdf",
+        ["legal"],
+    )
+    data = big.read_bytes()
+    versions = _versions(shared_sandbox, document_id)
+    assert [(v["number"], v["size"]) for v in versions] == [(2, len(data)), (1, 200_000)]
+    assert versions[0]["checksum"] == stored["checksum"] == hashlib.sha256(data).hexdigest()
+    out = tmp_path / "out"
+    out.mkdir()
+    assert shared_sandbox.dms("download", document_id, "-o", str(out)).code == 0
+    assert (out / "Vertrag.pdf").read_bytes() == data
+    assert shared_sandbox.dms("download", document_id, "--version", "1", "-o", str(out)).code == 0
+    assert (out / "Vertrag (version 1).pdf").read_bytes() == first.read_bytes()
+    assert _transfers(shared_sandbox) == []
+    assert_nothing_lost(shared_sandbox.info, user.user_id, out)
+
+
+@pytest.mark.nothing_lost(
+    "crash",
+    "`dms upload FILE --new-version ID` killed mid upload, another version added meanwhile, "
+    "then run again",
+    "a conflict, said clearly: the other version stays current, nothing is overwritten, the "
+    "parts sent are aborted",
+)
+def test_a_new_version_whose_document_got_another_version_meanwhile_is_refused_on_resume(
+    shared_sandbox: SandboxHome, user: SignedIn, big: Path, tmp_path: Path
+) -> None:
+    first = tmp_path / "Vertrag.pdf"
+    first.write_bytes(os.urandom(200_000))
+    document_id = str(_uploaded(shared_sandbox.dms("upload", str(first), "--json"))["documentId"])
+    _killed_after_part(shared_sandbox, 2, "upload", str(big), "--new-version", document_id)
+    theirs = tmp_path / "theirs.pdf"
+    theirs.write_bytes(os.urandom(300_000))
+    added = shared_sandbox.dms("upload", str(theirs), "--new-version", document_id)
+    assert added.code == 0, added.err
+
+    with requests_sent() as sent:
+        result = shared_sandbox.dms("upload", str(big), "--new-version", document_id)
+
+    assert result.code == 5, result.err
+    assert "has a version 2 now" in result.err and "nothing was overwritten" in result.err
+    assert _parts_sent(sent) == []
+    versions = _versions(shared_sandbox, document_id)
+    assert [(v["number"], v["size"]) for v in versions] == [(2, 300_000), (1, 200_000)]
+    out = tmp_path / "out"
+    out.mkdir()
+    assert shared_sandbox.dms("download", document_id, "-o", str(out)).code == 0
+    assert (out / "Vertrag.pdf").read_bytes() == theirs.read_bytes()
+    assert _transfers(shared_sandbox) == []
+    assert_nothing_lost(shared_sandbox.info, user.user_id, out)  # no dangling upload
