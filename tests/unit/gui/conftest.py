@@ -119,23 +119,44 @@ class HeldUploads:
         cancel: CancelToken | None = None,
         **kwargs: Any,
     ) -> Document:
-        if source.name in self.names and cancel is not None and progress is not None:
-            wake = threading.Event()
-            with self._lock:
-                self._wakes.append(wake)
-            cancel.on_cancel(wake.set)
-            inner = progress
-            held = False
-
-            def holding_progress(done: int, total: int) -> None:
-                nonlocal held
-                inner(done, total)
-                if not held:
-                    held = True
-                    wake.wait(HOLD_TIMEOUT)
-
-            progress = holding_progress
+        progress = self._holding(source, progress, cancel)
         return self._service.upload(source, progress=progress, cancel=cancel, **kwargs)
+
+    def upload_new_version(
+        self,
+        document_id: str,
+        source: Path,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+        **kwargs: Any,
+    ) -> Document:
+        progress = self._holding(source, progress, cancel)
+        return self._service.upload_new_version(
+            document_id, source, progress=progress, cancel=cancel, **kwargs
+        )
+
+    def _holding(
+        self, source: Path, progress: ProgressCallback | None, cancel: CancelToken | None
+    ) -> ProgressCallback | None:
+        """``progress``, made to wait after its first report if ``source`` is to be held."""
+        if source.name not in self.names or cancel is None or progress is None:
+            return progress
+        wake = threading.Event()
+        with self._lock:
+            self._wakes.append(wake)
+        cancel.on_cancel(wake.set)
+        inner = progress
+        held = False
+
+        def holding_progress(done: int, total: int) -> None:
+            nonlocal held
+            inner(done, total)
+            if not held:
+                held = True
+                wake.wait(HOLD_TIMEOUT)
+
+        return holding_progress
 
 
 @dataclass

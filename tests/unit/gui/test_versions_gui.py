@@ -15,13 +15,20 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from dms_desktop.core import schema
+from dms_desktop.core.blobs import BlobStore, MiB, TransferSettings
+from dms_desktop.core.journal import Journal
 from dms_desktop.core.paths import AppPaths
+from dms_desktop.core.repository import DocumentRepository
+from dms_desktop.core.service import DocumentService
 from dms_desktop.gui.main_window import MainWindow
 from dms_desktop.gui.message_bar import MessageBar
 from dms_desktop.gui.operations import Operations
-from dms_desktop.gui.transfer_items import TransferState
+from dms_desktop.gui.transfer_items import TransferState, UploadSpec
+from dms_desktop.gui.transfers import TransferQueue
+from dms_desktop.gui.transfers_panel import STATE, TransfersPanel
+from tests.support.aws import USER_ID
 
-from .conftest import Cloud, Transfers
+from .conftest import Cloud, HeldUploads, Transfers, write_file
 
 WAIT_MS = 10_000
 
@@ -39,6 +46,36 @@ def window(
     qtbot: QtBot, operations: Operations, transfers: Transfers, tmp_path: Path
 ) -> Iterator[MainWindow]:
     widget = MainWindow(operations, transfers.queue, MessageBar(), AppPaths.resolve(tmp_path / "h"))
+    qtbot.addWidget(widget)
+    widget.set_signed_in(True)
+    widget.show()
+    qtbot.waitExposed(widget)
+    yield widget
+    widget.confirm_quit_without_asking()
+
+
+@pytest.fixture
+def journaled(versioned: Cloud, tmp_path: Path) -> Iterator[Transfers]:
+    """A queue over a service that keeps paused and interrupted transfers in a journal."""
+    settings = TransferSettings(multipart_threshold=5 * MiB, part_size=5 * MiB, concurrency=2)
+    service = DocumentService(
+        DocumentRepository(versioned.dynamodb, schema.TABLE_NAME),
+        BlobStore(versioned.s3, schema.BUCKET_NAME, settings),
+        USER_ID,
+        Journal(tmp_path / "journal"),
+    )
+    held = HeldUploads(service)
+    queue = TransferQueue(lambda: held)  # type: ignore[arg-type, return-value]
+    yield Transfers(queue, held)
+    held.release_all()
+    queue.shutdown()
+
+
+@pytest.fixture
+def journaled_window(
+    qtbot: QtBot, operations: Operations, journaled: Transfers, tmp_path: Path
+) -> Iterator[MainWindow]:
+    widget = MainWindow(operations, journaled.queue, MessageBar(), AppPaths.resolve(tmp_path / "h"))
     qtbot.addWidget(widget)
     widget.set_signed_in(True)
     widget.show()
@@ -225,3 +262,88 @@ def test_several_files_dropped_on_a_row_are_new_documents(
     assert asked == []  # no question about versions
     assert window.uploads.dialog is not None  # the usual upload of new documents
     window.uploads.dialog.reject()
+
+
+def test_a_paused_new_version_resumes_from_the_transfers_panel_and_adds_one_version(
+    qtbot: QtBot,
+    journaled_window: MainWindow,
+    journaled: Transfers,
+    versioned: Cloud,
+    operations: Operations,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    window = journaled_window
+    document = versioned.service.upload(_file(tmp_path, "film.mov", b"v1"), tags=["clips"])
+    _browse_one(qtbot, window, operations)
+    changed = write_file(tmp_path / "local" / "film-cut.mov", 17 * MiB)  # four parts of 5 MiB
+    journaled.held.names.add(changed.name)  # it stops after its first bytes, until paused
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *_a, **_k: (str(changed), ""))
+    window.versions.upload_version_action.trigger()
+    (transfer,) = journaled.queue.transfers()
+    qtbot.waitUntil(lambda: transfer.done > 0, timeout=WAIT_MS)
+    panel = window.transfers_panel
+    panel.table.selectRow(0)
+
+    qtbot.mouseClick(panel.pause_button, Qt.MouseButton.LeftButton)
+
+    qtbot.waitUntil(lambda: transfer.state is TransferState.PAUSED, timeout=WAIT_MS)
+    (kept,) = journaled.held.interrupted_transfers()
+    assert kept.new_version_of == document.document_id
+    uploads = versioned.s3.list_multipart_uploads(Bucket=schema.BUCKET_NAME).get("Uploads", [])
+    assert len(uploads) == 1  # kept with its parts, for the resume
+    assert window.model.document_at(0).size == 2  # the document is as it was
+    assert panel.resume_button.isEnabled() and panel.discard_button.isEnabled()
+
+    qtbot.mouseClick(panel.resume_button, Qt.MouseButton.LeftButton)
+
+    _wait_for_size(qtbot, window, 17 * MiB)
+    assert transfer.state is TransferState.DONE and len(journaled.queue.transfers()) == 1
+    row = window.model.document_at(0)
+    assert (row.document_id, row.filename, row.tags) == (
+        document.document_id,
+        "film.mov",
+        ("clips",),
+    )
+    assert window.model.rowCount() == 1
+    assert "new version of film.mov" in window._message_bar.text
+    history = versioned.service.versions.history(document.document_id)
+    assert [v.number for v in history.versions] == [1, 2]
+    out = versioned.service.download(document.document_id, tmp_path / "out.mov")
+    assert out.read_bytes() == changed.read_bytes()
+    assert versioned.s3.list_multipart_uploads(Bucket=schema.BUCKET_NAME).get("Uploads", []) == []
+    assert journaled.held.interrupted_transfers() == []
+
+
+def test_a_new_version_interrupted_before_the_start_shows_as_one_and_resumes(
+    qtbot: QtBot, journaled: Transfers, versioned: Cloud, tmp_path: Path
+) -> None:
+    document = versioned.service.upload(_file(tmp_path, "film.mov", b"v1"))
+    changed = write_file(tmp_path / "local" / "film-cut.mov", 12 * MiB)
+    journaled.held.names.add(changed.name)
+    first = journaled.queue.upload(UploadSpec(changed, new_version_of=document))
+    transfer = journaled.queue.get(first)
+    qtbot.waitUntil(lambda: transfer.done > 0, timeout=WAIT_MS)
+    journaled.queue.pause(first)
+    qtbot.waitUntil(lambda: transfer.state is TransferState.PAUSED, timeout=WAIT_MS)
+    kept = journaled.held.interrupted_transfers()
+    # The next start: a new queue and panel over the same journal.
+    queue = TransferQueue(lambda: journaled.held)  # type: ignore[arg-type, return-value]
+    try:
+        panel = TransfersPanel(queue)
+        qtbot.addWidget(panel)
+        queue.show_interrupted(kept)
+        assert panel.model.rowCount() == 1
+        assert str(panel.model.index(0, STATE).data()) == "Interrupted"
+        assert "film.mov (new version)" in str(panel.model.index(0, 0).data())
+
+        with qtbot.waitSignal(queue.version_uploaded, timeout=WAIT_MS) as stored:
+            panel.resume_all_button.click()
+
+        before, after = stored.args
+        assert before.document_id == after.document_id == document.document_id
+        assert after.size == 12 * MiB
+        history = versioned.service.versions.history(document.document_id)
+        assert [v.number for v in history.versions] == [1, 2]
+    finally:
+        queue.shutdown()
