@@ -13,7 +13,10 @@ A new version, like a restore of an old one (a server-side copy of that S3 versi
 is a new S3 version first, then one conditional write of the item: only if the item's ``version``
 is still the one read (and it is not in the trash). If that write fails (someone changed the
 document meanwhile, or the caller's expected version is stale) the new S3 version is deleted
-again, which makes the previous body current again: nothing is overwritten.
+again, which makes the previous body current again: nothing is overwritten. The upload of a new
+version is core.uploading's, journaled like any upload (:meth:`version_base` gives what it is
+based on, :meth:`append_uploaded` records it, :meth:`rebase_for_resume` checks a resumed one):
+a pause or a crash keeps it to be resumed, and a version added meanwhile makes it a conflict.
 
 Retention (one policy, see docs/lifecycle.md): an old version lives ``OLD_VERSION_DAYS`` after a
 newer one replaced it (the bucket's lifecycle rule; the sandbox does the same), and at most
