@@ -50,22 +50,36 @@ def _parts_sent(blobs: BlobStore) -> list[int]:
     return sent
 
 
+def _parts_on_server(s3: Any) -> set[int]:
+    (upload,) = s3.list_multipart_uploads(Bucket=schema.BUCKET_NAME)["Uploads"]
+    listed = s3.list_parts(
+        Bucket=schema.BUCKET_NAME, Key=upload["Key"], UploadId=upload["UploadId"]
+    )
+    return {int(part["PartNumber"]) for part in listed.get("Parts", [])}
+
+
 def _current_bytes(s3: Any, document_id: str) -> bytes:
     key = object_key(USER_ID, document_id)
     body: bytes = s3.get_object(Bucket=schema.BUCKET_NAME, Key=key)["Body"].read()
     return body
 
 
-def _paused_new_version(service: DocumentService, document_id: str, source: Path) -> str:
-    """Upload ``source`` as a new version, paused once its first part is sent; the kept id."""
+def _paused_new_version(
+    service: DocumentService, blobs: BlobStore, document_id: str, source: Path
+) -> str:
+    """Upload ``source`` as a new version, paused once S3 confirmed a part; the kept id."""
     cancel = CancelToken()
 
-    def pause_after_a_part(done: int, _total: int) -> None:
-        if done >= 5 * MiB:
-            cancel.pause()
+    def pause(**_: Any) -> None:
+        cancel.pause()
 
-    with pytest.raises(Paused) as paused:
-        service.upload_new_version(document_id, source, progress=pause_after_a_part, cancel=cancel)
+    events = blobs.client.meta.events
+    events.register("after-call.s3.UploadPart", pause, unique_id="test-pause")
+    try:
+        with pytest.raises(Paused) as paused:
+            service.upload_new_version(document_id, source, cancel=cancel)
+    finally:
+        events.unregister("after-call.s3.UploadPart", unique_id="test-pause")
     return paused.value.transfer_id
 
 
@@ -79,18 +93,19 @@ def test_a_paused_new_version_resumes_with_the_missing_parts_and_adds_one_versio
     data = write_file(changed, PARTS * 5 * MiB)
     sent = _parts_sent(blobs)
 
-    kept = _paused_new_version(service, document.document_id, changed)
+    kept = _paused_new_version(service, blobs, document.document_id, changed)
 
     (interrupted,) = service.interrupted_transfers()
     assert (interrupted.new_version_of, interrupted.based_on) == (document.document_id, 1)
     assert interrupted.to_json_dict()["newVersionOf"] == document.document_id
     assert _current_bytes(s3, document.document_id) == original.read_bytes()  # untouched
-    before = set(sent)
+    on_server = _parts_on_server(s3)
+    assert sent and on_server  # some parts were sent before the pause
     sent.clear()
 
     stored = service.resume_transfer(kept)
 
-    assert sorted(sent) == sorted(set(range(1, PARTS + 1)) - before)
+    assert sorted(sent) == sorted(set(range(1, PARTS + 1)) - on_server)
     assert (stored.document_id, stored.filename, stored.tags) == (
         document.document_id,
         "report.pdf",
@@ -106,14 +121,14 @@ def test_a_paused_new_version_resumes_with_the_missing_parts_and_adds_one_versio
 
 
 def test_a_version_added_while_paused_makes_the_resume_a_conflict_that_leaves_nothing(
-    service: DocumentService, s3: Any, tmp_path: Path
+    service: DocumentService, blobs: BlobStore, s3: Any, tmp_path: Path
 ) -> None:
     original = tmp_path / "report.pdf"
     write_file(original, 1000)
     document = service.upload(original)
     mine = tmp_path / "mine.pdf"
     write_file(mine, PARTS * 5 * MiB)
-    kept = _paused_new_version(service, document.document_id, mine)
+    kept = _paused_new_version(service, blobs, document.document_id, mine)
     theirs = tmp_path / "theirs.pdf"
     write_file(theirs, 2000)
     service.upload_new_version(document.document_id, theirs)  # someone else, meanwhile
