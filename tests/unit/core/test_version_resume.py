@@ -12,7 +12,7 @@ import pytest
 from dms_desktop.core import schema
 from dms_desktop.core.blobs import BlobStore, MiB
 from dms_desktop.core.cancellation import CancelToken
-from dms_desktop.core.errors import Conflict, Paused
+from dms_desktop.core.errors import Cancelled, Conflict, Paused
 from dms_desktop.core.journal import Journal, UploadEntry, VersionBase
 from dms_desktop.core.repository import DocumentRepository
 from dms_desktop.core.schema import object_key
@@ -180,3 +180,30 @@ def test_a_new_version_sent_whole_before_a_crash_is_recorded_at_the_next_start(
     assert service.download(document.document_id, tmp_path / "out").read_bytes() == data
     assert service.finished_at_start(changed, document.document_id) is not None
     assert service.finished_at_start(changed) is None  # not an upload as a new document
+
+
+def test_discarding_or_cancelling_a_new_version_leaves_the_document_as_it_was(
+    service: DocumentService, blobs: BlobStore, s3: Any, tmp_path: Path
+) -> None:
+    original = tmp_path / "report.pdf"
+    write_file(original, 1000)
+    document = service.upload(original)
+    changed = tmp_path / "v2.pdf"
+    write_file(changed, PARTS * 5 * MiB)
+    kept = _paused_new_version(service, blobs, document.document_id, changed)
+
+    assert "new version of report.pdf" in service.discard_transfer(kept)
+
+    cancel = CancelToken()
+    with pytest.raises(Cancelled):
+        service.upload_new_version(
+            document.document_id, changed, progress=lambda *_: cancel.cancel(), cancel=cancel
+        )
+    history = service.versions.history(document.document_id)
+    assert [version.number for version in history.versions] == [1]
+    assert _current_bytes(s3, document.document_id) == original.read_bytes()
+    key = object_key(USER_ID, document.document_id)
+    stored = s3.list_object_versions(Bucket=schema.BUCKET_NAME, Prefix=key)
+    assert len(stored["Versions"]) == 1 and "DeleteMarkers" not in stored
+    assert s3.list_multipart_uploads(Bucket=schema.BUCKET_NAME).get("Uploads", []) == []
+    assert service.interrupted_transfers() == []
