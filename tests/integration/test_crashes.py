@@ -216,6 +216,53 @@ def test_upload_killed_before_the_metadata_write_is_resumed(
 
 @pytest.mark.nothing_lost(
     "crash",
+    "`dms upload FILE --new-version ID` killed after the file was stored, before the version "
+    "was written to the document",
+    "next start: the version is recorded (stderr says so); the current file and the document "
+    "match, one version added, byte-identical",
+)
+def test_new_version_killed_before_its_history_write_is_recorded_at_the_next_start(
+    shared_sandbox: SandboxHome, crash_user: SignedIn, env: dict[str, str], tmp_path: Path
+) -> None:
+    service = open_service(open_backend(shared_sandbox.paths), crash_user)
+    first = tmp_path / "plan.txt"
+    first.write_bytes(b"first plan\n" * 100)
+    document = service.upload(first)
+    source = tmp_path / "plan v2.txt"
+    source.write_bytes(b"second plan, longer\n" * 300)
+    _run_killed(
+        _crashing(
+            shared_sandbox,
+            "before",
+            "dynamodb.UpdateItem",
+            1,
+            "upload",
+            str(source),
+            "--new-version",
+            document.document_id,
+        ),
+        env,
+    )
+    metadata, bodies, _ = stored_state(shared_sandbox.info, crash_user.user_id)
+    assert metadata != bodies  # the new file is current, the document not yet updated
+
+    result = _next_start(shared_sandbox, env, "versions", document.document_id, "--json")
+
+    assert result.returncode == 0, result.stderr
+    assert "new version of plan.txt was interrupted after the whole file" in result.stderr
+    versions = json.loads(result.stdout)["versions"]
+    assert [(v["number"], v["size"]) for v in versions] == [
+        (2, source.stat().st_size),
+        (1, first.stat().st_size),
+    ]
+    assert_nothing_lost(shared_sandbox.info, crash_user.user_id)
+    out = tmp_path / "out"
+    out.mkdir()
+    assert service.download(document.document_id, out).read_bytes() == source.read_bytes()
+
+
+@pytest.mark.nothing_lost(
+    "crash",
     "`dms download` killed while writing",
     "next start: the partial file is kept and stderr says so; resuming it asks only for the "
     "missing bytes (a ranged GET on the ETag); the file is checksum-verified and whole",
