@@ -12,7 +12,8 @@ unchanged since, before and after sending, that checksum is used and the file is
 Without notes (no journal), an upload that fails or is cancelled aborts its multipart upload
 itself, so nothing is left; with notes, whether to abort or keep it for a resume is the caller's.
 
-Deletes of many bodies go in batches (:meth:`BlobStore.delete_many`, DeleteObjects).
+Deletes of many bodies go in batches (:meth:`BlobStore.delete_many`, DeleteObjects); a delete
+for good removes every stored version too (:meth:`BlobStore.delete_for_good`, core.body_deletion).
 
 Downloads (core.blob_downloads) are one streamed GET into a hidden partial file beside the target,
 continued with a ranged GET where it stopped (in the same run or a later one), and moved into
@@ -44,6 +45,7 @@ from .blob_downloads import (
     StartedGet,
     VerifiedDownload,
 )
+from .body_deletion import BodiesDeleted, delete_bodies_for_good
 from .cancellation import CancelToken, ProgressCallback
 from .errors import AuthError, Cancelled, DmsError, NotFound, ValidationError
 from .localfiles import HashedFile
@@ -376,6 +378,12 @@ class BlobStore:
                 else:
                     outcome.done.append(key)
         return outcome
+
+    def delete_for_good(self, keys: Iterable[str]) -> BodiesDeleted:
+        """Delete the objects and every stored version and delete marker of them, batched
+        (core.body_deletion); each key is done or failed with S3's reason, as for
+        :meth:`delete_many`. Only for keys derived from owner and document id."""
+        return delete_bodies_for_good(self._client, self._bucket, keys)
 
     def abort_multipart(self, key: str, upload_id: str) -> bool:
         """Abort an unfinished multipart upload; False if it is already gone (no error)."""

@@ -4,8 +4,11 @@ The same order as a single delete: **metadata first, then bodies**, so that an i
 at worst an invisible orphan body (which the admin check finds), never a listed document whose
 download fails. The requests are batched: one BatchGetItem per 100 ids (which of them exist, and
 their names), one BatchWriteItem per 25 (unprocessed items retried with backoff), then one
-DeleteObjects per 1,000 bodies: about 51 requests for 1,000 documents instead of 2,000. Bodies are
-deleted at the key their owner and id give (never a key an item stores). The work is journaled
+DeleteObjects per 1,000 versions of the bodies, after listing those versions (one
+ListObjectVersions page per 1,000 versions of the user's folder, or one per key for a few
+documents; core.body_deletion): about 55 requests for 1,000 documents instead of thousands, and
+no old version of a deleted body is left in the bucket. Bodies are deleted at the key their owner
+and id give (never a key an item stores). The work is journaled
 (core.journal): if the app dies in between, the next start deletes the bodies of the documents
 whose metadata is gone and keeps the others (core.recovery).
 """
@@ -121,7 +124,8 @@ def delete_documents(
         # Ids without metadata too: a body there is a leftover nobody can see (as a single
         # delete does), e.g. from a delete whose metadata went but whose body did not.
         missing = [document_id for document_id in document_ids if document_id not in names]
-        bodies = blobs.delete_many(object_key(user_id, i) for i in [*gone, *missing])
+        # For good: every stored version of each body too (core.body_deletion).
+        bodies = blobs.delete_for_good(object_key(user_id, i) for i in [*gone, *missing])
     except BaseException:
         if tracked is not None:
             tracked.leave_for_next_start()

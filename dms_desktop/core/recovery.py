@@ -233,7 +233,10 @@ def _recover(tracked: Tracked, repository: DocumentRepository, blobs: BlobStore)
     assert isinstance(entry, DeleteEntry)
     if _metadata_exists(repository, entry.user_id, entry.document_id):
         return f"Deleting {_name(entry)} was interrupted before anything was deleted; it is kept."
-    blobs.delete(object_key(entry.user_id, entry.document_id))
+    key = object_key(entry.user_id, entry.document_id)
+    body = blobs.delete_for_good([key])
+    if body.failed:
+        raise Unavailable(body.failed[key])
     return f"Deleting {_name(entry)} was interrupted; it is now deleted completely."
 
 
@@ -242,7 +245,7 @@ def _recover_delete_many(
 ) -> str:
     kept = repository.stored_names(entry.user_id, entry.document_ids)
     gone = [document_id for document_id in entry.document_ids if document_id not in kept]
-    bodies = blobs.delete_many(object_key(entry.user_id, document_id) for document_id in gone)
+    bodies = blobs.delete_for_good(object_key(entry.user_id, i) for i in gone)
     if bodies.failed:
         raise Unavailable(next(iter(bodies.failed.values())))
     kept_note = (

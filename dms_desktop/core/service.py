@@ -32,7 +32,6 @@ from .journal import DeleteEntry, Journal, JournalEntry, Tracked
 from .listing import ListQuery, Page
 from .lookup import find_document, find_in_trash
 from .models import Document, format_timestamp, normalize_filename, normalize_tags, tag_key, utc_now
-from .recovery import remove_upload_leftovers
 from .repository import DocumentRepository
 from .schema import DEFAULT_TRASH_DAYS, object_key
 from .scope import guard_user_scope
@@ -242,10 +241,13 @@ class DocumentService:
         except NotFound:
             # Without metadata a body at this key is an orphan, e.g. when botocore retried a
             # delete whose response was lost and the retry found the metadata gone.
-            try:
-                remove_upload_leftovers(self._blobs, key, None)
-            except DmsError:
-                log.exception("could not remove a body left without metadata at %s", checked)
+            leftover = self._blobs.delete_for_good([key])
+            if leftover.failed:
+                log.error(
+                    "could not remove a body left without metadata at %s: %s",
+                    checked,
+                    leftover.failed[key],
+                )
             if tracked is not None:
                 tracked.finish()
             raise
@@ -255,10 +257,10 @@ class DocumentService:
                 tracked.leave_for_next_start()
             raise
         name = document.filename if document is not None else ""
-        try:
-            self._blobs.delete(key)
-        except DmsError:
-            log.exception("metadata of %s deleted but its body was not", document_id)
+        body = self._blobs.delete_for_good([key])  # every stored version: the bytes are gone
+        if body.failed:
+            reason = body.failed[key]
+            log.error("metadata of %s deleted but its body was not: %s", document_id, reason)
             if tracked is not None:
                 tracked.update(tracked.entry.model_copy(update={"filename": name}))
                 tracked.leave_for_next_start()

@@ -17,15 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .aws import aws_errors
-from .errors import AuthError, DmsError, Unavailable
+from .body_deletion import delete_bodies_for_good
+from .errors import AuthError, Unavailable
 from .ids import is_document_id
 from .schema import TRASHED_AT, is_user_id, object_key
 
 TTL_PRINCIPAL = "dynamodb.amazonaws.com"
 """The principal of a stream record that DynamoDB's TTL made (AWS: "Service" type)."""
-
-_DELETE_BATCH = 1000  # DeleteObjects takes at most 1,000 keys (versions) per request
 
 
 @dataclass(frozen=True)
@@ -75,33 +73,18 @@ def _string(keys: Any, name: str) -> str | None:
 
 def delete_body_for_good(s3: Any, bucket: str, user_id: str, document_id: str) -> int:
     """Delete the body of ``document_id`` of ``user_id``: every version of it and every delete
-    marker, if the bucket keeps versions (an unversioned bucket lists its one object as the
-    version "null"). Returns how many versions were deleted (0: there was nothing; deleting
-    again is harmless). Domain errors (Unavailable, AuthError, ...) on failure."""
-    key = object_key(user_id, document_id)
-    versions: list[dict[str, str]] = []
-    request: dict[str, Any] = {"Bucket": bucket, "Prefix": key}
-    with aws_errors("list the stored versions of a purged document's file"):
-        while True:
-            page = s3.list_object_versions(**request)
-            for entry in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
-                if entry.get("Key") == key:  # the prefix also matches longer keys
-                    versions.append({"Key": key, "VersionId": str(entry.get("VersionId"))})
-            if not page.get("IsTruncated"):
-                break
-            request["KeyMarker"] = page.get("NextKeyMarker")
-            request["VersionIdMarker"] = page.get("NextVersionIdMarker")
-    with aws_errors("delete a purged document's file"):
-        for start in range(0, len(versions), _DELETE_BATCH):
-            batch = versions[start : start + _DELETE_BATCH]
-            answer = s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
-            errors = answer.get("Errors") or []
-            if errors:
-                first = errors[0]
-                raise _partial_failure(first.get("Code", ""), first.get("Message", ""), len(errors))
-    return len(versions)
-
-
-def _partial_failure(code: str, message: str, count: int) -> DmsError:
-    text = f"{count} version(s) of a purged document's file were not deleted: {code} {message}"
-    return AuthError(text) if code == "AccessDenied" else Unavailable(text)
+    marker (core.body_deletion, as every delete for good). Returns how many versions were
+    deleted (0: there was nothing; deleting again is harmless). Domain errors (Unavailable,
+    AuthError, ...) on failure."""
+    outcome = delete_bodies_for_good(s3, bucket, [object_key(user_id, document_id)])
+    if outcome.failed:
+        reason = next(iter(outcome.failed.values()))
+        count = outcome.versions_left
+        text = (
+            f"{count} version(s) of a purged document's file were not deleted: {reason}"
+            if count
+            else f"The versions of a purged document's file could not be listed: {reason}"
+        )
+        denied = reason.startswith(("AccessDenied", "AuthError"))
+        raise AuthError(text) if denied else Unavailable(text)
+    return outcome.versions

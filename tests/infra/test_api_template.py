@@ -78,9 +78,17 @@ ACTIONS = {
     | {"dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "s3:GetObject"},
     "GetDocumentsFunction": LOGS | {"dynamodb:Query"},
     "GetDocumentByIdFunction": LOGS | {"dynamodb:GetItem", "s3:GetObject"},
-    # To the trash (BatchGetItem, UpdateItem in a transaction) or, permanently, for good.
+    # To the trash (BatchGetItem, UpdateItem in a transaction) or, permanently, for good: the
+    # body with every stored version (listed under private/ only).
     "DeleteDocumentFunction": LOGS
-    | {"dynamodb:BatchGetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "s3:DeleteObject"},
+    | {
+        "dynamodb:BatchGetItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "s3:ListBucketVersions",
+        "s3:DeleteObject",
+        "s3:DeleteObjectVersion",
+    },
     "RestoreDocumentFunction": LOGS | {"dynamodb:BatchGetItem", "dynamodb:UpdateItem"},
     # Share links: one role makes the HMAC, the other checks it and presigns the download.
     "ShareDocumentFunction": LOGS | {"dynamodb:GetItem", "kms:GenerateMac"},

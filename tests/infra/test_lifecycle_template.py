@@ -130,7 +130,13 @@ def test_delete_trashes_or_deletes_and_restore_only_restores(deployment: Deploym
     ):
         assert not is_allowed(restore, action, resource), action
     assert not is_allowed(delete, "dynamodb:Scan", TABLE)
-    assert not is_allowed(delete, "s3:DeleteObjectVersion", BODY)
+    # Permanently: every version of the body, found by listing under private/ only.
+    assert is_allowed(delete, "s3:DeleteObjectVersion", BODY)
+    bucket = f"arn:aws:s3:::{BUCKET}"
+    assert is_allowed(delete, "s3:ListBucketVersions", bucket, {"s3:prefix": "private/u/"})
+    assert not is_allowed(delete, "s3:ListBucketVersions", bucket, {"s3:prefix": "public/"})
+    assert not is_allowed(delete, "s3:ListBucketVersions", bucket, {})
+    assert not is_allowed(delete, "s3:DeleteObjectVersion", f"arn:aws:s3:::{BUCKET}/public/x")
 
 
 def test_only_the_share_role_makes_links_and_only_the_open_role_checks_them(

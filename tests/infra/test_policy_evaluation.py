@@ -184,6 +184,36 @@ CASES: list[tuple[str, list[dict[str, Any]], str, str, dict[str, Any], bool]] = 
     ("list private/", user(ALICE), "s3:ListBucket", BUCKET, {"s3:prefix": "private/"}, False),
     ("list the whole bucket", user(ALICE), "s3:ListBucket", BUCKET, {}, False),
     ("list uploads of the bucket", user(ALICE), "s3:ListBucketMultipartUploads", BUCKET, {}, False),
+    # Deleting for good lists the versions of the bodies (core.body_deletion): the user's folder,
+    # or one key in it; nobody else's, not private/ nor the whole bucket.
+    *[
+        (f"list versions: {name}", user(ALICE), "s3:ListBucketVersions", BUCKET, context, allowed)
+        for name, context, allowed in [
+            ("own prefix", {"s3:prefix": f"private/{ALICE}/"}, True),
+            ("one own key", {"s3:prefix": f"private/{ALICE}/01a214bf-e957"}, True),
+            ("other's prefix", {"s3:prefix": f"private/{BOB}/"}, False),
+            ("other's key", {"s3:prefix": f"private/{BOB}/01a214bf-e957"}, False),
+            ("private/", {"s3:prefix": "private/"}, False),
+            ("the whole bucket", {}, False),
+        ]
+    ],
+    ("delete other's old versions", user(BOB), "s3:DeleteObjectVersion", obj(ALICE), {}, False),
+    (
+        "admin: list versions of another user",
+        policies("AdminRole", ADMIN),
+        "s3:ListBucketVersions",
+        BUCKET,
+        {"s3:prefix": f"private/{BOB}/"},
+        True,
+    ),
+    (
+        "admin: delete another user's version",
+        policies("AdminRole", ADMIN),
+        "s3:DeleteObjectVersion",
+        obj(BOB),
+        {},
+        True,
+    ),
     ("admin: Scan", policies("AdminRole", ADMIN), "dynamodb:Scan", TABLE, {}, True),
     (
         "admin: Query another user",

@@ -1,13 +1,15 @@
 """The admin's batch delete (cleanup and repair) and what the next start does after a crash.
 
 Deletion order: **metadata first, then bodies**, 1,000 documents a round: BatchWriteItem requests
-of 25 (the repository retries what the table leaves unprocessed), then one DeleteObjects for the
-bodies whose metadata is gone. A document disappears from every listing as soon as its metadata
-goes, and an interruption at any point leaves at worst an invisible orphan body (found and removed
-by the consistency check), never metadata that points at a missing body. Cancelling stops before
-the next metadata batch; the bodies of the metadata already deleted are still removed, so a
-cancelled run leaves no new orphans either. Each run is journaled: after a crash, the next start
-removes the bodies of documents whose metadata the run had deleted (:func:`recover_interrupted`).
+of 25 (the repository retries what the table leaves unprocessed), then the bodies whose metadata
+is gone, for good: their stored versions listed (ListObjectVersions) and deleted with them
+(DeleteObjects, 1,000 versions a request; core.body_deletion). A document disappears from every
+listing as soon as its metadata goes, and an interruption at any point leaves at worst an
+invisible orphan body (found and removed by the consistency check), never metadata that points at
+a missing body. Cancelling stops before the next metadata batch; the bodies of the metadata
+already deleted are still removed, so a cancelled run leaves no new orphans either. Each run is
+journaled: after a crash, the next start removes the bodies of documents whose metadata the run
+had deleted (:func:`recover_interrupted`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from .audit import write_audit
 from .reports import DeletionReport, Failure, PlannedDeletion
 from .stores import AdminStores
 
-DELETE_CHUNK = 1000  # documents per metadata-then-bodies round (one DeleteObjects request)
+DELETE_CHUNK = 1000  # documents per metadata-then-bodies round
 
 
 def delete_planned(
@@ -126,12 +128,18 @@ def _delete_in_rounds(
 def delete_bodies(
     stores: AdminStores, items: list[PlannedDeletion], report: DeletionReport
 ) -> None:
-    """DeleteObjects, 1,000 keys per request; per-key errors go to ``report.failed``."""
+    """Delete the bodies for good, every stored version of them too (core.body_deletion:
+    ListObjectVersions, then DeleteObjects of 1,000 versions a request); per-key errors go to
+    ``report.failed``."""
     by_key = {item.s3_key: item for item in items if item.s3_key is not None}
     if not by_key:
         return
-    outcome = stores.blobs.delete_many(by_key)
-    report.requests["DeleteObjects"] = report.requests.get("DeleteObjects", 0) + outcome.requests
+    outcome = stores.blobs.delete_for_good(by_key)
+    for operation, count in (
+        ("ListObjectVersions", outcome.listings),
+        ("DeleteObjects", outcome.requests),
+    ):
+        report.requests[operation] = report.requests.get(operation, 0) + count
     for key, reason in outcome.failed.items():
         item = by_key[key]
         orphan_note = (

@@ -77,7 +77,13 @@ def test_a_large_delete_is_a_few_dozen_batched_requests_with_a_report_per_docume
     ]
     assert isinstance(report.first_error, NotFound)
     assert report.results[0].filename == "doc 0000.txt"
-    assert counts == {"BatchGetItem": 3, "BatchWriteItem": 10, "DeleteObjects": 1}
+    # The bodies' versions: one page of the user's folder, then one DeleteObjects.
+    assert counts == {
+        "BatchGetItem": 3,
+        "BatchWriteItem": 10,
+        "ListObjectVersions": 1,
+        "DeleteObjects": 1,
+    }
     assert seen[0] == (0, 231) and seen[-1] == (231, 231)
     assert _listed(service) == set() and _bodies(s3) == set()
 
@@ -243,5 +249,6 @@ def test_one_document_takes_the_single_conditional_delete(
     again = service.delete_many([document_id])
 
     assert report.deleted == [document_id]
-    assert counts == {"DeleteItem": 2, "DeleteObject": 2}  # each time one of each
+    # Each time one DeleteItem and one listing of the key's versions; the second finds none.
+    assert counts == {"DeleteItem": 2, "ListObjectVersions": 2, "DeleteObjects": 1}
     assert again.results[0].status is DeleteStatus.NOT_FOUND

@@ -112,12 +112,12 @@ def test_delete_removes_metadata_even_if_the_body_delete_fails(
     document = service.upload(source)
     order: list[str] = []
 
-    def failing_delete(key: str) -> None:
+    def failing_delete(**_: Any) -> None:
         order.append("body")
         assert listed(service) == []  # the metadata was already gone
         raise Throttled("Could not delete the stored file: busy.")
 
-    monkeypatch.setattr(blobs, "delete", failing_delete)
+    monkeypatch.setattr(s3, "delete_objects", failing_delete)
     with caplog.at_level(logging.ERROR, logger="dms_desktop.core.service"):
         assert service.delete(document.document_id) == document
     assert order == ["body"]

@@ -39,7 +39,8 @@ def test_cleanup_deletes_only_the_matched_documents_and_writes_the_audit_log(
     assert report.bytes_freed == plan.total_bytes
     assert stored_ids(dynamodb) == {doc.document_id for doc in population["real"]}
     assert body_keys(s3) == {doc.s3_key for doc in population["real"]}
-    assert report.requests == {"BatchWriteItem": 1, "DeleteObjects": 1}
+    # A few documents of each user: each body's versions listed by its own key.
+    assert report.requests == {"BatchWriteItem": 1, "ListObjectVersions": 9, "DeleteObjects": 1}
     assert seen[0] == (0, 9) and seen[-1] == (9, 9)
 
     assert report.audit_log is not None and report.audit_log.parent == admin._audit_dir
@@ -61,7 +62,8 @@ def test_batches_are_25_metadata_deletes_and_1000_bodies_per_request(
     report = admin.delete(admin.plan_cleanup(CleanupCriteria(tag="bulk")))
 
     assert len(report.deleted) == 60
-    assert report.requests == {"BatchWriteItem": 3, "DeleteObjects": 1}
+    # Many documents of one user: the versions of their bodies from one listing of the folder.
+    assert report.requests == {"BatchWriteItem": 3, "ListObjectVersions": 1, "DeleteObjects": 1}
     assert stored_ids(dynamodb) == set() and body_keys(s3) == set()
 
 
