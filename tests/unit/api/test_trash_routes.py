@@ -96,6 +96,27 @@ def test_permanently_deletes_the_metadata_and_the_body_also_from_the_trash(
     assert s3.list_objects_v2(Bucket=BUCKET).get("KeyCount") == 0
 
 
+def _stored_versions(s3: Any, key: str) -> int:
+    page = s3.list_object_versions(Bucket=BUCKET, Prefix=key)
+    return len([*page.get("Versions", []), *page.get("DeleteMarkers", [])])
+
+
+def test_permanently_deletes_every_version_of_the_body_and_nothing_of_anyone_else(
+    s3: Any,
+) -> None:
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    mine, hers = store(ALICE, content=b"v1"), store(BOB, content=b"hers v1")
+    for document, content in ((mine, b"v2"), (mine, b"v3"), (hers, b"hers v2")):
+        s3.put_object(Bucket=BUCKET, Key=document["s3Key"], Body=content)  # older versions
+    assert _stored_versions(s3, mine["s3Key"]) == 3
+
+    answer = _delete(mine["documentId"], permanently="true")
+
+    assert answer.status == 204
+    assert _stored_versions(s3, mine["s3Key"]) == 0  # no version, no delete marker
+    assert _stored_versions(s3, hers["s3Key"]) == 2
+
+
 def test_what_is_in_the_trash_or_missing_cannot_be_moved_there_again_or_restored() -> None:
     document_id = store()["documentId"]
     missing = new_document_id()

@@ -24,7 +24,7 @@ from dms_desktop.core.journal import DeleteManyEntry, Journal
 from dms_desktop.core.listing import ListQuery
 from dms_desktop.core.repository import DocumentRepository, to_item
 from dms_desktop.core.service import DocumentService
-from tests.support.aws import USER_ID
+from tests.support.aws import OTHER_USER_ID, USER_ID
 
 from .conftest import make_document, put_documents
 
@@ -86,6 +86,41 @@ def test_a_large_delete_is_a_few_dozen_batched_requests_with_a_report_per_docume
     }
     assert seen[0] == (0, 231) and seen[-1] == (231, 231)
     assert _listed(service) == set() and _bodies(s3) == set()
+
+
+def _stored_versions(s3: Any) -> dict[str, int]:
+    """Key -> how many versions and delete markers of it the bucket keeps."""
+    counts: dict[str, int] = {}
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=BUCKET):
+        for entry in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+            counts[entry["Key"]] = counts.get(entry["Key"], 0) + 1
+    return counts
+
+
+def test_deleting_1000_documents_for_good_removes_every_version_in_a_few_dozen_requests(
+    service: DocumentService, dynamodb: Any, s3: Any
+) -> None:
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    ids = _store(dynamodb, s3, 1000)
+    for document_id in ids:  # a second version of each
+        s3.put_object(Bucket=BUCKET, Key=schema.object_key(USER_ID, document_id), Body=b"v2")
+    other = make_document(OTHER_USER_ID, size=1)
+    put_documents(dynamodb, [other])
+    for body in (b"1", b"2"):
+        s3.put_object(Bucket=BUCKET, Key=other.s3_key, Body=body)
+    counts = _count_requests(dynamodb, s3)
+
+    report = service.delete_many(ids)
+
+    assert report.deleted == ids
+    # 2,000 versions: two pages of the user's folder and two DeleteObjects, not 1,000 listings.
+    assert counts == {
+        "BatchGetItem": 10,
+        "BatchWriteItem": 40,
+        "ListObjectVersions": 2,
+        "DeleteObjects": 2,
+    }
+    assert _stored_versions(s3) == {other.s3_key: 2}  # no version, no delete marker left
 
 
 def test_every_id_is_checked_before_anything_is_deleted(

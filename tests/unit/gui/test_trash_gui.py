@@ -193,3 +193,58 @@ def test_the_trash_shows_its_dates_on_one_line(
     for column in (1, 2, 3):
         text = table.item(0, column).text()
         assert text and table.columnWidth(column) >= metrics.horizontalAdvance(text)
+
+
+def _with_versions(
+    cloud: Cloud, make_file: Callable[..., Path], name: str, count: int
+) -> tuple[str, str]:
+    """A document whose file has ``count`` versions in the bucket: (its id, its key)."""
+    document = cloud.service.upload(make_file(name, size=100))
+    for number in range(2, count + 1):
+        cloud.service.upload_new_version(
+            document.document_id, make_file(f"v{number}/{name}", size=100 + number)
+        )
+    return document.document_id, document.s3_key
+
+
+def _stored_versions(cloud: Cloud, key: str) -> int:
+    """How many versions and delete markers of ``key`` the bucket keeps."""
+    page = cloud.s3.list_object_versions(Bucket=BUCKET_NAME, Prefix=key)
+    return len([*page.get("Versions", []), *page.get("DeleteMarkers", [])])
+
+
+def test_deleting_for_good_in_the_window_and_the_trash_leaves_no_old_version(
+    qtbot: QtBot,
+    window: MainWindow,
+    cloud: Cloud,
+    operations: Operations,
+    make_file: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cloud.s3.put_bucket_versioning(
+        Bucket=BUCKET_NAME, VersioningConfiguration={"Status": "Enabled"}
+    )
+    stored = {name: _with_versions(cloud, make_file, name, 3) for name in "abcd"}
+    keys = {name: key for name, (_id, key) in stored.items()}
+    _kept_id, kept = _with_versions(cloud, make_file, "kept", 2)
+    cloud.service.trash_many([stored["c"][0], stored["d"][0]])
+    browse(qtbot, window, operations)
+    monkeypatch.setattr(QMessageBox, "warning", lambda *_a: QMessageBox.StandardButton.Yes)
+    assert all(_stored_versions(cloud, key) == 3 for key in keys.values())
+
+    select_rows(window, {"a", "b"})  # the window's Delete Permanently…
+    window.delete_permanently_action.trigger()
+    qtbot.waitUntil(lambda: _names(window) == {"kept"}, timeout=WAIT_MS)
+    assert [_stored_versions(cloud, keys[name]) for name in "ab"] == [0, 0]
+
+    table = _open_trash(qtbot, window)  # the trash's Delete permanently, then Empty trash
+    view = window.trash_view
+    _select_trash_rows(table, {"c"})
+    with qtbot.waitSignal(view.changed, timeout=WAIT_MS):
+        qtbot.mouseClick(view.delete_button, Qt.MouseButton.LeftButton)
+    assert _stored_versions(cloud, keys["c"]) == 0
+    assert _stored_versions(cloud, keys["d"]) == 3
+    with qtbot.waitSignal(view.changed, timeout=WAIT_MS):
+        qtbot.mouseClick(view.empty_button, Qt.MouseButton.LeftButton)
+    assert _stored_versions(cloud, keys["d"]) == 0
+    assert _stored_versions(cloud, kept) == 2

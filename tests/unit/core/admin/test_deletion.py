@@ -8,6 +8,7 @@ from typing import Any
 
 import boto3
 
+from dms_desktop.core import schema
 from dms_desktop.core.admin import (
     AdminService,
     CleanupCriteria,
@@ -51,6 +52,27 @@ def test_cleanup_deletes_only_the_matched_documents_and_writes_the_audit_log(
     assert audit["outcome"]["bytesFreed"] == plan.total_bytes
     assert audit["outcome"]["cancelled"] is False
     assert audit["when"]
+
+
+def test_cleanup_deletes_every_stored_version_of_the_bodies_and_no_one_elses(
+    admin: AdminService, population: dict[str, list[Document]], s3: Any
+) -> None:
+    s3.put_bucket_versioning(
+        Bucket=schema.BUCKET_NAME, VersioningConfiguration={"Status": "Enabled"}
+    )
+    for document in [*population["test"], *population["real"]]:
+        for body in (b"v2", b"v3"):  # the first, stored before versioning, is version "null"
+            s3.put_object(Bucket=schema.BUCKET_NAME, Key=document.s3_key, Body=body)
+
+    report = admin.delete(admin.plan_cleanup(CleanupCriteria(tag="test")))
+
+    assert report.ok
+    pages = s3.get_paginator("list_object_versions").paginate(Bucket=schema.BUCKET_NAME)
+    left: dict[str, int] = {}
+    for page in pages:
+        for entry in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+            left[entry["Key"]] = left.get(entry["Key"], 0) + 1
+    assert left == {document.s3_key: 3 for document in population["real"]}
 
 
 def test_batches_are_25_metadata_deletes_and_1000_bodies_per_request(
