@@ -493,7 +493,8 @@ def test_deleting_a_missing_document_says_so_even_when_s3_fails(
 ) -> None:
     """The body clean-up after a NotFound delete is best effort: it does not hide the NotFound."""
     service = fault_user.service()
-    faults.fail("s3.DeleteObject", "500", times=10**6)
+    faults.fail("s3.ListObjectVersions", "500", times=10**6)  # the body is deleted for good
+    faults.fail("s3.DeleteObjects", "500", times=10**6)
     with pytest.raises(NotFound, match="no document"):
         service.delete("01938f2c-7a4e-7b1a-9c3d-5e6f7a8b9c0d")
     faults.clear()

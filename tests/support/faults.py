@@ -77,6 +77,8 @@ def operation_of(request: Any) -> str:
         return "s3.AbortMultipartUpload" if "uploadId" in query else "s3.DeleteObject"
     if method == "HEAD":
         return "s3.HeadObject"
+    if method == "GET" and "versions" in query:
+        return "s3.ListObjectVersions"
     if method == "GET" and ("list-type" in query or "uploads" in query):
         return "s3.List"
     return f"s3.{method}"
