@@ -172,6 +172,33 @@ def test_bodies_go_only_after_their_metadata_and_a_failure_leaves_invisible_orph
         assert entries == []
 
 
+def test_the_next_start_deletes_every_version_of_bodies_a_failed_delete_left(
+    dynamodb: Any, s3: Any, tmp_path: Path
+) -> None:
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    ids = _store(dynamodb, s3, 2)
+    for document_id in ids:
+        s3.put_object(Bucket=BUCKET, Key=schema.object_key(USER_ID, document_id), Body=b"v2")
+
+    class Unreachable:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(s3, name)
+
+        def delete_objects(self, **_: Any) -> dict[str, Any]:
+            raise Unavailable("Could not delete stored files: the backend cannot be reached.")
+
+    journal = Journal(tmp_path / "journal")
+    repository = DocumentRepository(dynamodb, schema.TABLE_NAME)
+    failing = DocumentService(repository, BlobStore(Unreachable(), BUCKET), USER_ID, journal)
+    assert failing.delete_many(ids).deleted == ids
+    assert sum(_stored_versions(s3).values()) == 4
+
+    later = DocumentService(repository, BlobStore(s3, BUCKET), USER_ID, journal)
+    later.recover_interrupted()
+
+    assert _stored_versions(s3) == {}
+
+
 def test_after_a_crash_between_batches_the_rest_is_kept_and_said_so(
     service: DocumentService,
     repository: DocumentRepository,
