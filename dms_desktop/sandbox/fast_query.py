@@ -73,7 +73,7 @@ from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import SecondaryIndex, Table
 from moto.dynamodb.responses import DynamoHandler, DynamoResult
 
-from dms_desktop.sandbox.item_sizes import read_size
+from dms_desktop.sandbox.item_sizes import MeteredSizes
 from dms_desktop.sandbox.query_json import JsonItem, json_value
 from dms_desktop.sandbox.query_plans import QueryPlan, key_range, plan_query
 from dms_desktop.sandbox.sorted_lists import (
@@ -98,6 +98,7 @@ _enabled = True
 _moto_only = threading.local()
 # .handling: moto's Query handler runs on this thread; .sorted: and _answer answered it
 _this_request = threading.local()
+_sizes = MeteredSizes()
 answered = {"sorted": 0, "moto": 0}
 """How many Queries each way answered since :func:`install` (for tests and the docs' check)."""
 
@@ -109,13 +110,18 @@ answered = {"sorted": 0, "moto": 0}
 def _kept_in_step(
     table: Table, hash_key: DynamoType, range_key: DynamoType | None
 ) -> Iterator[None]:
-    """Around a write of one key: the sorted lists follow it (also if it raised half-way)."""
+    """Around a write of one key: the sorted lists follow it (also if it raised half-way), and
+    the stored item's metered size is measured again when next read."""
+    stored = None
+    if table.range_key_attr:  # the tables this module answers for (items by hash, then range)
+        stored_items = table.items.get(hash_key)
+        stored = stored_items.get(range_key) if stored_items is not None else None
+    _sizes.forget(stored)
     orders = orders_of(table, create=False)
     if orders is None:
         yield
         return
-    stored_items = table.items.get(hash_key)
-    before = orders.positions(stored_items.get(range_key) if stored_items is not None else None)
+    before = orders.positions(stored)
     try:
         yield
     finally:
@@ -200,7 +206,7 @@ def _answer(
                 break
             item: Item = entry[-1]
             view = index.project(item) if index is not None else item
-            size += read_size(view.attrs, table.range_key_attr)
+            size += _sizes.size(item, view, order.index_name, table.range_key_attr)
             read.append((item, view))
     as_json = getattr(_this_request, "handling", False)
     last_key = None

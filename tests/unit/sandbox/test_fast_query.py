@@ -24,7 +24,7 @@ from dms_desktop.core import schema
 from dms_desktop.core.listing import ListQuery
 from dms_desktop.core.repository import DocumentRepository, to_item
 from dms_desktop.core.schema import SortField
-from dms_desktop.sandbox import fast_query, sorted_lists
+from dms_desktop.sandbox import fast_query, item_sizes, sorted_lists
 from tests.support.aws import USER_ID, new_session
 from tests.support.query_scenarios import (
     USERS,
@@ -168,7 +168,7 @@ def test_a_page_stops_once_it_has_read_1_mb(client: Any) -> None:
     found = pages(client, Shape(USER_ID, SortField.CREATED, False, None).request(table))
     moto_table = _moto_table(table)
     sizes = [
-        fast_query.read_size(
+        item_sizes.read_size(
             moto_table.get_item(DynamoType(i["userId"]), DynamoType(i["documentId"])).attrs,
             "documentId",
         )
@@ -187,6 +187,30 @@ def test_a_page_stops_once_it_has_read_1_mb(client: Any) -> None:
     assert [page.get("LastEvaluatedKey") is not None for page in found] == [True, True, False]
 
 
+def test_a_page_stops_at_1_mb_by_the_sizes_items_have_after_updates(client: Any) -> None:
+    """The sizes are measured once per item and kept: an item changed in place is measured
+    again, an item replaced too."""
+    table = _new_table(client)
+    for number in range(12):
+        client.put_item(TableName=table, Item=_big_document(number, 200_000))
+    request = Shape(USER_ID, SortField.CREATED, False, None).request(table)
+    found = pages(client, request)
+    assert [page["Count"] for page in found] == [6, 6, 0]
+    first = found[0]["Items"][0]
+    key = {"userId": first["userId"], "documentId": first["documentId"]}
+
+    client.update_item(  # in place, in moto: the first item shrinks to a few bytes
+        TableName=table,
+        Key=key,
+        UpdateExpression="SET padding = :small",
+        ExpressionAttributeValues={":small": {"S": "x"}},
+    )
+    assert [page["Count"] for page in pages(client, request)] == [7, 5]
+
+    client.put_item(TableName=table, Item=first)  # a new item in its place, big again
+    assert [page["Count"] for page in pages(client, request)] == [6, 6, 0]
+
+
 def test_a_page_reads_only_what_it_returns_wherever_it_is(
     client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -198,9 +222,11 @@ def test_a_page_reads_only_what_it_returns_wherever_it_is(
     ]
     put_documents_into(client, table, documents)
     reads = []
-    real_read_size = fast_query.read_size
+    metered = fast_query._sizes.size  # each item read is metered towards the page's 1 MB
     monkeypatch.setattr(
-        fast_query, "read_size", lambda attrs, key: reads.append(1) or real_read_size(attrs, key)
+        fast_query._sizes,
+        "size",
+        lambda *item_and_index: reads.append(1) or metered(*item_and_index),
     )
     request = Shape(USER_ID, SortField.NAME, True, 50).request(table)
     listed = 0
