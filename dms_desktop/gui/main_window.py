@@ -423,6 +423,8 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_selection_changed(self) -> None:
+        if self.search_area.searching:  # the results' selection drives the pane and actions
+            return
         # Counts rows: the model rebuilds a Document from its row when asked (~10 us each), so
         # 1,000 selected rows would cost ~10 ms per pass for nothing but a count.
         rows = self.selection.rows()

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QPushButton
 from pytestqt.qtbot import QtBot
 
 from dms_desktop.gui import search_view
@@ -156,3 +157,30 @@ def test_results_pass_the_model_tester(
 ) -> None:
     _search(qtbot, desktop, "pelican", ["minutes-march.txt", "invoice-0042.txt"])
     qtmodeltester.check(desktop.window.search_results.model)
+
+
+def test_a_change_to_the_list_behind_the_results_leaves_the_results_in_charge(
+    qtbot: QtBot, desktop: DesktopApp
+) -> None:
+    """Rows selected in the list before a search are not what the actions act on while the
+    results show: moving a hit to the trash and back (Undo) changes the list behind them, and
+    the detail pane and the actions must keep following the results (nothing selected there)."""
+    window = desktop.window
+    qtbot.waitUntil(lambda: window.model.rowCount() == 3, timeout=WAIT_MS)
+    window.table.selectAll()
+    _search(qtbot, desktop, "roof", ["minutes-april.txt"])
+    model = window.search_results.model
+    window.search_results.list.setCurrentIndex(model.index(0))
+    qtbot.waitUntil(lambda: window.delete_action.isEnabled(), timeout=WAIT_MS)
+
+    window.delete_action.trigger()
+    bar = desktop.message_bar
+    qtbot.waitUntil(lambda: "moved to the trash" in bar.text, timeout=WAIT_MS)
+    undo = bar.findChild(QPushButton, "messageActionButton")
+    qtbot.mouseClick(undo, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.model.rowCount() == 3, timeout=WAIT_MS)
+
+    assert window.search_area.searching and window.search.edit.text() == "roof"
+    assert not window.delete_action.isEnabled() and not window.download_action.isEnabled()
+    assert window.detail_pane.document() is None
+    assert "selected" not in window.detail_pane.findChild(QLabel, "detailMessageLabel").text()
