@@ -262,11 +262,8 @@ class DetailPane(QWidget):
         """Several (or no) documents are selected: no details, no preview."""
         if count <= 0:
             self._show_message(self.tr(EMPTY_TEXT))
-        elif count == 1:
-            if self._document is None:
-                self._show_message("1 document selected")
-        else:
-            self._show_message(f"{count} documents selected")
+        elif count > 1 or self._document is None:
+            self._show_message(self.tr("%n document(s) selected", "", count))
 
     def set_known_tags(self, tags: list[str]) -> None:
         """Tags offered for completion in the tags field."""

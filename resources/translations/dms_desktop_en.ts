@@ -56,6 +56,16 @@
     </message>
 </context>
 <context>
+    <name>DetailPane</name>
+    <message numerus="yes">
+        <source>%n document(s) selected</source>
+        <translation>
+            <numerusform>%n document selected</numerusform>
+            <numerusform>%n documents selected</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>DocumentActions</name>
     <message numerus="yes">
         <source>%n file(s) already exist in {folder}: {names}.
