@@ -216,20 +216,30 @@ class SearchResultsView(QWidget):
         layout.addWidget(self.list, 1)
         self.list.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self.list.activated.connect(self._on_activated)
+        self._milliseconds = "0"
+        self._best_only = False
+        self.model.rowsRemoved.connect(self._show_summary)
 
     def show_results(self, results: SearchResults) -> None:
         self.problem.hide()
         self.model.show_hits(results.hits)
-        count = len(results.hits)
-        milliseconds = f"{results.seconds * 1000:.0f}"
-        if count >= RESULT_LIMIT:
-            summary = self.tr("%n document(s) found (the best ones) in {ms} ms", "", count)
-        else:
-            summary = self.tr("%n document(s) found in {ms} ms", "", count)
-        self.summary.setText(summary.format(ms=milliseconds))
+        self._milliseconds = f"{results.seconds * 1000:.0f}"
+        self._best_only = len(results.hits) >= RESULT_LIMIT
+        self._show_summary()
         self.list.setVisible(True)
         if self.list.hasFocus():  # Down from the search box came first
             self._select_first()
+
+    @Slot()
+    def _show_summary(self) -> None:
+        """How many documents the results hold (also after some left them: moved to the trash,
+        deleted), and how long the search took."""
+        count = self.model.rowCount()
+        if self._best_only:
+            summary = self.tr("%n document(s) found (the best ones) in {ms} ms", "", count)
+        else:
+            summary = self.tr("%n document(s) found in {ms} ms", "", count)
+        self.summary.setText(summary.format(ms=self._milliseconds))
 
     def take_focus(self) -> None:
         """Focus the results, on their first row (now, or when they come in)."""

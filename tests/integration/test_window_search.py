@@ -176,6 +176,7 @@ def test_a_change_to_the_list_behind_the_results_leaves_the_results_in_charge(
     window.delete_action.trigger()
     bar = desktop.message_bar
     qtbot.waitUntil(lambda: "moved to the trash" in bar.text, timeout=WAIT_MS)
+    assert window.search_results.summary.text().startswith("0 documents found in ")
     undo = bar.findChild(QPushButton, "messageActionButton")
     qtbot.mouseClick(undo, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.model.rowCount() == 3, timeout=WAIT_MS)
