@@ -37,7 +37,7 @@ from urllib.parse import quote
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .aws import aws_errors, is_loopback, translate
-from .batches import BODY_BATCH, BatchOutcome
+from .batches import BatchOutcome
 from .blob_downloads import (
     DOWNLOAD_CHUNK,
     DownloadNotes,
@@ -45,7 +45,7 @@ from .blob_downloads import (
     StartedGet,
     VerifiedDownload,
 )
-from .body_deletion import BodiesDeleted, delete_bodies_for_good
+from .body_deletion import BodiesDeleted, delete_bodies_for_good, delete_versions
 from .cancellation import CancelToken, ProgressCallback
 from .errors import AuthError, Cancelled, DmsError, NotFound, ValidationError
 from .localfiles import HashedFile
@@ -355,28 +355,9 @@ class BlobStore:
         deleted. Each key S3 refuses fails with S3's reason; a request that fails fails all its
         keys (with the error's message) and the next request is still sent."""
         todo = list(dict.fromkeys(keys))
-        outcome: BatchOutcome[str] = BatchOutcome()
-        for start in range(0, len(todo), BODY_BATCH):
-            batch = todo[start : start + BODY_BATCH]
-            outcome.requests += 1
-            try:
-                with aws_errors("delete stored files"):
-                    response = self._client.delete_objects(
-                        Bucket=self._bucket,
-                        Delete={"Objects": [{"Key": key} for key in batch], "Quiet": True},
-                    )
-            except DmsError as error:
-                outcome.failed.update((key, f"{type(error).__name__}: {error}") for key in batch)
-                continue
-            refused = {
-                str(entry.get("Key", "")): f"{entry.get('Code', 'Error')}: {entry.get('Message')}"
-                for entry in response.get("Errors", [])
-            }
-            for key in batch:
-                if key in refused:
-                    outcome.failed[key] = refused[key]
-                else:
-                    outcome.done.append(key)
+        outcome = BodiesDeleted()
+        delete_versions(self._client, self._bucket, [(key, "") for key in todo], outcome)
+        outcome.done = [key for key in todo if key not in outcome.failed]
         return outcome
 
     def delete_for_good(self, keys: Iterable[str]) -> BodiesDeleted:

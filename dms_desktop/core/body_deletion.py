@@ -75,7 +75,7 @@ def delete_bodies_for_good(s3: Any, bucket: str, keys: Iterable[str]) -> BodiesD
                 found += [(key, "") for key in wanted]
             except DmsError as error:
                 outcome.failed.update((key, f"{type(error).__name__}: {error}") for key in wanted)
-    _delete_versions(s3, bucket, found, outcome)
+    delete_versions(s3, bucket, found, outcome)
     outcome.done = [key for key in todo if key not in outcome.failed]
     return outcome
 
@@ -108,10 +108,12 @@ def _versions_of(
             request["VersionIdMarker"] = page.get("NextVersionIdMarker")
 
 
-def _delete_versions(
+def delete_versions(
     s3: Any, bucket: str, found: list[tuple[str, str]], outcome: BodiesDeleted
 ) -> None:
-    """DeleteObjects, 1,000 versions a request; a key fails if any of its versions does."""
+    """DeleteObjects, 1,000 versions a request (``""``: the key's current object, as a plain
+    delete of it); a key fails if any of its versions does, with S3's reason, and a request
+    that fails fails all its keys (with the error's message) while the next is still sent."""
     for start in range(0, len(found), BODY_BATCH):
         batch = found[start : start + BODY_BATCH]
         objects = [
