@@ -46,7 +46,15 @@ import dms_desktop
 from dms_desktop.core.aws import route_endpoint
 from dms_desktop.core.errors import SandboxError
 from dms_desktop.core.paths import private_folder
-from dms_desktop.sandbox import changes, fast_query, multipart, samples, search_host, transactions
+from dms_desktop.sandbox import (
+    changes,
+    fast_query,
+    garbage,
+    multipart,
+    samples,
+    search_host,
+    transactions,
+)
 from dms_desktop.sandbox.body_files import take_out_lost_objects
 from dms_desktop.sandbox.change_log import ChangeLog
 from dms_desktop.sandbox.checkpoints import (
@@ -143,7 +151,8 @@ def run_sandbox(
             "A local sandbox is already running in this program (moto's state is per process)"
         )
     try:
-        _run_in_folder(sandbox_dir, port, idle_timeout, on_ready, stop_event)
+        with garbage.freezing_long_lived_objects():  # no long pauses of every request
+            _run_in_folder(sandbox_dir, port, idle_timeout, on_ready, stop_event)
     finally:
         _serving_in_this_process.release()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import gc
 import hashlib
 import io
 import json
@@ -34,6 +35,7 @@ from dms_desktop.sandbox import (
     SandboxInfo,
     add_user,
     connect_or_start,
+    garbage,
     reset,
     serve,
     stop,
@@ -492,3 +494,15 @@ def test_a_sandbox_an_earlier_version_started_is_replaced(paths: AppPaths) -> No
     with client(new, "cognito-idp") as cognito:  # the same users: the state was kept
         users = cognito.list_users(UserPoolId=new.user_pool_id)["Users"]
     assert {"demo", "admin"} <= {user["Username"] for user in users}
+
+
+def test_while_it_serves_long_full_collections_freeze_what_they_leave(
+    paths: AppPaths, seeded: list[SandboxInfo]
+) -> None:
+    """A full garbage collection walked every item of 100,000 documents, for seconds, holding
+    every request (sandbox/garbage.py): the server freezes what such a collection leaves."""
+    policy = garbage.freeze_after_long_collections
+    assert policy not in gc.callbacks
+    with running(paths):
+        assert gc.callbacks.count(policy) == 1
+    assert policy not in gc.callbacks  # the process is left as it was
