@@ -22,6 +22,7 @@ page time during checkpoints); start-up of a 100,000-document sandbox <= 5 s.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import signal
 import threading
@@ -76,6 +77,12 @@ def run(quick: bool) -> Result:
         print(f"{size:,} documents: seeded in {seconds:.1f} s", flush=True)
         service = open_service(sandbox.backend, user)
         service.list_page(ListQuery(page_size=PAGE))  # the sorted list is built
+        # This process holds moto, the test support and the seeding's clients, a heap no client
+        # of the app has (`dms list` makes one request and exits; the window freezes its start-up
+        # heap, gui/garbage.py). Its own full collections, 35-60 ms every second or two, were
+        # counted as page time: frozen here, they skip what the set-up made.
+        gc.collect()
+        gc.freeze()
 
         stop_reading = threading.Event()
         quiet: list[float] = []
@@ -114,6 +121,7 @@ def run(quick: bool) -> Result:
         result.add(
             f"{size:,} docs: first page, p99, no checkpoint", percentile(quiet, 0.99) * 1000, "ms"
         )
+        result.add(f"{size:,} docs: first page, longest, no checkpoint", max(quiet) * 1000, "ms")
         result.add(
             f"{size:,} docs: first page, median, {checkpoints} checkpoints after 100 changes each",
             median(busy) * 1000,
@@ -126,6 +134,9 @@ def run(quick: bool) -> Result:
             "ms",
             f"<= {HOLD_TARGET_MS:.0f} ms",
             p99 <= HOLD_TARGET_MS,
+        )
+        result.add(
+            f"{size:,} docs: first page, longest, during those checkpoints", max(busy) * 1000, "ms"
         )
         result.add(
             f"{size:,} docs: longest time one of those checkpoints held requests "
