@@ -19,7 +19,7 @@ from .journal import JobUpload, Journal, Tracked, UploadEntry, UploadJobEntry
 from .localfiles import HashedFile, UploadSource
 from .models import Document
 from .record_batches import RecordBatcher
-from .records import new_document_record
+from .records import record_of_upload
 from .repository import DocumentRepository
 from .schema import object_key
 from .transfer_outcome import Notice, ignore_notice
@@ -283,17 +283,7 @@ class UploadJobs:
         try:
             stop.raise_if_cancelled("The upload")
             return self._records.store(
-                new_document_record(
-                    user_id=self._user_id,
-                    document_id=new.document_id,
-                    filename=new.filename,
-                    file_type=new.file_type,
-                    size=stored.size,
-                    checksum=stored.checksum,
-                    tags=new.tags,
-                    folder=new.folder,
-                    expires_at=new.expires_at,
-                )
+                record_of_upload(self._user_id, new, size=stored.size, checksum=stored.checksum)
             )
         except BaseException as error:
             # A failure that may pass leaves the body: the record may have been written (its

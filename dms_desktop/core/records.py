@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Protocol
 
 from .blobs import BlobStore
 from .errors import Conflict
@@ -60,6 +61,39 @@ def new_document_record(
         checksum=checksum,
         version=1,
         expires_at=expires_at,
+    )
+
+
+class UploadFields(Protocol):
+    """What an upload says its document will be (a journal entry, a file of a folder job)."""
+
+    @property
+    def document_id(self) -> str: ...
+    @property
+    def filename(self) -> str: ...
+    @property
+    def file_type(self) -> str: ...
+    @property
+    def tags(self) -> tuple[str, ...]: ...
+    @property
+    def folder(self) -> str: ...
+    @property
+    def expires_at(self) -> int | None: ...
+
+
+def record_of_upload(user_id: str, upload: UploadFields, *, size: int, checksum: str) -> Document:
+    """The first version of the record of ``upload``'s document, whose body of ``size`` bytes
+    and ``checksum`` is stored."""
+    return new_document_record(
+        user_id=user_id,
+        document_id=upload.document_id,
+        filename=upload.filename,
+        file_type=upload.file_type,
+        size=size,
+        checksum=checksum,
+        tags=upload.tags,
+        folder=upload.folder,
+        expires_at=upload.expires_at,
     )
 
 

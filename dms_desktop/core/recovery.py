@@ -44,7 +44,7 @@ from .journal import (
 )
 from .localfiles import PARTIAL_SUFFIX, partial_file_prefix
 from .models import Document
-from .records import new_document_record, store_document_record
+from .records import record_of_upload, store_document_record
 from .repository import DocumentRepository
 from .schema import object_key
 from .uploading import sent_so_far
@@ -158,17 +158,7 @@ def _finish_sent_upload(
         return None
     return store_document_record(
         repository,
-        new_document_record(
-            user_id=entry.user_id,
-            document_id=entry.document_id,
-            filename=entry.filename,
-            file_type=entry.file_type,
-            size=entry.size,
-            checksum=entry.checksum,
-            tags=entry.tags,
-            folder=entry.folder,
-            expires_at=entry.expires_at,
-        ),
+        record_of_upload(entry.user_id, entry, size=entry.size, checksum=entry.checksum),
     )
 
 
@@ -266,17 +256,7 @@ def _recover_upload(entry: UploadEntry, repository: DocumentRepository, blobs: B
     if not entry.failed and entry.checksum is not None and blobs.size_of(key) == entry.size:
         store_document_record(
             repository,
-            new_document_record(
-                user_id=entry.user_id,
-                document_id=entry.document_id,
-                filename=entry.filename,
-                file_type=entry.file_type,
-                size=entry.size,
-                checksum=entry.checksum,
-                tags=entry.tags,
-                folder=entry.folder,
-                expires_at=entry.expires_at,
-            ),
+            record_of_upload(entry.user_id, entry, size=entry.size, checksum=entry.checksum),
         )
         return (
             f"The upload of {entry.filename} was interrupted after the whole file was sent; "

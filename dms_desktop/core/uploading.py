@@ -37,7 +37,7 @@ from .journal import Journal, Tracked, UploadEntry
 from .localfiles import HashedFile, check_readable_file
 from .models import Document
 from .multipart_upload import ResumePoint, SourceChanged, StoredPart, UploadGone, parts_of
-from .records import new_document_record, store_document_record
+from .records import record_of_upload, store_document_record
 from .repository import DocumentRepository
 from .schema import object_key
 from .transfer_outcome import Notice, ignore_notice, kept_error, worth_keeping
@@ -230,16 +230,8 @@ class Uploads:
             else:
                 document = store_document_record(
                     self._repository,
-                    new_document_record(
-                        user_id=entry.user_id,
-                        document_id=entry.document_id,
-                        filename=entry.filename,
-                        file_type=entry.file_type,
-                        size=stored.size,
-                        checksum=stored.checksum,
-                        tags=entry.tags,
-                        folder=entry.folder,
-                        expires_at=entry.expires_at,
+                    record_of_upload(
+                        entry.user_id, entry, size=stored.size, checksum=stored.checksum
                     ),
                     owner_name=self._owner_name,
                 )
