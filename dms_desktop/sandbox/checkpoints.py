@@ -5,7 +5,14 @@ or gone quiet (see sandbox.server for when, and sandbox.state_store for how).
 A checkpoint holds the requests off only while it moves the log to a new segment and pickles the
 state's skeleton (the backends without their items and objects); it copies what the log's
 earlier segments changed into the state database while requests go on. A *full* checkpoint, for
-the rare change the log has no form for, pickles every item and object while requests wait."""
+the rare change the log has no form for, pickles every item and object while requests wait.
+
+A checkpoint first waits for the requests in flight to end, and new requests wait behind it. A
+response can stay open for long: a large download, or a client that stops reading. So the
+checkpoints made after changes wait at most ``CHECKPOINT_WAIT_SECONDS``, then let the waiting
+requests go on and try again later. Waiting for as long as it took once held every request of the
+sandbox until a download ended, and for ever when the downloading client itself waited for a
+request (nothing is lost meanwhile: acknowledged changes are in the write-ahead log)."""
 
 from __future__ import annotations
 
@@ -38,6 +45,14 @@ CHECKPOINT_LOG_BYTES = 64 * 1024 * 1024
 
 
 CHECKPOINT_RETRY_SECONDS = 5.0
+
+# How long a checkpoint after changes waits for the requests in flight to end (new requests
+# wait behind it meanwhile) before it lets them go on and is tried again a little later.
+CHECKPOINT_WAIT_SECONDS = 0.05
+
+
+class RequestsInFlight(Exception):
+    """Requests still held the lock when a checkpoint stopped waiting for them."""
 
 
 class SharedExclusiveLock:
@@ -72,13 +87,20 @@ class SharedExclusiveLock:
             self.release_shared()
 
     @contextlib.contextmanager
-    def exclusive(self) -> Iterator[None]:
+    def exclusive(self, timeout: float | None = None) -> Iterator[None]:
+        """Held alone; with ``timeout``, RequestsInFlight if the requests that share it have
+        not all ended after that many seconds (the ones waiting behind then go on at once)."""
         with self._condition:
             self._writers_waiting += 1
             try:
-                self._condition.wait_for(lambda: not self._writer and self._readers == 0)
+                alone = self._condition.wait_for(
+                    lambda: not self._writer and self._readers == 0, timeout
+                )
             finally:
                 self._writers_waiting -= 1
+            if not alone:
+                self._condition.notify_all()
+                raise RequestsInFlight
             self._writer = True
         try:
             yield
@@ -96,7 +118,8 @@ class _CheckpointStatus:
     last_mutation_end: float = 0.0
     checkpoints: int = 0
     last_error: str | None = None
-    failed_at: float | None = None
+    failed_at: float | None = None  # of the last checkpoint that failed or was put off: retried
+    postponed: int = 0  # checkpoints put off because a request was still in flight
     longest_hold: float = 0.0  # the longest time a checkpoint held the requests off, seconds
     last_duration: float = 0.0  # how long the last checkpoint took in all, seconds
     last_hold: float = 0.0  # how long the last checkpoint held the requests off, seconds
@@ -188,6 +211,7 @@ class Checkpointer:
                 "saved_generation": self.status.saved_generation,
                 "checkpoints": self.status.checkpoints,
                 "last_checkpoint_error": self.status.last_error,
+                "checkpoints_postponed": self.status.postponed,
                 "longest_checkpoint_hold_ms": round(self.status.longest_hold * 1000, 1),
                 "last_checkpoint_entries": self.store.last_entries,
                 "last_checkpoint_ms": round(self.status.last_duration * 1000, 1),
@@ -222,11 +246,12 @@ class Checkpointer:
                     self._condition.wait(wait)
                 if self._stopping:
                     return
-            self.checkpoint_now()
+            self.checkpoint_now(wait_for_requests=CHECKPOINT_WAIT_SECONDS)
 
-    def checkpoint_now(self, full: bool = False) -> bool:
+    def checkpoint_now(self, full: bool = False, wait_for_requests: float | None = None) -> bool:
         """Save the state now (``full``: every item and object pickled anew); False (logged,
-        retried later) if it failed."""
+        retried later) if it failed, or if requests were still in flight after
+        ``wait_for_requests`` seconds (None: wait until they end)."""
         started = time.monotonic()
         with self._checkpointing:
             with self._condition:
@@ -234,12 +259,12 @@ class Checkpointer:
             try:
                 new_keys: list[Any] = []
                 if full:
-                    with self.lock.exclusive():
+                    with self.lock.exclusive(wait_for_requests):
                         new_keys = keys_without_body_file()
                     # Large bodies are copied while requests go on: a stored body never changes.
                     self.store.bodies.write_bodies(new_keys)
                 self.wal.prepare_next()  # the rotation below does no disk I/O
-                with self.lock.exclusive():
+                with self.lock.exclusive(wait_for_requests):
                     held = captured_at = time.monotonic()
                     with self._condition:
                         generation = self.status.generation
@@ -266,6 +291,14 @@ class Checkpointer:
                     self.status.last_duration = time.monotonic() - started
                     self.status.last_hold = held
                 self.wal.remove_before(segment)
+            except RequestsInFlight:
+                log.debug(
+                    "Checkpoint put off: requests still in flight after %s s", wait_for_requests
+                )
+                with self._condition:
+                    self.status.postponed += 1
+                    self.status.failed_at = time.monotonic()
+                return False
             except Exception as exc:
                 log.exception("Sandbox checkpoint failed")
                 with self._condition:

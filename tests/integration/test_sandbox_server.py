@@ -34,6 +34,7 @@ from dms_desktop.sandbox import (
     DEMO_USER,
     SandboxInfo,
     add_user,
+    checkpoints,
     connect_or_start,
     garbage,
     reset,
@@ -506,3 +507,33 @@ def test_while_it_serves_long_full_collections_freeze_what_they_leave(
     with running(paths):
         assert gc.callbacks.count(policy) == 1
     assert policy not in gc.callbacks  # the process is left as it was
+
+
+def test_a_download_left_open_holds_no_other_request_behind_a_checkpoint(
+    paths: AppPaths, seeded: list[SandboxInfo], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A checkpoint waits for the requests in flight, and new requests wait behind it. A
+    response still being sent (a large download, a client that stopped reading) held every
+    request of the sandbox until it ended: for ever when the downloading client then made a
+    request itself. Now the checkpoint is put off and the requests go on."""
+    monkeypatch.setattr(checkpoints, "CHECKPOINT_QUIET_SECONDS", 0.1)
+    monkeypatch.setattr(checkpoints, "CHECKPOINT_RETRY_SECONDS", 0.2)
+    body = os.urandom(48 * 1024 * 1024)  # more than the sockets' buffers hold
+    with running(paths) as info, client(info, "s3") as s3:
+        s3.put_object(Bucket=info.bucket, Key="private/u1/large", Body=body)
+        wait_for(lambda: _saved(info))
+        postponed = int((health(info) or {}).get("checkpoints_postponed", 0))
+
+        download = s3.get_object(Bucket=info.bucket, Key="private/u1/large")["Body"]
+        first = download.read(1024 * 1024)
+        s3.put_object(Bucket=info.bucket, Key="private/u1/small", Body=b"a change")
+        # The checkpoint after the change finds the download still open, and is put off ...
+        wait_for(lambda: int((health(info) or {}).get("checkpoints_postponed", 0)) > postponed)
+        # ... and requests go on, also from the client that is downloading.
+        head = s3.head_object(Bucket=info.bucket, Key="private/u1/small")
+        assert head["ContentLength"] == len(b"a change")
+
+        rest = download.read()
+        download.close()
+        assert first + rest == body
+        wait_for(lambda: _saved(info))  # once the download ended, a checkpoint saves the change

@@ -10,7 +10,7 @@ import pytest
 from dms_desktop.core.errors import SandboxError
 from dms_desktop.core.paths import AppPaths
 from dms_desktop.sandbox import reset
-from dms_desktop.sandbox.checkpoints import SharedExclusiveLock
+from dms_desktop.sandbox.checkpoints import RequestsInFlight, SharedExclusiveLock
 from dms_desktop.sandbox.middleware import is_mutation
 
 
@@ -73,6 +73,44 @@ def test_exclusive_waits_for_shared_and_blocks_new_shared() -> None:
     thread.join(5)
     reader_thread.join(5)
     assert second_reader_in.is_set()
+
+
+def test_exclusive_with_a_timeout_gives_up_and_lets_the_waiting_requests_go_on() -> None:
+    """A checkpoint after changes waits for the requests in flight only for a moment: a
+    response still being sent (a download) held every other request behind the waiting
+    checkpoint, for ever when the downloading client itself waited for one of them."""
+    lock = SharedExclusiveLock()
+    lock.acquire_shared()  # a response still being sent
+    order: list[str] = []
+
+    def checkpoint() -> None:
+        with pytest.raises(RequestsInFlight), lock.exclusive(timeout=0.2):
+            order.append("checkpoint")  # never: the response is still open
+        order.append("checkpoint gave up")
+
+    def second_request() -> None:
+        lock.acquire_shared()
+        order.append("second request")
+        lock.release_shared()
+
+    checkpointer = threading.Thread(target=checkpoint)
+    checkpointer.start()
+    waiting = threading.Event()
+    while not lock._writers_waiting:  # the checkpoint waits: new requests queue behind it
+        waiting.wait(0.001)
+    requester = threading.Thread(target=second_request)
+    requester.start()
+    checkpointer.join(10)
+    requester.join(10)
+    # Both while the first response is still open: the second request did not wait for it.
+    assert sorted(order) == ["checkpoint gave up", "second request"]
+
+    with pytest.raises(RequestsInFlight), lock.exclusive(timeout=0):
+        pass
+    lock.release_shared()
+    with lock.exclusive(timeout=0):  # nothing in flight: held at once
+        order.append("checkpoint")
+    assert order[-1] == "checkpoint"
 
 
 def test_reset_of_an_empty_folder_returns_none(tmp_path: Path) -> None:
