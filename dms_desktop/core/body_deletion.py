@@ -49,11 +49,18 @@ class BodiesDeleted(BatchOutcome[str]):
     versions_left: int = 0
 
 
-def delete_bodies_for_good(s3: Any, bucket: str, keys: Iterable[str]) -> BodiesDeleted:
+def delete_bodies_for_good(
+    s3: Any, bucket: str, keys: Iterable[str], *, current_only_if_listing_refused: bool = True
+) -> BodiesDeleted:
     """Delete every version and delete marker of each of ``keys`` (derived keys only, see the
     module docstring). Never raises for S3's refusals or an unreachable backend: each key whose
     versions could not be listed or deleted is in ``failed`` with the reason, and the other keys
-    are still deleted."""
+    are still deleted.
+
+    If listing the versions is refused, the current objects are deleted instead (a user of a
+    stack deployed before users could list versions), unless ``current_only_if_listing_refused``
+    is False: then those keys fail (a service role that the template grants the listing must not
+    quietly leave old versions behind)."""
     todo = list(dict.fromkeys(keys))
     outcome = BodiesDeleted()
     by_folder: dict[str, list[str]] = {}
@@ -69,6 +76,11 @@ def delete_bodies_for_good(s3: Any, bucket: str, keys: Iterable[str]) -> BodiesD
             try:
                 found += _versions_of(s3, bucket, prefix, set(wanted), outcome)
             except AuthError as error:
+                if not current_only_if_listing_refused:
+                    outcome.failed.update(
+                        (key, f"{type(error).__name__}: {error}") for key in wanted
+                    )
+                    continue
                 # A stack deployed before users could list versions: delete the current objects
                 # as before (their old versions stay until the lifecycle rule expires them).
                 log.warning("cannot list versions to delete (%s); deleting current objects", error)

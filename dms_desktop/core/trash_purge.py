@@ -76,7 +76,11 @@ def delete_body_for_good(s3: Any, bucket: str, user_id: str, document_id: str) -
     marker (core.body_deletion, as every delete for good). Returns how many versions were
     deleted (0: there was nothing; deleting again is harmless). Domain errors (Unavailable,
     AuthError, ...) on failure."""
-    outcome = delete_bodies_for_good(s3, bucket, [object_key(user_id, document_id)])
+    # The function's role may list versions: a refusal is an error to retry and see, not a
+    # reason to leave the old versions behind (as a user's old stack does).
+    outcome = delete_bodies_for_good(
+        s3, bucket, [object_key(user_id, document_id)], current_only_if_listing_refused=False
+    )
     if outcome.failed:
         reason = next(iter(outcome.failed.values()))
         count = outcome.versions_left

@@ -90,3 +90,15 @@ def test_a_refused_version_is_an_error_that_says_so(s3: Any) -> None:
         )
         with pytest.raises(AuthError, match="1 version"):
             delete_body_for_good(s3, BUCKET, USER, document_id)
+
+
+def test_a_refused_listing_is_an_error_and_deletes_nothing(s3: Any) -> None:
+    """The purge's role may list versions: if it is refused (a role changed by hand), the purge
+    fails and is retried, where a user's old stack deletes the current object only and leaves
+    the old versions behind without a word (was: the purge did that too)."""
+    document_id = new_document_id()
+    with Stubber(s3) as stub:
+        stub.add_client_error("list_object_versions", "AccessDenied", "Access Denied")
+        with pytest.raises(AuthError, match="could not be listed"):
+            delete_body_for_good(s3, BUCKET, USER, document_id)
+        stub.assert_no_pending_responses()  # no DeleteObjects was sent
