@@ -645,3 +645,68 @@ def test_window_killed_mid_upload_resumes_at_its_next_start(
     (document,) = app.window.model.documents()
     assert document.checksum == hashlib.sha256(big.read_bytes()).hexdigest()
     assert_nothing_lost(shared_sandbox.info, crash_user.user_id)
+
+
+@pytest.mark.nothing_lost(
+    "crash",
+    "the window's process killed (SIGKILL) mid multipart upload of a new version, then the "
+    "window started again",
+    "the transfers panel shows it Interrupted; Resume sends only the missing parts and adds "
+    "exactly one version; both versions byte-identical; no multipart upload left",
+)
+def test_window_killed_mid_new_version_resumes_and_adds_exactly_one_version(
+    qtbot: QtBot,
+    shared_sandbox: SandboxHome,
+    crash_user: SignedIn,
+    env: dict[str, str],
+    tmp_path: Path,
+    desktop_after_crash: DesktopApp,
+) -> None:
+    service = open_service(open_backend(shared_sandbox.paths), crash_user)
+    first = tmp_path / "survey.bin"
+    first.write_bytes(os.urandom(100_000))
+    document = service.upload(first)
+    second = tmp_path / "survey, second flight.bin"
+    second.write_bytes(os.urandom(WINDOW_PARTS * 16 * 1024 * 1024))
+    runner = [sys.executable, "-m", "tests.support.window_crash_runner"]
+    _run_killed(
+        [
+            *runner,
+            str(shared_sandbox.home),
+            crash_user.username,
+            PASSWORD,
+            "2",
+            str(second),
+            document.document_id,
+        ],
+        env,
+    )
+    (upload,) = stored_state(shared_sandbox.info, crash_user.user_id)[2]
+    on_server = _parts_on_server(shared_sandbox, upload)
+    app = desktop_after_crash
+    _signed_in_window(qtbot, app, crash_user)
+    row = _interrupted_row(qtbot, app)
+    panel = app.window.transfers_panel
+
+    with requests_sent() as sent:
+        panel.resume_button.click()
+        qtbot.waitUntil(lambda: panel.model.index(row, STATE).data() == "Done", timeout=WAIT_MS)
+
+    parts_sent = sorted(int(request.split()[1]) for request in sent if "UploadPart" in request)
+    assert parts_sent == sorted(set(range(1, WINDOW_PARTS + 1)) - on_server)
+    history = service.versions.history(document.document_id)
+    assert [(v.number, v.size) for v in history.versions] == [
+        (1, first.stat().st_size),
+        (2, second.stat().st_size),
+    ]
+    current = service.get(document.document_id)
+    assert (current.filename, current.checksum) == (
+        "survey.bin",
+        hashlib.sha256(second.read_bytes()).hexdigest(),
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+    assert service.download(document.document_id, out).read_bytes() == second.read_bytes()
+    old = service.versions.download_version(document.document_id, 1, out / "v1.bin")
+    assert old.read_bytes() == first.read_bytes()
+    assert_nothing_lost(shared_sandbox.info, crash_user.user_id, out)
