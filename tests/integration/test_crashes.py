@@ -528,6 +528,29 @@ def _interrupted_row(qtbot: QtBot, app: DesktopApp) -> int:
 WINDOW_PARTS = 6  # a 96 MiB file: six parts of 16 MiB
 
 
+def _window_killed_after_part_2(
+    sandbox: SandboxHome, user: SignedIn, env: dict[str, str], *upload: str
+) -> set[int]:
+    """Run the window's transfer queue on ``upload`` (FILE [DOCUMENT_ID]: a new version) in a
+    process SIGKILLed once S3 confirmed part 2; the parts the server then holds."""
+    runner = [sys.executable, "-m", "tests.support.window_crash_runner"]
+    _run_killed([*runner, str(sandbox.home), user.username, PASSWORD, "2", *upload], env)
+    (multipart,) = stored_state(sandbox.info, user.user_id)[2]
+    return _parts_on_server(sandbox, multipart)
+
+
+def _parts_sent_by_resume(qtbot: QtBot, app: DesktopApp, user: SignedIn) -> list[int]:
+    """Start the window, click Resume on the interrupted upload it shows, wait until it is
+    done: the parts it sent."""
+    _signed_in_window(qtbot, app, user)
+    row = _interrupted_row(qtbot, app)
+    panel = app.window.transfers_panel
+    with requests_sent() as sent:
+        panel.resume_button.click()
+        qtbot.waitUntil(lambda: panel.model.index(row, STATE).data() == "Done", timeout=WAIT_MS)
+    return sorted(int(request.split()[1]) for request in sent if "UploadPart" in request)
+
+
 @pytest.mark.nothing_lost(
     "crash",
     "`dms upload` killed mid multipart upload, then the window started and Resume clicked",
@@ -621,22 +644,11 @@ def test_window_killed_mid_upload_resumes_at_its_next_start(
 ) -> None:
     big = tmp_path / "recording.bin"
     big.write_bytes(os.urandom(WINDOW_PARTS * 16 * 1024 * 1024))
-    runner = [sys.executable, "-m", "tests.support.window_crash_runner"]
-    _run_killed(
-        [*runner, str(shared_sandbox.home), crash_user.username, PASSWORD, "2", str(big)], env
-    )
-    (upload,) = stored_state(shared_sandbox.info, crash_user.user_id)[2]
-    on_server = _parts_on_server(shared_sandbox, upload)
+    on_server = _window_killed_after_part_2(shared_sandbox, crash_user, env, str(big))
     app = desktop_after_crash
-    _signed_in_window(qtbot, app, crash_user)
-    row = _interrupted_row(qtbot, app)
-    panel = app.window.transfers_panel
 
-    with requests_sent() as sent:
-        panel.resume_button.click()
-        qtbot.waitUntil(lambda: panel.model.index(row, STATE).data() == "Done", timeout=WAIT_MS)
+    parts_sent = _parts_sent_by_resume(qtbot, app, crash_user)
 
-    parts_sent = sorted(int(request.split()[1]) for request in sent if "UploadPart" in request)
     assert parts_sent == sorted(set(range(1, WINDOW_PARTS + 1)) - on_server)
     qtbot.waitUntil(
         lambda: [doc.filename for doc in app.window.model.documents()] == ["recording.bin"],
@@ -668,31 +680,12 @@ def test_window_killed_mid_new_version_resumes_and_adds_exactly_one_version(
     document = service.upload(first)
     second = tmp_path / "survey, second flight.bin"
     second.write_bytes(os.urandom(WINDOW_PARTS * 16 * 1024 * 1024))
-    runner = [sys.executable, "-m", "tests.support.window_crash_runner"]
-    _run_killed(
-        [
-            *runner,
-            str(shared_sandbox.home),
-            crash_user.username,
-            PASSWORD,
-            "2",
-            str(second),
-            document.document_id,
-        ],
-        env,
+    on_server = _window_killed_after_part_2(
+        shared_sandbox, crash_user, env, str(second), document.document_id
     )
-    (upload,) = stored_state(shared_sandbox.info, crash_user.user_id)[2]
-    on_server = _parts_on_server(shared_sandbox, upload)
-    app = desktop_after_crash
-    _signed_in_window(qtbot, app, crash_user)
-    row = _interrupted_row(qtbot, app)
-    panel = app.window.transfers_panel
 
-    with requests_sent() as sent:
-        panel.resume_button.click()
-        qtbot.waitUntil(lambda: panel.model.index(row, STATE).data() == "Done", timeout=WAIT_MS)
+    parts_sent = _parts_sent_by_resume(qtbot, desktop_after_crash, crash_user)
 
-    parts_sent = sorted(int(request.split()[1]) for request in sent if "UploadPart" in request)
     assert parts_sent == sorted(set(range(1, WINDOW_PARTS + 1)) - on_server)
     history = service.versions.history(document.document_id)
     assert [(v.number, v.size) for v in history.versions] == [
