@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import gc
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -26,11 +26,19 @@ class _Cycle:
 
 
 @pytest.fixture
-def callbacks() -> Iterator[list[garbage.FreezeAfterLongCollections]]:
-    """Policies the test adds to ``gc.callbacks``; removed, and everything unfrozen, after."""
+def with_policy() -> Iterator[Callable[[float], None]]:
+    """Adds a policy of a given threshold to ``gc.callbacks``; removed, and everything
+    unfrozen, after the test."""
     added: list[garbage.FreezeAfterLongCollections] = []
+
+    def add(seconds: float) -> None:
+        policy = garbage.FreezeAfterLongCollections(seconds=seconds)
+        gc.callbacks.append(policy)
+        added.append(policy)
+        gc.unfreeze()
+
     try:
-        yield added
+        yield add
     finally:
         for policy in added:
             gc.callbacks.remove(policy)
@@ -38,11 +46,9 @@ def callbacks() -> Iterator[list[garbage.FreezeAfterLongCollections]]:
 
 
 def test_a_long_full_collection_freezes_what_it_left(
-    callbacks: list[garbage.FreezeAfterLongCollections],
+    with_policy: Callable[[float], None],
 ) -> None:
-    every_collection_is_long = garbage.FreezeAfterLongCollections(seconds=0.0)
-    gc.callbacks.append(every_collection_is_long)
-    callbacks.append(every_collection_is_long)
+    with_policy(0.0)  # every collection is long
     items = [_Item(number) for number in range(50_000)]
 
     gc.collect()
@@ -59,13 +65,8 @@ def test_a_long_full_collection_freezes_what_it_left(
     assert cycle() is None
 
 
-def test_a_short_full_collection_freezes_nothing(
-    callbacks: list[garbage.FreezeAfterLongCollections],
-) -> None:
-    never_long = garbage.FreezeAfterLongCollections(seconds=3600.0)
-    gc.callbacks.append(never_long)
-    callbacks.append(never_long)
-    gc.unfreeze()
+def test_a_short_full_collection_freezes_nothing(with_policy: Callable[[float], None]) -> None:
+    with_policy(3600.0)  # no collection is long
     items = [_Item(number) for number in range(1_000)]
 
     gc.collect()
@@ -74,13 +75,8 @@ def test_a_short_full_collection_freezes_nothing(
     assert all(gc.is_tracked(item) for item in items)
 
 
-def test_young_collections_are_not_timed(
-    callbacks: list[garbage.FreezeAfterLongCollections],
-) -> None:
-    every_collection_is_long = garbage.FreezeAfterLongCollections(seconds=0.0)
-    gc.callbacks.append(every_collection_is_long)
-    callbacks.append(every_collection_is_long)
-    gc.unfreeze()
+def test_young_collections_are_not_timed(with_policy: Callable[[float], None]) -> None:
+    with_policy(0.0)
 
     gc.collect(1)
 
