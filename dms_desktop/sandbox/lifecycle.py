@@ -67,27 +67,30 @@ def expire_old_versions(
     one replaced more than OLD_VERSION_DAYS ago, and each delete marker that is all that is
     left of a key. Returns the number of versions and markers deleted."""
     limit = (now or datetime.now(UTC)) - timedelta(days=OLD_VERSION_DAYS)
-    entries: dict[str, list[tuple[datetime, str, bool]]] = {}
+    entries: dict[str, list[tuple[bool, datetime, str, bool]]] = {}
     for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix):
         for version in page.get("Versions", []):
             entries.setdefault(version["Key"], []).append(
-                (version["LastModified"], version["VersionId"], False)
+                (version["IsLatest"], version["LastModified"], version["VersionId"], False)
             )
         for marker in page.get("DeleteMarkers", []):
             entries.setdefault(marker["Key"], []).append(
-                (marker["LastModified"], marker["VersionId"], True)
+                (marker["IsLatest"], marker["LastModified"], marker["VersionId"], True)
             )
     deleted = 0
     for key, found in entries.items():
-        found.sort(key=lambda entry: entry[0], reverse=True)  # the current one first
+        # The current one first (S3 says which: times are whole seconds, so an object deleted
+        # in the second it was stored has its delete marker at the same time as its version,
+        # and ordering by time alone made the old version current again), then newest first.
+        found.sort(key=lambda entry: (entry[0], entry[1]), reverse=True)
         doomed = [
             version_id
-            for (_, version_id, _), (replaced, _, _) in zip(found[1:], found, strict=False)
+            for (_, _, version_id, _), (_, replaced, _, _) in zip(found[1:], found, strict=False)
             if replaced < limit
         ]
         left = len(found) - len(doomed)
-        if left == 1 and found[0][2]:  # only a delete marker would be left
-            doomed.append(found[0][1])
+        if left == 1 and found[0][3]:  # only a delete marker would be left
+            doomed.append(found[0][2])
         for version_id in doomed:
             s3.delete_object(Bucket=bucket, Key=key, VersionId=version_id)
             deleted += 1
