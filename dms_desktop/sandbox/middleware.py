@@ -130,6 +130,16 @@ class SandboxRuntime:
     leases: dict[str, float] = field(default_factory=dict)  # holder -> monotonic end
     leases_lock: threading.Lock = field(default_factory=threading.Lock)
     object_created: ObjectCreatedHandler | None = None  # web uploads become documents
+    in_flight: int = 0  # AWS requests received and not answered yet (their body being read too)
+    in_flight_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def request_started(self) -> None:
+        with self.in_flight_lock:
+            self.in_flight += 1
+
+    def request_ended(self) -> None:
+        with self.in_flight_lock:
+            self.in_flight -= 1
 
     def listen_on(self, port: int) -> None:
         self.hosts = frozenset({f"{HOST}:{port}", f"localhost:{port}", HOST, "localhost"})
@@ -187,6 +197,17 @@ class SandboxMiddleware:
             return [EXPIRED_LINK_BODY]
 
         runtime.last_request = time.monotonic()
+        runtime.request_started()
+        try:
+            result = self._serve(environ, start_response)
+        except BaseException:
+            runtime.request_ended()
+            raise
+        return _ClosingResponse(result, runtime.request_ended)
+
+    def _serve(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        """An AWS request, for moto: its body read at once, under the shared lock."""
+        runtime = self.runtime
         if not read_body_at_once(environ):
             return _json_response(
                 start_response, "400 Bad Request", {"error": "the request's body ended early"}
@@ -315,6 +336,8 @@ class SandboxMiddleware:
             # Since the last AWS request; and since that or the end of the last lease.
             "quiet_seconds": time.monotonic() - runtime.last_request,
             "idle_seconds": max(0.0, time.monotonic() - runtime.last_activity()),
+            # Received (a body may still be arriving) and not answered yet.
+            "requests_in_flight": runtime.in_flight,
         }
         challenge = str(environ.get(_environ_key(CHALLENGE_HEADER), ""))
         if challenge:

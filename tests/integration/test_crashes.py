@@ -40,6 +40,7 @@ from dms_desktop.sandbox.provisioning import sandbox_client
 from tests.integration.conftest import SandboxHome
 from tests.support.faults import assert_nothing_lost, stored_state
 from tests.support.request_log import requests_sent
+from tests.support.settled import wait_until_answered
 
 pytestmark = pytest.mark.server
 
@@ -87,6 +88,7 @@ def _next_start(
 
 
 def _parts_on_server(sandbox: SandboxHome, upload: dict[str, Any]) -> set[int]:
+    wait_until_answered(sandbox.info)  # the killed client's last part may be in flight
     s3 = sandbox_client(sandbox.info.endpoint_url, "s3", None)
     try:
         listed = s3.list_parts(

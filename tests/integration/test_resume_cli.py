@@ -24,6 +24,7 @@ from dms_desktop.sandbox.provisioning import sandbox_client
 from tests.integration.conftest import CliResult, SandboxHome
 from tests.support.faults import assert_nothing_lost, stored_state
 from tests.support.request_log import requests_sent
+from tests.support.settled import wait_until_answered
 
 pytestmark = pytest.mark.server
 
@@ -66,6 +67,7 @@ def _killed_after_part(sandbox: SandboxHome, number: int, *args: str) -> None:
 
 
 def _parts_on_server(sandbox: SandboxHome, user_id: str) -> set[int]:
+    wait_until_answered(sandbox.info)  # the killed client's last part may be in flight
     _metadata, _bodies, uploads = stored_state(sandbox.info, user_id)
     (upload,) = uploads
     s3 = sandbox_client(sandbox.info.endpoint_url, "s3", None)

@@ -33,6 +33,7 @@ from dms_desktop.sandbox.provisioning import sandbox_client
 from tests.integration.conftest import SandboxHome
 from tests.support.faults import assert_nothing_lost, stored_state
 from tests.support.request_log import requests_sent
+from tests.support.settled import wait_until_answered
 from tests.support.window import WAIT_MS, start_signed_in
 from tests.support.window_job_crash_runner import PART
 
@@ -123,6 +124,7 @@ def _resume(qtbot: QtBot, app: DesktopApp) -> None:
 
 
 def _parts_on_server(sandbox: SandboxHome, upload: dict[str, Any]) -> set[int]:
+    wait_until_answered(sandbox.info)  # the killed client's last part may be in flight
     s3 = sandbox_client(sandbox.info.endpoint_url, "s3", None)
     try:
         listed = s3.list_parts(
