@@ -4,7 +4,7 @@ The server holds every item of its tables as Python objects: 100,000 documents a
 them. Python's full (oldest-generation) collection walks every tracked object, and every request
 waits for it meanwhile: 2-3 s each time with 100,000 documents just written (``dms local seed``),
 and still about 55 ms every few seconds after a start had frozen the loaded state (the sorted
-lists and item sizes built afterwards): one page in a hundred took three times the median.
+lists and item sizes built afterwards).
 
 So, as the window does with its rows (``gui/garbage.py``), a full collection that took longer
 than ``FREEZE_AFTER_S`` is followed by ``gc.freeze()``: every object it left is alive at that
